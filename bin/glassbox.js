@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Entry point for the `glassbox` command. The engine is TypeScript compiled to dist/ by `npm run build`
+// (run automatically by `npm install` through the `prepare` script).
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'proxy', 'cli.js');
+if (!existsSync(cli)) {
+  console.error(
+    'glassbox: the engine is not built yet. Run `npm install` (or `npm run build`) in the Glassbox checkout.',
+  );
+  process.exit(1);
+}
+const { main } = await import(cli);
+await main(process.argv);

@@ -1,0 +1,57 @@
+import type { Usage } from './message.js';
+
+/** List prices in US dollars per million tokens. */
+export interface ModelPrice {
+  input: number;
+  output: number;
+}
+
+/**
+ * Standard (non-batch) list prices per million tokens for Claude models, matched by model-name prefix.
+ *
+ * Source: Anthropic's pricing documentation (docs.anthropic.com, "Pricing", model pricing table) as published
+ * on 2025-11-24. Cache pricing there: 5-minute cache writes cost 1.25× the input price, 1-hour cache writes
+ * 2×, cache reads 0.1×. Long-context (>200K input) surcharges and batch discounts are not applied, and models
+ * released after that date have no price (their cost is reported as null rather than guessed).
+ */
+export const PRICES: ReadonlyArray<readonly [prefix: string, price: ModelPrice]> = [
+  ['claude-opus-4-5', { input: 5, output: 25 }],
+  ['claude-opus-4-1', { input: 15, output: 75 }],
+  ['claude-opus-4', { input: 15, output: 75 }],
+  ['claude-sonnet-4-5', { input: 3, output: 15 }],
+  ['claude-sonnet-4', { input: 3, output: 15 }],
+  ['claude-3-7-sonnet', { input: 3, output: 15 }],
+  ['claude-3-5-sonnet', { input: 3, output: 15 }],
+  ['claude-haiku-4-5', { input: 1, output: 5 }],
+  ['claude-3-5-haiku', { input: 0.8, output: 4 }],
+  ['claude-3-opus', { input: 15, output: 75 }],
+  ['claude-3-haiku', { input: 0.25, output: 1.25 }],
+];
+
+/** The price entry for a model id such as `claude-sonnet-4-5-20250929`, or undefined when unknown. */
+export function priceFor(model: string | undefined): ModelPrice | undefined {
+  if (!model) return undefined;
+  return PRICES.find(([prefix]) => model === prefix || model.startsWith(`${prefix}-`))?.[1];
+}
+
+/**
+ * Estimated cost of one reply in US dollars (rounded to 1e-6), or null when the model has no known price.
+ * Cache creation tokens without a 5m/1h breakdown are priced as 5-minute writes.
+ */
+export function estimateCost(model: string | undefined, usage: Usage | undefined): number | null {
+  const price = priceFor(model);
+  if (!price || !usage) return null;
+  const perToken = (dollarsPerMillion: number) => dollarsPerMillion / 1_000_000;
+  const input = usage.input_tokens ?? 0;
+  const output = usage.output_tokens ?? 0;
+  const cacheRead = usage.cache_read_input_tokens ?? 0;
+  const oneHour = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  const fiveMinute = Math.max((usage.cache_creation_input_tokens ?? 0) - oneHour, 0);
+  const cost =
+    input * perToken(price.input) +
+    output * perToken(price.output) +
+    fiveMinute * perToken(price.input * 1.25) +
+    oneHour * perToken(price.input * 2) +
+    cacheRead * perToken(price.input * 0.1);
+  return Math.round(cost * 1e6) / 1e6;
+}

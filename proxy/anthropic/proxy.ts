@@ -1,0 +1,277 @@
+import { once } from 'node:events';
+import {
+  createServer,
+  Agent as HttpAgent,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { PassThrough } from 'node:stream';
+import httpProxy from 'http-proxy';
+import { describeError } from '../common/errors.js';
+import { monoMicros } from '../common/time.js';
+import { redactHeaders } from '../policy/credentials.js';
+import type { Store } from '../store/store.js';
+import type { Identity } from '../store/types.js';
+import { recordBody } from './body.js';
+import { glassboxErrorBody } from './errors.js';
+import { DECODABLE_ENCODINGS, Exchange } from './exchange.js';
+import { asRecord } from './message.js';
+import { AnthropicSessionResolver } from './sessions.js';
+import { requestSearchText } from './text.js';
+
+/** Settings of the Anthropic reverse proxy. */
+export interface AnthropicProxyOptions {
+  store: Store;
+  /** Where requests go, e.g. https://api.anthropic.com (a path prefix is kept). */
+  upstream: URL;
+  /** Listening address; the proxy is meant for loopback only. */
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** Largest body stored per request or reply, in bytes; bigger ones are forwarded whole, stored truncated. */
+  maxBodyBytes: number;
+  /** Largest request body accepted at all, in bytes (the Anthropic API's own limit is 32 MB). */
+  maxRequestBytes: number;
+  /** Minimum interval between durable checkpoints of a streaming reply's deltas, in ms. */
+  checkpointIntervalMs: number;
+  identity: Identity;
+  /** Idle gap for grouping requests without a session header, in µs. */
+  idleGapUs?: number;
+}
+
+/**
+ * A recording reverse proxy for the Anthropic API (point `ANTHROPIC_BASE_URL` at it).
+ *
+ * Every method and path is forwarded with its query, headers (x-api-key, authorization, anthropic-version,
+ * anthropic-beta, …), status and body. Each request is appended to the store before it is sent upstream;
+ * replies stream through chunk by chunk while being recorded (see {@link Exchange}). Failures — upstream
+ * errors or unreachable, malformed bodies, client disconnects, garbage bytes — are recorded and answered
+ * with Anthropic-shaped errors; none of them stops the proxy.
+ */
+export class AnthropicProxy {
+  private readonly server: Server;
+  private readonly proxy: httpProxy;
+  private readonly sessions: AnthropicSessionResolver;
+  private readonly active = new Map<Exchange, ServerResponse>();
+  private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
+  private readonly agent: HttpAgent;
+
+  constructor(private readonly options: AnthropicProxyOptions) {
+    this.sessions = new AnthropicSessionResolver(
+      options.store,
+      options.upstream.host,
+      options.identity,
+      options.idleGapUs,
+    );
+    const secure = options.upstream.protocol === 'https:';
+    this.agent = secure
+      ? new HttpsAgent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
+      : new HttpAgent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
+    this.proxy = httpProxy.createProxyServer({
+      target: options.upstream.toString(),
+      changeOrigin: true,
+      selfHandleResponse: true,
+      secure: true,
+      xfwd: false,
+      agent: this.agent,
+    });
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      const exchange = this.exchanges.get(req);
+      if (exchange) exchange.upstreamRequest = proxyReq;
+    });
+    this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      this.exchanges.get(req)?.relay(proxyRes, res as ServerResponse);
+    });
+    this.proxy.on('econnreset', (_error, req) => this.exchanges.get(req)?.clientClosed());
+    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    this.server.on('clientError', (error, socket) => this.clientError(error, socket as Socket));
+  }
+
+  /** The proxy's base URL once listening, e.g. http://127.0.0.1:8787. */
+  get url(): string {
+    const address = this.server.address() as AddressInfo | null;
+    if (!address) throw new Error('the Anthropic proxy is not listening');
+    return `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  }
+
+  /**
+   * Starts listening.
+   * @throws Error (EADDRINUSE, EACCES) when the port cannot be bound.
+   */
+  async start(): Promise<void> {
+    this.server.listen(this.options.port, this.options.host);
+    await once(this.server, 'listening');
+  }
+
+  /** Number of exchanges still streaming. */
+  get inFlight(): number {
+    return this.active.size;
+  }
+
+  /** Closes idle sessions; called periodically by the engine. */
+  closeIdleSessions(): number {
+    return this.sessions.closeIdle();
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight exchanges finish for up to `graceMs`, then aborts the rest
+   * (recorded with outcome `shutdown`).
+   */
+  async stop(graceMs: number): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    const deadline = Date.now() + graceMs;
+    while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    for (const [exchange, res] of this.active) exchange.abort('shutdown', res);
+    this.server.closeAllConnections();
+    await closed;
+    this.proxy.close();
+    this.agent.destroy();
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const startedMono = monoMicros();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.options.maxRequestBytes) {
+        if (!refused) this.refuseTooLarge(req, res);
+        refused = true;
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('error', () => res.destroy());
+    req.on('end', () => {
+      if (refused) return;
+      try {
+        this.forward(req, res, Buffer.concat(chunks, size), startedMono);
+      } catch (error) {
+        // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
+        this.refuse(
+          res,
+          500,
+          'api_error',
+          `could not record the request, so it was not forwarded: ${describeError(error)}`,
+        );
+      }
+    });
+  }
+
+  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
+    const { store, maxBodyBytes } = this.options;
+    const session = this.sessions.resolve(req.headers, req.socket.remoteAddress);
+    const path = req.url ?? '/';
+    const isMessages = req.method === 'POST' && new URL(path, 'http://x').pathname.endsWith('/v1/messages');
+    const recorded = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
+    const request = asRecord(recorded.body);
+    const model = typeof request?.model === 'string' ? request.model : undefined;
+    const stream = request?.stream === true;
+    const { seq } = store.appendRequest(
+      session.id,
+      'http.request',
+      { method: req.method, path, headers: redactHeaders(req.headers), ...recorded },
+      isMessages ? 'llm.turn' : 'http.exchange',
+      { request_seq: 0, outcome: 'streaming' },
+      { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },
+    );
+    const exchange = new Exchange({
+      store,
+      sessionId: session.id,
+      requestSeq: seq,
+      isMessages,
+      model,
+      stream,
+      startedMono,
+      maxBodyBytes,
+      checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
+      onDone: (done) => this.active.delete(done),
+    });
+    this.exchanges.set(req, exchange);
+    this.active.set(exchange, res);
+    res.on('close', () => exchange.clientClosed());
+    const upstreamUrl = this.options.upstream.toString();
+    this.proxy.web(
+      req,
+      res,
+      { buffer: new PassThrough().end(body), headers: upstreamHeaders(req) },
+      (error: Error) =>
+        exchange.upstreamUnreachable(
+          error,
+          res,
+          upstreamUrl,
+          glassboxErrorBody(
+            'api_error',
+            `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
+          ),
+        ),
+    );
+  }
+
+  private refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
+    this.refuse(
+      res,
+      413,
+      'request_too_large',
+      `request body over ${this.options.maxRequestBytes} bytes; raise "anthropic.maxRequestBytes" in config.json if this is expected`,
+    );
+    req.resume();
+  }
+
+  private refuse(
+    res: ServerResponse,
+    status: number,
+    type: 'request_too_large' | 'api_error',
+    message: string,
+  ): void {
+    if (res.headersSent) return void res.destroy();
+    res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
+    res.end(glassboxErrorBody(type, message));
+  }
+
+  /** Bytes that are not HTTP (or broken HTTP) on the proxy port: record the fact, answer 400, close. */
+  private clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
+    if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
+    try {
+      const session = this.sessions.resolve({}, socket.remoteAddress);
+      // The raw bytes are not stored: a broken request may still carry a credential.
+      this.options.store.append(
+        session.id,
+        'http.client_error',
+        { code: error.code ?? null, message: error.message, bytes: error.rawPacket?.length ?? null },
+        { stats: { errors: 1 } },
+      );
+    } catch {
+      // Recording a protocol error must never take the proxy down.
+    }
+    const body = glassboxErrorBody(
+      'invalid_request_error',
+      `malformed HTTP request (${error.code ?? error.message})`,
+    );
+    socket.end(
+      `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  }
+}
+
+/**
+ * Header overrides for the upstream request: `accept-encoding` narrowed to encodings the recorder can decode
+ * (Claude Code also offers zstd, which Node 20 cannot decode), so replies stay recordable.
+ */
+function upstreamHeaders(req: IncomingMessage): Record<string, string> {
+  const accepted = req.headers['accept-encoding'];
+  if (!accepted) return {};
+  const kept = accepted
+    .split(',')
+    .map((part) => part.trim())
+    .filter(
+      (part) =>
+        DECODABLE_ENCODINGS.has(part.split(';')[0]!.trim().toLowerCase()) || part.startsWith('identity'),
+    );
+  return { 'accept-encoding': kept.length ? kept.join(', ') : 'identity' };
+}

@@ -1,0 +1,87 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { nowMicros } from '../common/time.js';
+import { requestCredential } from '../policy/credentials.js';
+import type { Store } from '../store/store.js';
+import type { Identity, Session } from '../store/types.js';
+
+/** Default idle gap after which requests without a session header start a new session: 30 minutes in µs. */
+export const DEFAULT_IDLE_GAP_US = 30 * 60 * 1_000_000;
+
+/** Claude Code and the Claude Agent SDK send this on every request of one agent session. */
+export const CLAUDE_CODE_SESSION_HEADER = 'x-claude-code-session-id';
+/** Any client may send this to group its requests explicitly. */
+export const GLASSBOX_SESSION_HEADER = 'x-glassbox-session';
+
+/**
+ * Groups Anthropic API requests into sessions (DESIGN.md "Sessions"): by `x-claude-code-session-id`, else
+ * by `x-glassbox-session`, else by client (user agent) + credential fingerprint with an idle gap. The
+ * header's value becomes the session's `external_id`; a closed session whose id comes back is reopened.
+ */
+export class AnthropicSessionResolver {
+  /** Fallback grouping key (client + credential) → session id. */
+  private readonly byClientKey = new Map<string, string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly target: string,
+    private readonly baseIdentity: Identity,
+    private readonly idleGapUs = DEFAULT_IDLE_GAP_US,
+  ) {}
+
+  /** The session a request belongs to, created or reopened as needed. */
+  resolve(headers: IncomingHttpHeaders, remoteAddress: string | undefined): Session {
+    const client = headerValue(headers['user-agent']) ?? null;
+    const credential = requestCredential(headers);
+    const externalId =
+      headerValue(headers[CLAUDE_CODE_SESSION_HEADER]) ?? headerValue(headers[GLASSBOX_SESSION_HEADER]);
+    if (externalId) {
+      const existing = this.store.findByExternalId('anthropic', externalId);
+      if (existing) {
+        if (existing.status !== 'live') this.store.reopenSession(existing.id);
+        return existing;
+      }
+      return this.create(client, credential, externalId);
+    }
+    const key = `${client ?? `unknown client at ${remoteAddress ?? '?'}`}\u0000${credential ?? ''}`;
+    const cachedId = this.byClientKey.get(key);
+    const cached = cachedId ? this.store.getSession(cachedId) : undefined;
+    if (cached && cached.status === 'live' && nowMicros() - cached.last_event_at < this.idleGapUs)
+      return cached;
+    if (cached && cached.status === 'live') this.store.endSession(cached.id, 'idle');
+    const session = this.create(client, credential, null);
+    this.byClientKey.set(key, session.id);
+    return session;
+  }
+
+  /**
+   * Ends live Anthropic sessions idle for longer than the gap and with nothing in flight.
+   * @returns how many were closed
+   */
+  closeIdle(now = nowMicros()): number {
+    let closed = 0;
+    for (const session of this.store.listSessions({ kind: 'anthropic', status: 'live', limit: 10_000 })) {
+      if (now - session.last_event_at < this.idleGapUs || this.store.inflight(session.id).length > 0)
+        continue;
+      this.store.endSession(session.id, 'idle');
+      closed++;
+    }
+    return closed;
+  }
+
+  private create(client: string | null, credential: string | null, externalId: string | null): Session {
+    return this.store.createSession({
+      kind: 'anthropic',
+      target: this.target,
+      client,
+      identity: { ...this.baseIdentity, credential },
+      external_id: externalId,
+    });
+  }
+}
+
+/** First value of a header, trimmed; undefined when absent or empty. */
+export function headerValue(value: string | string[] | undefined): string | undefined {
+  const first = Array.isArray(value) ? value[0] : value;
+  const trimmed = first?.trim();
+  return trimmed ? trimmed : undefined;
+}

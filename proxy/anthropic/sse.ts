@@ -1,0 +1,79 @@
+/** One dispatched server-sent event: its `event:` name (default "message") and joined `data:` lines. */
+export interface ServerSentEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Incremental parser for a `text/event-stream` body (WHATWG HTML Living Standard, "9.2 Server-sent events",
+ * event stream interpretation). Feed it bytes as they arrive, split anywhere — inside a line or inside a
+ * multi-byte UTF-8 character — and it returns the events completed by that chunk.
+ *
+ * Lines end in CRLF, LF or CR; a blank line dispatches the event; lines starting with ':' are comments;
+ * `id` and `retry` are accepted and ignored (the Anthropic API does not use them). A single line longer than
+ * `maxLineBytes` is dropped and counted in {@link SseParser.oversizedLines} instead of growing without bound.
+ */
+export class SseParser {
+  private readonly decoder = new TextDecoder('utf-8');
+  private buffer = '';
+  private eventName = '';
+  private data: string[] = [];
+  private skipLeadingLf = false;
+  oversizedLines = 0;
+
+  constructor(private readonly maxLineBytes = 16 * 1024 * 1024) {}
+
+  /** Parses one chunk; returns the events it completed (often none, sometimes several). */
+  push(chunk: Uint8Array): ServerSentEvent[] {
+    return this.consume(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Flushes the stream's end; a final event without its blank line is *not* dispatched, per the standard. */
+  end(): ServerSentEvent[] {
+    return this.consume(this.decoder.decode());
+  }
+
+  private consume(text: string): ServerSentEvent[] {
+    const events: ServerSentEvent[] = [];
+    let input = this.buffer + text;
+    if (this.skipLeadingLf && input.startsWith('\n')) input = input.slice(1);
+    this.skipLeadingLf = false;
+    let start = 0;
+    for (let i = 0; i < input.length; i++) {
+      const ch = input.charCodeAt(i);
+      if (ch !== 10 && ch !== 13) continue;
+      this.line(input.slice(start, i), events);
+      if (ch === 13) {
+        if (i + 1 < input.length) {
+          if (input.charCodeAt(i + 1) === 10) i++;
+        } else {
+          this.skipLeadingLf = true;
+        }
+      }
+      start = i + 1;
+    }
+    this.buffer = input.slice(start);
+    if (this.buffer.length > this.maxLineBytes) {
+      this.buffer = '';
+      this.oversizedLines++;
+    }
+    return events;
+  }
+
+  private line(line: string, events: ServerSentEvent[]): void {
+    if (line === '') {
+      if (this.data.length > 0)
+        events.push({ event: this.eventName || 'message', data: this.data.join('\n') });
+      this.data = [];
+      this.eventName = '';
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.eventName = value;
+    else if (field === 'data') this.data.push(value);
+  }
+}

@@ -1,0 +1,248 @@
+/**
+ * The engine's control API: REST under /api and a WebSocket at /api/live, on 127.0.0.1 only.
+ *
+ * Threat model. Recordings hold prompts, replies and SQL results: exactly what an attacker wants. The API
+ * listens on loopback, so remote hosts cannot reach it, but three local paths remain:
+ *  1. A web page in the user's browser sending requests to 127.0.0.1 (CSRF) or rebinding its own DNS name to
+ *     127.0.0.1 (DNS rebinding) to read answers. Defences: the Host header must be a loopback name with our
+ *     port; a request with a foreign Origin is refused; every request needs the bearer token, which a page
+ *     cannot read (it lives in a 0600 file and reaches the dashboard only through the URL fragment).
+ *  2. Another local user: cannot read the 0600 token file.
+ *  3. A malformed or hostile request: bounded URL parsing, typed errors, never a crash.
+ * Guards run in that order — Host, Origin, token — before any route is looked at.
+ */
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { type WebSocket, WebSocketServer } from 'ws';
+import type { Store } from '../store/store.js';
+import type { SessionKind, SessionStatus } from '../store/types.js';
+import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
+import type {
+  EventsResponse,
+  HealthResponse,
+  LiveMessage,
+  SessionResponse,
+  SessionsResponse,
+} from './types.js';
+
+/** Settings of the control API server. */
+export interface ApiServerOptions {
+  store: Store;
+  token: string;
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  version: string;
+  /** Facts for /api/health, read when asked. */
+  health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s'>;
+  /** Served at / until the dashboard is built; a full HTML page. */
+  homePage: () => string;
+}
+
+const KINDS = new Set<SessionKind>(['anthropic', 'postgres', 'http']);
+const STATUSES = new Set<SessionStatus>(['live', 'closed', 'interrupted']);
+const HEARTBEAT_MS = 30_000;
+
+/** The control API server; see the threat model at the top of this file. */
+export class ApiServer {
+  private readonly server: Server;
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
+  private readonly startedAt = Date.now();
+  private unsubscribe: (() => void) | undefined;
+  private heartbeat: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: ApiServerOptions) {
+    this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
+    this.server.on('clientError', (_error, socket) => socket.destroy());
+  }
+
+  /** The base URL once listening, e.g. http://127.0.0.1:8789. */
+  get url(): string {
+    const address = this.server.address() as AddressInfo | null;
+    if (!address) throw new Error('the control API is not listening');
+    return `http://127.0.0.1:${address.port}`;
+  }
+
+  /** The port actually bound. */
+  get port(): number {
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  /**
+   * Starts listening and relaying store changes to WebSocket clients.
+   * @throws Error (EADDRINUSE, EACCES) when the port cannot be bound.
+   */
+  async start(): Promise<void> {
+    this.server.listen(this.options.port, this.options.host);
+    await once(this.server, 'listening');
+    this.unsubscribe = this.options.store.subscribe((change) => this.broadcast(change));
+    this.heartbeat = setInterval(() => this.broadcast({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
+  }
+
+  /** Closes WebSockets and the listener. */
+  async stop(): Promise<void> {
+    this.unsubscribe?.();
+    clearInterval(this.heartbeat);
+    for (const client of this.wss.clients) client.close(1001, 'engine stopping');
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeAllConnections();
+    await closed;
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    try {
+      const url = this.guard(req, false);
+      if (req.method !== 'GET' && req.method !== 'HEAD')
+        throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported`);
+      const answer = this.route(url);
+      if ('html' in answer) sendHtml(res, answer.html);
+      else send(res, 200, answer.json);
+    } catch (error) {
+      const apiError =
+        error instanceof ApiError
+          ? error
+          : new ApiError(500, 'internal', `internal error: ${(error as Error).message}`);
+      send(
+        res,
+        apiError.status,
+        { error: { code: apiError.code, message: apiError.message } },
+        apiError.status === 401,
+      );
+    }
+  }
+
+  /** Runs the guards in order and returns the parsed URL. */
+  private guard(req: IncomingMessage, allowQueryToken: boolean): URL {
+    checkHost(req, this.port);
+    checkOrigin(req, this.port);
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://127.0.0.1:${this.port}`);
+    } catch {
+      throw new ApiError(400, 'bad_url', 'malformed request URL');
+    }
+    // The dashboard page itself carries no data and is how a browser first arrives (token in the fragment).
+    if (url.pathname === '/' || url.pathname === '/index.html') return url;
+    checkToken(req, url, this.options.token, allowQueryToken);
+    return url;
+  }
+
+  /** Finds the route's answer: an HTML page or a JSON body (always status 200; failures throw ApiError). */
+  private route(url: URL): { html: string } | { json: unknown } {
+    const path = url.pathname;
+    if (path === '/' || path === '/index.html') return { html: this.options.homePage() };
+    if (path === '/api/health') {
+      const body: HealthResponse = {
+        ok: true,
+        version: this.options.version,
+        uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
+        ...this.options.health(),
+      };
+      return { json: body };
+    }
+    if (path === '/api/sessions') return { json: this.sessions(url.searchParams) };
+    const match = /^\/api\/sessions\/([0-9A-Za-z_-]{1,128})(\/events)?$/.exec(path);
+    if (!match) throw new ApiError(404, 'not_found', `no route ${path}`);
+    const id = match[1]!;
+    const session = this.options.store.getSession(id);
+    if (!session) throw new ApiError(404, 'not_found', `no session ${id}`);
+    if (!match[2]) {
+      const body: SessionResponse = { session, inflight: this.options.store.inflight(id) };
+      return { json: body };
+    }
+    const after = intParam(url.searchParams, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const limit = intParam(url.searchParams, 'limit', 500, 1, 5_000);
+    const events = this.options.store.listEvents(id, after, limit);
+    const body: EventsResponse = {
+      events,
+      next_after: events.length === limit ? events[events.length - 1]!.seq : null,
+    };
+    return { json: body };
+  }
+
+  private sessions(params: URLSearchParams): SessionsResponse {
+    const kind = params.get('kind');
+    const status = params.get('status');
+    if (kind && !KINDS.has(kind as SessionKind))
+      throw new ApiError(400, 'bad_param', `unknown kind "${kind}"`);
+    if (status && !STATUSES.has(status as SessionStatus))
+      throw new ApiError(400, 'bad_param', `unknown status "${status}"`);
+    const limit = intParam(params, 'limit', 50, 1, 10_000);
+    const before = params.has('before')
+      ? intParam(params, 'before', 0, 0, Number.MAX_SAFE_INTEGER)
+      : undefined;
+    const sessions = this.options.store.listSessions({
+      limit,
+      before,
+      kind: (kind as SessionKind | null) ?? undefined,
+      status: (status as SessionStatus | null) ?? undefined,
+      text: params.get('q') ?? undefined,
+    });
+    return {
+      sessions,
+      next_before: sessions.length === limit ? sessions[sessions.length - 1]!.started_at : null,
+    };
+  }
+
+  private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    try {
+      const url = this.guard(req, true);
+      if (url.pathname !== '/api/live') throw new ApiError(404, 'not_found', 'WebSocket only at /api/live');
+      this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+        ws.on('error', () => ws.terminate());
+        ws.send(JSON.stringify({ type: 'hello', version: this.options.version } satisfies LiveMessage));
+      });
+    } catch (error) {
+      const status = error instanceof ApiError ? error.status : 500;
+      socket.end(`HTTP/1.1 ${status} Refused\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
+    }
+  }
+
+  private broadcast(message: LiveMessage): void {
+    if (this.wss.clients.size === 0) return;
+    const text = JSON.stringify(message);
+    for (const client of this.wss.clients) {
+      // Slow consumers are dropped rather than buffered without bound.
+      if (client.bufferedAmount > 8 * 1024 * 1024) client.terminate();
+      else client.send(text);
+    }
+  }
+}
+
+function intParam(params: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
+  const raw = params.get(name);
+  if (raw === null || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ApiError(400, 'bad_param', `${name} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+const SECURITY_HEADERS = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'referrer-policy': 'no-referrer',
+};
+
+function send(res: ServerResponse, status: number, body: unknown, challenge = false): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    ...SECURITY_HEADERS,
+    ...(challenge ? { 'www-authenticate': 'Bearer realm="glassbox"' } : {}),
+  });
+  res.end(JSON.stringify(body));
+}
+
+function sendHtml(res: ServerResponse, html: string): void {
+  res.writeHead(200, {
+    'content-type': 'text/html; charset=utf-8',
+    ...SECURITY_HEADERS,
+    'content-security-policy':
+      "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
+    'x-frame-options': 'DENY',
+  });
+  res.end(html);
+}

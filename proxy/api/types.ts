@@ -1,0 +1,45 @@
+/**
+ * The control API's contract: request parameters and response bodies. The renderer imports these with
+ * `import type` only.
+ */
+import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
+
+export type { InflightExchange, RecordedEvent, Session, StoreChange };
+
+/** GET /api/health */
+export interface HealthResponse {
+  ok: true;
+  version: string;
+  /** Seconds since the engine started. */
+  uptime_s: number;
+  proxies: { anthropic: { url: string; upstream: string } };
+}
+
+/** GET /api/sessions?limit=&before=&kind=&status=&q= */
+export interface SessionsResponse {
+  sessions: Session[];
+  /** Pass as `before` to get the next (older) page; null when this was the last. */
+  next_before: number | null;
+}
+
+/** GET /api/sessions/:id */
+export interface SessionResponse {
+  session: Session;
+  /** Exchanges whose outcome is still streaming in. */
+  inflight: InflightExchange[];
+}
+
+/** GET /api/sessions/:id/events?after=SEQ&limit=N */
+export interface EventsResponse {
+  events: RecordedEvent[];
+  /** Pass as `after` for the next page; null when there are no more events yet. */
+  next_after: number | null;
+}
+
+/** Error body of every non-2xx answer. */
+export interface ErrorResponse {
+  error: { code: string; message: string };
+}
+
+/** Messages on the /api/live WebSocket: store changes, then a heartbeat every 30 s. */
+export type LiveMessage = StoreChange | { type: 'hello'; version: string } | { type: 'heartbeat' };

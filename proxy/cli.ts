@@ -1,0 +1,297 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
+import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
+import { count, dollars, duration, timestamp } from './cli/format.js';
+import { renderSession } from './cli/show.js';
+import { describeError, UserError } from './common/errors.js';
+import { glassboxVersion } from './common/version.js';
+import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
+import { Engine } from './engine.js';
+import { Store } from './store/store.js';
+import type { Session } from './store/types.js';
+
+/**
+ * The `glassbox` command line. `argv` is process.argv. Resolves when the command is done (for `serve`, when
+ * the engine has stopped); sets process.exitCode for failures instead of throwing.
+ */
+export async function main(argv: string[]): Promise<void> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`glassbox: ${error.message}`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    console.error(`glassbox: unexpected error: ${describeError(error)}`);
+    if (process.env.GLASSBOX_DEBUG) console.error(error);
+    process.exitCode = 1;
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command('glassbox')
+    .description('Record what AI agents send to the Anthropic API, verify it, and read it back.')
+    .version(glassboxVersion())
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (text, write) => write(`glassbox: ${text.replace(/^error: /, '')}`) });
+
+  program
+    .command('serve')
+    .description('run the engine: the Anthropic recording proxy and the control API (Ctrl+C stops it)')
+    .option('--anthropic-port <port>', 'port of the Anthropic proxy (default 8787)', (v) =>
+      portArg(v, '--anthropic-port'),
+    )
+    .option('--api-port <port>', 'port of the control API and dashboard (default 8789)', (v) =>
+      portArg(v, '--api-port'),
+    )
+    .option('--anthropic-upstream <url>', 'where requests go (default https://api.anthropic.com)')
+    .action(serve);
+
+  program
+    .command('sessions')
+    .description('list recorded sessions, newest first')
+    .option('--json', 'print a JSON array of session objects')
+    .option('--limit <n>', 'how many (default 20)', (v) => intArg(v, '--limit', 1, 10_000), 20)
+    .addOption(new Option('--kind <kind>', 'only this kind').choices(['anthropic', 'postgres', 'http']))
+    .addOption(new Option('--status <status>', 'only this status').choices(['live', 'closed', 'interrupted']))
+    .option('--search <words>', 'only sessions whose prompts, replies or tool calls contain these words')
+    .action(listSessions);
+
+  program
+    .command('show')
+    .description('print a session as a readable transcript')
+    .argument('<id>', 'session id, a unique prefix of it (6+ characters), or its external id')
+    .option('--json', 'print {session, events} as JSON')
+    .action(show);
+
+  program
+    .command('export')
+    .description('write a session as JSON Lines or HAR')
+    .argument('<id>', 'session id, prefix or external id')
+    .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
+    .option('-o, --output <file>', 'write to a file instead of standard output')
+    .action(exportSession);
+
+  program
+    .command('verify')
+    .description("recompute sessions' hash chains; exit 1 naming the first broken seq")
+    .argument('[id]', 'one session (default: all)')
+    .action(verify);
+
+  program
+    .command('env')
+    .description('print the lines that point agents in your shell at Glassbox')
+    .addOption(new Option('--shell <shell>', 'shell syntax (default: from $SHELL)').choices(SHELLS))
+    .action((options: { shell?: Shell }) => {
+      const config = loadConfig(glassboxHome());
+      const shell = options.shell ?? detectShell();
+      const vars = { ANTHROPIC_BASE_URL: `http://127.0.0.1:${config.anthropic.port}` };
+      process.stdout.write(`${envLines(shell, vars).join('\n')}\n`);
+    });
+
+  return program;
+}
+
+interface ServeOptions {
+  anthropicPort?: number;
+  apiPort?: number;
+  anthropicUpstream?: string;
+}
+
+async function serve(options: ServeOptions): Promise<void> {
+  const home = glassboxHome();
+  const config = loadConfig(home, options);
+  const engine = await Engine.start({ home, config });
+  const { anthropicUrl, dashboardUrl, database } = engine.addresses;
+  const out = (line = '') => process.stdout.write(`${line}\n`);
+  out(`Glassbox ${glassboxVersion()} is recording to ${database}`);
+  out(`  Anthropic proxy  ${anthropicUrl}  →  ${config.anthropic.upstream}`);
+  out(`  Dashboard        ${dashboardUrl}`);
+  if (engine.recovered > 0) {
+    out(`  Recovered        ${engine.recovered} session(s) a previous run left open, now marked interrupted`);
+  }
+  out();
+  out('Point your agents at it (paste into your shell, or run `eval "$(glassbox env)"`):');
+  out(`  ${envLines(detectShell(), { ANTHROPIC_BASE_URL: anthropicUrl }).join('\n  ')}`);
+  out();
+  out('Press Ctrl+C to stop.');
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) {
+        out(`Second ${signal}: exiting without waiting.`);
+        process.exit(130);
+      }
+      stopping = true;
+      out(`\n${signal}: stopping (waiting up to ${config.shutdownGraceMs} ms for replies still streaming)…`);
+      engine.stop().then(
+        () => {
+          out('Stopped. Live sessions were closed.');
+          resolve();
+        },
+        (error: unknown) => {
+          console.error(`glassbox: error while stopping: ${describeError(error)}`);
+          process.exitCode = 1;
+          resolve();
+        },
+      );
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+/** Opens the store for a read command, or returns undefined when nothing was ever recorded here. */
+function openExisting(): Store | undefined {
+  const { database } = homePaths(glassboxHome());
+  return existsSync(database) ? Store.open(database) : undefined;
+}
+
+function withStore<T>(use: (store: Store) => T, empty: () => T): T {
+  const store = openExisting();
+  if (!store) return empty();
+  try {
+    return use(store);
+  } finally {
+    store.close();
+  }
+}
+
+function findSession(store: Store, id: string): Session {
+  const found = store.resolveSession(id);
+  if (!found) throw new UserError(`no session matches "${id}" (see \`glassbox sessions\`)`);
+  if (Array.isArray(found)) {
+    throw new UserError(
+      `"${id}" matches several sessions: ${found.map((s) => s.id).join(', ')}; give more characters`,
+    );
+  }
+  return found;
+}
+
+function listSessions(options: {
+  json?: boolean;
+  limit: number;
+  kind?: Session['kind'];
+  status?: Session['status'];
+  search?: string;
+}) {
+  const sessions = withStore(
+    (store) =>
+      store.listSessions({
+        limit: options.limit,
+        kind: options.kind,
+        status: options.status,
+        text: options.search,
+      }),
+    () => [],
+  );
+  if (options.json) return void process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
+  if (sessions.length === 0) {
+    return void process.stdout.write(
+      'No sessions recorded yet. Start `glassbox serve` and point an agent at it.\n',
+    );
+  }
+  const rows = sessions.map((s) => [
+    s.id,
+    s.kind,
+    s.status,
+    timestamp(s.started_at),
+    duration((s.ended_at ?? s.last_event_at) - s.started_at),
+    `${count(s.stats.turns ?? s.stats.requests)}`,
+    `${count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0))}`,
+    dollars(s.stats.cost_usd),
+    `${count(s.stats.errors)}`,
+    (s.client ?? '—').slice(0, 40),
+  ]);
+  const head = ['ID', 'KIND', 'STATUS', 'STARTED', 'DURATION', 'TURNS', 'TOKENS', 'COST', 'ERRORS', 'CLIENT'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+}
+
+function show(id: string, options: { json?: boolean }) {
+  withStore(
+    (store) => {
+      const session = findSession(store, id);
+      const events = [...store.iterateEvents(session.id)];
+      if (options.json) return void process.stdout.write(`${JSON.stringify({ session, events }, null, 2)}\n`);
+      process.stdout.write(renderSession(session, events, store.inflight(session.id)));
+    },
+    () => {
+      throw new UserError(`no session matches "${id}": nothing has been recorded in ${glassboxHome()} yet`);
+    },
+  );
+}
+
+function exportSession(id: string, options: { format: ExportFormat; output?: string }) {
+  withStore(
+    (store) => {
+      const session = findSession(store, id);
+      const events = store.iterateEvents(session.id);
+      const text =
+        options.format === 'har'
+          ? exportHar(session, events, glassboxVersion())
+          : [...exportJsonl(session, events)].join('');
+      if (options.output) {
+        writeFileSync(options.output, text);
+        process.stderr.write(
+          `Wrote ${options.format.toUpperCase()} of session ${session.id} to ${options.output}\n`,
+        );
+      } else {
+        process.stdout.write(text);
+      }
+    },
+    () => {
+      throw new UserError(`no session matches "${id}": nothing has been recorded yet`);
+    },
+  );
+}
+
+function verify(id: string | undefined) {
+  withStore(
+    (store) => {
+      const ids = id ? [findSession(store, id).id] : store.allSessionIds();
+      let broken = 0;
+      for (const sessionId of ids) {
+        const verdict = store.verifySession(sessionId);
+        if (verdict.intact) {
+          process.stdout.write(`ok      ${sessionId}  ${verdict.events} events, chain intact\n`);
+        } else {
+          broken++;
+          process.stdout.write(`BROKEN  ${sessionId}  at seq ${verdict.brokenAtSeq}: ${verdict.reason}\n`);
+        }
+      }
+      if (ids.length === 0) process.stdout.write('No sessions to verify.\n');
+      if (broken > 0) {
+        process.stderr.write(`${broken} of ${ids.length} session(s) failed verification.\n`);
+        process.exitCode = 1;
+      }
+    },
+    () => {
+      if (id) throw new UserError(`no session matches "${id}": nothing has been recorded yet`);
+      process.stdout.write('No sessions to verify.\n');
+    },
+  );
+}
+
+function portArg(value: string, flag: string): number {
+  try {
+    return parsePort(value, flag);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+}
+
+function intArg(value: string, flag: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
+  return n;
+}

@@ -1,0 +1,30 @@
+/** Shells `glassbox env` can print for. */
+export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
+export type Shell = (typeof SHELLS)[number];
+
+/** Guesses the user's shell from $SHELL (or PowerShell on Windows); bash when unsure. */
+export function detectShell(env: NodeJS.ProcessEnv = process.env, platform = process.platform): Shell {
+  if (platform === 'win32' && !env.SHELL) return 'powershell';
+  const name = (env.SHELL ?? '').split('/').pop() ?? '';
+  if (name === 'zsh' || name === 'fish') return name;
+  if (name.startsWith('pwsh') || name.startsWith('powershell')) return 'powershell';
+  return 'bash';
+}
+
+/** The lines that point a shell's agents at the proxy, e.g. `export ANTHROPIC_BASE_URL=http://127.0.0.1:8787`. */
+export function envLines(shell: Shell, vars: Record<string, string>): string[] {
+  return Object.entries(vars).map(([name, value]) => {
+    switch (shell) {
+      case 'fish':
+        return `set -gx ${name} ${quotePosix(value)}`;
+      case 'powershell':
+        return `$env:${name} = "${value.replace(/[`"$]/g, '`$&')}"`;
+      default:
+        return `export ${name}=${quotePosix(value)}`;
+    }
+  });
+}
+
+function quotePosix(value: string): string {
+  return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}

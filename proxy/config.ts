@@ -1,0 +1,122 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { UserError } from './common/errors.js';
+
+const port = z.number().int().min(0).max(65_535);
+
+/** The shape of `$GLASSBOX_HOME/config.json`; every field is optional and defaults as DESIGN.md says. */
+export const ConfigSchema = z
+  .object({
+    anthropic: z
+      .object({
+        port: port.default(8787),
+        upstream: z.url({ protocol: /^https?$/ }).default('https://api.anthropic.com'),
+        /** Largest request body accepted, bytes. */
+        maxRequestBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 * 1024 * 1024),
+      })
+      .strict()
+      .prefault({}),
+    api: z
+      .object({ port: port.default(8789) })
+      .strict()
+      .prefault({}),
+    recording: z
+      .object({
+        /** Largest body stored per request or reply, bytes; larger ones are stored truncated with a marker. */
+        maxBodyBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 * 1024 * 1024),
+        /** Interval between durable checkpoints of a streaming reply, ms. */
+        checkpointIntervalMs: z.number().int().min(1).max(10_000).default(50),
+      })
+      .strict()
+      .prefault({}),
+    /** How long a clean shutdown waits for in-flight exchanges, ms. */
+    shutdownGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+  })
+  .strict();
+
+/** Fully defaulted configuration. */
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** Command-line overrides of the configuration (`glassbox serve` flags). */
+export interface ConfigOverrides {
+  anthropicPort?: number;
+  apiPort?: number;
+  anthropicUpstream?: string;
+}
+
+/** `$GLASSBOX_HOME`, else `~/.glassbox`. */
+export function glassboxHome(env: NodeJS.ProcessEnv = process.env): string {
+  return env.GLASSBOX_HOME?.trim() || join(homedir(), '.glassbox');
+}
+
+/** Well-known files under the data directory. */
+export function homePaths(home: string) {
+  return {
+    home,
+    database: join(home, 'glassbox.db'),
+    config: join(home, 'config.json'),
+    token: join(home, 'token'),
+    lock: join(home, 'engine.pid'),
+  };
+}
+
+/**
+ * Reads and validates `config.json` (absent means all defaults) and applies command-line overrides.
+ * @throws UserError naming the file, the field and what to change when something is invalid.
+ */
+export function loadConfig(home: string, overrides: ConfigOverrides = {}): Config {
+  const file = homePaths(home).config;
+  let raw: unknown = {};
+  if (existsSync(file)) {
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new UserError(
+        `${file} is not valid JSON (${(error as Error).message}). Fix it or delete it to use defaults.`,
+      );
+    }
+  }
+  const fromFile = parse(raw, `${file}`);
+  const merged = {
+    ...fromFile,
+    anthropic: {
+      ...fromFile.anthropic,
+      ...(overrides.anthropicPort !== undefined && { port: overrides.anthropicPort }),
+      ...(overrides.anthropicUpstream !== undefined && { upstream: overrides.anthropicUpstream }),
+    },
+    api: { ...fromFile.api, ...(overrides.apiPort !== undefined && { port: overrides.apiPort }) },
+  };
+  return parse(merged, 'the command-line flags');
+}
+
+function parse(value: unknown, source: string): Config {
+  const result = ConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.join('.') || '(top level)';
+    return `  ${path}: ${issue.message}`;
+  });
+  throw new UserError(`Invalid configuration in ${source}:\n${problems.join('\n')}`);
+}
+
+/**
+ * Parses a TCP port given on the command line.
+ * @throws UserError for anything but an integer 0–65535
+ */
+export function parsePort(value: string, flag: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || number > 65_535) {
+    throw new UserError(`${flag} must be a port number from 0 to 65535 (got "${value}")`);
+  }
+  return number;
+}

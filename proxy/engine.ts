@@ -1,0 +1,155 @@
+import { mkdirSync } from 'node:fs';
+import { AnthropicProxy } from './anthropic/proxy.js';
+import { ApiServer } from './api/server.js';
+import { ensureToken } from './api/token.js';
+import { describeError, UserError } from './common/errors.js';
+import { glassboxVersion } from './common/version.js';
+import { type Config, homePaths } from './config.js';
+import { localIdentity } from './identity/local.js';
+import { takeEngineLock } from './lock.js';
+import { Store } from './store/store.js';
+
+/** What the engine needs to start. */
+export interface EngineOptions {
+  /** The data directory ($GLASSBOX_HOME). */
+  home: string;
+  config: Config;
+  /** Listening address for every listener; loopback by design. */
+  host?: string;
+}
+
+/** Addresses of a running engine, for printing and for tests. */
+export interface EngineAddresses {
+  anthropicUrl: string;
+  apiUrl: string;
+  /** The dashboard URL with the token in its fragment (never sent to the server in a request line). */
+  dashboardUrl: string;
+  token: string;
+  database: string;
+}
+
+const IDLE_SWEEP_MS = 60_000;
+
+/**
+ * The composition root: opens the store (recovering sessions a dead engine left live), starts the Anthropic
+ * proxy and the control API, and stops them all in order. Imports nothing from Electron: the same engine runs
+ * under `glassbox serve`, in tests and (later) in the desktop app's utility process.
+ */
+export class Engine {
+  private constructor(
+    readonly store: Store,
+    readonly anthropic: AnthropicProxy,
+    readonly api: ApiServer,
+    readonly addresses: EngineAddresses,
+    /** Sessions found live at start and marked interrupted. */
+    readonly recovered: number,
+    private readonly config: Config,
+    private readonly releaseLock: () => void,
+    private readonly sweeper: NodeJS.Timeout,
+  ) {}
+
+  /**
+   * Starts everything, or nothing: on failure whatever was started is stopped again.
+   * @throws UserError for problems the user can fix (port in use, another engine running, bad config)
+   */
+  static async start(options: EngineOptions): Promise<Engine> {
+    const { home, config } = options;
+    const host = options.host ?? '127.0.0.1';
+    const paths = homePaths(home);
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const releaseLock = takeEngineLock(paths.lock);
+    const version = glassboxVersion();
+    let store: Store | undefined;
+    let anthropic: AnthropicProxy | undefined;
+    let api: ApiServer | undefined;
+    try {
+      store = Store.open(paths.database);
+      const recovered = store.recoverInterrupted();
+      const token = ensureToken(paths.token);
+      const upstream = new URL(config.anthropic.upstream);
+      const proxy = new AnthropicProxy({
+        store,
+        upstream,
+        host,
+        port: config.anthropic.port,
+        maxBodyBytes: config.recording.maxBodyBytes,
+        maxRequestBytes: config.anthropic.maxRequestBytes,
+        checkpointIntervalMs: config.recording.checkpointIntervalMs,
+        identity: localIdentity(),
+      });
+      anthropic = proxy;
+      await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
+      const server = new ApiServer({
+        store,
+        token,
+        host,
+        port: config.api.port,
+        version,
+        health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
+        homePage: () => placeholderPage(version),
+      });
+      api = server;
+      await listen('control API', config.api.port, '--api-port', () => server.start());
+      const sweeper = setInterval(() => {
+        try {
+          proxy.closeIdleSessions();
+        } catch {
+          // A failed sweep is retried at the next tick.
+        }
+      }, IDLE_SWEEP_MS).unref();
+      const addresses: EngineAddresses = {
+        anthropicUrl: proxy.url,
+        apiUrl: server.url,
+        dashboardUrl: `${server.url}/#token=${token}`,
+        token,
+        database: paths.database,
+      };
+      return new Engine(store, proxy, server, addresses, recovered, config, releaseLock, sweeper);
+    } catch (error) {
+      await api?.stop().catch(() => undefined);
+      await anthropic?.stop(0).catch(() => undefined);
+      store?.close();
+      releaseLock();
+      throw error;
+    }
+  }
+
+  /**
+   * Stops cleanly: closes listeners, lets in-flight exchanges finish (up to `shutdownGraceMs`), records the
+   * rest as ended by shutdown, marks live sessions closed, checkpoints and closes the database.
+   */
+  async stop(): Promise<void> {
+    clearInterval(this.sweeper);
+    await this.api.stop();
+    await this.anthropic.stop(this.config.shutdownGraceMs);
+    this.store.endAllLive('shutdown');
+    this.store.close();
+    this.releaseLock();
+  }
+}
+
+async function listen(what: string, port: number, flag: string, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      throw new UserError(
+        `Port ${port} for the ${what} is already in use. Stop what uses it, or pick another with ${flag}.`,
+      );
+    }
+    throw new UserError(`Could not start the ${what} on port ${port}: ${describeError(error)}`);
+  }
+}
+
+function placeholderPage(version: string): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Glassbox</title>
+<style>body{font:14px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2430}code{background:#eef1f5;padding:2px 4px;border-radius:3px}</style>
+</head><body><h1>Glassbox ${version}</h1>
+<p>The engine is running. The full dashboard ships with the renderer; meanwhile use <code>glassbox sessions</code>,
+<code>glassbox show ID</code>, or the JSON API at <code>/api/sessions</code> with the bearer token.</p>
+<script>
+const token = new URLSearchParams(location.hash.slice(1)).get('token');
+if (token) { sessionStorage.setItem('glassbox.token', token); history.replaceState(null, '', location.pathname); }
+</script></body></html>`;
+}

@@ -1,0 +1,78 @@
+import type { Database } from 'better-sqlite3';
+
+/**
+ * Numbered schema migrations, applied in order and recorded in `PRAGMA user_version`.
+ * Append new entries; never edit one that has shipped. Column meanings follow shared/DESIGN.md "Data model".
+ */
+const MIGRATIONS: readonly string[] = [
+  // 1: sessions, the per-session hash-chained event log, in-flight exchanges and full-text search.
+  `
+  CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,          -- ULID
+    kind          TEXT NOT NULL,             -- anthropic | postgres | http
+    target        TEXT NOT NULL,             -- upstream host or connection name
+    client        TEXT,                      -- user agent or application_name
+    identity      TEXT NOT NULL,             -- JSON: subject, email, groups, verified, os_user, host, credential
+    external_id   TEXT,                      -- e.g. x-claude-code-session-id
+    started_at    INTEGER NOT NULL,          -- µs since epoch
+    ended_at      INTEGER,                   -- µs since epoch
+    last_event_at INTEGER NOT NULL,          -- µs since epoch, for idle grouping
+    status        TEXT NOT NULL,             -- live | closed | interrupted
+    stats         TEXT NOT NULL DEFAULT '{}',-- JSON counters
+    head_seq      INTEGER NOT NULL DEFAULT 0,
+    head_hash     TEXT NOT NULL              -- hash of the last event, or the session id when empty
+  );
+  CREATE INDEX sessions_started ON sessions (started_at DESC);
+  CREATE INDEX sessions_external ON sessions (kind, external_id);
+  CREATE INDEX sessions_status ON sessions (status);
+
+  CREATE TABLE events (
+    session_id TEXT NOT NULL REFERENCES sessions (id),
+    seq        INTEGER NOT NULL,             -- 1, 2, 3 … within the session
+    ts         INTEGER NOT NULL,             -- µs since epoch
+    kind       TEXT NOT NULL,                -- dotted, e.g. http.request, llm.turn
+    payload    TEXT NOT NULL,                -- canonical JSON, already masked
+    hash       TEXT NOT NULL,                -- sha256 hex, see chain.ts
+    PRIMARY KEY (session_id, seq)
+  ) WITHOUT ROWID;
+
+  -- Exchanges whose request is recorded but whose outcome is not yet sealed into the chain. Updated in place
+  -- while a reply streams; sealed as one chained event when it ends, or as "interrupted" at the next start.
+  CREATE TABLE inflight (
+    session_id  TEXT NOT NULL REFERENCES sessions (id),
+    request_seq INTEGER NOT NULL,
+    kind        TEXT NOT NULL,               -- the event kind it will be sealed as
+    started_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL,
+    partial     TEXT NOT NULL,               -- JSON payload so far
+    PRIMARY KEY (session_id, request_seq)
+  );
+
+  CREATE VIRTUAL TABLE events_fts USING fts5 (
+    text, session_id UNINDEXED, seq UNINDEXED, tokenize = 'unicode61'
+  );
+  `,
+];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * Brings the database to {@link SCHEMA_VERSION}, one transaction per migration.
+ * @throws Error when the file was written by a newer Glassbox (user_version above ours).
+ */
+export function migrate(db: Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(
+      `the database schema is version ${current}, newer than this Glassbox understands (${SCHEMA_VERSION}); upgrade Glassbox`,
+    );
+  }
+  for (let version = current; version < SCHEMA_VERSION; version++) {
+    const sql = MIGRATIONS[version]!;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,424 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import { monotonicFactory } from 'ulid';
+import { canonicalJson } from '../common/canonical-json.js';
+import { nowMicros } from '../common/time.js';
+import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
+import { migrate } from './migrations.js';
+import { ftsQuery } from './search.js';
+import type {
+  Identity,
+  InflightExchange,
+  RecordedEvent,
+  Session,
+  SessionFilter,
+  SessionKind,
+  SessionStats,
+  StoreChange,
+} from './types.js';
+
+/** What a new session is created with. */
+export interface NewSession {
+  kind: SessionKind;
+  target: string;
+  client: string | null;
+  identity: Identity;
+  external_id: string | null;
+}
+
+/** Options for {@link Store.append}. */
+export interface AppendOptions {
+  /** Event time in µs since epoch; defaults to now. */
+  ts?: number;
+  /** Text to index for full-text search (prompts, replies, tool input, SQL). */
+  text?: string;
+  /** Numeric deltas added to the session's running `stats`. */
+  stats?: SessionStats;
+}
+
+/** Where an appended event landed in its session's chain. */
+export interface Appended {
+  seq: number;
+  ts: number;
+  hash: string;
+}
+
+interface SessionRow {
+  id: string;
+  kind: SessionKind;
+  target: string;
+  client: string | null;
+  identity: string;
+  external_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+  last_event_at: number;
+  status: Session['status'];
+  stats: string;
+  head_seq: number;
+  head_hash: string;
+}
+
+interface EventRow {
+  session_id: string;
+  seq: number;
+  ts: number;
+  kind: string;
+  payload: string;
+  hash: string;
+}
+
+/**
+ * The local recording store: one SQLite file (better-sqlite3, WAL) holding sessions, their hash-chained
+ * events, exchanges still in flight, and a full-text index.
+ *
+ * Every write is synchronous and committed before the call returns, so callers append *before* forwarding
+ * bytes (DESIGN.md promise 1). With `synchronous = NORMAL` in WAL mode a committed write survives the
+ * process being killed; an OS crash may lose the last transactions.
+ *
+ * One engine process writes; CLI commands may read concurrently (WAL readers never block the writer).
+ */
+export class Store {
+  private readonly db: Db;
+  private readonly listeners = new Set<(change: StoreChange) => void>();
+  private readonly newId = monotonicFactory();
+  private readonly sql: ReturnType<typeof prepareStatements>;
+
+  private constructor(db: Db) {
+    this.db = db;
+    this.sql = prepareStatements(db);
+  }
+
+  /**
+   * Opens (creating if needed) the database at `path` and migrates it. `:memory:` works for tests.
+   * @throws Error when the file is not a SQLite database or was written by a newer schema.
+   */
+  static open(path: string): Store {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('foreign_keys = ON');
+    db.pragma('busy_timeout = 5000');
+    migrate(db);
+    return new Store(db);
+  }
+
+  /** Closes the database; further calls throw. Checkpoints the WAL into the main file. */
+  close(): void {
+    if (!this.db.open) return;
+    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.close();
+  }
+
+  /** Subscribes to changes (new sessions, status changes, appended events). Returns the unsubscribe function. */
+  subscribe(listener: (change: StoreChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Creates a `live` session and returns it. */
+  createSession(init: NewSession, startedAt = nowMicros()): Session {
+    const id = this.newId(Math.floor(startedAt / 1000));
+    this.sql.insertSession.run({
+      id,
+      kind: init.kind,
+      target: init.target,
+      client: init.client,
+      identity: JSON.stringify(init.identity),
+      external_id: init.external_id,
+      started_at: startedAt,
+      last_event_at: startedAt,
+      head_hash: id,
+    });
+    const session = this.getSession(id)!;
+    this.emit({ type: 'session', session });
+    return session;
+  }
+
+  /** The newest session of `kind` whose `external_id` matches, if any. */
+  findByExternalId(kind: SessionKind, externalId: string): Session | undefined {
+    const row = this.sql.byExternalId.get(kind, externalId) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  /** Sets a closed or interrupted session back to `live` (a client resumed it). */
+  reopenSession(id: string): void {
+    this.sql.reopen.run(id);
+    this.emitSession(id);
+  }
+
+  /**
+   * Appends one event to a session's chain, indexes its text and adds `stats` deltas, in one transaction.
+   * @throws Error when the session does not exist.
+   */
+  append(sessionId: string, kind: string, payload: unknown, options: AppendOptions = {}): Appended {
+    const appended = this.db.transaction(() => this.appendInTx(sessionId, kind, payload, options))();
+    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
+    return appended;
+  }
+
+  /**
+   * Appends a request event and opens an in-flight record for its outcome, in one transaction: after this
+   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`.
+   */
+  appendRequest(
+    sessionId: string,
+    kind: string,
+    payload: unknown,
+    outcomeKind: string,
+    partial: unknown,
+    options: AppendOptions = {},
+  ): Appended {
+    const appended = this.db.transaction(() => {
+      const event = this.appendInTx(sessionId, kind, payload, options);
+      this.sql.insertInflight.run(
+        sessionId,
+        event.seq,
+        outcomeKind,
+        event.ts,
+        event.ts,
+        JSON.stringify(partial),
+      );
+      return event;
+    })();
+    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
+    return appended;
+  }
+
+  /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
+  updateInflight(sessionId: string, requestSeq: number, partial: unknown): void {
+    this.sql.updateInflight.run(JSON.stringify(partial), nowMicros(), sessionId, requestSeq);
+  }
+
+  /** Seals an in-flight exchange: appends its outcome event to the chain and drops the in-flight record. */
+  sealInflight(
+    sessionId: string,
+    requestSeq: number,
+    kind: string,
+    payload: unknown,
+    options: AppendOptions = {},
+  ): Appended {
+    const appended = this.db.transaction(() => {
+      this.sql.deleteInflight.run(sessionId, requestSeq);
+      return this.appendInTx(sessionId, kind, payload, options);
+    })();
+    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
+    this.emitSession(sessionId);
+    return appended;
+  }
+
+  /** In-flight exchanges of one session, oldest first. */
+  inflight(sessionId: string): InflightExchange[] {
+    return (
+      this.sql.inflightOf.all(sessionId) as Array<Omit<InflightExchange, 'partial'> & { partial: string }>
+    ).map((row) => ({ ...row, partial: JSON.parse(row.partial) as unknown }));
+  }
+
+  /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */
+  endSession(id: string, reason: string, status: 'closed' | 'interrupted' = 'closed'): void {
+    const session = this.getSession(id);
+    if (session?.status !== 'live') return;
+    const endedAt = status === 'interrupted' ? session.last_event_at : nowMicros();
+    this.db.transaction(() => {
+      this.appendInTx(id, 'session.end', { reason }, { ts: Math.max(endedAt, session.last_event_at) });
+      this.sql.end.run(status, endedAt, id);
+    })();
+    this.emitSession(id);
+  }
+
+  /**
+   * Start-up recovery after a dead process: every exchange still in flight is sealed with outcome
+   * `interrupted` (its partial reply kept), and every session left `live` becomes `interrupted`.
+   * Call only from the engine, never while another engine uses the file.
+   * @returns the number of sessions marked interrupted
+   */
+  recoverInterrupted(): number {
+    const live = this.sql.liveSessions.all() as SessionRow[];
+    for (const row of live) {
+      for (const exchange of this.inflight(row.id)) {
+        const partial = (exchange.partial ?? {}) as Record<string, unknown>;
+        this.sealInflight(
+          row.id,
+          exchange.request_seq,
+          exchange.kind,
+          { ...partial, outcome: 'interrupted' },
+          {
+            ts: exchange.updated_at,
+            stats: { errors: 1 },
+          },
+        );
+      }
+      this.endSession(row.id, 'interrupted', 'interrupted');
+    }
+    return live.length;
+  }
+
+  /** Ends every live session with `reason` (used at clean shutdown). */
+  endAllLive(reason: string): void {
+    for (const row of this.sql.liveSessions.all() as SessionRow[]) this.endSession(row.id, reason);
+  }
+
+  /** One session by id, or undefined. */
+  getSession(id: string): Session | undefined {
+    const row = this.sql.session.get(id) as SessionRow | undefined;
+    return row && toSession(row);
+  }
+
+  /**
+   * Resolves what a user typed: a full id, a unique id prefix (at least 6 characters), or an external id.
+   * @returns the session, `undefined` when nothing matches, or the list of candidates when ambiguous
+   */
+  resolveSession(idOrPrefix: string): Session | undefined | Session[] {
+    const exact = this.getSession(idOrPrefix.toUpperCase()) ?? this.getSession(idOrPrefix);
+    if (exact) return exact;
+    const external = (this.sql.anyExternal.all(idOrPrefix) as SessionRow[]).map(toSession);
+    if (external.length === 1) return external[0];
+    if (idOrPrefix.length < 6) return external.length > 1 ? external : undefined;
+    const byPrefix = (this.sql.byPrefix.all(`${idOrPrefix.toUpperCase()}%`) as SessionRow[]).map(toSession);
+    if (byPrefix.length === 1) return byPrefix[0];
+    return byPrefix.length > 1 ? byPrefix : undefined;
+  }
+
+  /** Sessions newest first, filtered. `limit` defaults to 50 and is capped at 10,000. */
+  listSessions(filter: SessionFilter = {}): Session[] {
+    const where: string[] = [];
+    const params: Record<string, unknown> = {};
+    if (filter.before !== undefined) {
+      where.push('started_at < @before');
+      params.before = filter.before;
+    }
+    if (filter.kind) {
+      where.push('kind = @kind');
+      params.kind = filter.kind;
+    }
+    if (filter.status) {
+      where.push('status = @status');
+      params.status = filter.status;
+    }
+    const match = filter.text ? ftsQuery(filter.text) : '';
+    if (match) {
+      where.push('id IN (SELECT session_id FROM events_fts WHERE events_fts MATCH @match)');
+      params.match = match;
+    }
+    params.limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
+    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY started_at DESC, id DESC LIMIT @limit`;
+    return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
+  }
+
+  /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */
+  listEvents(sessionId: string, after = 0, limit = 500): RecordedEvent[] {
+    const capped = Math.min(Math.max(limit, 1), 5_000);
+    return (this.sql.events.all(sessionId, after, capped) as EventRow[]).map(toEvent);
+  }
+
+  /** Iterates over all events of a session in order without loading them at once. */
+  *iterateEvents(sessionId: string): Generator<RecordedEvent> {
+    for (const row of this.sql.allEvents.iterate(sessionId) as Iterable<EventRow>) yield toEvent(row);
+  }
+
+  /** Recomputes a session's hash chain against the stored hashes and head. */
+  verifySession(sessionId: string): ChainVerdict {
+    const session = this.getSession(sessionId);
+    if (!session) throw new Error(`no session ${sessionId}`);
+    return verifyChain(sessionId, this.sql.allEvents.iterate(sessionId) as Iterable<EventRow>, {
+      seq: session.head_seq,
+      hash: session.head_hash,
+    });
+  }
+
+  /** Ids of all sessions, oldest first. */
+  allSessionIds(): string[] {
+    return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
+  }
+
+  private appendInTx(sessionId: string, kind: string, payload: unknown, options: AppendOptions): Appended {
+    const head = this.sql.head.get(sessionId) as
+      | { head_seq: number; head_hash: string; stats: string; last_event_at: number }
+      | undefined;
+    if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
+    const seq = head.head_seq + 1;
+    // Events of a session are strictly ordered in time as well as in seq.
+    const ts = Math.max(options.ts ?? nowMicros(), head.last_event_at);
+    const payloadJson = canonicalJson(payload);
+    const hash = chainHash(head.head_hash, seq, ts, kind, payloadJson);
+    this.sql.insertEvent.run(sessionId, seq, ts, kind, payloadJson, hash);
+    const stats = options.stats ? mergeStats(head.stats, options.stats) : head.stats;
+    this.sql.advanceHead.run(seq, hash, ts, stats, sessionId);
+    if (options.text) this.sql.insertFts.run(options.text, sessionId, seq);
+    return { seq, ts, hash };
+  }
+
+  private emitSession(id: string): void {
+    if (this.listeners.size === 0) return;
+    const session = this.getSession(id);
+    if (session) this.emit({ type: 'session', session });
+  }
+
+  private emit(change: StoreChange): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(change);
+      } catch {
+        // A subscriber's failure must never affect recording.
+      }
+    }
+  }
+}
+
+function mergeStats(current: string, delta: SessionStats): string {
+  const stats = JSON.parse(current) as SessionStats;
+  for (const [key, value] of Object.entries(delta)) {
+    if (Number.isFinite(value)) stats[key] = (stats[key] ?? 0) + value;
+  }
+  if (stats.cost_usd !== undefined) stats.cost_usd = Math.round(stats.cost_usd * 1e6) / 1e6;
+  return JSON.stringify(stats);
+}
+
+function toSession(row: SessionRow): Session {
+  return {
+    ...row,
+    identity: JSON.parse(row.identity) as Identity,
+    stats: JSON.parse(row.stats) as SessionStats,
+  };
+}
+
+function toEvent(row: EventRow): RecordedEvent {
+  return { ...row, payload: JSON.parse(row.payload) as unknown };
+}
+
+function prepareStatements(db: Db) {
+  const p = (sql: string): Statement => db.prepare(sql);
+  return {
+    insertSession: p(`INSERT INTO sessions (id, kind, target, client, identity, external_id, started_at,
+      last_event_at, status, head_hash) VALUES (@id, @kind, @target, @client, @identity, @external_id,
+      @started_at, @last_event_at, 'live', @head_hash)`),
+    session: p('SELECT * FROM sessions WHERE id = ?'),
+    byExternalId: p(
+      'SELECT * FROM sessions WHERE kind = ? AND external_id = ? ORDER BY started_at DESC LIMIT 1',
+    ),
+    anyExternal: p('SELECT * FROM sessions WHERE external_id = ? ORDER BY started_at DESC LIMIT 5'),
+    byPrefix: p('SELECT * FROM sessions WHERE id LIKE ? ORDER BY started_at DESC LIMIT 5'),
+    allIds: p('SELECT id FROM sessions ORDER BY started_at, id'),
+    liveSessions: p(`SELECT * FROM sessions WHERE status = 'live'`),
+    reopen: p(`UPDATE sessions SET status = 'live', ended_at = NULL WHERE id = ?`),
+    end: p('UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?'),
+    head: p('SELECT head_seq, head_hash, stats, last_event_at FROM sessions WHERE id = ?'),
+    advanceHead: p(
+      'UPDATE sessions SET head_seq = ?, head_hash = ?, last_event_at = ?, stats = ? WHERE id = ?',
+    ),
+    insertEvent: p('INSERT INTO events (session_id, seq, ts, kind, payload, hash) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertFts: p('INSERT INTO events_fts (text, session_id, seq) VALUES (?, ?, ?)'),
+    events: p('SELECT * FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    allEvents: p('SELECT * FROM events WHERE session_id = ? ORDER BY seq'),
+    insertInflight: p(`INSERT INTO inflight (session_id, request_seq, kind, started_at, updated_at, partial)
+      VALUES (?, ?, ?, ?, ?, ?)`),
+    updateInflight: p(
+      'UPDATE inflight SET partial = ?, updated_at = ? WHERE session_id = ? AND request_seq = ?',
+    ),
+    deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
+    inflightOf: p('SELECT * FROM inflight WHERE session_id = ? ORDER BY request_seq'),
+  };
+}

@@ -1,0 +1,73 @@
+/** What kind of upstream a session talks to. */
+export type SessionKind = 'anthropic' | 'postgres' | 'http';
+
+/** `live` while traffic may still arrive; `interrupted` when the engine died with the session open. */
+export type SessionStatus = 'live' | 'closed' | 'interrupted';
+
+/** Who a session belongs to. `verified` is true only for an OIDC-verified identity. */
+export interface Identity {
+  subject: string | null;
+  email: string | null;
+  groups: string[];
+  verified: boolean;
+  os_user: string;
+  host: string;
+  /** Fingerprint of the credential the client presented (never the credential), e.g. `sk-ant-…Q9xA #3f2a91c04b7e`. */
+  credential?: string | null;
+}
+
+/** Counters kept per session; every field is a running total. Cost in US dollars. */
+export type SessionStats = Record<string, number>;
+
+/** A session as stored and as the control API and `glassbox sessions --json` return it. Times in µs since epoch. */
+export interface Session {
+  id: string;
+  kind: SessionKind;
+  target: string;
+  client: string | null;
+  identity: Identity;
+  external_id: string | null;
+  started_at: number;
+  ended_at: number | null;
+  last_event_at: number;
+  status: SessionStatus;
+  stats: SessionStats;
+  head_seq: number;
+  head_hash: string;
+}
+
+/** One recorded event; `payload` is the parsed (already masked) JSON. `ts` in µs since epoch. */
+export interface RecordedEvent {
+  session_id: string;
+  seq: number;
+  ts: number;
+  kind: string;
+  payload: unknown;
+  hash: string;
+}
+
+/** An exchange whose request is recorded and whose outcome is still streaming in. */
+export interface InflightExchange {
+  session_id: string;
+  request_seq: number;
+  kind: string;
+  started_at: number;
+  updated_at: number;
+  partial: unknown;
+}
+
+/** Filters for listing sessions; all optional. Times in µs since epoch. */
+export interface SessionFilter {
+  limit?: number;
+  /** Only sessions started strictly before this time (for paging newest-first). */
+  before?: number;
+  kind?: SessionKind;
+  status?: SessionStatus;
+  /** Full-text query over prompts, responses, tool calls and SQL (SQLite FTS5 syntax, words are ANDed). */
+  text?: string;
+}
+
+/** A change pushed to live subscribers (the control API's WebSocket). */
+export type StoreChange =
+  | { type: 'session'; session: Session }
+  | { type: 'event'; session_id: string; seq: number; ts: number; kind: string };
