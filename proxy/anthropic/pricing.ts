@@ -31,7 +31,13 @@ export const PRICES: ReadonlyArray<readonly [prefix: string, price: ModelPrice]>
 /** The price entry for a model id such as `claude-sonnet-4-5-20250929`, or undefined when unknown. */
 export function priceFor(model: string | undefined): ModelPrice | undefined {
   if (!model) return undefined;
-  return PRICES.find(([prefix]) => model === prefix || model.startsWith(`${prefix}-`))?.[1];
+  return PRICES.find(([prefix]) => {
+    if (!model.startsWith(prefix)) return false;
+    // What follows the family name may be a snapshot date or an alias (-20250929, -latest), not a version
+    // number: claude-opus-4 must not price claude-opus-4-50.
+    const rest = model.slice(prefix.length);
+    return rest === '' || /^-(\d{8}|[a-z])/i.test(rest);
+  })?.[1];
 }
 
 /**

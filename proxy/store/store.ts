@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db, type Statement } from 'better-sqlite3';
-import { monotonicFactory } from 'ulid';
+import { ulid } from 'ulid';
 import { canonicalJson } from '../common/canonical-json.js';
 import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
@@ -82,7 +82,6 @@ interface EventRow {
 export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
-  private readonly newId = monotonicFactory();
   private readonly sql: ReturnType<typeof prepareStatements>;
 
   private constructor(db: Db) {
@@ -120,7 +119,7 @@ export class Store {
 
   /** Creates a `live` session and returns it. */
   createSession(init: NewSession, startedAt = nowMicros()): Session {
-    const id = this.newId(Math.floor(startedAt / 1000));
+    const id = ulid(Math.floor(startedAt / 1000));
     this.sql.insertSession.run({
       id,
       kind: init.kind,
@@ -221,10 +220,17 @@ export class Store {
     const session = this.getSession(id);
     if (session?.status !== 'live') return;
     const endedAt = status === 'interrupted' ? session.last_event_at : nowMicros();
-    this.db.transaction(() => {
-      this.appendInTx(id, 'session.end', { reason }, { ts: Math.max(endedAt, session.last_event_at) });
+    const appended = this.db.transaction(() => {
+      const event = this.appendInTx(
+        id,
+        'session.end',
+        { reason },
+        { ts: Math.max(endedAt, session.last_event_at) },
+      );
       this.sql.end.run(status, endedAt, id);
+      return event;
     })();
+    this.emit({ type: 'event', session_id: id, seq: appended.seq, ts: appended.ts, kind: 'session.end' });
     this.emitSession(id);
   }
 

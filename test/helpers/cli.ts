@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The built `glassbox` entry (npm test builds before running the suite). */
+export const GLASSBOX_BIN = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'glassbox.js');
+
+/** Result of a finished CLI run. */
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `glassbox ...args` to completion with `GLASSBOX_HOME=home`. */
+export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+  const result = spawnSync(process.execPath, [GLASSBOX_BIN, ...args], {
+    env: { ...process.env, GLASSBOX_HOME: home, ...env },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A `glassbox serve` child process and the addresses it printed. */
+export interface ServeProcess {
+  child: ChildProcess;
+  anthropicUrl: string;
+  dashboardUrl: string;
+  /** Everything printed on stdout so far. */
+  output: () => string;
+  /** Resolves with the exit code (or signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+/** Starts `glassbox serve` with free ports and waits until it says it is ready. */
+export async function spawnServe(
+  home: string,
+  upstream: string,
+  extraArgs: string[] = [],
+): Promise<ServeProcess> {
+  const child = spawn(
+    process.execPath,
+    [
+      GLASSBOX_BIN,
+      'serve',
+      '--anthropic-port',
+      '0',
+      '--api-port',
+      '0',
+      '--anthropic-upstream',
+      upstream,
+      ...extraArgs,
+    ],
+    { env: { ...process.env, GLASSBOX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number | string>((resolve) =>
+    child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')),
+  );
+  const deadline = Date.now() + 20_000;
+  while (!stdout.includes('Press Ctrl+C')) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`glassbox serve did not start:\n${stdout}\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+  const anthropicUrl = /Anthropic proxy\s+(http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
+  const dashboardUrl = /Dashboard\s+(http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
+  return { child, anthropicUrl, dashboardUrl, output: () => stdout, exited };
+}
+
+/** Polls `check` every 20 ms until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  check: () => T | undefined | null | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

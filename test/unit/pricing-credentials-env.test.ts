@@ -1,0 +1,81 @@
+import { describe, expect, it } from 'vitest';
+import { estimateCost, priceFor } from '../../proxy/anthropic/pricing.js';
+import { detectShell, envLines } from '../../proxy/cli/env.js';
+import { fingerprintCredential, redactHeaders } from '../../proxy/policy/credentials.js';
+
+describe('pricing', () => {
+  it('matches dated model ids by prefix, most specific first', () => {
+    expect(priceFor('claude-sonnet-4-5-20250929')).toEqual({ input: 3, output: 15 });
+    expect(priceFor('claude-opus-4-5')).toEqual({ input: 5, output: 25 });
+    expect(priceFor('claude-opus-4-1-20250805')).toEqual({ input: 15, output: 75 });
+    expect(priceFor('claude-opus-4-50')).toBeUndefined();
+    expect(priceFor('gpt-4')).toBeUndefined();
+  });
+
+  it('prices input, output, 5-minute and 1-hour cache writes and cache reads', () => {
+    // Sonnet: $3 in, $15 out per MTok; cache 5m write 3.75, 1h write 6, read 0.30.
+    const cost = estimateCost('claude-sonnet-4-5', {
+      input_tokens: 1_000_000,
+      output_tokens: 100_000,
+      cache_creation_input_tokens: 300_000,
+      cache_creation: { ephemeral_5m_input_tokens: 200_000, ephemeral_1h_input_tokens: 100_000 },
+      cache_read_input_tokens: 1_000_000,
+    });
+    expect(cost).toBeCloseTo(3 + 1.5 + 0.75 + 0.6 + 0.3, 6);
+  });
+
+  it('reports null for unknown models rather than guessing', () => {
+    expect(estimateCost('claude-opus-5-5', { input_tokens: 10, output_tokens: 10 })).toBeNull();
+  });
+});
+
+describe('credentials', () => {
+  const key = 'sk-ant-api03-AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-Q9xA';
+
+  it('fingerprints keys without containing them', () => {
+    const print = fingerprintCredential(key);
+    expect(print).toMatch(/^sk-ant-api03-…Q9xA #[0-9a-f]{12}$/);
+    expect(print).not.toContain('AbCdEf');
+    expect(fingerprintCredential(`Bearer ${key}`)).toMatch(/^Bearer sk-ant-api03-…Q9xA #/);
+    expect(fingerprintCredential('short')).toMatch(/^… #[0-9a-f]{12}$/);
+  });
+
+  it('is stable so sessions can be attributed to a key', () => {
+    expect(fingerprintCredential(key)).toBe(fingerprintCredential(key));
+    expect(fingerprintCredential(key)).not.toBe(fingerprintCredential(`${key}x`));
+  });
+
+  it('redacts every credential header and keeps the rest', () => {
+    const out = redactHeaders({
+      'x-api-key': key,
+      authorization: `Bearer ${key}`,
+      'proxy-authorization': 'Basic dXNlcjpwYXNzd29yZA==',
+      cookie: 'session=abc',
+      'anthropic-version': '2023-06-01',
+      'anthropic-beta': ['a', 'b'],
+    });
+    expect(JSON.stringify(out)).not.toContain(key.slice(13, 40));
+    expect(JSON.stringify(out)).not.toContain('dXNlcjpwYXNzd29yZA');
+    expect(out.cookie).toBe('[redacted cookie]');
+    expect(out['anthropic-version']).toBe('2023-06-01');
+    expect(out['anthropic-beta']).toBe('a, b');
+  });
+});
+
+describe('glassbox env lines', () => {
+  const vars = { ANTHROPIC_BASE_URL: 'http://127.0.0.1:8787' };
+  it('speaks each shell', () => {
+    expect(envLines('bash', vars)).toEqual(['export ANTHROPIC_BASE_URL=http://127.0.0.1:8787']);
+    expect(envLines('zsh', vars)).toEqual(['export ANTHROPIC_BASE_URL=http://127.0.0.1:8787']);
+    expect(envLines('fish', vars)).toEqual(['set -gx ANTHROPIC_BASE_URL http://127.0.0.1:8787']);
+    expect(envLines('powershell', vars)).toEqual(['$env:ANTHROPIC_BASE_URL = "http://127.0.0.1:8787"']);
+    expect(envLines('bash', { X: "it's" })).toEqual([`export X='it'\\''s'`]);
+  });
+
+  it('detects the shell from $SHELL', () => {
+    expect(detectShell({ SHELL: '/usr/bin/fish' }, 'linux')).toBe('fish');
+    expect(detectShell({ SHELL: '/bin/zsh' }, 'darwin')).toBe('zsh');
+    expect(detectShell({}, 'win32')).toBe('powershell');
+    expect(detectShell({}, 'linux')).toBe('bash');
+  });
+});

@@ -1,0 +1,134 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { Store } from '../../proxy/store/store.js';
+import type { Identity } from '../../proxy/store/types.js';
+
+const identity: Identity = {
+  subject: null,
+  email: null,
+  groups: [],
+  verified: false,
+  os_user: 'dev',
+  host: 'box',
+};
+
+describe('Store', () => {
+  let store: Store;
+  beforeEach(() => {
+    store = Store.open(':memory:');
+  });
+  afterEach(() => store.close());
+
+  const newSession = (external_id: string | null = null) =>
+    store.createSession({
+      kind: 'anthropic',
+      target: 'api.anthropic.com',
+      client: 'test',
+      identity,
+      external_id,
+    });
+
+  it('appends in seq order, advances the head and keeps the chain verifiable', () => {
+    const session = newSession();
+    const a = store.append(session.id, 'x.one', { b: 2, a: 1 }, { stats: { requests: 1 } });
+    const b = store.append(
+      session.id,
+      'x.two',
+      { n: 'two' },
+      { stats: { requests: 1, cost_usd: 0.0000015 } },
+    );
+    expect([a.seq, b.seq]).toEqual([1, 2]);
+    expect(b.ts).toBeGreaterThanOrEqual(a.ts);
+    const after = store.getSession(session.id)!;
+    expect(after).toMatchObject({
+      head_seq: 2,
+      head_hash: b.hash,
+      stats: { requests: 2, cost_usd: 0.000002 },
+    });
+    expect(store.listEvents(session.id).map((e) => e.payload)).toEqual([{ a: 1, b: 2 }, { n: 'two' }]);
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
+  });
+
+  it('refuses to append to an unknown session', () => {
+    expect(() => store.append('NOPE', 'x', {})).toThrow(/unknown session/);
+  });
+
+  it('keeps in-flight exchanges out of the chain until sealed, and seals them as interrupted on recovery', () => {
+    const session = newSession();
+    const request = store.appendRequest(session.id, 'http.request', { path: '/v1/messages' }, 'llm.turn', {
+      outcome: 'streaming',
+    });
+    store.updateInflight(session.id, request.seq, {
+      request_seq: request.seq,
+      outcome: 'streaming',
+      response: { content: [{ type: 'text', text: 'par' }] },
+    });
+    expect(store.inflight(session.id)).toHaveLength(1);
+    expect(store.getSession(session.id)!.head_seq).toBe(1);
+
+    expect(store.recoverInterrupted()).toBe(1);
+    const events = store.listEvents(session.id);
+    expect(events.map((e) => e.kind)).toEqual(['http.request', 'llm.turn', 'session.end']);
+    expect(events[1]!.payload).toMatchObject({
+      outcome: 'interrupted',
+      response: { content: [{ text: 'par' }] },
+    });
+    expect(store.getSession(session.id)).toMatchObject({ status: 'interrupted', stats: { errors: 1 } });
+    expect(store.inflight(session.id)).toEqual([]);
+    expect(store.verifySession(session.id).intact).toBe(true);
+  });
+
+  it('finds sessions by external id, id prefix and full-text search', () => {
+    const one = newSession('cc-session-1');
+    const two = newSession();
+    store.append(one.id, 'llm.turn', {}, { text: 'please refactor the payment module' });
+    store.append(two.id, 'llm.turn', {}, { text: 'drop table users; -- "quoted" (parens)' });
+    expect(store.findByExternalId('anthropic', 'cc-session-1')!.id).toBe(one.id);
+    expect(store.resolveSession('cc-session-1')).toMatchObject({ id: one.id });
+    expect(store.resolveSession(two.id.toLowerCase())).toMatchObject({ id: two.id });
+    const older = store.createSession(
+      { kind: 'anthropic', target: 't', client: null, identity, external_id: null },
+      1_000_000,
+    );
+    expect(store.resolveSession(older.id.slice(0, 10))).toMatchObject({ id: older.id });
+    expect(store.resolveSession('ZZZZZZZZ')).toBeUndefined();
+    // Ids from the same millisecond share their first 10 characters: such a prefix is ambiguous.
+    const sameMs = store.createSession(
+      { kind: 'anthropic', target: 't', client: null, identity, external_id: null },
+      1_000_000,
+    );
+    expect(store.resolveSession(sameMs.id.slice(0, 10))).toHaveLength(2);
+    expect(store.listSessions({ text: 'payment' }).map((s) => s.id)).toEqual([one.id]);
+    expect(store.listSessions({ text: 'refac' }).map((s) => s.id)).toEqual([one.id]);
+    expect(store.listSessions({ text: 'users; -- "quoted" (parens' }).map((s) => s.id)).toEqual([two.id]);
+    // Nothing searchable in the query means no text filter at all.
+    expect(store.listSessions({ text: '"' })).toHaveLength(4);
+  });
+
+  it('lists newest first with paging and filters', () => {
+    const ids = [1, 2, 3].map(
+      (i) =>
+        store.createSession(
+          { kind: 'anthropic', target: 't', client: null, identity, external_id: null },
+          1_000_000 * i,
+        ).id,
+    );
+    expect(store.listSessions().map((s) => s.id)).toEqual([...ids].reverse());
+    expect(store.listSessions({ limit: 1, before: 3_000_000 }).map((s) => s.id)).toEqual([ids[1]]);
+    store.endSession(ids[0]!, 'test');
+    expect(store.listSessions({ status: 'closed' }).map((s) => s.id)).toEqual([ids[0]]);
+  });
+
+  it('notifies subscribers of sessions and events, and survives a throwing subscriber', () => {
+    const seen: string[] = [];
+    store.subscribe(() => {
+      throw new Error('bad subscriber');
+    });
+    store.subscribe((change) =>
+      seen.push(change.type === 'event' ? `event:${change.kind}` : `session:${change.session.status}`),
+    );
+    const session = newSession();
+    store.append(session.id, 'x', {});
+    store.endSession(session.id, 'done');
+    expect(seen).toEqual(['session:live', 'event:x', 'event:session.end', 'session:closed']);
+  });
+});
