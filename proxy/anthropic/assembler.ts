@@ -104,21 +104,26 @@ export class MessageAssembler {
   }
 
   private blockStart(data: Record<string, unknown>): AssemblerStep {
-    const index = typeof data.index === 'number' ? data.index : this.state.message.content.length;
+    const content = this.state.message.content;
+    let index = typeof data.index === 'number' && Number.isInteger(data.index) ? data.index : content.length;
+    if (index > content.length || index < 0) {
+      // Blocks arrive in index order; a gap means events were lost. Keep the array dense for storage.
+      this.anomaly(`content_block_start for index ${index} while ${content.length} blocks exist`);
+      index = content.length;
+    }
     const block = { ...(asRecord(data.content_block) ?? { type: 'unknown' }) } as ContentBlock;
     if (isStreamedInputBlock(block)) this.partialJson.set(index, '');
-    this.state.message.content[index] = block;
+    content[index] = block;
     return { boundary: true, output: false };
   }
 
   private blockDelta(data: Record<string, unknown>): AssemblerStep {
     const index = typeof data.index === 'number' ? data.index : -1;
     const delta = asRecord(data.delta) ?? {};
-    let block = this.state.message.content[index];
+    const block = this.state.message.content[index];
     if (!block) {
       this.anomaly(`delta for unknown content block ${index}`);
-      block = { type: 'unknown' };
-      this.state.message.content[Math.max(index, 0)] = block;
+      return { boundary: false, output: false };
     }
     switch (delta.type) {
       case 'text_delta':

@@ -143,7 +143,7 @@ export class Exchange {
     });
     upstream.on('end', () => {
       this.whenDecoded(() => {
-        this.seal(this.assembler && !this.assembler.snapshot().complete ? 'incomplete' : undefined);
+        this.seal();
         res.end();
       });
     });
@@ -188,6 +188,9 @@ export class Exchange {
 
   private upstreamFailed(error: Error, res: ServerResponse): void {
     if (this.sealed) return;
+    // http-proxy aborts the upstream request itself when the client goes away, so an upstream failure seen
+    // while the client's socket is already gone is the client's doing.
+    if (res.destroyed || !res.socket || res.socket.destroyed) return this.clientClosed();
     this.error ??= { type: 'upstream_failed', message: describeError(error) };
     this.seal('upstream_failed');
     res.destroy();
@@ -263,6 +266,8 @@ export class Exchange {
     if (this.outcome !== 'streaming') return this.outcome;
     if (this.error || (this.status !== null && this.status >= 400)) return 'error';
     if (this.assembler?.snapshot().error) return 'error';
+    // A stream that ended without message_stop (and without an error event) was cut short upstream.
+    if (this.assembler && !this.assembler.snapshot().complete) return 'incomplete';
     return 'complete';
   }
 

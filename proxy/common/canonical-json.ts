@@ -26,7 +26,10 @@ function serialise(value: unknown, depth: number): string {
       throw new TypeError('canonicalJson: BigInt is not JSON');
     case 'object': {
       if (Array.isArray(value)) {
-        return `[${value.map((item) => (item === undefined ? 'null' : serialise(item, depth + 1))).join(',')}]`;
+        // A plain loop, not map(): map skips holes of sparse arrays, which would yield invalid JSON.
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) items.push(serialise(value[i], depth + 1));
+        return `[${items.join(',')}]`;
       }
       const record = value as Record<string, unknown>;
       const toJson = (record as { toJSON?: () => unknown }).toJSON;

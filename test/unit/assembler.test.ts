@@ -135,6 +135,7 @@ describe('MessageAssembler', () => {
       { type: 'brand_new_event' },
     ]);
     expect(result.anomalies).toHaveLength(4);
+    expect(Object.keys(result.message.content)).toEqual(['0']);
     expect(result.message.content[0]).toMatchObject({ type: 'tool_use', input_raw: '{"a":' });
     expect(result.event_counts.brand_new_event).toBe(1);
   });

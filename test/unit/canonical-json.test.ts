@@ -31,6 +31,12 @@ describe('canonicalJson', () => {
     );
   });
 
+  it('writes holes of sparse arrays as null, keeping the output valid JSON', () => {
+    const sparse: unknown[] = [];
+    sparse[2] = 'x';
+    expect(canonicalJson({ sparse })).toBe('{"sparse":[null,null,"x"]}');
+  });
+
   it('refuses BigInt and cycles', () => {
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
     const cyclic: Record<string, unknown> = {};
