@@ -16,7 +16,10 @@ export interface AssembledStream {
 
 /** What one event changed, so the recorder knows when to checkpoint. */
 export interface AssemblerStep {
-  /** A block started or stopped, the message started, ended, or errored: worth a durable checkpoint now. */
+  /**
+   * A content block started or stopped, or an error arrived: worth a durable checkpoint before relaying.
+   * (message_start carries no content yet; message_delta and message_stop are followed by the seal.)
+   */
   boundary: boolean;
   /** The event carried model output (a content delta): marks time to first token. */
   output: boolean;
@@ -69,7 +72,7 @@ export class MessageAssembler {
         return this.messageDelta(data);
       case 'message_stop':
         this.state.complete = true;
-        return { boundary: true, output: false };
+        return { boundary: false, output: false };
       case 'error': {
         const error = asRecord(data.error);
         this.state.error = {
@@ -100,7 +103,7 @@ export class MessageAssembler {
       const { content: _ignored, ...rest } = message;
       this.state.message = { ...rest, content: this.state.message.content } as AssistantMessage;
     }
-    return { boundary: true, output: false };
+    return { boundary: false, output: false };
   }
 
   private blockStart(data: Record<string, unknown>): AssemblerStep {
@@ -164,7 +167,7 @@ export class MessageAssembler {
         if (value !== null && value !== undefined) merged[key] = value;
       this.state.message.usage = merged;
     }
-    return { boundary: true, output: false };
+    return { boundary: false, output: false };
   }
 
   private settleToolInput(index: number): void {

@@ -4,36 +4,27 @@ import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { MessageAssembler } from './assembler.js';
-import { CappedCollector, recordBody } from './body.js';
-import { type ApiError, type AssistantMessage, asRecord, type Usage } from './message.js';
-import { estimateCost } from './pricing.js';
+import type { AssistantMessage } from './message.js';
+import {
+  CappedCollector,
+  type ExchangeOutcome,
+  type OutcomeState,
+  outcomePayload,
+  outcomeStats,
+} from './outcome.js';
+import type { PriceOverrides } from './pricing.js';
 import { SseParser } from './sse.js';
 import { replySearchText } from './text.js';
 
-/** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
-export type ExchangeOutcome =
-  | 'streaming'
-  | 'complete'
-  | 'error'
-  | 'incomplete'
-  | 'aborted'
-  | 'upstream_unreachable'
-  | 'upstream_failed'
-  | 'shutdown'
-  | 'interrupted';
-
-/** Timings of one exchange in µs, measured from when the request arrived at the proxy. */
-export interface ExchangeTimings {
-  headers_us: number | null;
-  first_token_us: number | null;
-  total_us: number | null;
-}
+export type { ExchangeOutcome } from './outcome.js';
 
 /** Static facts about an exchange, fixed once its request is recorded. */
 export interface ExchangeInit {
   store: Store;
+  commit: GroupCommit;
   sessionId: string;
   requestSeq: number;
   /** True for POST /v1/messages: sealed as `llm.turn`, otherwise as `http.exchange`. */
@@ -46,6 +37,8 @@ export interface ExchangeInit {
   maxBodyBytes: number;
   /** Minimum µs between checkpoints of a streaming reply that is only producing deltas. */
   checkpointIntervalUs: number;
+  /** Prices for models newer than the built-in table. */
+  prices: PriceOverrides;
   /** Called once when the exchange is sealed. */
   onDone: (exchange: Exchange) => void;
 }
@@ -61,97 +54,121 @@ const DECODERS: Record<string, () => Transform> = {
 export const DECODABLE_ENCODINGS: ReadonlySet<string> = new Set(Object.keys(DECODERS));
 
 /**
- * Records one proxied exchange after its request event: the reply's headers, its body (a streamed reply
- * through the SSE assembler), timings, and the outcome, sealed into the session's chain exactly once.
+ * Records one proxied exchange after its request event and relays the reply: head, body, outcome.
  *
- * Hot path: every chunk of a streamed reply is parsed and, when it carries a block boundary, checkpointed to
- * the store *before* it is written to the client; bare deltas are checkpointed at most every
- * `checkpointIntervalUs` (and by a trailing timer), so a `kill -9` loses at most that window of deltas.
+ * Recorded before forwarded. Reply bytes wait in an outbox until the record that covers them is committed:
+ *  - the response head is checkpointed before it is relayed;
+ *  - a streamed reply (text/event-stream) is parsed as it arrives; a chunk completing a content block's start
+ *    or stop (or an error event) is held until a checkpoint including it commits; bare deltas are
+ *    checkpointed at least every `checkpointIntervalUs`, so a `kill -9` loses at most that window of them;
+ *  - any other reply is held until its outcome is sealed (up to the storage cap; beyond it, it streams on).
+ * Checkpoints and seals go through {@link GroupCommit}, so concurrent exchanges share commits.
  * Compressed replies are decoded on a side stream for recording; their checkpoints may trail forwarding.
  */
 export class Exchange {
   /** The upstream request, once http-proxy has created it; aborted when the client goes away. */
   upstreamRequest: ClientRequest | undefined;
   private upstreamResponse: IncomingMessage | undefined;
-  private outcome: ExchangeOutcome = 'streaming';
-  private status: number | null = null;
-  private responseHeaders: Record<string, string> = {};
-  private readonly timings: ExchangeTimings = { headers_us: null, first_token_us: null, total_us: null };
+  private res: ServerResponse | undefined;
+  private readonly state: OutcomeState;
   private parser: SseParser | undefined;
-  private assembler: MessageAssembler | undefined;
   private decoder: Transform | undefined;
-  private collector: CappedCollector | undefined;
-  private error: ApiError | undefined;
+  private readonly outbox: Buffer[] = [];
+  /** Commits the outbox is waiting for. */
+  private holds = 0;
+  private checkpointQueued = false;
+  /** Holds released when the queued checkpoint commits. */
+  private attachedHolds = 0;
   private lastCheckpointMono = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private bytesForwarded = 0;
+  private upstreamEnded = false;
   private sealed = false;
 
-  constructor(private readonly init: ExchangeInit) {}
+  constructor(private readonly init: ExchangeInit) {
+    this.state = {
+      requestSeq: init.requestSeq,
+      isMessages: init.isMessages,
+      model: init.model,
+      stream: init.stream,
+      status: null,
+      responseHeaders: {},
+      timings: { headers_us: null, first_token_us: null, total_us: null },
+      bytesForwarded: 0,
+      error: undefined,
+      assembler: undefined,
+      collector: undefined,
+      decoded: false,
+      maxBodyBytes: init.maxBodyBytes,
+      prices: init.prices,
+    };
+  }
 
   /** True once the outcome is sealed into the chain. */
   get done(): boolean {
     return this.sealed;
   }
 
-  /** Bytes of reply body written to the client so far. */
-  get forwardedBytes(): number {
-    return this.bytesForwarded;
-  }
-
   /**
-   * Takes over the upstream reply: records its head, relays status, headers and body to the client chunk by
-   * chunk with backpressure, and seals the exchange when either side ends.
+   * Takes over the upstream reply: records its head, then relays status, headers and body to the client
+   * with backpressure, and seals the exchange when the reply ends.
    */
   relay(upstream: IncomingMessage, res: ServerResponse): void {
-    this.timings.headers_us = this.elapsed();
-    this.status = upstream.statusCode ?? 502;
-    this.responseHeaders = redactHeaders(upstream.headers);
+    this.upstreamResponse = upstream;
+    this.res = res;
+    const state = this.state;
+    state.timings.headers_us = this.elapsed();
+    state.status = upstream.statusCode ?? 502;
+    state.responseHeaders = redactHeaders(upstream.headers);
     const contentType = String(upstream.headers['content-type'] ?? '');
     const encoding = String(upstream.headers['content-encoding'] ?? 'identity')
       .trim()
       .toLowerCase();
     if (contentType.includes('text/event-stream')) {
       this.parser = new SseParser();
-      this.assembler = new MessageAssembler();
+      state.assembler = new MessageAssembler();
     } else {
-      this.collector = new CappedCollector(this.init.maxBodyBytes);
+      state.collector = new CappedCollector(this.init.maxBodyBytes);
     }
     const makeDecoder = DECODERS[encoding];
     if (makeDecoder) {
+      state.decoded = true;
       this.decoder = makeDecoder();
       this.decoder.on('data', (plain: Buffer) => this.observe(plain));
       this.decoder.on('error', (error: Error) => {
-        this.error ??= {
+        state.error ??= {
           type: 'glassbox_record_error',
           message: `could not decode ${encoding}: ${error.message}`,
         };
       });
     }
 
-    res.writeHead(this.status, upstream.statusMessage, relayableHeaders(upstream.rawHeaders));
-    res.flushHeaders();
+    this.hold();
+    this.init.commit.enqueue(
+      () => this.writeCheckpoint(),
+      (error) => {
+        if (error) return this.recordingFailed(error);
+        // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
+        // its writes (this exchange's seal included) before any continuation.
+        if (res.destroyed) return;
+        res.writeHead(state.status!, upstream.statusMessage, relayableHeaders(upstream.rawHeaders));
+        res.flushHeaders();
+        this.release();
+      },
+    );
 
     upstream.on('data', (chunk: Buffer) => {
+      state.bytesForwarded += chunk.length;
+      this.outbox.push(chunk);
       if (this.decoder) this.decoder.write(chunk);
       else this.observe(chunk);
-      this.bytesForwarded += chunk.length;
-      if (!res.write(chunk)) {
-        upstream.pause();
-        res.once('drain', () => upstream.resume());
-      }
+      this.drain();
     });
     upstream.on('end', () => {
-      this.whenDecoded(() => {
-        this.seal();
-        res.end();
-      });
+      this.upstreamEnded = true;
+      this.whenDecoded(() => this.finish());
     });
-    upstream.on('error', (error) => this.upstreamFailed(error, res));
-    upstream.on('aborted', () =>
-      this.upstreamFailed(new Error('upstream closed the connection mid-reply'), res),
-    );
-    this.upstreamResponse = upstream;
+    upstream.on('error', (error) => this.upstreamFailed(error));
+    upstream.on('aborted', () => this.upstreamFailed(new Error('upstream closed the connection mid-reply')));
   }
 
   /**
@@ -162,66 +179,149 @@ export class Exchange {
     if (this.sealed) return;
     this.upstreamResponse?.destroy();
     this.upstreamRequest?.destroy();
-    this.seal('aborted');
+    this.sealNow('aborted');
   }
 
   /** The upstream could not be reached or failed before replying: answer 502 Anthropic-style and record it. */
   upstreamUnreachable(error: unknown, res: ServerResponse, upstreamUrl: string, errorBody: string): void {
     if (this.sealed) return;
-    this.error = { type: 'upstream_unreachable', message: `${upstreamUrl}: ${describeError(error)}` };
-    this.seal(this.status === null ? 'upstream_unreachable' : 'upstream_failed');
-    if (!res.headersSent) {
-      res.writeHead(502, { 'content-type': 'application/json', 'x-glassbox-error': 'upstream_unreachable' });
-      res.end(errorBody);
-    } else {
+    this.state.error = { type: 'upstream_unreachable', message: `${upstreamUrl}: ${describeError(error)}` };
+    if (this.state.status !== null || res.headersSent) {
+      this.sealNow('upstream_failed');
       res.destroy();
+      return;
     }
+    this.sealNow('upstream_unreachable');
+    res.writeHead(502, { 'content-type': 'application/json', 'x-glassbox-error': 'upstream_unreachable' });
+    res.end(errorBody);
   }
 
   /** Ends the exchange from the proxy's side (engine shutdown): aborts both hops and seals it. */
   abort(outcome: 'shutdown', res: ServerResponse): void {
     if (this.sealed) return;
-    this.seal(outcome);
+    this.sealNow(outcome);
     this.upstreamRequest?.destroy();
     res.destroy();
   }
 
-  private upstreamFailed(error: Error, res: ServerResponse): void {
+  private upstreamFailed(error: Error): void {
     if (this.sealed) return;
+    const res = this.res;
     // http-proxy aborts the upstream request itself when the client goes away, so an upstream failure seen
     // while the client's socket is already gone is the client's doing.
-    if (res.destroyed || !res.socket || res.socket.destroyed) return this.clientClosed();
-    this.error ??= { type: 'upstream_failed', message: describeError(error) };
-    this.seal('upstream_failed');
+    if (!res || res.destroyed || !res.socket || res.socket.destroyed) {
+      this.clientClosed();
+      return;
+    }
+    this.state.error ??= { type: 'upstream_failed', message: describeError(error) };
+    this.sealNow('upstream_failed');
     res.destroy();
   }
 
+  /** Feeds decoded reply bytes to the recorder and decides whether a checkpoint must cover them first. */
   private observe(chunk: Buffer): void {
-    if (this.collector) {
-      this.collector.add(chunk);
+    const { assembler, collector } = this.state;
+    if (collector) {
+      collector.add(chunk);
       return;
     }
     let boundary = false;
     for (const event of this.parser!.push(chunk)) {
-      const step = this.assembler!.apply(event);
-      if (step.output && this.timings.first_token_us === null) this.timings.first_token_us = this.elapsed();
+      const step = assembler!.apply(event);
+      if (step.output && this.state.timings.first_token_us === null)
+        this.state.timings.first_token_us = this.elapsed();
       boundary ||= step.boundary;
     }
-    if (boundary || monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs)
-      this.checkpoint();
-    else
-      this.checkpointTimer ??= setTimeout(
-        () => this.checkpoint(),
-        this.init.checkpointIntervalUs / 1000,
-      ).unref();
+    if (boundary || monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) {
+      // Hold what is in the outbox (this chunk included) until the checkpoint commits.
+      if (!this.decoder) this.hold();
+      this.queueCheckpoint(!this.decoder);
+    } else {
+      this.checkpointTimer ??= setTimeout(() => {
+        this.checkpointTimer = undefined;
+        this.queueCheckpoint(false);
+      }, this.init.checkpointIntervalUs / 1000).unref();
+    }
   }
 
-  private checkpoint(): void {
+  /**
+   * Queues a checkpoint unless one is already queued (it snapshots at commit time, so it covers everything
+   * observed until then). `holding`: the caller took a hold on the outbox that this checkpoint releases.
+   */
+  private queueCheckpoint(holding: boolean): void {
+    if (this.sealed) return;
+    if (holding) this.attachedHolds++;
+    if (this.checkpointQueued) return;
+    this.checkpointQueued = true;
+    this.init.commit.enqueue(
+      () => this.writeCheckpoint(),
+      (error) => {
+        if (error) return this.recordingFailed(error);
+        const holds = this.attachedHolds;
+        this.attachedHolds = 0;
+        for (let i = 0; i < holds; i++) this.release();
+      },
+    );
+  }
+
+  private writeCheckpoint(): void {
+    this.checkpointQueued = false;
+    if (this.sealed) return;
     clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
-    if (this.sealed) return;
     this.lastCheckpointMono = monoMicros();
-    this.init.store.updateInflight(this.init.sessionId, this.init.requestSeq, this.payload('streaming'));
+    this.init.store.updateInflight(
+      this.init.sessionId,
+      this.init.requestSeq,
+      outcomePayload(this.state, 'streaming'),
+    );
+  }
+
+  /** The reply ended upstream: seal the outcome, then forward whatever was held and end the response. */
+  private finish(): void {
+    if (this.sealed) return;
+    this.hold();
+    this.init.commit.enqueue(
+      () => this.seal(this.naturalOutcome()),
+      (error) => {
+        if (error) return this.recordingFailed(error);
+        this.release();
+        this.res?.end();
+      },
+    );
+  }
+
+  private hold(): void {
+    this.holds++;
+  }
+
+  private release(): void {
+    this.holds--;
+    this.drain();
+  }
+
+  /** Writes the outbox to the client unless a commit it depends on is pending. */
+  private drain(): void {
+    const res = this.res;
+    if (!res?.headersSent || this.holds > 0 || this.outbox.length === 0 || res.destroyed) return;
+    // A non-streamed reply is held until its outcome is sealed, up to the storage cap.
+    const collector = this.state.collector;
+    if (collector && !this.sealed && collector.total <= this.init.maxBodyBytes) return;
+    let ok = true;
+    for (const chunk of this.outbox.splice(0)) ok = res.write(chunk) && ok;
+    if (!ok && !this.upstreamEnded) {
+      this.upstreamResponse?.pause();
+      res.once('drain', () => this.upstreamResponse?.resume());
+    }
+  }
+
+  private recordingFailed(error: Error): void {
+    // Nothing goes to the client that could not be recorded.
+    this.state.error ??= { type: 'recording_failed', message: describeError(error) };
+    this.upstreamResponse?.destroy();
+    this.upstreamRequest?.destroy();
+    this.res?.destroy();
+    this.sealNow('recording_failed');
   }
 
   private whenDecoded(then: () => void): void {
@@ -234,96 +334,38 @@ export class Exchange {
     this.decoder.end();
   }
 
-  private seal(forced?: ExchangeOutcome): void {
+  /** Seals immediately (abort paths, where nothing is left to forward). Never throws. */
+  private sealNow(outcome: ExchangeOutcome): void {
+    try {
+      this.seal(outcome);
+    } catch {
+      // The store is failing; the exchange still ends and leaves the active set.
+      this.sealed = true;
+      this.init.onDone(this);
+    }
+  }
+
+  private seal(outcome: ExchangeOutcome): void {
     if (this.sealed) return;
-    this.sealed = true;
     clearTimeout(this.checkpointTimer);
-    this.timings.total_us = this.elapsed();
-    const outcome = forced ?? this.naturalOutcome();
-    const payload = this.payload(outcome);
+    this.state.timings.total_us = this.elapsed();
+    const payload = outcomePayload(this.state, outcome);
     const { store, sessionId, requestSeq, isMessages } = this.init;
-    const usage = (payload.usage ?? undefined) as Usage | undefined;
-    const failed = outcome !== 'complete';
     store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
       text: isMessages ? replySearchText((payload.response as AssistantMessage | null)?.content) : undefined,
-      stats: isMessages
-        ? {
-            turns: 1,
-            input_tokens: usage?.input_tokens ?? 0,
-            output_tokens: usage?.output_tokens ?? 0,
-            cache_creation_tokens: usage?.cache_creation_input_tokens ?? 0,
-            cache_read_tokens: usage?.cache_read_input_tokens ?? 0,
-            cost_usd: (payload.cost_usd as number | null) ?? 0,
-            errors: failed ? 1 : 0,
-          }
-        : { errors: failed ? 1 : 0 },
+      stats: outcomeStats(payload, isMessages),
     });
-    this.outcome = outcome;
+    this.sealed = true;
     this.init.onDone(this);
   }
 
   private naturalOutcome(): ExchangeOutcome {
-    if (this.outcome !== 'streaming') return this.outcome;
-    if (this.error || (this.status !== null && this.status >= 400)) return 'error';
-    if (this.assembler?.snapshot().error) return 'error';
+    const { error, status, assembler } = this.state;
+    if (error || (status !== null && status >= 400)) return 'error';
+    if (assembler?.snapshot().error) return 'error';
     // A stream that ended without message_stop (and without an error event) was cut short upstream.
-    if (this.assembler && !this.assembler.snapshot().complete) return 'incomplete';
+    if (assembler && !assembler.snapshot().complete) return 'incomplete';
     return 'complete';
-  }
-
-  /** The outcome event's payload (also the in-flight checkpoint, with outcome `streaming`). */
-  private payload(outcome: ExchangeOutcome): Record<string, unknown> {
-    const base: Record<string, unknown> = {
-      request_seq: this.init.requestSeq,
-      outcome,
-      status: this.status,
-      timings: { ...this.timings },
-      response_headers: this.responseHeaders,
-      response_bytes: this.bytesForwarded,
-    };
-    if (this.assembler) {
-      const assembled = outcome === 'streaming' ? this.assembler.snapshot() : this.assembler.finish();
-      const usage = assembled.message.usage ?? null;
-      return {
-        ...base,
-        stream: true,
-        model: assembled.message.model ?? this.init.model ?? null,
-        response: assembled.message,
-        stop_reason: assembled.message.stop_reason ?? null,
-        usage,
-        cost_usd: estimateCost(assembled.message.model ?? this.init.model, usage ?? undefined),
-        error: assembled.error ?? this.error ?? null,
-        sse_events: assembled.event_counts,
-        ...(assembled.anomalies.length ? { anomalies: assembled.anomalies } : {}),
-      };
-    }
-    if (!this.collector) return { ...base, stream: this.init.stream, error: this.error ?? null };
-    const recorded = recordBody(
-      this.collector.bytes(),
-      this.decoder ? this.collector.total : this.bytesForwarded,
-      this.responseHeaders['content-type'],
-      this.init.maxBodyBytes,
-    );
-    if (!this.init.isMessages) return { ...base, ...recorded, error: this.error ?? null };
-    const json = asRecord(recorded.body);
-    const isMessage = json?.type === 'message';
-    const apiError = asRecord(json?.error);
-    const usage = isMessage ? ((json.usage as Usage | undefined) ?? null) : null;
-    return {
-      ...base,
-      stream: false,
-      model: (isMessage ? (json.model as string) : undefined) ?? this.init.model ?? null,
-      response: isMessage ? json : null,
-      stop_reason: isMessage ? (json.stop_reason ?? null) : null,
-      usage,
-      cost_usd: isMessage
-        ? estimateCost((json.model as string) ?? this.init.model, usage ?? undefined)
-        : null,
-      error: apiError
-        ? { type: String(apiError.type ?? 'unknown_error'), message: String(apiError.message ?? '') }
-        : (this.error ?? null),
-      ...(isMessage ? {} : recorded),
-    };
   }
 
   private elapsed(): number {

@@ -13,12 +13,14 @@ import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
+import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { recordBody } from './body.js';
 import { glassboxErrorBody } from './errors.js';
 import { DECODABLE_ENCODINGS, Exchange } from './exchange.js';
 import { asRecord } from './message.js';
+import type { PriceOverrides } from './pricing.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { requestSearchText } from './text.js';
 
@@ -37,6 +39,8 @@ export interface AnthropicProxyOptions {
   maxRequestBytes: number;
   /** Minimum interval between durable checkpoints of a streaming reply's deltas, in ms. */
   checkpointIntervalMs: number;
+  /** Prices for models newer than the built-in table (US dollars per million tokens). */
+  prices: PriceOverrides;
   identity: Identity;
   /** Idle gap for grouping requests without a session header, in µs. */
   idleGapUs?: number;
@@ -58,8 +62,10 @@ export class AnthropicProxy {
   private readonly active = new Map<Exchange, ServerResponse>();
   private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
   private readonly agent: HttpAgent;
+  private readonly commit: GroupCommit;
 
   constructor(private readonly options: AnthropicProxyOptions) {
+    this.commit = new GroupCommit(options.store);
     this.sessions = new AnthropicSessionResolver(
       options.store,
       options.upstream.host,
@@ -126,6 +132,7 @@ export class AnthropicProxy {
     const deadline = Date.now() + graceMs;
     while (this.active.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     for (const [exchange, res] of this.active) exchange.abort('shutdown', res);
+    this.commit.flush();
     this.server.closeAllConnections();
     await closed;
     this.proxy.close();
@@ -149,49 +156,65 @@ export class AnthropicProxy {
     req.on('error', () => res.destroy());
     req.on('end', () => {
       if (refused) return;
-      try {
-        this.forward(req, res, Buffer.concat(chunks, size), startedMono);
-      } catch (error) {
-        // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
-        this.refuse(
-          res,
-          500,
-          'api_error',
-          `could not record the request, so it was not forwarded: ${describeError(error)}`,
-        );
-      }
+      this.forward(req, res, Buffer.concat(chunks, size), startedMono);
     });
   }
 
+  /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
     const { store, maxBodyBytes } = this.options;
-    const session = this.sessions.resolve(req.headers, req.socket.remoteAddress);
     const path = req.url ?? '/';
     const isMessages = req.method === 'POST' && new URL(path, 'http://x').pathname.endsWith('/v1/messages');
     const recorded = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
     const request = asRecord(recorded.body);
-    const model = typeof request?.model === 'string' ? request.model : undefined;
-    const stream = request?.stream === true;
-    const { seq } = store.appendRequest(
-      session.id,
-      'http.request',
-      { method: req.method, path, headers: redactHeaders(req.headers), ...recorded },
-      isMessages ? 'llm.turn' : 'http.exchange',
-      { request_seq: 0, outcome: 'streaming' },
-      { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },
+    let exchange: Exchange | undefined;
+    this.commit.enqueue(
+      () => {
+        const session = this.sessions.resolve(req.headers, req.socket.remoteAddress);
+        const { seq } = store.appendRequest(
+          session.id,
+          'http.request',
+          { method: req.method, path, headers: redactHeaders(req.headers), ...recorded },
+          isMessages ? 'llm.turn' : 'http.exchange',
+          { request_seq: 0, outcome: 'streaming' },
+          { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },
+        );
+        exchange = new Exchange({
+          store,
+          commit: this.commit,
+          sessionId: session.id,
+          requestSeq: seq,
+          isMessages,
+          model: typeof request?.model === 'string' ? request.model : undefined,
+          stream: request?.stream === true,
+          startedMono,
+          maxBodyBytes,
+          checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
+          prices: this.options.prices,
+          onDone: (done) => this.active.delete(done),
+        });
+      },
+      (error) => {
+        if (error || !exchange) {
+          // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
+          const cause = error ? describeError(error) : 'unknown error';
+          return this.refuse(
+            res,
+            500,
+            'api_error',
+            `could not record the request, so it was not forwarded: ${cause}`,
+          );
+        }
+        this.sendUpstream(req, res, body, exchange);
+      },
     );
-    const exchange = new Exchange({
-      store,
-      sessionId: session.id,
-      requestSeq: seq,
-      isMessages,
-      model,
-      stream,
-      startedMono,
-      maxBodyBytes,
-      checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
-      onDone: (done) => this.active.delete(done),
-    });
+  }
+
+  private sendUpstream(req: IncomingMessage, res: ServerResponse, body: Buffer, exchange: Exchange): void {
+    if (res.destroyed || req.socket.destroyed) {
+      exchange.clientClosed();
+      return;
+    }
     this.exchanges.set(req, exchange);
     this.active.set(exchange, res);
     res.on('close', () => exchange.clientClosed());

@@ -77,7 +77,6 @@ export class ApiServer {
   async start(): Promise<void> {
     this.server.listen(this.options.port, this.options.host);
     await once(this.server, 'listening');
-    this.unsubscribe = this.options.store.subscribe((change) => this.broadcast(change));
     this.heartbeat = setInterval(() => this.broadcast({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
   }
 
@@ -192,6 +191,14 @@ export class ApiServer {
       if (url.pathname !== '/api/live') throw new ApiError(404, 'not_found', 'WebSocket only at /api/live');
       this.wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         ws.on('error', () => ws.terminate());
+        // Subscribe to the store only while someone listens: the recording hot path pays nothing otherwise.
+        this.unsubscribe ??= this.options.store.subscribe((change) => this.broadcast(change));
+        ws.on('close', () => {
+          if (this.wss.clients.size === 0) {
+            this.unsubscribe?.();
+            this.unsubscribe = undefined;
+          }
+        });
         ws.send(JSON.stringify({ type: 'hello', version: this.options.version } satisfies LiveMessage));
       });
     } catch (error) {

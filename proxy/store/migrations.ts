@@ -26,15 +26,17 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX sessions_external ON sessions (kind, external_id);
   CREATE INDEX sessions_status ON sessions (status);
 
+  -- A rowid table: payloads are large, and SQLite stores large rows far better with a rowid than WITHOUT ROWID.
   CREATE TABLE events (
+    id         INTEGER PRIMARY KEY,          -- storage order; links the full-text index
     session_id TEXT NOT NULL REFERENCES sessions (id),
     seq        INTEGER NOT NULL,             -- 1, 2, 3 … within the session
     ts         INTEGER NOT NULL,             -- µs since epoch
     kind       TEXT NOT NULL,                -- dotted, e.g. http.request, llm.turn
     payload    TEXT NOT NULL,                -- canonical JSON, already masked
     hash       TEXT NOT NULL,                -- sha256 hex, see chain.ts
-    PRIMARY KEY (session_id, seq)
-  ) WITHOUT ROWID;
+    UNIQUE (session_id, seq)
+  );
 
   -- Exchanges whose request is recorded but whose outcome is not yet sealed into the chain. Updated in place
   -- while a reply streams; sealed as one chained event when it ends, or as "interrupted" at the next start.
@@ -48,9 +50,9 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (session_id, request_seq)
   );
 
-  CREATE VIRTUAL TABLE events_fts USING fts5 (
-    text, session_id UNINDEXED, seq UNINDEXED, tokenize = 'unicode61'
-  );
+  -- Contentless full-text index over prompts, replies, tool calls and SQL; rowid = events.id. It keeps no
+  -- copy of the text, and detail=none (no positions) suits word and prefix queries.
+  CREATE VIRTUAL TABLE events_fts USING fts5 (text, content = '', detail = none, tokenize = 'unicode61');
   `,
 ];
 

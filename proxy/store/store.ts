@@ -82,6 +82,8 @@ interface EventRow {
 export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  /** Changes held back while a {@link Store.batch} transaction is open; sent after it commits. */
+  private deferred: StoreChange[] | undefined;
   private readonly sql: ReturnType<typeof prepareStatements>;
 
   private constructor(db: Db) {
@@ -115,6 +117,26 @@ export class Store {
   subscribe(listener: (change: StoreChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs `fn` in one transaction (nested calls become savepoints). Change notifications raised inside are
+   * sent only after the commit, and dropped if it rolls back, so subscribers never see unwritten events.
+   * @throws whatever `fn` or the commit throws, after rolling back
+   */
+  batch(fn: () => void): void {
+    if (this.deferred) {
+      this.db.transaction(fn)();
+      return;
+    }
+    const changes: StoreChange[] = [];
+    this.deferred = changes;
+    try {
+      this.db.transaction(fn)();
+    } finally {
+      this.deferred = undefined;
+    }
+    for (const change of changes) this.emit(change);
   }
 
   /** Creates a `live` session and returns it. */
@@ -305,7 +327,9 @@ export class Store {
     }
     const match = filter.text ? ftsQuery(filter.text) : '';
     if (match) {
-      where.push('id IN (SELECT session_id FROM events_fts WHERE events_fts MATCH @match)');
+      where.push(
+        'id IN (SELECT session_id FROM events WHERE id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH @match))',
+      );
       params.match = match;
     }
     params.limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
@@ -350,10 +374,10 @@ export class Store {
     const ts = Math.max(options.ts ?? nowMicros(), head.last_event_at);
     const payloadJson = canonicalJson(payload);
     const hash = chainHash(head.head_hash, seq, ts, kind, payloadJson);
-    this.sql.insertEvent.run(sessionId, seq, ts, kind, payloadJson, hash);
+    const { lastInsertRowid } = this.sql.insertEvent.run(sessionId, seq, ts, kind, payloadJson, hash);
     const stats = options.stats ? mergeStats(head.stats, options.stats) : head.stats;
     this.sql.advanceHead.run(seq, hash, ts, stats, sessionId);
-    if (options.text) this.sql.insertFts.run(options.text, sessionId, seq);
+    if (options.text) this.sql.insertFts.run(lastInsertRowid, options.text);
     return { seq, ts, hash };
   }
 
@@ -364,6 +388,10 @@ export class Store {
   }
 
   private emit(change: StoreChange): void {
+    if (this.deferred) {
+      this.deferred.push(change);
+      return;
+    }
     for (const listener of this.listeners) {
       try {
         listener(change);
@@ -395,6 +423,9 @@ function toEvent(row: EventRow): RecordedEvent {
   return { ...row, payload: JSON.parse(row.payload) as unknown };
 }
 
+/** The columns of an event as callers see it (the rowid `id` is internal). */
+const EVENT_COLUMNS = 'session_id, seq, ts, kind, payload, hash';
+
 function prepareStatements(db: Db) {
   const p = (sql: string): Statement => db.prepare(sql);
   return {
@@ -416,9 +447,9 @@ function prepareStatements(db: Db) {
       'UPDATE sessions SET head_seq = ?, head_hash = ?, last_event_at = ?, stats = ? WHERE id = ?',
     ),
     insertEvent: p('INSERT INTO events (session_id, seq, ts, kind, payload, hash) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertFts: p('INSERT INTO events_fts (text, session_id, seq) VALUES (?, ?, ?)'),
-    events: p('SELECT * FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
-    allEvents: p('SELECT * FROM events WHERE session_id = ? ORDER BY seq'),
+    insertFts: p('INSERT INTO events_fts (rowid, text) VALUES (?, ?)'),
+    events: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
+    allEvents: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? ORDER BY seq`),
     insertInflight: p(`INSERT INTO inflight (session_id, request_seq, kind, started_at, updated_at, partial)
       VALUES (?, ?, ?, ?, ?, ?)`),
     updateInflight: p(

@@ -140,7 +140,7 @@ describe('MessageAssembler', () => {
     expect(result.event_counts.brand_new_event).toBe(1);
   });
 
-  it('marks only content deltas as output and block edges as boundaries', () => {
+  it('marks only content deltas as output and only block edges as boundaries', () => {
     const { steps } = run([
       { type: 'message_start', message: { content: [] } },
       { type: 'ping' },
@@ -148,7 +148,7 @@ describe('MessageAssembler', () => {
       { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'a' } },
     ]);
     expect(steps.map((s) => [s.boundary, s.output])).toEqual([
-      [true, false],
+      [false, false],
       [false, false],
       [true, false],
       [false, true],

@@ -1,0 +1,127 @@
+import type { MessageAssembler } from './assembler.js';
+import { CappedCollector, recordBody } from './body.js';
+import { type ApiError, type AssistantMessage, asRecord, type Usage } from './message.js';
+import { estimateCost, type PriceOverrides } from './pricing.js';
+
+/** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
+export type ExchangeOutcome =
+  | 'streaming'
+  | 'complete'
+  | 'error'
+  | 'incomplete'
+  | 'aborted'
+  | 'upstream_unreachable'
+  | 'upstream_failed'
+  | 'recording_failed'
+  | 'shutdown'
+  | 'interrupted';
+
+/** Timings of one exchange in µs, measured from when the request arrived at the proxy. */
+export interface ExchangeTimings {
+  headers_us: number | null;
+  first_token_us: number | null;
+  total_us: number | null;
+}
+
+/** Everything the outcome payload is built from; owned and updated by the Exchange. */
+export interface OutcomeState {
+  requestSeq: number;
+  isMessages: boolean;
+  /** Model and stream flag named in the request. */
+  model: string | undefined;
+  stream: boolean;
+  status: number | null;
+  responseHeaders: Record<string, string>;
+  timings: ExchangeTimings;
+  bytesForwarded: number;
+  error: ApiError | undefined;
+  /** Set for text/event-stream replies. */
+  assembler: MessageAssembler | undefined;
+  /** Set for other replies: the first `maxBodyBytes` of the (decoded) body. */
+  collector: CappedCollector | undefined;
+  /** Whether the collector saw decoded bytes (then its total, not bytesForwarded, is the body size). */
+  decoded: boolean;
+  maxBodyBytes: number;
+  prices: PriceOverrides;
+}
+
+/**
+ * The payload of an exchange's outcome event (`llm.turn` for POST /v1/messages, else `http.exchange`), also
+ * used for in-flight checkpoints with outcome `streaming`. Shape: request_seq, outcome, status, timings,
+ * response_headers (credentials fingerprinted), response_bytes; for Messages also stream, model, response
+ * (the assistant message), stop_reason, usage, cost_usd (US dollars or null), error; other replies carry
+ * their body as `body` / `body_raw`.
+ */
+export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): Record<string, unknown> {
+  const base: Record<string, unknown> = {
+    request_seq: state.requestSeq,
+    outcome,
+    status: state.status,
+    timings: { ...state.timings },
+    response_headers: state.responseHeaders,
+    response_bytes: state.bytesForwarded,
+  };
+  if (state.assembler) {
+    const assembled = outcome === 'streaming' ? state.assembler.snapshot() : state.assembler.finish();
+    const model = assembled.message.model ?? state.model;
+    const usage = assembled.message.usage ?? null;
+    return {
+      ...base,
+      stream: true,
+      model: model ?? null,
+      response: assembled.message,
+      stop_reason: assembled.message.stop_reason ?? null,
+      usage,
+      cost_usd: estimateCost(model, usage ?? undefined, state.prices),
+      error: assembled.error ?? state.error ?? null,
+      sse_events: assembled.event_counts,
+      ...(assembled.anomalies.length ? { anomalies: assembled.anomalies } : {}),
+    };
+  }
+  if (!state.collector) return { ...base, stream: state.stream, error: state.error ?? null };
+  const recorded = recordBody(
+    state.collector.bytes(),
+    state.decoded ? state.collector.total : state.bytesForwarded,
+    state.responseHeaders['content-type'],
+    state.maxBodyBytes,
+  );
+  if (!state.isMessages) return { ...base, ...recorded, error: state.error ?? null };
+  const json = asRecord(recorded.body);
+  const message = json?.type === 'message' ? (json as AssistantMessage) : undefined;
+  const apiError = asRecord(json?.error);
+  const model = message?.model ?? state.model;
+  const usage = message ? (message.usage ?? null) : null;
+  return {
+    ...base,
+    stream: false,
+    model: model ?? null,
+    response: message ?? null,
+    stop_reason: message?.stop_reason ?? null,
+    usage,
+    cost_usd: message ? estimateCost(model, usage ?? undefined, state.prices) : null,
+    error: apiError
+      ? { type: String(apiError.type ?? 'unknown_error'), message: String(apiError.message ?? '') }
+      : (state.error ?? null),
+    ...(message ? {} : recorded),
+  };
+}
+
+/** Running totals an outcome adds to its session's stats. */
+export function outcomeStats(payload: Record<string, unknown>, isMessages: boolean): Record<string, number> {
+  const failed = payload.outcome !== 'complete' ? 1 : 0;
+  if (!isMessages) return { errors: failed };
+  const usage = (payload.usage ?? undefined) as Usage | undefined;
+  return {
+    turns: 1,
+    input_tokens: usage?.input_tokens ?? 0,
+    output_tokens: usage?.output_tokens ?? 0,
+    cache_creation_tokens: usage?.cache_creation_input_tokens ?? 0,
+    cache_read_tokens: usage?.cache_read_input_tokens ?? 0,
+    cost_usd: (payload.cost_usd as number | null) ?? 0,
+    // Turns with usage but no known price, so totals never pass off a partial sum as the cost.
+    unpriced_turns: usage && payload.cost_usd === null ? 1 : 0,
+    errors: failed,
+  };
+}
+
+export { CappedCollector };
