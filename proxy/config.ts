@@ -39,6 +39,16 @@ export const ConfigSchema = z
       })
       .strict()
       .prefault({}),
+    /**
+     * Prices for models the built-in table does not know, by model-name prefix, in US dollars per million
+     * tokens, e.g. { "claude-opus-5-5": { "input": 5, "output": 25 } }.
+     */
+    prices: z
+      .record(
+        z.string().min(1),
+        z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict(),
+      )
+      .default({}),
     /** How long a clean shutdown waits for in-flight exchanges, ms. */
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(5_000),
   })

@@ -75,6 +75,7 @@ export class Engine {
         maxBodyBytes: config.recording.maxBodyBytes,
         maxRequestBytes: config.anthropic.maxRequestBytes,
         checkpointIntervalMs: config.recording.checkpointIntervalMs,
+        prices: config.prices,
         identity: localIdentity(),
       });
       anthropic = proxy;

@@ -28,10 +28,14 @@ export const PRICES: ReadonlyArray<readonly [prefix: string, price: ModelPrice]>
   ['claude-3-haiku', { input: 0.25, output: 1.25 }],
 ];
 
+/** Extra or corrected prices by model-name prefix, from `prices` in config.json; checked before {@link PRICES}. */
+export type PriceOverrides = Readonly<Record<string, ModelPrice>>;
+
 /** The price entry for a model id such as `claude-sonnet-4-5-20250929`, or undefined when unknown. */
-export function priceFor(model: string | undefined): ModelPrice | undefined {
+export function priceFor(model: string | undefined, overrides: PriceOverrides = {}): ModelPrice | undefined {
   if (!model) return undefined;
-  return PRICES.find(([prefix]) => {
+  const table: Array<readonly [string, ModelPrice]> = [...Object.entries(overrides), ...PRICES];
+  return table.find(([prefix]) => {
     if (!model.startsWith(prefix)) return false;
     // What follows the family name may be a snapshot date or an alias (-20250929, -latest), not a version
     // number: claude-opus-4 must not price claude-opus-4-50.
@@ -44,8 +48,12 @@ export function priceFor(model: string | undefined): ModelPrice | undefined {
  * Estimated cost of one reply in US dollars (rounded to 1e-6), or null when the model has no known price.
  * Cache creation tokens without a 5m/1h breakdown are priced as 5-minute writes.
  */
-export function estimateCost(model: string | undefined, usage: Usage | undefined): number | null {
-  const price = priceFor(model);
+export function estimateCost(
+  model: string | undefined,
+  usage: Usage | undefined,
+  overrides: PriceOverrides = {},
+): number | null {
+  const price = priceFor(model, overrides);
   if (!price || !usage) return null;
   const perToken = (dollarsPerMillion: number) => dollarsPerMillion / 1_000_000;
   const input = usage.input_tokens ?? 0;

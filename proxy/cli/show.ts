@@ -50,7 +50,7 @@ function header(session: Session): string[] {
     row('started', `${timestamp(session.started_at)} · lasted ${duration(ended - session.started_at)}`),
     row(
       'totals',
-      `${count(s.turns)} turns · ${count(s.requests)} requests · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${dollars(s.cost_usd)} · ${count(s.errors)} errors`,
+      `${count(s.turns)} turns · ${count(s.requests)} requests · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${totalCost(s)} · ${count(s.errors)} errors`,
     ),
   ];
 }
@@ -76,7 +76,7 @@ function renderTurn(turn: ConversationTurn, n: number): string[] {
     lines.push(
       row(
         'stop',
-        `${turn.response.stop_reason ?? '—'} · ${count(u?.input_tokens)} in / ${count(u?.output_tokens)} out${cache} · ${dollars(turn.cost_usd)}`,
+        `${turn.response.stop_reason ?? '—'} · ${count(u?.input_tokens)} in / ${count(u?.output_tokens)} out${cache} · ${turn.cost_usd === null ? `no price for ${turn.model ?? 'this model'}` : dollars(turn.cost_usd)}`,
       ),
     );
   }
@@ -98,8 +98,13 @@ function renderMessage(message: RequestMessage): string[] {
 
 function renderBlock(role: string, block: ContentBlock): string[] {
   switch (block.type) {
-    case 'text':
-      return [row(role, role === 'system note' ? collapsed(block.text ?? '') : (block.text ?? ''))];
+    case 'text': {
+      const text = block.text ?? '';
+      // Claude Code injects context as <system-reminder> text in user messages; it is not what the user typed.
+      if (role === 'system note' || /^\s*<system-reminder>/.test(text))
+        return [row('system note', collapsed(text))];
+      return [row(role, text)];
+    }
     case 'thinking':
       return [row(role, `▸ thinking ${collapsed(block.thinking ?? '')}`)];
     case 'redacted_thinking':
@@ -143,6 +148,12 @@ function renderOther(entry: OtherEntry): string[] {
     default:
       return [`─── ${clock(entry.ts)} ${entry.kind} ${clip(JSON.stringify(p), 300)}`];
   }
+}
+
+function totalCost(stats: Session['stats']): string {
+  const unpriced = stats.unpriced_turns ?? 0;
+  if (!unpriced) return dollars(stats.cost_usd);
+  return `${dollars(stats.cost_usd)} + ${count(unpriced)} unpriced turns (add their model to "prices" in config.json)`;
 }
 
 function row(label: string, text: string): string {

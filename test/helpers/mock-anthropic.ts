@@ -18,7 +18,15 @@ export type MockBlock =
 
 /** What the mock answers to one request. */
 export type MockPlan =
-  | { type: 'message'; content: MockBlock[]; stop_reason?: string; model?: string; gzip?: boolean }
+  | {
+      type: 'message';
+      content: MockBlock[];
+      stop_reason?: string;
+      model?: string;
+      gzip?: boolean;
+      /** Overrides the mock's eventDelayMs for this reply. */
+      eventDelayMs?: number;
+    }
   | { type: 'status'; status: number; errorType: string; message: string }
   /** Streams the content, then an `event: error` instead of message_delta/message_stop. */
   | { type: 'midstream_error'; content: MockBlock[]; errorType: string; message: string }
@@ -163,7 +171,14 @@ export class MockAnthropic {
           }
           return json(res, 200, message);
         }
-        return this.stream(res, id, model, plan.content, { stop: plan.stop_reason ?? 'end_turn' });
+        return this.stream(
+          res,
+          id,
+          model,
+          plan.content,
+          { stop: plan.stop_reason ?? 'end_turn' },
+          plan.eventDelayMs,
+        );
       case 'midstream_error':
         return this.stream(res, id, model, plan.content, {
           error: { type: plan.errorType, message: plan.message },
@@ -207,19 +222,22 @@ export class MockAnthropic {
     model: string,
     content: MockBlock[],
     end: { stop?: string; error?: { type: string; message: string } },
+    delayMs = this.options.eventDelayMs ?? 0,
   ): Promise<void> {
+    const pause = () =>
+      delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve();
     startStream(res);
     sse(res, 'message_start', messageStart(id, model));
     sse(res, 'ping', { type: 'ping' });
     for (const [index, block] of content.entries()) {
-      await this.pause();
+      await pause();
       sse(res, 'content_block_start', {
         type: 'content_block_start',
         index,
         content_block: blockStart(block),
       });
       for (const delta of this.deltas(block)) {
-        await this.pause();
+        await pause();
         sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta });
       }
       sse(res, 'content_block_stop', { type: 'content_block_stop', index });

@@ -79,3 +79,14 @@ describe('glassbox env lines', () => {
     expect(detectShell({}, 'linux')).toBe('bash');
   });
 });
+
+describe('price overrides from config.json', () => {
+  it('price models newer than the built-in table, and win over it', () => {
+    const overrides = {
+      'claude-opus-5-5': { input: 5, output: 25 },
+      'claude-haiku-4-5': { input: 2, output: 10 },
+    };
+    expect(estimateCost('claude-opus-5-5', { input_tokens: 1_000_000, output_tokens: 0 }, overrides)).toBe(5);
+    expect(priceFor('claude-haiku-4-5-20251001', overrides)).toEqual({ input: 2, output: 10 });
+  });
+});

@@ -1,0 +1,249 @@
+/**
+ * Benchmark: what recording through Glassbox costs an Anthropic API client. Not a test; run with
+ * `npm run bench:anthropic`. The mock API, the engine (`glassbox serve`) and this load generator are
+ * separate processes, measured side by side in one run:
+ *   1. added time to first token (p50, p99) for streamed replies, direct vs through Glassbox, interleaved;
+ *   2. throughput at 200 concurrent streams, through Glassbox as a ratio of direct, both with replies paced
+ *      like a model generating tokens and unpaced (a CPU-bound worst case);
+ *   3. bytes forwarded vs bytes recorded, and whether every forwarded reply was recorded.
+ * A peer runs beside them: a plain http-proxy pass-through with no recording, the cost of any Node hop.
+ * Targets (issue 2): p50 added TTFT ≤ 1 ms, throughput ≥ 0.8× direct, nothing forwarded unrecorded.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { rmSync, statSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { tempHome } from '../helpers/engine.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const TTFT_SAMPLES = Number(process.env.BENCH_TTFT_SAMPLES ?? 400);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
+const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const DELTAS = 50;
+const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
+
+const BODY = JSON.stringify({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 1024,
+  stream: true,
+  messages: [{ role: 'user', content: 'Write a paragraph about foxes.' }],
+});
+
+interface StreamResult {
+  ttftUs: number;
+  totalUs: number;
+  bytes: number;
+}
+
+/** One streamed request; TTFT is measured to the first chunk containing a content_block_delta. */
+function stream(base: URL, agent: Agent, session: string, paceMs = 0): Promise<StreamResult> {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    let ttft = -1;
+    let bytes = 0;
+    const req = request(
+      {
+        host: base.hostname,
+        port: base.port,
+        path: '/v1/messages',
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(BODY),
+          'x-api-key': 'sk-ant-api03-benchmark-key-0000000000000000',
+          'x-glassbox-session': session,
+          'x-bench-pace-ms': String(paceMs),
+        },
+      },
+      (res) => {
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (ttft < 0 && chunk.includes('content_block_delta'))
+            ttft = Number(process.hrtime.bigint() - started) / 1000;
+        });
+        res.on('end', () =>
+          resolve({ ttftUs: ttft, totalUs: Number(process.hrtime.bigint() - started) / 1000, bytes }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(BODY);
+  });
+}
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  ready: RegExp,
+): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = ready.exec(out);
+      if (match) resolve({ child, match });
+    });
+    child.on('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}:\n${out}`)));
+  });
+}
+
+interface Throughput {
+  streams: number;
+  bytes: number;
+  perSecond: number;
+}
+
+async function throughput(base: URL, seconds: number, paceMs: number, tag: string): Promise<Throughput> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const deadline = Date.now() + seconds * 1000;
+  let streams = 0;
+  let bytes = 0;
+  const started = Date.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, worker) => {
+      while (Date.now() < deadline) {
+        const result = await stream(base, agent, `${tag}-${worker}`, paceMs);
+        streams++;
+        bytes += result.bytes;
+      }
+    }),
+  );
+  const elapsed = (Date.now() - started) / 1000;
+  agent.destroy();
+  return { streams, bytes, perSecond: streams / elapsed };
+}
+
+const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`.padStart(10);
+
+async function main(): Promise<void> {
+  const home = tempHome('glassbox-bench-');
+  const mock = await startChild(
+    ['--import', 'tsx', 'test/bench/mock-main.ts', String(DELTAS)],
+    {},
+    /LISTENING (\S+)/,
+  );
+  const mockUrl = new URL(mock.match[1]!);
+  const peer = await startChild(
+    ['--import', 'tsx', 'test/bench/passthrough-main.ts', mockUrl.toString()],
+    {},
+    /LISTENING (\S+)/,
+  );
+  const peerUrl = new URL(peer.match[1]!);
+  const engine = await startChild(
+    [
+      'bin/glassbox.js',
+      'serve',
+      '--anthropic-port',
+      '0',
+      '--api-port',
+      '0',
+      '--anthropic-upstream',
+      mockUrl.toString(),
+    ],
+    { GLASSBOX_HOME: home },
+    /Anthropic proxy\s+(http:\/\/\S+)/,
+  );
+  const glassboxUrl = new URL(engine.match[1]!);
+  const targets = { direct: mockUrl, 'http-proxy (no recording)': peerUrl, glassbox: glassboxUrl };
+  try {
+    console.log(
+      `Glassbox Anthropic overhead benchmark — ${DELTAS} text deltas per reply, ${CONCURRENCY} concurrent streams, node ${process.version}`,
+    );
+    console.log(
+      'Processes: mock API, plain http-proxy peer, glassbox serve, and this load generator, on one machine.\n',
+    );
+
+    // 1. Time to first token, one request at a time, the three targets interleaved so drift hits all alike.
+    const agents = Object.fromEntries(
+      Object.keys(targets).map((name) => [name, new Agent({ keepAlive: true, maxSockets: 1 })]),
+    );
+    const ttft: Record<string, number[]> = Object.fromEntries(Object.keys(targets).map((name) => [name, []]));
+    for (let i = 0; i < TTFT_SAMPLES + 30; i++) {
+      for (const [name, url] of Object.entries(targets)) {
+        const result = await stream(url, agents[name]!, 'ttft');
+        if (i >= 30) ttft[name]!.push(result.ttftUs);
+      }
+    }
+    for (const agent of Object.values(agents)) agent.destroy();
+    console.log(`Time to first token, ${TTFT_SAMPLES} sequential streams each:`);
+    console.log(`  ${''.padEnd(28)}${'p50'.padStart(10)}${'p99'.padStart(10)}   added p50   added p99`);
+    const base50 = percentile(ttft.direct!, 50);
+    const base99 = percentile(ttft.direct!, 99);
+    for (const name of Object.keys(targets)) {
+      const p50 = percentile(ttft[name]!, 50);
+      const p99 = percentile(ttft[name]!, 99);
+      const added = name === 'direct' ? '' : `${ms(p50 - base50)}  ${ms(p99 - base99)}`;
+      console.log(`  ${name.padEnd(28)}${ms(p50)}${ms(p99)}  ${added}`);
+    }
+
+    // 2. Throughput at CONCURRENCY concurrent streams: paced like a model, and unpaced.
+    for (const paceMs of [PACE_MS, 0]) {
+      const label = paceMs
+        ? `paced, a delta every ${paceMs} ms (like a model generating tokens)`
+        : 'unpaced (CPU-bound worst case)';
+      console.log(
+        `\nThroughput at ${CONCURRENCY} concurrent streams, ${label}, ${THROUGHPUT_SECONDS} s each:`,
+      );
+      const results: Record<string, Throughput> = {};
+      for (const [name, url] of Object.entries(targets)) {
+        results[name] = await throughput(url, THROUGHPUT_SECONDS, paceMs, `tp${paceMs}`);
+        const ratio =
+          name === 'direct'
+            ? ''
+            : `   ${(results[name].perSecond / results.direct!.perSecond).toFixed(2)}× direct`;
+        console.log(
+          `  ${name.padEnd(28)}${results[name].perSecond.toFixed(0).padStart(7)} streams/s${ratio}`,
+        );
+      }
+      forwarded.streams += results.glassbox!.streams;
+      forwarded.bytes += results.glassbox!.bytes;
+    }
+
+    // 3. Forwarded vs recorded, read from the store after a clean stop.
+    engine.child.kill('SIGTERM');
+    await new Promise((resolve) => engine.child.once('exit', resolve));
+    const db = new Database(join(home, 'glassbox.db'), { readonly: true });
+    const recorded = db
+      .prepare(
+        `SELECT count(*) AS turns, sum(json_extract(payload, '$.response_bytes')) AS bytes,
+                sum(json_extract(payload, '$.outcome') = 'complete') AS complete
+         FROM events WHERE kind = 'llm.turn' AND session_id IN (SELECT id FROM sessions WHERE external_id LIKE 'tp%')`,
+      )
+      .get() as { turns: number; bytes: number; complete: number };
+    const unsealed = (db.prepare('SELECT count(*) AS n FROM inflight').get() as { n: number }).n;
+    db.close();
+    const dbBytes = statSync(join(home, 'glassbox.db')).size;
+    console.log('\nForwarded vs recorded (both throughput phases through Glassbox):');
+    console.log(
+      `  streams forwarded ${forwarded.streams}, turns recorded ${recorded.turns} (${recorded.complete} complete), unsealed ${unsealed}`,
+    );
+    console.log(
+      `  reply bytes forwarded ${forwarded.bytes}, recorded as forwarded ${recorded.bytes}, database file ${dbBytes} bytes`,
+    );
+    const whole =
+      recorded.turns === forwarded.streams && recorded.bytes === forwarded.bytes && unsealed === 0;
+    console.log(`  nothing forwarded unrecorded: ${whole ? 'yes' : 'NO'}`);
+  } finally {
+    engine.child.kill('SIGKILL');
+    peer.child.kill('SIGKILL');
+    mock.child.kill('SIGTERM');
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+const forwarded = { streams: 0, bytes: 0 };
+await main();

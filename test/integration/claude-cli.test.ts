@@ -1,0 +1,114 @@
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
+import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
+
+const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
+const API_KEY = 'sk-ant-api03-ClaudeCliTestKey-5e8a1c3b7d9f0246-CLIk';
+
+/** Runs `claude -p` to completion with a throwaway HOME and working directory. */
+function runClaude(
+  baseUrl: string,
+  prompt: string,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const home = tempHome('glassbox-claude-home-');
+  const cwd = tempHome('glassbox-claude-cwd-');
+  return new Promise((resolve) => {
+    const child = spawn(CLAUDE, ['-p', prompt, '--allowedTools', 'Bash', '--output-format', 'json'], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: home,
+        ANTHROPIC_BASE_URL: baseUrl,
+        ANTHROPIC_API_KEY: API_KEY,
+        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+        CLAUDE_CODE_MAX_RETRIES: '0',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      rmSync(home, { recursive: true, force: true });
+      rmSync(cwd, { recursive: true, force: true });
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe('the real claude CLI through Glassbox', () => {
+  let mock: MockAnthropic;
+  let test: TestEngine;
+  let result: { code: number | null; stdout: string; stderr: string };
+  let cliSessionId: string;
+
+  beforeAll(async () => {
+    mock = await MockAnthropic.start({ plan: claudeCodePlan });
+    test = await startTestEngine(mock.url);
+    result = await runClaude(test.engine.addresses.anthropicUrl, 'run echo glassbox-hello');
+    cliSessionId = (JSON.parse(result.stdout) as { session_id: string }).session_id;
+  }, 120_000);
+  afterAll(async () => {
+    await test.cleanup();
+    await mock.stop();
+  });
+
+  it('completes the agent loop unchanged: tool call, Bash runs, tool_result goes back, final answer', () => {
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ result: 'All done.', num_turns: 2, is_error: false });
+    const posts = mock.requests.filter((r) => r.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect(posts.every((r) => r.url === '/v1/messages?beta=true')).toBe(true);
+    expect(posts[0]!.headers['x-api-key']).toBe(API_KEY);
+    expect(JSON.stringify(posts[1]!.body)).toContain('"tool_result"');
+    expect(JSON.stringify(posts[1]!.body)).toContain('glassbox-hello');
+  });
+
+  it('lists the session under Claude Code session id with both turns', () => {
+    const sessions = JSON.parse(runCli(test.home, ['sessions', '--json']).stdout) as Array<{
+      external_id: string;
+      client: string;
+      stats: { turns: number };
+    }>;
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]).toMatchObject({ external_id: cliSessionId, stats: { turns: 2 } });
+    expect(sessions[0]!.client).toMatch(/^claude-cli\//);
+  });
+
+  it('shows the conversation with the Bash tool call and its result', () => {
+    const shown = runCli(test.home, ['show', cliSessionId]);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toMatch(/user\s+run echo glassbox-hello/);
+    expect(shown.stdout).toMatch(/tool call\s+Bash \(toolu_mock_1\)/);
+    expect(shown.stdout).toContain('"command": "echo glassbox-hello"');
+    expect(shown.stdout).toMatch(/tool result\s+\(toolu_mock_1\) glassbox-hello/);
+    expect(shown.stdout).toMatch(/assistant\s+All done\./);
+    expect(shown.stdout).toMatch(/Turn 2/);
+  });
+
+  it('verifies, and has the API key nowhere under GLASSBOX_HOME', () => {
+    expect(runCli(test.home, ['verify', cliSessionId]).status).toBe(0);
+    for (const file of filesUnder(test.home)) {
+      expect(readFileSync(file).includes(Buffer.from(API_KEY)), file).toBe(false);
+    }
+  });
+});

@@ -1,0 +1,161 @@
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import Anthropic from '@anthropic-ai/sdk';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, spawnServe, waitFor } from '../helpers/cli.js';
+import { tempHome } from '../helpers/engine.js';
+import { MockAnthropic } from '../helpers/mock-anthropic.js';
+
+const SECRET_KEY = 'sk-ant-api03-NeverStoreMe-7f3c9e1a5b2d4f6089ab12cd34ef56-Zz09';
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Reads the store read-only from outside the engine, as another process would. */
+function readDb<T>(home: string, query: (db: Database.Database) => T): T {
+  const db = new Database(join(home, 'glassbox.db'), { readonly: true });
+  try {
+    return query(db);
+  } finally {
+    db.close();
+  }
+}
+
+describe('kill -9 mid-stream', () => {
+  let mock: MockAnthropic;
+  let home: string;
+  beforeAll(async () => {
+    mock = await MockAnthropic.start({ eventDelayMs: 10 });
+    home = tempHome();
+  });
+  afterAll(async () => {
+    await mock.stop();
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  it('leaves the partial reply on disk, and the next start shows the session interrupted with it readable', async () => {
+    mock.setPlan(() => ({ type: 'stall', text: 'partial words ', deltas: 1_000 }));
+    const serve = await spawnServe(home, mock.url);
+    const client = new Anthropic({ baseURL: serve.anthropicUrl, apiKey: SECRET_KEY, maxRetries: 0 });
+    const stream = client.messages.stream(
+      {
+        model: 'claude-sonnet-4-5',
+        max_tokens: 100,
+        messages: [{ role: 'user', content: 'tell me a long story' }],
+      },
+      { headers: { 'x-claude-code-session-id': 'crash-session' } },
+    );
+    stream.on('error', () => undefined);
+    let received = '';
+    stream.on('text', (text) => {
+      received += text;
+    });
+    // Wait until the client has seen a few deltas and the engine has checkpointed them.
+    await waitFor(() => received.length > 40, 10_000, 'deltas to reach the client');
+    await new Promise((resolve) => setTimeout(resolve, 120));
+    serve.child.kill('SIGKILL');
+    expect(await serve.exited).toBe('SIGKILL');
+    const seenByClient = received;
+
+    const onDisk = readDb(
+      home,
+      (db) => db.prepare('SELECT partial FROM inflight').all() as Array<{ partial: string }>,
+    );
+    expect(onDisk).toHaveLength(1);
+    const partialText = JSON.parse(onDisk[0]!.partial).response.content[0].text as string;
+    expect(partialText.length).toBeGreaterThan(0);
+    expect(seenByClient.startsWith(partialText) || partialText.startsWith(seenByClient)).toBe(true);
+
+    // The next start recovers: the session is interrupted and the partial turn is sealed into the chain.
+    const again = await spawnServe(home, mock.url);
+    expect(again.output()).toMatch(/Recovered\s+1 session/);
+    again.child.kill('SIGTERM');
+    expect(await again.exited).toBe(0);
+
+    const sessions = JSON.parse(runCli(home, ['sessions', '--json']).stdout) as Array<{
+      id: string;
+      status: string;
+      external_id: string;
+    }>;
+    const crashed = sessions.find((s) => s.external_id === 'crash-session')!;
+    expect(crashed.status).toBe('interrupted');
+    const shown = runCli(home, ['show', 'crash-session']);
+    expect(shown.status).toBe(0);
+    expect(shown.stdout).toContain('interrupted');
+    expect(shown.stdout).toContain('tell me a long story');
+    expect(shown.stdout).toContain('partial words');
+    const json = JSON.parse(runCli(home, ['show', crashed.id, '--json']).stdout) as {
+      events: Array<{ kind: string; payload: { outcome?: string } }>;
+    };
+    expect(json.events.map((e) => e.kind)).toEqual(['http.request', 'llm.turn', 'session.end']);
+    expect(json.events[1]!.payload.outcome).toBe('interrupted');
+    expect(runCli(home, ['verify', crashed.id]).status).toBe(0);
+  });
+
+  it('never writes the API key to any file under GLASSBOX_HOME, WAL included', () => {
+    const needles = [
+      SECRET_KEY,
+      SECRET_KEY.slice(13, 45),
+      Buffer.from(SECRET_KEY).toString('base64').slice(0, 40),
+    ];
+    const files = filesUnder(home);
+    expect(files.some((f) => f.endsWith('glassbox.db'))).toBe(true);
+    for (const file of files) {
+      const bytes = readFileSync(file);
+      for (const needle of needles)
+        expect(bytes.includes(Buffer.from(needle)), `${needle} in ${file}`).toBe(false);
+      expect(bytes.includes(Buffer.from(SECRET_KEY, 'utf16le')), `UTF-16 key in ${file}`).toBe(false);
+    }
+  });
+});
+
+describe('secrets while the engine is running', () => {
+  it('keeps keys, bearer tokens and cookies out of the database and its WAL', async () => {
+    const mock = await MockAnthropic.start();
+    const home = tempHome();
+    const serve = await spawnServe(home, mock.url);
+    try {
+      const token = 'sk-ant-oat01-BearerTokenThatMustNotLeak-0123456789abcdef';
+      const variants: Array<Record<string, string>> = [
+        { 'x-api-key': SECRET_KEY },
+        { authorization: `Bearer ${token}` },
+        { 'x-api-key': SECRET_KEY, cookie: 'sessionKey=cookie-secret-value-123456' },
+      ];
+      for (const headers of variants) {
+        const response = await fetch(`${serve.anthropicUrl}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify({
+            model: 'claude-haiku-4-5',
+            max_tokens: 5,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+        expect(response.status).toBe(200);
+      }
+      const files = filesUnder(home);
+      expect(files.some((f) => f.endsWith('-wal'))).toBe(true); // checked while the WAL still holds the writes
+      for (const file of files) {
+        const bytes = readFileSync(file);
+        for (const needle of [SECRET_KEY, token, 'cookie-secret-value-123456']) {
+          expect(bytes.includes(Buffer.from(needle)), `${needle} in ${file}`).toBe(false);
+        }
+      }
+      const fingerprints = readDb(home, (db) =>
+        db.prepare(`SELECT DISTINCT json_extract(identity, '$.credential') AS c FROM sessions`).all(),
+      );
+      expect(fingerprints).toHaveLength(2);
+    } finally {
+      serve.child.kill('SIGTERM');
+      await serve.exited;
+      await mock.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
