@@ -170,9 +170,9 @@ export class AnthropicProxy {
     let exchange: Exchange | undefined;
     this.commit.enqueue(
       () => {
-        const session = this.sessions.resolve(req.headers, req.socket.remoteAddress);
+        const sessionId = this.sessions.resolve(req.headers, req.socket.remoteAddress);
         const { seq } = store.appendRequest(
-          session.id,
+          sessionId,
           'http.request',
           { method: req.method, path, headers: redactHeaders(req.headers), ...recorded },
           isMessages ? 'llm.turn' : 'http.exchange',
@@ -182,7 +182,7 @@ export class AnthropicProxy {
         exchange = new Exchange({
           store,
           commit: this.commit,
-          sessionId: session.id,
+          sessionId,
           requestSeq: seq,
           isMessages,
           model: typeof request?.model === 'string' ? request.model : undefined,
@@ -261,10 +261,10 @@ export class AnthropicProxy {
   private clientError(error: Error & { code?: string; rawPacket?: Buffer }, socket: Socket): void {
     if (error.code === 'ECONNRESET' || !socket.writable) return void socket.destroy();
     try {
-      const session = this.sessions.resolve({}, socket.remoteAddress);
+      const sessionId = this.sessions.resolve({}, socket.remoteAddress);
       // The raw bytes are not stored: a broken request may still carry a credential.
       this.options.store.append(
-        session.id,
+        sessionId,
         'http.client_error',
         { code: error.code ?? null, message: error.message, bytes: error.rawPacket?.length ?? null },
         { stats: { errors: 1 } },

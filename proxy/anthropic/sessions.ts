@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { nowMicros } from '../common/time.js';
 import { requestCredential } from '../policy/credentials.js';
 import type { Store } from '../store/store.js';
-import type { Identity, Session } from '../store/types.js';
+import type { Identity } from '../store/types.js';
 
 /** Default idle gap after which requests without a session header start a new session: 30 minutes in µs. */
 export const DEFAULT_IDLE_GAP_US = 30 * 60 * 1_000_000;
@@ -20,6 +20,8 @@ export const GLASSBOX_SESSION_HEADER = 'x-glassbox-session';
 export class AnthropicSessionResolver {
   /** Fallback grouping key (client + credential) → session id. */
   private readonly byClientKey = new Map<string, string>();
+  /** Session header value → session id (the newest session with that external id). */
+  private readonly byExternalId = new Map<string, string>();
 
   constructor(
     private readonly store: Store,
@@ -28,29 +30,34 @@ export class AnthropicSessionResolver {
     private readonly idleGapUs = DEFAULT_IDLE_GAP_US,
   ) {}
 
-  /** The session a request belongs to, created or reopened as needed. */
-  resolve(headers: IncomingHttpHeaders, remoteAddress: string | undefined): Session {
+  /** The id of the session a request belongs to, created or reopened as needed. Hot path: no JSON parsing. */
+  resolve(headers: IncomingHttpHeaders, remoteAddress: string | undefined): string {
     const client = headerValue(headers['user-agent']) ?? null;
-    const credential = requestCredential(headers);
     const externalId =
       headerValue(headers[CLAUDE_CODE_SESSION_HEADER]) ?? headerValue(headers[GLASSBOX_SESSION_HEADER]);
     if (externalId) {
-      const existing = this.store.findByExternalId('anthropic', externalId);
-      if (existing) {
-        if (existing.status !== 'live') this.store.reopenSession(existing.id);
-        return existing;
+      const id =
+        this.byExternalId.get(externalId) ?? this.store.findByExternalId('anthropic', externalId)?.id;
+      if (id) {
+        this.byExternalId.set(externalId, id);
+        if (this.store.liveness(id)?.status !== 'live') this.store.reopenSession(id);
+        return id;
       }
-      return this.create(client, credential, externalId);
+      const created = this.create(client, requestCredential(headers), externalId);
+      this.byExternalId.set(externalId, created);
+      return created;
     }
+    const credential = requestCredential(headers);
     const key = `${client ?? `unknown client at ${remoteAddress ?? '?'}`}\u0000${credential ?? ''}`;
     const cachedId = this.byClientKey.get(key);
-    const cached = cachedId ? this.store.getSession(cachedId) : undefined;
-    if (cached && cached.status === 'live' && nowMicros() - cached.last_event_at < this.idleGapUs)
-      return cached;
-    if (cached && cached.status === 'live') this.store.endSession(cached.id, 'idle');
-    const session = this.create(client, credential, null);
-    this.byClientKey.set(key, session.id);
-    return session;
+    const cached = cachedId ? this.store.liveness(cachedId) : undefined;
+    if (cachedId && cached?.status === 'live') {
+      if (nowMicros() - cached.last_event_at < this.idleGapUs) return cachedId;
+      this.store.endSession(cachedId, 'idle');
+    }
+    const id = this.create(client, credential, null);
+    this.byClientKey.set(key, id);
+    return id;
   }
 
   /**
@@ -68,14 +75,14 @@ export class AnthropicSessionResolver {
     return closed;
   }
 
-  private create(client: string | null, credential: string | null, externalId: string | null): Session {
+  private create(client: string | null, credential: string | null, externalId: string | null): string {
     return this.store.createSession({
       kind: 'anthropic',
       target: this.target,
       client,
       identity: { ...this.baseIdentity, credential },
       external_id: externalId,
-    });
+    }).id;
   }
 }
 

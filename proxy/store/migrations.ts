@@ -41,14 +41,16 @@ const MIGRATIONS: readonly string[] = [
   -- Exchanges whose request is recorded but whose outcome is not yet sealed into the chain. Updated in place
   -- while a reply streams; sealed as one chained event when it ends, or as "interrupted" at the next start.
   CREATE TABLE inflight (
-    session_id  TEXT NOT NULL REFERENCES sessions (id),
-    request_seq INTEGER NOT NULL,
-    kind        TEXT NOT NULL,               -- the event kind it will be sealed as
-    started_at  INTEGER NOT NULL,
-    updated_at  INTEGER NOT NULL,
-    partial     TEXT NOT NULL,               -- JSON payload so far
+    session_id       TEXT NOT NULL REFERENCES sessions (id),
+    request_seq      INTEGER NOT NULL,
+    kind             TEXT NOT NULL,          -- the event kind it will be sealed as
+    started_at       INTEGER NOT NULL,
+    updated_at       INTEGER NOT NULL,
+    partial          TEXT NOT NULL,          -- JSON payload so far
+    request_event_id INTEGER NOT NULL,       -- events.id of the request, for deferred full-text indexing
+    request_text     TEXT,                   -- the request's searchable text, indexed when sealed
     PRIMARY KEY (session_id, request_seq)
-  );
+  ) WITHOUT ROWID;                           -- one b-tree; it only ever holds the exchanges in flight
 
   -- Contentless full-text index over prompts, replies, tool calls and SQL; rowid = events.id. It keeps no
   -- copy of the text, and detail=none (no positions) suits word and prefix queries.

@@ -44,6 +44,20 @@ export interface Appended {
   hash: string;
 }
 
+interface StoredEvent extends Appended {
+  /** The event's rowid, linking the full-text index. */
+  rowid: number;
+}
+
+/** What appending needs to know about a session; cached, since the engine is the only writer. */
+interface Head {
+  seq: number;
+  hash: string;
+  lastEventAt: number;
+  stats: SessionStats;
+  status: Session['status'];
+}
+
 interface SessionRow {
   id: string;
   kind: SessionKind;
@@ -82,6 +96,8 @@ interface EventRow {
 export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
+  /** Session heads by id. Dropped whole whenever a write fails, since a rollback may have undone it. */
+  private readonly heads = new Map<string, Head>();
   /** Changes held back while a {@link Store.batch} transaction is open; sent after it commits. */
   private deferred: StoreChange[] | undefined;
   private readonly sql: ReturnType<typeof prepareStatements>;
@@ -126,13 +142,13 @@ export class Store {
    */
   batch(fn: () => void): void {
     if (this.deferred) {
-      this.db.transaction(fn)();
+      this.write(fn);
       return;
     }
     const changes: StoreChange[] = [];
     this.deferred = changes;
     try {
-      this.db.transaction(fn)();
+      this.write(fn);
     } finally {
       this.deferred = undefined;
     }
@@ -153,7 +169,18 @@ export class Store {
       last_event_at: startedAt,
       head_hash: id,
     });
-    const session = this.getSession(id)!;
+    this.heads.set(id, { seq: 0, hash: id, lastEventAt: startedAt, stats: {}, status: 'live' });
+    const session: Session = {
+      id,
+      ...init,
+      started_at: startedAt,
+      ended_at: null,
+      last_event_at: startedAt,
+      status: 'live',
+      stats: {},
+      head_seq: 0,
+      head_hash: id,
+    };
     this.emit({ type: 'session', session });
     return session;
   }
@@ -164,9 +191,17 @@ export class Store {
     return row && toSession(row);
   }
 
+  /** Status and last activity (µs since epoch) of a session, from the head cache; undefined if unknown. */
+  liveness(id: string): { status: Session['status']; last_event_at: number } | undefined {
+    const head = this.headOf(id);
+    return head && { status: head.status, last_event_at: head.lastEventAt };
+  }
+
   /** Sets a closed or interrupted session back to `live` (a client resumed it). */
   reopenSession(id: string): void {
-    this.sql.reopen.run(id);
+    this.write(() => this.sql.reopen.run(id));
+    const head = this.heads.get(id);
+    if (head) head.status = 'live';
     this.emitSession(id);
   }
 
@@ -175,14 +210,15 @@ export class Store {
    * @throws Error when the session does not exist.
    */
   append(sessionId: string, kind: string, payload: unknown, options: AppendOptions = {}): Appended {
-    const appended = this.db.transaction(() => this.appendInTx(sessionId, kind, payload, options))();
+    const appended = this.write(() => this.appendInTx(sessionId, kind, payload, options));
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     return appended;
   }
 
   /**
    * Appends a request event and opens an in-flight record for its outcome, in one transaction: after this
-   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`.
+   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. The request's
+   * `text` is indexed when the exchange is sealed, keeping full-text work off the path to upstream.
    */
   appendRequest(
     sessionId: string,
@@ -192,8 +228,9 @@ export class Store {
     partial: unknown,
     options: AppendOptions = {},
   ): Appended {
-    const appended = this.db.transaction(() => {
-      const event = this.appendInTx(sessionId, kind, payload, options);
+    const { text, ...rest } = options;
+    const appended = this.write(() => {
+      const event = this.appendInTx(sessionId, kind, payload, rest);
       this.sql.insertInflight.run(
         sessionId,
         event.seq,
@@ -201,9 +238,11 @@ export class Store {
         event.ts,
         event.ts,
         JSON.stringify(partial),
+        event.rowid,
+        text ?? null,
       );
       return event;
-    })();
+    });
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     return appended;
   }
@@ -221,10 +260,14 @@ export class Store {
     payload: unknown,
     options: AppendOptions = {},
   ): Appended {
-    const appended = this.db.transaction(() => {
+    const appended = this.write(() => {
+      const request = this.sql.inflightText.get(sessionId, requestSeq) as
+        | { request_event_id: number; request_text: string | null }
+        | undefined;
+      if (request?.request_text) this.sql.insertFts.run(request.request_event_id, request.request_text);
       this.sql.deleteInflight.run(sessionId, requestSeq);
       return this.appendInTx(sessionId, kind, payload, options);
-    })();
+    });
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     this.emitSession(sessionId);
     return appended;
@@ -239,19 +282,15 @@ export class Store {
 
   /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */
   endSession(id: string, reason: string, status: 'closed' | 'interrupted' = 'closed'): void {
-    const session = this.getSession(id);
-    if (session?.status !== 'live') return;
-    const endedAt = status === 'interrupted' ? session.last_event_at : nowMicros();
-    const appended = this.db.transaction(() => {
-      const event = this.appendInTx(
-        id,
-        'session.end',
-        { reason },
-        { ts: Math.max(endedAt, session.last_event_at) },
-      );
+    const head = this.headOf(id);
+    if (head?.status !== 'live') return;
+    const endedAt = status === 'interrupted' ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
+    const appended = this.write(() => {
+      const event = this.appendInTx(id, 'session.end', { reason }, { ts: endedAt });
       this.sql.end.run(status, endedAt, id);
       return event;
-    })();
+    });
+    head.status = status;
     this.emit({ type: 'event', session_id: id, seq: appended.seq, ts: appended.ts, kind: 'session.end' });
     this.emitSession(id);
   }
@@ -364,21 +403,59 @@ export class Store {
     return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
   }
 
-  private appendInTx(sessionId: string, kind: string, payload: unknown, options: AppendOptions): Appended {
-    const head = this.sql.head.get(sessionId) as
-      | { head_seq: number; head_hash: string; stats: string; last_event_at: number }
+  /**
+   * Runs `fn` in a transaction (a savepoint when nested). If anything throws, the head cache is dropped —
+   * a rollback may have undone head changes it holds — and the error is rethrown.
+   */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (error) {
+      this.heads.clear();
+      throw error;
+    }
+  }
+
+  private headOf(sessionId: string): Head | undefined {
+    const cached = this.heads.get(sessionId);
+    if (cached) return cached;
+    const row = this.sql.head.get(sessionId) as
+      | {
+          head_seq: number;
+          head_hash: string;
+          stats: string;
+          last_event_at: number;
+          status: Session['status'];
+        }
       | undefined;
+    if (!row) return undefined;
+    const head: Head = {
+      seq: row.head_seq,
+      hash: row.head_hash,
+      lastEventAt: row.last_event_at,
+      stats: JSON.parse(row.stats) as SessionStats,
+      status: row.status,
+    };
+    this.heads.set(sessionId, head);
+    return head;
+  }
+
+  private appendInTx(sessionId: string, kind: string, payload: unknown, options: AppendOptions): StoredEvent {
+    const head = this.headOf(sessionId);
     if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
-    const seq = head.head_seq + 1;
+    const seq = head.seq + 1;
     // Events of a session are strictly ordered in time as well as in seq.
-    const ts = Math.max(options.ts ?? nowMicros(), head.last_event_at);
+    const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
     const payloadJson = canonicalJson(payload);
-    const hash = chainHash(head.head_hash, seq, ts, kind, payloadJson);
+    const hash = chainHash(head.hash, seq, ts, kind, payloadJson);
     const { lastInsertRowid } = this.sql.insertEvent.run(sessionId, seq, ts, kind, payloadJson, hash);
-    const stats = options.stats ? mergeStats(head.stats, options.stats) : head.stats;
-    this.sql.advanceHead.run(seq, hash, ts, stats, sessionId);
+    if (options.stats) addStats(head.stats, options.stats);
+    this.sql.advanceHead.run(seq, hash, ts, JSON.stringify(head.stats), sessionId);
     if (options.text) this.sql.insertFts.run(lastInsertRowid, options.text);
-    return { seq, ts, hash };
+    head.seq = seq;
+    head.hash = hash;
+    head.lastEventAt = ts;
+    return { seq, ts, hash, rowid: Number(lastInsertRowid) };
   }
 
   private emitSession(id: string): void {
@@ -402,13 +479,11 @@ export class Store {
   }
 }
 
-function mergeStats(current: string, delta: SessionStats): string {
-  const stats = JSON.parse(current) as SessionStats;
+function addStats(stats: SessionStats, delta: SessionStats): void {
   for (const [key, value] of Object.entries(delta)) {
     if (Number.isFinite(value)) stats[key] = (stats[key] ?? 0) + value;
   }
   if (stats.cost_usd !== undefined) stats.cost_usd = Math.round(stats.cost_usd * 1e6) / 1e6;
-  return JSON.stringify(stats);
 }
 
 function toSession(row: SessionRow): Session {
@@ -442,7 +517,7 @@ function prepareStatements(db: Db) {
     liveSessions: p(`SELECT * FROM sessions WHERE status = 'live'`),
     reopen: p(`UPDATE sessions SET status = 'live', ended_at = NULL WHERE id = ?`),
     end: p('UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?'),
-    head: p('SELECT head_seq, head_hash, stats, last_event_at FROM sessions WHERE id = ?'),
+    head: p('SELECT head_seq, head_hash, stats, last_event_at, status FROM sessions WHERE id = ?'),
     advanceHead: p(
       'UPDATE sessions SET head_seq = ?, head_hash = ?, last_event_at = ?, stats = ? WHERE id = ?',
     ),
@@ -450,12 +525,16 @@ function prepareStatements(db: Db) {
     insertFts: p('INSERT INTO events_fts (rowid, text) VALUES (?, ?)'),
     events: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
     allEvents: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? ORDER BY seq`),
-    insertInflight: p(`INSERT INTO inflight (session_id, request_seq, kind, started_at, updated_at, partial)
-      VALUES (?, ?, ?, ?, ?, ?)`),
+    insertInflight: p(`INSERT INTO inflight (session_id, request_seq, kind, started_at, updated_at, partial,
+      request_event_id, request_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
+    inflightText: p(
+      'SELECT request_event_id, request_text FROM inflight WHERE session_id = ? AND request_seq = ?',
+    ),
     updateInflight: p(
       'UPDATE inflight SET partial = ?, updated_at = ? WHERE session_id = ? AND request_seq = ?',
     ),
     deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
-    inflightOf: p('SELECT * FROM inflight WHERE session_id = ? ORDER BY request_seq'),
+    inflightOf: p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial FROM inflight
+      WHERE session_id = ? ORDER BY request_seq`),
   };
 }
