@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
+import { filesUnder } from '../helpers/files.js';
 import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
 
 const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
@@ -45,13 +45,6 @@ function runClaude(
       rmSync(cwd, { recursive: true, force: true });
       resolve({ code, stdout, stderr });
     });
-  });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
 }
 

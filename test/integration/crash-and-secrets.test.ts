@@ -1,21 +1,14 @@
-import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import Anthropic from '@anthropic-ai/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServe, waitFor } from '../helpers/cli.js';
 import { tempHome } from '../helpers/engine.js';
+import { filesUnder } from '../helpers/files.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 
 const SECRET_KEY = 'sk-ant-api03-NeverStoreMe-7f3c9e1a5b2d4f6089ab12cd34ef56-Zz09';
-
-/** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 /** Reads the store read-only from outside the engine, as another process would. */
 function readDb<T>(home: string, query: (db: Database.Database) => T): T {
