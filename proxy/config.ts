@@ -6,6 +6,31 @@ import { UserError } from './common/errors.js';
 
 const port = z.number().int().min(0).max(65_535);
 
+/** Connection names: also the user name clients log in with, so kept to plain identifiers. */
+export const CONNECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
+
+/** How Glassbox talks TLS to an upstream PostgreSQL server (libpq's sslmode values). */
+export const UPSTREAM_TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
+
+/** One PostgreSQL connection as stored in config.json. */
+export const PgConnectionSchema = z
+  .object({
+    /** Upstream host, port, user and database (no password). */
+    host: z.string().min(1),
+    port: port.default(5432),
+    user: z.string().min(1),
+    database: z.string().min(1),
+    /** Local port clients connect to on 127.0.0.1. */
+    listen: port,
+    upstreamTls: z.enum(UPSTREAM_TLS_MODES).default('prefer'),
+    /** CA certificate file for verify-full (default: the system's CAs). */
+    upstreamCa: z.string().optional(),
+  })
+  .strict();
+
+/** A PostgreSQL connection's stored settings. */
+export type PgConnectionConfig = z.infer<typeof PgConnectionSchema>;
+
 /** The shape of `$GLASSBOX_HOME/config.json`; every field is optional and defaults as DESIGN.md says. */
 export const ConfigSchema = z
   .object({
@@ -36,6 +61,15 @@ export const ConfigSchema = z
           .default(8 * 1024 * 1024),
         /** Interval between durable checkpoints of a streaming reply, ms. */
         checkpointIntervalMs: z.number().int().min(1).max(10_000).default(50),
+        /** Result rows kept per PostgreSQL statement. */
+        sampleRows: z.number().int().min(0).max(1_000).default(20),
+      })
+      .strict()
+      .prefault({}),
+    postgres: z
+      .object({
+        /** PostgreSQL connections by name; passwords live in the credential vault, never here. */
+        connections: z.record(z.string().regex(CONNECTION_NAME), PgConnectionSchema).default({}),
       })
       .strict()
       .prefault({}),
@@ -77,6 +111,7 @@ export function homePaths(home: string) {
     config: join(home, 'config.json'),
     token: join(home, 'token'),
     lock: join(home, 'engine.pid'),
+    vault: join(home, 'vault.json'),
   };
 }
 

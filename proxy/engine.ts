@@ -6,7 +6,10 @@ import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
 import { localIdentity } from './identity/local.js';
+import { FileVault } from './identity/vault.js';
 import { takeEngineLock } from './lock.js';
+import { listConnections, loadConnections } from './postgres/connections.js';
+import { PgProxy } from './postgres/server.js';
 import { Store } from './store/store.js';
 
 /** What the engine needs to start. */
@@ -26,6 +29,8 @@ export interface EngineAddresses {
   dashboardUrl: string;
   token: string;
   database: string;
+  /** PostgreSQL connections: name, the local URL clients use, and the upstream it leads to. */
+  postgres: Array<{ name: string; url: string; upstream: string }>;
 }
 
 const IDLE_SWEEP_MS = 60_000;
@@ -40,6 +45,7 @@ export class Engine {
     readonly store: Store,
     readonly anthropic: AnthropicProxy,
     readonly api: ApiServer,
+    readonly postgres: PgProxy,
     readonly addresses: EngineAddresses,
     /** Sessions found live at start and marked interrupted. */
     readonly recovered: number,
@@ -62,6 +68,7 @@ export class Engine {
     let store: Store | undefined;
     let anthropic: AnthropicProxy | undefined;
     let api: ApiServer | undefined;
+    let postgres: PgProxy | undefined;
     try {
       store = Store.open(paths.database);
       const recovered = store.recoverInterrupted();
@@ -80,6 +87,11 @@ export class Engine {
       });
       anthropic = proxy;
       await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
+      const vault = new FileVault(paths.vault);
+      const identity = localIdentity();
+      const pg = new PgProxy({ store, identity, host, sampleRows: config.recording.sampleRows });
+      postgres = pg;
+      await pg.start(loadConnections(config, vault));
       const server = new ApiServer({
         store,
         token,
@@ -104,11 +116,13 @@ export class Engine {
         dashboardUrl: `${server.url}/#token=${token}`,
         token,
         database: paths.database,
+        postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
       };
-      return new Engine(store, proxy, server, addresses, recovered, config, releaseLock, sweeper);
+      return new Engine(store, proxy, server, pg, addresses, recovered, config, releaseLock, sweeper);
     } catch (error) {
       await api?.stop().catch(() => undefined);
       await anthropic?.stop(0).catch(() => undefined);
+      await postgres?.stop().catch(() => undefined);
       store?.close();
       releaseLock();
       throw error;
@@ -123,6 +137,7 @@ export class Engine {
     clearInterval(this.sweeper);
     await this.api.stop();
     await this.anthropic.stop(this.config.shutdownGraceMs);
+    await this.postgres.stop();
     this.store.endAllLive('shutdown');
     this.store.close();
     this.releaseLock();

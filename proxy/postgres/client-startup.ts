@@ -1,0 +1,153 @@
+import type { Socket } from 'node:net';
+import { FrameQueue } from './frame-queue.js';
+import { takeStartupPacket } from './framer.js';
+import {
+  authenticationOk,
+  authenticationSasl,
+  authenticationSaslContinue,
+  authenticationSaslFinal,
+  errorResponse,
+  FRONTEND,
+  negotiateProtocolVersion,
+  parseSaslInitialResponse,
+  parseStartupParameters,
+  STARTUP_CODE,
+  type StartupParameters,
+} from './messages.js';
+import { SCRAM_SHA_256, type ScramCredentials, ScramError, ScramServer } from './scram.js';
+import { ProtocolError } from './wire.js';
+
+/** What a new client connection asked for. */
+export type ClientHello =
+  | { kind: 'startup'; parameters: StartupParameters; queue: FrameQueue }
+  | { kind: 'cancel'; processId: number; secretKey: Buffer };
+
+/** A client failed to authenticate; `sqlstate` is what it was told (28P01, 28000, 08P01). */
+export class ClientAuthError extends Error {
+  constructor(
+    readonly sqlstate: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ClientAuthError';
+  }
+}
+
+/**
+ * Reads a client's first message(s) (PostgreSQL docs, 55.2.1 "Start-up", 55.2.10 "SSL Session Encryption",
+ * 55.2.11 "GSSAPI Session Encryption"): SSLRequest and GSSENCRequest are declined with 'N' (the client may
+ * then continue in plain text on loopback), a protocol 3.2 StartupMessage gets NegotiateProtocolVersion and
+ * continues as 3.0, `_pq_.` protocol options are reported as unrecognised, and a CancelRequest is returned
+ * for the caller to route.
+ * @throws ProtocolError for anything else, after answering with an ErrorResponse (08P01)
+ */
+export async function readClientHello(socket: Socket, timeoutMs = 15_000): Promise<ClientHello> {
+  let buffer = Buffer.alloc(0);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const packet = takeStartupPacket(buffer);
+    if (!packet) {
+      buffer = Buffer.concat([buffer, await readChunk(socket, deadline - Date.now())]);
+      continue;
+    }
+    buffer = Buffer.from(packet.rest);
+    switch (packet.code) {
+      case STARTUP_CODE.SSLRequest:
+      case STARTUP_CODE.GSSENCRequest:
+        socket.write('N');
+        continue;
+      case STARTUP_CODE.CancelRequest:
+        if (packet.body.length < 8) throw new ProtocolError('CancelRequest too short');
+        return {
+          kind: 'cancel',
+          processId: packet.body.readInt32BE(0),
+          secretKey: Buffer.from(packet.body.subarray(4)),
+        };
+      case STARTUP_CODE.v30:
+      case STARTUP_CODE.v32: {
+        const parameters = parseStartupParameters(packet.body);
+        const options = Object.keys(parameters).filter((name) => name.startsWith('_pq_.'));
+        for (const option of options) delete parameters[option];
+        if (packet.code === STARTUP_CODE.v32 || options.length > 0)
+          socket.write(negotiateProtocolVersion(0, options));
+        return { kind: 'startup', parameters, queue: new FrameQueue(socket, buffer) };
+      }
+      default: {
+        const major = packet.code >>> 16;
+        const message = `unsupported frontend protocol ${major}.${packet.code & 0xffff}: server supports 3.0 to 3.2`;
+        socket.end(errorResponse('08P01', message, { S: 'FATAL' }));
+        throw new ProtocolError(message);
+      }
+    }
+  }
+}
+
+/**
+ * Authenticates the client with SCRAM-SHA-256 against the connection's local password (PostgreSQL docs,
+ * 55.3 "SASL Authentication") and sends AuthenticationOk. A wrong password is answered with FATAL 28P01,
+ * as PostgreSQL does.
+ * @throws ClientAuthError after answering the client
+ */
+export async function authenticateClient(
+  socket: Socket,
+  queue: FrameQueue,
+  user: string,
+  credentials: ScramCredentials,
+): Promise<void> {
+  const fail = (sqlstate: string, message: string): never => {
+    socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
+    throw new ClientAuthError(sqlstate, message);
+  };
+  socket.write(authenticationSasl([SCRAM_SHA_256]));
+  const server = new ScramServer(credentials);
+  try {
+    const initial = await queue.next();
+    if (initial.type !== FRONTEND.Password) fail('08P01', 'expected SASLInitialResponse');
+    const { mechanism, data } = parseSaslInitialResponse(initial.body);
+    socket.write(authenticationSaslContinue(server.clientFirst(mechanism, data)));
+    const final = await queue.next();
+    if (final.type !== FRONTEND.Password) fail('08P01', 'expected SASLResponse');
+    socket.write(authenticationSaslFinal(server.clientFinal(final.body)));
+    socket.write(authenticationOk());
+  } catch (error) {
+    if (error instanceof ClientAuthError) throw error;
+    if (error instanceof ScramError) {
+      fail(
+        error.reason === 'malformed' ? '08P01' : '28P01',
+        `password authentication failed for user "${user}"`,
+      );
+    }
+    if (error instanceof ProtocolError) fail('08P01', error.message);
+    throw error;
+  }
+}
+
+function readChunk(socket: Socket, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      // Removing a data listener does not pause a flowing socket: pause so nothing is lost between reads.
+      socket.pause();
+      socket.off('data', onData);
+      socket.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      done();
+      resolve(chunk);
+    };
+    const onClose = () => {
+      done();
+      reject(new ProtocolError('the client closed the connection during start-up'));
+    };
+    const timer = setTimeout(
+      () => {
+        done();
+        reject(new ProtocolError('no start-up packet within the time limit'));
+      },
+      Math.max(timeoutMs, 1),
+    );
+    socket.on('data', onData);
+    socket.once('close', onClose);
+    socket.resume();
+  });
+}

@@ -1,0 +1,185 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { UserError } from '../common/errors.js';
+import {
+  CONNECTION_NAME,
+  type Config,
+  homePaths,
+  loadConfig,
+  type PgConnectionConfig,
+  UPSTREAM_TLS_MODES,
+} from '../config.js';
+import type { CredentialVault } from '../identity/vault.js';
+
+/** First local port handed out to PostgreSQL connections (DESIGN.md "Defaults"). */
+export const FIRST_PG_PORT = 6432;
+
+/** Vault keys of a connection's secrets. */
+export const vaultKeys = (name: string) => ({
+  upstreamPassword: `pg:${name}:upstream-password`,
+  localPassword: `pg:${name}:local-password`,
+});
+
+/** A connection with its secrets, as the proxy needs it. */
+export interface PgConnection extends PgConnectionConfig {
+  name: string;
+  /** The password Glassbox presents upstream; undefined for trust / no password. */
+  upstreamPassword: string | undefined;
+  /** The password clients present to Glassbox. */
+  localPassword: string;
+}
+
+/** What `glassbox pg list` shows: never the upstream password. */
+export interface PgConnectionSummary {
+  name: string;
+  /** postgres://NAME:LOCALSECRET@127.0.0.1:PORT/DATABASE, what clients use. */
+  url: string;
+  listen: number;
+  upstream: string;
+  upstreamTls: PgConnectionConfig['upstreamTls'];
+}
+
+/**
+ * Adds a connection: settings (without password) to config.json, the upstream password and a newly generated
+ * local password to the vault.
+ * @throws UserError for a bad name or URL, a name already taken, or a listen port already used
+ */
+export function addConnection(
+  home: string,
+  vault: CredentialVault,
+  name: string,
+  upstreamUrl: string,
+  options: { listen?: number; upstreamTls?: string; upstreamCa?: string } = {},
+): PgConnectionSummary {
+  if (!CONNECTION_NAME.test(name)) {
+    throw new UserError(
+      `connection name "${name}" must start with a letter and use only letters, digits, _ and - (max 63)`,
+    );
+  }
+  const config = loadConfig(home);
+  if (config.postgres.connections[name])
+    throw new UserError(`a connection named "${name}" exists; remove it first`);
+  const upstream = parseUpstreamUrl(upstreamUrl);
+  const tls = options.upstreamTls ?? upstream.sslmode ?? 'prefer';
+  if (!(UPSTREAM_TLS_MODES as readonly string[]).includes(tls)) {
+    throw new UserError(`--upstream-tls must be one of ${UPSTREAM_TLS_MODES.join(', ')} (got "${tls}")`);
+  }
+  const used = new Set(Object.values(config.postgres.connections).map((c) => c.listen));
+  if (options.listen !== undefined && used.has(options.listen)) {
+    throw new UserError(
+      `port ${options.listen} is already used by another connection; pick another with --listen`,
+    );
+  }
+  let listen = options.listen ?? FIRST_PG_PORT;
+  while (options.listen === undefined && used.has(listen)) listen++;
+  const entry: PgConnectionConfig = {
+    host: upstream.host,
+    port: upstream.port,
+    user: upstream.user,
+    database: upstream.database,
+    listen,
+    upstreamTls: tls as PgConnectionConfig['upstreamTls'],
+    ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}),
+  };
+  const keys = vaultKeys(name);
+  if (upstream.password !== undefined) vault.set(keys.upstreamPassword, upstream.password);
+  vault.set(keys.localPassword, randomBytes(18).toString('base64url'));
+  editConfig(home, (raw) => {
+    const postgres = (raw.postgres ?? {}) as { connections?: Record<string, unknown> };
+    postgres.connections = { ...postgres.connections, [name]: entry };
+    raw.postgres = postgres;
+  });
+  return summarise(name, entry, vault);
+}
+
+/** Removes a connection and its secrets. @throws UserError when there is none by that name */
+export function removeConnection(home: string, vault: CredentialVault, name: string): void {
+  const config = loadConfig(home);
+  if (!config.postgres.connections[name])
+    throw new UserError(`no connection named "${name}" (see \`glassbox pg list\`)`);
+  editConfig(home, (raw) => {
+    const connections = (raw.postgres as { connections: Record<string, unknown> }).connections;
+    delete connections[name];
+  });
+  const keys = vaultKeys(name);
+  vault.delete(keys.upstreamPassword);
+  vault.delete(keys.localPassword);
+}
+
+/** Every configured connection as `pg list` shows it, by name. */
+export function listConnections(config: Config, vault: CredentialVault): PgConnectionSummary[] {
+  return Object.entries(config.postgres.connections)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, entry]) => summarise(name, entry, vault));
+}
+
+/** Every configured connection with its secrets, for the engine. Missing local passwords are generated. */
+export function loadConnections(config: Config, vault: CredentialVault): PgConnection[] {
+  return Object.entries(config.postgres.connections).map(([name, entry]) => {
+    const keys = vaultKeys(name);
+    let localPassword = vault.get(keys.localPassword);
+    if (!localPassword) {
+      localPassword = randomBytes(18).toString('base64url');
+      vault.set(keys.localPassword, localPassword);
+    }
+    return { ...entry, name, localPassword, upstreamPassword: vault.get(keys.upstreamPassword) };
+  });
+}
+
+function summarise(name: string, entry: PgConnectionConfig, vault: CredentialVault): PgConnectionSummary {
+  const secret = vault.get(vaultKeys(name).localPassword) ?? '';
+  return {
+    name,
+    url: `postgres://${encodeURIComponent(name)}:${encodeURIComponent(secret)}@127.0.0.1:${entry.listen}/${encodeURIComponent(entry.database)}`,
+    listen: entry.listen,
+    upstream: `postgres://${encodeURIComponent(entry.user)}@${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}/${encodeURIComponent(entry.database)}`,
+    upstreamTls: entry.upstreamTls,
+  };
+}
+
+/** Parts of a postgres:// or postgresql:// URL. */
+interface UpstreamUrl {
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+  sslmode: string | undefined;
+}
+
+function parseUpstreamUrl(text: string): UpstreamUrl {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new UserError(
+      `--upstream must be a URL like postgres://user:password@host:5432/database (got "${text}")`,
+    );
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {
+    throw new UserError(`--upstream must start with postgres:// (got "${url.protocol}//")`);
+  }
+  if (!url.hostname)
+    throw new UserError('--upstream needs a host, e.g. postgres://user:password@db.internal:5432/app');
+  const user = decodeURIComponent(url.username);
+  if (!user) throw new UserError('--upstream needs a user name, e.g. postgres://app_user:password@host/app');
+  return {
+    host: url.hostname.replace(/^\[|\]$/g, ''),
+    port: url.port ? Number(url.port) : 5432,
+    user,
+    password: url.password ? decodeURIComponent(url.password) : undefined,
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
+    sslmode: url.searchParams.get('sslmode') ?? undefined,
+  };
+}
+
+/** Rewrites config.json (creating it) through `edit` on its raw JSON, atomically. */
+function editConfig(home: string, edit: (raw: Record<string, unknown>) => void): void {
+  const file = homePaths(home).config;
+  const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
+  edit(raw);
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
+  renameSync(temp, file);
+  loadConfig(home); // refuse nothing silently: a write that produced an invalid file fails loudly here
+}

@@ -1,0 +1,81 @@
+import { ProtocolError } from './wire.js';
+
+/** One complete typed message. `raw` is the whole message (type byte, length, body) for forwarding as is. */
+export interface Frame {
+  /** The type byte as a character code, e.g. 0x51 ('Q'). */
+  type: number;
+  body: Buffer;
+  raw: Buffer;
+}
+
+/** PostgreSQL refuses messages over 1 GiB (MaxAllocSize); so does Glassbox, before buffering them. */
+export const MAX_MESSAGE_BYTES = 0x3fff_ffff;
+
+/**
+ * Splits a byte stream into typed messages (PostgreSQL docs, 55.7 "Message Formats": Byte1 type, Int32 length
+ * including itself, body). Messages may be split across TCP reads anywhere, or several may share one read.
+ *
+ * Complete messages in a chunk are returned as views into it (no copy); only an incomplete tail is kept, and
+ * only until it completes. A declared length under 4 or over {@link MAX_MESSAGE_BYTES} is a
+ * {@link ProtocolError} raised before anything is buffered.
+ */
+export class Framer {
+  private pending: Buffer | undefined;
+
+  constructor(private readonly maxLength = MAX_MESSAGE_BYTES) {}
+
+  /** Removes and returns the bytes held for an incomplete message (for handing a stream over). */
+  takePending(): Buffer {
+    const pending = this.pending ?? Buffer.alloc(0);
+    this.pending = undefined;
+    return pending;
+  }
+
+  /** Bytes held for an incomplete message. */
+  get buffered(): number {
+    return this.pending?.length ?? 0;
+  }
+
+  /**
+   * Adds a chunk and returns the messages it completes, in order.
+   * @throws ProtocolError for an impossible declared length
+   */
+  push(chunk: Buffer): Frame[] {
+    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
+    this.pending = undefined;
+    const frames: Frame[] = [];
+    let offset = 0;
+    while (data.length - offset >= 5) {
+      const length = data.readInt32BE(offset + 1);
+      if (length < 4 || length > this.maxLength) {
+        throw new ProtocolError(
+          `message '${String.fromCharCode(data[offset]!)}' declares length ${length}, outside 4 to ${this.maxLength} bytes`,
+        );
+      }
+      const end = offset + 1 + length;
+      if (end > data.length) break;
+      frames.push({
+        type: data[offset]!,
+        body: data.subarray(offset + 5, end),
+        raw: data.subarray(offset, end),
+      });
+      offset = end;
+    }
+    if (offset < data.length) this.pending = Buffer.from(data.subarray(offset));
+    return frames;
+  }
+}
+
+/**
+ * Reads the first, untyped message of a connection (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest:
+ * Int32 length, Int32 code, body) once enough bytes arrived.
+ * @returns the message and any bytes after it, or undefined while incomplete
+ * @throws ProtocolError for a length under 8 or over 10,000 bytes (PostgreSQL's own startup packet limit)
+ */
+export function takeStartupPacket(data: Buffer): { code: number; body: Buffer; rest: Buffer } | undefined {
+  if (data.length < 4) return undefined;
+  const length = data.readInt32BE(0);
+  if (length < 8 || length > 10_000) throw new ProtocolError(`invalid startup packet length ${length}`);
+  if (data.length < length) return undefined;
+  return { code: data.readInt32BE(4), body: data.subarray(8, length), rest: data.subarray(length) };
+}

@@ -1,0 +1,62 @@
+import type { GroupCommit } from '../store/group-commit.js';
+import type { Store } from '../store/store.js';
+import type { Execution, ResultPayload } from './tracker.js';
+
+/**
+ * Writes one PostgreSQL session's events through group commit: statements (`pg.statement`, before they are
+ * forwarded, with an in-flight record for their outcome), outcomes (`pg.result`, sealed when they complete,
+ * without delaying the reply), and everything else (`pg.session`, `pg.notice`, `pg.error`, …).
+ */
+export class PgRecorder {
+  constructor(
+    private readonly store: Store,
+    private readonly commit: GroupCommit,
+    readonly sessionId: string,
+  ) {}
+
+  /** Records statements; `then` runs once they are durable (or failed), before their bytes go upstream. */
+  statements(executions: Execution[], then: (error?: Error) => void): void {
+    this.commit.enqueue(() => {
+      for (const execution of executions) {
+        const { seq } = this.store.appendRequest(
+          this.sessionId,
+          'pg.statement',
+          execution.payload,
+          'pg.result',
+          { statement_seq: 0, outcome: 'running' },
+          { text: execution.payload.sql ?? undefined, stats: { statements: 1 } },
+        );
+        execution.seq = seq;
+      }
+    }, then);
+  }
+
+  /** Seals a statement's outcome. */
+  result(execution: Execution, outcome: ResultPayload['outcome']): void {
+    if (execution.seq === 0) return; // never recorded (the recording itself failed), so nothing to seal
+    const payload = execution.result(outcome);
+    this.commit.enqueue(
+      () =>
+        this.store.sealInflight(this.sessionId, execution.seq, 'pg.result', payload, {
+          stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
+        }),
+      () => undefined,
+    );
+  }
+
+  /** Appends any other event. */
+  event(kind: string, payload: Record<string, unknown>, stats?: Record<string, number>): void {
+    this.commit.enqueue(
+      () => this.store.append(this.sessionId, kind, payload, stats ? { stats } : {}),
+      () => undefined,
+    );
+  }
+
+  /** Ends the session with `reason` once everything queued before is written. */
+  end(reason: string): void {
+    this.commit.enqueue(
+      () => this.store.endSession(this.sessionId, reason),
+      () => undefined,
+    );
+  }
+}

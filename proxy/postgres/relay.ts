@@ -1,0 +1,173 @@
+import type { Socket } from 'node:net';
+import { describeError } from '../common/errors.js';
+import { monoMicros } from '../common/time.js';
+import { Framer } from './framer.js';
+import { errorResponse, FRONTEND, isFrontendType, terminate } from './messages.js';
+import { Outbox } from './outbox.js';
+import type { PgRecorder } from './recorder.js';
+import { emptyOutput, type StatementTracker, type TrackerOutput } from './tracker.js';
+import { ProtocolError } from './wire.js';
+
+/** Why a relayed session ended, as recorded in `session.end`. */
+export type RelayEndReason =
+  | 'client_terminated'
+  | 'client_closed'
+  | 'upstream_closed'
+  | 'protocol_violation'
+  | 'recording_failed'
+  | 'shutdown';
+
+/**
+ * Relays an authenticated session in both directions after start-up, recording as it goes.
+ *
+ * Client → upstream: bytes are framed and checked (unknown message types and malformed messages end the
+ * session with FATAL 08P01); a chunk that completes a Query, Execute or FunctionCall is held in the outbox
+ * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded.
+ * Upstream → client: bytes are framed for the tracker (row counts, samples, errors, notices) and forwarded
+ * as they came, with backpressure: a slow client pauses the upstream socket, so a result set streams through
+ * in bounded memory. Outcomes are sealed as they complete without delaying the reply.
+ */
+export class PgRelay {
+  private readonly clientFramer = new Framer();
+  private readonly upstreamFramer = new Framer();
+  private readonly toUpstream: Outbox;
+  private ended = false;
+  private clientTerminated = false;
+
+  constructor(
+    private readonly client: Socket,
+    private readonly upstream: Socket,
+    private readonly tracker: StatementTracker,
+    private readonly recorder: PgRecorder,
+    private readonly onEnd: (reason: RelayEndReason) => void,
+  ) {
+    this.toUpstream = new Outbox(upstream, client);
+  }
+
+  /** Starts relaying; `clientBytes` and `upstreamBytes` are what each side sent during start-up but unread. */
+  start(clientBytes: Buffer, upstreamBytes: Buffer): void {
+    this.client.on('data', (chunk: Buffer) => this.fromClient(chunk));
+    this.upstream.on('data', (chunk: Buffer) => this.fromUpstream(chunk));
+    this.client.on('close', () => this.finish(this.clientTerminated ? 'client_terminated' : 'client_closed'));
+    this.upstream.on('close', () => this.upstreamGone());
+    this.client.on('error', () => this.client.destroy());
+    this.upstream.on('error', () => this.upstream.destroy());
+    if (upstreamBytes.length) this.fromUpstream(upstreamBytes);
+    if (clientBytes.length) this.fromClient(clientBytes);
+    this.client.resume();
+    this.upstream.resume();
+  }
+
+  /** Ends the session from Glassbox's side (engine shutdown). */
+  shutdown(): void {
+    if (this.ended) return;
+    this.client.end(
+      errorResponse('57P01', 'terminating connection: Glassbox is shutting down', { S: 'FATAL' }),
+    );
+    this.upstream.end(terminate());
+    this.finish('shutdown');
+  }
+
+  private fromClient(chunk: Buffer): void {
+    const out = emptyOutput();
+    try {
+      for (const frame of this.clientFramer.push(chunk)) {
+        if (!isFrontendType(frame.type)) {
+          throw new ProtocolError(
+            `invalid frontend message type ${frame.type} ('${String.fromCharCode(frame.type)}')`,
+          );
+        }
+        if (frame.type === FRONTEND.Terminate) this.clientTerminated = true;
+        this.tracker.onFrontend(frame, out);
+      }
+    } catch (error) {
+      this.violation(error);
+      return;
+    }
+    if (out.record.length > 0) {
+      this.toUpstream.hold();
+      this.recorder.statements(out.record, (error) => {
+        if (error) return this.recordingFailed(error);
+        const now = monoMicros();
+        for (const execution of out.record) execution.started = now;
+        this.toUpstream.release();
+      });
+    }
+    this.toUpstream.push(chunk);
+  }
+
+  private fromUpstream(chunk: Buffer): void {
+    const out = emptyOutput();
+    try {
+      for (const frame of this.upstreamFramer.push(chunk)) this.tracker.onBackend(frame, out);
+    } catch (error) {
+      // The server broke the protocol: nothing sensible can follow.
+      this.recorder.event('pg.error', {
+        sqlstate: '08P01',
+        message: `upstream: ${describeError(error)}`,
+        context: 'upstream',
+      });
+      this.client.end(
+        errorResponse('08P01', `Glassbox: the upstream server sent a malformed message`, { S: 'FATAL' }),
+      );
+      this.upstream.destroy();
+      this.finish('protocol_violation');
+      return;
+    }
+    this.record(out);
+    if (!this.client.write(chunk) && !this.upstream.isPaused()) {
+      this.upstream.pause();
+      this.client.once('drain', () => this.upstream.resume());
+    }
+  }
+
+  private record(out: TrackerOutput): void {
+    for (const { execution, outcome } of out.finished) this.recorder.result(execution, outcome);
+    for (const event of out.events) this.recorder.event(event.kind, event.payload);
+  }
+
+  private violation(error: unknown): void {
+    const message = error instanceof ProtocolError ? error.message : describeError(error);
+    this.recorder.event('pg.error', { sqlstate: '08P01', message, context: 'client' }, { errors: 1 });
+    this.client.end(errorResponse('08P01', message, { S: 'FATAL' }));
+    this.upstream.end(terminate());
+    this.finish('protocol_violation');
+  }
+
+  private recordingFailed(error: Error): void {
+    // Nothing the client sent goes upstream unrecorded.
+    const message = `Glassbox could not record the statement, so it was not run: ${error.message}`;
+    this.client.end(errorResponse('58030', message, { S: 'FATAL' }));
+    this.upstream.destroy();
+    this.finish('recording_failed');
+  }
+
+  private upstreamGone(): void {
+    if (this.ended) return;
+    // After the client's Terminate the server closes its side, possibly before the client's socket closes.
+    if (this.clientTerminated) {
+      this.finish('client_terminated');
+      return;
+    }
+    if (!this.client.destroyed) {
+      this.client.end(
+        errorResponse('08006', 'Glassbox: the upstream server closed the connection unexpectedly', {
+          S: 'FATAL',
+        }),
+      );
+    }
+    this.finish('upstream_closed');
+  }
+
+  private finish(reason: RelayEndReason): void {
+    if (this.ended) return;
+    this.ended = true;
+    for (const execution of this.tracker.pending()) {
+      execution.error ??= { sqlstate: '08006', severity: 'FATAL', message: `connection ended (${reason})` };
+      this.recorder.result(execution, 'aborted');
+    }
+    if (!this.upstream.destroyed) this.upstream.end();
+    if (!this.client.destroyed) this.client.end();
+    this.onEnd(reason);
+  }
+}

@@ -1,0 +1,102 @@
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { UserError } from '../common/errors.js';
+import { GroupCommit } from '../store/group-commit.js';
+import type { Store } from '../store/store.js';
+import type { Identity } from '../store/types.js';
+import { CancelRegistry } from './cancel.js';
+import type { PgConnection } from './connections.js';
+import type { PgRelay } from './relay.js';
+import { makeScramCredentials } from './scram.js';
+import { serveClient } from './session.js';
+
+/** Settings shared by all PostgreSQL listeners. */
+export interface PgProxyOptions {
+  store: Store;
+  identity: Identity;
+  host: string;
+  /** Result rows sampled per statement. */
+  sampleRows: number;
+}
+
+/** A listening connection: its name and the address clients use. */
+export interface PgListenerInfo {
+  name: string;
+  port: number;
+}
+
+/**
+ * The PostgreSQL side of the engine: one listener per configured connection (127.0.0.1, from port 6432 up),
+ * a shared cancel registry (a CancelRequest may arrive on any listener) and group commit for recording.
+ * A failure in one client connection never affects the others.
+ */
+export class PgProxy {
+  private readonly servers: Array<{ name: string; server: Server }> = [];
+  private readonly relays = new Set<PgRelay>();
+  private readonly sockets = new Set<Socket>();
+  private readonly cancels: CancelRegistry;
+  private readonly commit: GroupCommit;
+
+  constructor(private readonly options: PgProxyOptions) {
+    this.cancels = new CancelRegistry(options.store);
+    this.commit = new GroupCommit(options.store);
+  }
+
+  /**
+   * Opens a listener for each connection.
+   * @throws UserError naming the connection and port when a port cannot be bound
+   */
+  async start(connections: PgConnection[]): Promise<PgListenerInfo[]> {
+    const listening: PgListenerInfo[] = [];
+    for (const connection of connections) {
+      const credentials = makeScramCredentials(connection.localPassword);
+      const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        serveClient(socket, {
+          connection,
+          credentials,
+          store: this.options.store,
+          commit: this.commit,
+          cancels: this.cancels,
+          identity: this.options.identity,
+          sampleRows: this.options.sampleRows,
+          track: (relay) => {
+            this.relays.add(relay);
+            return () => this.relays.delete(relay);
+          },
+        }).catch(() => socket.destroy());
+      });
+      server.listen(connection.listen, this.options.host);
+      try {
+        await Promise.race([
+          once(server, 'listening'),
+          once(server, 'error').then(([error]) => Promise.reject(error)),
+        ]);
+      } catch (error) {
+        await this.stop();
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new UserError(
+          `Port ${connection.listen} for PostgreSQL connection "${connection.name}" is ${code === 'EADDRINUSE' ? 'already in use' : `unavailable (${code})`}. ` +
+            `Free it, or move the connection: glassbox pg remove ${connection.name} && glassbox pg add ${connection.name} --listen PORT …`,
+        );
+      }
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : connection.listen;
+      this.servers.push({ name: connection.name, server });
+      listening.push({ name: connection.name, port });
+    }
+    return listening;
+  }
+
+  /** Stops listening, ends every session (FATAL 57P01 to clients), and flushes pending records. */
+  async stop(): Promise<void> {
+    for (const relay of [...this.relays]) relay.shutdown();
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.all(
+      this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
+    this.servers.length = 0;
+    this.commit.flush();
+  }
+}

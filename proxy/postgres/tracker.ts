@@ -1,0 +1,404 @@
+import { monoMicros } from '../common/time.js';
+import type { Frame } from './framer.js';
+import {
+  BACKEND,
+  type ErrorFields,
+  type FieldDescription,
+  FRONTEND,
+  parseBind,
+  parseCommandComplete,
+  parseDataRow,
+  parseErrorFields,
+  parseExecute,
+  parseFunctionCall,
+  parseNotification,
+  parseParameterStatus,
+  parseParse,
+  parseQuery,
+  parseRowDescription,
+  parseTarget,
+  rowsFromTag,
+} from './messages.js';
+
+/** A bound parameter as recorded: text as is, binary as base64 with its type OID. */
+export interface RecordedParam {
+  value: string | null;
+  format: 'text' | 'binary';
+  type_oid: number;
+}
+
+/** The payload of a `pg.statement` event, recorded before the statement is forwarded. */
+export interface StatementPayload {
+  protocol: 'simple' | 'extended' | 'function';
+  sql: string | null;
+  statement?: string;
+  portal?: string;
+  params?: RecordedParam[];
+  max_rows?: number;
+  function_oid?: number;
+}
+
+/** The payload of a `pg.result` event: a statement's outcome. Durations in µs. */
+export interface ResultPayload {
+  statement_seq: number;
+  outcome: 'complete' | 'error' | 'suspended' | 'aborted' | 'interrupted';
+  tags: string[];
+  rows: number;
+  duration_us: number;
+  columns: Array<{ name: string; type_oid: number }> | null;
+  sample: Array<Array<string | null>>;
+  sample_truncated: boolean;
+  copy?: 'in' | 'out';
+  error?: RecordedError;
+}
+
+/** An ErrorResponse as recorded. */
+export interface RecordedError {
+  sqlstate: string;
+  severity: string;
+  message: string;
+  detail?: string;
+  hint?: string;
+  position?: number;
+}
+
+/** One statement on its way: created when the client sends it, finished when its outcome arrives. */
+export class Execution {
+  /** seq of the `pg.statement` event, set when it is recorded (before forwarding). */
+  seq = 0;
+  started = 0;
+  readonly tags: string[] = [];
+  /** DataRows seen; the command tags' counts are preferred (they also count COPY and DML rows). */
+  dataRows = 0;
+  readonly sample: Array<Array<string | null>> = [];
+  sampleTruncated = false;
+  columns: FieldDescription[] | null;
+  copy: 'in' | 'out' | undefined;
+  error: RecordedError | undefined;
+
+  constructor(
+    readonly payload: StatementPayload,
+    columns: FieldDescription[] | null,
+    /** Result column formats requested by Bind (0 text, 1 binary); empty = all text. */
+    readonly resultFormats: number[] = [],
+  ) {
+    this.columns = columns;
+  }
+
+  result(outcome: ResultPayload['outcome']): ResultPayload {
+    return {
+      statement_seq: this.seq,
+      outcome: outcome === 'complete' && this.error ? 'error' : outcome,
+      tags: this.tags,
+      rows:
+        this.tags.length > 0
+          ? this.tags.reduce((sum, tag) => sum + (rowsFromTag(tag) ?? 0), 0)
+          : this.dataRows,
+      duration_us: this.started ? monoMicros() - this.started : 0,
+      columns: this.columns?.map((c) => ({ name: c.name, type_oid: c.typeOid })) ?? null,
+      sample: this.sample,
+      sample_truncated: this.sampleTruncated,
+      ...(this.copy ? { copy: this.copy } : {}),
+      ...(this.error ? { error: this.error } : {}),
+    };
+  }
+}
+
+/** What the relay must do about messages it saw. */
+export interface TrackerOutput {
+  /** Statements to record before the bytes that carry them are forwarded. */
+  record: Execution[];
+  /** Statements whose outcome is known, to seal (need not delay forwarding). */
+  finished: Array<{ execution: Execution; outcome: ResultPayload['outcome'] }>;
+  /** Other events: errors outside a statement, notices, notifications, parameter changes. */
+  events: Array<{ kind: string; payload: Record<string, unknown> }>;
+}
+
+type Expectation =
+  | { kind: 'parse' | 'bind' | 'close' | 'describe' | 'flush'; sql?: string | null }
+  | { kind: 'execute' | 'query' | 'function'; execution: Execution }
+  | { kind: 'sync' };
+
+const MAX_VALUE_CHARS = 2_000;
+
+/**
+ * Follows one connection's query traffic (PostgreSQL docs, 55.2.2 "Simple Query", 55.2.3 "Extended Query",
+ * 55.2.5 "Function Call", 55.2.6 "COPY Operations", 55.2.7 "Asynchronous Operations") and turns it into
+ * statements and outcomes. Pipelining is handled with a FIFO of the replies each frontend message expects;
+ * after an ErrorResponse the server skips to the next Sync, and so does the tracker.
+ *
+ * Pure bookkeeping: it neither reads sockets nor writes the store. The relay feeds it every frame and acts on
+ * its {@link TrackerOutput}.
+ */
+export class StatementTracker {
+  private readonly statements = new Map<
+    string,
+    { sql: string; paramTypes: number[]; columns: FieldDescription[] | null }
+  >();
+  private readonly portals = new Map<string, { statement: string; execution: Execution }>();
+  private readonly expected: Expectation[] = [];
+  /** Describe targets awaiting their RowDescription / NoData, in order. */
+  private readonly describing: Array<{ target: 'S' | 'P'; name: string }> = [];
+
+  constructor(private readonly sampleRows = 20) {}
+
+  /** Statements sent but not finished (sealed as aborted when the connection ends). */
+  pending(): Execution[] {
+    return this.expected.flatMap((e) => ('execution' in e ? [e.execution] : []));
+  }
+
+  /** A message from the client. @throws ProtocolError for a malformed message */
+  onFrontend(frame: Frame, out: TrackerOutput): void {
+    switch (frame.type) {
+      case FRONTEND.Query: {
+        const execution = new Execution({ protocol: 'simple', sql: parseQuery(frame.body) }, null);
+        out.record.push(execution);
+        this.expected.push({ kind: 'query', execution });
+        return;
+      }
+      case FRONTEND.Parse: {
+        const parse = parseParse(frame.body);
+        this.statements.set(parse.name, { sql: parse.query, paramTypes: parse.paramTypes, columns: null });
+        this.expected.push({ kind: 'parse', sql: parse.query });
+        return;
+      }
+      case FRONTEND.Bind: {
+        const bind = parseBind(frame.body);
+        const statement = this.statements.get(bind.statement);
+        const execution = new Execution(
+          {
+            protocol: 'extended',
+            sql: statement?.sql ?? null,
+            statement: bind.statement,
+            portal: bind.portal,
+            params: bind.values.map((value, i) => {
+              const format =
+                (bind.paramFormats.length === 1 ? bind.paramFormats[0] : bind.paramFormats[i]) ?? 0;
+              return {
+                value:
+                  value === null ? null : format === 1 ? value.toString('base64') : value.toString('utf8'),
+                format: format === 1 ? 'binary' : 'text',
+                type_oid: statement?.paramTypes[i] ?? 0,
+              };
+            }),
+          },
+          statement?.columns ?? null,
+          bind.resultFormats,
+        );
+        this.portals.set(bind.portal, { statement: bind.statement, execution });
+        this.expected.push({ kind: 'bind' });
+        return;
+      }
+      case FRONTEND.Execute: {
+        const { portal, maxRows } = parseExecute(frame.body);
+        const bound = this.portals.get(portal);
+        // Executing the same portal again (after PortalSuspended) is a new execution of the same statement.
+        const template = bound?.execution;
+        const execution = new Execution(
+          {
+            ...(template?.payload ?? { protocol: 'extended', sql: null, portal }),
+            ...(maxRows ? { max_rows: maxRows } : {}),
+          },
+          template?.columns ?? null,
+          template?.resultFormats,
+        );
+        if (bound) bound.execution = execution;
+        out.record.push(execution);
+        this.expected.push({ kind: 'execute', execution });
+        return;
+      }
+      case FRONTEND.Describe: {
+        const target = parseTarget(frame.body);
+        this.describing.push(target);
+        this.expected.push({ kind: 'describe' });
+        return;
+      }
+      case FRONTEND.Close: {
+        const { target, name } = parseTarget(frame.body);
+        if (target === 'S') this.statements.delete(name);
+        else this.portals.delete(name);
+        this.expected.push({ kind: 'close' });
+        return;
+      }
+      case FRONTEND.Sync:
+        this.expected.push({ kind: 'sync' });
+        return;
+      case FRONTEND.FunctionCall: {
+        const call = parseFunctionCall(frame.body);
+        const execution = new Execution(
+          { protocol: 'function', sql: null, function_oid: call.functionOid },
+          null,
+        );
+        out.record.push(execution);
+        this.expected.push({ kind: 'function', execution });
+        return;
+      }
+      default:
+        // Flush, Terminate, CopyData/CopyDone/CopyFail: no reply of their own to match.
+        return;
+    }
+  }
+
+  /** A message from the server. @throws ProtocolError for a malformed message */
+  onBackend(frame: Frame, out: TrackerOutput): void {
+    switch (frame.type) {
+      case BACKEND.DataRow:
+        this.dataRow(frame.body);
+        return;
+      case BACKEND.CommandComplete: {
+        const current = this.currentExecution();
+        if (!current) return;
+        current.tags.push(parseCommandComplete(frame.body));
+        if (this.expected[0]?.kind === 'execute') this.finish(out, 'complete');
+        return;
+      }
+      case BACKEND.EmptyQueryResponse:
+        if (this.expected[0]?.kind === 'execute') this.finish(out, 'complete');
+        return;
+      case BACKEND.PortalSuspended:
+        if (this.expected[0]?.kind === 'execute') this.finish(out, 'suspended');
+        return;
+      case BACKEND.RowDescription: {
+        const columns = parseRowDescription(frame.body);
+        if (this.expected[0]?.kind === 'describe') {
+          this.described(columns);
+          return;
+        }
+        const current = this.currentExecution();
+        if (current) current.columns = columns;
+        return;
+      }
+      case BACKEND.NoData:
+        if (this.expected[0]?.kind === 'describe') this.described(null);
+        return;
+      case BACKEND.ParameterDescription:
+        return; // a Describe of a statement: its RowDescription or NoData follows
+      case BACKEND.ParseComplete:
+      case BACKEND.BindComplete:
+      case BACKEND.CloseComplete:
+        this.expected.shift();
+        return;
+      case BACKEND.CopyInResponse:
+      case BACKEND.CopyOutResponse:
+      case BACKEND.CopyBothResponse: {
+        const current = this.currentExecution();
+        if (current) current.copy = frame.type === BACKEND.CopyInResponse ? 'in' : 'out';
+        return;
+      }
+      case BACKEND.ErrorResponse:
+        this.errorResponse(parseErrorFields(frame.body), out);
+        return;
+      case BACKEND.ReadyForQuery:
+        this.readyForQuery(out);
+        return;
+      case BACKEND.FunctionCallResponse:
+        return;
+      case BACKEND.NoticeResponse: {
+        const fields = parseErrorFields(frame.body);
+        out.events.push({
+          kind: 'pg.notice',
+          payload: { ...recordError(fields), during_seq: this.currentExecution()?.seq ?? null },
+        });
+        return;
+      }
+      case BACKEND.NotificationResponse:
+        out.events.push({ kind: 'pg.notification', payload: { ...parseNotification(frame.body) } });
+        return;
+      case BACKEND.ParameterStatus:
+        out.events.push({ kind: 'pg.parameter', payload: { ...parseParameterStatus(frame.body) } });
+        return;
+      default:
+        return; // CopyData, CopyDone and the rest carry nothing the record needs
+    }
+  }
+
+  private currentExecution(): Execution | undefined {
+    const head = this.expected[0];
+    return head && 'execution' in head ? head.execution : undefined;
+  }
+
+  private dataRow(body: Buffer): void {
+    const current = this.currentExecution();
+    if (!current) return;
+    current.dataRows++;
+    if (current.sample.length >= this.sampleRows) {
+      current.sampleTruncated = true;
+      return;
+    }
+    const values = parseDataRow(body);
+    current.sample.push(
+      values.map((value, i) => {
+        if (value === null) return null;
+        const format =
+          (current.resultFormats.length === 1 ? current.resultFormats[0] : current.resultFormats[i]) ?? 0;
+        const text = format === 1 ? value.toString('base64') : value.toString('utf8');
+        return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
+      }),
+    );
+  }
+
+  private described(columns: FieldDescription[] | null): void {
+    this.expected.shift();
+    const target = this.describing.shift();
+    if (!target) return;
+    if (target.target === 'S') {
+      const statement = this.statements.get(target.name);
+      if (statement) statement.columns = columns;
+    } else {
+      const portal = this.portals.get(target.name);
+      if (portal) portal.execution.columns = columns;
+    }
+  }
+
+  private finish(out: TrackerOutput, outcome: ResultPayload['outcome']): void {
+    const head = this.expected.shift();
+    if (head && 'execution' in head) out.finished.push({ execution: head.execution, outcome });
+  }
+
+  private errorResponse(fields: ErrorFields, out: TrackerOutput): void {
+    const error = recordError(fields);
+    const head = this.expected[0];
+    if (!head || head.kind === 'sync') {
+      out.events.push({ kind: 'pg.error', payload: { ...error, context: 'connection' } });
+      return;
+    }
+    if ('execution' in head) {
+      head.execution.error = error;
+      if (head.kind !== 'execute') return; // simple query and function call end at ReadyForQuery
+    } else {
+      out.events.push({ kind: 'pg.error', payload: { ...error, context: head.kind, sql: head.sql ?? null } });
+    }
+    // Extended protocol: the server discards everything up to Sync; statements in between fail with it.
+    while (this.expected.length > 0 && this.expected[0]!.kind !== 'sync') {
+      const skipped = this.expected.shift()!;
+      if ('execution' in skipped) {
+        skipped.execution.error ??= { ...error, message: `not run: ${error.message}` };
+        out.finished.push({ execution: skipped.execution, outcome: 'error' });
+      }
+    }
+    this.describing.length = 0;
+  }
+
+  private readyForQuery(out: TrackerOutput): void {
+    const head = this.expected.shift();
+    if (head && (head.kind === 'query' || head.kind === 'function')) {
+      out.finished.push({ execution: head.execution, outcome: 'complete' });
+    }
+  }
+}
+
+function recordError(fields: ErrorFields): RecordedError {
+  return {
+    sqlstate: fields.C ?? '',
+    severity: fields.V ?? fields.S ?? '',
+    message: fields.M ?? '',
+    ...(fields.D ? { detail: fields.D } : {}),
+    ...(fields.H ? { hint: fields.H } : {}),
+    ...(fields.P ? { position: Number(fields.P) } : {}),
+  };
+}
+
+/** A fresh, empty output to pass to the tracker. */
+export function emptyOutput(): TrackerOutput {
+  return { record: [], finished: [], events: [] };
+}
