@@ -2,6 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
+import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
 import { renderSession } from './cli/show.js';
 import { describeError, UserError } from './common/errors.js';
@@ -71,7 +72,9 @@ function buildProgram(): Command {
 
   program
     .command('export')
-    .description('write a session as JSON Lines or HAR')
+    .description(
+      'write a session as JSON Lines, HAR (Claude sessions) or a replayable SQL script (PostgreSQL)',
+    )
     .argument('<id>', 'session id, prefix or external id')
     .addOption(new Option('--format <format>', 'output format').choices(EXPORT_FORMATS).default('jsonl'))
     .option('-o, --output <file>', 'write to a file instead of standard output')
@@ -297,10 +300,17 @@ function exportSession(id: string, options: { format: ExportFormat; output?: str
     (store) => {
       const session = findSession(store, id);
       const events = store.iterateEvents(session.id);
+      if (options.format === 'sql' && session.kind !== 'postgres') {
+        throw new UserError(
+          `--format sql is for PostgreSQL sessions; ${session.id} is ${session.kind} (use jsonl or har)`,
+        );
+      }
       const text =
         options.format === 'har'
           ? exportHar(session, events, glassboxVersion())
-          : [...exportJsonl(session, events)].join('');
+          : options.format === 'sql'
+            ? exportSql(session, events)
+            : [...exportJsonl(session, events)].join('');
       if (options.output) {
         writeFileSync(options.output, text);
         process.stderr.write(

@@ -3,7 +3,7 @@ import { isoFromMicros } from '../common/time.js';
 import type { RecordedEvent, Session } from '../store/types.js';
 
 /** Export formats of `glassbox export`. */
-export const EXPORT_FORMATS = ['jsonl', 'har'] as const;
+export const EXPORT_FORMATS = ['jsonl', 'har', 'sql'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /**

@@ -7,6 +7,7 @@ import {
 } from '../anthropic/transcript.js';
 import type { InflightExchange, RecordedEvent, Session } from '../store/types.js';
 import { clip, clock, count, dollars, duration, hang, timestamp } from './format.js';
+import { renderStatementLog } from './show-postgres.js';
 
 const LABEL = 13;
 const PAD = ' '.repeat(LABEL + 2);
@@ -22,6 +23,10 @@ export function renderSession(
   inflight: InflightExchange[],
 ): string {
   const lines: string[] = [...header(session)];
+  if (session.kind === 'postgres') {
+    lines.push('', ...renderStatementLog(events));
+    return `${lines.join('\n')}\n`;
+  }
   const { turns, other } = buildConversation(events, inflight);
   const entries: Array<{ seq: number; render: () => string[] }> = [
     ...turns.map((turn, i) => ({ seq: turn.request_seq, render: () => renderTurn(turn, i + 1) })),
@@ -50,7 +55,9 @@ function header(session: Session): string[] {
     row('started', `${timestamp(session.started_at)} · lasted ${duration(ended - session.started_at)}`),
     row(
       'totals',
-      `${count(s.turns)} turns · ${count(s.requests)} requests · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${totalCost(s)} · ${count(s.errors)} errors`,
+      session.kind === 'postgres'
+        ? `${count(s.statements)} statements · ${count(s.rows)} rows · ${count(s.errors)} errors`
+        : `${count(s.turns)} turns · ${count(s.requests)} requests · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${totalCost(s)} · ${count(s.errors)} errors`,
     ),
   ];
 }

@@ -1,0 +1,86 @@
+import { asRecord } from '../anthropic/message.js';
+import type { RecordedEvent } from '../store/types.js';
+import { clip, clock, count, duration, hang } from './format.js';
+import { statementLog } from './pg-log.js';
+
+const PAD = ' '.repeat(26);
+
+/**
+ * A PostgreSQL session's statement log for `glassbox show`: time, duration, SQL, parameters, then rows and
+ * command tag or the error with its SQLSTATE; notices, notifications, cancels and session events in place.
+ */
+export function renderStatementLog(events: RecordedEvent[]): string[] {
+  const lines: string[] = [];
+  for (const item of statementLog(events)) {
+    if (item.kind === 'event') {
+      lines.push(...renderEvent(item.event));
+      continue;
+    }
+    const { ts, statement, result } = item.entry;
+    const took = result ? duration(result.duration_us as number) : 'running';
+    const sql = typeof statement.sql === 'string' ? statement.sql.trim() : describeUnnamed(statement);
+    lines.push(`  ${clock(ts)}  ${took.padStart(8)}  ${hang(clip(sql, 4_000), PAD)}`);
+    const params = Array.isArray(statement.params)
+      ? (statement.params as Array<Record<string, unknown>>)
+      : [];
+    if (params.length > 0) {
+      const shown = params.map(
+        (p, i) =>
+          `$${i + 1} = ${p.value === null ? 'NULL' : p.format === 'binary' ? `<binary ${String(p.value).length} b64 chars>` : `'${clip(String(p.value), 200)}'`}`,
+      );
+      lines.push(`${PAD}params ${shown.join(', ')}`);
+    }
+    lines.push(`${PAD}${outcomeLine(result)}`);
+  }
+  return lines;
+}
+
+function outcomeLine(result: Record<string, unknown> | undefined): string {
+  if (!result) return '… no outcome recorded yet';
+  const error = asRecord(result.error);
+  if (error) {
+    const position = error.position ? ` (at character ${String(error.position)})` : '';
+    return `✗ ${String(result.outcome)} ${String(error.sqlstate)} ${String(error.message)}${position}`;
+  }
+  const tags =
+    Array.isArray(result.tags) && result.tags.length
+      ? (result.tags as string[]).join(', ')
+      : String(result.outcome);
+  const copy = result.copy ? ` · COPY ${String(result.copy).toUpperCase()} (data not recorded)` : '';
+  const suspended = result.outcome === 'suspended' ? ' · portal suspended (row limit reached)' : '';
+  return `→ ${tags} · ${count(result.rows as number)} rows${copy}${suspended}`;
+}
+
+function describeUnnamed(statement: Record<string, unknown>): string {
+  if (statement.protocol === 'function') return `<function call, oid ${String(statement.function_oid)}>`;
+  return `<portal "${String(statement.portal ?? '')}" of an unknown statement>`;
+}
+
+function renderEvent(event: RecordedEvent): string[] {
+  const p = asRecord(event.payload) ?? {};
+  const at = `  ${clock(event.ts)}  `;
+  switch (event.kind) {
+    case 'pg.session':
+      return p.event === 'start'
+        ? [`${at}connected as ${String(p.user)} to ${String(p.database)} from ${String(p.client_address)}`]
+        : [
+            `${at}upstream ${String(p.upstream)} as ${String(p.upstream_user)}, PostgreSQL ${String(p.server_version)}, TLS ${String(asRecord(p.tls)?.upstream ?? 'off')}`,
+          ];
+    case 'pg.auth_failed':
+      return [`${at}authentication refused: ${String(p.sqlstate)} ${String(p.message)}`];
+    case 'pg.error':
+      return [`${at}error (${String(p.context)}): ${String(p.sqlstate)} ${String(p.message)}`];
+    case 'pg.notice':
+      return [`${at}notice: ${String(p.severity)} ${String(p.message)}`];
+    case 'pg.notification':
+      return [`${at}notification on "${String(p.channel)}": ${clip(String(p.payload), 500)}`];
+    case 'pg.parameter':
+      return [`${at}parameter ${String(p.name)} = ${String(p.value)}`];
+    case 'pg.cancel':
+      return [`${at}cancel request ${p.forwarded ? 'forwarded upstream' : `failed: ${String(p.error)}`}`];
+    case 'session.end':
+      return [`${at}session ended (${String(p.reason)})`];
+    default:
+      return [`${at}${event.kind} ${clip(JSON.stringify(p), 300)}`];
+  }
+}
