@@ -265,12 +265,13 @@ function listSessions(options: {
     s.status,
     timestamp(s.started_at),
     duration((s.ended_at ?? s.last_event_at) - s.started_at),
-    `${count(s.stats.turns ?? s.stats.requests)}`,
-    `${count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0))}`,
+    `${count(s.kind === 'postgres' ? s.stats.statements : (s.stats.turns ?? s.stats.requests))}`,
+    s.kind === 'postgres' ? '—' : `${count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0))}`,
     dollars(s.stats.cost_usd),
     `${count(s.stats.errors)}`,
     (s.client ?? '—').slice(0, 40),
   ]);
+  // TURNS counts model turns for Claude sessions and statements for PostgreSQL ones.
   const head = ['ID', 'KIND', 'STATUS', 'STARTED', 'DURATION', 'TURNS', 'TOKENS', 'COST', 'ERRORS', 'CLIENT'];
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) =>

@@ -26,7 +26,7 @@ export function renderStatementLog(events: RecordedEvent[]): string[] {
     if (params.length > 0) {
       const shown = params.map(
         (p, i) =>
-          `$${i + 1} = ${p.value === null ? 'NULL' : p.format === 'binary' ? `<binary ${String(p.value).length} b64 chars>` : `'${clip(String(p.value), 200)}'`}`,
+          `$${i + 1} = ${p.value === null ? 'NULL' : p.format === 'binary' ? `<binary ${String(p.value).length} b64 chars>` : JSON.stringify(clip(String(p.value), 200))}`,
       );
       lines.push(`${PAD}params ${shown.join(', ')}`);
     }
