@@ -363,6 +363,15 @@ export function rowsFromTag(tag: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/** ParameterDescription: the type OIDs of a prepared statement's parameters. */
+export function parseParameterDescription(body: Buffer): number[] {
+  const reader = new Reader(body);
+  const count = reader.int16();
+  const types: number[] = [];
+  for (let i = 0; i < count; i++) types.push(reader.uint32());
+  return types;
+}
+
 /** ParameterStatus: a run-time parameter's name and value. */
 export function parseParameterStatus(body: Buffer): { name: string; value: string } {
   const reader = new Reader(body);

@@ -12,6 +12,7 @@ import {
   parseExecute,
   parseFunctionCall,
   parseNotification,
+  parseParameterDescription,
   parseParameterStatus,
   parseParse,
   parseQuery,
@@ -271,8 +272,14 @@ export class StatementTracker {
       case BACKEND.NoData:
         if (this.expected[0]?.kind === 'describe') this.described(null);
         return;
-      case BACKEND.ParameterDescription:
-        return; // a Describe of a statement: its RowDescription or NoData follows
+      case BACKEND.ParameterDescription: {
+        // A Describe of a statement: learn the parameter types the server inferred (the client may have sent
+        // 0, "unspecified"); its RowDescription or NoData follows.
+        const target = this.describing[0];
+        const statement = target?.target === 'S' ? this.statements.get(target.name) : undefined;
+        if (statement) statement.paramTypes = parseParameterDescription(frame.body);
+        return;
+      }
       case BACKEND.ParseComplete:
       case BACKEND.BindComplete:
       case BACKEND.CloseComplete:
@@ -344,6 +351,15 @@ export class StatementTracker {
     if (target.target === 'S') {
       const statement = this.statements.get(target.name);
       if (statement) statement.columns = columns;
+      // Clients such as postgres.js pipeline Parse, Describe, Bind and Execute: the description arrives after
+      // the execution was created, so fill it in wherever this statement is already bound or running.
+      for (const portal of this.portals.values()) {
+        if (portal.statement === target.name) portal.execution.columns ??= columns;
+      }
+      for (const entry of this.expected) {
+        if ('execution' in entry && entry.execution.payload.statement === target.name)
+          entry.execution.columns ??= columns;
+      }
     } else {
       const portal = this.portals.get(target.name);
       if (portal) portal.execution.columns = columns;
