@@ -122,8 +122,10 @@ export class PgRelay {
   }
 
   private record(out: TrackerOutput): void {
-    for (const { execution, outcome } of out.finished) this.recorder.result(execution, outcome);
-    for (const event of out.events) this.recorder.event(event.kind, event.payload);
+    for (const item of out.emitted) {
+      if (item.type === 'result') this.recorder.result(item.execution, item.outcome);
+      else this.recorder.event(item.kind, item.payload);
+    }
   }
 
   private violation(error: unknown): void {

@@ -105,14 +105,19 @@ export class Execution {
   }
 }
 
+/** Something to record after the fact, in the order the server said it. */
+export type Emitted =
+  /** A statement whose outcome is known, to seal (need not delay forwarding). */
+  | { type: 'result'; execution: Execution; outcome: ResultPayload['outcome'] }
+  /** Any other event: errors outside a statement, notices, notifications, parameter changes. */
+  | { type: 'event'; kind: string; payload: Record<string, unknown> };
+
 /** What the relay must do about messages it saw. */
 export interface TrackerOutput {
   /** Statements to record before the bytes that carry them are forwarded. */
   record: Execution[];
-  /** Statements whose outcome is known, to seal (need not delay forwarding). */
-  finished: Array<{ execution: Execution; outcome: ResultPayload['outcome'] }>;
-  /** Other events: errors outside a statement, notices, notifications, parameter changes. */
-  events: Array<{ kind: string; payload: Record<string, unknown> }>;
+  /** Outcomes and events, in wire order. */
+  emitted: Emitted[];
 }
 
 type Expectation =
@@ -139,7 +144,9 @@ export class StatementTracker {
   private readonly portals = new Map<string, { statement: string; execution: Execution }>();
   private readonly expected: Expectation[] = [];
   /** Describe targets awaiting their RowDescription / NoData, in order. */
-  private readonly describing: Array<{ target: 'S' | 'P'; name: string }> = [];
+  /** Describe targets awaiting their RowDescription / NoData, in order; a portal is captured when described. */
+  private readonly describing: Array<{ target: 'S' | 'P'; name: string; portal?: { execution: Execution } }> =
+    [];
 
   constructor(private readonly sampleRows = 20) {}
 
@@ -187,7 +194,7 @@ export class StatementTracker {
           bind.resultFormats,
         );
         this.portals.set(bind.portal, { statement: bind.statement, execution });
-        this.expected.push({ kind: 'bind' });
+        this.expected.push({ kind: 'bind', sql: statement?.sql ?? null });
         return;
       }
       case FRONTEND.Execute: {
@@ -210,7 +217,10 @@ export class StatementTracker {
       }
       case FRONTEND.Describe: {
         const target = parseTarget(frame.body);
-        this.describing.push(target);
+        // Capture the portal now: a later Bind in the same pipeline may reuse its name before the reply.
+        this.describing.push(
+          target.target === 'P' ? { ...target, portal: this.portals.get(target.name) } : target,
+        );
         this.expected.push({ kind: 'describe' });
         return;
       }
@@ -302,17 +312,26 @@ export class StatementTracker {
         return;
       case BACKEND.NoticeResponse: {
         const fields = parseErrorFields(frame.body);
-        out.events.push({
+        out.emitted.push({
+          type: 'event',
           kind: 'pg.notice',
           payload: { ...recordError(fields), during_seq: this.currentExecution()?.seq ?? null },
         });
         return;
       }
       case BACKEND.NotificationResponse:
-        out.events.push({ kind: 'pg.notification', payload: { ...parseNotification(frame.body) } });
+        out.emitted.push({
+          type: 'event',
+          kind: 'pg.notification',
+          payload: notificationPayload(frame.body),
+        });
         return;
       case BACKEND.ParameterStatus:
-        out.events.push({ kind: 'pg.parameter', payload: { ...parseParameterStatus(frame.body) } });
+        out.emitted.push({
+          type: 'event',
+          kind: 'pg.parameter',
+          payload: { ...parseParameterStatus(frame.body) },
+        });
         return;
       default:
         return; // CopyData, CopyDone and the rest carry nothing the record needs
@@ -360,36 +379,42 @@ export class StatementTracker {
         if ('execution' in entry && entry.execution.payload.statement === target.name)
           entry.execution.columns ??= columns;
       }
-    } else {
-      const portal = this.portals.get(target.name);
-      if (portal) portal.execution.columns = columns;
+    } else if (target.portal) {
+      target.portal.execution.columns = columns;
     }
   }
 
   private finish(out: TrackerOutput, outcome: ResultPayload['outcome']): void {
     const head = this.expected.shift();
-    if (head && 'execution' in head) out.finished.push({ execution: head.execution, outcome });
+    if (head && 'execution' in head) out.emitted.push({ type: 'result', execution: head.execution, outcome });
   }
 
   private errorResponse(fields: ErrorFields, out: TrackerOutput): void {
     const error = recordError(fields);
     const head = this.expected[0];
     if (!head || head.kind === 'sync') {
-      out.events.push({ kind: 'pg.error', payload: { ...error, context: 'connection' } });
+      out.emitted.push({ type: 'event', kind: 'pg.error', payload: { ...error, context: 'connection' } });
       return;
     }
     if ('execution' in head) {
       head.execution.error = error;
       if (head.kind !== 'execute') return; // simple query and function call end at ReadyForQuery
     } else {
-      out.events.push({ kind: 'pg.error', payload: { ...error, context: head.kind, sql: head.sql ?? null } });
+      out.emitted.push({
+        type: 'event',
+        kind: 'pg.error',
+        payload: { ...error, context: head.kind, sql: head.sql ?? null },
+      });
+      // A Parse or Bind error belongs to the first statement that was to run with it; later ones are skipped.
+      const failing = this.expected.find((e) => e.kind === 'execute' || e.kind === 'sync');
+      if (failing && 'execution' in failing) failing.execution.error ??= error;
     }
     // Extended protocol: the server discards everything up to Sync; statements in between fail with it.
     while (this.expected.length > 0 && this.expected[0]!.kind !== 'sync') {
       const skipped = this.expected.shift()!;
       if ('execution' in skipped) {
         skipped.execution.error ??= { ...error, message: `not run: ${error.message}` };
-        out.finished.push({ execution: skipped.execution, outcome: 'error' });
+        out.emitted.push({ type: 'result', execution: skipped.execution, outcome: 'error' });
       }
     }
     this.describing.length = 0;
@@ -398,9 +423,14 @@ export class StatementTracker {
   private readyForQuery(out: TrackerOutput): void {
     const head = this.expected.shift();
     if (head && (head.kind === 'query' || head.kind === 'function')) {
-      out.finished.push({ execution: head.execution, outcome: 'complete' });
+      out.emitted.push({ type: 'result', execution: head.execution, outcome: 'complete' });
     }
   }
+}
+
+function notificationPayload(body: Buffer): Record<string, unknown> {
+  const { processId, channel, payload } = parseNotification(body);
+  return { process_id: processId, channel, payload };
 }
 
 function recordError(fields: ErrorFields): RecordedError {
@@ -416,5 +446,5 @@ function recordError(fields: ErrorFields): RecordedError {
 
 /** A fresh, empty output to pass to the tracker. */
 export function emptyOutput(): TrackerOutput {
-  return { record: [], finished: [], events: [] };
+  return { record: [], emitted: [] };
 }
