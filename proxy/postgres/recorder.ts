@@ -5,7 +5,8 @@ import type { Execution, ResultPayload } from './tracker.js';
 /**
  * Writes one PostgreSQL session's events through group commit: statements (`pg.statement`, before they are
  * forwarded, with an in-flight record for their outcome), outcomes (`pg.result`, sealed when they complete,
- * without delaying the reply), and everything else (`pg.session`, `pg.notice`, `pg.error`, …).
+ * without delaying the reply), and everything else (`pg.session`, `pg.notice`, `pg.error`, …). Only
+ * statements are urgent; the rest are lazy writes that share the next statement's commit (within 5 ms).
  */
 export class PgRecorder {
   constructor(
@@ -35,28 +36,20 @@ export class PgRecorder {
   result(execution: Execution, outcome: ResultPayload['outcome']): void {
     if (execution.seq === 0) return; // never recorded (the recording itself failed), so nothing to seal
     const payload = execution.result(outcome);
-    this.commit.enqueue(
-      () =>
-        this.store.sealInflight(this.sessionId, execution.seq, 'pg.result', payload, {
-          stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
-        }),
-      () => undefined,
+    this.commit.enqueueLazy(() =>
+      this.store.sealInflight(this.sessionId, execution.seq, 'pg.result', payload, {
+        stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
+      }),
     );
   }
 
   /** Appends any other event. */
   event(kind: string, payload: Record<string, unknown>, stats?: Record<string, number>): void {
-    this.commit.enqueue(
-      () => this.store.append(this.sessionId, kind, payload, stats ? { stats } : {}),
-      () => undefined,
-    );
+    this.commit.enqueueLazy(() => this.store.append(this.sessionId, kind, payload, stats ? { stats } : {}));
   }
 
   /** Ends the session with `reason` once everything queued before is written. */
   end(reason: string): void {
-    this.commit.enqueue(
-      () => this.store.endSession(this.sessionId, reason),
-      () => undefined,
-    );
+    this.commit.enqueueLazy(() => this.store.endSession(this.sessionId, reason));
   }
 }

@@ -101,10 +101,13 @@ export class Store {
   /** Changes held back while a {@link Store.batch} transaction is open; sent after it commits. */
   private deferred: StoreChange[] | undefined;
   private readonly sql: ReturnType<typeof prepareStatements>;
+  /** One reusable transaction runner (better-sqlite3 builds several wrappers per `transaction()` call). */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
 
   private constructor(db: Db) {
     this.db = db;
     this.sql = prepareStatements(db);
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /**
@@ -408,8 +411,11 @@ export class Store {
    * a rollback may have undone head changes it holds — and the error is rethrown.
    */
   private write<T>(fn: () => T): T {
+    // Inside a batch the enclosing transaction already makes the write atomic with its batch, and a failure
+    // rolls the whole batch back: no savepoint per write.
+    if (this.db.inTransaction) return fn();
     try {
-      return this.db.transaction(fn)();
+      return this.inTransaction(fn) as T;
     } catch (error) {
       this.heads.clear();
       throw error;

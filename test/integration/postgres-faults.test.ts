@@ -196,13 +196,17 @@ describe('PostgreSQL proxy: upstream failures at start-up', () => {
           code: '08006',
           message: expect.stringContaining('password authentication failed'),
         });
-        const reasons = engine.engine.store
-          .listSessions({ kind: 'postgres' })
-          .map((s) => s.id)
-          .flatMap((id) => engine.engine.store.listEvents(id))
-          .filter((e) => e.kind === 'session.end')
-          .map((e) => (e.payload as { reason: string }).reason);
-        expect(reasons.filter((r) => r === 'upstream_unavailable')).toHaveLength(2);
+        const store = engine.engine.store;
+        const reasons = () =>
+          store
+            .listSessions({ kind: 'postgres' })
+            .flatMap((session) => store.listEvents(session.id))
+            .filter(
+              (e) =>
+                e.kind === 'session.end' &&
+                (e.payload as { reason: string }).reason === 'upstream_unavailable',
+            );
+        await waitFor(() => reasons().length === 2, 2_000, 'both sessions to end as upstream_unavailable');
       } finally {
         await engine.engine.stop();
       }
