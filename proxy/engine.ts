@@ -89,7 +89,13 @@ export class Engine {
       await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
       const vault = new FileVault(paths.vault);
       const identity = localIdentity();
-      const pg = new PgProxy({ store, identity, host, sampleRows: config.recording.sampleRows });
+      const pg = new PgProxy({
+        store,
+        identity,
+        host,
+        sampleRows: config.recording.sampleRows,
+        ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
+      });
       postgres = pg;
       await pg.start(loadConnections(config, vault));
       const server = new ApiServer({

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { type SecureContext, TLSSocket } from 'node:tls';
 import { FrameQueue } from './frame-queue.js';
 import { takeStartupPacket } from './framer.js';
 import {
@@ -14,13 +15,26 @@ import {
   STARTUP_CODE,
   type StartupParameters,
 } from './messages.js';
-import { SCRAM_SHA_256, type ScramCredentials, ScramError, ScramServer } from './scram.js';
+import {
+  SCRAM_SHA_256,
+  SCRAM_SHA_256_PLUS,
+  type ScramChannelBinding,
+  type ScramCredentials,
+  ScramError,
+  ScramServer,
+} from './scram.js';
 import { ProtocolError } from './wire.js';
 
-/** What a new client connection asked for. */
+/** What a new client connection asked for. `socket` is the TLS socket when the client asked for TLS. */
 export type ClientHello =
-  | { kind: 'startup'; parameters: StartupParameters; queue: FrameQueue }
+  | { kind: 'startup'; socket: Socket; tls: string | null; parameters: StartupParameters; queue: FrameQueue }
   | { kind: 'cancel'; processId: number; secretKey: Buffer };
+
+/** TLS Glassbox can offer clients: a secure context and the channel binding data of its certificate. */
+export interface ClientTls {
+  context: SecureContext;
+  binding: ScramChannelBinding;
+}
 
 /** A client failed to authenticate; `sqlstate` is what it was told (28P01, 28000, 08P01). */
 export class ClientAuthError extends Error {
@@ -41,7 +55,13 @@ export class ClientAuthError extends Error {
  * for the caller to route.
  * @throws ProtocolError for anything else, after answering with an ErrorResponse (08P01)
  */
-export async function readClientHello(socket: Socket, timeoutMs = 15_000): Promise<ClientHello> {
+export async function readClientHello(
+  plain: Socket,
+  tls: ClientTls | undefined,
+  timeoutMs = 15_000,
+): Promise<ClientHello> {
+  let socket = plain;
+  let protocol: string | null = null;
   let buffer = Buffer.alloc(0);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -53,6 +73,14 @@ export async function readClientHello(socket: Socket, timeoutMs = 15_000): Promi
     buffer = Buffer.from(packet.rest);
     switch (packet.code) {
       case STARTUP_CODE.SSLRequest:
+        if (tls && protocol === null && buffer.length === 0) {
+          socket.write('S');
+          socket = await startTls(socket, tls.context, deadline - Date.now());
+          protocol = (socket as TLSSocket).getProtocol();
+          continue;
+        }
+        socket.write('N');
+        continue;
       case STARTUP_CODE.GSSENCRequest:
         socket.write('N');
         continue;
@@ -70,7 +98,7 @@ export async function readClientHello(socket: Socket, timeoutMs = 15_000): Promi
         for (const option of options) delete parameters[option];
         if (packet.code === STARTUP_CODE.v32 || options.length > 0)
           socket.write(negotiateProtocolVersion(0, options));
-        return { kind: 'startup', parameters, queue: new FrameQueue(socket, buffer) };
+        return { kind: 'startup', socket, tls: protocol, parameters, queue: new FrameQueue(socket, buffer) };
       }
       default: {
         const major = packet.code >>> 16;
@@ -93,13 +121,15 @@ export async function authenticateClient(
   queue: FrameQueue,
   user: string,
   credentials: ScramCredentials,
+  binding?: ScramChannelBinding,
 ): Promise<void> {
   const fail = (sqlstate: string, message: string): never => {
     socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
     throw new ClientAuthError(sqlstate, message);
   };
-  socket.write(authenticationSasl([SCRAM_SHA_256]));
-  const server = new ScramServer(credentials);
+  // Over TLS, SCRAM-SHA-256-PLUS binds the exchange to Glassbox's certificate (RFC 5929 tls-server-end-point).
+  socket.write(authenticationSasl(binding ? [SCRAM_SHA_256_PLUS, SCRAM_SHA_256] : [SCRAM_SHA_256]));
+  const server = new ScramServer(credentials, binding ? { channelBinding: binding } : {});
   try {
     const initial = await queue.next();
     if (initial.type !== FRONTEND.Password) fail('08P01', 'expected SASLInitialResponse');
@@ -120,6 +150,25 @@ export async function authenticateClient(
     if (error instanceof ProtocolError) fail('08P01', error.message);
     throw error;
   }
+}
+
+/** Upgrades a client socket to TLS as the server side, after answering its SSLRequest with 'S'. */
+function startTls(socket: Socket, context: SecureContext, timeoutMs: number): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
+    const timer = setTimeout(() => {
+      secure.destroy();
+      reject(new ProtocolError('the client did not complete the TLS handshake in time'));
+    }, Math.max(timeoutMs, 1));
+    secure.once('secure', () => {
+      clearTimeout(timer);
+      resolve(secure);
+    });
+    secure.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new ProtocolError(`TLS handshake with the client failed: ${error.message}`));
+    });
+  });
 }
 
 function readChunk(socket: Socket, timeoutMs: number): Promise<Buffer> {

@@ -1,5 +1,8 @@
 import { once } from 'node:events';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createSecureContext } from 'node:tls';
 import { UserError } from '../common/errors.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -7,7 +10,8 @@ import type { Identity } from '../store/types.js';
 import { CancelRegistry } from './cancel.js';
 import type { PgConnection } from './connections.js';
 import type { PgRelay } from './relay.js';
-import { makeScramCredentials } from './scram.js';
+import type { ClientTls } from './client-startup.js';
+import { makeScramCredentials, tlsServerEndPoint } from './scram.js';
 import { serveClient } from './session.js';
 
 /** Settings shared by all PostgreSQL listeners. */
@@ -17,6 +21,8 @@ export interface PgProxyOptions {
   host: string;
   /** Result rows sampled per statement. */
   sampleRows: number;
+  /** Certificate and key (PEM file paths) to offer TLS to clients. */
+  tls?: { cert: string; key: string };
 }
 
 /** A listening connection: its name and the address clients use. */
@@ -36,10 +42,13 @@ export class PgProxy {
   private readonly sockets = new Set<Socket>();
   private readonly cancels: CancelRegistry;
   private readonly commit: GroupCommit;
+  private readonly tls: ClientTls | undefined;
 
+  /** @throws UserError when the configured certificate or key cannot be read */
   constructor(private readonly options: PgProxyOptions) {
     this.cancels = new CancelRegistry(options.store);
     this.commit = new GroupCommit(options.store);
+    this.tls = options.tls ? loadClientTls(options.tls) : undefined;
   }
 
   /**
@@ -60,6 +69,7 @@ export class PgProxy {
           commit: this.commit,
           cancels: this.cancels,
           identity: this.options.identity,
+          tls: this.tls,
           sampleRows: this.options.sampleRows,
           track: (relay) => {
             this.relays.add(relay);
@@ -98,5 +108,20 @@ export class PgProxy {
     );
     this.servers.length = 0;
     this.commit.flush();
+  }
+}
+
+function loadClientTls(files: { cert: string; key: string }): ClientTls {
+  try {
+    const cert = readFileSync(files.cert);
+    const key = readFileSync(files.key);
+    return {
+      context: createSecureContext({ cert, key }),
+      binding: { type: 'tls-server-end-point', data: tlsServerEndPoint(new X509Certificate(cert).raw) },
+    };
+  } catch (error) {
+    throw new UserError(
+      `could not load the PostgreSQL TLS certificate (postgres.tls in config.json): ${(error as Error).message}`,
+    );
   }
 }

@@ -4,7 +4,7 @@ import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import type { CancelRegistry } from './cancel.js';
-import { authenticateClient, ClientAuthError, readClientHello } from './client-startup.js';
+import { authenticateClient, ClientAuthError, type ClientTls, readClientHello } from './client-startup.js';
 import type { PgConnection } from './connections.js';
 import {
   backendKeyData,
@@ -28,6 +28,8 @@ export interface SessionContext {
   commit: GroupCommit;
   cancels: CancelRegistry;
   identity: Identity;
+  /** TLS offered to clients, when a certificate is configured. */
+  tls: ClientTls | undefined;
   sampleRows: number;
   /** Registers a live relay so shutdown can end it; returns the unregister function. */
   track: (relay: PgRelay) => () => void;
@@ -42,7 +44,8 @@ const NOT_FORWARDED = new Set(['user', 'database', 'replication']);
  * replays the upstream's ParameterStatus with Glassbox's own BackendKeyData, then relays and records.
  * Every failure is answered in the protocol (ErrorResponse with SQLSTATE) and recorded; none escapes.
  */
-export async function serveClient(socket: Socket, ctx: SessionContext): Promise<void> {
+export async function serveClient(plain: Socket, ctx: SessionContext): Promise<void> {
+  let socket = plain;
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
   const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
@@ -63,13 +66,15 @@ export async function serveClient(socket: Socket, ctx: SessionContext): Promise<
   };
   let parameters: StartupParameters = {};
   try {
-    const hello = await readClientHello(socket);
+    const hello = await readClientHello(socket, ctx.tls);
     if (hello.kind === 'cancel') {
       socket.end();
       await ctx.cancels.forward(hello.processId, hello.secretKey);
       return;
     }
     parameters = hello.parameters;
+    socket = hello.socket;
+    socket.on('error', () => socket.destroy());
     const user = parameters.user ?? '';
     const session = record(parameters);
     session.event('pg.session', {
@@ -78,7 +83,7 @@ export async function serveClient(socket: Socket, ctx: SessionContext): Promise<
       database: parameters.database ?? user,
       application_name: parameters.application_name ?? null,
       client_address: client,
-      tls: { client: false, upstream: null },
+      tls: { client: hello.tls, upstream: null },
     });
     const { connection } = ctx;
     if (user !== connection.name) {
@@ -90,7 +95,7 @@ export async function serveClient(socket: Socket, ctx: SessionContext): Promise<
       const message = `database "${database}" is not served by Glassbox connection "${connection.name}" (it serves "${connection.database}")`;
       return refuse(socket, session, '3D000', message);
     }
-    await authenticateClient(socket, hello.queue, user, ctx.credentials);
+    await authenticateClient(socket, hello.queue, user, ctx.credentials, hello.tls ? ctx.tls?.binding : undefined);
     const forwarded = Object.fromEntries(
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );
@@ -108,7 +113,7 @@ export async function serveClient(socket: Socket, ctx: SessionContext): Promise<
       upstream_user: target.user,
       database: target.database,
       server_version: upstream.parameters.server_version ?? null,
-      tls: { client: false, upstream: upstream.tls },
+      tls: { client: hello.tls, upstream: upstream.tls },
     });
     const relay = new PgRelay(
       socket,

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { Config } from '../../proxy/config.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
 import { startTestEngine, type TestEngine, tempHome } from './engine.js';
@@ -32,7 +33,11 @@ export async function freePort(): Promise<number> {
  * fresh data directory, and starts an engine whose Anthropic upstream is unused.
  */
 export async function startPgProxy(
-  options: StartPostgresOptions & { name?: string; upstreamTls?: string } = {},
+  options: StartPostgresOptions & {
+    name?: string;
+    upstreamTls?: string;
+    tweak?: (config: Config) => void;
+  } = {},
 ): Promise<PgProxySetup> {
   const pg = await startPostgres({ auth: 'scram-sha-256', ...options });
   const home = tempHome();
@@ -44,7 +49,7 @@ export async function startPgProxy(
     listen: port,
     upstreamTls: options.upstreamTls ?? 'disable',
   });
-  const test = await startTestEngine('http://127.0.0.1:9', () => undefined, home);
+  const test = await startTestEngine('http://127.0.0.1:9', options.tweak ?? (() => undefined), home);
   const localPassword = decodeURIComponent(new URL(added.url).password);
   return {
     pg,
