@@ -71,7 +71,10 @@ export const ConfigSchema = z
         /** PostgreSQL connections by name; passwords live in the credential vault, never here. */
         connections: z.record(z.string().regex(CONNECTION_NAME), PgConnectionSchema).default({}),
         /** A certificate and key (PEM files) to offer TLS to clients; without it SSLRequest is declined. */
-        tls: z.object({ cert: z.string().min(1), key: z.string().min(1) }).strict().optional(),
+        tls: z
+          .object({ cert: z.string().min(1), key: z.string().min(1) })
+          .strict()
+          .optional(),
       })
       .strict()
       .prefault({}),

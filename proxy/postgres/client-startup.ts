@@ -156,10 +156,13 @@ export async function authenticateClient(
 function startTls(socket: Socket, context: SecureContext, timeoutMs: number): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const secure = new TLSSocket(socket, { isServer: true, secureContext: context });
-    const timer = setTimeout(() => {
-      secure.destroy();
-      reject(new ProtocolError('the client did not complete the TLS handshake in time'));
-    }, Math.max(timeoutMs, 1));
+    const timer = setTimeout(
+      () => {
+        secure.destroy();
+        reject(new ProtocolError('the client did not complete the TLS handshake in time'));
+      },
+      Math.max(timeoutMs, 1),
+    );
     secure.once('secure', () => {
       clearTimeout(timer);
       resolve(secure);

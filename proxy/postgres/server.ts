@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
@@ -8,9 +8,9 @@ import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { CancelRegistry } from './cancel.js';
+import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
 import type { PgRelay } from './relay.js';
-import type { ClientTls } from './client-startup.js';
 import { makeScramCredentials, tlsServerEndPoint } from './scram.js';
 import { serveClient } from './session.js';
 

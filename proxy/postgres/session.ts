@@ -95,7 +95,13 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       const message = `database "${database}" is not served by Glassbox connection "${connection.name}" (it serves "${connection.database}")`;
       return refuse(socket, session, '3D000', message);
     }
-    await authenticateClient(socket, hello.queue, user, ctx.credentials, hello.tls ? ctx.tls?.binding : undefined);
+    await authenticateClient(
+      socket,
+      hello.queue,
+      user,
+      ctx.credentials,
+      hello.tls ? ctx.tls?.binding : undefined,
+    );
     const forwarded = Object.fromEntries(
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );

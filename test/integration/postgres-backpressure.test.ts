@@ -41,7 +41,9 @@ describe('PostgreSQL proxy with a slow client', () => {
       'disable',
     ]);
     expect(added.status, added.stderr).toBe(0);
-    url = new URL((JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{ url: string }>)[0]!.url);
+    url = new URL(
+      (JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{ url: string }>)[0]!.url,
+    );
     serve = await spawnServe(home, 'http://127.0.0.1:9');
   });
   afterAll(async () => {
