@@ -167,6 +167,13 @@ async function serve(options: ServeOptions): Promise<void> {
   const home = glassboxHome();
   const config = loadConfig(home, options);
   const engine = await Engine.start({ home, config });
+  // Last resort: a bug in one connection's handling must not end every session. Each handler already
+  // answers its own client; whatever still escapes is reported and the engine goes on.
+  process.on('uncaughtException', (error) => {
+    console.error(
+      `glassbox: unexpected error (the engine keeps running; please report it): ${describeError(error)}`,
+    );
+  });
   const { anthropicUrl, dashboardUrl, database } = engine.addresses;
   const out = (line = '') => process.stdout.write(`${line}\n`);
   out(`Glassbox ${glassboxVersion()} is recording to ${database}`);

@@ -34,7 +34,15 @@ export function recordBody(
   const looksJson = /json/i.test(contentType ?? '') || /^\s*[[{]/.test(text);
   if (!looksJson) return { body_raw: text, body_bytes: totalBytes };
   try {
-    return { body: JSON.parse(text) as unknown, body_bytes: totalBytes };
+    const body = JSON.parse(text) as unknown;
+    if (nestingDepth(body) > MAX_NESTING) {
+      return {
+        body_raw: text,
+        body_bytes: totalBytes,
+        body_error: `JSON nested deeper than ${MAX_NESTING} levels`,
+      };
+    }
+    return { body, body_bytes: totalBytes };
   } catch (error) {
     return {
       body_raw: text,
@@ -42,6 +50,23 @@ export function recordBody(
       body_error: `invalid JSON: ${(error as Error).message}`,
     };
   }
+}
+
+/** Deeper JSON is stored raw: canonical serialisation (and any reader) should not recurse that far. */
+const MAX_NESTING = 256;
+
+/** Nesting depth of a parsed JSON value, computed without recursion. */
+function nestingDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop()!;
+    if (typeof item !== 'object' || item === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_NESTING) return deepest;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 /**

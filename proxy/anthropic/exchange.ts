@@ -103,9 +103,14 @@ export class Exchange {
     };
   }
 
-  /** True once the outcome is sealed into the chain. */
+  /** True once the outcome is decided (its seal written or queued). */
   get done(): boolean {
     return this.sealed;
+  }
+
+  /** True when the request asked for a streamed reply. */
+  get streaming(): boolean {
+    return this.init.stream;
   }
 
   /**
@@ -280,15 +285,13 @@ export class Exchange {
   /** The reply ended upstream: seal the outcome, then forward whatever was held and end the response. */
   private finish(): void {
     if (this.sealed) return;
+    const write = this.decideOutcome(this.naturalOutcome());
     this.hold();
-    this.init.commit.enqueue(
-      () => this.seal(this.naturalOutcome()),
-      (error) => {
-        if (error) return this.recordingFailed(error);
-        this.release();
-        this.res?.end();
-      },
-    );
+    this.init.commit.enqueue(write, (error) => {
+      if (error) return this.recordingFailed(error);
+      this.release();
+      this.res?.end();
+    });
   }
 
   private hold(): void {
@@ -322,10 +325,12 @@ export class Exchange {
     this.upstreamRequest?.destroy();
     this.res?.destroy();
     this.sealNow('recording_failed');
+    this.init.onDone(this);
   }
 
   private whenDecoded(then: () => void): void {
-    if (!this.decoder) {
+    // A decoder that already failed emits nothing more: go on with what was decoded.
+    if (!this.decoder || this.decoder.destroyed || this.decoder.errored) {
       then();
       return;
     }
@@ -336,27 +341,33 @@ export class Exchange {
 
   /** Seals immediately (abort paths, where nothing is left to forward). Never throws. */
   private sealNow(outcome: ExchangeOutcome): void {
+    if (this.sealed) return;
+    const write = this.decideOutcome(outcome);
     try {
-      this.seal(outcome);
+      write();
     } catch {
-      // The store is failing; the exchange still ends and leaves the active set.
-      this.sealed = true;
-      this.init.onDone(this);
+      // The store is failing: the in-flight record stays and is sealed as interrupted at the next start.
     }
   }
 
-  private seal(outcome: ExchangeOutcome): void {
-    if (this.sealed) return;
+  /**
+   * Fixes the outcome once (timings, payload) and returns the store write that seals it. The write does not
+   * depend on any flag, so group commit can run it again after a rolled-back batch.
+   */
+  private decideOutcome(outcome: ExchangeOutcome): () => void {
+    this.sealed = true;
     clearTimeout(this.checkpointTimer);
     this.state.timings.total_us = this.elapsed();
     const payload = outcomePayload(this.state, outcome);
     const { store, sessionId, requestSeq, isMessages } = this.init;
-    store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
-      text: isMessages ? replySearchText((payload.response as AssistantMessage | null)?.content) : undefined,
-      stats: outcomeStats(payload, isMessages),
-    });
-    this.sealed = true;
     this.init.onDone(this);
+    return () =>
+      store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
+        text: isMessages
+          ? replySearchText((payload.response as AssistantMessage | null)?.content)
+          : undefined,
+        stats: outcomeStats(payload, isMessages),
+      });
   }
 
   private naturalOutcome(): ExchangeOutcome {

@@ -156,7 +156,17 @@ export class AnthropicProxy {
     req.on('error', () => res.destroy());
     req.on('end', () => {
       if (refused) return;
-      this.forward(req, res, Buffer.concat(chunks, size), startedMono);
+      try {
+        this.forward(req, res, Buffer.concat(chunks, size), startedMono);
+      } catch (error) {
+        // Whatever a client sends, the engine answers and goes on.
+        this.refuse(
+          res,
+          400,
+          'invalid_request_error',
+          `could not handle the request: ${describeError(error)}`,
+        );
+      }
     });
   }
 
@@ -164,7 +174,8 @@ export class AnthropicProxy {
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
     const { store, maxBodyBytes } = this.options;
     const path = req.url ?? '/';
-    const isMessages = req.method === 'POST' && new URL(path, 'http://x').pathname.endsWith('/v1/messages');
+    // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
+    const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
     const recorded = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
     const request = asRecord(recorded.body);
     let exchange: Exchange | undefined;
@@ -222,7 +233,7 @@ export class AnthropicProxy {
     this.proxy.web(
       req,
       res,
-      { buffer: new PassThrough().end(body), headers: upstreamHeaders(req) },
+      { buffer: new PassThrough().end(body), headers: upstreamHeaders(req, exchange.streaming) },
       (error: Error) =>
         exchange.upstreamUnreachable(
           error,
@@ -249,7 +260,7 @@ export class AnthropicProxy {
   private refuse(
     res: ServerResponse,
     status: number,
-    type: 'request_too_large' | 'api_error',
+    type: 'request_too_large' | 'api_error' | 'invalid_request_error',
     message: string,
   ): void {
     if (res.headersSent) return void res.destroy();
@@ -286,9 +297,12 @@ export class AnthropicProxy {
  * Header overrides for the upstream request: `accept-encoding` narrowed to encodings the recorder can decode
  * (Claude Code also offers zstd, which Node 20 cannot decode), so replies stay recordable.
  */
-function upstreamHeaders(req: IncomingMessage): Record<string, string> {
+function upstreamHeaders(req: IncomingMessage, streaming: boolean): Record<string, string> {
   const accepted = req.headers['accept-encoding'];
   if (!accepted) return {};
+  // Streamed replies are asked for uncompressed: then every content block boundary is checkpointed before it
+  // is relayed (a compressed stream could only be recorded behind the bytes already sent).
+  if (streaming) return { 'accept-encoding': 'identity' };
   const kept = accepted
     .split(',')
     .map((part) => part.trim())

@@ -38,13 +38,15 @@ export class AnthropicSessionResolver {
     if (externalId) {
       const id =
         this.byExternalId.get(externalId) ?? this.store.findByExternalId('anthropic', externalId)?.id;
-      if (id) {
-        this.byExternalId.set(externalId, id);
-        if (this.store.liveness(id)?.status !== 'live') this.store.reopenSession(id);
+      // A cached id may belong to a session whose creation was rolled back with a failed batch.
+      const state = id ? this.store.liveness(id) : undefined;
+      if (id && state) {
+        remember(this.byExternalId, externalId, id);
+        if (state.status !== 'live') this.store.reopenSession(id);
         return id;
       }
       const created = this.create(client, requestCredential(headers), externalId);
-      this.byExternalId.set(externalId, created);
+      remember(this.byExternalId, externalId, created);
       return created;
     }
     const credential = requestCredential(headers);
@@ -56,7 +58,7 @@ export class AnthropicSessionResolver {
       this.store.endSession(cachedId, 'idle');
     }
     const id = this.create(client, credential, null);
-    this.byClientKey.set(key, id);
+    remember(this.byClientKey, key, id);
     return id;
   }
 
@@ -84,6 +86,16 @@ export class AnthropicSessionResolver {
       external_id: externalId,
     }).id;
   }
+}
+
+/** Most grouping keys remembered; clients choose the keys, so the maps must not grow without bound. */
+const MAX_REMEMBERED = 10_000;
+
+/** Sets `key` as the newest entry of `map`, evicting the oldest past {@link MAX_REMEMBERED}. */
+function remember(map: Map<string, string>, key: string, id: string): void {
+  map.delete(key);
+  map.set(key, id);
+  if (map.size > MAX_REMEMBERED) map.delete(map.keys().next().value!);
 }
 
 /** First value of a header, trimmed; undefined when absent or empty. */

@@ -189,6 +189,32 @@ describe('recording proxy under failure', () => {
     expect((await post(base, 'after-junk', streamBody())).status).toBe(200);
   });
 
+  it('answers an absolute-form request target with a bad port, and deeply nested JSON, without falling over', async () => {
+    const port = Number(new URL(base).port);
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          'POST http://x:99999/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+        ),
+      );
+      let data = '';
+      socket.on('data', (chunk) => {
+        data += chunk.toString('latin1');
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(reply).toMatch(/^HTTP\/1\.1 (200|400)/);
+    mock.setPlan(() => ({ type: 'message', content: [{ type: 'text', text: 'deep ok' }] }));
+    const deep = `{"model":"claude-sonnet-4-5","max_tokens":5,"messages":[{"role":"user","content":"x"}],"metadata":${'['.repeat(600)}${']'.repeat(600)}}`;
+    const response = await post(base, 'deep-json', deep);
+    expect(response.status).toBe(200);
+    const [request] = events('deep-json');
+    expect(request!.payload).toMatchObject({ body_error: 'JSON nested deeper than 256 levels' });
+    mock.setPlan(() => ({ type: 'message', content: [{ type: 'text', text: 'ok' }] }));
+    expect((await post(base, 'after-bad-target', streamBody())).status).toBe(200);
+  });
+
   it('records an upstream that dies mid-stream and cuts the client off', async () => {
     mock.setPlan(() => ({ type: 'stall', text: 'about to die ', deltas: 2 }));
     const response = await post(base, 'upstream-dies', streamBody());
