@@ -8,7 +8,7 @@ import { ProtocolError } from './wire.js';
  * event-driven relay can take over the socket without losing or reordering anything.
  */
 export class FrameQueue {
-  private readonly framer = new Framer();
+  private readonly framer: Framer;
   private readonly frames: Frame[] = [];
   private waiter: { resolve: (frame: Frame) => void; reject: (error: Error) => void } | undefined;
   private failure: Error | undefined;
@@ -16,10 +16,13 @@ export class FrameQueue {
   private readonly onEnd = () => this.fail(new ProtocolError('the connection closed during the handshake'));
   private readonly onError = (error: Error) => this.fail(error);
 
+  /** @param maxMessageBytes largest message accepted during the handshake (authentication messages are small) */
   constructor(
     private readonly socket: Socket,
     initial?: Buffer,
+    maxMessageBytes = 1024 * 1024,
   ) {
+    this.framer = new Framer(maxMessageBytes);
     if (initial?.length) this.push(initial);
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);

@@ -20,20 +20,26 @@ export const MAX_MESSAGE_BYTES = 0x3fff_ffff;
  * {@link ProtocolError} raised before anything is buffered.
  */
 export class Framer {
-  private pending: Buffer | undefined;
+  /** Chunks of an incomplete message, concatenated once it completes (never per read: that is quadratic). */
+  private parts: Buffer[] = [];
+  private partBytes = 0;
+  /** Total length (type byte included) of the incomplete message, once its header has arrived. */
+  private needed = 0;
 
   constructor(private readonly maxLength = MAX_MESSAGE_BYTES) {}
 
   /** Removes and returns the bytes held for an incomplete message (for handing a stream over). */
   takePending(): Buffer {
-    const pending = this.pending ?? Buffer.alloc(0);
-    this.pending = undefined;
+    const pending = Buffer.concat(this.parts, this.partBytes);
+    this.parts = [];
+    this.partBytes = 0;
+    this.needed = 0;
     return pending;
   }
 
   /** Bytes held for an incomplete message. */
   get buffered(): number {
-    return this.pending?.length ?? 0;
+    return this.partBytes;
   }
 
   /**
@@ -41,18 +47,19 @@ export class Framer {
    * @throws ProtocolError for an impossible declared length
    */
   push(chunk: Buffer): Frame[] {
-    const data = this.pending ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = undefined;
+    let data = chunk;
+    if (this.partBytes > 0) {
+      this.parts.push(chunk);
+      this.partBytes += chunk.length;
+      if (this.needed === 0 && this.partBytes >= 5)
+        this.needed = this.headerLength(Buffer.concat(this.parts, 5));
+      if (this.needed === 0 || this.partBytes < this.needed) return [];
+      data = this.takePending();
+    }
     const frames: Frame[] = [];
     let offset = 0;
     while (data.length - offset >= 5) {
-      const length = data.readInt32BE(offset + 1);
-      if (length < 4 || length > this.maxLength) {
-        throw new ProtocolError(
-          `message '${String.fromCharCode(data[offset]!)}' declares length ${length}, outside 4 to ${this.maxLength} bytes`,
-        );
-      }
-      const end = offset + 1 + length;
+      const end = offset + this.headerLength(data.subarray(offset, offset + 5));
       if (end > data.length) break;
       frames.push({
         type: data[offset]!,
@@ -61,8 +68,24 @@ export class Framer {
       });
       offset = end;
     }
-    if (offset < data.length) this.pending = Buffer.from(data.subarray(offset));
+    if (offset < data.length) {
+      const rest = Buffer.from(data.subarray(offset));
+      this.parts = [rest];
+      this.partBytes = rest.length;
+      this.needed = rest.length >= 5 ? this.headerLength(rest) : 0;
+    }
     return frames;
+  }
+
+  /** Whole message length (type byte + declared length) from a 5-byte header. */
+  private headerLength(header: Buffer): number {
+    const length = header.readInt32BE(1);
+    if (length < 4 || length > this.maxLength) {
+      throw new ProtocolError(
+        `message '${String.fromCharCode(header[0]!)}' declares length ${length}, outside 4 to ${this.maxLength} bytes`,
+      );
+    }
+    return length + 1;
   }
 }
 

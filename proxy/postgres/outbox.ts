@@ -25,6 +25,11 @@ export class Outbox {
     this.holds++;
   }
 
+  /** Drops whatever is queued (the session ended; it will never be sent). */
+  clear(): void {
+    this.queue.length = 0;
+  }
+
   release(): void {
     this.holds--;
     this.drain();

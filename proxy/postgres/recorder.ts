@@ -34,13 +34,21 @@ export class PgRecorder {
 
   /** Seals a statement's outcome. */
   result(execution: Execution, outcome: ResultPayload['outcome']): void {
-    if (execution.seq === 0) return; // never recorded (the recording itself failed), so nothing to seal
     const payload = execution.result(outcome);
-    this.commit.enqueueLazy(() =>
-      this.store.sealInflight(this.sessionId, execution.seq, 'pg.result', payload, {
-        stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
-      }),
-    );
+    this.commit.enqueueLazy(() => {
+      // Writes run in order, so the statement's own write (queued earlier) has set its seq by now, unless
+      // recording it failed, in which case there is nothing to seal.
+      if (execution.seq === 0) return;
+      this.store.sealInflight(
+        this.sessionId,
+        execution.seq,
+        'pg.result',
+        { ...payload, statement_seq: execution.seq },
+        {
+          stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
+        },
+      );
+    });
   }
 
   /** Appends any other event. */

@@ -69,6 +69,7 @@ export class PgRelay {
   }
 
   private fromClient(chunk: Buffer): void {
+    if (this.ended) return; // after a FATAL or shutdown nothing more is recorded or forwarded
     const out = emptyOutput();
     try {
       for (const frame of this.clientFramer.push(chunk)) {
@@ -97,6 +98,7 @@ export class PgRelay {
   }
 
   private fromUpstream(chunk: Buffer): void {
+    if (this.ended) return;
     const out = emptyOutput();
     try {
       for (const frame of this.upstreamFramer.push(chunk)) this.tracker.onBackend(frame, out);
@@ -164,6 +166,7 @@ export class PgRelay {
   private finish(reason: RelayEndReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.toUpstream.clear();
     for (const execution of this.tracker.pending()) {
       execution.error ??= { sqlstate: '08006', severity: 'FATAL', message: `connection ended (${reason})` };
       this.recorder.result(execution, 'aborted');

@@ -107,6 +107,12 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     );
     const target = upstreamTarget(connection);
     const upstream = await connectUpstream(target, forwarded);
+    if (socket.destroyed) {
+      // The client left while Glassbox was connecting upstream.
+      upstream.socket.destroy();
+      session.end('client_closed');
+      return;
+    }
     const fakeKey = ctx.cancels.register(target, upstream.backendKey, session.sessionId);
     const greeting = [
       ...Object.entries(upstream.parameters).map(([name, value]) => parameterStatus(name, value)),

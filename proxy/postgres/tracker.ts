@@ -16,6 +16,7 @@ import {
   parseParameterStatus,
   parseParse,
   parseQuery,
+  parseReadyForQuery,
   parseRowDescription,
   parseTarget,
   rowsFromTag,
@@ -76,6 +77,10 @@ export class Execution {
   columns: FieldDescription[] | null;
   copy: 'in' | 'out' | undefined;
   error: RecordedError | undefined;
+  /** The prepared statement this execution runs, if known (to fill in a description that arrives later). */
+  statementRef: PreparedStatement | undefined;
+  /** Set when a second result set starts: the sample keeps the first only. */
+  sampleClosed = false;
 
   constructor(
     readonly payload: StatementPayload,
@@ -120,8 +125,16 @@ export interface TrackerOutput {
   emitted: Emitted[];
 }
 
+/** A prepared statement as the tracker knows it; one object from Parse to Close, so references stay valid. */
+interface PreparedStatement {
+  sql: string;
+  paramTypes: number[];
+  columns: FieldDescription[] | null;
+}
+
 type Expectation =
-  | { kind: 'parse' | 'bind' | 'close' | 'describe' | 'flush'; sql?: string | null }
+  | { kind: 'parse'; name: string; statement: PreparedStatement }
+  | { kind: 'bind' | 'close' | 'describe' | 'flush'; sql?: string | null }
   | { kind: 'execute' | 'query' | 'function'; execution: Execution }
   | { kind: 'sync' };
 
@@ -137,16 +150,18 @@ const MAX_VALUE_CHARS = 2_000;
  * its {@link TrackerOutput}.
  */
 export class StatementTracker {
-  private readonly statements = new Map<
-    string,
-    { sql: string; paramTypes: number[]; columns: FieldDescription[] | null }
-  >();
+  /** Statements the server has accepted (ParseComplete), by name; '' is the unnamed statement. */
+  private readonly statements = new Map<string, PreparedStatement>();
   private readonly portals = new Map<string, { statement: string; execution: Execution }>();
   private readonly expected: Expectation[] = [];
-  /** Describe targets awaiting their RowDescription / NoData, in order. */
-  /** Describe targets awaiting their RowDescription / NoData, in order; a portal is captured when described. */
-  private readonly describing: Array<{ target: 'S' | 'P'; name: string; portal?: { execution: Execution } }> =
+  /**
+   * Describe targets awaiting their RowDescription / NoData, in order. What is described is captured when the
+   * Describe is sent: later messages of the same pipeline may reuse the name before the reply arrives.
+   */
+  private readonly describing: Array<{ statement?: PreparedStatement; portal?: { execution: Execution } }> =
     [];
+  /** In COPY FROM STDIN, the server ignores Sync and Flush until CopyDone or CopyFail. */
+  private copyIn = false;
 
   constructor(private readonly sampleRows = 20) {}
 
@@ -159,20 +174,27 @@ export class StatementTracker {
   onFrontend(frame: Frame, out: TrackerOutput): void {
     switch (frame.type) {
       case FRONTEND.Query: {
-        const execution = new Execution({ protocol: 'simple', sql: parseQuery(frame.body) }, null);
+        const sql = parseQuery(frame.body);
+        this.forgetDeallocated(sql);
+        const execution = new Execution({ protocol: 'simple', sql }, null);
         out.record.push(execution);
         this.expected.push({ kind: 'query', execution });
         return;
       }
       case FRONTEND.Parse: {
+        // Takes effect on ParseComplete: a Parse the server refuses must not rename what a later Bind runs.
         const parse = parseParse(frame.body);
-        this.statements.set(parse.name, { sql: parse.query, paramTypes: parse.paramTypes, columns: null });
-        this.expected.push({ kind: 'parse', sql: parse.query });
+        const statement: PreparedStatement = {
+          sql: parse.query,
+          paramTypes: parse.paramTypes,
+          columns: null,
+        };
+        this.expected.push({ kind: 'parse', name: parse.name, statement });
         return;
       }
       case FRONTEND.Bind: {
         const bind = parseBind(frame.body);
-        const statement = this.statements.get(bind.statement);
+        const statement = this.statementNamed(bind.statement);
         const execution = new Execution(
           {
             protocol: 'extended',
@@ -193,6 +215,7 @@ export class StatementTracker {
           statement?.columns ?? null,
           bind.resultFormats,
         );
+        execution.statementRef = statement;
         this.portals.set(bind.portal, { statement: bind.statement, execution });
         this.expected.push({ kind: 'bind', sql: statement?.sql ?? null });
         return;
@@ -204,12 +227,13 @@ export class StatementTracker {
         const template = bound?.execution;
         const execution = new Execution(
           {
-            ...(template?.payload ?? { protocol: 'extended', sql: null, portal }),
+            ...withoutMaxRows(template?.payload ?? { protocol: 'extended', sql: null, portal }),
             ...(maxRows ? { max_rows: maxRows } : {}),
           },
           template?.columns ?? null,
           template?.resultFormats,
         );
+        execution.statementRef = template?.statementRef;
         if (bound) bound.execution = execution;
         out.record.push(execution);
         this.expected.push({ kind: 'execute', execution });
@@ -219,7 +243,9 @@ export class StatementTracker {
         const target = parseTarget(frame.body);
         // Capture the portal now: a later Bind in the same pipeline may reuse its name before the reply.
         this.describing.push(
-          target.target === 'P' ? { ...target, portal: this.portals.get(target.name) } : target,
+          target.target === 'P'
+            ? { portal: this.portals.get(target.name) }
+            : { statement: this.statementNamed(target.name) },
         );
         this.expected.push({ kind: 'describe' });
         return;
@@ -232,7 +258,11 @@ export class StatementTracker {
         return;
       }
       case FRONTEND.Sync:
-        this.expected.push({ kind: 'sync' });
+        if (!this.copyIn) this.expected.push({ kind: 'sync' });
+        return;
+      case FRONTEND.CopyDone:
+      case FRONTEND.CopyFail:
+        this.copyIn = false;
         return;
       case FRONTEND.FunctionCall: {
         const call = parseFunctionCall(frame.body);
@@ -276,7 +306,9 @@ export class StatementTracker {
           return;
         }
         const current = this.currentExecution();
-        if (current) current.columns = columns;
+        // Several statements in one Query: columns and sample describe the first result set only.
+        if (current && current.columns === null) current.columns = columns;
+        else if (current) current.sampleClosed = true;
         return;
       }
       case BACKEND.NoData:
@@ -285,12 +317,15 @@ export class StatementTracker {
       case BACKEND.ParameterDescription: {
         // A Describe of a statement: learn the parameter types the server inferred (the client may have sent
         // 0, "unspecified"); its RowDescription or NoData follows.
-        const target = this.describing[0];
-        const statement = target?.target === 'S' ? this.statements.get(target.name) : undefined;
+        const statement = this.describing[0]?.statement;
         if (statement) statement.paramTypes = parseParameterDescription(frame.body);
         return;
       }
-      case BACKEND.ParseComplete:
+      case BACKEND.ParseComplete: {
+        const head = this.expected.shift();
+        if (head?.kind === 'parse') this.statements.set(head.name, head.statement);
+        return;
+      }
       case BACKEND.BindComplete:
       case BACKEND.CloseComplete:
         this.expected.shift();
@@ -300,6 +335,15 @@ export class StatementTracker {
       case BACKEND.CopyBothResponse: {
         const current = this.currentExecution();
         if (current) current.copy = frame.type === BACKEND.CopyInResponse ? 'in' : 'out';
+        if (frame.type === BACKEND.CopyInResponse) {
+          this.copyIn = true;
+          // Extended protocol: the Sync sent after Execute reached the server in COPY mode and was ignored;
+          // the client sends another after CopyDone. Forget the first so replies stay matched.
+          if (this.expected[0]?.kind === 'execute') {
+            const sync = this.expected.findIndex((e) => e.kind === 'sync');
+            if (sync !== -1) this.expected.splice(sync, 1);
+          }
+        }
         return;
       }
       case BACKEND.ErrorResponse:
@@ -307,6 +351,8 @@ export class StatementTracker {
         return;
       case BACKEND.ReadyForQuery:
         this.readyForQuery(out);
+        // Portals do not outlive their transaction; drop them when the session is idle again.
+        if (parseReadyForQuery(frame.body) === 'I') this.portals.clear();
         return;
       case BACKEND.FunctionCallResponse:
         return;
@@ -347,6 +393,7 @@ export class StatementTracker {
     const current = this.currentExecution();
     if (!current) return;
     current.dataRows++;
+    if (current.sampleClosed) return;
     if (current.sample.length >= this.sampleRows) {
       current.sampleTruncated = true;
       return;
@@ -366,22 +413,39 @@ export class StatementTracker {
   private described(columns: FieldDescription[] | null): void {
     this.expected.shift();
     const target = this.describing.shift();
-    if (!target) return;
-    if (target.target === 'S') {
-      const statement = this.statements.get(target.name);
-      if (statement) statement.columns = columns;
+    if (target?.statement) {
+      const statement = target.statement;
+      statement.columns = columns;
       // Clients such as postgres.js pipeline Parse, Describe, Bind and Execute: the description arrives after
       // the execution was created, so fill it in wherever this statement is already bound or running.
-      for (const portal of this.portals.values()) {
-        if (portal.statement === target.name) portal.execution.columns ??= columns;
-      }
       for (const entry of this.expected) {
-        if ('execution' in entry && entry.execution.payload.statement === target.name)
+        if ('execution' in entry && entry.execution.statementRef === statement)
           entry.execution.columns ??= columns;
       }
-    } else if (target.portal) {
+      for (const portal of this.portals.values()) {
+        if (portal.execution.statementRef === statement) portal.execution.columns ??= columns;
+      }
+    } else if (target?.portal) {
       target.portal.execution.columns = columns;
     }
+  }
+
+  /** The statement a Bind or Describe names: the newest Parse of that name still in flight, else the accepted one. */
+  private statementNamed(name: string): PreparedStatement | undefined {
+    for (let i = this.expected.length - 1; i >= 0; i--) {
+      const entry = this.expected[i]!;
+      if (entry.kind === 'parse' && entry.name === name) return entry.statement;
+    }
+    return this.statements.get(name);
+  }
+
+  /** SQL-level DEALLOCATE and DISCARD change the prepared statements a later Bind may name. */
+  private forgetDeallocated(sql: string): void {
+    const match = /^\s*(?:DEALLOCATE\s+(?:PREPARE\s+)?("?[\w$]+"?)|DISCARD\s+ALL)\b/i.exec(sql);
+    if (!match) return;
+    const name = match[1]?.replace(/^"|"$/g, '');
+    if (!name || name.toUpperCase() === 'ALL') this.statements.clear();
+    else this.statements.delete(name);
   }
 
   private finish(out: TrackerOutput, outcome: ResultPayload['outcome']): void {
@@ -400,10 +464,18 @@ export class StatementTracker {
       head.execution.error = error;
       if (head.kind !== 'execute') return; // simple query and function call end at ReadyForQuery
     } else {
+      if (head.kind === 'describe') {
+        this.expected.shift();
+        this.describing.shift();
+      }
       out.emitted.push({
         type: 'event',
         kind: 'pg.error',
-        payload: { ...error, context: head.kind, sql: head.sql ?? null },
+        payload: {
+          ...error,
+          context: head.kind,
+          sql: head.kind === 'parse' ? head.statement.sql : (head.sql ?? null),
+        },
       });
       // A Parse or Bind error belongs to the first statement that was to run with it; later ones are skipped.
       const failing = this.expected.find((e) => e.kind === 'execute' || e.kind === 'sync');
@@ -412,12 +484,13 @@ export class StatementTracker {
     // Extended protocol: the server discards everything up to Sync; statements in between fail with it.
     while (this.expected.length > 0 && this.expected[0]!.kind !== 'sync') {
       const skipped = this.expected.shift()!;
+      // Only the Describes being skipped lose their pending reply; those after the Sync still get theirs.
+      if (skipped.kind === 'describe') this.describing.shift();
       if ('execution' in skipped) {
         skipped.execution.error ??= { ...error, message: `not run: ${error.message}` };
         out.emitted.push({ type: 'result', execution: skipped.execution, outcome: 'error' });
       }
     }
-    this.describing.length = 0;
   }
 
   private readyForQuery(out: TrackerOutput): void {
@@ -431,6 +504,11 @@ export class StatementTracker {
 function notificationPayload(body: Buffer): Record<string, unknown> {
   const { processId, channel, payload } = parseNotification(body);
   return { process_id: processId, channel, payload };
+}
+
+function withoutMaxRows(payload: StatementPayload): StatementPayload {
+  const { max_rows: _limit, ...rest } = payload;
+  return rest;
 }
 
 function recordError(fields: ErrorFields): RecordedError {
