@@ -295,7 +295,7 @@ function show(id: string, options: { json?: boolean }) {
       const session = findSession(store, id);
       const events = [...store.iterateEvents(session.id)];
       if (options.json) return void process.stdout.write(`${JSON.stringify({ session, events }, null, 2)}\n`);
-      process.stdout.write(renderSession(session, events, store.inflight(session.id)));
+      process.stdout.write(printable(renderSession(session, events, store.inflight(session.id))));
     },
     () => {
       throw new UserError(`no session matches "${id}": nothing has been recorded in ${glassboxHome()} yet`);
@@ -359,6 +359,16 @@ function verify(id: string | undefined) {
       process.stdout.write('No sessions to verify.\n');
     },
   );
+}
+
+/**
+ * Recorded text (model output, SQL, rows) shown on a terminal with control characters made visible, so a
+ * recording cannot move the cursor, recolour or retitle the terminal of whoever reads it.
+ */
+function printable(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is this function's purpose
+  const control = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+  return text.replace(control, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 function portArg(value: string, flag: string): number {

@@ -9,16 +9,26 @@ import { UserError } from './common/errors.js';
  * @throws UserError when a live engine holds it
  */
 export function takeEngineLock(path: string): () => void {
-  const holder = readHolder(path);
-  if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
-    throw new UserError(
-      `Another Glassbox engine (pid ${holder}) is using this data directory. Stop it first, or set GLASSBOX_HOME to another directory.`,
-    );
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      // Exclusive create: of two engines starting at once, only one gets the file.
+      writeFileSync(path, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
+      return () => {
+        if (readHolder(path) === process.pid) rmSync(path, { force: true });
+      };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const holder = readHolder(path);
+    if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+      throw new UserError(
+        `Another Glassbox engine (pid ${holder}) is using this data directory. Stop it first, or set GLASSBOX_HOME to another directory.`,
+      );
+    }
+    // The holder is gone (or the file is unreadable): remove the stale lock and try again.
+    rmSync(path, { force: true });
   }
-  writeFileSync(path, `${process.pid}\n`, { mode: 0o600 });
-  return () => {
-    if (readHolder(path) === process.pid) rmSync(path, { force: true });
-  };
+  throw new UserError(`Could not take the engine lock ${path}; remove it if no engine is running.`);
 }
 
 function readHolder(path: string): number | undefined {

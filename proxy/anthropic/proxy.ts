@@ -13,6 +13,7 @@ import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
+import { redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
@@ -176,7 +177,9 @@ export class AnthropicProxy {
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const recorded = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
+    const parsed = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
+    const recorded =
+      parsed.body === undefined ? parsed : { ...parsed, body: redactRequestBodySecrets(parsed.body) };
     const request = asRecord(recorded.body);
     let exchange: Exchange | undefined;
     this.commit.enqueue(

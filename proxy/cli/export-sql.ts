@@ -28,8 +28,9 @@ export function exportSql(session: Session, events: Iterable<RecordedEvent>): st
     lines.push(`-- ${isoFromMicros(ts)} · ${tag}`);
     const sql = typeof statement.sql === 'string' ? statement.sql.trim() : null;
     const skip = (reason: string, text: string | null) => {
-      lines.push(`-- not replayed: ${reason}`);
-      if (text) lines.push(...text.split('\n').map((line) => `-- ${line}`));
+      // PostgreSQL ends a -- comment at CR as well as LF: split on both, or a recorded "\r" would revive SQL.
+      lines.push(...commented(`not replayed: ${reason}`));
+      if (text) lines.push(...commented(text));
       lines.push('');
     };
     if (sql === null) {
@@ -56,4 +57,8 @@ export function exportSql(session: Session, events: Iterable<RecordedEvent>): st
     lines.push(inlined.sql.endsWith(';') ? inlined.sql : `${inlined.sql};`, '');
   }
   return `${lines.join('\n')}\n`;
+}
+
+function commented(text: string): string[] {
+  return text.split(/\r\n|\r|\n/).map((line) => `-- ${line}`);
 }

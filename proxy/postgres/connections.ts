@@ -152,8 +152,9 @@ function parseUpstreamUrl(text: string): UpstreamUrl {
   try {
     url = new URL(text);
   } catch {
+    // Never echo the text: it holds the password. Characters such as # / @ in a password need percent-encoding.
     throw new UserError(
-      `--upstream must be a URL like postgres://user:password@host:5432/database (got "${text}")`,
+      '--upstream must be a URL like postgres://user:password@host:5432/database; percent-encode special characters in the password (e.g. @ as %40)',
     );
   }
   if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') {

@@ -1,4 +1,5 @@
 import { monoMicros } from '../common/time.js';
+import { redactSqlPasswords } from '../policy/secrets-in-content.js';
 import type { Frame } from './framer.js';
 import {
   BACKEND,
@@ -176,7 +177,7 @@ export class StatementTracker {
       case FRONTEND.Query: {
         const sql = parseQuery(frame.body);
         this.forgetDeallocated(sql);
-        const execution = new Execution({ protocol: 'simple', sql }, null);
+        const execution = new Execution({ protocol: 'simple', sql: redactSqlPasswords(sql) }, null);
         out.record.push(execution);
         this.expected.push({ kind: 'query', execution });
         return;
@@ -185,7 +186,7 @@ export class StatementTracker {
         // Takes effect on ParseComplete: a Parse the server refuses must not rename what a later Bind runs.
         const parse = parseParse(frame.body);
         const statement: PreparedStatement = {
-          sql: parse.query,
+          sql: redactSqlPasswords(parse.query),
           paramTypes: parse.paramTypes,
           columns: null,
         };

@@ -1,0 +1,32 @@
+import { fingerprintCredential } from './credentials.js';
+
+/**
+ * Redacts the password literal of role statements before SQL is recorded (DESIGN.md promise 2):
+ * `CREATE ROLE … PASSWORD 'secret'`, `ALTER USER … WITH ENCRYPTED PASSWORD 'secret'`, in any case, with
+ * doubled quotes inside the literal. Other string literals are left alone; general masking comes later.
+ */
+export function redactSqlPasswords(sql: string): string {
+  return sql.replace(/\b(PASSWORD\s+)E?'(?:[^']|'')*'/gi, "$1'[redacted]'");
+}
+
+/**
+ * Replaces credentials that Messages API request bodies carry (`mcp_servers[].authorization_token`) by their
+ * fingerprint. Returns the body unchanged when it has none; never mutates its input.
+ */
+export function redactRequestBodySecrets(body: unknown): unknown {
+  if (
+    typeof body !== 'object' ||
+    body === null ||
+    !Array.isArray((body as { mcp_servers?: unknown }).mcp_servers)
+  ) {
+    return body;
+  }
+  const servers = (body as { mcp_servers: unknown[] }).mcp_servers.map((server) => {
+    if (typeof server !== 'object' || server === null) return server;
+    const token = (server as { authorization_token?: unknown }).authorization_token;
+    return typeof token === 'string'
+      ? { ...server, authorization_token: fingerprintCredential(token) }
+      : server;
+  });
+  return { ...body, mcp_servers: servers };
+}
