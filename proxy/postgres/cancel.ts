@@ -40,6 +40,7 @@ export class CancelRegistry {
     return fake;
   }
 
+  /** Forgets a key when its session ends, so a late CancelRequest with it is ignored. */
   unregister(fake: FakeBackendKey): void {
     this.routes.delete(keyOf(fake.processId, fake.secretKey));
   }

@@ -148,20 +148,24 @@ export function parseAuthentication(body: Buffer): AuthenticationRequest {
   }
 }
 
+/** AuthenticationOk: authentication succeeded. (PostgreSQL docs, 55.7 "Message Formats") */
 export function authenticationOk(): Buffer {
   return new Writer().int32(0).frame('R');
 }
 
+/** AuthenticationSASL: the SASL mechanisms the client may choose from. (PostgreSQL docs, 55.7 "Message Formats") */
 export function authenticationSasl(mechanisms: string[]): Buffer {
   const writer = new Writer().int32(10);
   for (const mechanism of mechanisms) writer.cstring(mechanism);
   return writer.int8(0).frame('R');
 }
 
+/** AuthenticationSASLContinue carrying a SCRAM server-first-message. (PostgreSQL docs, 55.7 "Message Formats") */
 export function authenticationSaslContinue(data: Buffer): Buffer {
   return new Writer().int32(11).bytes(data).frame('R');
 }
 
+/** AuthenticationSASLFinal carrying a SCRAM server-final-message. (PostgreSQL docs, 55.7 "Message Formats") */
 export function authenticationSaslFinal(data: Buffer): Buffer {
   return new Writer().int32(12).bytes(data).frame('R');
 }
@@ -191,10 +195,12 @@ export function passwordMessage(password: string): Buffer {
 
 // ---------------------------------------------------------------- session messages the proxy sends itself
 
+/** ParameterStatus: a run-time parameter the client should know (server_version, client_encoding, …). (PostgreSQL docs, 55.7 "Message Formats") */
 export function parameterStatus(name: string, value: string): Buffer {
   return new Writer().cstring(name).cstring(value).frame('S');
 }
 
+/** BackendKeyData: the process id and secret key a client quotes in a CancelRequest. (PostgreSQL docs, 55.7 "Message Formats") */
 export function backendKeyData(processId: number, secretKey: number): Buffer {
   return new Writer().int32(processId).int32(secretKey).frame('K');
 }
@@ -202,6 +208,7 @@ export function backendKeyData(processId: number, secretKey: number): Buffer {
 /** Transaction status of ReadyForQuery: idle, in a transaction block, in a failed transaction block. */
 export type TransactionStatus = 'I' | 'T' | 'E';
 
+/** ReadyForQuery with the transaction status. (PostgreSQL docs, 55.7 "Message Formats") */
 export function readyForQuery(status: TransactionStatus): Buffer {
   return new Writer().int8(status.charCodeAt(0)).frame('Z');
 }
@@ -264,6 +271,7 @@ export interface BindMessage {
   resultFormats: number[];
 }
 
+/** Parses a Bind message body. (PostgreSQL docs, 55.7 "Message Formats") */
 export function parseBind(body: Buffer): BindMessage {
   const reader = new Reader(body);
   const portal = reader.cstring();
@@ -322,6 +330,7 @@ export interface FieldDescription {
   format: number;
 }
 
+/** Parses a RowDescription: one FieldDescription per result column. (PostgreSQL docs, 55.7 "Message Formats") */
 export function parseRowDescription(body: Buffer): FieldDescription[] {
   const reader = new Reader(body);
   const count = reader.int16();

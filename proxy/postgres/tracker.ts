@@ -1,5 +1,11 @@
-import { monoMicros } from '../common/time.js';
 import { redactSqlPasswords } from '../policy/secrets-in-content.js';
+import {
+  Execution,
+  type PreparedStatement,
+  type ResultPayload,
+  recordError,
+  type StatementPayload,
+} from './execution.js';
 import type { Frame } from './framer.js';
 import {
   BACKEND,
@@ -20,96 +26,10 @@ import {
   parseReadyForQuery,
   parseRowDescription,
   parseTarget,
-  rowsFromTag,
 } from './messages.js';
 
-/** A bound parameter as recorded: text as is, binary as base64 with its type OID. */
-export interface RecordedParam {
-  value: string | null;
-  format: 'text' | 'binary';
-  type_oid: number;
-}
-
-/** The payload of a `pg.statement` event, recorded before the statement is forwarded. */
-export interface StatementPayload {
-  protocol: 'simple' | 'extended' | 'function';
-  sql: string | null;
-  statement?: string;
-  portal?: string;
-  params?: RecordedParam[];
-  max_rows?: number;
-  function_oid?: number;
-}
-
-/** The payload of a `pg.result` event: a statement's outcome. Durations in µs. */
-export interface ResultPayload {
-  statement_seq: number;
-  outcome: 'complete' | 'error' | 'suspended' | 'aborted' | 'interrupted';
-  tags: string[];
-  rows: number;
-  duration_us: number;
-  columns: Array<{ name: string; type_oid: number }> | null;
-  sample: Array<Array<string | null>>;
-  sample_truncated: boolean;
-  copy?: 'in' | 'out';
-  error?: RecordedError;
-}
-
-/** An ErrorResponse as recorded. */
-export interface RecordedError {
-  sqlstate: string;
-  severity: string;
-  message: string;
-  detail?: string;
-  hint?: string;
-  position?: number;
-}
-
-/** One statement on its way: created when the client sends it, finished when its outcome arrives. */
-export class Execution {
-  /** seq of the `pg.statement` event, set when it is recorded (before forwarding). */
-  seq = 0;
-  started = 0;
-  readonly tags: string[] = [];
-  /** DataRows seen; the command tags' counts are preferred (they also count COPY and DML rows). */
-  dataRows = 0;
-  readonly sample: Array<Array<string | null>> = [];
-  sampleTruncated = false;
-  columns: FieldDescription[] | null;
-  copy: 'in' | 'out' | undefined;
-  error: RecordedError | undefined;
-  /** The prepared statement this execution runs, if known (to fill in a description that arrives later). */
-  statementRef: PreparedStatement | undefined;
-  /** Set when a second result set starts: the sample keeps the first only. */
-  sampleClosed = false;
-
-  constructor(
-    readonly payload: StatementPayload,
-    columns: FieldDescription[] | null,
-    /** Result column formats requested by Bind (0 text, 1 binary); empty = all text. */
-    readonly resultFormats: number[] = [],
-  ) {
-    this.columns = columns;
-  }
-
-  result(outcome: ResultPayload['outcome']): ResultPayload {
-    return {
-      statement_seq: this.seq,
-      outcome: outcome === 'complete' && this.error ? 'error' : outcome,
-      tags: this.tags,
-      rows:
-        this.tags.length > 0
-          ? this.tags.reduce((sum, tag) => sum + (rowsFromTag(tag) ?? 0), 0)
-          : this.dataRows,
-      duration_us: this.started ? monoMicros() - this.started : 0,
-      columns: this.columns?.map((c) => ({ name: c.name, type_oid: c.typeOid })) ?? null,
-      sample: this.sample,
-      sample_truncated: this.sampleTruncated,
-      ...(this.copy ? { copy: this.copy } : {}),
-      ...(this.error ? { error: this.error } : {}),
-    };
-  }
-}
+export type { RecordedError, RecordedParam, ResultPayload, StatementPayload } from './execution.js';
+export { Execution } from './execution.js';
 
 /** Something to record after the fact, in the order the server said it. */
 export type Emitted =
@@ -124,13 +44,6 @@ export interface TrackerOutput {
   record: Execution[];
   /** Outcomes and events, in wire order. */
   emitted: Emitted[];
-}
-
-/** A prepared statement as the tracker knows it; one object from Parse to Close, so references stay valid. */
-interface PreparedStatement {
-  sql: string;
-  paramTypes: number[];
-  columns: FieldDescription[] | null;
 }
 
 type Expectation =
@@ -510,17 +423,6 @@ function notificationPayload(body: Buffer): Record<string, unknown> {
 function withoutMaxRows(payload: StatementPayload): StatementPayload {
   const { max_rows: _limit, ...rest } = payload;
   return rest;
-}
-
-function recordError(fields: ErrorFields): RecordedError {
-  return {
-    sqlstate: fields.C ?? '',
-    severity: fields.V ?? fields.S ?? '',
-    message: fields.M ?? '',
-    ...(fields.D ? { detail: fields.D } : {}),
-    ...(fields.H ? { hint: fields.H } : {}),
-    ...(fields.P ? { position: Number(fields.P) } : {}),
-  };
 }
 
 /** A fresh, empty output to pass to the tracker. */

@@ -1,11 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database, { type Database as Db, type Statement } from 'better-sqlite3';
+import Database, { type Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { canonicalJson } from '../common/canonical-json.js';
 import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
 import { migrate } from './migrations.js';
+import { addStats, type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { ftsQuery } from './search.js';
 import type {
   Identity,
@@ -56,31 +57,6 @@ interface Head {
   lastEventAt: number;
   stats: SessionStats;
   status: Session['status'];
-}
-
-interface SessionRow {
-  id: string;
-  kind: SessionKind;
-  target: string;
-  client: string | null;
-  identity: string;
-  external_id: string | null;
-  started_at: number;
-  ended_at: number | null;
-  last_event_at: number;
-  status: Session['status'];
-  stats: string;
-  head_seq: number;
-  head_hash: string;
-}
-
-interface EventRow {
-  session_id: string;
-  seq: number;
-  ts: number;
-  kind: string;
-  payload: string;
-  hash: string;
 }
 
 /**
@@ -483,64 +459,4 @@ export class Store {
       }
     }
   }
-}
-
-function addStats(stats: SessionStats, delta: SessionStats): void {
-  for (const [key, value] of Object.entries(delta)) {
-    if (Number.isFinite(value)) stats[key] = (stats[key] ?? 0) + value;
-  }
-  if (stats.cost_usd !== undefined) stats.cost_usd = Math.round(stats.cost_usd * 1e6) / 1e6;
-}
-
-function toSession(row: SessionRow): Session {
-  return {
-    ...row,
-    identity: JSON.parse(row.identity) as Identity,
-    stats: JSON.parse(row.stats) as SessionStats,
-  };
-}
-
-function toEvent(row: EventRow): RecordedEvent {
-  return { ...row, payload: JSON.parse(row.payload) as unknown };
-}
-
-/** The columns of an event as callers see it (the rowid `id` is internal). */
-const EVENT_COLUMNS = 'session_id, seq, ts, kind, payload, hash';
-
-function prepareStatements(db: Db) {
-  const p = (sql: string): Statement => db.prepare(sql);
-  return {
-    insertSession: p(`INSERT INTO sessions (id, kind, target, client, identity, external_id, started_at,
-      last_event_at, status, head_hash) VALUES (@id, @kind, @target, @client, @identity, @external_id,
-      @started_at, @last_event_at, 'live', @head_hash)`),
-    session: p('SELECT * FROM sessions WHERE id = ?'),
-    byExternalId: p(
-      'SELECT * FROM sessions WHERE kind = ? AND external_id = ? ORDER BY started_at DESC LIMIT 1',
-    ),
-    anyExternal: p('SELECT * FROM sessions WHERE external_id = ? ORDER BY started_at DESC LIMIT 5'),
-    byPrefix: p('SELECT * FROM sessions WHERE id LIKE ? ORDER BY started_at DESC LIMIT 5'),
-    allIds: p('SELECT id FROM sessions ORDER BY started_at, id'),
-    liveSessions: p(`SELECT * FROM sessions WHERE status = 'live'`),
-    reopen: p(`UPDATE sessions SET status = 'live', ended_at = NULL WHERE id = ?`),
-    end: p('UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?'),
-    head: p('SELECT head_seq, head_hash, stats, last_event_at, status FROM sessions WHERE id = ?'),
-    advanceHead: p(
-      'UPDATE sessions SET head_seq = ?, head_hash = ?, last_event_at = ?, stats = ? WHERE id = ?',
-    ),
-    insertEvent: p('INSERT INTO events (session_id, seq, ts, kind, payload, hash) VALUES (?, ?, ?, ?, ?, ?)'),
-    insertFts: p('INSERT INTO events_fts (rowid, text) VALUES (?, ?)'),
-    events: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`),
-    allEvents: p(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = ? ORDER BY seq`),
-    insertInflight: p(`INSERT INTO inflight (session_id, request_seq, kind, started_at, updated_at, partial,
-      request_event_id, request_text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`),
-    inflightText: p(
-      'SELECT request_event_id, request_text FROM inflight WHERE session_id = ? AND request_seq = ?',
-    ),
-    updateInflight: p(
-      'UPDATE inflight SET partial = ?, updated_at = ? WHERE session_id = ? AND request_seq = ?',
-    ),
-    deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
-    inflightOf: p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial FROM inflight
-      WHERE session_id = ? ORDER BY request_seq`),
-  };
 }
