@@ -6,52 +6,40 @@ import { runCli } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
 import { filesUnder } from '../helpers/files.js';
 import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
+import { collectOutput, type ProcessOutput } from '../helpers/process.js';
 
 const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
 const API_KEY = 'sk-ant-api03-ClaudeCliTestKey-5e8a1c3b7d9f0246-CLIk';
 
 /** Runs `claude -p` to completion with a throwaway HOME and working directory. */
-function runClaude(
-  baseUrl: string,
-  prompt: string,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runClaude(baseUrl: string, prompt: string): Promise<ProcessOutput> {
   const home = tempHome('glassbox-claude-home-');
   const cwd = tempHome('glassbox-claude-cwd-');
-  return new Promise((resolve) => {
-    const child = spawn(CLAUDE, ['-p', prompt, '--allowedTools', 'Bash', '--output-format', 'json'], {
-      cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH,
-        HOME: home,
-        ANTHROPIC_BASE_URL: baseUrl,
-        ANTHROPIC_API_KEY: API_KEY,
-        CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-        CLAUDE_CODE_MAX_RETRIES: '0',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      rmSync(home, { recursive: true, force: true });
-      rmSync(cwd, { recursive: true, force: true });
-      resolve({ code, stdout, stderr });
-    });
+  const child = spawn(CLAUDE, ['-p', prompt, '--allowedTools', 'Bash', '--output-format', 'json'], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 90_000,
+    env: {
+      PATH: process.env.PATH,
+      HOME: home,
+      ANTHROPIC_BASE_URL: baseUrl,
+      ANTHROPIC_API_KEY: API_KEY,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+      CLAUDE_CODE_MAX_RETRIES: '0',
+    },
   });
+  try {
+    return await collectOutput(child);
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+    rmSync(cwd, { recursive: true, force: true });
+  }
 }
 
 describe('the real claude CLI through Glassbox', () => {
   let mock: MockAnthropic;
   let test: TestEngine;
-  let result: { code: number | null; stdout: string; stderr: string };
+  let result: ProcessOutput;
   let cliSessionId: string;
 
   beforeAll(async () => {

@@ -8,6 +8,7 @@ import type { Store } from '../../proxy/store/store.js';
 import type { RecordedEvent, Session } from '../../proxy/store/types.js';
 import { waitFor } from '../helpers/cli.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
+import { collectOutput } from '../helpers/process.js';
 
 const CLIENTS = 2;
 const TRANSACTIONS = 200;
@@ -80,16 +81,7 @@ describe('pgbench through the PostgreSQL proxy', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 30_000,
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      collectOutput(child).then(resolve, reject);
     });
     const ofRun = () => store.listSessions({ kind: 'postgres', limit: 1000 }).filter((s) => s.client === app);
     const sessions = await waitFor(

@@ -11,6 +11,7 @@ import type { RecordedEvent, Session } from '../../proxy/store/types.js';
 import { waitFor } from '../helpers/cli.js';
 import { filesUnder } from '../helpers/files.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
+import { collectOutput } from '../helpers/process.js';
 
 const PSQL = '/usr/bin/psql';
 
@@ -68,16 +69,7 @@ describe('psql through the PostgreSQL proxy', () => {
         stdio: ['ignore', 'pipe', 'pipe'],
         timeout: 20_000,
       });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        stdout += chunk.toString();
-      });
-      child.stderr.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
+      collectOutput(child).then(resolve, reject);
       if (whileRunning) during = whileRunning(child, app);
     });
     await during;
