@@ -31,7 +31,25 @@ export function renderStatementLog(events: RecordedEvent[]): string[] {
       lines.push(`${PAD}params ${shown.join(', ')}`);
     }
     lines.push(`${PAD}${outcomeLine(result)}`);
+    lines.push(...sampleLines(result));
   }
+  return lines;
+}
+
+const SHOWN_ROWS = 5;
+
+/** The first recorded result rows as `col | col` lines under their column names. */
+function sampleLines(result: Record<string, unknown> | undefined): string[] {
+  const sample = Array.isArray(result?.sample) ? (result.sample as Array<Array<string | null>>) : [];
+  if (sample.length === 0) return [];
+  const columns = Array.isArray(result?.columns)
+    ? (result.columns as Array<{ name: string }>).map((c) => c.name)
+    : [];
+  const row = (values: Array<string | null>) =>
+    clip(values.map((v) => (v === null ? 'NULL' : v)).join(' | '), 200);
+  const lines = columns.length ? [`${PAD}  ${row(columns)}`] : [];
+  for (const values of sample.slice(0, SHOWN_ROWS)) lines.push(`${PAD}  ${row(values)}`);
+  if (sample.length > SHOWN_ROWS || result?.sample_truncated) lines.push(`${PAD}  …`);
   return lines;
 }
 
