@@ -142,14 +142,20 @@ describe('pgbench through the PostgreSQL proxy', () => {
     ).toBe(true);
   });
 
-  it(`-M simple: records all ${CLIENTS * TRANSACTIONS} SELECTs as simple queries with the literal aid, each complete`, async () => {
-    const bench = await run('pgbench-simple', benchmark('simple'));
+  /** Runs pgbench -S in `mode`; checks it processed every transaction and returns the SELECTs per session. */
+  async function runMode(mode: 'simple' | 'extended' | 'prepared') {
+    const bench = await run(`pgbench-${mode}`, benchmark(mode));
     expect(bench.code, bench.stderr).toBe(0);
     expect(bench.stdout).toContain(
       `number of transactions actually processed: ${CLIENTS * TRANSACTIONS}/${CLIENTS * TRANSACTIONS}`,
     );
     const perSession = selects(bench);
     expect(perSession.map((list) => list.length)).toEqual([TRANSACTIONS, TRANSACTIONS]);
+    return perSession;
+  }
+
+  it(`-M simple: records all ${CLIENTS * TRANSACTIONS} SELECTs as simple queries with the literal aid, each complete`, async () => {
+    const perSession = await runMode('simple');
     const all = perSession.flat();
     expect(all).toHaveLength(CLIENTS * TRANSACTIONS);
     expectEveryOneComplete(all);
@@ -161,13 +167,7 @@ describe('pgbench through the PostgreSQL proxy', () => {
   });
 
   it(`-M extended: records all ${CLIENTS * TRANSACTIONS} SELECTs with $1 and the bound aid, each complete`, async () => {
-    const bench = await run('pgbench-extended', benchmark('extended'));
-    expect(bench.code, bench.stderr).toBe(0);
-    expect(bench.stdout).toContain(
-      `number of transactions actually processed: ${CLIENTS * TRANSACTIONS}/${CLIENTS * TRANSACTIONS}`,
-    );
-    const perSession = selects(bench);
-    expect(perSession.map((list) => list.length)).toEqual([TRANSACTIONS, TRANSACTIONS]);
+    const perSession = await runMode('extended');
     const all = perSession.flat();
     expectEveryOneComplete(all);
     for (const { statement, result } of all) {
@@ -185,13 +185,7 @@ describe('pgbench through the PostgreSQL proxy', () => {
   });
 
   it(`-M prepared: records all ${CLIENTS * TRANSACTIONS} executions of the once-parsed statement with its SQL text`, async () => {
-    const bench = await run('pgbench-prepared', benchmark('prepared'));
-    expect(bench.code, bench.stderr).toBe(0);
-    expect(bench.stdout).toContain(
-      `number of transactions actually processed: ${CLIENTS * TRANSACTIONS}/${CLIENTS * TRANSACTIONS}`,
-    );
-    const perSession = selects(bench);
-    expect(perSession.map((list) => list.length)).toEqual([TRANSACTIONS, TRANSACTIONS]);
+    const perSession = await runMode('prepared');
     for (const list of perSession) {
       // One named prepared statement per connection, executed TRANSACTIONS times.
       const names = new Set(list.map((r) => r.statement.statement));
