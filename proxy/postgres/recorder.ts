@@ -9,6 +9,12 @@ import type { Execution, ResultPayload } from './tracker.js';
  * statements are urgent; the rest are lazy writes that share the next statement's commit (within 5 ms).
  */
 export class PgRecorder {
+  /**
+   * SQL texts already in the full-text index for this session. Search finds sessions, so repeating a text
+   * (a prepared statement run thousands of times) adds nothing but an index write per statement.
+   */
+  private readonly indexed = new Set<string>();
+
   constructor(
     private readonly store: Store,
     private readonly commit: GroupCommit,
@@ -17,19 +23,28 @@ export class PgRecorder {
 
   /** Records statements; `then` runs once they are durable (or failed), before their bytes go upstream. */
   statements(executions: Execution[], then: (error?: Error) => void): void {
+    // Decided before the write, so a write re-run after a rolled-back batch indexes the same texts.
+    const texts = executions.map((execution) => this.newText(execution.payload.sql));
     this.commit.enqueue(() => {
-      for (const execution of executions) {
+      for (const [i, execution] of executions.entries()) {
         const { seq } = this.store.appendRequest(
           this.sessionId,
           'pg.statement',
           execution.payload,
           'pg.result',
           { statement_seq: 0, outcome: 'running' },
-          { text: execution.payload.sql ?? undefined, stats: { statements: 1 } },
+          { text: texts[i], stats: { statements: 1 } },
         );
         execution.seq = seq;
       }
     }, then);
+  }
+
+  private newText(sql: string | null): string | undefined {
+    if (!sql || this.indexed.has(sql)) return undefined;
+    if (this.indexed.size >= 10_000) this.indexed.clear();
+    this.indexed.add(sql);
+    return sql;
   }
 
   /** Seals a statement's outcome. */
