@@ -212,6 +212,7 @@ describe('PostgreSQL proxy: upstream failures at start-up', () => {
       }
     } finally {
       await setup.pg.stop();
+      rmSync(setup.test.home, { recursive: true, force: true });
     }
   });
 });
@@ -260,6 +261,7 @@ describe('PostgreSQL proxy: upstream TLS', () => {
       }
     } finally {
       await setup.pg.stop();
+      rmSync(setup.test.home, { recursive: true, force: true });
     }
   });
 });
