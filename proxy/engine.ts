@@ -9,6 +9,7 @@ import { localIdentity } from './identity/local.js';
 import { FileVault } from './identity/vault.js';
 import { takeEngineLock } from './lock.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
+import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
 import { Store } from './store/store.js';
 
@@ -71,7 +72,7 @@ export class Engine {
     let postgres: PgProxy | undefined;
     try {
       store = Store.open(paths.database);
-      const recovered = store.recoverInterrupted();
+      const recovered = store.recoverInterrupted([PG_UNANSWERED]);
       const token = ensureToken(paths.token);
       const upstream = new URL(config.anthropic.upstream);
       const proxy = new AnthropicProxy({

@@ -61,6 +61,8 @@ export class Execution {
   statementRef: PreparedStatement | undefined;
   /** Set when a second result set starts: the sample keeps the first only. */
   sampleClosed = false;
+  /** SQL to put in the full-text index with the outcome (undefined when this session indexed it already). */
+  searchText: string | undefined;
 
   constructor(
     readonly payload: StatementPayload,

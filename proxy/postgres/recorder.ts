@@ -1,10 +1,17 @@
 import type { GroupCommit } from '../store/group-commit.js';
-import type { Store } from '../store/store.js';
+import type { Store, UnansweredRule } from '../store/store.js';
 import type { Execution, ResultPayload } from './tracker.js';
+
+/** Start-up recovery rule: a `pg.statement` that no `pg.result` answers was cut short by a crash. */
+export const PG_UNANSWERED: UnansweredRule = {
+  request: 'pg.statement',
+  outcome: 'pg.result',
+  ref: 'statement_seq',
+};
 
 /**
  * Writes one PostgreSQL session's events through group commit: statements (`pg.statement`, before they are
- * forwarded, with an in-flight record for their outcome), outcomes (`pg.result`, sealed when they complete,
+ * forwarded), outcomes (`pg.result`, sealed when they complete,
  * without delaying the reply), and everything else (`pg.session`, `pg.notice`, `pg.error`, …). Only
  * statements are urgent; the rest are lazy writes that share the next statement's commit (within 5 ms).
  */
@@ -27,15 +34,13 @@ export class PgRecorder {
     const texts = executions.map((execution) => this.newText(execution.payload.sql));
     this.commit.enqueue(() => {
       for (const [i, execution] of executions.entries()) {
-        const { seq } = this.store.appendRequest(
-          this.sessionId,
-          'pg.statement',
-          execution.payload,
-          'pg.result',
-          { statement_seq: 0, outcome: 'running' },
-          { text: texts[i], stats: { statements: 1 } },
-        );
+        // No in-flight record: a statement's outcome never delays the reply, and start-up recovery finds
+        // statements without a pg.result (PG_UNANSWERED). The SQL is indexed with the outcome, off this path.
+        const { seq } = this.store.append(this.sessionId, 'pg.statement', execution.payload, {
+          stats: { statements: 1 },
+        });
         execution.seq = seq;
+        execution.searchText = texts[i];
       }
     }, then);
   }
@@ -54,12 +59,12 @@ export class PgRecorder {
       // Writes run in order, so the statement's own write (queued earlier) has set its seq by now, unless
       // recording it failed, in which case there is nothing to seal.
       if (execution.seq === 0) return;
-      this.store.sealInflight(
+      this.store.append(
         this.sessionId,
-        execution.seq,
         'pg.result',
         { ...payload, statement_seq: execution.seq },
         {
+          text: execution.searchText,
           stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
         },
       );

@@ -19,6 +19,16 @@ import type {
   StoreChange,
 } from './types.js';
 
+/**
+ * Requests recorded without an in-flight record (their outcome never delays forwarding): a `request` event
+ * whose seq no `outcome` event names in its `ref` field was cut short by a crash.
+ */
+export interface UnansweredRule {
+  request: string;
+  outcome: string;
+  ref: string;
+}
+
 /** What a new session is created with. */
 export interface NewSession {
   kind: SessionKind;
@@ -276,13 +286,32 @@ export class Store {
 
   /**
    * Start-up recovery after a dead process: every exchange still in flight is sealed with outcome
-   * `interrupted` (its partial reply kept), and every session left `live` becomes `interrupted`.
+   * `interrupted` (its partial reply kept), requests matching an `unanswered` rule that have no outcome
+   * event get one with outcome `interrupted`, and every session left `live` becomes `interrupted`.
    * Call only from the engine, never while another engine uses the file.
    * @returns the number of sessions marked interrupted
    */
-  recoverInterrupted(): number {
+  recoverInterrupted(unanswered: readonly UnansweredRule[] = []): number {
     const live = this.sql.liveSessions.all() as SessionRow[];
     for (const row of live) {
+      for (const rule of unanswered) {
+        const seqs = this.db
+          .prepare(
+            `SELECT seq FROM events WHERE session_id = @id AND kind = @request AND seq NOT IN (
+               SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)
+             ORDER BY seq`,
+          )
+          .pluck()
+          .all({ id: row.id, ...rule }) as number[];
+        for (const seq of seqs) {
+          this.append(
+            row.id,
+            rule.outcome,
+            { [rule.ref]: seq, outcome: 'interrupted' },
+            { stats: { errors: 1 } },
+          );
+        }
+      }
       for (const exchange of this.inflight(row.id)) {
         const partial = (exchange.partial ?? {}) as Record<string, unknown>;
         this.sealInflight(

@@ -77,6 +77,32 @@ describe('Store', () => {
     expect(store.verifySession(session.id).intact).toBe(true);
   });
 
+  it('answers requests left without an outcome by a crash, per rule, without touching answered ones', () => {
+    const session = store.createSession({
+      kind: 'postgres',
+      target: 'db',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    const answered = store.append(session.id, 'pg.statement', { sql: 'select 1' });
+    store.append(session.id, 'pg.result', { statement_seq: answered.seq, outcome: 'complete' });
+    const cut = store.append(session.id, 'pg.statement', { sql: 'select pg_sleep(60)' });
+    expect(
+      store.recoverInterrupted([{ request: 'pg.statement', outcome: 'pg.result', ref: 'statement_seq' }]),
+    ).toBe(1);
+    const results = store
+      .listEvents(session.id)
+      .filter((e) => e.kind === 'pg.result')
+      .map((e) => e.payload);
+    expect(results).toEqual([
+      { statement_seq: answered.seq, outcome: 'complete' },
+      { statement_seq: cut.seq, outcome: 'interrupted' },
+    ]);
+    expect(store.getSession(session.id)).toMatchObject({ status: 'interrupted', stats: { errors: 1 } });
+    expect(store.verifySession(session.id).intact).toBe(true);
+  });
+
   it('finds sessions by external id, id prefix and full-text search', () => {
     const one = newSession('cc-session-1');
     const two = newSession();
