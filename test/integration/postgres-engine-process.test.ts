@@ -108,3 +108,65 @@ describe('PostgreSQL proxy with a slow client', () => {
     expect(shown.payload.rows).toBe(ROWS);
   });
 });
+
+describe('PostgreSQL proxy killed mid-statement', () => {
+  it('keeps the statement on disk and answers it as interrupted at the next start', async () => {
+    const pg = await startPostgres({ auth: 'scram-sha-256' });
+    const home = tempHome();
+    try {
+      const upstream = `postgres://${pg.user}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${pg.database}`;
+      const port = await freePort();
+      expect(
+        runCli(home, [
+          'pg',
+          'add',
+          'crashy',
+          '--upstream',
+          upstream,
+          '--listen',
+          String(port),
+          '--upstream-tls',
+          'disable',
+        ]).status,
+      ).toBe(0);
+      const url = new URL(
+        (JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{ url: string }>)[0]!.url,
+      );
+      const serve = await spawnServe(home, 'http://127.0.0.1:9');
+      const client = await RawPgClient.login(port, 'crashy', decodeURIComponent(url.password), pg.database);
+      client.socket.write(new Writer().cstring('select pg_sleep(30) as long_sleep').frame('Q'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      serve.child.kill('SIGKILL');
+      expect(await serve.exited).toBe('SIGKILL');
+      client.close();
+
+      const again = await spawnServe(home, 'http://127.0.0.1:9');
+      expect(again.output()).toMatch(/Recovered\s+1 session/);
+      again.child.kill('SIGTERM');
+      await again.exited;
+      const [session] = JSON.parse(
+        runCli(home, ['sessions', '--json', '--kind', 'postgres']).stdout,
+      ) as Array<{ id: string; status: string }>;
+      expect(session!.status).toBe('interrupted');
+      const { events } = JSON.parse(runCli(home, ['show', session!.id, '--json']).stdout) as {
+        events: Array<{
+          seq: number;
+          kind: string;
+          payload: { sql?: string; statement_seq?: number; outcome?: string };
+        }>;
+      };
+      const statement = events.find(
+        (e) => e.kind === 'pg.statement' && e.payload.sql === 'select pg_sleep(30) as long_sleep',
+      );
+      expect(statement).toBeDefined();
+      expect(
+        events.find((e) => e.kind === 'pg.result' && e.payload.statement_seq === statement!.seq)?.payload
+          .outcome,
+      ).toBe('interrupted');
+      expect(runCli(home, ['verify', session!.id]).status).toBe(0);
+    } finally {
+      await pg.stop();
+      rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
