@@ -11,6 +11,7 @@ import { takeEngineLock } from './lock.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
+import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 
 /** What the engine needs to start. */
@@ -72,7 +73,7 @@ export class Engine {
     let postgres: PgProxy | undefined;
     try {
       store = Store.open(paths.database);
-      const recovered = store.recoverInterrupted([PG_UNANSWERED]);
+      const recovered = recoverInterrupted(store, [PG_UNANSWERED]);
       const token = ensureToken(paths.token);
       const upstream = new URL(config.anthropic.upstream);
       const proxy = new AnthropicProxy({

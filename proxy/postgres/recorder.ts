@@ -1,5 +1,6 @@
 import type { GroupCommit } from '../store/group-commit.js';
-import type { Store, UnansweredRule } from '../store/store.js';
+import type { Store } from '../store/store.js';
+import type { UnansweredRule } from '../store/types.js';
 import type { Execution, ResultPayload } from './tracker.js';
 
 /** Start-up recovery rule: a `pg.statement` that no `pg.result` answers was cut short by a crash. */

@@ -87,6 +87,11 @@ export function prepareStatements(db: Db) {
       'UPDATE inflight SET partial = ?, updated_at = ? WHERE session_id = ? AND request_seq = ?',
     ),
     deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
+    unanswered: p(
+      `SELECT seq FROM events WHERE session_id = @id AND kind = @request AND seq NOT IN (
+         SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)
+       ORDER BY seq`,
+    ).pluck(),
     inflightOf: p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial FROM inflight
       WHERE session_id = ? ORDER BY request_seq`),
   };

@@ -1,3 +1,5 @@
+import type { SessionFilter } from './types.js';
+
 /**
  * Turns what a person types into a safe SQLite FTS5 MATCH expression: each word becomes a quoted term
  * (so punctuation and FTS operators in the input cannot cause syntax errors), words are ANDed, and the last
@@ -7,4 +9,36 @@ export function ftsQuery(input: string): string {
   const words = input.match(/[\p{L}\p{N}_]+/gu) ?? [];
   if (words.length === 0) return '';
   return words.map((word, i) => `"${word}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
+}
+
+/**
+ * The SQL and named parameters listing sessions newest first for `filter` (started before, kind, status,
+ * full-text words); `limit` defaults to 50 and is capped at 10,000.
+ */
+export function sessionListQuery(filter: SessionFilter): { sql: string; params: Record<string, unknown> } {
+  const where: string[] = [];
+  const params: Record<string, unknown> = {};
+  if (filter.before !== undefined) {
+    where.push('started_at < @before');
+    params.before = filter.before;
+  }
+  if (filter.kind) {
+    where.push('kind = @kind');
+    params.kind = filter.kind;
+  }
+  if (filter.status) {
+    where.push('status = @status');
+    params.status = filter.status;
+  }
+  const match = filter.text ? ftsQuery(filter.text) : '';
+  if (match) {
+    where.push(
+      'id IN (SELECT session_id FROM events WHERE id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH @match))',
+    );
+    params.match = match;
+  }
+  params.limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
+  const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY started_at DESC, id DESC LIMIT @limit`;
+  return { sql, params };
 }

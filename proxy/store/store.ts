@@ -7,7 +7,7 @@ import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
 import { migrate } from './migrations.js';
 import { addStats, type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
-import { ftsQuery } from './search.js';
+import { sessionListQuery } from './search.js';
 import type {
   Identity,
   InflightExchange,
@@ -17,17 +17,8 @@ import type {
   SessionKind,
   SessionStats,
   StoreChange,
+  UnansweredRule,
 } from './types.js';
-
-/**
- * Requests recorded without an in-flight record (their outcome never delays forwarding): a `request` event
- * whose seq no `outcome` event names in its `ref` field was cut short by a crash.
- */
-export interface UnansweredRule {
-  request: string;
-  outcome: string;
-  ref: string;
-}
 
 /** What a new session is created with. */
 export interface NewSession {
@@ -284,50 +275,14 @@ export class Store {
     this.emitSession(id);
   }
 
-  /**
-   * Start-up recovery after a dead process: every exchange still in flight is sealed with outcome
-   * `interrupted` (its partial reply kept), requests matching an `unanswered` rule that have no outcome
-   * event get one with outcome `interrupted`, and every session left `live` becomes `interrupted`.
-   * Call only from the engine, never while another engine uses the file.
-   * @returns the number of sessions marked interrupted
-   */
-  recoverInterrupted(unanswered: readonly UnansweredRule[] = []): number {
-    const live = this.sql.liveSessions.all() as SessionRow[];
-    for (const row of live) {
-      for (const rule of unanswered) {
-        const seqs = this.db
-          .prepare(
-            `SELECT seq FROM events WHERE session_id = @id AND kind = @request AND seq NOT IN (
-               SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)
-             ORDER BY seq`,
-          )
-          .pluck()
-          .all({ id: row.id, ...rule }) as number[];
-        for (const seq of seqs) {
-          this.append(
-            row.id,
-            rule.outcome,
-            { [rule.ref]: seq, outcome: 'interrupted' },
-            { stats: { errors: 1 } },
-          );
-        }
-      }
-      for (const exchange of this.inflight(row.id)) {
-        const partial = (exchange.partial ?? {}) as Record<string, unknown>;
-        this.sealInflight(
-          row.id,
-          exchange.request_seq,
-          exchange.kind,
-          { ...partial, outcome: 'interrupted' },
-          {
-            ts: exchange.updated_at,
-            stats: { errors: 1 },
-          },
-        );
-      }
-      this.endSession(row.id, 'interrupted', 'interrupted');
-    }
-    return live.length;
+  /** Sessions still marked live (at start-up: the ones a dead engine left behind). */
+  liveSessionIds(): string[] {
+    return (this.sql.liveSessions.all() as SessionRow[]).map((row) => row.id);
+  }
+
+  /** Seqs of `rule.request` events in a session that no `rule.outcome` event names in its `rule.ref` field. */
+  unansweredRequests(sessionId: string, rule: UnansweredRule): number[] {
+    return this.sql.unanswered.all({ id: sessionId, ...rule }) as number[];
   }
 
   /** Ends every live session with `reason` (used at clean shutdown). */
@@ -358,30 +313,7 @@ export class Store {
 
   /** Sessions newest first, filtered. `limit` defaults to 50 and is capped at 10,000. */
   listSessions(filter: SessionFilter = {}): Session[] {
-    const where: string[] = [];
-    const params: Record<string, unknown> = {};
-    if (filter.before !== undefined) {
-      where.push('started_at < @before');
-      params.before = filter.before;
-    }
-    if (filter.kind) {
-      where.push('kind = @kind');
-      params.kind = filter.kind;
-    }
-    if (filter.status) {
-      where.push('status = @status');
-      params.status = filter.status;
-    }
-    const match = filter.text ? ftsQuery(filter.text) : '';
-    if (match) {
-      where.push(
-        'id IN (SELECT session_id FROM events WHERE id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH @match))',
-      );
-      params.match = match;
-    }
-    params.limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
-    const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-      ORDER BY started_at DESC, id DESC LIMIT @limit`;
+    const { sql, params } = sessionListQuery(filter);
     return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
   }
 

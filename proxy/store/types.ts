@@ -71,3 +71,13 @@ export interface SessionFilter {
 export type StoreChange =
   | { type: 'session'; session: Session }
   | { type: 'event'; session_id: string; seq: number; ts: number; kind: string };
+
+/**
+ * Requests recorded without an in-flight record (their outcome never delays forwarding): a `request` event
+ * whose seq no `outcome` event names in its `ref` field was cut short by a crash.
+ */
+export interface UnansweredRule {
+  request: string;
+  outcome: string;
+  ref: string;
+}

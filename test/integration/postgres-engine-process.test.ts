@@ -18,6 +18,29 @@ function rss(pid: number): number {
   return Number(match?.[1] ?? 0) * 1024;
 }
 
+/** Adds connection `name` to `pg` with `glassbox pg add` on a free port; returns its local URL. */
+async function addConnectionWithCli(home: string, pg: PgServer, name: string): Promise<URL> {
+  const upstream = `postgres://${pg.user}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${pg.database}`;
+  const args = [
+    'pg',
+    'add',
+    name,
+    '--upstream',
+    upstream,
+    '--listen',
+    String(await freePort()),
+    '--upstream-tls',
+    'disable',
+  ];
+  const added = runCli(home, args);
+  expect(added.status, added.stderr).toBe(0);
+  const list = JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{
+    name: string;
+    url: string;
+  }>;
+  return new URL(list.find((c) => c.name === name)!.url);
+}
+
 describe('PostgreSQL proxy with a slow client', () => {
   let pg: PgServer;
   let home: string;
@@ -27,23 +50,7 @@ describe('PostgreSQL proxy with a slow client', () => {
   beforeAll(async () => {
     pg = await startPostgres({ auth: 'scram-sha-256' });
     home = tempHome();
-    const port = await freePort();
-    const upstream = `postgres://${pg.user}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${pg.database}`;
-    const added = runCli(home, [
-      'pg',
-      'add',
-      'slow',
-      '--upstream',
-      upstream,
-      '--listen',
-      String(port),
-      '--upstream-tls',
-      'disable',
-    ]);
-    expect(added.status, added.stderr).toBe(0);
-    url = new URL(
-      (JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{ url: string }>)[0]!.url,
-    );
+    url = await addConnectionWithCli(home, pg, 'slow');
     serve = await spawnServe(home, 'http://127.0.0.1:9');
   });
   afterAll(async () => {
@@ -114,24 +121,8 @@ describe('PostgreSQL proxy killed mid-statement', () => {
     const pg = await startPostgres({ auth: 'scram-sha-256' });
     const home = tempHome();
     try {
-      const upstream = `postgres://${pg.user}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${pg.database}`;
-      const port = await freePort();
-      expect(
-        runCli(home, [
-          'pg',
-          'add',
-          'crashy',
-          '--upstream',
-          upstream,
-          '--listen',
-          String(port),
-          '--upstream-tls',
-          'disable',
-        ]).status,
-      ).toBe(0);
-      const url = new URL(
-        (JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{ url: string }>)[0]!.url,
-      );
+      const url = await addConnectionWithCli(home, pg, 'crashy');
+      const port = Number(url.port);
       const serve = await spawnServe(home, 'http://127.0.0.1:9');
       const client = await RawPgClient.login(port, 'crashy', decodeURIComponent(url.password), pg.database);
       client.socket.write(new Writer().cstring('select pg_sleep(30) as long_sleep').frame('Q'));

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { recoverInterrupted } from '../../proxy/store/recovery.js';
 import { Store } from '../../proxy/store/store.js';
 import type { Identity } from '../../proxy/store/types.js';
 
@@ -65,7 +66,7 @@ describe('Store', () => {
     expect(store.inflight(session.id)).toHaveLength(1);
     expect(store.getSession(session.id)!.head_seq).toBe(1);
 
-    expect(store.recoverInterrupted()).toBe(1);
+    expect(recoverInterrupted(store)).toBe(1);
     const events = store.listEvents(session.id);
     expect(events.map((e) => e.kind)).toEqual(['http.request', 'llm.turn', 'session.end']);
     expect(events[1]!.payload).toMatchObject({
@@ -89,7 +90,7 @@ describe('Store', () => {
     store.append(session.id, 'pg.result', { statement_seq: answered.seq, outcome: 'complete' });
     const cut = store.append(session.id, 'pg.statement', { sql: 'select pg_sleep(60)' });
     expect(
-      store.recoverInterrupted([{ request: 'pg.statement', outcome: 'pg.result', ref: 'statement_seq' }]),
+      recoverInterrupted(store, [{ request: 'pg.statement', outcome: 'pg.result', ref: 'statement_seq' }]),
     ).toBe(1);
     const results = store
       .listEvents(session.id)
