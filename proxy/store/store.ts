@@ -89,11 +89,15 @@ export class Store {
 
   /**
    * Opens (creating if needed) the database at `path` and migrates it. `:memory:` works for tests.
+   *
+   * `GLASSBOX_SQLITE_BINDING`, when set, is the path of a better-sqlite3 `.node` file to load instead of the
+   * one under node_modules: the desktop app sets it to the copy built for Electron's ABI (see main/README.md).
    * @throws Error when the file is not a SQLite database or was written by a newer schema.
    */
   static open(path: string): Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const db = new Database(path);
+    const nativeBinding = process.env.GLASSBOX_SQLITE_BINDING;
+    const db = new Database(path, nativeBinding ? { nativeBinding } : {});
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
