@@ -8,6 +8,7 @@ import { type Config, homePaths } from './config.js';
 import { localIdentity } from './identity/local.js';
 import { FileVault } from './identity/vault.js';
 import { takeEngineLock } from './lock.js';
+import { RecordingSwitch } from './policy/recording-switch.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
@@ -75,6 +76,7 @@ export class Engine {
       store = Store.open(paths.database);
       const recovered = recoverInterrupted(store, [PG_UNANSWERED]);
       const token = ensureToken(paths.token);
+      const recording = new RecordingSwitch(store);
       const upstream = new URL(config.anthropic.upstream);
       const proxy = new AnthropicProxy({
         store,
@@ -86,6 +88,7 @@ export class Engine {
         checkpointIntervalMs: config.recording.checkpointIntervalMs,
         prices: config.prices,
         identity: localIdentity(),
+        pause: recording,
       });
       anthropic = proxy;
       await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
@@ -96,6 +99,7 @@ export class Engine {
         identity,
         host,
         sampleRows: config.recording.sampleRows,
+        pause: recording,
         ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
       });
       postgres = pg;
@@ -106,6 +110,7 @@ export class Engine {
         host,
         port: config.api.port,
         version,
+        recording: { control: recording, identity },
         health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
         homePage: () => placeholderPage(version),
       });

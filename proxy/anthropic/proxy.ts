@@ -13,6 +13,7 @@ import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
+import type { PauseCheck } from '../policy/recording-switch.js';
 import { redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -45,6 +46,8 @@ export interface AnthropicProxyOptions {
   identity: Identity;
   /** Idle gap for grouping requests without a session header, in µs. */
   idleGapUs?: number;
+  /** The engine's recording switch: while `paused`, requests are forwarded without being recorded. */
+  pause?: PauseCheck;
 }
 
 /**
@@ -90,7 +93,11 @@ export class AnthropicProxy {
       if (exchange) exchange.upstreamRequest = proxyReq;
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
-      this.exchanges.get(req)?.relay(proxyRes, res as ServerResponse);
+      const exchange = this.exchanges.get(req);
+      if (exchange) return exchange.relay(proxyRes, res as ServerResponse);
+      // Forwarded while recording was paused: relayed as is.
+      res.writeHead(proxyRes.statusCode ?? 502, proxyRes.headers);
+      proxyRes.pipe(res);
     });
     this.proxy.on('econnreset', (_error, req) => this.exchanges.get(req)?.clientClosed());
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
@@ -173,6 +180,10 @@ export class AnthropicProxy {
 
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
+    if (this.options.pause?.paused) {
+      this.forwardUnrecorded(req, res, body);
+      return;
+    }
     const { store, maxBodyBytes } = this.options;
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
@@ -247,6 +258,19 @@ export class AnthropicProxy {
             `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
           ),
         ),
+    );
+  }
+
+  /** Recording is paused: the request goes upstream untouched and nothing about it is stored. */
+  private forwardUnrecorded(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const upstreamUrl = this.options.upstream.toString();
+    this.proxy.web(req, res, { buffer: new PassThrough().end(body) }, (error: Error) =>
+      this.refuse(
+        res,
+        502,
+        'api_error',
+        `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
+      ),
     );
   }
 

@@ -15,9 +15,11 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { RecordingSwitch } from '../policy/recording-switch.js';
 import type { Store } from '../store/store.js';
-import type { SessionKind, SessionStatus } from '../store/types.js';
+import type { Identity, SessionKind, SessionStatus } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
+import { RECORDING_PATH, recordingRoute } from './recording.js';
 import type {
   EventsResponse,
   HealthResponse,
@@ -38,6 +40,8 @@ export interface ApiServerOptions {
   health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s'>;
   /** Served at / until the dashboard is built; a full HTML page. */
   homePage: () => string;
+  /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
+  recording?: { control: RecordingSwitch; identity: Identity };
 }
 
 const KINDS = new Set<SessionKind>(['anthropic', 'postgres', 'http']);
@@ -93,6 +97,14 @@ export class ApiServer {
   private handle(req: IncomingMessage, res: ServerResponse): void {
     try {
       const url = this.guard(req, false);
+      if (url.pathname === RECORDING_PATH && this.options.recording) {
+        const { control, identity } = this.options.recording;
+        recordingRoute(req, control, identity).then(
+          (body) => send(res, 200, body),
+          (error: unknown) => sendError(res, error),
+        );
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD')
         throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported`);
       const answer = this.route(url);
@@ -233,6 +245,20 @@ const SECURITY_HEADERS = {
   'cache-control': 'no-store',
   'referrer-policy': 'no-referrer',
 };
+
+/** Answers a failed request with its ApiError's status (500 for anything else). */
+function sendError(res: ServerResponse, error: unknown): void {
+  const apiError =
+    error instanceof ApiError
+      ? error
+      : new ApiError(500, 'internal', `internal error: ${(error as Error).message}`);
+  send(
+    res,
+    apiError.status,
+    { error: { code: apiError.code, message: apiError.message } },
+    apiError.status === 401,
+  );
+}
 
 function send(res: ServerResponse, status: number, body: unknown, challenge = false): void {
   res.writeHead(status, {

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
+import type { PauseCheck } from '../policy/recording-switch.js';
 import { Framer } from './framer.js';
 import { errorResponse, FRONTEND, isFrontendType, terminate } from './messages.js';
 import { Outbox } from './outbox.js';
@@ -40,6 +41,8 @@ export class PgRelay {
     private readonly tracker: StatementTracker,
     private readonly recorder: PgRecorder,
     private readonly onEnd: (reason: RelayEndReason) => void,
+    /** The engine's recording switch: while `paused`, statements are forwarded without being recorded. */
+    private readonly pause?: PauseCheck,
   ) {
     this.toUpstream = new Outbox(upstream, client);
   }
@@ -85,7 +88,7 @@ export class PgRelay {
       this.violation(error);
       return;
     }
-    if (out.record.length > 0) {
+    if (out.record.length > 0 && !this.pause?.paused) {
       this.toUpstream.hold();
       this.recorder.statements(out.record, (error) => {
         if (error) return this.recordingFailed(error);
@@ -125,7 +128,9 @@ export class PgRelay {
 
   private record(out: TrackerOutput): void {
     for (const item of out.emitted) {
+      // A statement forwarded while paused has no pg.statement (seq 0), so the recorder skips its result.
       if (item.type === 'result') this.recorder.result(item.execution, item.outcome);
+      else if (this.pause?.paused) continue;
       else this.recorder.event(item.kind, item.payload);
     }
   }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { UserError } from '../common/errors.js';
+import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
@@ -23,6 +24,8 @@ export interface PgProxyOptions {
   sampleRows: number;
   /** Certificate and key (PEM file paths) to offer TLS to clients. */
   tls?: { cert: string; key: string };
+  /** The engine's recording switch: while `paused`, statements are forwarded without being recorded. */
+  pause?: PauseCheck;
 }
 
 /** A listening connection: its name and the address clients use. */
@@ -71,6 +74,7 @@ export class PgProxy {
           identity: this.options.identity,
           tls: this.tls,
           sampleRows: this.options.sampleRows,
+          ...(this.options.pause ? { pause: this.options.pause } : {}),
           track: (relay) => {
             this.relays.add(relay);
             return () => this.relays.delete(relay);

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { describeError } from '../common/errors.js';
+import type { PauseCheck } from '../policy/recording-switch.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
@@ -31,6 +32,8 @@ export interface SessionContext {
   /** TLS offered to clients, when a certificate is configured. */
   tls: ClientTls | undefined;
   sampleRows: number;
+  /** The engine's recording switch (see {@link PgRelay}). */
+  pause?: PauseCheck;
   /** Registers a live relay so shutdown can end it; returns the unregister function. */
   track: (relay: PgRelay) => () => void;
 }
@@ -137,6 +140,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         ctx.cancels.unregister(fakeKey);
         session.end(reason);
       },
+      ctx.pause,
     );
     const untrack = ctx.track(relay);
     relay.start(hello.queue.detach(), upstream.leftover);

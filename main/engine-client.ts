@@ -1,0 +1,105 @@
+import type { RecordingResponse } from '../proxy/api/recording.js';
+import type { EventsResponse, SessionsResponse } from '../proxy/api/types.js';
+
+/** Where the engine's control API is and the bearer token it wants. */
+export interface EngineAddress {
+  /** e.g. http://127.0.0.1:8789 */
+  apiUrl: string;
+  token: string;
+}
+
+/** A failed control API call: the HTTP status (0 when unreachable) and the engine's message. */
+export class EngineRequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EngineRequestError';
+  }
+}
+
+/**
+ * The few control API calls the desktop shell makes (the renderer talks to the API itself). Uses the global
+ * fetch (Node 20, Electron's main process); every call has a timeout.
+ */
+export class EngineClient {
+  constructor(
+    private readonly address: EngineAddress,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  /** True when GET /api/health answers 200; never throws. */
+  async healthy(): Promise<boolean> {
+    try {
+      await this.request('/api/health');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** GET /api/recording. @throws EngineRequestError */
+  recording(): Promise<RecordingResponse> {
+    return this.request<RecordingResponse>('/api/recording');
+  }
+
+  /** POST /api/recording: turns recording on or off, naming the client (`tray`). @throws EngineRequestError */
+  setRecording(recording: boolean, via: string): Promise<RecordingResponse> {
+    return this.request<RecordingResponse>('/api/recording', {
+      method: 'POST',
+      body: JSON.stringify({ recording, via }),
+    });
+  }
+
+  /**
+   * How many sessions started at or after `sinceUs` (µs since epoch), counting at most `cap`.
+   * @throws EngineRequestError
+   */
+  async sessionsSince(sinceUs: number, cap = 1_000): Promise<number> {
+    const page = await this.request<SessionsResponse>(`/api/sessions?limit=${cap}&from=${sinceUs}`);
+    return page.sessions.filter((session) => session.started_at >= sinceUs).length;
+  }
+
+  /** The event of `sessionId` with sequence number `seq`, or undefined. @throws EngineRequestError */
+  async event(sessionId: string, seq: number): Promise<EventsResponse['events'][number] | undefined> {
+    const page = await this.request<EventsResponse>(
+      `/api/sessions/${encodeURIComponent(sessionId)}/events?after=${seq - 1}&limit=1`,
+    );
+    return page.events.find((event) => event.seq === seq);
+  }
+
+  private async request<T>(path: string, init: { method?: string; body?: string } = {}): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.address.apiUrl}${path}`, {
+        method: init.method ?? 'GET',
+        headers: {
+          authorization: `Bearer ${this.address.token}`,
+          ...(init.body ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(init.body ? { body: init.body } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (error) {
+      throw new EngineRequestError(0, `the engine is not answering (${(error as Error).message})`);
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+      } catch {
+        // Not JSON: keep the text.
+      }
+      throw new EngineRequestError(response.status, message);
+    }
+    return JSON.parse(text) as T;
+  }
+}
+
+/** Local midnight of `now` in µs since epoch: where "sessions today" starts. */
+export function startOfTodayUs(now: Date = new Date()): number {
+  const midnight = new Date(now.getFullYear(), now.getMonth(), now.getDate());
+  return midnight.getTime() * 1000;
+}
