@@ -17,7 +17,10 @@ export interface EngineChild {
   onOutput(listener: (text: string) => void): void;
 }
 
-/** The supervisor's view of the engine. `failed` means it gave up restarting. */
+/**
+ * The supervisor's view of the engine: `starting` (each attempt), `running` (its API answers), `restarting`
+ * (died; waiting out the back-off), `stopping`, `stopped`, `failed` (gave up restarting).
+ */
 export type EngineState = 'starting' | 'running' | 'restarting' | 'stopping' | 'stopped' | 'failed';
 
 /** Why the supervisor gave up: how many fast failures in a row and the engine's last output. */
@@ -101,7 +104,7 @@ export class EngineSupervisor {
   async start(): Promise<EngineState> {
     if (this.current !== 'stopped' && this.current !== 'failed') return this.current;
     this.fastFailures = 0;
-    return this.spawn('starting');
+    return this.spawn();
   }
 
   /**
@@ -129,7 +132,8 @@ export class EngineSupervisor {
     return { clean: false, code: await exited };
   }
 
-  private async spawn(state: 'starting' | 'restarting'): Promise<EngineState> {
+  private async spawn(): Promise<EngineState> {
+    const state = 'starting';
     this.setState(state);
     this.output = '';
     const child = this.options.launch();
@@ -142,8 +146,11 @@ export class EngineSupervisor {
     const exited = this.exited;
     void exited.then((code) => this.onExit(child, code));
     const deadline = Date.now() + this.options.readyTimeoutMs;
+    const gone = exited.then(() => 'exited' as const);
     while (this.child === child && this.current === state) {
-      if (await this.options.ready()) {
+      const probe = await Promise.race([this.options.ready().then((ok) => (ok ? 'ready' : 'no')), gone]);
+      if (probe === 'exited') break;
+      if (probe === 'ready') {
         if (this.child === child && this.current === state) this.setState('running');
         break;
       }
@@ -152,11 +159,10 @@ export class EngineSupervisor {
         child.kill();
         break;
       }
-      const exitedMeanwhile = await Promise.race([
-        exited.then(() => true),
-        new Promise<false>((resolve) => setTimeout(() => resolve(false), this.options.readyPollMs)),
-      ]);
-      if (exitedMeanwhile) break;
+      const pause = new Promise<'wait'>((resolve) =>
+        setTimeout(() => resolve('wait'), this.options.readyPollMs),
+      );
+      if ((await Promise.race([gone, pause])) === 'exited') break;
     }
     return this.current;
   }
@@ -180,7 +186,7 @@ export class EngineSupervisor {
     const delay = this.backoffMs();
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      if (this.current === 'restarting') void this.spawn('restarting');
+      if (this.current === 'restarting') void this.spawn();
     }, delay);
   }
 
