@@ -112,7 +112,6 @@ export class Engine {
         version,
         recording: { control: recording, identity },
         health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
-        homePage: () => placeholderPage(version),
       });
       api = server;
       await listen('control API', config.api.port, '--api-port', () => server.start());
@@ -169,16 +168,4 @@ async function listen(what: string, port: number, flag: string, start: () => Pro
     }
     throw new UserError(`Could not start the ${what} on port ${port}: ${describeError(error)}`);
   }
-}
-
-function placeholderPage(version: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Glassbox</title>
-<style>body{font:14px/1.5 system-ui,sans-serif;margin:2rem;color:#1d2430}code{background:#eef1f5;padding:2px 4px;border-radius:3px}</style>
-</head><body><h1>Glassbox ${version}</h1>
-<p>The engine is running. The full dashboard ships with the renderer; meanwhile use <code>glassbox sessions</code>,
-<code>glassbox show ID</code>, or the JSON API at <code>/api/sessions</code> with the bearer token.</p>
-<script>
-const token = new URLSearchParams(location.hash.slice(1)).get('token');
-if (token) { sessionStorage.setItem('glassbox.token', token); history.replaceState(null, '', location.pathname); }
-</script></body></html>`;
 }

@@ -17,16 +17,12 @@ import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { RecordingSwitch } from '../policy/recording-switch.js';
 import type { Store } from '../store/store.js';
-import type { Identity, SessionKind, SessionStatus } from '../store/types.js';
+import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
-import type {
-  EventsResponse,
-  HealthResponse,
-  LiveMessage,
-  SessionResponse,
-  SessionsResponse,
-} from './types.js';
+import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
+import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
+import type { EventsResponse, HealthResponse, LiveMessage, SessionResponse } from './types.js';
 
 /** Settings of the control API server. */
 export interface ApiServerOptions {
@@ -38,14 +34,12 @@ export interface ApiServerOptions {
   version: string;
   /** Facts for /api/health, read when asked. */
   health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s'>;
-  /** Served at / until the dashboard is built; a full HTML page. */
-  homePage: () => string;
+  /** The built dashboard served at /; defaults to {@link findRendererDir}. Null serves none. */
+  rendererDir?: string | null;
   /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
   recording?: { control: RecordingSwitch; identity: Identity };
 }
 
-const KINDS = new Set<SessionKind>(['anthropic', 'postgres', 'http']);
-const STATUSES = new Set<SessionStatus>(['live', 'closed', 'interrupted']);
 const HEARTBEAT_MS = 30_000;
 
 /** The control API server; see the threat model at the top of this file. */
@@ -55,8 +49,11 @@ export class ApiServer {
   private readonly startedAt = Date.now();
   private unsubscribe: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private readonly files: StaticFiles | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
+    const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
+    this.files = rendererDir ? new StaticFiles(rendererDir) : undefined;
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (_error, socket) => socket.destroy());
@@ -108,7 +105,8 @@ export class ApiServer {
       if (req.method !== 'GET' && req.method !== 'HEAD')
         throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported`);
       const answer = this.route(url);
-      if ('html' in answer) sendHtml(res, answer.html);
+      if ('file' in answer) sendFile(res, answer.file, req.headers.host ?? '');
+      else if ('download' in answer) sendDownload(res, answer.download);
       else send(res, 200, answer.json);
     } catch (error) {
       const apiError =
@@ -134,16 +132,24 @@ export class ApiServer {
     } catch {
       throw new ApiError(400, 'bad_url', 'malformed request URL');
     }
-    // The dashboard page itself carries no data and is how a browser first arrives (token in the fragment).
-    if (url.pathname === '/' || url.pathname === '/index.html') return url;
+    // The dashboard's page and assets carry no data, and the page is how a browser first arrives (token in
+    // the fragment): everything outside /api is served without the token, after the Host and Origin checks.
+    if (!isApiPath(url.pathname)) return url;
     checkToken(req, url, this.options.token, allowQueryToken);
     return url;
   }
 
-  /** Finds the route's answer: an HTML page or a JSON body (always status 200; failures throw ApiError). */
-  private route(url: URL): { html: string } | { json: unknown } {
+  /** Finds the route's answer: a dashboard file, a download or a JSON body (failures throw ApiError). */
+  private route(url: URL): RouteAnswer | { file: StaticFile } {
     const path = url.pathname;
-    if (path === '/' || path === '/index.html') return { html: this.options.homePage() };
+    if (!isApiPath(path)) {
+      const file = this.files?.lookup(path);
+      if (file) return { file };
+      if (this.files) throw new ApiError(404, 'not_found', `no file ${path}`);
+      throw new ApiError(404, 'not_built', 'the dashboard is not built; run `npm run build`');
+    }
+    const answer = sessionRoute(this.options.store, url, this.options.version);
+    if (answer) return answer;
     if (path === '/api/health') {
       const body: HealthResponse = {
         ok: true,
@@ -153,7 +159,6 @@ export class ApiServer {
       };
       return { json: body };
     }
-    if (path === '/api/sessions') return { json: this.sessions(url.searchParams) };
     const match = /^\/api\/sessions\/([0-9A-Za-z_-]{1,128})(\/events)?$/.exec(path);
     if (!match) throw new ApiError(404, 'not_found', `no route ${path}`);
     const id = match[1]!;
@@ -171,30 +176,6 @@ export class ApiServer {
       next_after: events.length === limit ? events[events.length - 1]!.seq : null,
     };
     return { json: body };
-  }
-
-  private sessions(params: URLSearchParams): SessionsResponse {
-    const kind = params.get('kind');
-    const status = params.get('status');
-    if (kind && !KINDS.has(kind as SessionKind))
-      throw new ApiError(400, 'bad_param', `unknown kind "${kind}"`);
-    if (status && !STATUSES.has(status as SessionStatus))
-      throw new ApiError(400, 'bad_param', `unknown status "${status}"`);
-    const limit = intParam(params, 'limit', 50, 1, 10_000);
-    const before = params.has('before')
-      ? intParam(params, 'before', 0, 0, Number.MAX_SAFE_INTEGER)
-      : undefined;
-    const sessions = this.options.store.listSessions({
-      limit,
-      before,
-      kind: (kind as SessionKind | null) ?? undefined,
-      status: (status as SessionStatus | null) ?? undefined,
-      text: params.get('q') ?? undefined,
-    });
-    return {
-      sessions,
-      next_before: sessions.length === limit ? sessions[sessions.length - 1]!.started_at : null,
-    };
   }
 
   private upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
@@ -269,13 +250,32 @@ function send(res: ServerResponse, status: number, body: unknown, challenge = fa
   res.end(JSON.stringify(body));
 }
 
-function sendHtml(res: ServerResponse, html: string): void {
+/** True for the API's paths; everything else is the dashboard's files. */
+function isApiPath(path: string): boolean {
+  return path === '/api' || path.startsWith('/api/');
+}
+
+function sendFile(res: ServerResponse, file: StaticFile, host: string): void {
   res.writeHead(200, {
-    'content-type': 'text/html; charset=utf-8',
+    'content-type': file.contentType,
+    'content-length': file.body.length,
     ...SECURITY_HEADERS,
-    'content-security-policy':
-      "default-src 'self'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
-    'x-frame-options': 'DENY',
+    ...(file.immutable ? { 'cache-control': 'public, max-age=31536000, immutable' } : {}),
+    ...(file.isPage ? { 'content-security-policy': pagePolicy(host), 'x-frame-options': 'DENY' } : {}),
   });
-  res.end(html);
+  res.end(res.req.method === 'HEAD' ? undefined : file.body);
+}
+
+/** Writes a download synchronously: export generators read the store, which must not interleave with writes. */
+function sendDownload(
+  res: ServerResponse,
+  download: Extract<RouteAnswer, { download: unknown }>['download'],
+) {
+  res.writeHead(200, {
+    'content-type': download.contentType,
+    'content-disposition': `attachment; filename="${download.filename}"`,
+    ...SECURITY_HEADERS,
+  });
+  for (const chunk of download.chunks) res.write(chunk);
+  res.end();
 }

@@ -43,3 +43,34 @@ export interface ErrorResponse {
 
 /** Messages on the /api/live WebSocket: store changes, then a heartbeat every 30 s. */
 export type LiveMessage = StoreChange | { type: 'hello'; version: string } | { type: 'heartbeat' };
+
+export type {
+  ApiError as AnthropicError,
+  AssistantMessage,
+  ContentBlock,
+  Usage,
+} from '../anthropic/message.js';
+
+/**
+ * GET /api/sessions query parameters (all optional): `limit` (1–10,000, default 50), `before` (µs; older
+ * page), `kind`, `status`, `target` (substring), `from` / `to` (µs since epoch, start-time range), `q` (words
+ * searched in the full-text index over prompts, replies, tool calls and SQL).
+ */
+export interface SessionsQuery {
+  limit?: number;
+  before?: number;
+  kind?: Session['kind'];
+  status?: Session['status'];
+  target?: string;
+  from?: number;
+  to?: number;
+  q?: string;
+}
+
+/** GET /api/sessions/:id/verify — the session's hash chain recomputed from its stored events. */
+export type VerifyResponse =
+  | { intact: true; events: number; head_hash: string }
+  | { intact: false; events: number; broken_at_seq: number; reason: string };
+
+/** Formats of GET /api/sessions/:id/export?format=…, answered as a file download. */
+export type ExportFormat = 'jsonl' | 'har' | 'sql';

@@ -13,7 +13,7 @@ export function ftsQuery(input: string): string {
 
 /**
  * The SQL and named parameters listing sessions newest first for `filter` (started before, kind, status,
- * full-text words); `limit` defaults to 50 and is capped at 10,000.
+ * target substring, start-time range, full-text words); `limit` defaults to 50 and is capped at 10,000.
  */
 export function sessionListQuery(filter: SessionFilter): { sql: string; params: Record<string, unknown> } {
   const where: string[] = [];
@@ -29,6 +29,18 @@ export function sessionListQuery(filter: SessionFilter): { sql: string; params: 
   if (filter.status) {
     where.push('status = @status');
     params.status = filter.status;
+  }
+  if (filter.target) {
+    where.push('instr(lower(target), lower(@target)) > 0');
+    params.target = filter.target;
+  }
+  if (filter.from !== undefined) {
+    where.push('started_at >= @from');
+    params.from = filter.from;
+  }
+  if (filter.to !== undefined) {
+    where.push('started_at < @to');
+    params.to = filter.to;
   }
   const match = filter.text ? ftsQuery(filter.text) : '';
   if (match) {

@@ -65,6 +65,12 @@ export interface SessionFilter {
   status?: SessionStatus;
   /** Full-text query over prompts, responses, tool calls and SQL (SQLite FTS5 syntax, words are ANDed). */
   text?: string;
+  /** Only sessions whose target contains this text (case-insensitive). */
+  target?: string;
+  /** Only sessions started at or after this time. */
+  from?: number;
+  /** Only sessions started strictly before this time. */
+  to?: number;
 }
 
 /** A change pushed to live subscribers (the control API's WebSocket). */

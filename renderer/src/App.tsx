@@ -1,0 +1,77 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { ApiClient } from './api/client';
+import { ApiContext } from './api/context';
+import { LiveContext, useLiveHub } from './api/live';
+import { SessionView } from './session/SessionView';
+import { SessionsView } from './sessions/SessionsView';
+
+/** Where the dashboard is: the sessions list at `/`, a session at `/s/ID`. */
+export type Route = { view: 'list' } | { view: 'session'; id: string };
+
+/** The route for a URL path. */
+export function parseRoute(pathname: string): Route {
+  const match = /^\/s\/([0-9A-Za-z_-]+)$/.exec(pathname);
+  return match ? { view: 'session', id: match[1]! } : { view: 'list' };
+}
+
+function Shell({ client }: { client: ApiClient }) {
+  const hub = useLiveHub(client);
+  const [route, setRoute] = useState<Route>(() => parseRoute(window.location.pathname));
+  useEffect(() => {
+    const onPop = () => setRoute(parseRoute(window.location.pathname));
+    window.addEventListener('popstate', onPop);
+    return () => window.removeEventListener('popstate', onPop);
+  }, []);
+  const open = useCallback((id: string) => {
+    window.history.pushState(null, '', `/s/${id}`);
+    setRoute({ view: 'session', id });
+  }, []);
+  const back = useCallback(() => {
+    window.history.pushState(null, '', '/');
+    setRoute({ view: 'list' });
+  }, []);
+  return (
+    <LiveContext.Provider value={hub}>
+      <div className="app">
+        <header className="topbar">
+          <span className="brand">Glassbox</span>
+          <span className={`live-state live-${hub.state}`} data-testid="live-state">
+            <i className="dot" />
+            {hub.state === 'live'
+              ? 'live'
+              : hub.state === 'connecting'
+                ? 'connecting…'
+                : 'engine offline, retrying'}
+          </span>
+          <span className="spacer" />
+          <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
+        </header>
+        <main className="main">
+          <SessionsView active={route.view === 'list'} onOpen={open} />
+          {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
+        </main>
+      </div>
+    </LiveContext.Provider>
+  );
+}
+
+/** The dashboard: asks for the token when opened without one, else the sessions list and session views. */
+export function App({ token }: { token: string | null }) {
+  const client = useMemo(() => (token ? new ApiClient(token) : null), [token]);
+  if (!client) {
+    return (
+      <div className="page-message" data-testid="no-token">
+        <h2>Open the dashboard from the link Glassbox printed</h2>
+        <p>
+          <code>glassbox serve</code> prints a <code>Dashboard http://127.0.0.1:…/#token=…</code> line; the
+          token in it authorises this tab.
+        </p>
+      </div>
+    );
+  }
+  return (
+    <ApiContext.Provider value={client}>
+      <Shell client={client} />
+    </ApiContext.Provider>
+  );
+}

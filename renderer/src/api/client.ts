@@ -1,0 +1,115 @@
+import type {
+  EventsResponse,
+  ExportFormat,
+  HealthResponse,
+  SessionResponse,
+  SessionsQuery,
+  SessionsResponse,
+  VerifyResponse,
+} from '../../../proxy/api/types';
+
+/** A refused or failed API call: HTTP status (0 for a network failure) and the API's error code. */
+export class ApiCallError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+/**
+ * The dashboard's only way to the engine: the control API over fetch with the bearer token. `base` is the
+ * API origin ('' = the page's own origin, as served by the engine).
+ */
+export class ApiClient {
+  constructor(
+    readonly token: string,
+    readonly base = '',
+  ) {}
+
+  /** GET a JSON body. @throws ApiCallError */
+  async get<T>(path: string, params: Record<string, string | number | undefined> = {}): Promise<T> {
+    const response = await this.fetch(withParams(path, params));
+    return (await response.json()) as T;
+  }
+
+  health(): Promise<HealthResponse> {
+    return this.get('/api/health');
+  }
+
+  sessions(query: SessionsQuery): Promise<SessionsResponse> {
+    return this.get('/api/sessions', { ...query });
+  }
+
+  session(id: string): Promise<SessionResponse> {
+    return this.get(`/api/sessions/${encodeURIComponent(id)}`);
+  }
+
+  /** Events with seq > after, at most `limit` (≤ 5,000). */
+  events(id: string, after: number, limit: number): Promise<EventsResponse> {
+    return this.get(`/api/sessions/${encodeURIComponent(id)}/events`, { after, limit });
+  }
+
+  verify(id: string): Promise<VerifyResponse> {
+    return this.get(`/api/sessions/${encodeURIComponent(id)}/verify`);
+  }
+
+  /**
+   * Downloads an export as a file: fetched with the token (a plain link cannot carry it), then saved through a
+   * temporary blob URL. @returns the file name
+   */
+  async download(id: string, format: ExportFormat): Promise<string> {
+    const response = await this.fetch(
+      withParams(`/api/sessions/${encodeURIComponent(id)}/export`, { format }),
+    );
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? `glassbox-${id}.${format}`;
+    const url = URL.createObjectURL(await response.blob());
+    const link = document.createElement('a');
+    link.href = url;
+    link.download = filename;
+    document.body.append(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    return filename;
+  }
+
+  /** The live WebSocket's URL (browsers cannot set headers on it, so the token goes in the query). */
+  liveUrl(): string {
+    const origin = this.base || window.location.origin;
+    return `${origin.replace(/^http/, 'ws')}/api/live?access_token=${encodeURIComponent(this.token)}`;
+  }
+
+  private async fetch(path: string): Promise<Response> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.base}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+    } catch (error) {
+      throw new ApiCallError(0, 'network', `the engine did not answer (${(error as Error).message})`);
+    }
+    if (!response.ok) {
+      const body = (await response.json().catch(() => null)) as {
+        error?: { code: string; message: string };
+      } | null;
+      throw new ApiCallError(
+        response.status,
+        body?.error?.code ?? 'http',
+        body?.error?.message ?? `HTTP ${response.status}`,
+      );
+    }
+    return response;
+  }
+}
+
+function withParams(path: string, params: Record<string, string | number | undefined>): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    if (value !== undefined && value !== '') search.set(key, String(value));
+  }
+  const text = search.toString();
+  return text ? `${path}?${text}` : path;
+}

@@ -1,0 +1,57 @@
+/** Display formatting. Every time is µs since epoch, every duration µs, as the engine records them. */
+
+/** A duration such as `840 µs`, `12.3 ms`, `4.2 s`, `3 m 05 s`, `2 h 10 m`; '—' when unknown. */
+export function duration(us: number | null | undefined): string {
+  if (us === null || us === undefined || !Number.isFinite(us)) return '—';
+  if (us < 1_000) return `${Math.round(us)} µs`;
+  if (us < 1_000_000) return `${(us / 1_000).toFixed(us < 10_000 ? 1 : 0)} ms`;
+  const s = us / 1_000_000;
+  if (s < 60) return `${s.toFixed(s < 10 ? 2 : 1)} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} m ${String(Math.floor(s % 60)).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} m`;
+}
+
+/** Local wall-clock time `14:02:11`. */
+export function clock(us: number): string {
+  return new Date(us / 1000).toLocaleTimeString(undefined, { hour12: false });
+}
+
+/** Local time with milliseconds `14:02:11.123`. */
+export function clockMs(us: number): string {
+  return `${clock(us)}.${String(Math.floor((us / 1000) % 1000)).padStart(3, '0')}`;
+}
+
+/** A start time: `14:02:11` today, else `Jul 3 14:02`. */
+export function when(us: number, now = Date.now() * 1000): string {
+  const date = new Date(us / 1000);
+  const today = new Date(now / 1000);
+  if (date.toDateString() === today.toDateString()) return clock(us);
+  return `${date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${clock(us).slice(0, 5)}`;
+}
+
+/** A count with thousands separators; '—' when unknown. */
+export function count(n: number | null | undefined): string {
+  return n === null || n === undefined ? '—' : Math.round(n).toLocaleString('en-US');
+}
+
+/** A compact count: 950, 12.4k, 3.1M. */
+export function compact(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '—';
+  if (n < 1_000) return String(Math.round(n));
+  if (n < 1_000_000) return `${(n / 1_000).toFixed(n < 10_000 ? 1 : 0)}k`;
+  return `${(n / 1_000_000).toFixed(1)}M`;
+}
+
+/** US dollars: `$0.0042`, `$1.27`; '—' when unknown. */
+export function dollars(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined) return '—';
+  if (usd === 0) return '$0';
+  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+}
+
+/** Pretty-printed JSON (2 spaces); strings stay as they are. */
+export function prettyJson(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value, null, 2) ?? String(value);
+}

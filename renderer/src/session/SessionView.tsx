@@ -1,0 +1,204 @@
+import * as Tabs from '@radix-ui/react-tabs';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { RecordedEvent, Session } from '../../../proxy/api/types';
+import { buildConversation, type ConversationItem, type OtherEvent } from '../claude/conversation';
+import { OtherEventView, TurnView } from '../claude/TurnView';
+import { count, dollars, duration, when } from '../format';
+import { PgEventView, StatementView } from '../postgres/StatementView';
+import { buildStatements, type StatementItem } from '../postgres/statements';
+import { buildAxis, revealedCount, timeOf } from '../replay/axis';
+import { ReplayBar } from '../replay/ReplayBar';
+import { useReplay } from '../replay/useReplay';
+import { useKeys } from '../ui/keys';
+import { VirtualList } from '../ui/VirtualList';
+import { ExportButtons, IntegrityBadge } from './Integrity';
+import { RawView } from './RawView';
+import { useSessionData } from './useSessionData';
+
+type Item = ConversationItem | StatementItem;
+
+/** Header facts of a session: who, where, when, totals. */
+function SessionFacts({ session }: { session: Session }) {
+  const s = session.stats;
+  const end = session.ended_at ?? session.last_event_at;
+  const who = session.identity.email ?? `${session.identity.os_user}@${session.identity.host}`;
+  return (
+    <div className="facts small">
+      <span>{who}</span>
+      <span className="mono">{session.target}</span>
+      <span>{session.client ?? 'unknown client'}</span>
+      <span>started {when(session.started_at)}</span>
+      <span>{duration(end - session.started_at)}</span>
+      {session.kind === 'postgres' ? (
+        <span>
+          {count(s.statements)} statements · {count(s.rows)} rows
+        </span>
+      ) : (
+        <span>
+          {count(s.turns)} turns · {count(s.input_tokens)} in / {count(s.output_tokens)} out ·{' '}
+          {dollars(s.cost_usd)}
+        </span>
+      )}
+      {s.errors ? <span className="error-text">{count(s.errors)} errors</span> : null}
+      <span className="faint mono">{session.id}</span>
+    </div>
+  );
+}
+
+function estimate(item: Item): number {
+  if (item.type === 'turn') return 160 + item.turn.newMessages.length * 40;
+  if (item.type === 'statement') return item.statement.result?.sample ? 120 : 64;
+  return 24;
+}
+
+function itemKey(item: Item): number {
+  if (item.type === 'turn') return item.turn.requestSeq;
+  if (item.type === 'statement') return item.statement.seq;
+  return item.event.seq;
+}
+
+/**
+ * One session: header with integrity badge and exports, replay bar, and tabs — the conversation (Claude) or
+ * statement timeline (PostgreSQL), and the raw events. Keyboard: j/k or arrows move, Esc goes back.
+ */
+export function SessionView({ id, onBack }: { id: string; onBack: () => void }) {
+  const data = useSessionData(id);
+  const session = data.session;
+  const isPg = session?.kind === 'postgres';
+  const items: Item[] = useMemo(
+    () => (isPg ? buildStatements(data.events) : buildConversation(data.events, data.inflight)),
+    [isPg, data.events, data.inflight],
+  );
+  const axis = useMemo(() => buildAxis(items, session?.started_at ?? 0), [items, session?.started_at]);
+  const replay = useReplay(axis);
+  const shown = replay.cursor === null ? items : items.slice(0, revealedCount(items, replay.cursor));
+  const maxDurationUs = useMemo(
+    () => items.reduce((m, i) => (i.type === 'statement' ? Math.max(m, i.statement.durationUs ?? 0) : m), 0),
+    [items],
+  );
+  const turnNumbers = useMemo(() => {
+    const numbers = new Map<number, number>();
+    for (const item of items) if (item.type === 'turn') numbers.set(item.turn.requestSeq, numbers.size + 1);
+    return numbers;
+  }, [items]);
+  const [tab, setTab] = useState('main');
+  const [focus, setFocus] = useState<number | null>(null);
+  const scrollRef = useRef<HTMLDivElement>(null);
+
+  // While replaying, keep the newest revealed entry in view.
+  useEffect(() => {
+    if (replay.cursor !== null && shown.length > 0) setFocus(shown.length - 1);
+  }, [replay.cursor, shown.length]);
+
+  const length = tab === 'main' ? shown.length : data.events.length;
+  useKeys({
+    j: () => setFocus((f) => Math.min((f ?? -1) + 1, length - 1)),
+    ArrowDown: () => setFocus((f) => Math.min((f ?? -1) + 1, length - 1)),
+    k: () => setFocus((f) => Math.max((f ?? 1) - 1, 0)),
+    ArrowUp: () => setFocus((f) => Math.max((f ?? 1) - 1, 0)),
+    Escape: onBack,
+    ' ': () => (replay.playing ? replay.pause() : replay.play()),
+  });
+
+  const render = useCallback(
+    (item: Item, index: number) => {
+      const cursor = replay.cursor;
+      const focused = index === focus ? ' focused' : '';
+      const { endTs } = timeOf(item);
+      const pending = cursor !== null && (endTs === null || endTs > cursor);
+      if (item.type === 'turn')
+        return (
+          <div className={`entry${focused}`}>
+            <TurnView turn={item.turn} index={turnNumbers.get(item.turn.requestSeq) ?? 0} pending={pending} />
+          </div>
+        );
+      if (item.type === 'statement')
+        return (
+          <div className={`entry${focused}`}>
+            <StatementView statement={item.statement} maxDurationUs={maxDurationUs} pending={pending} />
+          </div>
+        );
+      return (
+        <div className={`entry${focused}`}>
+          {isPg ? (
+            <PgEventView event={item.event as RecordedEvent} />
+          ) : (
+            <OtherEventView event={item.event as OtherEvent} />
+          )}
+        </div>
+      );
+    },
+    [replay.cursor, focus, turnNumbers, maxDurationUs, isPg],
+  );
+
+  if (data.error && !session)
+    return <div className="page-message error-text">Could not load the session: {data.error}</div>;
+  if (!session) return <div className="page-message faint">Loading…</div>;
+  return (
+    <div className="session-view">
+      <header className="session-head">
+        <div className="title-row">
+          <button type="button" className="btn btn-ghost" onClick={onBack} title="back (Esc)">
+            ← Sessions
+          </button>
+          <span className={`kind kind-${session.kind}`}>
+            {session.kind === 'postgres' ? 'PostgreSQL' : 'Claude'}
+          </span>
+          <span className={`status status-${session.status}`}>
+            <i className="dot" />
+            {session.status}
+          </span>
+          <h1 className="title">{session.external_id ?? session.target}</h1>
+          <span className="spacer" />
+          <IntegrityBadge session={session} />
+          <ExportButtons session={session} />
+        </div>
+        <SessionFacts session={session} />
+      </header>
+      <ReplayBar axis={axis} replay={replay} />
+      <Tabs.Root
+        value={tab}
+        onValueChange={(v) => {
+          setTab(v);
+          setFocus(null);
+        }}
+        className="tabs"
+      >
+        <Tabs.List className="tab-list" aria-label="session views">
+          <Tabs.Trigger value="main" className="tab">
+            {isPg ? 'Statements' : 'Conversation'} <span className="faint">{count(items.length)}</span>
+          </Tabs.Trigger>
+          <Tabs.Trigger value="raw" className="tab">
+            Raw <span className="faint">{count(data.events.length)}</span>
+          </Tabs.Trigger>
+          {!data.complete ? <span className="faint small loading-note">loading events…</span> : null}
+        </Tabs.List>
+      </Tabs.Root>
+      <div className="scroll" ref={scrollRef} data-testid="session-scroll">
+        {tab === 'main' ? (
+          shown.length === 0 ? (
+            <div className="page-message faint">
+              {replay.cursor !== null
+                ? 'Nothing yet at this point of the replay.'
+                : data.complete
+                  ? 'No events recorded yet.'
+                  : 'Loading…'}
+            </div>
+          ) : (
+            <VirtualList
+              items={shown}
+              scrollRef={scrollRef}
+              estimate={estimate}
+              itemKey={itemKey}
+              render={render}
+              focusIndex={focus}
+              className="entries"
+            />
+          )
+        ) : (
+          <RawView events={data.events} scrollRef={scrollRef} focusIndex={focus} />
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,84 @@
+import type { Session } from '../../../proxy/api/types';
+import { compact, count, dollars, duration, when } from '../format';
+
+/** Who a session belongs to, shortest readable form. */
+export function identityOf(session: Session): string {
+  return session.identity.email ?? `${session.identity.os_user}@${session.identity.host}`;
+}
+
+/** The column headings of the sessions table (same grid as {@link SessionRow}). */
+export function SessionHeaderRow() {
+  return (
+    <div className="srow srow-head">
+      <span>Status</span>
+      <span>Kind</span>
+      <span>Target</span>
+      <span>Identity</span>
+      <span>Client</span>
+      <span className="num">Turns / stmts</span>
+      <span className="num">Tokens</span>
+      <span className="num">Cost</span>
+      <span className="num">Errors</span>
+      <span>Started</span>
+      <span className="num">Duration</span>
+    </div>
+  );
+}
+
+/**
+ * One row of the sessions table: status (live ones pulse), kind, target, identity, client, turns or
+ * statements, tokens and cost (Claude), errors, start time and duration (running for live sessions).
+ */
+export function SessionRow({
+  session,
+  selected,
+  nowUs,
+  onOpen,
+}: {
+  session: Session;
+  selected: boolean;
+  nowUs: number;
+  onOpen: () => void;
+}) {
+  const s = session.stats;
+  const pg = session.kind === 'postgres';
+  const end =
+    session.status === 'live'
+      ? Math.max(nowUs, session.last_event_at)
+      : (session.ended_at ?? session.last_event_at);
+  const tokens = (s.input_tokens ?? 0) + (s.output_tokens ?? 0) + (s.cache_read_input_tokens ?? 0);
+  return (
+    <button
+      type="button"
+      className={`srow${selected ? ' selected' : ''}${session.status === 'live' ? ' is-live' : ''}`}
+      data-testid="session-row"
+      data-id={session.id}
+      data-status={session.status}
+      onClick={onOpen}
+      tabIndex={-1}
+    >
+      <span className={`status status-${session.status}`}>
+        <i className="dot" />
+        {session.status}
+      </span>
+      <span className={`kind kind-${session.kind}`}>{pg ? 'PostgreSQL' : 'Claude'}</span>
+      <span className="ellipsis mono" title={session.external_id ?? session.target}>
+        {session.target}
+      </span>
+      <span className="ellipsis" title={identityOf(session)}>
+        {identityOf(session)}
+      </span>
+      <span className="ellipsis faint" title={session.client ?? ''}>
+        {session.client ?? '—'}
+      </span>
+      <span className="num">{pg ? count(s.statements ?? 0) : count(s.turns ?? 0)}</span>
+      <span className="num" title={pg ? '' : `${count(s.input_tokens)} in / ${count(s.output_tokens)} out`}>
+        {pg ? '' : compact(tokens)}
+      </span>
+      <span className="num">{pg ? '' : dollars(s.cost_usd ?? 0)}</span>
+      <span className={`num${s.errors ? ' error-text' : ' faint'}`}>{count(s.errors ?? 0)}</span>
+      <span className="mono">{when(session.started_at, nowUs)}</span>
+      <span className="num mono">{duration(end - session.started_at)}</span>
+    </button>
+  );
+}

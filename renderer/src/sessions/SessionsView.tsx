@@ -1,0 +1,156 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Session } from '../../../proxy/api/types';
+import { useKeys } from '../ui/keys';
+import { VirtualList } from '../ui/VirtualList';
+import { EmptyState } from './EmptyState';
+import { type Filters, NO_FILTERS, RANGES } from './filters';
+import { SessionHeaderRow, SessionRow } from './SessionRow';
+import { useSessions } from './useSessions';
+
+/** The current time in µs since epoch, re-read every `everyMs`. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now() * 1000);
+  useEffect(() => {
+    const timer = setInterval(() => setNow(Date.now() * 1000), everyMs);
+    return () => clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+/** Search box and filters above the table; the search applies as you type (debounced). */
+function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
+  const [q, setQ] = useState(filters.q);
+  const [target, setTarget] = useState(filters.target);
+  useEffect(() => {
+    const timer = setTimeout(() => {
+      if (q !== filters.q || target !== filters.target) onChange({ ...filters, q, target });
+    }, 200);
+    return () => clearTimeout(timer);
+  }, [q, target, filters, onChange]);
+  return (
+    <div className="filters">
+      <input
+        id="search"
+        type="search"
+        className="input search"
+        placeholder="Search prompts, replies, tool calls, SQL   ( / )"
+        value={q}
+        onChange={(e) => setQ(e.target.value)}
+        aria-label="full-text search"
+      />
+      <select
+        className="input"
+        value={filters.kind}
+        onChange={(e) => onChange({ ...filters, kind: e.target.value as Filters['kind'] })}
+        aria-label="kind"
+      >
+        <option value="">All kinds</option>
+        <option value="anthropic">Claude</option>
+        <option value="postgres">PostgreSQL</option>
+      </select>
+      <select
+        className="input"
+        value={filters.status}
+        onChange={(e) => onChange({ ...filters, status: e.target.value as Filters['status'] })}
+        aria-label="status"
+      >
+        <option value="">Any status</option>
+        <option value="live">Live</option>
+        <option value="closed">Closed</option>
+        <option value="interrupted">Interrupted</option>
+      </select>
+      <input
+        type="text"
+        className="input target"
+        placeholder="Target"
+        value={target}
+        onChange={(e) => setTarget(e.target.value)}
+        aria-label="target"
+      />
+      <select
+        className="input"
+        value={filters.range}
+        onChange={(e) => onChange({ ...filters, range: e.target.value as Filters['range'] })}
+        aria-label="time range"
+      >
+        <option value="">Any time</option>
+        {Object.keys(RANGES).map((key) => (
+          <option key={key} value={key}>
+            Last {key}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
+/**
+ * The sessions list: newest first, live, searchable and filterable; windowed so 10,000 rows stay fast.
+ * Keyboard: j/k or arrows move, Enter opens, / searches.
+ */
+export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id: string) => void }) {
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const list = useSessions(filters);
+  const [selected, setSelected] = useState(0);
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const now = useNow(1000);
+  const count = list.sessions.length;
+  useKeys(
+    {
+      j: () => setSelected((i) => Math.min(i + 1, count - 1)),
+      ArrowDown: () => setSelected((i) => Math.min(i + 1, count - 1)),
+      k: () => setSelected((i) => Math.max(i - 1, 0)),
+      ArrowUp: () => setSelected((i) => Math.max(i - 1, 0)),
+      Enter: () => {
+        const session = list.sessions[selected];
+        if (session) onOpen(session.id);
+      },
+      '/': () => document.getElementById('search')?.focus(),
+    },
+    active,
+  );
+  const render = useCallback(
+    (session: Session, index: number) => (
+      <SessionRow
+        session={session}
+        selected={index === selected}
+        nowUs={now}
+        onOpen={() => onOpen(session.id)}
+      />
+    ),
+    [selected, now, onOpen],
+  );
+  const filtered = filters !== NO_FILTERS && JSON.stringify(filters) !== JSON.stringify(NO_FILTERS);
+  return (
+    <div className="sessions-view" hidden={!active}>
+      <FilterBar filters={filters} onChange={setFilters} />
+      <div className="table">
+        <SessionHeaderRow />
+        <div className="scroll" ref={scrollRef} data-testid="sessions-scroll">
+          {list.error ? <div className="page-message error-text">{list.error}</div> : null}
+          {count === 0 && !list.loading ? (
+            filtered ? (
+              <div className="page-message faint">No sessions match these filters.</div>
+            ) : (
+              <EmptyState />
+            )
+          ) : (
+            <VirtualList
+              items={list.sessions}
+              scrollRef={scrollRef}
+              estimate={() => 30}
+              itemKey={(s) => s.id}
+              render={render}
+              focusIndex={active ? selected : null}
+              onNearEnd={list.loadMore}
+            />
+          )}
+        </div>
+      </div>
+      <div className="statusbar small faint">
+        {count.toLocaleString('en-US')} sessions{list.hasMore ? '+' : ''}
+        {list.loading ? ' · loading…' : ''}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,62 @@
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { type ReactNode, type RefObject, useEffect } from 'react';
+
+/** Props of {@link VirtualList}. */
+export interface VirtualListProps<T> {
+  items: readonly T[];
+  /** The scrolling element (the list renders into it). */
+  scrollRef: RefObject<HTMLDivElement | null>;
+  /** Estimated height of an entry in px before it is measured. */
+  estimate: (item: T) => number;
+  itemKey: (item: T, index: number) => string | number;
+  render: (item: T, index: number) => ReactNode;
+  /** Index to keep in view (keyboard selection), or null. */
+  focusIndex?: number | null;
+  /** Called when the last rendered entry is within `overscan` of the end (load the next page). */
+  onNearEnd?: () => void;
+  className?: string;
+}
+
+/**
+ * A windowed list of variable-height entries (TanStack Virtual): only the entries in view (plus a few) are in
+ * the DOM, each measured after it renders, so 100,000 entries scroll like 100.
+ */
+export function VirtualList<T>(props: VirtualListProps<T>) {
+  const { items, scrollRef, estimate, itemKey, render, focusIndex, onNearEnd } = props;
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: (index) => estimate(items[index]!),
+    getItemKey: (index) => itemKey(items[index]!, index),
+    overscan: 6,
+  });
+  const rows = virtualizer.getVirtualItems();
+  const lastIndex = rows[rows.length - 1]?.index ?? -1;
+  useEffect(() => {
+    if (onNearEnd && lastIndex >= items.length - 10) onNearEnd();
+  }, [lastIndex, items.length, onNearEnd]);
+  useEffect(() => {
+    if (focusIndex !== null && focusIndex !== undefined && focusIndex < items.length) {
+      virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
+    }
+  }, [focusIndex, virtualizer, items.length]);
+  return (
+    <div className={props.className} style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+      <div
+        style={{
+          position: 'absolute',
+          top: 0,
+          left: 0,
+          right: 0,
+          transform: `translateY(${rows[0]?.start ?? 0}px)`,
+        }}
+      >
+        {rows.map((row) => (
+          <div key={row.key} data-index={row.index} ref={virtualizer.measureElement}>
+            {render(items[row.index]!, row.index)}
+          </div>
+        ))}
+      </div>
+    </div>
+  );
+}
