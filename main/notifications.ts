@@ -1,0 +1,106 @@
+/**
+ * Which desktop notifications to show, at most one per event: a client seen for the first time, an upstream
+ * becoming unreachable (again only after it was reachable in between), an approval request (once per id).
+ * While the OS is in do-not-disturb nothing is shown and the event counts as handled (no backlog bursts out
+ * afterwards). Pure logic; the glue turns a {@link NotificationSpec} into an Electron Notification.
+ */
+
+/** Something that happened in the engine that might deserve a notification. */
+export type EngineSignal =
+  | { type: 'client-seen'; client: string; kind: string }
+  | { type: 'upstream-unreachable'; target: string; detail: string }
+  | { type: 'upstream-ok'; target: string }
+  | { type: 'approval-requested'; id: string; summary: string };
+
+/** A notification to show; `open` is what clicking it opens in the window (a renderer route). */
+export interface NotificationSpec {
+  /** Stable key of the event it reports (de-duplication key). */
+  key: string;
+  title: string;
+  body: string;
+  open: string;
+}
+
+/** Where the set of clients already seen is kept between runs (a small JSON file in the app's data folder). */
+export interface SeenClientsStore {
+  load(): string[];
+  save(clients: string[]): void;
+}
+
+/** Settings of {@link NotificationDecider}. */
+export interface NotificationDeciderOptions {
+  seen: SeenClientsStore;
+  /** True while the OS is in do-not-disturb / focus mode. */
+  doNotDisturb: () => boolean;
+}
+
+/** See the file comment. */
+export class NotificationDecider {
+  private readonly clients: Set<string>;
+  private readonly unreachable = new Set<string>();
+  private readonly approvals = new Set<string>();
+
+  constructor(private readonly options: NotificationDeciderOptions) {
+    this.clients = new Set(options.seen.load());
+  }
+
+  /**
+   * Marks clients as already known without notifying (the sessions that existed before the app started).
+   */
+  remember(clients: Iterable<string>): void {
+    let added = false;
+    for (const client of clients) {
+      if (!this.clients.has(client)) {
+        this.clients.add(client);
+        added = true;
+      }
+    }
+    if (added) this.options.seen.save([...this.clients]);
+  }
+
+  /** Decides whether `signal` gets a notification; records it either way, so it never notifies twice. */
+  decide(signal: EngineSignal): NotificationSpec | undefined {
+    const spec = this.classify(signal);
+    if (!spec || this.options.doNotDisturb()) return undefined;
+    return spec;
+  }
+
+  private classify(signal: EngineSignal): NotificationSpec | undefined {
+    switch (signal.type) {
+      case 'client-seen': {
+        if (this.clients.has(signal.client)) return undefined;
+        this.clients.add(signal.client);
+        this.options.seen.save([...this.clients]);
+        return {
+          key: `client:${signal.client}`,
+          title: 'New client recorded',
+          body: `${signal.client} is sending ${signal.kind === 'postgres' ? 'PostgreSQL' : 'Anthropic API'} traffic through Glassbox for the first time.`,
+          open: '/sessions',
+        };
+      }
+      case 'upstream-unreachable': {
+        if (this.unreachable.has(signal.target)) return undefined;
+        this.unreachable.add(signal.target);
+        return {
+          key: `upstream:${signal.target}`,
+          title: 'Upstream unreachable',
+          body: `Glassbox could not reach ${signal.target}: ${signal.detail}`,
+          open: '/sessions',
+        };
+      }
+      case 'upstream-ok':
+        this.unreachable.delete(signal.target);
+        return undefined;
+      case 'approval-requested': {
+        if (this.approvals.has(signal.id)) return undefined;
+        this.approvals.add(signal.id);
+        return {
+          key: `approval:${signal.id}`,
+          title: 'Approval requested',
+          body: signal.summary,
+          open: `/approvals/${encodeURIComponent(signal.id)}`,
+        };
+      }
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * What the tray shows, derived from the engine's state: the icon, the tooltip and the menu. Pure functions;
+ * the Electron glue turns {@link TrayMenuItem}s into a Menu and routes clicks by `id`.
+ */
+import type { EngineState } from './supervisor.js';
+
+/** Everything the tray depends on. */
+export interface TrayInputs {
+  engine: EngineState;
+  /** Undefined until the engine has answered GET /api/recording. */
+  recording: boolean | undefined;
+  /** Who paused recording and through what, when paused (e.g. "alice via tray"). */
+  pausedBy?: string;
+  sessionsToday: number;
+  /** 0 until approvals exist. */
+  pendingApprovals: number;
+  startAtLogin: boolean;
+  /** True when `~/.claude/settings.json` has a Glassbox change that can be undone. */
+  claudeConfigured: boolean;
+}
+
+/** The tray icon's state, in order of precedence: error, approval pending, paused, recording. */
+export type TrayIconState = 'error' | 'approval' | 'paused' | 'recording';
+
+/** Menu actions the glue routes. */
+export type TrayAction =
+  | 'toggle-recording'
+  | 'open'
+  | 'open-approvals'
+  | 'copy-terminal-setup'
+  | 'setup-claude'
+  | 'undo-claude'
+  | 'toggle-start-at-login'
+  | 'restart-engine'
+  | 'quit';
+
+/** One menu entry: an action, a checkbox, a disabled line of information, or a separator. */
+export type TrayMenuItem =
+  | { type: 'action'; id: TrayAction; label: string; enabled: boolean }
+  | { type: 'checkbox'; id: TrayAction; label: string; checked: boolean; enabled: boolean }
+  | { type: 'info'; label: string }
+  | { type: 'separator' };
+
+/** Which icon to show. */
+export function trayIcon(inputs: TrayInputs): TrayIconState {
+  if (inputs.engine === 'failed' || inputs.engine === 'restarting' || inputs.engine === 'stopped')
+    return 'error';
+  if (inputs.pendingApprovals > 0) return 'approval';
+  if (inputs.recording === false) return 'paused';
+  return 'recording';
+}
+
+/**
+ * The icon's file name under build/icons/tray/: template images on macOS (black with alpha, the OS tints
+ * them; the `Template` suffix is what tells it), coloured PNGs elsewhere.
+ */
+export function trayIconFile(state: TrayIconState, platform: NodeJS.Platform): string {
+  return platform === 'darwin' ? `tray-${state}Template.png` : `tray-${state}.png`;
+}
+
+/** The tooltip: one plain sentence, saying so when traffic is not being recorded. */
+export function trayTooltip(inputs: TrayInputs): string {
+  switch (inputs.engine) {
+    case 'failed':
+      return 'Glassbox: the engine stopped and could not be restarted';
+    case 'restarting':
+      return 'Glassbox: the engine stopped; restarting';
+    case 'stopped':
+    case 'stopping':
+      return 'Glassbox: the engine is stopped';
+    case 'starting':
+      return 'Glassbox: starting';
+    default:
+      break;
+  }
+  if (inputs.pendingApprovals > 0) return `Glassbox: ${plural(inputs.pendingApprovals, 'approval')} waiting`;
+  if (inputs.recording === false) return 'Glassbox: recording PAUSED — traffic flows but is not recorded';
+  return 'Glassbox: recording';
+}
+
+/** The menu, top to bottom. */
+export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
+  const running = inputs.engine === 'running';
+  const items: TrayMenuItem[] = [];
+  if (inputs.engine === 'failed') {
+    items.push({ type: 'info', label: 'The engine could not be started' });
+    items.push({ type: 'action', id: 'restart-engine', label: 'Try again', enabled: true });
+    items.push({ type: 'separator' });
+  }
+  items.push({
+    type: 'checkbox',
+    id: 'toggle-recording',
+    label: 'Recording',
+    checked: inputs.recording !== false,
+    enabled: running && inputs.recording !== undefined,
+  });
+  if (inputs.recording === false) {
+    items.push({
+      type: 'info',
+      label: `Paused${inputs.pausedBy ? ` by ${inputs.pausedBy}` : ''}: traffic is NOT recorded`,
+    });
+  }
+  items.push({ type: 'action', id: 'open', label: 'Open Glassbox', enabled: true });
+  items.push({ type: 'separator' });
+  items.push({ type: 'info', label: `Sessions today: ${inputs.sessionsToday}` });
+  if (inputs.pendingApprovals > 0) {
+    items.push({
+      type: 'action',
+      id: 'open-approvals',
+      label: `Pending approvals: ${inputs.pendingApprovals}`,
+      enabled: true,
+    });
+  } else {
+    items.push({ type: 'info', label: 'Pending approvals: 0' });
+  }
+  items.push({ type: 'separator' });
+  items.push({ type: 'action', id: 'copy-terminal-setup', label: 'Copy terminal setup', enabled: true });
+  items.push(
+    inputs.claudeConfigured
+      ? { type: 'action', id: 'undo-claude', label: 'Undo Claude Code setup…', enabled: true }
+      : { type: 'action', id: 'setup-claude', label: 'Set up Claude Code…', enabled: true },
+  );
+  items.push({
+    type: 'checkbox',
+    id: 'toggle-start-at-login',
+    label: 'Start at login',
+    checked: inputs.startAtLogin,
+    enabled: true,
+  });
+  items.push({ type: 'separator' });
+  items.push({ type: 'action', id: 'quit', label: 'Quit Glassbox', enabled: true });
+  return items;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
