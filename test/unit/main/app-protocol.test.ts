@@ -32,9 +32,7 @@ describe('app:// protocol for the bundled renderer', () => {
   });
 
   it('never leaves the renderer folder or answers another host', () => {
-    expect(resolveAppAsset(root, 'app://glassbox/../secret-next-to-renderer.txt')?.path).not.toContain(
-      'secret',
-    );
+    expect(resolveAppAsset(root, 'app://glassbox/../secret-next-to-renderer.txt')).toBeUndefined();
     expect(resolveAppAsset(root, 'app://glassbox/%2e%2e/secret-next-to-renderer.txt')).toBeUndefined();
     expect(resolveAppAsset(root, 'app://glassbox/..%2fsecret-next-to-renderer.txt')).toBeUndefined();
     expect(resolveAppAsset(root, 'app://glassbox/%00')).toBeUndefined();
