@@ -113,6 +113,8 @@ export function homePaths(home: string) {
   return {
     home,
     database: join(home, 'glassbox.db'),
+    /** The store's write-ahead journal (proxy/store/journal.ts); written only by the engine. */
+    journal: join(home, 'journal'),
     config: join(home, 'config.json'),
     token: join(home, 'token'),
     lock: join(home, 'engine.pid'),

@@ -73,7 +73,7 @@ export class Engine {
     let api: ApiServer | undefined;
     let postgres: PgProxy | undefined;
     try {
-      store = Store.open(paths.database);
+      store = Store.open(paths.database, { journalDir: paths.journal });
       const recovered = recoverInterrupted(store, [PG_UNANSWERED]);
       const token = ensureToken(paths.token);
       const recording = new RecordingSwitch(store);

@@ -8,16 +8,15 @@ interface PendingWrite {
 }
 
 /**
- * Group commit: writes requested during one turn of the event loop run in a single SQLite transaction, and
- * each caller's continuation runs only after that transaction has committed. Under load, many concurrent
+ * Group commit: writes requested during one turn of the event loop become durable together (one store batch,
+ * one journal write), and each caller's continuation runs only after that. Under load, many concurrent
  * exchanges share one commit; when idle, a write waits only until the end of the current loop turn
  * (`setImmediate`), microseconds.
  *
- * This keeps "recorded before forwarded" literal — callers forward bytes in `then` — while a commit's fixed
- * cost (WAL frame writes) is paid once per batch instead of once per write.
+ * This keeps "recorded before forwarded" literal — callers forward bytes in `then` — while the fixed cost of
+ * making writes durable is paid once per batch instead of once per write.
  *
- * A batch that fails is retried write by write, so one bad write (a constraint error) does not fail the rest;
- * each caller gets its own error.
+ * One bad write (an unknown session) fails only its own caller; a journal failure fails the whole batch.
  */
 export class GroupCommit {
   private pending: PendingWrite[] = [];
@@ -59,21 +58,21 @@ export class GroupCommit {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    let errors: Array<Error | undefined>;
+    // Each write either changes nothing and throws, or is kept; the batch's writes reach the journal as one line.
+    const errors: Array<Error | undefined> = batch.map(() => undefined);
     try {
       this.store.batch(() => {
-        for (const item of batch) item.write();
+        batch.forEach((item, i) => {
+          try {
+            item.write();
+          } catch (error) {
+            errors[i] = error instanceof Error ? error : new Error(String(error));
+          }
+        });
       });
-      errors = batch.map(() => undefined);
-    } catch {
-      errors = batch.map((item) => {
-        try {
-          this.store.batch(item.write);
-          return undefined;
-        } catch (error) {
-          return error instanceof Error ? error : new Error(String(error));
-        }
-      });
+    } catch (error) {
+      // The journal (and SQLite after it) refused the batch: no write in it is durable.
+      errors.fill(error instanceof Error ? error : new Error(String(error)));
     }
     this.stats.batches++;
     this.stats.writes += batch.length;

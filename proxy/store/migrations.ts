@@ -56,6 +56,15 @@ const MIGRATIONS: readonly string[] = [
   -- copy of the text, and detail=none (no positions) suits word and prefix queries.
   CREATE VIRTUAL TABLE events_fts USING fts5 (text, content = '', detail = none, tokenize = 'unicode61');
   `,
+  // 2: how far the write-ahead journal (journal.ts) has been applied; written in the same transaction as the
+  // rows it covers, so replay after a crash applies each journaled write exactly once.
+  `
+  CREATE TABLE journal_state (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    generation  INTEGER NOT NULL,            -- journal file number
+    byte_offset INTEGER NOT NULL             -- bytes of that file already applied
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

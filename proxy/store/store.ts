@@ -5,7 +5,9 @@ import { ulid } from 'ulid';
 import { canonicalJson } from '../common/canonical-json.js';
 import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
+import { Ingest, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
+import type { StoreOp } from './ops.js';
 import { addStats, type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
 import type {
@@ -46,12 +48,24 @@ export interface Appended {
   hash: string;
 }
 
-interface StoredEvent extends Appended {
-  /** The event's rowid, linking the full-text index. */
-  rowid: number;
+/** Options for {@link Store.open}. */
+export interface StoreOpenOptions {
+  /**
+   * Directory of the write-ahead journal. Only the engine (holding the engine lock) passes one: its writes
+   * become durable with one journal write and reach SQLite within milliseconds; a crash is made good by
+   * replaying the journal at the next open. Without it (CLI commands, tests) writes go straight to SQLite.
+   */
+  journalDir?: string;
+  /** Longest a journaled write waits for SQLite (ms); default 10. */
+  applyDelayMs?: number;
+  /** Size (bytes) past which a fully applied journal file is replaced by a new one; default 16 MiB. */
+  journalRotateBytes?: number;
 }
 
-/** What appending needs to know about a session; cached, since the engine is the only writer. */
+/**
+ * What appending needs to know about a session. The engine is the only writer and heads are never dropped,
+ * so a cached head is the truth even while SQLite has not yet applied the latest writes.
+ */
 interface Head {
   seq: number;
   hash: string;
@@ -64,27 +78,32 @@ interface Head {
  * The local recording store: one SQLite file (better-sqlite3, WAL) holding sessions, their hash-chained
  * events, exchanges still in flight, and a full-text index.
  *
- * Every write is synchronous and committed before the call returns, so callers append *before* forwarding
- * bytes (DESIGN.md promise 1). With `synchronous = NORMAL` in WAL mode a committed write survives the
- * process being killed; an OS crash may lose the last transactions.
+ * Every write is durable before the call returns, so callers append *before* forwarding bytes (DESIGN.md
+ * promise 1). A write computes its rows in memory (sequence number, chain hash, running stats) and hands them
+ * as ops to {@link Ingest}: in the engine that is one line in the write-ahead journal, which SQLite applies a
+ * few milliseconds later in a shared transaction; elsewhere the ops are applied to SQLite at once. Either way
+ * a write survives the process being killed (journal and WAL alike sit in the OS page cache); an OS crash may
+ * lose the last ones. Reads apply anything still queued first, so this process always reads its own writes.
  *
- * One engine process writes; CLI commands may read concurrently (WAL readers never block the writer).
+ * One engine process writes; CLI commands may read concurrently (WAL readers never block the writer) and see
+ * the engine's writes within milliseconds.
  */
 export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
   /** Session heads by id. Dropped whole whenever a write fails, since a rollback may have undone it. */
   private readonly heads = new Map<string, Head>();
-  /** Changes held back while a {@link Store.batch} transaction is open; sent after it commits. */
-  private deferred: StoreChange[] | undefined;
+  /** Ops and changes held back while a {@link Store.batch} is open; written, then sent, when it ends. */
+  private staged: { ops: StoreOp[]; changes: StoreChange[] } | undefined;
+  /** Sessions whose row changed; announced once SQLite holds the change. */
+  private readonly dirty = new Set<string>();
   private readonly sql: ReturnType<typeof prepareStatements>;
-  /** One reusable transaction runner (better-sqlite3 builds several wrappers per `transaction()` call). */
-  private readonly inTransaction: (fn: () => unknown) => unknown;
+  private readonly ingest: Ingest;
 
-  private constructor(db: Db) {
+  private constructor(db: Db, options: StoreOpenOptions) {
     this.db = db;
     this.sql = prepareStatements(db);
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    this.ingest = new Ingest(db, this.sql, { ...options, onApplied: () => this.announceDirty() });
   }
 
   /**
@@ -94,7 +113,7 @@ export class Store {
    * one under node_modules: the desktop app sets it to the copy built for Electron's ABI (see main/README.md).
    * @throws Error when the file is not a SQLite database or was written by a newer schema.
    */
-  static open(path: string): Store {
+  static open(path: string, options: StoreOpenOptions = {}): Store {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     const nativeBinding = process.env.GLASSBOX_SQLITE_BINDING;
     const db = new Database(path, nativeBinding ? { nativeBinding } : {});
@@ -103,12 +122,21 @@ export class Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return new Store(db);
+    return new Store(db, options);
   }
 
-  /** Closes the database; further calls throw. Checkpoints the WAL into the main file. */
+  /** Write-path counters (journal lines, SQLite transactions, ops), for benchmarks. */
+  get ingestStats(): IngestStats {
+    return this.ingest.stats;
+  }
+
+  /**
+   * Applies every queued write to SQLite, closes the journal (deleting it, since SQLite now holds all) and
+   * the database, checkpointing the WAL into the main file; further calls throw.
+   */
   close(): void {
     if (!this.db.open) return;
+    this.ingest.close();
     this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
@@ -120,39 +148,43 @@ export class Store {
   }
 
   /**
-   * Runs `fn` in one transaction (nested calls become savepoints). Change notifications raised inside are
-   * sent only after the commit, and dropped if it rolls back, so subscribers never see unwritten events.
-   * @throws whatever `fn` or the commit throws, after rolling back
+   * Makes every write `fn` performs durable together (one journal line), and sends their change
+   * notifications only after that, so subscribers never see unwritten events. Nested calls join the outer
+   * batch. A write that throws inside `fn` has changed nothing; the writes before it are kept.
+   * @throws whatever `fn` throws, after the writes it made are written; or the journal's write error
    */
   batch(fn: () => void): void {
-    if (this.deferred) {
-      this.write(fn);
+    if (this.staged) {
+      fn();
       return;
     }
-    const changes: StoreChange[] = [];
-    this.deferred = changes;
+    const staged: { ops: StoreOp[]; changes: StoreChange[] } = { ops: [], changes: [] };
+    this.staged = staged;
     try {
-      this.write(fn);
+      fn();
     } finally {
-      this.deferred = undefined;
+      this.staged = undefined;
+      this.ingest.write(staged.ops);
     }
-    for (const change of changes) this.emit(change);
+    for (const change of staged.changes) this.emit(change);
+    if (!this.ingest.hasQueued) this.announceDirty();
   }
 
   /** Creates a `live` session and returns it. */
   createSession(init: NewSession, startedAt = nowMicros()): Session {
     const id = ulid(Math.floor(startedAt / 1000));
-    this.sql.insertSession.run({
-      id,
-      kind: init.kind,
-      target: init.target,
-      client: init.client,
-      identity: JSON.stringify(init.identity),
-      external_id: init.external_id,
-      started_at: startedAt,
-      last_event_at: startedAt,
-      head_hash: id,
-    });
+    this.write([
+      {
+        op: 'session',
+        id,
+        kind: init.kind,
+        target: init.target,
+        client: init.client,
+        identity: JSON.stringify(init.identity),
+        external_id: init.external_id,
+        started_at: startedAt,
+      },
+    ]);
     this.heads.set(id, { seq: 0, hash: id, lastEventAt: startedAt, stats: {}, status: 'live' });
     const session: Session = {
       id,
@@ -171,6 +203,7 @@ export class Store {
 
   /** The newest session of `kind` whose `external_id` matches, if any. */
   findByExternalId(kind: SessionKind, externalId: string): Session | undefined {
+    this.ingest.settle();
     const row = this.sql.byExternalId.get(kind, externalId) as SessionRow | undefined;
     return row && toSession(row);
   }
@@ -183,8 +216,8 @@ export class Store {
 
   /** Sets a closed or interrupted session back to `live` (a client resumed it). */
   reopenSession(id: string): void {
-    this.write(() => this.sql.reopen.run(id));
-    const head = this.heads.get(id);
+    const head = this.headOf(id);
+    this.write([{ op: 'reopen', session_id: id }]);
     if (head) head.status = 'live';
     this.emitSession(id);
   }
@@ -194,7 +227,8 @@ export class Store {
    * @throws Error when the session does not exist.
    */
   append(sessionId: string, kind: string, payload: unknown, options: AppendOptions = {}): Appended {
-    const appended = this.write(() => this.appendInTx(sessionId, kind, payload, options));
+    const { op, appended } = this.nextEvent(sessionId, kind, payload, options);
+    this.write([op]);
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     return appended;
   }
@@ -213,27 +247,24 @@ export class Store {
     options: AppendOptions = {},
   ): Appended {
     const { text, ...rest } = options;
-    const appended = this.write(() => {
-      const event = this.appendInTx(sessionId, kind, payload, rest);
-      this.sql.insertInflight.run(
-        sessionId,
-        event.seq,
-        outcomeKind,
-        event.ts,
-        event.ts,
-        JSON.stringify(partial),
-        event.rowid,
-        text ?? null,
-      );
-      return event;
-    });
+    const { op, appended } = this.nextEvent(sessionId, kind, payload, rest);
+    op.inflight = { kind: outcomeKind, partial: JSON.stringify(partial), text: text ?? null };
+    this.write([op]);
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     return appended;
   }
 
   /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
   updateInflight(sessionId: string, requestSeq: number, partial: unknown): void {
-    this.sql.updateInflight.run(JSON.stringify(partial), nowMicros(), sessionId, requestSeq);
+    this.write([
+      {
+        op: 'inflight',
+        session_id: sessionId,
+        request_seq: requestSeq,
+        partial: JSON.stringify(partial),
+        updated_at: nowMicros(),
+      },
+    ]);
   }
 
   /** Seals an in-flight exchange: appends its outcome event to the chain and drops the in-flight record. */
@@ -244,14 +275,8 @@ export class Store {
     payload: unknown,
     options: AppendOptions = {},
   ): Appended {
-    const appended = this.write(() => {
-      const request = this.sql.inflightText.get(sessionId, requestSeq) as
-        | { request_event_id: number; request_text: string | null }
-        | undefined;
-      if (request?.request_text) this.sql.insertFts.run(request.request_event_id, request.request_text);
-      this.sql.deleteInflight.run(sessionId, requestSeq);
-      return this.appendInTx(sessionId, kind, payload, options);
-    });
+    const { op, appended } = this.nextEvent(sessionId, kind, payload, options);
+    this.write([{ op: 'seal', session_id: sessionId, request_seq: requestSeq }, op]);
     this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
     this.emitSession(sessionId);
     return appended;
@@ -259,6 +284,7 @@ export class Store {
 
   /** In-flight exchanges of one session, oldest first. */
   inflight(sessionId: string): InflightExchange[] {
+    this.ingest.settle();
     return (
       this.sql.inflightOf.all(sessionId) as Array<Omit<InflightExchange, 'partial'> & { partial: string }>
     ).map((row) => ({ ...row, partial: JSON.parse(row.partial) as unknown }));
@@ -269,11 +295,8 @@ export class Store {
     const head = this.headOf(id);
     if (head?.status !== 'live') return;
     const endedAt = status === 'interrupted' ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
-    const appended = this.write(() => {
-      const event = this.appendInTx(id, 'session.end', { reason }, { ts: endedAt });
-      this.sql.end.run(status, endedAt, id);
-      return event;
-    });
+    const { op, appended } = this.nextEvent(id, 'session.end', { reason }, { ts: endedAt });
+    this.write([op, { op: 'end', session_id: id, status, ended_at: endedAt }]);
     head.status = status;
     this.emit({ type: 'event', session_id: id, seq: appended.seq, ts: appended.ts, kind: 'session.end' });
     this.emitSession(id);
@@ -281,21 +304,25 @@ export class Store {
 
   /** Sessions still marked live (at start-up: the ones a dead engine left behind). */
   liveSessionIds(): string[] {
+    this.ingest.settle();
     return (this.sql.liveSessions.all() as SessionRow[]).map((row) => row.id);
   }
 
   /** Seqs of `rule.request` events in a session that no `rule.outcome` event names in its `rule.ref` field. */
   unansweredRequests(sessionId: string, rule: UnansweredRule): number[] {
+    this.ingest.settle();
     return this.sql.unanswered.all({ id: sessionId, ...rule }) as number[];
   }
 
   /** Ends every live session with `reason` (used at clean shutdown). */
   endAllLive(reason: string): void {
+    this.ingest.settle();
     for (const row of this.sql.liveSessions.all() as SessionRow[]) this.endSession(row.id, reason);
   }
 
   /** One session by id, or undefined. */
   getSession(id: string): Session | undefined {
+    this.ingest.settle();
     const row = this.sql.session.get(id) as SessionRow | undefined;
     return row && toSession(row);
   }
@@ -305,6 +332,7 @@ export class Store {
    * @returns the session, `undefined` when nothing matches, or the list of candidates when ambiguous
    */
   resolveSession(idOrPrefix: string): Session | undefined | Session[] {
+    this.ingest.settle();
     const exact = this.getSession(idOrPrefix.toUpperCase()) ?? this.getSession(idOrPrefix);
     if (exact) return exact;
     const external = (this.sql.anyExternal.all(idOrPrefix) as SessionRow[]).map(toSession);
@@ -318,17 +346,20 @@ export class Store {
   /** Sessions newest first, filtered. `limit` defaults to 50 and is capped at 10,000. */
   listSessions(filter: SessionFilter = {}): Session[] {
     const { sql, params } = sessionListQuery(filter);
+    this.ingest.settle();
     return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
   }
 
   /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */
   listEvents(sessionId: string, after = 0, limit = 500): RecordedEvent[] {
     const capped = Math.min(Math.max(limit, 1), 5_000);
+    this.ingest.settle();
     return (this.sql.events.all(sessionId, after, capped) as EventRow[]).map(toEvent);
   }
 
   /** Iterates over all events of a session in order without loading them at once. */
   *iterateEvents(sessionId: string): Generator<RecordedEvent> {
+    this.ingest.settle();
     for (const row of this.sql.allEvents.iterate(sessionId) as Iterable<EventRow>) yield toEvent(row);
   }
 
@@ -344,23 +375,14 @@ export class Store {
 
   /** Ids of all sessions, oldest first. */
   allSessionIds(): string[] {
+    this.ingest.settle();
     return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
   }
 
-  /**
-   * Runs `fn` in a transaction (a savepoint when nested). If anything throws, the head cache is dropped —
-   * a rollback may have undone head changes it holds — and the error is rethrown.
-   */
-  private write<T>(fn: () => T): T {
-    // Inside a batch the enclosing transaction already makes the write atomic with its batch, and a failure
-    // rolls the whole batch back: no savepoint per write.
-    if (this.db.inTransaction) return fn();
-    try {
-      return this.inTransaction(fn) as T;
-    } catch (error) {
-      this.heads.clear();
-      throw error;
-    }
+  /** Writes ops durably, or stages them when a {@link Store.batch} is open. */
+  private write(ops: StoreOp[]): void {
+    if (this.staged) for (const op of ops) this.staged.ops.push(op);
+    else this.ingest.write(ops);
   }
 
   private headOf(sessionId: string): Head | undefined {
@@ -387,7 +409,17 @@ export class Store {
     return head;
   }
 
-  private appendInTx(sessionId: string, kind: string, payload: unknown, options: AppendOptions): StoredEvent {
+  /**
+   * The next event of a session's chain: its op (to write) and where it lands. Advances the head in memory,
+   * so call it only when the op will be written.
+   * @throws Error when the session does not exist (before anything changed)
+   */
+  private nextEvent(
+    sessionId: string,
+    kind: string,
+    payload: unknown,
+    options: AppendOptions,
+  ): { op: Extract<StoreOp, { op: 'event' }>; appended: Appended } {
     const head = this.headOf(sessionId);
     if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
     const seq = head.seq + 1;
@@ -395,25 +427,44 @@ export class Store {
     const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
     const payloadJson = canonicalJson(payload);
     const hash = chainHash(head.hash, seq, ts, kind, payloadJson);
-    const { lastInsertRowid } = this.sql.insertEvent.run(sessionId, seq, ts, kind, payloadJson, hash);
     if (options.stats) addStats(head.stats, options.stats);
-    this.sql.advanceHead.run(seq, hash, ts, JSON.stringify(head.stats), sessionId);
-    if (options.text) this.sql.insertFts.run(lastInsertRowid, options.text);
     head.seq = seq;
     head.hash = hash;
     head.lastEventAt = ts;
-    return { seq, ts, hash, rowid: Number(lastInsertRowid) };
+    const op: Extract<StoreOp, { op: 'event' }> = {
+      op: 'event',
+      session_id: sessionId,
+      seq,
+      ts,
+      kind,
+      payload: payloadJson,
+      hash,
+      stats: JSON.stringify(head.stats),
+    };
+    if (options.text) op.text = options.text;
+    return { op, appended: { seq, ts, hash } };
   }
 
+  /** Announces a session's new row once SQLite holds it (right away when nothing is queued). */
   private emitSession(id: string): void {
     if (this.listeners.size === 0) return;
-    const session = this.getSession(id);
-    if (session) this.emit({ type: 'session', session });
+    this.dirty.add(id);
+    if (!this.staged && !this.ingest.hasQueued) this.announceDirty();
+  }
+
+  private announceDirty(): void {
+    if (this.dirty.size === 0) return;
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    for (const id of ids) {
+      const row = this.sql.session.get(id) as SessionRow | undefined;
+      if (row) this.emit({ type: 'session', session: toSession(row) });
+    }
   }
 
   private emit(change: StoreChange): void {
-    if (this.deferred) {
-      this.deferred.push(change);
+    if (this.staged) {
+      this.staged.changes.push(change);
       return;
     }
     for (const listener of this.listeners) {

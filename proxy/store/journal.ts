@@ -1,0 +1,163 @@
+import {
+  closeSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+
+/** A place in the journal: which file (generation) and how many bytes of it are covered. */
+export interface JournalPosition {
+  generation: number;
+  /** Bytes from the start of that generation's file. */
+  offset: number;
+}
+
+/** One replayed journal line and the position just after it. */
+export interface JournalEntry {
+  line: string;
+  end: JournalPosition;
+}
+
+/** Default size (bytes) past which a fully applied file is replaced by a new generation. */
+const ROTATE_BYTES = 16 * 1024 * 1024;
+const NAME = /^(\d{10})\.log$/;
+
+/**
+ * The write-ahead journal: an append-only log of store writes that makes a write durable with one `write(2)`,
+ * so the proxies can forward as soon as it returns, while SQLite takes the same writes later in large
+ * transactions (see store.ts).
+ *
+ * Layout: a directory of files named by generation (`0000000001.log`, …), each a sequence of lines of JSON
+ * (JSON escapes newlines inside strings, so a line is exactly one record). The store keeps, in the same SQLite
+ * transaction as the writes themselves, the position up to which the journal is applied; replay resumes there
+ * (exactly once). A torn last line — possible only when the OS itself crashed mid-write — is dropped.
+ *
+ * Durability matches SQLite in WAL mode with `synchronous = NORMAL`: a written line survives the process being
+ * killed (it is in the OS page cache); an OS crash may lose the last writes.
+ */
+export class Journal {
+  private fd: number;
+  private size: number;
+  /** Older generations to delete once SQLite holds everything written to them. */
+  private retired: number[] = [];
+
+  private constructor(
+    private readonly dir: string,
+    private generation: number,
+    private readonly rotateBytes: number,
+  ) {
+    this.fd = openSync(this.file(generation), 'a', 0o600);
+    this.size = fstatSync(this.fd).size;
+  }
+
+  /**
+   * Opens the journal in `dir` for appending to a new generation after every existing one and after
+   * `applied` (the position SQLite holds, whose file may already be gone). Call {@link Journal.replay} first:
+   * files already there are left for {@link Journal.releaseUpTo} to delete. `rotateBytes` (default 16 MiB)
+   * is the size past which a fully applied file is replaced by the next generation.
+   * @throws Error (EACCES, ENOSPC, …) when the directory or file cannot be created
+   */
+  static open(dir: string, applied: JournalPosition, rotateBytes = ROTATE_BYTES): Journal {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const existing = Journal.generations(dir);
+    const journal = new Journal(dir, Math.max(existing.at(-1) ?? 0, applied.generation) + 1, rotateBytes);
+    journal.retired = existing;
+    return journal;
+  }
+
+  /**
+   * The lines written after `from`, in order, across generations. A generation older than `from` is skipped
+   * whole; a final line without its newline (torn) is dropped.
+   */
+  static *replay(dir: string, from: JournalPosition): Generator<JournalEntry> {
+    for (const generation of Journal.generations(dir)) {
+      if (generation < from.generation) continue;
+      const bytes = readFileSync(join(dir, fileName(generation)));
+      let offset = generation === from.generation ? from.offset : 0;
+      while (offset < bytes.length) {
+        const newline = bytes.indexOf(10, offset);
+        if (newline < 0) break;
+        const line = bytes.toString('utf8', offset, newline);
+        offset = newline + 1;
+        yield { line, end: { generation, offset } };
+      }
+    }
+  }
+
+  /** Where the next line will start. */
+  get position(): JournalPosition {
+    return { generation: this.generation, offset: this.size };
+  }
+
+  /**
+   * Appends one line (without its newline) in a single write.
+   * @returns the position just after it
+   * @throws Error (ENOSPC, EIO, …) when the write fails; a partial write is completed or the error rethrown
+   */
+  append(line: string): JournalPosition {
+    const bytes = Buffer.from(`${line}\n`, 'utf8');
+    let written = 0;
+    while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
+    this.size += bytes.length;
+    return this.position;
+  }
+
+  /**
+   * Told that SQLite now holds everything up to `applied`: deletes generations it fully covers, and when the
+   * current file has grown past the rotation size and is fully applied, starts a new generation.
+   */
+  releaseUpTo(applied: JournalPosition): void {
+    if (
+      applied.generation === this.generation &&
+      applied.offset >= this.size &&
+      this.size > this.rotateBytes
+    ) {
+      closeSync(this.fd);
+      this.retired.push(this.generation);
+      this.generation++;
+      this.fd = openSync(this.file(this.generation), 'a', 0o600);
+      this.size = 0;
+    }
+    const keep: number[] = [];
+    for (const generation of this.retired) {
+      if (generation < applied.generation) rmSync(this.file(generation), { force: true });
+      else keep.push(generation);
+    }
+    this.retired = keep;
+  }
+
+  /** Closes the file; with `allApplied` (SQLite holds every line written), deletes every journal file too. */
+  close(allApplied: boolean): void {
+    closeSync(this.fd);
+    if (!allApplied) return;
+    for (const generation of [...this.retired, this.generation])
+      rmSync(this.file(generation), { force: true });
+  }
+
+  private file(generation: number): string {
+    return join(this.dir, fileName(generation));
+  }
+
+  private static generations(dir: string): number[] {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return [];
+    }
+    return names
+      .map((name) => NAME.exec(name)?.[1])
+      .filter((match): match is string => match !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+}
+
+function fileName(generation: number): string {
+  return `${String(generation).padStart(10, '0')}.log`;
+}

@@ -1,0 +1,40 @@
+/**
+ * Child process for the journal tests: opens a store with a write-ahead journal under argv[2], creates one
+ * session, appends argv[3] events in batches of 10 (each with stats and searchable text), reports the session
+ * id and the last hash on stdout as JSON, then kills itself with SIGKILL — so whatever SQLite had not applied
+ * yet exists only in the journal.
+ */
+import { join } from 'node:path';
+import { Store } from '../../proxy/store/store.js';
+
+const [home, countText] = process.argv.slice(2);
+if (!home || !countText) throw new Error('usage: journal-writer HOME COUNT');
+// A long apply delay keeps most writes in the journal only, which is what the tests want to replay.
+const store = Store.open(join(home, 'glassbox.db'), {
+  journalDir: join(home, 'journal'),
+  applyDelayMs: 60_000,
+});
+const session = store.createSession({
+  kind: 'postgres',
+  target: 'journal-test',
+  client: 'writer',
+  identity: { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' },
+  external_id: null,
+});
+let last = '';
+const count = Number(countText);
+for (let i = 0; i < count; i += 10) {
+  store.batch(() => {
+    for (let j = i; j < Math.min(i + 10, count); j++) {
+      last = store.append(
+        session.id,
+        'pg.statement',
+        { sql: `SELECT ${j} AS journal_word_${j}` },
+        { stats: { statements: 1 }, text: `journal_word_${j}` },
+      ).hash;
+    }
+  });
+}
+process.stdout.write(`${JSON.stringify({ session: session.id, last, stats: store.ingestStats })}\n`, () =>
+  process.kill(process.pid, 'SIGKILL'),
+);
