@@ -3,10 +3,13 @@ import type { SessionFilter } from './types.js';
 /**
  * Turns what a person types into a safe SQLite FTS5 MATCH expression: each word becomes a quoted term
  * (so punctuation and FTS operators in the input cannot cause syntax errors), words are ANDed, and the last
- * word matches as a prefix. Returns '' when there is nothing to search for.
+ * word matches as a prefix. Words split where the index's `unicode61` tokenizer splits (at anything but
+ * letters, digits and marks — `pgbench_accounts` is two tokens), since a quoted term holding two tokens
+ * would be a phrase query, which the index (detail=none) cannot answer. Returns '' when there is nothing
+ * to search for.
  */
 export function ftsQuery(input: string): string {
-  const words = input.match(/[\p{L}\p{N}_]+/gu) ?? [];
+  const words = input.match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
   if (words.length === 0) return '';
   return words.map((word, i) => `"${word}"${i === words.length - 1 ? '*' : ''}`).join(' AND ');
 }

@@ -159,3 +159,29 @@ describe('Store', () => {
     expect(seen).toEqual(['session:live', 'event:x', 'event:session.end', 'session:closed']);
   });
 });
+
+describe('full-text search', () => {
+  it('finds words joined by underscores or dots, as the tokenizer splits them, and never throws on input', () => {
+    const store = Store.open(':memory:');
+    const session = store.createSession({
+      kind: 'postgres',
+      target: 'db',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    store.append(
+      session.id,
+      'pg.statement',
+      {},
+      { text: 'SELECT abalance FROM pgbench_accounts WHERE aid = $1' },
+    );
+    for (const query of ['pgbench_accounts', 'pgbench_acc', 'ABALANCE', 'aid = $1']) {
+      expect(store.listSessions({ text: query }).map((s) => s.id)).toEqual([session.id]);
+    }
+    for (const query of ['"unbalanced', 'NEAR(', '*', 'pgbench_missing']) {
+      expect(store.listSessions({ text: query })).toHaveLength(query === '*' ? 1 : 0);
+    }
+    store.close();
+  });
+});
