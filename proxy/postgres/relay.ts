@@ -119,11 +119,12 @@ export class PgRelay {
       this.finish('protocol_violation');
       return;
     }
-    this.record(out);
+    // The reply goes out first: recording its outcome is never on the client's path.
     if (!this.client.write(chunk) && !this.upstream.isPaused()) {
       this.upstream.pause();
       this.client.once('drain', () => this.upstream.resume());
     }
+    this.record(out);
   }
 
   private record(out: TrackerOutput): void {
