@@ -61,6 +61,12 @@ export class EngineClient {
     return page.sessions.filter((session) => session.started_at >= sinceUs).length;
   }
 
+  /** The distinct client names of the newest `cap` sessions. @throws EngineRequestError */
+  async knownClients(cap = 1_000): Promise<string[]> {
+    const page = await this.request<SessionsResponse>(`/api/sessions?limit=${cap}`);
+    return [...new Set(page.sessions.flatMap((session) => (session.client ? [session.client] : [])))];
+  }
+
   /** The event of `sessionId` with sequence number `seq`, or undefined. @throws EngineRequestError */
   async event(sessionId: string, seq: number): Promise<EventsResponse['events'][number] | undefined> {
     const page = await this.request<EventsResponse>(

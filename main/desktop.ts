@@ -1,0 +1,211 @@
+/**
+ * The desktop shell's behaviour, Electron-free: keeps the tray in step with the engine, routes menu actions,
+ * shows notifications, and answers the window's IPC. main.ts supplies the Electron side through
+ * {@link DesktopPorts}; tests can supply plain objects.
+ */
+import type { StartAtLogin } from './autostart.js';
+import {
+  applyClaudeSetup,
+  ClaudeSettingsError,
+  canUndoClaudeSetup,
+  planClaudeSetup,
+  undoClaudeSetup,
+} from './claude-settings.js';
+import { EngineClient, startOfTodayUs } from './engine-client.js';
+import type { DesktopState, EngineConnection } from './ipc-contract.js';
+import type { NotificationDecider, NotificationSpec } from './notifications.js';
+import type { EngineState, EngineSupervisor } from './supervisor.js';
+import {
+  type TrayAction,
+  type TrayIconState,
+  type TrayInputs,
+  type TrayMenuItem,
+  trayIcon,
+  trayMenu,
+  trayTooltip,
+} from './tray-model.js';
+
+/** The Electron side, reduced to what the shell does with it. */
+export interface DesktopPorts {
+  showTray(icon: TrayIconState, tooltip: string, menu: TrayMenuItem[]): void;
+  notify(spec: NotificationSpec): void;
+  /** Asks a yes/no question; true for yes. */
+  confirm(title: string, message: string, detail: string, yes: string): Promise<boolean>;
+  alert(kind: 'info' | 'error', title: string, message: string): void;
+  copyText(text: string): void;
+  /** Shows (creating if needed) the window, optionally at a renderer route. */
+  openWindow(route?: string): void;
+  /** Pushes the desktop state to the window, when there is one. */
+  pushState(state: DesktopState): void;
+  quit(): void;
+}
+
+/** What the shell works with. */
+export interface DesktopOptions {
+  ports: DesktopPorts;
+  supervisor: EngineSupervisor;
+  /** The engine's API address and token (read when needed: the engine writes the token at first start). */
+  connection: () => EngineConnection;
+  decider: NotificationDecider;
+  startAtLogin: StartAtLogin;
+  /** ~/.claude/settings.json */
+  claudeSettings: string;
+  /** The `glassbox env` lines for the user's shell (runs the CLI entry). */
+  terminalSetup: () => Promise<string>;
+  /** Set when secrets are not protected by the OS keychain (see vault-key.ts). */
+  secretsWarning: string | null;
+}
+
+/** See the file comment. */
+export class DesktopShell {
+  private recording: boolean | undefined;
+  private pausedBy: string | undefined;
+  private sessionsToday = 0;
+  private engine: EngineState = 'stopped';
+
+  constructor(private readonly options: DesktopOptions) {}
+
+  /** The engine changed state (wired to the supervisor's onState). */
+  engineState(state: EngineState): void {
+    this.engine = state;
+    if (state !== 'running') this.recording = undefined;
+    this.render();
+    if (state === 'running') void this.refresh();
+  }
+
+  /** Re-reads the recording state and today's count from the engine, then redraws. Never throws. */
+  async refresh(): Promise<void> {
+    try {
+      const state = await this.client().recording();
+      this.recording = state.recording;
+      this.pausedBy = state.paused ? `${state.paused.by} via ${state.paused.via}` : undefined;
+      this.sessionsToday = await this.client().sessionsSince(startOfTodayUs());
+    } catch {
+      // The engine is (re)starting; the supervisor's state change redraws.
+    }
+    this.render();
+  }
+
+  /** What the window shows through IPC. */
+  desktopState(): DesktopState {
+    return {
+      engine: this.engine,
+      recording: this.recording,
+      notice:
+        this.recording === false
+          ? `Recording is paused${this.pausedBy ? ` (by ${this.pausedBy})` : ''}: traffic still flows through Glassbox but is NOT recorded.`
+          : null,
+      secretsWarning: this.options.secretsWarning,
+    };
+  }
+
+  /** The tray's inputs right now. */
+  trayInputs(): TrayInputs {
+    return {
+      engine: this.engine,
+      recording: this.recording,
+      ...(this.pausedBy ? { pausedBy: this.pausedBy } : {}),
+      sessionsToday: this.sessionsToday,
+      pendingApprovals: 0,
+      startAtLogin: this.options.startAtLogin.isEnabled(),
+      claudeConfigured: canUndoClaudeSetup(this.options.claudeSettings),
+    };
+  }
+
+  /** Runs a tray menu action. Errors become a dialog; never throws. */
+  async act(action: TrayAction): Promise<void> {
+    const { ports } = this.options;
+    try {
+      switch (action) {
+        case 'toggle-recording': {
+          const next = this.recording === false;
+          await this.client().setRecording(next, 'tray');
+          await this.refresh();
+          break;
+        }
+        case 'open':
+          ports.openWindow();
+          break;
+        case 'open-approvals':
+          ports.openWindow('/approvals');
+          break;
+        case 'copy-terminal-setup':
+          ports.copyText(await this.options.terminalSetup());
+          break;
+        case 'setup-claude':
+          await this.setUpClaude();
+          break;
+        case 'undo-claude':
+          undoClaudeSetup(this.options.claudeSettings);
+          ports.alert('info', 'Claude Code', 'Claude Code no longer goes through Glassbox.');
+          break;
+        case 'toggle-start-at-login':
+          this.options.startAtLogin.setEnabled(!this.options.startAtLogin.isEnabled());
+          break;
+        case 'restart-engine':
+          await this.options.supervisor.start();
+          break;
+        case 'quit':
+          ports.quit();
+          return;
+      }
+    } catch (error) {
+      const message = error instanceof ClaudeSettingsError ? error.message : (error as Error).message;
+      ports.alert('error', 'Glassbox', message);
+    }
+    this.render();
+  }
+
+  private async setUpClaude(): Promise<void> {
+    const { ports, claudeSettings } = this.options;
+    const health = (await this.healthUrl()) ?? 'http://127.0.0.1:8787';
+    const plan = planClaudeSetup(claudeSettings, health);
+    if (!plan.changes) {
+      ports.alert('info', 'Claude Code', `Claude Code already goes through Glassbox (${health}).`);
+      return;
+    }
+    const yes = await ports.confirm(
+      'Set up Claude Code',
+      plan.summary,
+      `Every \`claude\` run will then be recorded by Glassbox. A backup of the file is kept, and the tray can undo this.\n\nNew contents:\n${plan.after}`,
+      'Change settings',
+    );
+    if (!yes) return;
+    const { backup } = applyClaudeSetup(plan);
+    ports.alert(
+      'info',
+      'Claude Code',
+      `Done. New \`claude\` sessions are recorded.${backup ? ` The previous file is saved as ${backup}.` : ''}`,
+    );
+  }
+
+  private client(): EngineClient {
+    return new EngineClient(this.options.connection());
+  }
+
+  /** The Anthropic proxy's URL as the engine reports it. */
+  private async healthUrl(): Promise<string | undefined> {
+    try {
+      const { apiUrl, token } = this.options.connection();
+      const response = await fetch(`${apiUrl}/api/health`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      const body = (await response.json()) as { proxies?: { anthropic?: { url?: string } } };
+      return body.proxies?.anthropic?.url;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Shows a notification for a notification-worthy engine signal (wired to live-signals). */
+  notify(spec: NotificationSpec | undefined): void {
+    if (spec) this.options.ports.notify(spec);
+  }
+
+  private render(): void {
+    const inputs = this.trayInputs();
+    this.options.ports.showTray(trayIcon(inputs), trayTooltip(inputs), trayMenu(inputs));
+    this.options.ports.pushState(this.desktopState());
+  }
+}

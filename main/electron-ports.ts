@@ -1,0 +1,185 @@
+/**
+ * Electron implementations of the shell's ports (tray, notifications, dialogs, clipboard, window, IPC) and
+ * of the engine child (utilityProcess). Imports Electron at runtime; not run by the tests.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BrowserWindow,
+  clipboard,
+  dialog,
+  ipcMain,
+  Menu,
+  type MenuItemConstructorOptions,
+  Notification,
+  nativeImage,
+  Tray,
+  utilityProcess,
+} from 'electron';
+import type { DesktopPorts } from './desktop.js';
+import { type EngineSettings, glassboxEnv } from './engine-settings.js';
+import type { IpcRegistrar } from './ipc-guard.js';
+import type { EngineChild } from './supervisor.js';
+import { type TrayAction, type TrayMenuItem, trayIconFile } from './tray-model.js';
+import { VAULT_KEY_ENV } from './vault-key.js';
+
+export { engineSettings, seenClientsFile } from './engine-settings.js';
+
+/** The Electron ports plus what main.ts wires itself. */
+export interface ElectronPorts extends DesktopPorts {
+  ipc: IpcRegistrar;
+  onAction(listener: (action: TrayAction) => void): void;
+}
+
+/** Builds the tray, window and dialog ports. `trusted` receives the window's webContents id. */
+export function electronPorts(options: {
+  iconsDir: string;
+  preload: string;
+  trusted: Set<number>;
+  quit: () => void;
+}): ElectronPorts {
+  const tray = new Tray(
+    nativeImage.createFromPath(join(options.iconsDir, trayIconFile('recording', process.platform))),
+  );
+  const listeners: Array<(action: TrayAction) => void> = [];
+  const holder: { window: BrowserWindow | undefined } = { window: undefined };
+  const toMenu = (item: TrayMenuItem): MenuItemConstructorOptions => {
+    switch (item.type) {
+      case 'separator':
+        return { type: 'separator' };
+      case 'info':
+        return { label: item.label, enabled: false };
+      case 'checkbox':
+      case 'action':
+        return {
+          label: item.label,
+          enabled: item.enabled,
+          ...(item.type === 'checkbox' ? { type: 'checkbox' as const, checked: item.checked } : {}),
+          click: () => {
+            for (const listener of listeners) listener(item.id);
+          },
+        };
+    }
+  };
+  const openWindow = (route?: string) => {
+    let window = holder.window;
+    if (!window || window.isDestroyed()) {
+      window = new BrowserWindow({
+        width: 1200,
+        height: 800,
+        show: false,
+        title: 'Glassbox',
+        webPreferences: {
+          preload: options.preload,
+          contextIsolation: true,
+          sandbox: true,
+          nodeIntegration: false,
+          webSecurity: true,
+          spellcheck: false,
+        },
+      });
+      options.trusted.add(window.webContents.id);
+      const id = window.webContents.id;
+      window.on('closed', () => options.trusted.delete(id));
+      window.once('ready-to-show', () => window?.show());
+      void window.loadURL('app://glassbox/index.html');
+      holder.window = window;
+    } else {
+      window.show();
+      window.focus();
+    }
+    if (route) window.webContents.send('glassbox:navigate', route);
+  };
+  return {
+    ipc: {
+      handle: (channel, listener) =>
+        ipcMain.handle(channel, (event, ...args: unknown[]) =>
+          listener(
+            {
+              senderId: event.sender.id,
+              frameUrl: event.senderFrame?.url,
+              isMainFrame: event.senderFrame !== null && event.senderFrame === event.sender.mainFrame,
+            },
+            ...args,
+          ),
+        ),
+    },
+    onAction: (listener) => void listeners.push(listener),
+    showTray: (icon, tooltip, menu) => {
+      const file = join(options.iconsDir, trayIconFile(icon, process.platform));
+      if (existsSync(file)) tray.setImage(nativeImage.createFromPath(file));
+      tray.setToolTip(tooltip);
+      tray.setContextMenu(Menu.buildFromTemplate(menu.map(toMenu)));
+    },
+    notify: (spec) => {
+      if (!Notification.isSupported()) return;
+      const notification = new Notification({ title: spec.title, body: spec.body });
+      notification.on('click', () => openWindow(spec.open));
+      notification.show();
+    },
+    confirm: async (title, message, detail, yes) =>
+      (
+        await dialog.showMessageBox({
+          type: 'question',
+          title,
+          message,
+          detail,
+          buttons: [yes, 'Cancel'],
+          defaultId: 0,
+          cancelId: 1,
+        })
+      ).response === 0,
+    alert: (kind, title, message) =>
+      void dialog.showMessageBox({ type: kind, title, message, buttons: ['OK'] }),
+    copyText: (text) => clipboard.writeText(text),
+    openWindow,
+    pushState: (state) => {
+      const window = holder.window;
+      if (window && !window.isDestroyed()) window.webContents.send('glassbox:desktop-state-changed', state);
+    },
+    quit: options.quit,
+  };
+}
+
+/**
+ * The engine in an Electron utilityProcess running main/engine-entry.ts (`glassbox serve`). The vault key
+ * goes in its environment only; better-sqlite3's Electron build is selected with GLASSBOX_SQLITE_BINDING
+ * when `npm run rebuild:electron` (or packaging) produced it.
+ */
+export function utilityEngineChild(
+  root: string,
+  engine: EngineSettings,
+  vaultKey: string | null,
+): EngineChild {
+  const binding = join(root, 'native', 'electron', 'better_sqlite3.node');
+  const child = utilityProcess.fork(join(root, 'dist', 'main', 'engine-entry.js'), [], {
+    serviceName: 'Glassbox engine',
+    stdio: 'pipe',
+    env: {
+      ...process.env,
+      GLASSBOX_HOME: engine.home,
+      GLASSBOX_SERVE_ARGS: JSON.stringify(['--api-port', String(engine.apiPort)]),
+      ...(vaultKey ? { [VAULT_KEY_ENV]: vaultKey } : {}),
+      ...(existsSync(binding) ? { GLASSBOX_SQLITE_BINDING: binding } : {}),
+    },
+  });
+  const output: Array<(text: string) => void> = [];
+  const emit = (chunk: Buffer) => {
+    process.stdout.write(chunk);
+    for (const listener of output) listener(chunk.toString());
+  };
+  child.stdout?.on('data', emit);
+  child.stderr?.on('data', emit);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    requestStop: () => child.postMessage({ type: 'stop' }),
+    kill: () => void child.kill(),
+    onExit: (listener) => void exited.then(listener),
+    onOutput: (listener) => void output.push(listener),
+  };
+}
+
+/** The `glassbox env` lines, run by Electron's binary as Node. */
+export function terminalSetup(root: string): Promise<string> {
+  return glassboxEnv(root, process.execPath, process.env);
+}
