@@ -1,0 +1,226 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { linuxStartAtLogin } from '../../main/autostart.js';
+import { type DesktopPorts, DesktopShell } from '../../main/desktop.js';
+import { EngineClient } from '../../main/engine-client.js';
+import { glassboxEnv } from '../../main/engine-settings.js';
+import type { DesktopState } from '../../main/ipc-contract.js';
+import { watchEngine } from '../../main/live-signals.js';
+import { NotificationDecider, type NotificationSpec } from '../../main/notifications.js';
+import { EngineSupervisor } from '../../main/supervisor.js';
+import type { TrayIconState, TrayMenuItem } from '../../main/tray-model.js';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { MockAnthropic } from '../helpers/mock-anthropic.js';
+
+/** Records what the shell asks of Electron. */
+function recordingPorts(answer: boolean) {
+  const seen = {
+    tray: [] as Array<{ icon: TrayIconState; tooltip: string; menu: TrayMenuItem[] }>,
+    notifications: [] as NotificationSpec[],
+    alerts: [] as string[],
+    confirms: [] as string[],
+    copied: [] as string[],
+    states: [] as DesktopState[],
+  };
+  const ports: DesktopPorts = {
+    showTray: (icon, tooltip, menu) => void seen.tray.push({ icon, tooltip, menu }),
+    notify: (spec) => void seen.notifications.push(spec),
+    confirm: async (_title, message) => {
+      seen.confirms.push(message);
+      return answer;
+    },
+    alert: (_kind, _title, message) => void seen.alerts.push(message),
+    copyText: (text) => void seen.copied.push(text),
+    openWindow: () => undefined,
+    pushState: (state) => void seen.states.push(state),
+    quit: () => undefined,
+  };
+  return { ports, seen };
+}
+
+async function waitFor(condition: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+describe('desktop shell against a real engine', () => {
+  let mock: MockAnthropic;
+  let test: TestEngine;
+  let scratch: string;
+  beforeAll(async () => {
+    mock = await MockAnthropic.start();
+    test = await startTestEngine(mock.url);
+    scratch = mkdtempSync(join(tmpdir(), 'glassbox-shell-'));
+  });
+  afterAll(async () => {
+    await test.cleanup();
+    await mock.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  const connection = () => ({ apiUrl: test.engine.addresses.apiUrl, token: test.engine.addresses.token });
+
+  function shell(answer = true) {
+    const { ports, seen } = recordingPorts(answer);
+    const decider = new NotificationDecider({
+      seen: { load: () => [], save: () => undefined },
+      doNotDisturb: () => false,
+    });
+    const desktop = new DesktopShell({
+      ports,
+      // Not started: the engine here runs in-process; the supervisor's own tests use real processes.
+      supervisor: new EngineSupervisor({ launch: () => ({}) as never, ready: async () => true }),
+      connection,
+      decider,
+      startAtLogin: linuxStartAtLogin(join(scratch, 'autostart', 'glassbox.desktop'), ['/usr/bin/glassbox']),
+      claudeSettings: join(scratch, '.claude', 'settings.json'),
+      terminalSetup: () =>
+        glassboxEnv(process.cwd(), process.execPath, {
+          ...process.env,
+          SHELL: '/usr/bin/fish',
+          GLASSBOX_HOME: test.home,
+        }),
+      secretsWarning: null,
+    });
+    return { desktop, seen, decider };
+  }
+
+  it('shows the engine state in the tray and pauses and resumes recording from it', async () => {
+    const { desktop, seen } = shell();
+    desktop.engineState('running');
+    await waitFor(() => seen.tray.at(-1)?.menu.some((i) => i.type === 'checkbox' && i.enabled) ?? false);
+    expect(seen.tray.at(-1)!.icon).toBe('recording');
+    await desktop.act('toggle-recording');
+    expect(seen.tray.at(-1)!.icon).toBe('paused');
+    expect(seen.tray.at(-1)!.tooltip).toMatch(/not recorded/);
+    expect(seen.states.at(-1)!.notice).toMatch(/NOT recorded/);
+    expect((await new EngineClient(connection()).recording()).paused?.via).toBe('tray');
+    await desktop.act('toggle-recording');
+    expect(seen.tray.at(-1)!.icon).toBe('recording');
+    desktop.engineState('restarting');
+    expect(seen.tray.at(-1)!.icon).toBe('error');
+  });
+
+  it('copies the `glassbox env` lines for the user’s shell', async () => {
+    const { desktop, seen } = shell();
+    await desktop.act('copy-terminal-setup');
+    expect(seen.copied).toEqual(['set -gx ANTHROPIC_BASE_URL http://127.0.0.1:8787\n']);
+  });
+
+  it('sets up Claude Code after confirmation with the proxy’s real address, and undoes it', async () => {
+    const declined = shell(false);
+    await declined.desktop.act('setup-claude');
+    expect(declined.seen.confirms[0]).toContain(test.engine.addresses.anthropicUrl);
+    const settings = join(scratch, '.claude', 'settings.json');
+    expect(() => readFileSync(settings)).toThrow();
+    const { desktop, seen } = shell(true);
+    await desktop.act('setup-claude');
+    expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({
+      env: { ANTHROPIC_BASE_URL: test.engine.addresses.anthropicUrl },
+    });
+    expect(desktop.trayInputs().claudeConfigured).toBe(true);
+    await desktop.act('undo-claude');
+    expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({});
+    expect(seen.alerts.at(-1)).toMatch(/no longer goes through Glassbox/);
+  });
+
+  it('toggles start at login', async () => {
+    const { desktop } = shell();
+    expect(desktop.trayInputs().startAtLogin).toBe(false);
+    await desktop.act('toggle-start-at-login');
+    expect(desktop.trayInputs().startAtLogin).toBe(true);
+    await desktop.act('toggle-start-at-login');
+    expect(desktop.trayInputs().startAtLogin).toBe(false);
+  });
+
+  it('notifies a new client once and counts its session today, from the live feed', async () => {
+    const { desktop, seen, decider } = shell();
+    desktop.engineState('running');
+    const stop = watchEngine({
+      address: connection(),
+      client: new EngineClient(connection()),
+      onSignal: (signal) => desktop.notify(decider.decide(signal)),
+      onChange: () => void desktop.refresh(),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the feed connects
+      for (const session of ['live-1', 'live-2']) {
+        const response = await fetch(`${test.engine.addresses.anthropicUrl}/v1/messages`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'desktop-test-agent/1.0',
+            'x-glassbox-session': session,
+          },
+          body: JSON.stringify({
+            model: 'claude-x',
+            max_tokens: 5,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+        await response.text();
+      }
+      await waitFor(() => seen.notifications.length > 0);
+      await waitFor(() => desktop.trayInputs().sessionsToday >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(seen.notifications.filter((n) => n.key === 'client:desktop-test-agent/1.0')).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+});
+
+describe('upstream unreachable, from the live feed', () => {
+  it('notifies once per outage', async () => {
+    // An upstream nobody listens on.
+    const dead = await MockAnthropic.start();
+    const url = dead.url;
+    await dead.stop();
+    const test = await startTestEngine(url);
+    try {
+      const connection = { apiUrl: test.engine.addresses.apiUrl, token: test.engine.addresses.token };
+      const signals: string[] = [];
+      const decider = new NotificationDecider({
+        seen: { load: () => [], save: () => undefined },
+        doNotDisturb: () => false,
+      });
+      const shown: NotificationSpec[] = [];
+      const stop = watchEngine({
+        address: connection,
+        client: new EngineClient(connection),
+        onSignal: (signal) => {
+          signals.push(signal.type);
+          const spec = decider.decide(signal);
+          if (spec) shown.push(spec);
+        },
+        onChange: () => undefined,
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (let i = 0; i < 2; i++) {
+        const response = await fetch(`${test.engine.addresses.anthropicUrl}/v1/messages`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-glassbox-session': 'down' },
+          body: JSON.stringify({
+            model: 'claude-x',
+            max_tokens: 5,
+            messages: [{ role: 'user', content: 'hi' }],
+          }),
+        });
+        expect(response.status).toBe(502);
+        await response.text();
+      }
+      await waitFor(() => signals.filter((s) => s === 'upstream-unreachable').length === 2);
+      stop();
+      const upstream = shown.filter((spec) => spec.key.startsWith('upstream:'));
+      expect(upstream.map((spec) => spec.title)).toEqual(['Upstream unreachable']);
+      expect(upstream[0]!.body).toMatch(/could not reach/);
+    } finally {
+      await test.cleanup();
+    }
+  });
+});
