@@ -64,7 +64,7 @@ export function ReplayBar({ axis, replay }: { axis: Axis; replay: Replay }) {
     >
       <div className="replay-controls">
         <button type="button" className="btn" onClick={() => replay.step(-1)} title="previous step">
-          ⏮
+          ‹ Step
         </button>
         {replay.playing ? (
           <button type="button" className="btn btn-primary" onClick={replay.pause}>
@@ -76,7 +76,7 @@ export function ReplayBar({ axis, replay }: { axis: Axis; replay: Replay }) {
           </button>
         )}
         <button type="button" className="btn" onClick={() => replay.step(1)} title="next step">
-          ⏭
+          Step ›
         </button>
         <span className="seg">
           {SPEEDS.map((speed) => (

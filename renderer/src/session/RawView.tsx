@@ -1,4 +1,4 @@
-import { type RefObject, useCallback } from 'react';
+import { useCallback } from 'react';
 import type { RecordedEvent } from '../../../proxy/api/types';
 import { clockMs } from '../format';
 import { VirtualList } from '../ui/VirtualList';
@@ -14,11 +14,11 @@ function estimate(event: RecordedEvent): number {
  */
 export function RawView({
   events,
-  scrollRef,
+  scrollElement,
   focusIndex,
 }: {
   events: readonly RecordedEvent[];
-  scrollRef: RefObject<HTMLDivElement | null>;
+  scrollElement: HTMLElement | null;
   focusIndex: number | null;
 }) {
   const render = useCallback(
@@ -40,7 +40,7 @@ export function RawView({
   return (
     <VirtualList
       items={events}
-      scrollRef={scrollRef}
+      scrollElement={scrollElement}
       estimate={estimate}
       itemKey={(event) => event.seq}
       render={render}

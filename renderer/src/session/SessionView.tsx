@@ -1,5 +1,5 @@
 import * as Tabs from '@radix-ui/react-tabs';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { RecordedEvent, Session } from '../../../proxy/api/types';
 import { buildConversation, type ConversationItem, type OtherEvent } from '../claude/conversation';
 import { OtherEventView, TurnView } from '../claude/TurnView';
@@ -83,7 +83,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
   }, [items]);
   const [tab, setTab] = useState('main');
   const [focus, setFocus] = useState<number | null>(null);
-  const scrollRef = useRef<HTMLDivElement>(null);
+  const [scrollElement, setScrollElement] = useState<HTMLDivElement | null>(null);
 
   // While replaying, keep the newest revealed entry in view.
   useEffect(() => {
@@ -174,7 +174,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           {!data.complete ? <span className="faint small loading-note">loading events…</span> : null}
         </Tabs.List>
       </Tabs.Root>
-      <div className="scroll" ref={scrollRef} data-testid="session-scroll">
+      <div className="scroll" ref={setScrollElement} data-testid="session-scroll">
         {tab === 'main' ? (
           shown.length === 0 ? (
             <div className="page-message faint">
@@ -187,7 +187,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           ) : (
             <VirtualList
               items={shown}
-              scrollRef={scrollRef}
+              scrollElement={scrollElement}
               estimate={estimate}
               itemKey={itemKey}
               render={render}
@@ -196,7 +196,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
             />
           )
         ) : (
-          <RawView events={data.events} scrollRef={scrollRef} focusIndex={focus} />
+          <RawView events={data.events} scrollElement={scrollElement} focusIndex={focus} />
         )}
       </div>
     </div>

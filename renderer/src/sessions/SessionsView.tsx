@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { useKeys } from '../ui/keys';
 import { VirtualList } from '../ui/VirtualList';
@@ -92,7 +92,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const list = useSessions(filters);
   const [selected, setSelected] = useState(0);
-  const scrollRef = useRef<HTMLDivElement>(null);
+  const [scrollElement, setScrollElement] = useState<HTMLDivElement | null>(null);
   const now = useNow(1000);
   const count = list.sessions.length;
   useKeys(
@@ -126,7 +126,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
       <FilterBar filters={filters} onChange={setFilters} />
       <div className="table">
         <SessionHeaderRow />
-        <div className="scroll" ref={scrollRef} data-testid="sessions-scroll">
+        <div className="scroll" ref={setScrollElement} data-testid="sessions-scroll">
           {list.error ? <div className="page-message error-text">{list.error}</div> : null}
           {count === 0 && !list.loading ? (
             filtered ? (
@@ -137,7 +137,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
           ) : (
             <VirtualList
               items={list.sessions}
-              scrollRef={scrollRef}
+              scrollElement={scrollElement}
               estimate={() => 30}
               itemKey={(s) => s.id}
               render={render}

@@ -1,11 +1,14 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type ReactNode, type RefObject, useEffect } from 'react';
+import { type ReactNode, useEffect } from 'react';
 
 /** Props of {@link VirtualList}. */
 export interface VirtualListProps<T> {
   items: readonly T[];
-  /** The scrolling element (the list renders into it). */
-  scrollRef: RefObject<HTMLDivElement | null>;
+  /**
+   * The scrolling element the list renders into, kept in state by the parent (a callback ref): a ref object
+   * would still be empty when this list's layout effects first run, leaving it with no viewport to fill.
+   */
+  scrollElement: HTMLElement | null;
   /** Estimated height of an entry in px before it is measured. */
   estimate: (item: T) => number;
   itemKey: (item: T, index: number) => string | number;
@@ -22,10 +25,10 @@ export interface VirtualListProps<T> {
  * the DOM, each measured after it renders, so 100,000 entries scroll like 100.
  */
 export function VirtualList<T>(props: VirtualListProps<T>) {
-  const { items, scrollRef, estimate, itemKey, render, focusIndex, onNearEnd } = props;
+  const { items, scrollElement, estimate, itemKey, render, focusIndex, onNearEnd } = props;
   const virtualizer = useVirtualizer({
     count: items.length,
-    getScrollElement: () => scrollRef.current,
+    getScrollElement: () => scrollElement,
     estimateSize: (index) => estimate(items[index]!),
     getItemKey: (index) => itemKey(items[index]!, index),
     overscan: 6,
