@@ -6,7 +6,8 @@
  * only for the app's own window (ipc-guard.ts); no permissions granted.
  */
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { app, dialog, net, protocol, safeStorage, session, shell } from 'electron';
 import { appContentSecurityPolicy, isAppUrl, resolveAppAsset } from './app-protocol.js';
 import { autostartFile, HIDDEN_ARG, linuxStartAtLogin, loginItemsStartAtLogin } from './autostart.js';
@@ -36,7 +37,8 @@ if (!app.requestSingleInstanceLock()) {
 }
 
 async function run(): Promise<void> {
-  const root = app.getAppPath();
+  // dist/main/main.js → the checkout (or app.asar when packaged): dist/, bin/, build/icons/ are under it.
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   const engine = engineSettings(root, process.env, homedir());
   const vault = loadVaultKey(join(app.getPath('userData'), 'vault-key.bin'), safeStorage, process.platform);
   const trusted = new Set<number>();
