@@ -6,7 +6,7 @@ import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
 import { localIdentity } from './identity/local.js';
-import { FileVault } from './identity/vault.js';
+import { openEngineVault } from './identity/sealed-vault.js';
 import { takeEngineLock } from './lock.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -92,7 +92,8 @@ export class Engine {
       });
       anthropic = proxy;
       await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
-      const vault = new FileVault(paths.vault);
+      // Sealed with the desktop app's keychain-held key when it passed one (GLASSBOX_VAULT_KEY), else 0600 file.
+      const vault = openEngineVault(paths.vault, process.env, Object.keys(config.postgres.connections));
       const identity = localIdentity();
       const pg = new PgProxy({
         store,

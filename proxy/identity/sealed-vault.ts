@@ -1,0 +1,120 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { UserError } from '../common/errors.js';
+import { type CredentialVault, FileVault } from './vault.js';
+
+/** The environment variable through which the desktop app hands the engine its vault key (64 hex chars). */
+export const VAULT_KEY_ENV = 'GLASSBOX_VAULT_KEY';
+
+/** Keys holding upstream secrets (`…:upstream-password`); these are the ones sealed. */
+const SEALED = /:upstream-password$/;
+
+/**
+ * A vault whose upstream secrets are sealed with AES-256-GCM under a key the engine does not store: the
+ * desktop app keeps it in the OS keychain (Electron safeStorage) and passes it in GLASSBOX_VAULT_KEY.
+ * Sealed entries live in `<vault>.sealed` (0600); other entries (local passwords, which `glassbox pg list`
+ * prints in the URLs clients use) stay in the plain 0600 file. Upstream secrets that `glassbox pg add`
+ * wrote to the plain file (a terminal has no key) are moved into the sealed file when first read.
+ */
+export class SealedFileVault implements CredentialVault {
+  private readonly key: Buffer;
+  private readonly sealedPath: string;
+
+  /** @throws UserError when `hexKey` is not 64 hex characters */
+  constructor(
+    private readonly plain: FileVault,
+    plainPath: string,
+    hexKey: string,
+  ) {
+    if (!/^[0-9a-f]{64}$/i.test(hexKey)) throw new UserError(`${VAULT_KEY_ENV} must be 64 hex characters`);
+    this.key = Buffer.from(hexKey, 'hex');
+    this.sealedPath = `${plainPath}.sealed`;
+  }
+
+  get(key: string): string | undefined {
+    if (!SEALED.test(key)) return this.plain.get(key);
+    const sealed = this.read();
+    if (key in sealed) return sealed[key];
+    const legacy = this.plain.get(key);
+    if (legacy !== undefined) {
+      this.set(key, legacy);
+      this.plain.delete(key);
+    }
+    return legacy;
+  }
+
+  set(key: string, value: string): void {
+    if (!SEALED.test(key)) return this.plain.set(key, value);
+    this.write({ ...this.read(), [key]: value });
+  }
+
+  delete(key: string): void {
+    if (!SEALED.test(key)) return this.plain.delete(key);
+    const entries = this.read();
+    if (!(key in entries)) return;
+    delete entries[key];
+    this.write(entries);
+  }
+
+  /** Removes sealed entries `keep` rejects (connections removed with `glassbox pg remove` from a terminal). */
+  prune(keep: (key: string) => boolean): void {
+    const entries = this.read();
+    const kept = Object.fromEntries(Object.entries(entries).filter(([key]) => keep(key)));
+    if (Object.keys(kept).length !== Object.keys(entries).length) this.write(kept);
+  }
+
+  private read(): Record<string, string> {
+    if (!existsSync(this.sealedPath)) return {};
+    try {
+      const box = JSON.parse(readFileSync(this.sealedPath, 'utf8')) as {
+        iv: string;
+        tag: string;
+        data: string;
+      };
+      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(box.iv, 'base64'));
+      decipher.setAuthTag(Buffer.from(box.tag, 'base64'));
+      const text = Buffer.concat([decipher.update(Buffer.from(box.data, 'base64')), decipher.final()]);
+      return JSON.parse(text.toString('utf8')) as Record<string, string>;
+    } catch {
+      throw new UserError(
+        `the sealed credential vault ${this.sealedPath} cannot be opened with this app's key (damaged, or sealed by another installation)`,
+      );
+    }
+  }
+
+  private write(entries: Record<string, string>): void {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
+    const data = Buffer.concat([cipher.update(JSON.stringify(entries), 'utf8'), cipher.final()]);
+    const box = {
+      v: 1,
+      iv: iv.toString('base64'),
+      tag: cipher.getAuthTag().toString('base64'),
+      data: data.toString('base64'),
+    };
+    mkdirSync(dirname(this.sealedPath), { recursive: true, mode: 0o700 });
+    const temp = `${this.sealedPath}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(box)}\n`, { mode: 0o600 });
+    renameSync(temp, this.sealedPath);
+  }
+}
+
+/**
+ * The engine's vault: sealed when the desktop app supplied a key in `env`, else the plain 0600 file.
+ * Sealed secrets of connections no longer configured (`connectionNames`) are pruned.
+ * @throws UserError for a malformed key or a vault that does not open with it
+ */
+export function openEngineVault(
+  plainPath: string,
+  env: NodeJS.ProcessEnv,
+  connectionNames: string[],
+): CredentialVault {
+  const plain = new FileVault(plainPath);
+  const key = env[VAULT_KEY_ENV];
+  if (!key) return plain;
+  const vault = new SealedFileVault(plain, plainPath, key);
+  const names = new Set(connectionNames);
+  vault.prune((entry) => names.has(/^pg:(.*):upstream-password$/.exec(entry)?.[1] ?? ''));
+  return vault;
+}
