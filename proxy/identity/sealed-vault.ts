@@ -45,12 +45,15 @@ export class SealedFileVault implements CredentialVault {
   }
 
   set(key: string, value: string): void {
-    if (!SEALED.test(key)) return this.plain.set(key, value);
-    this.write({ ...this.read(), [key]: value });
+    if (SEALED.test(key)) this.write({ ...this.read(), [key]: value });
+    else this.plain.set(key, value);
   }
 
   delete(key: string): void {
-    if (!SEALED.test(key)) return this.plain.delete(key);
+    if (!SEALED.test(key)) {
+      this.plain.delete(key);
+      return;
+    }
     const entries = this.read();
     if (!(key in entries)) return;
     delete entries[key];
