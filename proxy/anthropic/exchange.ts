@@ -155,8 +155,9 @@ export class Exchange {
         // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
         // its writes (this exchange's seal included) before any continuation.
         if (res.destroyed) return;
+        // The head goes out with the first body bytes (one write instead of two on the path to the first
+        // token), as a plain reverse proxy sends it.
         res.writeHead(state.status!, upstream.statusMessage, relayableHeaders(upstream.rawHeaders));
-        res.flushHeaders();
         this.release();
       },
     );
@@ -289,8 +290,11 @@ export class Exchange {
     this.hold();
     this.init.commit.enqueue(write, (error) => {
       if (error) return this.recordingFailed(error);
+      // The last held bytes and the end of the body leave in one write.
+      this.res?.cork();
       this.release();
       this.res?.end();
+      this.res?.uncork();
     });
   }
 

@@ -8,6 +8,7 @@
  *   3. bytes forwarded vs bytes recorded, and whether every forwarded reply was recorded.
  * A peer runs beside them: a plain http-proxy pass-through with no recording, the cost of any Node hop.
  * Targets (issue 2): p50 added TTFT ≤ 1 ms, throughput ≥ 0.8× direct, nothing forwarded unrecorded.
+ * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
@@ -151,8 +152,12 @@ async function main(): Promise<void> {
     /LISTENING (\S+)/,
   );
   const peerUrl = new URL(peer.match[1]!);
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR]
+    : [];
   const engine = await startChild(
     [
+      ...profile,
       'bin/glassbox.js',
       'serve',
       '--anthropic-port',
@@ -243,6 +248,13 @@ async function main(): Promise<void> {
       )
       .get() as { turns: number; bytes: number; complete: number };
     const unsealed = (db.prepare('SELECT count(*) AS n FROM inflight').get() as { n: number }).n;
+    const outcomes = db
+      .prepare(
+        `SELECT json_extract(payload, '$.outcome') AS outcome, count(*) AS n, sum(json_extract(payload, '$.response_bytes')) AS bytes
+         FROM events WHERE kind = 'llm.turn' AND session_id IN (SELECT id FROM sessions WHERE external_id LIKE 'tp%')
+         GROUP BY outcome`,
+      )
+      .all() as Array<{ outcome: string; n: number; bytes: number }>;
     db.close();
     const dbBytes = statSync(join(home, 'glassbox.db')).size;
     console.log('Forwarded vs recorded (both throughput phases through Glassbox):');
@@ -255,6 +267,7 @@ async function main(): Promise<void> {
     const whole =
       recorded.turns === forwarded.streams && recorded.bytes === forwarded.bytes && unsealed === 0;
     console.log(`  nothing forwarded unrecorded: ${whole ? 'yes' : 'NO'}`);
+    console.log(`  outcomes: ${outcomes.map((o) => `${o.outcome} ${o.n} (${o.bytes} bytes)`).join(', ')}`);
   } finally {
     engine.child.kill('SIGKILL');
     peer.child.kill('SIGKILL');
