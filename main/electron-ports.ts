@@ -88,7 +88,11 @@ export function electronPorts(options: {
       window.show();
       window.focus();
     }
-    if (route) window.webContents.send('glassbox:navigate', route);
+    if (!route) return;
+    const contents = window.webContents;
+    if (contents.isLoading())
+      contents.once('did-finish-load', () => contents.send('glassbox:navigate', route));
+    else contents.send('glassbox:navigate', route);
   };
   return {
     ipc: {

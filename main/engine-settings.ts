@@ -19,8 +19,6 @@ export interface EngineSettings {
   /** Reads the token the engine keeps in $GLASSBOX_HOME/token (empty until the engine first started). */
   connection: () => EngineConnection;
   client: () => EngineClient;
-  /** True when anything answers HTTP on the API port (an unauthenticated probe: 401 counts). */
-  answering: () => Promise<boolean>;
 }
 
 /**
@@ -28,7 +26,7 @@ export interface EngineSettings {
  * `api.port` in config.json, default 8789). Never throws: an unreadable config.json means the default port
  * (the engine then reports the problem itself).
  */
-export function engineSettings(_appRoot: string, env: NodeJS.ProcessEnv, userHome: string): EngineSettings {
+export function engineSettings(env: NodeJS.ProcessEnv, userHome: string): EngineSettings {
   const home = env.GLASSBOX_HOME?.trim() || join(userHome, '.glassbox');
   let apiPort = 8789;
   try {
@@ -50,14 +48,6 @@ export function engineSettings(_appRoot: string, env: NodeJS.ProcessEnv, userHom
     apiUrl,
     connection,
     client: () => new EngineClient(connection()),
-    answering: async () => {
-      try {
-        await fetch(`${apiUrl}/api/health`, { signal: AbortSignal.timeout(2_000) });
-        return true;
-      } catch {
-        return false;
-      }
-    },
   };
 }
 

@@ -39,7 +39,7 @@ if (!app.requestSingleInstanceLock()) {
 async function run(): Promise<void> {
   // dist/main/main.js → the checkout (or app.asar when packaged): dist/, bin/, build/icons/ are under it.
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-  const engine = engineSettings(root, process.env, homedir());
+  const engine = engineSettings(process.env, homedir());
   const vault = loadVaultKey(join(app.getPath('userData'), 'vault-key.bin'), safeStorage, process.platform);
   const trusted = new Set<number>();
   const csp = appContentSecurityPolicy(engine.apiUrl);
@@ -52,6 +52,7 @@ async function run(): Promise<void> {
       const headers = new Headers(request.headers);
       headers.set('authorization', `Bearer ${engine.connection().token}`);
       headers.delete('origin');
+      headers.delete('host');
       return net.fetch(`${engine.apiUrl}${url.pathname}${url.search}`, {
         method: request.method,
         headers,
@@ -112,7 +113,8 @@ async function run(): Promise<void> {
   });
   const supervisor = new EngineSupervisor({
     launch: () => utilityEngineChild(root, engine, vault.key),
-    ready: () => engine.answering(),
+    // Ready when its API answers 200 with the token it wrote (not merely something on the port).
+    ready: () => engine.client().healthy(),
     onState: (state) => {
       desktop.engineState(state);
       if (state === 'running') watcher.start();
