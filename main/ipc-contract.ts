@@ -61,3 +61,11 @@ export const INVOKE_CHANNELS = {
   'glassbox:desktop-state': true,
   'glassbox:open-external': true,
 } as const satisfies Record<InvokeChannel, true>;
+
+/**
+ * What the preload adds to the renderer's `window`; the renderer declares
+ * `declare global { interface Window extends GlassboxDesktopWindow {} }` (absent in a plain browser).
+ */
+export interface GlassboxDesktopWindow {
+  glassboxDesktop?: GlassboxDesktopApi;
+}

@@ -12,6 +12,7 @@ import { app, dialog, net, protocol, safeStorage, session, shell } from 'electro
 import { appContentSecurityPolicy, isAppUrl, resolveAppAsset } from './app-protocol.js';
 import { autostartFile, HIDDEN_ARG, linuxStartAtLogin, loginItemsStartAtLogin } from './autostart.js';
 import { DesktopShell } from './desktop.js';
+import { doNotDisturbProbe } from './dnd.js';
 import {
   electronPorts,
   engineSettings,
@@ -105,11 +106,12 @@ async function run(): Promise<void> {
     process.platform === 'linux'
       ? linuxStartAtLogin(autostartFile(process.env, homedir()), [process.env.APPIMAGE ?? process.execPath])
       : loginItemsStartAtLogin(app);
+  const dnd = doNotDisturbProbe(process.platform);
   const decider = new NotificationDecider({
     seen: seenClientsFile(join(app.getPath('userData'), 'seen-clients.json')),
-    // macOS Focus, Windows Focus Assist and GNOME/KDE do-not-disturb suppress Electron's notifications in
-    // the OS itself; Electron offers no query for it, so nothing is queued to burst out afterwards.
-    doNotDisturb: () => false,
+    // GNOME's setting is read (dnd.ts); macOS Focus and Windows Focus Assist hold notifications back in
+    // the OS itself. Nothing is queued to burst out afterwards.
+    doNotDisturb: dnd.quiet,
   });
   const supervisor = new EngineSupervisor({
     launch: () => utilityEngineChild(root, engine, vault.key),

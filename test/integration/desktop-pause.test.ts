@@ -44,7 +44,7 @@ describe('pausing recording through the control API', () => {
 
   const ask = (session: string) =>
     client.messages.create(
-      { model: 'claude-sonnet-4-5-20250929', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] },
+      { model: 'claude-opus-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'hi' }] },
       { headers: { 'x-glassbox-session': session } },
     );
 
@@ -99,6 +99,14 @@ describe('pausing recording through the control API', () => {
     expect(reply.content[0]).toMatchObject({ type: 'text' });
     expect(mock.requests.length).toBe(forwardedBefore + 1); // it went upstream…
     expect(test.engine.store.findByExternalId('anthropic', 'while-paused')).toBeUndefined(); // …unrecorded
+    // A streamed reply is relayed as it comes, also unrecorded.
+    const stream = client.messages.stream(
+      { model: 'claude-opus-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'stream it' }] },
+      { headers: { 'x-glassbox-session': 'stream-while-paused' } },
+    );
+    const final = await stream.finalMessage();
+    expect(final.content[0]).toMatchObject({ type: 'text' });
+    expect(test.engine.store.findByExternalId('anthropic', 'stream-while-paused')).toBeUndefined();
 
     const resumed = await api.setRecording(true, 'dashboard');
     expect(resumed).toMatchObject({ recording: true, paused: null });
