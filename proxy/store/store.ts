@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
-import { canonicalJson } from '../common/canonical-json.js';
 import { nowMicros } from '../common/time.js';
-import { type ChainVerdict, chainHash, verifyChain } from './chain.js';
+import { type ChainVerdict, verifyChain } from './chain.js';
+import { Heads, type NextEventOptions } from './heads.js';
 import { Ingest, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
 import type { StoreOp } from './ops.js';
-import { addStats, type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
+import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
 import type {
   Identity,
@@ -17,7 +17,6 @@ import type {
   Session,
   SessionFilter,
   SessionKind,
-  SessionStats,
   StoreChange,
   UnansweredRule,
 } from './types.js';
@@ -31,15 +30,8 @@ export interface NewSession {
   external_id: string | null;
 }
 
-/** Options for {@link Store.append}. */
-export interface AppendOptions {
-  /** Event time in µs since epoch; defaults to now. */
-  ts?: number;
-  /** Text to index for full-text search (prompts, replies, tool input, SQL). */
-  text?: string;
-  /** Numeric deltas added to the session's running `stats`. */
-  stats?: SessionStats;
-}
+/** Options for {@link Store.append}: event time (µs since epoch), searchable text, stats deltas. */
+export type AppendOptions = NextEventOptions;
 
 /** Where an appended event landed in its session's chain. */
 export interface Appended {
@@ -63,18 +55,6 @@ export interface StoreOpenOptions {
 }
 
 /**
- * What appending needs to know about a session. The engine is the only writer and heads are never dropped,
- * so a cached head is the truth even while SQLite has not yet applied the latest writes.
- */
-interface Head {
-  seq: number;
-  hash: string;
-  lastEventAt: number;
-  stats: SessionStats;
-  status: Session['status'];
-}
-
-/**
  * The local recording store: one SQLite file (better-sqlite3, WAL) holding sessions, their hash-chained
  * events, exchanges still in flight, and a full-text index.
  *
@@ -91,8 +71,7 @@ interface Head {
 export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
-  /** Session heads by id. Dropped whole whenever a write fails, since a rollback may have undone it. */
-  private readonly heads = new Map<string, Head>();
+  private readonly heads: Heads;
   /** Ops and changes held back while a {@link Store.batch} is open; written, then sent, when it ends. */
   private staged: { ops: StoreOp[]; changes: StoreChange[] } | undefined;
   /** Sessions whose row changed; announced once SQLite holds the change. */
@@ -103,6 +82,7 @@ export class Store {
   private constructor(db: Db, options: StoreOpenOptions) {
     this.db = db;
     this.sql = prepareStatements(db);
+    this.heads = new Heads(this.sql);
     this.ingest = new Ingest(db, this.sql, { ...options, onApplied: () => this.announceDirty() });
   }
 
@@ -185,7 +165,7 @@ export class Store {
         started_at: startedAt,
       },
     ]);
-    this.heads.set(id, { seq: 0, hash: id, lastEventAt: startedAt, stats: {}, status: 'live' });
+    this.heads.start(id, startedAt);
     const session: Session = {
       id,
       ...init,
@@ -210,31 +190,31 @@ export class Store {
 
   /** Status and last activity (µs since epoch) of a session, from the head cache; undefined if unknown. */
   liveness(id: string): { status: Session['status']; last_event_at: number } | undefined {
-    const head = this.headOf(id);
+    const head = this.heads.of(id);
     return head && { status: head.status, last_event_at: head.lastEventAt };
   }
 
   /** Sets a closed or interrupted session back to `live` (a client resumed it). */
   reopenSession(id: string): void {
-    const head = this.headOf(id);
+    const head = this.heads.of(id);
     this.write([{ op: 'reopen', session_id: id }]);
     if (head) head.status = 'live';
     this.emitSession(id);
   }
 
   /**
-   * Appends one event to a session's chain, indexes its text and adds `stats` deltas, in one transaction.
+   * Appends one event to a session's chain, indexes its text and adds `stats` deltas, durably and at once.
    * @throws Error when the session does not exist.
    */
   append(sessionId: string, kind: string, payload: unknown, options: AppendOptions = {}): Appended {
-    const { op, appended } = this.nextEvent(sessionId, kind, payload, options);
+    const op = this.heads.next(sessionId, kind, payload, options);
     this.write([op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
-    return appended;
+    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
+    return { seq: op.seq, ts: op.ts, hash: op.hash };
   }
 
   /**
-   * Appends a request event and opens an in-flight record for its outcome, in one transaction: after this
+   * Appends a request event and opens an in-flight record for its outcome, in one write: after this
    * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. The request's
    * `text` is indexed when the exchange is sealed, keeping full-text work off the path to upstream.
    */
@@ -247,11 +227,11 @@ export class Store {
     options: AppendOptions = {},
   ): Appended {
     const { text, ...rest } = options;
-    const { op, appended } = this.nextEvent(sessionId, kind, payload, rest);
+    const op = this.heads.next(sessionId, kind, payload, rest);
     op.inflight = { kind: outcomeKind, partial: JSON.stringify(partial), text: text ?? null };
     this.write([op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
-    return appended;
+    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
+    return { seq: op.seq, ts: op.ts, hash: op.hash };
   }
 
   /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
@@ -275,11 +255,11 @@ export class Store {
     payload: unknown,
     options: AppendOptions = {},
   ): Appended {
-    const { op, appended } = this.nextEvent(sessionId, kind, payload, options);
+    const op = this.heads.next(sessionId, kind, payload, options);
     this.write([{ op: 'seal', session_id: sessionId, request_seq: requestSeq }, op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: appended.seq, ts: appended.ts, kind });
+    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
     this.emitSession(sessionId);
-    return appended;
+    return { seq: op.seq, ts: op.ts, hash: op.hash };
   }
 
   /** In-flight exchanges of one session, oldest first. */
@@ -292,13 +272,13 @@ export class Store {
 
   /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */
   endSession(id: string, reason: string, status: 'closed' | 'interrupted' = 'closed'): void {
-    const head = this.headOf(id);
+    const head = this.heads.of(id);
     if (head?.status !== 'live') return;
     const endedAt = status === 'interrupted' ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
-    const { op, appended } = this.nextEvent(id, 'session.end', { reason }, { ts: endedAt });
+    const op = this.heads.next(id, 'session.end', { reason }, { ts: endedAt });
     this.write([op, { op: 'end', session_id: id, status, ended_at: endedAt }]);
     head.status = status;
-    this.emit({ type: 'event', session_id: id, seq: appended.seq, ts: appended.ts, kind: 'session.end' });
+    this.emit({ type: 'event', session_id: id, seq: op.seq, ts: op.ts, kind: 'session.end' });
     this.emitSession(id);
   }
 
@@ -383,66 +363,6 @@ export class Store {
   private write(ops: StoreOp[]): void {
     if (this.staged) for (const op of ops) this.staged.ops.push(op);
     else this.ingest.write(ops);
-  }
-
-  private headOf(sessionId: string): Head | undefined {
-    const cached = this.heads.get(sessionId);
-    if (cached) return cached;
-    const row = this.sql.head.get(sessionId) as
-      | {
-          head_seq: number;
-          head_hash: string;
-          stats: string;
-          last_event_at: number;
-          status: Session['status'];
-        }
-      | undefined;
-    if (!row) return undefined;
-    const head: Head = {
-      seq: row.head_seq,
-      hash: row.head_hash,
-      lastEventAt: row.last_event_at,
-      stats: JSON.parse(row.stats) as SessionStats,
-      status: row.status,
-    };
-    this.heads.set(sessionId, head);
-    return head;
-  }
-
-  /**
-   * The next event of a session's chain: its op (to write) and where it lands. Advances the head in memory,
-   * so call it only when the op will be written.
-   * @throws Error when the session does not exist (before anything changed)
-   */
-  private nextEvent(
-    sessionId: string,
-    kind: string,
-    payload: unknown,
-    options: AppendOptions,
-  ): { op: Extract<StoreOp, { op: 'event' }>; appended: Appended } {
-    const head = this.headOf(sessionId);
-    if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
-    const seq = head.seq + 1;
-    // Events of a session are strictly ordered in time as well as in seq.
-    const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
-    const payloadJson = canonicalJson(payload);
-    const hash = chainHash(head.hash, seq, ts, kind, payloadJson);
-    if (options.stats) addStats(head.stats, options.stats);
-    head.seq = seq;
-    head.hash = hash;
-    head.lastEventAt = ts;
-    const op: Extract<StoreOp, { op: 'event' }> = {
-      op: 'event',
-      session_id: sessionId,
-      seq,
-      ts,
-      kind,
-      payload: payloadJson,
-      hash,
-      stats: JSON.stringify(head.stats),
-    };
-    if (options.text) op.text = options.text;
-    return { op, appended: { seq, ts, hash } };
   }
 
   /** Announces a session's new row once SQLite holds it (right away when nothing is queued). */
