@@ -104,7 +104,13 @@ async function run(): Promise<void> {
   });
   const startAtLogin =
     process.platform === 'linux'
-      ? linuxStartAtLogin(autostartFile(process.env, homedir()), [process.env.APPIMAGE ?? process.execPath])
+      ? linuxStartAtLogin(
+          autostartFile(process.env, homedir()),
+          // Packaged: the AppImage (or installed binary). From a checkout: Electron plus this script.
+          app.isPackaged
+            ? [process.env.APPIMAGE ?? process.execPath]
+            : [process.execPath, fileURLToPath(import.meta.url)],
+        )
       : loginItemsStartAtLogin(app);
   const dnd = doNotDisturbProbe(process.platform);
   const decider = new NotificationDecider({
