@@ -7,7 +7,7 @@
  */
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, dialog, net, protocol, safeStorage, session, shell } from 'electron';
 import { appContentSecurityPolicy, isAppUrl, resolveAppAsset } from './app-protocol.js';
 import { autostartFile, HIDDEN_ARG, linuxStartAtLogin, loginItemsStartAtLogin } from './autostart.js';
@@ -63,9 +63,8 @@ async function run(): Promise<void> {
       });
     }
     const asset = resolveAppAsset(rendererDir, request.url);
-    if (!asset)
-      return new Response('not found (is the renderer built? npm run build:renderer)', { status: 404 });
-    const file = await net.fetch(`file://${asset.path}`);
+    if (!asset) return new Response('not found (is the renderer built? npm run build)', { status: 404 });
+    const file = await net.fetch(pathToFileURL(asset.path).toString());
     return new Response(file.body, {
       headers: {
         'content-type': asset.contentType,
