@@ -12,9 +12,9 @@ export const PG_UNANSWERED: UnansweredRule = {
 
 /**
  * Writes one PostgreSQL session's events through group commit: statements (`pg.statement`, before they are
- * forwarded), outcomes (`pg.result`, sealed when they complete,
- * without delaying the reply), and everything else (`pg.session`, `pg.notice`, `pg.error`, …). Only
- * statements are urgent; the rest are lazy writes that share the next statement's commit (within 5 ms).
+ * forwarded), outcomes (`pg.result`, sealed when they complete, after the reply went out), and everything
+ * else (`pg.session`, `pg.notice`, `pg.error`, …). Only statements hold bytes back; the rest are lazy writes
+ * that nothing waits for.
  */
 export class PgRecorder {
   /**

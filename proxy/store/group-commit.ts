@@ -21,15 +21,10 @@ interface PendingWrite {
 export class GroupCommit {
   private pending: PendingWrite[] = [];
   private scheduled = false;
-  private lazyTimer: NodeJS.Timeout | undefined;
   /** Number of batches committed and writes they carried, for benchmarks. */
   readonly stats = { batches: 0, writes: 0 };
 
-  /** @param lazyDelayMs longest a lazy write waits for an urgent one to share its commit */
-  constructor(
-    private readonly store: Store,
-    private readonly lazyDelayMs = 5,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   /** Queues `write` for the next batch; `then` runs after it commits, with the error if it failed. */
   enqueue(write: () => void, then: (error?: Error) => void): void {
@@ -41,20 +36,17 @@ export class GroupCommit {
   }
 
   /**
-   * Queues a write nothing waits for (an outcome already relayed, a notice): it rides along with the next
-   * urgent batch, or commits on its own within `lazyDelayMs`. One client running statement after statement
-   * then pays one commit per statement instead of two.
+   * Queues a write nothing waits for (an outcome already relayed, a notice). It is made durable at the end of
+   * this loop turn like any other, which puts its cost in the moment after a reply went out (while the client
+   * reads it) rather than on the path of the next request.
    */
   enqueueLazy(write: () => void): void {
-    this.pending.push({ write, done: () => undefined });
-    if (!this.scheduled && !this.lazyTimer) this.lazyTimer = setTimeout(() => this.flush(), this.lazyDelayMs);
+    this.enqueue(write, () => undefined);
   }
 
   /** Commits everything queued now (also used at shutdown so nothing queued is lost). */
   flush(): void {
     this.scheduled = false;
-    clearTimeout(this.lazyTimer);
-    this.lazyTimer = undefined;
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
