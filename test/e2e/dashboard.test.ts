@@ -74,7 +74,7 @@ describe('dashboard in Chromium against a real engine', () => {
     await page.goto(dashboardUrl);
     await page.getByTestId('empty-state').waitFor();
     expect(page.url()).not.toContain(token);
-    expect(await page.evaluate(() => sessionStorage.getItem('glassbox.token'))).toBe(token);
+    expect(await page.evaluate("sessionStorage.getItem('glassbox.token')")).toBe(token);
     const command = await page.getByTestId('copy-command').textContent();
     expect(command).toBe(`export ANTHROPIC_BASE_URL=${setup.test.engine.addresses.anthropicUrl}`);
     await page
@@ -207,7 +207,7 @@ describe('dashboard in Chromium against a real engine', () => {
     expect(await page.getByTestId('pg-event').filter({ hasText: 'fins counted' }).count()).toBe(1);
     const error = page.getByTestId('sql-error');
     expect(await error.locator('.sqlstate').textContent()).toBe('42P01');
-    const red = await error.locator('.sqlstate').evaluate((el) => getComputedStyle(el).color);
+    const red = String(await error.locator('.sqlstate').evaluate('(el) => getComputedStyle(el).color'));
     expect(red).toMatch(/^rgb\((\d+), (\d+), (\d+)\)$/);
     const [r, g] = red.match(/\d+/g)!.map(Number);
     expect(r!).toBeGreaterThan(g! + 80);

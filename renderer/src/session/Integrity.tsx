@@ -5,13 +5,15 @@ import { count } from '../format';
 
 /**
  * The hash-chain verdict of a session (recomputed by the engine): "chain intact" or "broken at seq N".
- * Re-checked when the session's head moves while it is closed.
+ * Re-checked when the session's head moves while it is closed. Asked for only once `ready` (the events have
+ * loaded): recomputing a long chain keeps the engine busy, and the first rows come first.
  */
-export function IntegrityBadge({ session }: { session: Session }) {
+export function IntegrityBadge({ session, ready }: { session: Session; ready: boolean }) {
   const api = useApi();
   const [verdict, setVerdict] = useState<VerifyResponse | { error: string } | null>(null);
   const key = session.status === 'live' ? 'live' : session.head_hash;
   useEffect(() => {
+    if (!ready) return;
     let alive = true;
     api
       .verify(session.id)
@@ -20,7 +22,7 @@ export function IntegrityBadge({ session }: { session: Session }) {
     return () => {
       alive = false;
     };
-  }, [api, session.id, key]);
+  }, [api, session.id, key, ready]);
   if (!verdict) return <span className="badge">verifying…</span>;
   if ('error' in verdict) return <span className="badge badge-warn">not verified: {verdict.error}</span>;
   return verdict.intact ? (

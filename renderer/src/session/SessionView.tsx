@@ -150,7 +150,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           </span>
           <h1 className="title">{session.external_id ?? session.target}</h1>
           <span className="spacer" />
-          <IntegrityBadge session={session} />
+          <IntegrityBadge session={session} ready={data.complete} />
           <ExportButtons session={session} />
         </div>
         <SessionFacts session={session} />
