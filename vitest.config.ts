@@ -1,6 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The renderer's component tests use React's automatic JSX runtime, as its Vite build does.
+  esbuild: { jsx: 'automatic' },
   test: {
     include: [
       'test/unit/**/*.test.ts',
