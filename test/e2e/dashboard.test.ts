@@ -207,7 +207,11 @@ describe('dashboard in Chromium against a real engine', () => {
     expect(await page.getByTestId('pg-event').filter({ hasText: 'fins counted' }).count()).toBe(1);
     const error = page.getByTestId('sql-error');
     expect(await error.locator('.sqlstate').textContent()).toBe('42P01');
-    const red = String(await error.locator('.sqlstate').evaluate('(el) => getComputedStyle(el).color'));
+    // The test project has no DOM typings; in the page, globalThis is the window.
+    type Styles = { getComputedStyle: (el: unknown) => { color: string } };
+    const red = await error
+      .locator('.sqlstate')
+      .evaluate((el) => (globalThis as unknown as Styles).getComputedStyle(el).color);
     expect(red).toMatch(/^rgb\((\d+), (\d+), (\d+)\)$/);
     const [r, g] = red.match(/\d+/g)!.map(Number);
     expect(r!).toBeGreaterThan(g! + 80);
