@@ -7,6 +7,9 @@ import type { IncomingMessage } from 'node:http';
 import type { RecordingState, RecordingSwitch } from '../policy/recording-switch.js';
 import type { Identity } from '../store/types.js';
 import { ApiError } from './guards.js';
+import type { RecordingResponse } from './types.js';
+
+export type { RecordingResponse };
 
 /** The path this module answers. */
 export const RECORDING_PATH = '/api/recording';
@@ -16,11 +19,6 @@ export interface RecordingRequest {
   recording: boolean;
   via?: string;
   reason?: string;
-}
-
-/** Answer of GET and POST /api/recording: the state, and a plain sentence saying what it means. */
-export interface RecordingResponse extends RecordingState {
-  message: string;
 }
 
 const MAX_BODY_BYTES = 4096;

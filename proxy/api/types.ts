@@ -74,3 +74,11 @@ export type VerifyResponse =
 
 /** Formats of GET /api/sessions/:id/export?format=…, answered as a file download. */
 export type ExportFormat = 'jsonl' | 'har' | 'sql';
+
+/** GET and POST /api/recording: whether the engine records, and a plain sentence saying what it means. */
+export interface RecordingResponse {
+  recording: boolean;
+  /** Present while paused: since when (µs since epoch), by whom (OS user), through which client. */
+  paused: { since: number; by: string; via: string; session_id: string } | null;
+  message: string;
+}

@@ -1,7 +1,10 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
+import type { GlassboxDesktopApi } from '../../main/ipc-contract';
 import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
+import type { Connection } from './api/desktop';
 import { LiveContext, useLiveHub } from './api/live';
+import { StatusBanner } from './StatusBanner';
 import { SessionView } from './session/SessionView';
 import { SessionsView } from './sessions/SessionsView';
 
@@ -14,7 +17,7 @@ export function parseRoute(pathname: string): Route {
   return match ? { view: 'session', id: match[1]! } : { view: 'list' };
 }
 
-function Shell({ client }: { client: ApiClient }) {
+function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
   const hub = useLiveHub(client);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.pathname));
   useEffect(() => {
@@ -22,6 +25,15 @@ function Shell({ client }: { client: ApiClient }) {
     window.addEventListener('popstate', onPop);
     return () => window.removeEventListener('popstate', onPop);
   }, []);
+  // A clicked desktop notification asks for a route, e.g. /s/ID.
+  useEffect(
+    () =>
+      desktop?.onNavigate((path) => {
+        window.history.pushState(null, '', path);
+        setRoute(parseRoute(path));
+      }),
+    [desktop],
+  );
   const open = useCallback((id: string) => {
     window.history.pushState(null, '', `/s/${id}`);
     setRoute({ view: 'session', id });
@@ -46,6 +58,7 @@ function Shell({ client }: { client: ApiClient }) {
           <span className="spacer" />
           <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
         </header>
+        <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
         <main className="main">
           <SessionsView active={route.view === 'list'} onOpen={open} />
           {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
@@ -55,9 +68,21 @@ function Shell({ client }: { client: ApiClient }) {
   );
 }
 
-/** The dashboard: asks for the token when opened without one, else the sessions list and session views. */
-export function App({ token }: { token: string | null }) {
-  const client = useMemo(() => (token ? new ApiClient(token) : null), [token]);
+/**
+ * The dashboard: asks for the token when opened without one, else the sessions list and session views.
+ * `desktop` is the desktop app's preload API when running in its window.
+ */
+export function App({
+  connection,
+  desktop,
+}: {
+  connection: Connection | null;
+  desktop?: GlassboxDesktopApi;
+}) {
+  const client = useMemo(
+    () => (connection ? new ApiClient(connection.token, '', connection.liveBase) : null),
+    [connection],
+  );
   if (!client) {
     return (
       <div className="page-message" data-testid="no-token">
@@ -71,7 +96,7 @@ export function App({ token }: { token: string | null }) {
   }
   return (
     <ApiContext.Provider value={client}>
-      <Shell client={client} />
+      <Shell client={client} {...(desktop ? { desktop } : {})} />
     </ApiContext.Provider>
   );
 }

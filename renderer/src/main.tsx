@@ -1,15 +1,26 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './App';
+import { type Connection, desktopApi, desktopConnection } from './api/desktop';
 import { takeToken } from './api/token';
 import './styles.css';
 
-const token = takeToken(window.location, window.sessionStorage, window.history);
+/** The desktop window gets its connection from the preload; a browser tab from the URL fragment. */
+async function connection(): Promise<Connection | null> {
+  const desktop = await desktopConnection(desktopApi(window));
+  if (desktop) return desktop;
+  const token = takeToken(window.location, window.sessionStorage, window.history);
+  return token ? { token } : null;
+}
+
 const root = document.getElementById('root');
 if (root) {
-  createRoot(root).render(
-    <StrictMode>
-      <App token={token} />
-    </StrictMode>,
+  const mount = root;
+  void connection().then((found) =>
+    createRoot(mount).render(
+      <StrictMode>
+        <App connection={found} desktop={desktopApi(window)} />
+      </StrictMode>,
+    ),
   );
 }

@@ -217,4 +217,39 @@ describe('dashboard in Chromium against a real engine', () => {
     expect(r!).toBeGreaterThan(g! + 80);
     await screenshot(page, '7-postgres-session');
   });
+
+  it('says plainly that nothing is recorded while recording is paused, and resumes from the banner', async () => {
+    const { dashboardUrl, token } = setup.test.engine.addresses;
+    const api = new URL(dashboardUrl).origin;
+    const pause = await fetch(`${api}/api/recording`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ recording: false, via: 'e2e' }),
+    });
+    expect(pause.status).toBe(200);
+    const banner = page.getByTestId('recording-paused');
+    await banner.waitFor({ timeout: 5_000 });
+    expect(await banner.textContent()).toMatch(/NOT recorded/);
+    await screenshot(page, '8-recording-paused');
+    await banner.getByRole('button', { name: 'Resume recording' }).click();
+    await banner.waitFor({ state: 'detached', timeout: 5_000 });
+    const state = (await (
+      await fetch(`${api}/api/recording`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { recording: boolean };
+    expect(state.recording).toBe(true);
+    // The pause and the resume are themselves recorded, with who asked and through which client.
+    const sessions = (await (
+      await fetch(`${api}/api/sessions?target=glassbox`, { headers: { authorization: `Bearer ${token}` } })
+    ).json()) as { sessions: Array<{ id: string }> };
+    const events = (await (
+      await fetch(`${api}/api/sessions/${sessions.sessions[0]!.id}/events`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as { events: Array<{ kind: string; payload: { via?: string } }> };
+    expect(events.events.map((e) => [e.kind, e.payload.via])).toEqual([
+      ['recording.paused', 'e2e'],
+      ['recording.resumed', 'dashboard'],
+      ['session.end', undefined],
+    ]);
+  });
 });

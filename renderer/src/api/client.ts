@@ -2,6 +2,7 @@ import type {
   EventsResponse,
   ExportFormat,
   HealthResponse,
+  RecordingResponse,
   SessionResponse,
   SessionsQuery,
   SessionsResponse,
@@ -25,9 +26,11 @@ export class ApiCallError extends Error {
  * API origin ('' = the page's own origin, as served by the engine).
  */
 export class ApiClient {
+  /** @param liveBase origin of the live WebSocket when it differs from `base` (the desktop window) */
   constructor(
     readonly token: string,
     readonly base = '',
+    readonly liveBase?: string,
   ) {}
 
   /** GET a JSON body. @throws ApiCallError */
@@ -51,6 +54,20 @@ export class ApiClient {
   /** Events with seq > after, at most `limit` (≤ 5,000). */
   events(id: string, after: number, limit: number): Promise<EventsResponse> {
     return this.get(`/api/sessions/${encodeURIComponent(id)}/events`, { after, limit });
+  }
+
+  recording(): Promise<RecordingResponse> {
+    return this.get('/api/recording');
+  }
+
+  /** Pauses or resumes recording (recorded by the engine with who asked, via `dashboard`). */
+  async setRecording(recording: boolean): Promise<RecordingResponse> {
+    const response = await this.fetch('/api/recording', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ recording, via: 'dashboard' }),
+    });
+    return (await response.json()) as RecordingResponse;
   }
 
   verify(id: string): Promise<VerifyResponse> {
@@ -80,14 +97,17 @@ export class ApiClient {
 
   /** The live WebSocket's URL (browsers cannot set headers on it, so the token goes in the query). */
   liveUrl(): string {
-    const origin = this.base || window.location.origin;
+    const origin = this.liveBase || this.base || window.location.origin;
     return `${origin.replace(/^http/, 'ws')}/api/live?access_token=${encodeURIComponent(this.token)}`;
   }
 
-  private async fetch(path: string): Promise<Response> {
+  private async fetch(path: string, init: RequestInit = {}): Promise<Response> {
     let response: Response;
     try {
-      response = await fetch(`${this.base}${path}`, { headers: { authorization: `Bearer ${this.token}` } });
+      response = await fetch(`${this.base}${path}`, {
+        ...init,
+        headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.token}` },
+      });
     } catch (error) {
       throw new ApiCallError(0, 'network', `the engine did not answer (${(error as Error).message})`);
     }
