@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import type { Store } from '../store/store.js';
 import { sendCancel, type UpstreamTarget } from './upstream.js';
 
-/** The BackendKeyData Glassbox hands a client instead of the upstream's. */
+/** The BackendKeyData Glassbox hands a client instead of the upstream's (same process id, own secret key). */
 export interface FakeBackendKey {
   processId: number;
   secretKey: number;
@@ -16,9 +16,10 @@ interface Route {
 }
 
 /**
- * Routes CancelRequests (PostgreSQL docs, 55.2.9 "Canceling Requests in Progress"). Each client gets its own
- * random BackendKeyData; a CancelRequest carrying it is forwarded, over a fresh upstream connection, with the
- * upstream backend's real key. Unknown keys are ignored, as PostgreSQL does.
+ * Routes CancelRequests (PostgreSQL docs, 55.2.9 "Canceling Requests in Progress"). Each client gets
+ * BackendKeyData with its upstream backend's process id and a random secret key of Glassbox's; a
+ * CancelRequest carrying it is forwarded, over a fresh upstream connection, with the upstream backend's real
+ * key. Unknown keys are ignored, as PostgreSQL does.
  */
 export class CancelRegistry {
   private readonly routes = new Map<string, Route>();
@@ -31,9 +32,12 @@ export class CancelRegistry {
     upstreamKey: { processId: number; secretKey: Buffer } | undefined,
     sessionId: string,
   ): FakeBackendKey {
+    // The process id is the backend's own, so it matches pg_backend_pid() and pg_stat_activity (clients such
+    // as postgres.js compare them); it is no secret. Only the secret key, which authorises a cancel, is Glassbox's.
+    const processId = upstreamKey?.processId ?? randomInt(1, 0x7fffffff);
     let fake: FakeBackendKey;
     do {
-      fake = { processId: randomInt(1, 0x7fffffff), secretKey: randomInt(-0x80000000, 0x7fffffff) };
+      fake = { processId, secretKey: randomInt(-0x80000000, 0x7fffffff) };
     } while (this.routes.has(keyOf(fake.processId, fake.secretKey)));
     if (upstreamKey)
       this.routes.set(keyOf(fake.processId, fake.secretKey), { target, ...upstreamKey, sessionId });

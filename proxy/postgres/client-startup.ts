@@ -53,7 +53,8 @@ export class ClientAuthError extends Error {
  * then continue in plain text on loopback), a protocol 3.2 StartupMessage gets NegotiateProtocolVersion and
  * continues as 3.0, `_pq_.` protocol options are reported as unrecognised, and a CancelRequest is returned
  * for the caller to route.
- * @throws ProtocolError for anything else, after answering with an ErrorResponse (08P01)
+ * @throws ProtocolError for anything else: an unsupported protocol version after answering with an
+ * ErrorResponse (08P01); a packet with an impossible length after closing the connection unanswered
  */
 export async function readClientHello(
   plain: Socket,
@@ -65,7 +66,7 @@ export async function readClientHello(
   let buffer = Buffer.alloc(0);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const packet = takeStartupPacket(buffer);
+    const packet = takeClientPacket(socket, buffer);
     if (!packet) {
       buffer = Buffer.concat([buffer, await readChunk(socket, deadline - Date.now())]);
       continue;
@@ -148,6 +149,21 @@ export async function authenticateClient(
       );
     }
     if (error instanceof ProtocolError) fail('08P01', error.message);
+    throw error;
+  }
+}
+
+/**
+ * The first packet once complete. A length PostgreSQL would not accept closes the connection without an
+ * answer, as the server does (postmaster's ProcessStartupPacket reports it as COMMERROR, to its log only):
+ * the peer may not speak the protocol, and node-postgres, which writes Terminate when a client is ended
+ * before its socket connects, expects a quiet close rather than an error.
+ */
+function takeClientPacket(socket: Socket, buffer: Buffer): ReturnType<typeof takeStartupPacket> {
+  try {
+    return takeStartupPacket(buffer);
+  } catch (error) {
+    socket.end();
     throw error;
   }
 }

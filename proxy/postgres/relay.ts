@@ -3,7 +3,15 @@ import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { Framer } from './framer.js';
-import { errorResponse, FRONTEND, isFrontendType, terminate } from './messages.js';
+import {
+  BACKEND,
+  type ErrorFields,
+  errorResponse,
+  FRONTEND,
+  isFrontendType,
+  parseErrorFields,
+  terminate,
+} from './messages.js';
 import { Outbox } from './outbox.js';
 import type { PgRecorder } from './recorder.js';
 import { emptyOutput, type StatementTracker, type TrackerOutput } from './tracker.js';
@@ -34,6 +42,8 @@ export class PgRelay {
   private readonly toUpstream: Outbox;
   private ended = false;
   private clientTerminated = false;
+  /** The server sent a FATAL (or PANIC) ErrorResponse, so it is about to close the connection. */
+  private upstreamFatal = false;
 
   constructor(
     private readonly client: Socket,
@@ -104,7 +114,11 @@ export class PgRelay {
     if (this.ended) return;
     const out = emptyOutput();
     try {
-      for (const frame of this.upstreamFramer.push(chunk)) this.tracker.onBackend(frame, out);
+      for (const frame of this.upstreamFramer.push(chunk)) {
+        if (frame.type === BACKEND.ErrorResponse && isFatal(parseErrorFields(frame.body)))
+          this.upstreamFatal = true;
+        this.tracker.onBackend(frame, out);
+      }
     } catch (error) {
       // The server broke the protocol: nothing sensible can follow.
       this.recorder.event('pg.error', {
@@ -159,7 +173,9 @@ export class PgRelay {
       this.finish('client_terminated');
       return;
     }
-    if (!this.client.destroyed) {
+    // After a FATAL (e.g. 57P01 from pg_terminate_backend) the client already has the server's reason; the
+    // close is what PostgreSQL does next, so it is passed on as is, not reported a second time.
+    if (!this.client.destroyed && !this.upstreamFatal) {
       this.client.end(
         errorResponse('08006', 'Glassbox: the upstream server closed the connection unexpectedly', {
           S: 'FATAL',
@@ -181,4 +197,10 @@ export class PgRelay {
     if (!this.client.destroyed) this.client.end();
     this.onEnd(reason);
   }
+}
+
+/** FATAL and PANIC errors end the session (PostgreSQL docs, 55.2.7 "Termination"); ERROR does not. */
+function isFatal(fields: ErrorFields): boolean {
+  const severity = fields.V ?? fields.S;
+  return severity === 'FATAL' || severity === 'PANIC';
 }

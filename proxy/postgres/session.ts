@@ -155,7 +155,9 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       error instanceof UpstreamError ? '08006' : ((error as { sqlstate?: string }).sqlstate ?? '08P01');
     const message = error instanceof UpstreamError ? `Glassbox: ${error.message}` : describeError(error);
     session.event('pg.error', { sqlstate, message, context: 'startup' }, { errors: 1 });
-    if (!socket.destroyed) socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
+    // A socket already ended was closed unanswered on purpose (an impossible start-up packet length).
+    if (!socket.destroyed && !socket.writableEnded)
+      socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
     session.end(error instanceof UpstreamError ? 'upstream_unavailable' : 'protocol_violation');
   }
 }
