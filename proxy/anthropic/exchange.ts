@@ -77,6 +77,8 @@ export class Exchange {
   /** Commits the outbox is waiting for. */
   private holds = 0;
   private checkpointQueued = false;
+  /** The response head, until the checkpoint recording it commits. */
+  private headPending: { statusMessage: string | undefined; headers: string[] } | undefined;
   /** Holds released when the queued checkpoint commits. */
   private attachedHolds = 0;
   private lastCheckpointMono = 0;
@@ -147,20 +149,14 @@ export class Exchange {
       });
     }
 
+    // The head waits for a checkpoint; body bytes arriving before it commits join the same checkpoint, so
+    // the head and the first chunk are recorded in one write and leave together, as one write to the client.
+    this.headPending = {
+      statusMessage: upstream.statusMessage,
+      headers: relayableHeaders(upstream.rawHeaders),
+    };
     this.hold();
-    this.init.commit.enqueue(
-      () => this.writeCheckpoint(),
-      (error) => {
-        if (error) return this.recordingFailed(error);
-        // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
-        // its writes (this exchange's seal included) before any continuation.
-        if (res.destroyed) return;
-        // The head goes out with the first body bytes (one write instead of two on the path to the first
-        // token), as a plain reverse proxy sends it.
-        res.writeHead(state.status!, upstream.statusMessage, relayableHeaders(upstream.rawHeaders));
-        this.release();
-      },
-    );
+    this.queueCheckpoint(true);
 
     upstream.on('data', (chunk: Buffer) => {
       state.bytesForwarded += chunk.length;
@@ -263,6 +259,7 @@ export class Exchange {
       () => this.writeCheckpoint(),
       (error) => {
         if (error) return this.recordingFailed(error);
+        this.sendHead();
         const holds = this.attachedHolds;
         this.attachedHolds = 0;
         for (let i = 0; i < holds; i++) this.release();
@@ -290,12 +287,24 @@ export class Exchange {
     this.hold();
     this.init.commit.enqueue(write, (error) => {
       if (error) return this.recordingFailed(error);
-      // The last held bytes and the end of the body leave in one write.
+      // The last held bytes and the end of the body leave in one write (with the head, if it is still here).
       this.res?.cork();
+      this.sendHead();
       this.release();
       this.res?.end();
       this.res?.uncork();
     });
+  }
+
+  /** Writes the recorded response head (it leaves with the first body bytes, as a plain proxy sends it). */
+  private sendHead(): void {
+    const head = this.headPending;
+    const res = this.res;
+    // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
+    // its writes (this exchange's seal included) before any continuation.
+    if (!head || !res || res.destroyed || res.headersSent) return;
+    this.headPending = undefined;
+    res.writeHead(this.state.status!, head.statusMessage, head.headers);
   }
 
   private hold(): void {
