@@ -1,6 +1,5 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
@@ -18,6 +17,7 @@ import {
 import type { PriceOverrides } from './pricing.js';
 import { SseParser } from './sse.js';
 import { replySearchText } from './text.js';
+import { decoderFor, relayableHeaders } from './wire.js';
 
 export type { ExchangeOutcome } from './outcome.js';
 
@@ -42,16 +42,6 @@ export interface ExchangeInit {
   /** Called once when the exchange is sealed. */
   onDone: (exchange: Exchange) => void;
 }
-
-const DECODERS: Record<string, () => Transform> = {
-  gzip: createGunzip,
-  'x-gzip': createGunzip,
-  deflate: createInflate,
-  br: createBrotliDecompress,
-};
-
-/** Content encodings the recorder can decode; the proxy asks upstream for no others. */
-export const DECODABLE_ENCODINGS: ReadonlySet<string> = new Set(Object.keys(DECODERS));
 
 /**
  * Records one proxied exchange after its request event and relays the reply: head, body, outcome.
@@ -136,7 +126,7 @@ export class Exchange {
     } else {
       state.collector = new CappedCollector(this.init.maxBodyBytes);
     }
-    const makeDecoder = DECODERS[encoding];
+    const makeDecoder = decoderFor(encoding);
     if (makeDecoder) {
       state.decoded = true;
       this.decoder = makeDecoder();
@@ -395,25 +385,4 @@ export class Exchange {
   private elapsed(): number {
     return monoMicros() - this.init.startedMono;
   }
-}
-
-/** Hop-by-hop headers (RFC 9110 §7.6.1) that a proxy must not relay. */
-const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'trailer',
-  'proxy-authenticate',
-]);
-
-/** Upstream response headers as a raw [name, value, …] list minus hop-by-hop ones, keeping case and order. */
-function relayableHeaders(raw: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < raw.length; i += 2) {
-    if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) out.push(raw[i]!, raw[i + 1]!);
-  }
-  return out;
 }

@@ -20,11 +20,12 @@ import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { recordBody } from './body.js';
 import { glassboxErrorBody } from './errors.js';
-import { DECODABLE_ENCODINGS, Exchange } from './exchange.js';
+import { Exchange } from './exchange.js';
 import { asRecord } from './message.js';
 import type { PriceOverrides } from './pricing.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { requestSearchText } from './text.js';
+import { DECODABLE_ENCODINGS } from './wire.js';
 
 /** Settings of the Anthropic reverse proxy. */
 export interface AnthropicProxyOptions {
