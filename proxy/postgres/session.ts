@@ -38,6 +38,15 @@ export interface SessionContext {
   track: (relay: PgRelay) => () => void;
 }
 
+/**
+ * True when a start-up `replication` parameter asks for a replication connection: `true`/`on`/`yes`/`1`
+ * (physical) or `database` (logical), as PostgreSQL parses it (docs, 55.4 Streaming Replication Protocol).
+ */
+function wantsReplication(value: string | undefined): boolean {
+  if (value === undefined) return false;
+  return !['false', 'off', 'no', '0', ''].includes(value.trim().toLowerCase());
+}
+
 /** Start-up parameters that are the proxy's business, not forwarded upstream as given. */
 const NOT_FORWARDED = new Set(['user', 'database', 'replication']);
 
@@ -97,6 +106,10 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     if (database !== connection.database && database !== connection.name) {
       const message = `database "${database}" is not served by Glassbox connection "${connection.name}" (it serves "${connection.database}")`;
       return refuse(socket, session, '3D000', message);
+    }
+    if (wantsReplication(parameters.replication)) {
+      const message = `Glassbox does not relay replication connections (replication=${parameters.replication}); connect to the server directly for replication`;
+      return refuse(socket, session, '0A000', message);
     }
     await authenticateClient(
       socket,

@@ -149,6 +149,28 @@ describe('node-postgres through the PostgreSQL proxy', () => {
     expect(events.some((e) => e.kind === 'pg.result')).toBe(true);
   });
 
+  it('refuses a replication connection with 0A000 rather than relaying it as a plain one', async () => {
+    // node-postgres reads `replication` from the URL (its typings lack the option) and sends it at start-up.
+    const url = new URL(setup.url);
+    url.searchParams.set('replication', 'database');
+    const replication = new pg.Client({ connectionString: url.toString() });
+    await expect(replication.connect()).rejects.toMatchObject({
+      code: '0A000',
+      message: expect.stringMatching(/does not relay replication connections/),
+    });
+    await waitFor(
+      () =>
+        store
+          .listSessions({ kind: 'postgres', limit: 1000 })
+          .flatMap((s) => store.listEvents(s.id))
+          .some(
+            (e) => e.kind === 'pg.auth_failed' && (e.payload as { sqlstate: string }).sqlstate === '0A000',
+          ),
+      2_000,
+      'the refusal to be recorded',
+    );
+  });
+
   it('keeps every chain intact', () => {
     for (const id of store.allSessionIds())
       expect(store.verifySession(id), id).toMatchObject({ intact: true });
