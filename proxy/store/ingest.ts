@@ -1,12 +1,19 @@
-import type { Database as Db, Statement } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
+import { type Applier, applyWithFallback, createApplier, reached } from './apply.js';
+import { ApplyThread } from './apply-thread.js';
 import { Journal, type JournalPosition } from './journal.js';
-import { applyOps, type StoreOp } from './ops.js';
+import type { StoreOp } from './ops.js';
 import type { prepareStatements } from './rows.js';
 
 /** How the store's writes reach SQLite. */
 export interface IngestOptions {
   /** Directory of the write-ahead journal; without one, every write is applied to SQLite at once. */
   journalDir?: string;
+  /**
+   * The SQLite file, for the apply thread's own connection. With a journal and a path, journaled writes are
+   * applied on a worker thread; without a path, on this thread from a timer.
+   */
+  databasePath?: string;
   /** Size (bytes) past which a fully applied journal file is replaced by a new one; default 16 MiB. */
   journalRotateBytes?: number;
   /** Longest a journaled write waits before SQLite takes it (ms); default 10. */
@@ -35,26 +42,28 @@ const REPLAY_CHUNK = 2_000;
 
 /**
  * The store's write path below the in-memory heads: a write is durable once its ops are one line in the
- * {@link Journal} (a single `write(2)`), and SQLite applies the queued ops a few milliseconds later in one
- * transaction, together with the journal position it has reached. Start-up replays what the journal holds
- * past that position. Without a journal directory (`:memory:` stores, read-only CLI use) ops are applied to
- * SQLite directly and synchronously.
+ * {@link Journal} (a single `write(2)`), and SQLite applies them a few milliseconds later in one transaction
+ * with other writes, together with the journal position it has reached — on the {@link ApplyThread} (its own
+ * connection, off the proxies' event loop) when the store is a file, else on this thread from a timer.
+ * Start-up replays what the journal holds past that position. Without a journal directory (`:memory:`
+ * stores, CLI use) ops are applied to SQLite directly and synchronously.
  *
- * The queue is applied early whenever anyone reads ({@link Ingest.settle}), so reads in this process always
+ * Whatever waits is applied whenever anyone reads ({@link Ingest.settle}), so reads in this process always
  * see every write made before them.
  */
 export class Ingest {
   readonly stats: IngestStats = { journalWrites: 0, transactions: 0, ops: 0 };
   private journal: Journal | undefined;
+  /** Applies journaled writes off this thread, when running. */
+  private thread: ApplyThread | undefined;
+  /** Journaled ops waiting for SQLite (when there is no apply thread). */
   private queued: StoreOp[] = [];
   private written: JournalPosition = START;
   private timer: NodeJS.Timeout | undefined;
   private readonly applyDelayMs: number;
   private readonly maxQueued: number;
   private readonly warn: (message: string) => void;
-  private readonly readState: Statement;
-  private readonly writeState: Statement;
-  private readonly transaction: (ops: readonly StoreOp[], position: JournalPosition | undefined) => void;
+  private readonly applier: Applier;
 
   /**
    * Replays the journal past SQLite's position (when a journal directory is given) and opens it for writing.
@@ -62,24 +71,18 @@ export class Ingest {
    */
   constructor(
     db: Db,
-    private readonly sql: ReturnType<typeof prepareStatements>,
+    sql: ReturnType<typeof prepareStatements>,
     private readonly options: IngestOptions = {},
   ) {
     this.applyDelayMs = options.applyDelayMs ?? 10;
     this.maxQueued = options.maxQueued ?? 2_000;
     this.warn = options.warn ?? ((message) => process.stderr.write(`glassbox: ${message}\n`));
-    this.readState = db.prepare('SELECT generation, byte_offset AS offset FROM journal_state WHERE id = 1');
-    this.writeState = db.prepare(
-      'INSERT OR REPLACE INTO journal_state (id, generation, byte_offset) VALUES (1, ?, ?)',
-    );
-    this.transaction = db.transaction((ops: readonly StoreOp[], position: JournalPosition | undefined) => {
-      applyOps(this.sql, ops);
-      if (position) this.writeState.run(position.generation, position.offset);
-    });
+    this.applier = createApplier(db, sql);
     if (options.journalDir) {
       const applied = this.replay(options.journalDir);
       this.journal = Journal.open(options.journalDir, applied, options.journalRotateBytes);
       this.written = applied;
+      if (options.databasePath) this.thread = this.startThread(options.databasePath);
     }
   }
 
@@ -92,10 +95,14 @@ export class Ingest {
     if (ops.length === 0) return;
     if (this.journal) {
       try {
-        this.written = this.journal.append(JSON.stringify(ops));
+        const line = JSON.stringify(ops);
+        this.written = this.journal.append(line);
         this.stats.journalWrites++;
-        for (const op of ops) this.queued.push(op);
-        this.schedule();
+        if (this.thread) this.thread.send(line, ops, this.written);
+        else {
+          for (const op of ops) this.queued.push(op);
+          this.schedule();
+        }
         return;
       } catch (error) {
         this.warn(
@@ -110,11 +117,13 @@ export class Ingest {
 
   /** True while journaled ops wait for SQLite. */
   get hasQueued(): boolean {
-    return this.queued.length > 0;
+    return this.queued.length > 0 || (this.thread?.hasQueued ?? false);
   }
 
   /** Applies every queued op to SQLite now (reads call this first). */
   settle(): void {
+    // A thread that fails to settle has handed its work back (see startThread) to be applied below.
+    this.thread?.settle();
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.queued.length === 0) return;
@@ -126,6 +135,9 @@ export class Ingest {
 
   /** Applies what is queued and closes the journal, deleting its files when SQLite holds everything. */
   close(): void {
+    this.settle();
+    this.thread?.close();
+    this.thread = undefined;
     this.settle();
     this.journal?.close(true);
     this.journal = undefined;
@@ -142,33 +154,55 @@ export class Ingest {
     this.timer.unref();
   }
 
-  /**
-   * One transaction for `ops` and the journal position they reach. Should it fail, each op is applied on its
-   * own so that one bad row cannot hold back the rest; the bad one is reported and skipped (the journal
-   * keeps it until the file is rotated).
-   */
+  /** Applies `ops` (journaled up to `position`, if journaled) in one transaction; see applyWithFallback. */
   private apply(ops: readonly StoreOp[], position: JournalPosition | undefined): void {
-    try {
-      this.transaction(ops, position);
-      this.stats.transactions++;
-    } catch (batchError) {
-      if (!this.journal && !position) throw batchError;
-      for (const op of ops) {
-        try {
-          this.transaction([op], undefined);
-        } catch (error) {
-          this.warn(`could not apply a ${op.op} write to SQLite: ${(error as Error).message}`);
-        }
-      }
-      if (position) this.transaction([], position);
-    }
+    this.stats.transactions += applyWithFallback(this.applier.transaction, ops, position, this.warn);
     this.stats.ops += ops.length;
     this.options.onApplied?.();
   }
 
+  /**
+   * Starts the apply thread; if it cannot start, or later dies or stops answering, this thread takes its
+   * work back: the lines it had not applied (per SQLite's recorded journal position) are applied here, and
+   * ingestion continues here from a timer.
+   */
+  private startThread(path: string): ApplyThread | undefined {
+    const takeOver = (thread: ApplyThread, error: Error) => {
+      if (this.thread !== thread) return;
+      this.thread = undefined;
+      this.warn(`the store's apply thread failed (${error.message}); applying on the main thread`);
+      const applied = this.applier.appliedPosition();
+      for (const line of thread.takeUnapplied()) {
+        if (!reached(applied, line.end)) this.apply(line.ops, line.end);
+      }
+    };
+    try {
+      const thread: ApplyThread = new ApplyThread(
+        path,
+        { applyDelayMs: this.applyDelayMs, maxQueued: this.maxQueued },
+        {
+          onApplied: (end, transactions, ops) => {
+            this.stats.transactions += transactions;
+            this.stats.ops += ops;
+            this.journal?.releaseUpTo(end);
+            this.options.onApplied?.();
+          },
+          onFailure: (error) => takeOver(thread, error),
+          warn: this.warn,
+        },
+      );
+      return thread;
+    } catch (error) {
+      this.warn(
+        `could not start the store's apply thread (${(error as Error).message}); applying on the main thread`,
+      );
+      return undefined;
+    }
+  }
+
   /** Applies journal lines past SQLite's position, in chunks; returns the position reached. */
   private replay(dir: string): JournalPosition {
-    let position = (this.readState.get() as JournalPosition | undefined) ?? START;
+    let position = this.applier.appliedPosition();
     let chunk: StoreOp[] = [];
     let lines = 0;
     for (const entry of Journal.replay(dir, position)) {

@@ -79,7 +79,7 @@ export class Store {
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
 
-  private constructor(db: Db, options: StoreOpenOptions) {
+  private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
     this.sql = prepareStatements(db);
     this.heads = new Heads(this.sql);
@@ -102,7 +102,7 @@ export class Store {
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     migrate(db);
-    return new Store(db, options);
+    return new Store(db, path === ':memory:' ? options : { ...options, databasePath: path });
   }
 
   /** Write-path counters (journal lines, SQLite transactions, ops), for benchmarks. */

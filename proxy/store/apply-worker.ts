@@ -1,0 +1,70 @@
+/**
+ * The store's apply thread (a worker_threads worker started by {@link ApplyThread}): it owns a second SQLite
+ * connection and applies journaled writes in large transactions, off the proxies' event loop. Messages in:
+ * `ops` (one journal line, in order, with the position after it and its line number), `settle` (apply now),
+ * `close`. It publishes the last applied line number in shared memory (slot 0, so the engine can wait for it
+ * synchronously) and posts `applied` messages; slot 1 becomes 1 once its connection is closed.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import Database from 'better-sqlite3';
+import { applyWithFallback, createApplier } from './apply.js';
+import type { ApplyThreadInit, FromApplyThread, ToApplyThread } from './apply-thread.js';
+import type { JournalPosition } from './journal.js';
+import type { StoreOp } from './ops.js';
+
+const init = workerData as ApplyThreadInit;
+const port = parentPort;
+if (!port) throw new Error('apply-worker.ts runs only as a worker thread');
+const db = new Database(init.path, init.nativeBinding ? { nativeBinding: init.nativeBinding } : {});
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = NORMAL');
+db.pragma('foreign_keys = ON');
+db.pragma('busy_timeout = 5000');
+const applier = createApplier(db);
+const shared = new BigInt64Array(init.shared);
+const post = (message: FromApplyThread) => port.postMessage(message);
+const warn = (message: string) => post({ type: 'warn', message });
+
+let queue: StoreOp[] = [];
+let last: { end: JournalPosition; line: number } | undefined;
+let timer: NodeJS.Timeout | undefined;
+
+function apply(): void {
+  clearTimeout(timer);
+  timer = undefined;
+  if (!last) return;
+  const ops = queue;
+  const reached = last;
+  queue = [];
+  last = undefined;
+  const transactions = applyWithFallback(applier.transaction, ops, reached.end, warn);
+  Atomics.store(shared, 0, BigInt(reached.line));
+  Atomics.notify(shared, 0);
+  post({ type: 'applied', line: reached.line, end: reached.end, transactions, ops: ops.length });
+}
+
+port.on('message', (message: ToApplyThread) => {
+  switch (message.type) {
+    case 'ops': {
+      try {
+        for (const op of JSON.parse(message.line) as StoreOp[]) queue.push(op);
+      } catch (error) {
+        warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
+      }
+      last = { end: message.end, line: message.line_number };
+      if (queue.length >= init.maxQueued) apply();
+      else timer ??= setTimeout(apply, init.applyDelayMs);
+      return;
+    }
+    case 'settle':
+      apply();
+      return;
+    case 'close':
+      apply();
+      db.close();
+      Atomics.store(shared, 1, 1n);
+      Atomics.notify(shared, 1);
+      port.close();
+      return;
+  }
+});
