@@ -18,7 +18,8 @@ export interface ApplyThreadInit {
 
 /** Messages to the apply thread. */
 export type ToApplyThread =
-  | { type: 'ops'; line: string; end: JournalPosition; line_number: number }
+  /** Journal lines in order; `end` is the position after the last, `line_number` the last one's number. */
+  | { type: 'lines'; lines: string[]; end: JournalPosition; line_number: number }
   | { type: 'settle' }
   | { type: 'close' };
 
@@ -34,6 +35,8 @@ export interface UnappliedLine {
   end: JournalPosition;
 }
 
+/** Longest a line waits before it is posted to the thread (ms): lines posted together cost one message. */
+const POST_DELAY_MS = 2;
 /** How long the engine waits for the thread before taking over its work (ms). */
 const SETTLE_TIMEOUT_MS = 10_000;
 
@@ -49,6 +52,9 @@ export class ApplyThread {
   private readonly shared: BigInt64Array;
   private sent = 0;
   private unapplied: UnappliedLine[] = [];
+  /** Lines not yet posted to the thread. */
+  private outgoing: string[] = [];
+  private postTimer: NodeJS.Timeout | undefined;
   private failed = false;
 
   /**
@@ -103,7 +109,23 @@ export class ApplyThread {
   send(line: string, ops: readonly StoreOp[], end: JournalPosition): void {
     this.sent++;
     this.unapplied.push({ line: this.sent, ops, end });
-    const message: ToApplyThread = { type: 'ops', line, end, line_number: this.sent };
+    this.outgoing.push(line);
+    this.postTimer ??= setTimeout(() => this.post(), POST_DELAY_MS);
+  }
+
+  /** Posts the lines waiting to be sent as one message (off the path of the write that queued them). */
+  private post(): void {
+    clearTimeout(this.postTimer);
+    this.postTimer = undefined;
+    const last = this.unapplied.at(-1);
+    if (this.outgoing.length === 0 || !last) return;
+    const message: ToApplyThread = {
+      type: 'lines',
+      lines: this.outgoing,
+      end: last.end,
+      line_number: last.line,
+    };
+    this.outgoing = [];
     this.worker.postMessage(message);
   }
 
@@ -114,6 +136,7 @@ export class ApplyThread {
   settle(): boolean {
     if (this.failed) return false;
     if (!this.hasQueued) return true;
+    this.post();
     this.worker.postMessage({ type: 'settle' } satisfies ToApplyThread);
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
@@ -159,6 +182,7 @@ export class ApplyThread {
   private fail(error: Error): void {
     if (this.failed) return;
     this.failed = true;
+    clearTimeout(this.postTimer);
     void this.worker.terminate();
     this.events.onFailure(error);
   }

@@ -1,7 +1,7 @@
 /**
  * The store's apply thread (a worker_threads worker started by {@link ApplyThread}): it owns a second SQLite
  * connection and applies journaled writes in large transactions, off the proxies' event loop. Messages in:
- * `ops` (one journal line, in order, with the position after it and its line number), `settle` (apply now),
+ * `lines` (journal lines in order, with the position after the last and its number), `settle` (apply now),
  * `close`. It publishes the last applied line number in shared memory (slot 0, so the engine can wait for it
  * synchronously) and posts `applied` messages; slot 1 becomes 1 once its connection is closed.
  */
@@ -45,11 +45,13 @@ function apply(): void {
 
 port.on('message', (message: ToApplyThread) => {
   switch (message.type) {
-    case 'ops': {
-      try {
-        for (const op of JSON.parse(message.line) as StoreOp[]) queue.push(op);
-      } catch (error) {
-        warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
+    case 'lines': {
+      for (const line of message.lines) {
+        try {
+          for (const op of JSON.parse(line) as StoreOp[]) queue.push(op);
+        } catch (error) {
+          warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
+        }
       }
       last = { end: message.end, line: message.line_number };
       if (queue.length >= init.maxQueued) apply();
