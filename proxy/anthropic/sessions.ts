@@ -36,8 +36,7 @@ export class AnthropicSessionResolver {
     const externalId =
       headerValue(headers[CLAUDE_CODE_SESSION_HEADER]) ?? headerValue(headers[GLASSBOX_SESSION_HEADER]);
     if (externalId) {
-      const id =
-        this.byExternalId.get(externalId) ?? this.store.findByExternalId('anthropic', externalId)?.id;
+      const id = this.byExternalId.get(externalId) ?? this.store.externalSessionId('anthropic', externalId);
       // A cached id may belong to a session whose creation was rolled back with a failed batch.
       const state = id ? this.store.liveness(id) : undefined;
       if (id && state) {

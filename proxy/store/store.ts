@@ -8,6 +8,7 @@ import { Heads, type NextEventOptions } from './heads.js';
 import { Ingest, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
 import type { StoreOp } from './ops.js';
+import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
 import type {
@@ -72,6 +73,8 @@ export class Store {
   private readonly db: Db;
   private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly heads: Heads;
+  /** Sessions with an external id created by this process (the newest per kind and id), bounded. */
+  private readonly recentExternal = new RecentIds(10_000);
   /** Ops and changes held back while a {@link Store.batch} is open; written, then sent, when it ends. */
   private staged: { ops: StoreOp[]; changes: StoreChange[] } | undefined;
   /** Sessions whose row changed; announced once SQLite holds the change. */
@@ -178,6 +181,7 @@ export class Store {
       head_hash: id,
     };
     this.emit({ type: 'session', session });
+    if (init.external_id !== null) this.recentExternal.remember(`${init.kind}\u0000${init.external_id}`, id);
     return session;
   }
 
@@ -186,6 +190,20 @@ export class Store {
     this.ingest.settle();
     const row = this.sql.byExternalId.get(kind, externalId) as SessionRow | undefined;
     return row && toSession(row);
+  }
+
+  /**
+   * The id of the newest session of `kind` whose `external_id` matches, for the proxies' hot path: sessions
+   * created by this process are answered from memory, older ones from SQLite without waiting for queued
+   * writes (they cannot concern sessions this process created, unless forgotten from memory since).
+   */
+  externalSessionId(kind: SessionKind, externalId: string): string | undefined {
+    const key = `${kind}\u0000${externalId}`;
+    const recent = this.recentExternal.get(key);
+    if (recent) return recent;
+    if (this.recentExternal.forgotSince) this.ingest.settle();
+    this.recentExternal.forgotSince = false;
+    return (this.sql.byExternalId.get(kind, externalId) as SessionRow | undefined)?.id;
   }
 
   /** Status and last activity (µs since epoch) of a session, from the head cache; undefined if unknown. */

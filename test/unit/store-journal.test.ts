@@ -100,4 +100,31 @@ describe('write-ahead journal', () => {
     expect(reopened.verifySession(session.id)).toMatchObject({ intact: true, events: 200 });
     reopened.close();
   });
+
+  it('answers external session ids from memory for its own sessions and from SQLite for earlier ones', () => {
+    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+    const first = Store.open(paths().db, { journalDir: paths().journalDir });
+    const earlier = first.createSession({
+      kind: 'anthropic',
+      target: 't',
+      client: null,
+      identity,
+      external_id: 'x-1',
+    });
+    first.close();
+    const store = Store.open(paths().db, { journalDir: paths().journalDir, applyDelayMs: 60_000 });
+    expect(store.externalSessionId('anthropic', 'x-1')).toBe(earlier.id);
+    const newer = store.createSession({
+      kind: 'anthropic',
+      target: 't',
+      client: null,
+      identity,
+      external_id: 'x-1',
+    });
+    // Not yet in SQLite (the apply thread waits up to a minute), yet found, and the newest wins.
+    expect(store.externalSessionId('anthropic', 'x-1')).toBe(newer.id);
+    expect(store.externalSessionId('postgres', 'x-1')).toBeUndefined();
+    expect(store.findByExternalId('anthropic', 'x-1')?.id).toBe(newer.id);
+    store.close();
+  });
 });
