@@ -5,15 +5,16 @@ import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
 import { Heads, type NextEventOptions } from './heads.js';
-import { Ingest, type IngestStats } from './ingest.js';
+import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
 import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
 import type {
-  Identity,
+  Appended,
   InflightExchange,
+  NewSession,
   RecordedEvent,
   Session,
   SessionFilter,
@@ -22,38 +23,16 @@ import type {
   UnansweredRule,
 } from './types.js';
 
-/** What a new session is created with. */
-export interface NewSession {
-  kind: SessionKind;
-  target: string;
-  client: string | null;
-  identity: Identity;
-  external_id: string | null;
-}
+export type { Appended, NewSession };
 
 /** Options for {@link Store.append}: event time (µs since epoch), searchable text, stats deltas. */
 export type AppendOptions = NextEventOptions;
 
-/** Where an appended event landed in its session's chain. */
-export interface Appended {
-  seq: number;
-  ts: number;
-  hash: string;
-}
-
-/** Options for {@link Store.open}. */
-export interface StoreOpenOptions {
-  /**
-   * Directory of the write-ahead journal. Only the engine (holding the engine lock) passes one: its writes
-   * become durable with one journal write and reach SQLite within milliseconds; a crash is made good by
-   * replaying the journal at the next open. Without it (CLI commands, tests) writes go straight to SQLite.
-   */
-  journalDir?: string;
-  /** Longest a journaled write waits for SQLite (ms); default 10. */
-  applyDelayMs?: number;
-  /** Size (bytes) past which a fully applied journal file is replaced by a new one; default 16 MiB. */
-  journalRotateBytes?: number;
-}
+/**
+ * Options for {@link Store.open}: the write-ahead journal's directory (only the engine, holding the engine
+ * lock, passes one; CLI commands and tests write straight to SQLite) and its tuning; see {@link IngestOptions}.
+ */
+export type StoreOpenOptions = Pick<IngestOptions, 'journalDir' | 'applyDelayMs' | 'journalRotateBytes'>;
 
 /**
  * The local recording store: one SQLite file (better-sqlite3, WAL) holding sessions, their hash-chained
@@ -61,10 +40,10 @@ export interface StoreOpenOptions {
  *
  * Every write is durable before the call returns, so callers append *before* forwarding bytes (DESIGN.md
  * promise 1). A write computes its rows in memory (sequence number, chain hash, running stats) and hands them
- * as ops to {@link Ingest}: in the engine that is one line in the write-ahead journal, which SQLite applies a
- * few milliseconds later in a shared transaction; elsewhere the ops are applied to SQLite at once. Either way
- * a write survives the process being killed (journal and WAL alike sit in the OS page cache); an OS crash may
- * lose the last ones. Reads apply anything still queued first, so this process always reads its own writes.
+ * as ops to {@link Ingest}: in the engine that is one line in the write-ahead journal, which an apply thread
+ * writes to SQLite milliseconds later in a shared transaction; elsewhere the ops go to SQLite at once. Either
+ * way a write survives the process being killed (journal and WAL alike sit in the OS page cache); an OS crash
+ * may lose the last ones. Reads first wait for queued writes, so this process always reads its own writes.
  *
  * One engine process writes; CLI commands may read concurrently (WAL readers never block the writer) and see
  * the engine's writes within milliseconds.

@@ -87,3 +87,19 @@ export interface UnansweredRule {
   outcome: string;
   ref: string;
 }
+
+/** What a new session is created with. */
+export interface NewSession {
+  kind: SessionKind;
+  target: string;
+  client: string | null;
+  identity: Identity;
+  external_id: string | null;
+}
+
+/** Where an appended event landed in its session's chain. */
+export interface Appended {
+  seq: number;
+  ts: number;
+  hash: string;
+}
