@@ -1,28 +1,29 @@
 import type { Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
-import { FrameQueue } from './frame-queue.js';
-import { takeStartupPacket } from './framer.js';
 import {
   authenticationOk,
   authenticationSasl,
   authenticationSaslContinue,
   authenticationSaslFinal,
   errorResponse,
-  FRONTEND,
   negotiateProtocolVersion,
+} from './backend-messages.js';
+import { FrameQueue } from './frame-queue.js';
+import { takeStartupPacket } from './framer.js';
+import {
   parseSaslInitialResponse,
   parseStartupParameters,
-  STARTUP_CODE,
   type StartupParameters,
-} from './messages.js';
+} from './frontend-messages.js';
+import { FRONTEND, STARTUP_CODE } from './messages.js';
 import {
   SCRAM_SHA_256,
   SCRAM_SHA_256_PLUS,
   type ScramChannelBinding,
   type ScramCredentials,
   ScramError,
-  ScramServer,
 } from './scram.js';
+import { ScramServer } from './scram-server.js';
 import { ProtocolError } from './wire.js';
 
 /** What a new client connection asked for. `socket` is the TLS socket when the client asked for TLS. */

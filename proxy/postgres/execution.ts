@@ -1,6 +1,6 @@
 import { monoMicros } from '../common/time.js';
-import type { ErrorFields, FieldDescription } from './messages.js';
-import { rowsFromTag } from './messages.js';
+import type { ErrorFields, FieldDescription } from './backend-messages.js';
+import { rowsFromTag } from './backend-messages.js';
 
 /** A bound parameter as recorded: text as is, binary as base64 with its type OID. */
 export interface RecordedParam {

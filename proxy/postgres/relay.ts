@@ -2,19 +2,14 @@ import type { Socket } from 'node:net';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
+import { type ErrorFields, errorResponse, parseErrorFields } from './backend-messages.js';
 import { Framer } from './framer.js';
-import {
-  BACKEND,
-  type ErrorFields,
-  errorResponse,
-  FRONTEND,
-  isFrontendType,
-  parseErrorFields,
-  terminate,
-} from './messages.js';
+import { terminate } from './frontend-messages.js';
+import { BACKEND, FRONTEND, isFrontendType } from './messages.js';
 import { Outbox } from './outbox.js';
 import type { PgRecorder } from './recorder.js';
-import { emptyOutput, type StatementTracker, type TrackerOutput } from './tracker.js';
+import type { StatementTracker } from './tracker.js';
+import { emptyOutput, type TrackerOutput } from './tracker-output.js';
 import { ProtocolError } from './wire.js';
 
 /** Why a relayed session ended, as recorded in `session.end`. */

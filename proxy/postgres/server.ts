@@ -12,8 +12,9 @@ import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
 import type { PgRelay } from './relay.js';
-import { makeScramCredentials, tlsServerEndPoint } from './scram.js';
+import { makeScramCredentials } from './scram.js';
 import { serveClient } from './session.js';
+import { tlsServerEndPoint } from './tls-server-end-point.js';
 
 /** Settings shared by all PostgreSQL listeners. */
 export interface PgProxyOptions {

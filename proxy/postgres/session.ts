@@ -4,16 +4,11 @@ import type { PauseCheck } from '../policy/recording-switch.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
+import { backendKeyData, errorResponse, parameterStatus, readyForQuery } from './backend-messages.js';
 import type { CancelRegistry } from './cancel.js';
 import { authenticateClient, ClientAuthError, type ClientTls, readClientHello } from './client-startup.js';
 import type { PgConnection } from './connections.js';
-import {
-  backendKeyData,
-  errorResponse,
-  parameterStatus,
-  readyForQuery,
-  type StartupParameters,
-} from './messages.js';
+import type { StartupParameters } from './frontend-messages.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay } from './relay.js';
 import type { ScramCredentials } from './scram.js';

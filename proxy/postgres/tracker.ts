@@ -1,58 +1,43 @@
 import { redactSqlPasswords } from '../policy/secrets-in-content.js';
 import {
-  Execution,
-  type PreparedStatement,
-  type ResultPayload,
-  recordError,
-  type StatementPayload,
-} from './execution.js';
-import type { Frame } from './framer.js';
-import {
-  BACKEND,
   type ErrorFields,
   type FieldDescription,
-  FRONTEND,
-  parseBind,
   parseCommandComplete,
   parseDataRow,
   parseErrorFields,
-  parseExecute,
-  parseFunctionCall,
-  parseNotification,
   parseParameterDescription,
   parseParameterStatus,
-  parseParse,
-  parseQuery,
   parseReadyForQuery,
   parseRowDescription,
+} from './backend-messages.js';
+import { Execution, type PreparedStatement, type ResultPayload, recordError } from './execution.js';
+import type { Frame } from './framer.js';
+import {
+  parseBind,
+  parseExecute,
+  parseFunctionCall,
+  parseParse,
+  parseQuery,
   parseTarget,
-} from './messages.js';
+} from './frontend-messages.js';
+import { BACKEND, FRONTEND } from './messages.js';
+import { StatementsAndPortals } from './statements-and-portals.js';
+import {
+  boundExecution,
+  notificationPayload,
+  portalExecution,
+  sampleRow,
+  type TrackerOutput,
+} from './tracker-output.js';
 
 export type { RecordedError, RecordedParam, ResultPayload, StatementPayload } from './execution.js';
 export { Execution } from './execution.js';
-
-/** Something to record after the fact, in the order the server said it. */
-export type Emitted =
-  /** A statement whose outcome is known, to seal (need not delay forwarding). */
-  | { type: 'result'; execution: Execution; outcome: ResultPayload['outcome'] }
-  /** Any other event: errors outside a statement, notices, notifications, parameter changes. */
-  | { type: 'event'; kind: string; payload: Record<string, unknown> };
-
-/** What the relay must do about messages it saw. */
-export interface TrackerOutput {
-  /** Statements to record before the bytes that carry them are forwarded. */
-  record: Execution[];
-  /** Outcomes and events, in wire order. */
-  emitted: Emitted[];
-}
 
 type Expectation =
   | { kind: 'parse'; name: string; statement: PreparedStatement }
   | { kind: 'bind' | 'close' | 'describe' | 'flush'; sql?: string | null }
   | { kind: 'execute' | 'query' | 'function'; execution: Execution }
   | { kind: 'sync' };
-
-const MAX_VALUE_CHARS = 2_000;
 
 /**
  * Follows one connection's query traffic (PostgreSQL docs, 55.2.2 "Simple Query", 55.2.3 "Extended Query",
@@ -61,12 +46,11 @@ const MAX_VALUE_CHARS = 2_000;
  * after an ErrorResponse the server skips to the next Sync, and so does the tracker.
  *
  * Pure bookkeeping: it neither reads sockets nor writes the store. The relay feeds it every frame and acts on
- * its {@link TrackerOutput}.
+ * its {@link TrackerOutput} (tracker-output.ts, which also builds the executions). The session's prepared
+ * statements and portals are kept in {@link StatementsAndPortals}.
  */
 export class StatementTracker {
-  /** Statements the server has accepted (ParseComplete), by name; '' is the unnamed statement. */
-  private readonly statements = new Map<string, PreparedStatement>();
-  private readonly portals = new Map<string, { statement: string; execution: Execution }>();
+  private readonly prepared = new StatementsAndPortals();
   private readonly expected: Expectation[] = [];
   /**
    * Describe targets awaiting their RowDescription / NoData, in order. What is described is captured when the
@@ -89,7 +73,7 @@ export class StatementTracker {
     switch (frame.type) {
       case FRONTEND.Query: {
         const sql = parseQuery(frame.body);
-        this.forgetDeallocated(sql);
+        this.prepared.forgetDeallocated(sql);
         const execution = new Execution({ protocol: 'simple', sql: redactSqlPasswords(sql) }, null);
         out.record.push(execution);
         this.expected.push({ kind: 'query', execution });
@@ -109,45 +93,16 @@ export class StatementTracker {
       case FRONTEND.Bind: {
         const bind = parseBind(frame.body);
         const statement = this.statementNamed(bind.statement);
-        const execution = new Execution(
-          {
-            protocol: 'extended',
-            sql: statement?.sql ?? null,
-            statement: bind.statement,
-            portal: bind.portal,
-            params: bind.values.map((value, i) => {
-              const format =
-                (bind.paramFormats.length === 1 ? bind.paramFormats[0] : bind.paramFormats[i]) ?? 0;
-              return {
-                value:
-                  value === null ? null : format === 1 ? value.toString('base64') : value.toString('utf8'),
-                format: format === 1 ? 'binary' : 'text',
-                type_oid: statement?.paramTypes[i] ?? 0,
-              };
-            }),
-          },
-          statement?.columns ?? null,
-          bind.resultFormats,
-        );
-        execution.statementRef = statement;
-        this.portals.set(bind.portal, { statement: bind.statement, execution });
+        const execution = boundExecution(bind, statement);
+        this.prepared.bound(bind.portal, { statement: bind.statement, execution });
         this.expected.push({ kind: 'bind', sql: statement?.sql ?? null });
         return;
       }
       case FRONTEND.Execute: {
         const { portal, maxRows } = parseExecute(frame.body);
-        const bound = this.portals.get(portal);
+        const bound = this.prepared.portal(portal);
         // Executing the same portal again (after PortalSuspended) is a new execution of the same statement.
-        const template = bound?.execution;
-        const execution = new Execution(
-          {
-            ...withoutMaxRows(template?.payload ?? { protocol: 'extended', sql: null, portal }),
-            ...(maxRows ? { max_rows: maxRows } : {}),
-          },
-          template?.columns ?? null,
-          template?.resultFormats,
-        );
-        execution.statementRef = template?.statementRef;
+        const execution = portalExecution(bound?.execution, portal, maxRows);
         if (bound) bound.execution = execution;
         out.record.push(execution);
         this.expected.push({ kind: 'execute', execution });
@@ -158,7 +113,7 @@ export class StatementTracker {
         // Capture the portal now: a later Bind in the same pipeline may reuse its name before the reply.
         this.describing.push(
           target.target === 'P'
-            ? { portal: this.portals.get(target.name) }
+            ? { portal: this.prepared.portal(target.name) }
             : { statement: this.statementNamed(target.name) },
         );
         this.expected.push({ kind: 'describe' });
@@ -166,8 +121,7 @@ export class StatementTracker {
       }
       case FRONTEND.Close: {
         const { target, name } = parseTarget(frame.body);
-        if (target === 'S') this.statements.delete(name);
-        else this.portals.delete(name);
+        this.prepared.close(target, name);
         this.expected.push({ kind: 'close' });
         return;
       }
@@ -237,7 +191,7 @@ export class StatementTracker {
       }
       case BACKEND.ParseComplete: {
         const head = this.expected.shift();
-        if (head?.kind === 'parse') this.statements.set(head.name, head.statement);
+        if (head?.kind === 'parse') this.prepared.accepted(head.name, head.statement);
         return;
       }
       case BACKEND.BindComplete:
@@ -266,7 +220,7 @@ export class StatementTracker {
       case BACKEND.ReadyForQuery:
         this.readyForQuery(out);
         // Portals do not outlive their transaction; drop them when the session is idle again.
-        if (parseReadyForQuery(frame.body) === 'I') this.portals.clear();
+        if (parseReadyForQuery(frame.body) === 'I') this.prepared.transactionEnded();
         return;
       case BACKEND.FunctionCallResponse:
         return;
@@ -312,16 +266,7 @@ export class StatementTracker {
       current.sampleTruncated = true;
       return;
     }
-    const values = parseDataRow(body);
-    current.sample.push(
-      values.map((value, i) => {
-        if (value === null) return null;
-        const format =
-          (current.resultFormats.length === 1 ? current.resultFormats[0] : current.resultFormats[i]) ?? 0;
-        const text = format === 1 ? value.toString('base64') : value.toString('utf8');
-        return text.length > MAX_VALUE_CHARS ? `${text.slice(0, MAX_VALUE_CHARS)}…` : text;
-      }),
-    );
+    current.sample.push(sampleRow(parseDataRow(body), current.resultFormats));
   }
 
   private described(columns: FieldDescription[] | null): void {
@@ -336,9 +281,7 @@ export class StatementTracker {
         if ('execution' in entry && entry.execution.statementRef === statement)
           entry.execution.columns ??= columns;
       }
-      for (const portal of this.portals.values()) {
-        if (portal.execution.statementRef === statement) portal.execution.columns ??= columns;
-      }
+      this.prepared.describedBound(statement, columns);
     } else if (target?.portal) {
       target.portal.execution.columns = columns;
     }
@@ -350,16 +293,7 @@ export class StatementTracker {
       const entry = this.expected[i]!;
       if (entry.kind === 'parse' && entry.name === name) return entry.statement;
     }
-    return this.statements.get(name);
-  }
-
-  /** SQL-level DEALLOCATE and DISCARD change the prepared statements a later Bind may name. */
-  private forgetDeallocated(sql: string): void {
-    const match = /^\s*(?:DEALLOCATE\s+(?:PREPARE\s+)?("?[\w$]+"?)|DISCARD\s+ALL)\b/i.exec(sql);
-    if (!match) return;
-    const name = match[1]?.replace(/^"|"$/g, '');
-    if (!name || name.toUpperCase() === 'ALL') this.statements.clear();
-    else this.statements.delete(name);
+    return this.prepared.statement(name);
   }
 
   private finish(out: TrackerOutput, outcome: ResultPayload['outcome']): void {
@@ -413,19 +347,4 @@ export class StatementTracker {
       out.emitted.push({ type: 'result', execution: head.execution, outcome: 'complete' });
     }
   }
-}
-
-function notificationPayload(body: Buffer): Record<string, unknown> {
-  const { processId, channel, payload } = parseNotification(body);
-  return { process_id: processId, channel, payload };
-}
-
-function withoutMaxRows(payload: StatementPayload): StatementPayload {
-  const { max_rows: _limit, ...rest } = payload;
-  return rest;
-}
-
-/** A fresh, empty output to pass to the tracker. */
-export function emptyOutput(): TrackerOutput {
-  return { record: [], emitted: [] };
 }

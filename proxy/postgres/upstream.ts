@@ -3,22 +3,26 @@ import { isIP, type Socket, connect as tcpConnect } from 'node:net';
 import { type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { describeError } from '../common/errors.js';
 import type { PgConnectionConfig } from '../config.js';
-import { FrameQueue } from './frame-queue.js';
 import {
-  BACKEND,
-  cancelRequest,
   type ErrorFields,
   parseAuthentication,
   parseBackendKeyData,
   parseErrorFields,
   parseParameterStatus,
+} from './backend-messages.js';
+import { FrameQueue } from './frame-queue.js';
+import {
+  cancelRequest,
   passwordMessage,
   saslInitialResponse,
   saslResponse,
   sslRequest,
   startupMessage,
-} from './messages.js';
-import { md5PasswordResponse, ScramClient, tlsServerEndPoint } from './scram.js';
+} from './frontend-messages.js';
+import { md5PasswordResponse } from './md5-password.js';
+import { BACKEND } from './messages.js';
+import { ScramClient } from './scram-client.js';
+import { tlsServerEndPoint } from './tls-server-end-point.js';
 
 /** Where and how to reach the upstream server. */
 export interface UpstreamTarget {

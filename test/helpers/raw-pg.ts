@@ -1,14 +1,9 @@
 import { connect, type Socket } from 'node:net';
+import { parseAuthentication, parseErrorFields } from '../../proxy/postgres/backend-messages.js';
 import { type Frame, Framer } from '../../proxy/postgres/framer.js';
-import {
-  BACKEND,
-  parseAuthentication,
-  parseErrorFields,
-  saslInitialResponse,
-  saslResponse,
-  startupMessage,
-} from '../../proxy/postgres/messages.js';
-import { ScramClient } from '../../proxy/postgres/scram.js';
+import { saslInitialResponse, saslResponse, startupMessage } from '../../proxy/postgres/frontend-messages.js';
+import { BACKEND } from '../../proxy/postgres/messages.js';
+import { ScramClient } from '../../proxy/postgres/scram-client.js';
 
 /**
  * A deliberately low-level PostgreSQL client for fault injection: it performs start-up and SCRAM itself,

@@ -1,13 +1,8 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  BACKEND,
-  cancelRequest,
-  parseDataRow,
-  parseErrorFields,
-  startupMessage,
-  terminate,
-} from '../../proxy/postgres/messages.js';
+import { parseDataRow, parseErrorFields } from '../../proxy/postgres/backend-messages.js';
+import { cancelRequest, startupMessage, terminate } from '../../proxy/postgres/frontend-messages.js';
+import { BACKEND } from '../../proxy/postgres/messages.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
 import { RawPgClient } from '../helpers/raw-pg.js';

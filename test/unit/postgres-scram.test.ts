@@ -1,18 +1,18 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { md5PasswordResponse } from '../../proxy/postgres/md5-password.js';
 import {
   formatScramVerifier,
   makeScramCredentials,
-  md5PasswordResponse,
   parseScramVerifier,
   SCRAM_SHA_256,
   SCRAM_SHA_256_PLUS,
-  ScramClient,
   type ScramCredentials,
   ScramError,
-  ScramServer,
-  tlsServerEndPoint,
 } from '../../proxy/postgres/scram.js';
+import { ScramClient } from '../../proxy/postgres/scram-client.js';
+import { ScramServer } from '../../proxy/postgres/scram-server.js';
+import { tlsServerEndPoint } from '../../proxy/postgres/tls-server-end-point.js';
 
 // RFC 7677 section 3 test vector.
 const CLIENT_NONCE = 'rOprNGfwEbeRWgbNEkqO';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Framer } from '../../proxy/postgres/framer.js';
-import { type Execution, emptyOutput, StatementTracker } from '../../proxy/postgres/tracker.js';
+import { type Execution, StatementTracker } from '../../proxy/postgres/tracker.js';
+import { emptyOutput } from '../../proxy/postgres/tracker-output.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 
 // Frontend messages (PostgreSQL docs, 55.7).
