@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JournalPosition } from './journal.js';
-import type { StoreOp } from './ops.js';
 
 /** What the apply thread is started with (its `workerData`). */
 export interface ApplyThreadInit {
@@ -14,6 +13,8 @@ export interface ApplyThreadInit {
   shared: SharedArrayBuffer;
   applyDelayMs: number;
   maxQueued: number;
+  /** How long the thread's connection waits for a lock another process holds before giving up (ms). */
+  busyTimeoutMs: number;
 }
 
 /** Messages to the apply thread. */
@@ -28,46 +29,40 @@ export type FromApplyThread =
   | { type: 'applied'; line: number; end: JournalPosition; transactions: number; ops: number }
   | { type: 'warn'; message: string };
 
-/** A journal line the thread has been sent and not yet applied. */
-export interface UnappliedLine {
-  line: number;
-  ops: readonly StoreOp[];
-  end: JournalPosition;
-}
-
-/** Longest a line waits before it is posted to the thread (ms): lines posted together cost one message. */
-const POST_DELAY_MS = 2;
-/** How long the engine waits for the thread before taking over its work (ms). */
-const SETTLE_TIMEOUT_MS = 10_000;
+/** How long a read waits for the thread before going on without the newest writes (ms). */
+const SETTLE_TIMEOUT_MS = 5_000;
+/** How long closing waits for the thread to apply the rest and close its connection (ms). */
+const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
- * The engine's side of the apply thread (apply-worker.ts): journaled writes are sent to it as they are
- * written, and it applies them to SQLite on its own connection, so large transactions never stall the
- * proxies' event loop. {@link ApplyThread.settle} waits for it synchronously (Atomics.wait on shared memory),
- * which is what lets the store's reads see every earlier write. Lines stay listed here until applied, so
- * that if the thread dies the engine can apply them itself.
+ * The engine's side of the apply thread (apply-worker.ts): journal lines are posted to it once per event-loop
+ * turn, and it applies them to SQLite on its own connection, so large transactions never run on the proxies'
+ * event loop. {@link ApplyThread.settle} waits for it synchronously (Atomics.wait on shared memory), which is
+ * how the store's reads see every earlier write.
+ *
+ * A thread is never terminated while it may be inside SQLite (better-sqlite3 aborts the process then); it is
+ * only replaced after it has exited, and the engine then applies the rest from the journal itself.
  */
 export class ApplyThread {
   private readonly worker: Worker;
   private readonly shared: BigInt64Array;
   private sent = 0;
-  private unapplied: UnappliedLine[] = [];
-  /** Lines not yet posted to the thread. */
+  /** Lines not yet posted, and the position after the last of them. */
   private outgoing: string[] = [];
-  private postTimer: NodeJS.Timeout | undefined;
-  private failed = false;
+  private outgoingEnd: JournalPosition | undefined;
+  private postScheduled = false;
+  private exited = false;
 
   /**
    * Starts the thread on the SQLite file at `path`. `onApplied(end, transactions, ops)` runs on this thread
-   * after each of its transactions (and after a settle); `onFailure` when the thread died or stopped
-   * answering, after which it must not be used.
+   * after the thread applied up to `end`; `onExit` once it has exited unexpectedly (its connection is gone).
    */
   constructor(
     path: string,
-    options: { applyDelayMs: number; maxQueued: number },
-    private readonly events: {
+    options: { applyDelayMs: number; maxQueued: number; busyTimeoutMs: number },
+    events: {
       onApplied: (end: JournalPosition, transactions: number, ops: number) => void;
-      onFailure: (error: Error) => void;
+      onExit: (error: Error) => void;
       warn: (message: string) => void;
     },
   ) {
@@ -79,6 +74,7 @@ export class ApplyThread {
       shared: memory,
       applyDelayMs: options.applyDelayMs,
       maxQueued: options.maxQueued,
+      busyTimeoutMs: options.busyTimeoutMs,
     };
     const script = workerScript();
     this.worker =
@@ -88,15 +84,16 @@ export class ApplyThread {
     this.worker.unref();
     this.worker.on('message', (message: FromApplyThread) => {
       if (message.type === 'warn') events.warn(message.message);
-      else {
-        this.prune();
-        events.onApplied(message.end, message.transactions, message.ops);
-      }
+      else events.onApplied(message.end, message.transactions, message.ops);
     });
-    this.worker.on('error', (error) => this.fail(error));
+    let failure: Error | undefined;
+    this.worker.on('error', (error) => {
+      failure = error;
+    });
     this.worker.on('exit', (code) => {
+      this.exited = true;
       if (Atomics.load(this.shared, 1) !== 1n)
-        this.fail(new Error(`the apply thread exited with code ${code}`));
+        events.onExit(failure ?? new Error(`the apply thread exited with code ${code}`));
     });
   }
 
@@ -105,86 +102,60 @@ export class ApplyThread {
     return Number(Atomics.load(this.shared, 0)) < this.sent;
   }
 
-  /** Sends one journal line (the ops it holds, and the position after it) to be applied. */
-  send(line: string, ops: readonly StoreOp[], end: JournalPosition): void {
+  /** Queues one journal line (ending at `end`) for the thread; posted at the end of this loop turn. */
+  send(line: string, end: JournalPosition): void {
     this.sent++;
-    this.unapplied.push({ line: this.sent, ops, end });
     this.outgoing.push(line);
-    this.postTimer ??= setTimeout(() => this.post(), POST_DELAY_MS);
-  }
-
-  /** Posts the lines waiting to be sent as one message (off the path of the write that queued them). */
-  private post(): void {
-    clearTimeout(this.postTimer);
-    this.postTimer = undefined;
-    const last = this.unapplied.at(-1);
-    if (this.outgoing.length === 0 || !last) return;
-    const message: ToApplyThread = {
-      type: 'lines',
-      lines: this.outgoing,
-      end: last.end,
-      line_number: last.line,
-    };
-    this.outgoing = [];
-    this.worker.postMessage(message);
+    this.outgoingEnd = end;
+    if (this.postScheduled) return;
+    this.postScheduled = true;
+    setImmediate(() => this.post());
   }
 
   /**
-   * Waits (blocking this thread, at most 10 s) until the thread has applied every line sent.
-   * @returns false when it did not answer in time (it is then considered failed)
+   * Waits (blocking this thread, at most 5 s) until the thread has applied every line sent.
+   * @returns false when it did not get there in time (SQLite busy elsewhere, or the thread gone): the
+   *   caller reads without the newest writes, which stay queued and journaled
    */
   settle(): boolean {
-    if (this.failed) return false;
     if (!this.hasQueued) return true;
+    if (this.exited) return false;
     this.post();
     this.worker.postMessage({ type: 'settle' } satisfies ToApplyThread);
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const applied = Atomics.load(this.shared, 0);
-      if (Number(applied) >= this.sent) break;
+      if (Number(applied) >= this.sent) return true;
       const left = deadline - Date.now();
-      if (left <= 0 || Atomics.wait(this.shared, 0, applied, left) === 'timed-out') {
-        this.fail(new Error(`the apply thread did not answer within ${SETTLE_TIMEOUT_MS / 1000} s`));
-        return false;
-      }
+      if (left <= 0 || Atomics.wait(this.shared, 0, applied, left) === 'timed-out') return false;
     }
-    const last = this.unapplied.at(-1);
-    this.prune();
-    if (last) this.events.onApplied(last.end, 0, 0);
-    return true;
   }
 
-  /** Lines sent but not applied (for the engine to apply itself after a failure). */
-  takeUnapplied(): UnappliedLine[] {
-    this.prune();
-    const lines = this.unapplied;
-    this.unapplied = [];
-    return lines;
+  /**
+   * Lets the thread apply the rest and close its connection (waiting up to 10 s).
+   * @returns true when it did; false when it is still busy (it is then left to finish on its own, and
+   *   whatever it had not applied is still in the journal)
+   */
+  close(): boolean {
+    if (this.exited) return false;
+    this.post();
+    this.worker.postMessage({ type: 'close' } satisfies ToApplyThread);
+    const closed = Atomics.wait(this.shared, 1, 0n, CLOSE_TIMEOUT_MS) !== 'timed-out';
+    if (closed) void this.worker.terminate();
+    return closed || Atomics.load(this.shared, 1) === 1n;
   }
 
-  /** Applies what was sent, closes the thread's connection (waiting up to 10 s) and ends the thread. */
-  close(): void {
-    if (!this.failed && this.settle()) {
-      this.worker.postMessage({ type: 'close' } satisfies ToApplyThread);
-      Atomics.wait(this.shared, 1, 0n, SETTLE_TIMEOUT_MS);
-    }
-    this.failed = true;
-    void this.worker.terminate();
-  }
-
-  private prune(): void {
-    const applied = Number(Atomics.load(this.shared, 0));
-    let drop = 0;
-    while (drop < this.unapplied.length && this.unapplied[drop]!.line <= applied) drop++;
-    if (drop > 0) this.unapplied = this.unapplied.slice(drop);
-  }
-
-  private fail(error: Error): void {
-    if (this.failed) return;
-    this.failed = true;
-    clearTimeout(this.postTimer);
-    void this.worker.terminate();
-    this.events.onFailure(error);
+  private post(): void {
+    this.postScheduled = false;
+    if (this.outgoing.length === 0 || !this.outgoingEnd || this.exited) return;
+    const message: ToApplyThread = {
+      type: 'lines',
+      lines: this.outgoing,
+      end: this.outgoingEnd,
+      line_number: this.sent,
+    };
+    this.outgoing = [];
+    this.worker.postMessage(message);
   }
 }
 

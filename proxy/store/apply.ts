@@ -3,62 +3,72 @@ import type { JournalPosition } from './journal.js';
 import { applyOps, type StoreOp } from './ops.js';
 import { prepareStatements } from './rows.js';
 
-/** Applies ops and records the journal position they reach, in one SQLite transaction. */
-export type ApplyTransaction = (ops: readonly StoreOp[], position: JournalPosition | undefined) => void;
-
-/** The SQLite side of ingestion on one connection: the apply transaction and the journal position. */
+/** The SQLite side of ingestion on one connection (the engine's or the apply thread's). */
 export interface Applier {
-  transaction: ApplyTransaction;
+  /**
+   * Applies `ops` and records the journal position they reach (when given), in one transaction (BEGIN
+   * IMMEDIATE). A row the schema refuses (a constraint error: only possible for a corrupt or hand-edited
+   * journal) is reported through `warn` and skipped, the rest applied. Any other error — the database locked
+   * by another process, a full disk, I/O — rolls everything back and is thrown: the ops stay in the journal
+   * and must be applied again later, never recorded as applied.
+   * @returns the number of transactions committed (1)
+   * @throws SqliteError for anything but a constraint error
+   */
+  apply(
+    ops: readonly StoreOp[],
+    position: JournalPosition | undefined,
+    warn: (message: string) => void,
+  ): number;
   /** The journal position SQLite holds (the start when none is recorded yet). */
   appliedPosition(): JournalPosition;
 }
 
-/** Prepares the apply transaction and journal-position statements on `db` (the engine's or a worker's). */
+/** True for SQLite's constraint errors (UNIQUE, FOREIGN KEY, NOT NULL, …). */
+export function isConstraintError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT');
+}
+
+/** Prepares the apply transactions and journal-position statements on `db`. */
 export function createApplier(db: Db, sql = prepareStatements(db)): Applier {
   const readState = db.prepare('SELECT generation, byte_offset AS offset FROM journal_state WHERE id = 1');
   const writeState = db.prepare(
     'INSERT OR REPLACE INTO journal_state (id, generation, byte_offset) VALUES (1, ?, ?)',
   );
+  const record = (position: JournalPosition | undefined) => {
+    if (position) writeState.run(position.generation, position.offset);
+  };
+  const whole = db.transaction((ops: readonly StoreOp[], position: JournalPosition | undefined) => {
+    applyOps(sql, ops);
+    record(position);
+  });
+  // Nested in `oneByOne`, this is a savepoint: a refused op is undone alone.
+  const single = db.transaction((op: StoreOp) => applyOps(sql, [op]));
+  const oneByOne = db.transaction(
+    (ops: readonly StoreOp[], position: JournalPosition | undefined, warn: (message: string) => void) => {
+      for (const op of ops) {
+        try {
+          single(op);
+        } catch (error) {
+          if (!isConstraintError(error)) throw error;
+          warn(`skipped a ${op.op} write SQLite refused: ${(error as Error).message}`);
+        }
+      }
+      record(position);
+    },
+  );
   return {
-    transaction: db.transaction((ops: readonly StoreOp[], position: JournalPosition | undefined) => {
-      applyOps(sql, ops);
-      if (position) writeState.run(position.generation, position.offset);
-    }),
+    apply(ops, position, warn) {
+      try {
+        whole.immediate(ops, position);
+      } catch (error) {
+        if (!isConstraintError(error)) throw error;
+        oneByOne.immediate(ops, position, warn);
+      }
+      return 1;
+    },
     appliedPosition: () => (readState.get() as JournalPosition | undefined) ?? { generation: 0, offset: 0 },
   };
-}
-
-/**
- * Applies `ops` (journaled up to `position`) in one transaction. Should it fail, each op is applied on its
- * own so that one bad row cannot hold back the rest; a bad one is reported through `warn` and skipped (the
- * journal keeps it until its file is rotated), and the position is still recorded.
- * @returns the number of transactions committed
- * @throws the transaction's error when there is no position (the write is not journaled, so the caller
- *   must learn it failed)
- */
-export function applyWithFallback(
-  transaction: ApplyTransaction,
-  ops: readonly StoreOp[],
-  position: JournalPosition | undefined,
-  warn: (message: string) => void,
-): number {
-  try {
-    transaction(ops, position);
-    return 1;
-  } catch (batchError) {
-    if (!position) throw batchError;
-    let committed = 0;
-    for (const op of ops) {
-      try {
-        transaction([op], undefined);
-        committed++;
-      } catch (error) {
-        warn(`could not apply a ${op.op} write to SQLite: ${(error as Error).message}`);
-      }
-    }
-    transaction([], position);
-    return committed + 1;
-  }
 }
 
 /** True when journal position `a` is at or past `b`. */

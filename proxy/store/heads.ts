@@ -42,6 +42,11 @@ export class Heads {
     this.heads.set(id, { seq: 0, hash: id, lastEventAt: startedAt, stats: {}, status: 'live' });
   }
 
+  /** Drops the heads of `sessionIds` (after a failed write): the next use reloads them from SQLite. */
+  forget(sessionIds: Iterable<string>): void {
+    for (const id of sessionIds) this.heads.delete(id);
+  }
+
   /** A session's head, or undefined when there is no such session. */
   of(sessionId: string): Head | undefined {
     const cached = this.heads.get(sessionId);

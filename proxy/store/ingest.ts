@@ -1,5 +1,5 @@
 import type { Database as Db } from 'better-sqlite3';
-import { type Applier, applyWithFallback, createApplier, reached } from './apply.js';
+import { type Applier, createApplier } from './apply.js';
 import { ApplyThread } from './apply-thread.js';
 import { Journal, type JournalPosition } from './journal.js';
 import type { StoreOp } from './ops.js';
@@ -7,21 +7,26 @@ import type { prepareStatements } from './rows.js';
 
 /** How the store's writes reach SQLite. */
 export interface IngestOptions {
-  /** Directory of the write-ahead journal; without one, every write is applied to SQLite at once. */
+  /**
+   * Directory of the write-ahead journal. Only the engine (holding the engine lock) passes one. Without it
+   * (CLI commands, tests) every write is applied to SQLite at once.
+   */
   journalDir?: string;
   /**
    * The SQLite file, for the apply thread's own connection. With a journal and a path, journaled writes are
    * applied on a worker thread; without a path, on this thread from a timer.
    */
   databasePath?: string;
-  /** Size (bytes) past which a fully applied journal file is replaced by a new one; default 16 MiB. */
+  /** Size (bytes) past which the journal continues in a new file; default 16 MiB. */
   journalRotateBytes?: number;
   /** Longest a journaled write waits before SQLite takes it (ms); default 10. */
   applyDelayMs?: number;
-  /** Applied ops count at which SQLite takes the queue without waiting for the delay; default 2,000. */
+  /** Queued ops at which SQLite takes the queue without waiting for the delay; default 2,000. */
   maxQueued?: number;
-  /** Told after each SQLite transaction that applied ops. */
-  onApplied?: () => void;
+  /** How long SQLite waits for a lock another process holds before a write is retried later (ms); 5,000. */
+  busyTimeoutMs?: number;
+  /** Told after SQLite holds every write up to `end` (undefined: every write made so far). */
+  onApplied?: (end: JournalPosition | undefined) => void;
   /** Where problems that lose nothing but deserve a mention go; default stderr. */
   warn?: (message: string) => void;
 }
@@ -36,29 +41,33 @@ export interface IngestStats {
   ops: number;
 }
 
-const START: JournalPosition = { generation: 0, offset: 0 };
-/** Journal lines replayed per SQLite transaction at start-up. */
+/** Journal lines replayed per SQLite transaction. */
 const REPLAY_CHUNK = 2_000;
+/** How soon a queue SQLite refused is tried again on this thread (ms). */
+const RETRY_MS = 100;
 
 /**
  * The store's write path below the in-memory heads: a write is durable once its ops are one line in the
  * {@link Journal} (a single `write(2)`), and SQLite applies them a few milliseconds later in one transaction
  * with other writes, together with the journal position it has reached — on the {@link ApplyThread} (its own
  * connection, off the proxies' event loop) when the store is a file, else on this thread from a timer.
- * Start-up replays what the journal holds past that position. Without a journal directory (`:memory:`
- * stores, CLI use) ops are applied to SQLite directly and synchronously.
+ * Start-up replays what the journal holds past that position. Without a journal directory ops are applied to
+ * SQLite directly and synchronously.
  *
- * Whatever waits is applied whenever anyone reads ({@link Ingest.settle}), so reads in this process always
- * see every write made before them.
+ * Nothing is recorded as applied unless committed: when SQLite refuses a transaction for a passing reason
+ * (another process holding the lock, a full disk) the writes stay queued and journaled and are tried again.
+ * Reads wait for queued writes first ({@link Ingest.settle}, at most a few seconds), so this process reads
+ * its own writes.
  */
 export class Ingest {
   readonly stats: IngestStats = { journalWrites: 0, transactions: 0, ops: 0 };
   private journal: Journal | undefined;
-  /** Applies journaled writes off this thread, when running. */
+  /** Applies journaled writes off this thread, while it runs. */
   private thread: ApplyThread | undefined;
   /** Journaled ops waiting for SQLite (when there is no apply thread). */
   private queued: StoreOp[] = [];
-  private written: JournalPosition = START;
+  /** Position after the last journaled write. */
+  private written: JournalPosition | undefined;
   private timer: NodeJS.Timeout | undefined;
   private readonly applyDelayMs: number;
   private readonly maxQueued: number;
@@ -66,8 +75,9 @@ export class Ingest {
   private readonly applier: Applier;
 
   /**
-   * Replays the journal past SQLite's position (when a journal directory is given) and opens it for writing.
-   * @throws Error when the journal directory cannot be created or read
+   * Replays the journal past SQLite's position (when a journal directory is given), opens it for writing and
+   * starts the apply thread.
+   * @throws Error when the journal cannot be read or created, or SQLite refuses the replay (e.g. locked)
    */
   constructor(
     db: Db,
@@ -82,14 +92,24 @@ export class Ingest {
       const applied = this.replay(options.journalDir);
       this.journal = Journal.open(options.journalDir, applied, options.journalRotateBytes);
       this.written = applied;
-      if (options.databasePath) this.thread = this.startThread(options.databasePath);
+      if (options.databasePath) this.thread = this.startThread(options.databasePath, options.journalDir);
     }
+  }
+
+  /** The position after the last journaled write; undefined without a journal. */
+  get position(): JournalPosition | undefined {
+    return this.journal ? this.written : undefined;
+  }
+
+  /** True while journaled writes wait for SQLite. */
+  get hasQueued(): boolean {
+    return this.queued.length > 0 || (this.thread?.hasQueued ?? false);
   }
 
   /**
    * Makes `ops` durable, in order after every earlier write: journaled, or applied to SQLite when there is no
    * journal (or the journal failed, after which the store keeps going on SQLite alone).
-   * @throws Error when neither the journal nor SQLite can take them
+   * @throws Error when neither the journal nor SQLite can take them (nothing of them is then durable)
    */
   write(ops: readonly StoreOp[]): void {
     if (ops.length === 0) return;
@@ -98,96 +118,110 @@ export class Ingest {
         const line = JSON.stringify(ops);
         this.written = this.journal.append(line);
         this.stats.journalWrites++;
-        if (this.thread) this.thread.send(line, ops, this.written);
+        if (this.thread) this.thread.send(line, this.written);
         else {
           for (const op of ops) this.queued.push(op);
-          this.schedule();
+          this.schedule(this.queued.length >= this.maxQueued ? 0 : this.applyDelayMs);
         }
         return;
       } catch (error) {
         this.warn(
           `the write-ahead journal failed (${(error as Error).message}); recording continues directly into SQLite`,
         );
+        this.journal.close(false);
         this.journal = undefined;
       }
     }
     this.settle();
-    this.apply(ops, undefined);
+    this.stats.transactions += this.applier.apply(ops, undefined, this.warn);
+    this.stats.ops += ops.length;
+    this.options.onApplied?.(undefined);
   }
 
-  /** True while journaled ops wait for SQLite. */
-  get hasQueued(): boolean {
-    return this.queued.length > 0 || (this.thread?.hasQueued ?? false);
-  }
-
-  /** Applies every queued op to SQLite now (reads call this first). */
+  /**
+   * Waits until SQLite holds every write made so far (reads call this first). When SQLite is held up
+   * elsewhere for more than a few seconds it returns anyway; the writes stay queued and journaled.
+   */
   settle(): void {
-    // A thread that fails to settle has handed its work back (see startThread) to be applied below.
-    this.thread?.settle();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    if (this.queued.length === 0) return;
-    const ops = this.queued;
-    this.queued = [];
-    this.apply(ops, this.written);
-    this.journal?.releaseUpTo(this.written);
+    if (this.thread?.hasQueued) {
+      if (this.thread.settle() && this.written) {
+        this.journal?.releaseUpTo(this.written);
+        this.options.onApplied?.(this.written);
+      } else this.warn('SQLite is busy (another process holding it?); reading without the newest writes');
+    }
+    this.applyQueued();
   }
 
   /** Applies what is queued and closes the journal, deleting its files when SQLite holds everything. */
   close(): void {
     this.settle();
-    this.thread?.close();
+    const thread = this.thread;
     this.thread = undefined;
-    this.settle();
-    this.journal?.close(true);
+    const threadDone = thread ? thread.close() : true;
+    clearTimeout(this.timer);
+    this.journal?.close(threadDone && this.queued.length === 0);
     this.journal = undefined;
   }
 
-  private schedule(): void {
-    if (this.queued.length >= this.maxQueued) {
-      // Off the caller's path, but without waiting: the queue is long enough to make a good transaction.
-      clearTimeout(this.timer);
-      this.timer = setTimeout(() => this.settle(), 0);
-    } else if (!this.timer) {
-      this.timer = setTimeout(() => this.settle(), this.applyDelayMs);
-    }
+  private schedule(delayMs: number): void {
+    if (this.timer && delayMs > 0) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.applyQueued(), delayMs);
     this.timer.unref();
   }
 
-  /** Applies `ops` (journaled up to `position`, if journaled) in one transaction; see applyWithFallback. */
-  private apply(ops: readonly StoreOp[], position: JournalPosition | undefined): void {
-    this.stats.transactions += applyWithFallback(this.applier.transaction, ops, position, this.warn);
-    this.stats.ops += ops.length;
-    this.options.onApplied?.();
+  /** Applies the queue on this thread; if SQLite refuses it for now, keeps it and tries again shortly. */
+  private applyQueued(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queued.length === 0 || !this.written) return;
+    try {
+      this.stats.transactions += this.applier.apply(this.queued, this.written, this.warn);
+    } catch (error) {
+      this.warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
+      this.schedule(RETRY_MS);
+      return;
+    }
+    this.stats.ops += this.queued.length;
+    this.queued = [];
+    this.journal?.releaseUpTo(this.written);
+    this.options.onApplied?.(this.written);
   }
 
   /**
-   * Starts the apply thread; if it cannot start, or later dies or stops answering, this thread takes its
-   * work back: the lines it had not applied (per SQLite's recorded journal position) are applied here, and
-   * ingestion continues here from a timer.
+   * Starts the apply thread. Should it exit unexpectedly (its connection is then gone), this thread takes
+   * over: it applies whatever the journal holds past SQLite's position, and ingests on from a timer.
    */
-  private startThread(path: string): ApplyThread | undefined {
-    const takeOver = (thread: ApplyThread, error: Error) => {
-      if (this.thread !== thread) return;
-      this.thread = undefined;
-      this.warn(`the store's apply thread failed (${error.message}); applying on the main thread`);
-      const applied = this.applier.appliedPosition();
-      for (const line of thread.takeUnapplied()) {
-        if (!reached(applied, line.end)) this.apply(line.ops, line.end);
-      }
-    };
+  private startThread(path: string, journalDir: string): ApplyThread | undefined {
     try {
       const thread: ApplyThread = new ApplyThread(
         path,
-        { applyDelayMs: this.applyDelayMs, maxQueued: this.maxQueued },
+        {
+          applyDelayMs: this.applyDelayMs,
+          maxQueued: this.maxQueued,
+          busyTimeoutMs: this.options.busyTimeoutMs ?? 5_000,
+        },
         {
           onApplied: (end, transactions, ops) => {
             this.stats.transactions += transactions;
             this.stats.ops += ops;
             this.journal?.releaseUpTo(end);
-            this.options.onApplied?.();
+            this.options.onApplied?.(end);
           },
-          onFailure: (error) => takeOver(thread, error),
+          onExit: (error) => {
+            if (this.thread !== thread) return;
+            this.thread = undefined;
+            this.warn(`the store's apply thread stopped (${error.message}); applying on the main thread`);
+            try {
+              const reached = this.replay(journalDir);
+              this.journal?.releaseUpTo(reached);
+              this.options.onApplied?.(reached);
+            } catch (replayError) {
+              this.warn(
+                `could not apply the journal (${(replayError as Error).message}); it is kept for the next start`,
+              );
+            }
+          },
           warn: this.warn,
         },
       );
@@ -200,28 +234,31 @@ export class Ingest {
     }
   }
 
-  /** Applies journal lines past SQLite's position, in chunks; returns the position reached. */
+  /**
+   * Applies journal lines past SQLite's position, in chunks of 2,000 lines; returns the position reached.
+   * @throws SqliteError when SQLite refuses a chunk (nothing past the last committed chunk is marked applied)
+   */
   private replay(dir: string): JournalPosition {
     let position = this.applier.appliedPosition();
     let chunk: StoreOp[] = [];
     let lines = 0;
+    const flush = () => {
+      this.stats.transactions += this.applier.apply(chunk, position, this.warn);
+      this.stats.ops += chunk.length;
+      chunk = [];
+    };
     for (const entry of Journal.replay(dir, position)) {
       try {
         for (const op of JSON.parse(entry.line) as StoreOp[]) chunk.push(op);
       } catch {
-        this.warn(`skipped an unreadable line of the write-ahead journal at ${describe(entry.end)}`);
+        this.warn(
+          `skipped an unreadable line of the write-ahead journal (generation ${entry.end.generation}, byte ${entry.end.offset})`,
+        );
       }
       position = entry.end;
-      if (++lines % REPLAY_CHUNK === 0) {
-        this.apply(chunk, position);
-        chunk = [];
-      }
+      if (++lines % REPLAY_CHUNK === 0) flush();
     }
-    if (lines % REPLAY_CHUNK !== 0) this.apply(chunk, position);
+    if (lines % REPLAY_CHUNK !== 0) flush();
     return position;
   }
-}
-
-function describe(position: JournalPosition): string {
-  return `generation ${position.generation}, byte ${position.offset}`;
 }

@@ -23,7 +23,7 @@ export interface JournalEntry {
   end: JournalPosition;
 }
 
-/** Default size (bytes) past which a fully applied file is replaced by a new generation. */
+/** Default size (bytes) past which the journal continues in a new file (generation). */
 const ROTATE_BYTES = 16 * 1024 * 1024;
 const NAME = /^(\d{10})\.log$/;
 
@@ -35,7 +35,8 @@ const NAME = /^(\d{10})\.log$/;
  * Layout: a directory of files named by generation (`0000000001.log`, …), each a sequence of lines of JSON
  * (JSON escapes newlines inside strings, so a line is exactly one record). The store keeps, in the same SQLite
  * transaction as the writes themselves, the position up to which the journal is applied; replay resumes there
- * (exactly once). A torn last line — possible only when the OS itself crashed mid-write — is dropped.
+ * (exactly once). A torn last line (an OS crash, or a short write on a full disk) is dropped. A file that
+ * grows past the rotation size is continued in the next generation; files wholly applied are deleted.
  *
  * Durability matches SQLite in WAL mode with `synchronous = NORMAL`: a written line survives the process being
  * killed (it is in the OS page cache); an OS crash may lose the last writes.
@@ -59,7 +60,7 @@ export class Journal {
    * Opens the journal in `dir` for appending to a new generation after every existing one and after
    * `applied` (the position SQLite holds, whose file may already be gone). Call {@link Journal.replay} first:
    * files already there are left for {@link Journal.releaseUpTo} to delete. `rotateBytes` (default 16 MiB)
-   * is the size past which a fully applied file is replaced by the next generation.
+   * is the size past which the journal continues in the next generation's file.
    * @throws Error (EACCES, ENOSPC, …) when the directory or file cannot be created
    */
   static open(dir: string, applied: JournalPosition, rotateBytes = ROTATE_BYTES): Journal {
@@ -95,7 +96,8 @@ export class Journal {
   }
 
   /**
-   * Appends one line (without its newline) in a single write.
+   * Appends one line (without its newline) in a single write; past the rotation size, later lines go to the
+   * next generation's file.
    * @returns the position just after it
    * @throws Error (ENOSPC, EIO, …) when the write fails; a partial write is completed or the error rethrown
    */
@@ -104,25 +106,19 @@ export class Journal {
     let written = 0;
     while (written < bytes.length) written += writeSync(this.fd, bytes, written, bytes.length - written);
     this.size += bytes.length;
-    return this.position;
-  }
-
-  /**
-   * Told that SQLite now holds everything up to `applied`: deletes generations it fully covers, and when the
-   * current file has grown past the rotation size and is fully applied, starts a new generation.
-   */
-  releaseUpTo(applied: JournalPosition): void {
-    if (
-      applied.generation === this.generation &&
-      applied.offset >= this.size &&
-      this.size > this.rotateBytes
-    ) {
+    const end = this.position;
+    if (this.size > this.rotateBytes) {
       closeSync(this.fd);
       this.retired.push(this.generation);
       this.generation++;
       this.fd = openSync(this.file(this.generation), 'a', 0o600);
       this.size = 0;
     }
+    return end;
+  }
+
+  /** Told that SQLite now holds everything up to `applied`: deletes the older files it wholly covers. */
+  releaseUpTo(applied: JournalPosition): void {
     const keep: number[] = [];
     for (const generation of this.retired) {
       if (generation < applied.generation) rmSync(this.file(generation), { force: true });

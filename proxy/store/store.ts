@@ -4,6 +4,7 @@ import Database, { type Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
+import { ChangeFeed } from './change-feed.js';
 import { Heads, type NextEventOptions } from './heads.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
@@ -32,7 +33,10 @@ export type AppendOptions = NextEventOptions;
  * Options for {@link Store.open}: the write-ahead journal's directory (only the engine, holding the engine
  * lock, passes one; CLI commands and tests write straight to SQLite) and its tuning; see {@link IngestOptions}.
  */
-export type StoreOpenOptions = Pick<IngestOptions, 'journalDir' | 'applyDelayMs' | 'journalRotateBytes'>;
+export type StoreOpenOptions = Pick<
+  IngestOptions,
+  'journalDir' | 'applyDelayMs' | 'journalRotateBytes' | 'busyTimeoutMs'
+>;
 
 /**
  * The local recording store: one SQLite file (better-sqlite3, WAL) holding sessions, their hash-chained
@@ -50,14 +54,14 @@ export type StoreOpenOptions = Pick<IngestOptions, 'journalDir' | 'applyDelayMs'
  */
 export class Store {
   private readonly db: Db;
-  private readonly listeners = new Set<(change: StoreChange) => void>();
   private readonly heads: Heads;
   /** Sessions with an external id created by this process (the newest per kind and id), bounded. */
   private readonly recentExternal = new RecentIds(10_000);
-  /** Ops and changes held back while a {@link Store.batch} is open; written, then sent, when it ends. */
-  private staged: { ops: StoreOp[]; changes: StoreChange[] } | undefined;
-  /** Sessions whose row changed; announced once SQLite holds the change. */
-  private readonly dirty = new Set<string>();
+  /** Ops, changes and changed sessions held back while a {@link Store.batch} is open. */
+  private staged: Staged | undefined;
+  private readonly feed: ChangeFeed;
+  /** Whether close() checkpoints the WAL: only the engine's store (CLI readers must never block it). */
+  private readonly checkpointOnClose: boolean;
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
 
@@ -65,7 +69,12 @@ export class Store {
     this.db = db;
     this.sql = prepareStatements(db);
     this.heads = new Heads(this.sql);
-    this.ingest = new Ingest(db, this.sql, { ...options, onApplied: () => this.announceDirty() });
+    this.ingest = new Ingest(db, this.sql, { ...options, onApplied: (end) => this.feed.applied(end) });
+    this.feed = new ChangeFeed(this.ingest, (id) => {
+      const row = this.sql.session.get(id) as SessionRow | undefined;
+      return row && toSession(row);
+    });
+    this.checkpointOnClose = options.journalDir !== undefined;
   }
 
   /**
@@ -82,7 +91,7 @@ export class Store {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5_000}`);
     migrate(db);
     return new Store(db, path === ':memory:' ? options : { ...options, databasePath: path });
   }
@@ -93,59 +102,50 @@ export class Store {
   }
 
   /**
-   * Applies every queued write to SQLite, closes the journal (deleting it, since SQLite now holds all) and
-   * the database, checkpointing the WAL into the main file; further calls throw.
+   * Applies every queued write to SQLite, closes the journal (deleting it when SQLite holds all) and the
+   * database; the engine's store also checkpoints the WAL into the main file. Further calls throw.
    */
   close(): void {
     if (!this.db.open) return;
     this.ingest.close();
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.checkpointOnClose) this.db.pragma('wal_checkpoint(TRUNCATE)');
     this.db.close();
   }
 
   /** Subscribes to changes (new sessions, status changes, appended events). Returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.feed.subscribe(listener);
   }
 
   /**
    * Makes every write `fn` performs durable together (one journal line), and sends their change
    * notifications only after that, so subscribers never see unwritten events. Nested calls join the outer
-   * batch. A write that throws inside `fn` has changed nothing; the writes before it are kept.
-   * @throws whatever `fn` throws, after the writes it made are written; or the journal's write error
+   * batch. A write that throws inside `fn` has changed nothing; the writes before it are kept and announced.
+   * @throws whatever `fn` throws, after the writes it made are written; or the write error, when nothing of
+   *   the batch could be made durable (the sessions it touched are then reloaded from SQLite)
    */
   batch(fn: () => void): void {
     if (this.staged) {
       fn();
       return;
     }
-    const staged: { ops: StoreOp[]; changes: StoreChange[] } = { ops: [], changes: [] };
+    const staged: Staged = { ops: [], changes: [], sessions: new Set() };
     this.staged = staged;
     try {
       fn();
     } finally {
       this.staged = undefined;
-      this.ingest.write(staged.ops);
+      this.write(staged.ops);
+      for (const change of staged.changes) this.emit(change);
+      for (const id of staged.sessions) this.feed.mark(id);
     }
-    for (const change of staged.changes) this.emit(change);
-    if (!this.ingest.hasQueued) this.announceDirty();
   }
 
   /** Creates a `live` session and returns it. */
   createSession(init: NewSession, startedAt = nowMicros()): Session {
     const id = ulid(Math.floor(startedAt / 1000));
     this.write([
-      {
-        op: 'session',
-        id,
-        kind: init.kind,
-        target: init.target,
-        client: init.client,
-        identity: JSON.stringify(init.identity),
-        external_id: init.external_id,
-        started_at: startedAt,
-      },
+      { op: 'session', id, ...init, identity: JSON.stringify(init.identity), started_at: startedAt },
     ]);
     this.heads.start(id, startedAt);
     const session: Session = {
@@ -224,8 +224,9 @@ export class Store {
     options: AppendOptions = {},
   ): Appended {
     const { text, ...rest } = options;
+    const partialJson = JSON.stringify(partial); // may throw: before the head moves
     const op = this.heads.next(sessionId, kind, payload, rest);
-    op.inflight = { kind: outcomeKind, partial: JSON.stringify(partial), text: text ?? null };
+    op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
     this.write([op]);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
     return { seq: op.seq, ts: op.ts, hash: op.hash };
@@ -356,27 +357,28 @@ export class Store {
     return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
   }
 
-  /** Writes ops durably, or stages them when a {@link Store.batch} is open. */
+  /**
+   * Writes ops durably, or stages them when a {@link Store.batch} is open. When they cannot be made durable,
+   * the heads they advanced are dropped (reloaded from SQLite on next use) and the error is rethrown.
+   */
   private write(ops: StoreOp[]): void {
-    if (this.staged) for (const op of ops) this.staged.ops.push(op);
-    else this.ingest.write(ops);
-  }
-
-  /** Announces a session's new row once SQLite holds it (right away when nothing is queued). */
-  private emitSession(id: string): void {
-    if (this.listeners.size === 0) return;
-    this.dirty.add(id);
-    if (!this.staged && !this.ingest.hasQueued) this.announceDirty();
-  }
-
-  private announceDirty(): void {
-    if (this.dirty.size === 0) return;
-    const ids = [...this.dirty];
-    this.dirty.clear();
-    for (const id of ids) {
-      const row = this.sql.session.get(id) as SessionRow | undefined;
-      if (row) this.emit({ type: 'session', session: toSession(row) });
+    if (this.staged) {
+      for (const op of ops) this.staged.ops.push(op);
+      return;
     }
+    try {
+      this.ingest.write(ops);
+    } catch (error) {
+      this.heads.forget(ops.map((op) => (op.op === 'session' ? op.id : op.session_id)));
+      throw error;
+    }
+  }
+
+  /** Announces a session's new row once SQLite holds it. */
+  private emitSession(id: string): void {
+    if (!this.feed.listening) return;
+    if (this.staged) this.staged.sessions.add(id);
+    else this.feed.mark(id);
   }
 
   private emit(change: StoreChange): void {
@@ -384,12 +386,14 @@ export class Store {
       this.staged.changes.push(change);
       return;
     }
-    for (const listener of this.listeners) {
-      try {
-        listener(change);
-      } catch {
-        // A subscriber's failure must never affect recording.
-      }
-    }
+    this.feed.publish(change);
   }
+}
+
+/** What a {@link Store.batch} holds back until its writes are durable. */
+interface Staged {
+  ops: StoreOp[];
+  changes: StoreChange[];
+  /** Sessions whose row changed. */
+  sessions: Set<string>;
 }

@@ -3,8 +3,10 @@ import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Store } from '../../proxy/store/store.js';
+import type { StoreChange } from '../../proxy/store/types.js';
 import { collectOutput } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -78,7 +80,7 @@ describe('write-ahead journal', () => {
     store.close();
   });
 
-  it('rotates to a new file once the current one is applied and deletes the applied ones', () => {
+  it('continues in a new file past the rotation size and deletes the files SQLite holds', () => {
     const store = Store.open(paths().db, { journalDir: paths().journalDir, journalRotateBytes: 2_000 });
     const session = store.createSession({
       kind: 'http',
@@ -125,6 +127,57 @@ describe('write-ahead journal', () => {
     expect(store.externalSessionId('anthropic', 'x-1')).toBe(newer.id);
     expect(store.externalSessionId('postgres', 'x-1')).toBeUndefined();
     expect(store.findByExternalId('anthropic', 'x-1')?.id).toBe(newer.id);
+    store.close();
+  });
+
+  it('keeps writes queued while another process holds SQLite, and applies them once it lets go', async () => {
+    const store = Store.open(paths().db, {
+      journalDir: paths().journalDir,
+      applyDelayMs: 5,
+      busyTimeoutMs: 50,
+    });
+    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+    const session = store.createSession({
+      kind: 'http',
+      target: 'busy',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    store.getSession(session.id); // the session row is in SQLite
+    const other = new Database(paths().db);
+    other.exec('BEGIN IMMEDIATE'); // another process takes the write lock
+    store.append(session.id, 'x.one', { n: 1 });
+    store.append(session.id, 'x.two', { n: 2 });
+    // The apply thread fails for a while (busy after 50 ms) and retries every 100 ms; nothing is dropped.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    other.exec('COMMIT');
+    other.close();
+    expect(store.getSession(session.id)).toMatchObject({ head_seq: 2 });
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
+    store.close();
+  });
+
+  it('announces a session row only once SQLite holds its change, so the last announcement is the final state', async () => {
+    const store = Store.open(paths().db, { journalDir: paths().journalDir, applyDelayMs: 5 });
+    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+    const seen: StoreChange[] = [];
+    store.subscribe((change) => seen.push(change));
+    const session = store.createSession({
+      kind: 'http',
+      target: 'feed',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    store.append(session.id, 'x.one', { n: 1 });
+    await new Promise((resolve) => setImmediate(resolve)); // the first line goes to the thread
+    store.endSession(session.id, 'done');
+    const last = () =>
+      seen.filter((c): c is Extract<StoreChange, { type: 'session' }> => c.type === 'session').at(-1)
+        ?.session;
+    await expect.poll(() => last()?.status, { timeout: 2_000 }).toBe('closed');
+    expect(last()).toMatchObject({ head_seq: 2, status: 'closed' });
     store.close();
   });
 });

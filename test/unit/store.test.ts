@@ -49,6 +49,15 @@ describe('Store', () => {
     expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
   });
 
+  it('leaves no hole in the chain when a write fails before it is made', () => {
+    const session = newSession();
+    expect(() =>
+      store.appendRequest(session.id, 'http.request', {}, 'llm.turn', { unserialisable: 1n }),
+    ).toThrow();
+    expect(store.append(session.id, 'x.after', {}).seq).toBe(1);
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 1 });
+  });
+
   it('refuses to append to an unknown session', () => {
     expect(() => store.append('NOPE', 'x', {})).toThrow(/unknown session/);
   });
