@@ -12,8 +12,18 @@ const PROMPT = 'Please list the zebrafish directory and summarise it';
 const TOOL_OUTPUT = 'zebrafish.txt\nnotes-on-fins.md';
 
 /** The mock's replies: a Bash tool call first, then a Markdown answer once the tool result comes back. */
+/** A long reply streamed slowly (a delta every 40 ms), to watch it grow in the dashboard. */
+const SLOW_REPLY = `${'The sea otter holds hands while sleeping. '.repeat(8)}The end.`;
+
 function toolLoop(request: MockRequest) {
-  const messages = (request.body as { messages: Array<{ role: string }> }).messages;
+  const messages = (request.body as { messages: Array<{ role: string; content: unknown }> }).messages;
+  if (messages[0]?.content === 'stream slowly please') {
+    return {
+      type: 'message' as const,
+      content: [{ type: 'text' as const, text: SLOW_REPLY }],
+      eventDelayMs: 40,
+    };
+  }
   if (messages.length === 1) {
     return {
       type: 'message' as const,
@@ -252,4 +262,44 @@ describe('dashboard in Chromium against a real engine', () => {
       ['session.end', undefined],
     ]);
   });
+
+  it('shows a reply growing while it streams, then the whole reply', async () => {
+    await page.keyboard.press('Escape');
+    const stream = client.messages.stream(
+      {
+        model: 'claude-sonnet-4-5',
+        max_tokens: 500,
+        messages: [{ role: 'user', content: 'stream slowly please' }],
+      },
+      { headers: { 'x-glassbox-session': 'e2e-slow' } },
+    );
+    const done = stream.finalMessage();
+    const row = rows().filter({ hasText: 'Claude' }).filter({ hasText: 'live' }).first();
+    await row.waitFor({ timeout: 5_000 });
+    await page.goto(new URL(`/s/${await sessionIdOf('e2e-slow')}`, page.url()).toString());
+    const partial = page.getByTestId('partial-reply');
+    await expect
+      .poll(async () => ((await partial.count()) ? await partial.textContent() : ''), { timeout: 5_000 })
+      .toContain('The sea otter');
+    // Seen while the reply is still streaming: its end has not arrived yet.
+    expect(await partial.textContent()).not.toContain('The end.');
+    await screenshot(page, '9-reply-streaming');
+    await done;
+    await expect
+      .poll(async () => (await page.getByTestId('turn').last().textContent()) ?? '', { timeout: 5_000 })
+      .toContain('The end.');
+    expect(await partial.count()).toBe(0);
+  });
+
+  /** The id of the session the proxy keyed by `x-glassbox-session: external`, via the control API. */
+  async function sessionIdOf(external: string): Promise<string> {
+    const { dashboardUrl, token } = setup.test.engine.addresses;
+    const response = await fetch(`${new URL(dashboardUrl).origin}/api/sessions?kind=anthropic&limit=50`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const body = (await response.json()) as { sessions: Array<{ id: string; external_id: string | null }> };
+    const found = body.sessions.find((s) => s.external_id === external);
+    if (!found) throw new Error(`no session ${external}`);
+    return found.id;
+  }
 });

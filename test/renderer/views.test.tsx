@@ -84,6 +84,23 @@ describe('conversation model and view', () => {
     expect(screen.getAllByText(/TTFT 2\.0 ms/)).toHaveLength(2);
   });
 
+  it('shows the partial reply of a turn still streaming, and says it is streaming', () => {
+    const items = buildConversation(claudeEvents.slice(0, 1), [
+      {
+        session_id: 'S',
+        request_seq: 1,
+        kind: 'llm.turn',
+        started_at: 1_000_000,
+        updated_at: 1_020_000,
+        partial: { outcome: 'streaming', response: { content: [{ type: 'text', text: 'Half a sentence' }] } },
+      },
+    ]);
+    const streaming = items[0]!.type === 'turn' ? items[0]!.turn : null;
+    render(<TurnView turn={streaming!} index={1} pending={false} />);
+    expect(screen.getByTestId('partial-reply').textContent).toContain('Half a sentence');
+    expect(screen.getByText('reply streaming…')).toBeTruthy();
+  });
+
   it('shows a pending turn as still responding during replay', () => {
     const items = buildConversation(claudeEvents);
     const first = items[0]!.type === 'turn' ? items[0]!.turn : null;

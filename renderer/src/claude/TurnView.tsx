@@ -69,8 +69,20 @@ export function TurnView({ turn, index, pending }: { turn: Turn; index: number; 
           </div>
         </section>
       ))}
-      {pending || turn.turnSeq === null ? (
-        <div className="waiting">{pending ? 'Claude is responding…' : 'reply streaming…'}</div>
+      {pending ? (
+        <div className="waiting">Claude is responding…</div>
+      ) : turn.turnSeq === null ? (
+        <>
+          {turn.response && turn.response.content.length > 0 ? (
+            <section className="msg msg-assistant" data-testid="partial-reply">
+              <div className="role">Claude</div>
+              <div className="msg-body">
+                <MessageContent content={turn.response.content} speaker="assistant" />
+              </div>
+            </section>
+          ) : null}
+          <div className="waiting">reply streaming…</div>
+        </>
       ) : (
         <>
           {turn.response && turn.response.content.length > 0 ? (

@@ -17,10 +17,13 @@ export interface SessionData {
 /** The first page is small so the first rows show fast; later pages are as large as the API allows. */
 const FIRST_PAGE = 400;
 const PAGE = 5_000;
+/** How often an exchange still in flight is re-read (ms). */
+const STREAMING_REFRESH_MS = 250;
 
 /**
  * Loads a session and its events page by page (first rows fast, the rest in the background), then follows
- * the live WebSocket: new events are fetched as they are announced, the session row is replaced on change.
+ * the live WebSocket: new events are fetched as they are announced, the session row is replaced on change,
+ * and replies still streaming are re-read every 250 ms so their text grows on screen.
  */
 export function useSessionData(id: string): SessionData {
   const api = useApi();
@@ -80,6 +83,14 @@ export function useSessionData(id: string): SessionData {
       state.current.alive = false;
     };
   }, [refreshSession, fetchMore]);
+
+  // A reply still streaming is checkpointed every 50 ms without a live message: re-read it while it lasts.
+  const streaming = data.inflight.length > 0;
+  useEffect(() => {
+    if (!streaming) return;
+    const timer = setInterval(() => void refreshSession(), STREAMING_REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [streaming, refreshSession]);
 
   useLiveMessages((message) => {
     if (message.type === 'event' && message.session_id === id) {
