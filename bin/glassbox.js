@@ -3,7 +3,7 @@
 // (run automatically by `npm install` through the `prepare` script).
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist', 'proxy', 'cli.js');
 if (!existsSync(cli)) {
@@ -12,5 +12,6 @@ if (!existsSync(cli)) {
   );
   process.exit(1);
 }
-const { main } = await import(cli);
+// A file URL, not a path: Windows paths (C:\…) are not valid ESM specifiers.
+const { main } = await import(pathToFileURL(cli).href);
 await main(process.argv);

@@ -43,6 +43,7 @@ export function electronPorts(options: {
   );
   const listeners: Array<(action: TrayAction) => void> = [];
   const holder: { window: BrowserWindow | undefined } = { window: undefined };
+  const shown = new Set<Notification>();
   const toMenu = (item: TrayMenuItem): MenuItemConstructorOptions => {
     switch (item.type) {
       case 'separator':
@@ -82,12 +83,13 @@ export function electronPorts(options: {
       const id = window.webContents.id;
       window.on('closed', () => options.trusted.delete(id));
       window.once('ready-to-show', () => window?.show());
-      void window.loadURL('app://glassbox/index.html');
+      // A new window opens on the route asked for (it could not receive a navigate message before it loads).
+      void window.loadURL(`app://glassbox${route?.startsWith('/') ? route : '/'}`);
       holder.window = window;
-    } else {
-      window.show();
-      window.focus();
+      return;
     }
+    window.show();
+    window.focus();
     if (!route) return;
     const contents = window.webContents;
     if (contents.isLoading())
@@ -118,7 +120,13 @@ export function electronPorts(options: {
     notify: (spec) => {
       if (!Notification.isSupported()) return;
       const notification = new Notification({ title: spec.title, body: spec.body });
-      notification.on('click', () => openWindow(spec.open));
+      // Electron holds a notification weakly: kept here until it is clicked or closed, or its click is lost.
+      shown.add(notification);
+      notification.on('click', () => {
+        shown.delete(notification);
+        openWindow(spec.open);
+      });
+      notification.on('close', () => shown.delete(notification));
       notification.show();
     },
     confirm: async (title, message, detail, yes) =>

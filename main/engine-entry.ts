@@ -19,8 +19,26 @@ interface ParentPortLike {
 }
 
 const parentPort = (process as NodeJS.Process & { parentPort?: ParentPortLike }).parentPort;
+// A stop is asked for once: a second signal makes `serve` exit at once, and a terminal's Ctrl+C may already
+// have reached this process directly (same process group as Electron). A stop asked before `serve` listens
+// for SIGTERM (still starting) waits until it does.
+let stopping = false;
+process.on('SIGINT', () => {
+  // Before `serve` installs its own handler there is nothing to close yet.
+  if (process.listenerCount('SIGINT') <= 1) process.exit(130);
+  stopping = true;
+});
+const requestStop = (): void => {
+  if (stopping) return;
+  if (process.listenerCount('SIGTERM') === 0) {
+    setTimeout(requestStop, 50);
+    return;
+  }
+  stopping = true;
+  process.emit('SIGTERM', 'SIGTERM');
+};
 parentPort?.on('message', ({ data }) => {
-  if ((data as Partial<EngineControlMessage> | null)?.type === 'stop') process.emit('SIGTERM', 'SIGTERM');
+  if ((data as Partial<EngineControlMessage> | null)?.type === 'stop') requestStop();
 });
 
 const cli = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), '..', 'proxy', 'cli.js')).href;

@@ -31,10 +31,24 @@ protocol.registerSchemesAsPrivileged([
   { scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
 
+// Started from a checkout (`npm start` runs Electron on dist/main/main.js) Electron would call itself
+// "Electron" and share its settings folder with other unnamed apps: name it, as the packaged app is named.
+app.setName('Glassbox');
+app.setPath('userData', join(app.getPath('appData'), 'Glassbox'));
+// Windows ties toast notifications to the installer's shortcut through this id (electron-builder's appId).
+if (process.platform === 'win32') app.setAppUserModelId('dev.glassbox.desktop');
+
 if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
-  void app.whenReady().then(run);
+  app
+    .whenReady()
+    .then(run)
+    .catch((error: unknown) => {
+      // Half-started, the app would hold the single-instance lock with neither tray nor window.
+      dialog.showErrorBox('Glassbox could not start', String((error as Error)?.stack ?? error));
+      app.exit(1);
+    });
 }
 
 async function run(): Promise<void> {
@@ -83,7 +97,10 @@ async function run(): Promise<void> {
       callback({ requestHeaders: headers });
     },
   );
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+  // No permission is granted, except writing text to the clipboard from the app's own window (copy buttons).
+  session.defaultSession.setPermissionRequestHandler((contents, permission, callback) =>
+    callback(permission === 'clipboard-sanitized-write' && trusted.has(contents.id)),
+  );
   app.on('web-contents-created', (_event, contents) => {
     contents.on('will-navigate', (event, url) => {
       if (!isAppUrl(url)) event.preventDefault();
