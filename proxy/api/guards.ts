@@ -27,15 +27,22 @@ export function checkHost(req: IncomingMessage, port: number): void {
   }
 }
 
+/** The desktop app's pages (main/app-protocol.ts). */
+const DESKTOP_ORIGIN = 'app://glassbox';
+
 /**
  * CSRF defence: a request that carries an Origin (every browser request except same-origin GETs may) must come
- * from the dashboard's own origin. Non-browser clients send no Origin and are judged by the token alone.
+ * from the dashboard's own origin, or from the desktop app's window (`app://glassbox`, an origin only the
+ * Electron app's own pages have; its live WebSocket connects from there). Non-browser clients send no Origin
+ * and are judged by the token alone.
  * @throws ApiError 403 for a foreign origin (including the opaque "null" origin)
  */
 export function checkOrigin(req: IncomingMessage, port: number): void {
   const origin = req.headers.origin;
   if (origin === undefined) return;
-  if (!LOOPBACK_NAMES.some((name) => origin.toLowerCase() === `http://${name}:${port}`)) {
+  const lower = origin.toLowerCase();
+  if (lower === DESKTOP_ORIGIN) return;
+  if (!LOOPBACK_NAMES.some((name) => lower === `http://${name}:${port}`)) {
     throw new ApiError(403, 'forbidden_origin', `Origin "${origin}" may not use the control API`);
   }
 }

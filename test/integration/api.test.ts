@@ -148,7 +148,13 @@ describe('control API', () => {
       expect(refused.status, host).toBe(403);
       expect(JSON.parse(refused.body).error.code).toBe('forbidden_host');
     }
-    for (const origin of ['https://evil.example', 'null', `http://127.0.0.1:${Number(port) + 1}`]) {
+    for (const origin of [
+      'https://evil.example',
+      'null',
+      `http://127.0.0.1:${Number(port) + 1}`,
+      'app://glassbox.evil',
+      'app://other',
+    ]) {
       const refused = await rawGet(`${api}/api/health`, { ...auth, origin });
       expect(refused.status, origin).toBe(403);
       expect(JSON.parse(refused.body).error.code).toBe('forbidden_origin');
@@ -156,6 +162,9 @@ describe('control API', () => {
     expect((await rawGet(`${api}/api/health`, { ...auth, origin: `http://127.0.0.1:${port}` })).status).toBe(
       200,
     );
+    // The desktop app's window (its live WebSocket connects from app://glassbox), still with the token.
+    expect((await rawGet(`${api}/api/health`, { ...auth, origin: 'app://glassbox' })).status).toBe(200);
+    expect((await rawGet(`${api}/api/health`, { origin: 'app://glassbox' })).status).toBe(401);
   });
 
   it('pushes new sessions and events over /api/live, and refuses sockets without a token or with a foreign origin', async () => {
