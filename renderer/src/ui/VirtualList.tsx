@@ -55,7 +55,13 @@ export function VirtualList<T>(props: VirtualListProps<T>) {
         }}
       >
         {rows.map((row) => (
-          <div key={row.key} data-index={row.index} ref={virtualizer.measureElement}>
+          <div
+            key={row.key}
+            data-index={row.index}
+            ref={virtualizer.measureElement}
+            // Each entry lays out and paints on its own: mounting one while scrolling relayouts only it.
+            style={{ contain: 'layout paint style' }}
+          >
             {render(items[row.index]!, row.index)}
           </div>
         ))}
