@@ -109,16 +109,7 @@ export class ApiServer {
       else if ('download' in answer) sendDownload(res, answer.download);
       else send(res, 200, answer.json);
     } catch (error) {
-      const apiError =
-        error instanceof ApiError
-          ? error
-          : new ApiError(500, 'internal', `internal error: ${(error as Error).message}`);
-      send(
-        res,
-        apiError.status,
-        { error: { code: apiError.code, message: apiError.message } },
-        apiError.status === 401,
-      );
+      sendError(res, error);
     }
   }
 

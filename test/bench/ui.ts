@@ -9,9 +9,9 @@
  *  - the sessions list at 10,000 sessions → first rows.
  * Prints the figures; no assertions.
  */
-import { chromium } from 'playwright';
 import { localIdentity } from '../../proxy/identity/local.js';
 import { Store } from '../../proxy/store/store.js';
+import { launchChromium } from '../e2e/browser.js';
 import { startTestEngine, tempHome } from '../helpers/engine.js';
 
 const STATEMENTS = 50_000;
@@ -125,19 +125,8 @@ const bigId = seed(home);
 console.log(`seeded ${STATEMENTS * 2} events + ${SESSIONS} sessions in ${ms(performance.now() - t)}`);
 const test = await startTestEngine('http://127.0.0.1:9', () => undefined, home);
 const { apiUrl, token } = test.engine.addresses;
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-frame-rate-limit',
-    '--disable-gpu-vsync',
-  ],
-});
+// No frame-rate cap: a frame's time is its work, not the display's refresh.
+const browser = await launchChromium(['--disable-frame-rate-limit', '--disable-gpu-vsync']);
 try {
   const page = await browser.newPage({ viewport: { width: 1360, height: 860 } });
   // Warm-up load (engine page cache, Chromium's code cache), then measured loads.

@@ -10,8 +10,11 @@ export const SCREENSHOTS = join(
   'screenshots',
 );
 
-/** Starts the system's Chromium headless (Playwright's own browsers are not downloaded). */
-export async function launchChromium(): Promise<Browser> {
+/**
+ * Starts the system's Chromium headless (Playwright's own browsers are not downloaded), with flags that work
+ * as root, plus `extraArgs`.
+ */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -21,6 +24,7 @@ export async function launchChromium(): Promise<Browser> {
       '--disable-component-update',
       '--disable-sync',
       '--no-first-run',
+      ...extraArgs,
     ],
   });
 }
