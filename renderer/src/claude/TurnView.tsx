@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import { compact, dollars, duration, prettyJson } from '../format';
 import { Fold } from '../ui/Fold';
 import { MessageContent } from './Blocks';
@@ -43,7 +44,15 @@ function TurnMeta({ turn }: { turn: Turn }) {
  * One turn of a Claude conversation: system prompt (collapsed, when it changed), what the user or tool results
  * added, the assistant's reply block by block, errors; `pending` while replay has not reached its end.
  */
-export function TurnView({ turn, index, pending }: { turn: Turn; index: number; pending: boolean }) {
+export const TurnView = memo(function TurnView({
+  turn,
+  index,
+  pending,
+}: {
+  turn: Turn;
+  index: number;
+  pending: boolean;
+}) {
   return (
     <article className="turn" data-testid="turn" data-seq={turn.requestSeq}>
       <header className="turn-head">
@@ -106,7 +115,7 @@ export function TurnView({ turn, index, pending }: { turn: Turn; index: number; 
       )}
     </article>
   );
-}
+});
 
 /** A recorded event that is not a Messages turn (another API path, a client error, session end). */
 export function OtherEventView({ event }: { event: OtherEvent }) {

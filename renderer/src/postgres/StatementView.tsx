@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { RecordedEvent } from '../../../proxy/api/types';
 import { clockMs, count, duration } from '../format';
 import { Sql } from './Sql';
@@ -51,7 +52,7 @@ function SampleTable({ result }: { result: Record<string, unknown> }) {
  * One statement of the timeline: time, a duration bar scaled to the session's slowest statement, the SQL
  * highlighted, parameters, rows and command tag or the error with its SQLSTATE, and a result sample.
  */
-export function StatementView({
+export const StatementView = memo(function StatementView({
   statement,
   maxDurationUs,
   pending,
@@ -112,10 +113,10 @@ export function StatementView({
       </div>
     </article>
   );
-}
+});
 
 /** A notice, notification, parameter change, error or session event, in place in the timeline. */
-export function PgEventView({ event }: { event: RecordedEvent }) {
+export const PgEventView = memo(function PgEventView({ event }: { event: RecordedEvent }) {
   const { text, tone } = describePgEvent(event);
   return (
     <div className={`event-line tone-${tone}`} data-testid="pg-event">
@@ -123,4 +124,4 @@ export function PgEventView({ event }: { event: RecordedEvent }) {
       {text}
     </div>
   );
-}
+});

@@ -1,3 +1,4 @@
+import { memo } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { compact, count, dollars, duration, when } from '../format';
 
@@ -29,7 +30,7 @@ export function SessionHeaderRow() {
  * One row of the sessions table: status (live ones pulse), kind, target, identity, client, turns or
  * statements, tokens and cost (Claude), errors, start time and duration (running for live sessions).
  */
-export function SessionRow({
+export const SessionRow = memo(function SessionRow({
   session,
   selected,
   nowUs,
@@ -37,8 +38,10 @@ export function SessionRow({
 }: {
   session: Session;
   selected: boolean;
+  /** Now (µs since epoch) for a live session's running duration; ignored for the others. */
   nowUs: number;
-  onOpen: () => void;
+  /** Called with the session's id when the row is clicked. */
+  onOpen: (id: string) => void;
 }) {
   const s = session.stats;
   const pg = session.kind === 'postgres';
@@ -54,7 +57,7 @@ export function SessionRow({
       data-testid="session-row"
       data-id={session.id}
       data-status={session.status}
-      onClick={onOpen}
+      onClick={() => onOpen(session.id)}
       tabIndex={-1}
     >
       <span className={`status status-${session.status}`}>
@@ -81,4 +84,4 @@ export function SessionRow({
       <span className="num mono">{duration(end - session.started_at)}</span>
     </button>
   );
-}
+});

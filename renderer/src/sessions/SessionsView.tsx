@@ -84,6 +84,10 @@ function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filt
   );
 }
 
+/** Rows have one height; keys are session ids (both stable, see VirtualList). */
+const rowHeight = () => 30;
+const sessionKey = (session: Session) => session.id;
+
 /**
  * The sessions list: newest first, live, searchable and filterable; windowed so 10,000 rows stay fast.
  * Keyboard: j/k or arrows move, Enter opens, / searches.
@@ -111,12 +115,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
   );
   const render = useCallback(
     (session: Session, index: number) => (
-      <SessionRow
-        session={session}
-        selected={index === selected}
-        nowUs={now}
-        onOpen={() => onOpen(session.id)}
-      />
+      <SessionRow session={session} selected={index === selected} nowUs={now} onOpen={onOpen} />
     ),
     [selected, now, onOpen],
   );
@@ -138,8 +137,8 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
             <VirtualList
               items={list.sessions}
               scrollElement={scrollElement}
-              estimate={() => 30}
-              itemKey={(s) => s.id}
+              estimate={rowHeight}
+              itemKey={sessionKey}
               render={render}
               focusIndex={active ? selected : null}
               onNearEnd={list.loadMore}

@@ -1,5 +1,5 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type ReactNode, useEffect } from 'react';
+import { type ReactNode, useCallback, useEffect } from 'react';
 
 /** Props of {@link VirtualList}. */
 export interface VirtualListProps<T> {
@@ -9,8 +9,9 @@ export interface VirtualListProps<T> {
    * would still be empty when this list's layout effects first run, leaving it with no viewport to fill.
    */
   scrollElement: HTMLElement | null;
-  /** Estimated height of an entry in px before it is measured. */
+  /** Estimated height of an entry in px before it is measured. Keep it stable (module-level or memoised). */
   estimate: (item: T) => number;
+  /** An entry's stable key. Keep it stable too: a new function makes the list re-place every entry. */
   itemKey: (item: T, index: number) => string | number;
   render: (item: T, index: number) => ReactNode;
   /** Index to keep in view (keyboard selection), or null. */
@@ -26,11 +27,15 @@ export interface VirtualListProps<T> {
  */
 export function VirtualList<T>(props: VirtualListProps<T>) {
   const { items, scrollElement, estimate, itemKey, render, focusIndex, onNearEnd } = props;
+  // Both callbacks keep their identity while `items` does: the virtualizer recomputes every entry's position
+  // (100,000 calls) whenever getItemKey changes, which on each scroll frame cost more than the rendering.
+  const estimateSize = useCallback((index: number) => estimate(items[index]!), [estimate, items]);
+  const getItemKey = useCallback((index: number) => itemKey(items[index]!, index), [itemKey, items]);
   const virtualizer = useVirtualizer({
     count: items.length,
     getScrollElement: () => scrollElement,
-    estimateSize: (index) => estimate(items[index]!),
-    getItemKey: (index) => itemKey(items[index]!, index),
+    estimateSize,
+    getItemKey,
     overscan: 6,
   });
   const rows = virtualizer.getVirtualItems();

@@ -1,0 +1,50 @@
+// @vitest-environment jsdom
+import { cleanup, render } from '@testing-library/react';
+import { afterEach, describe, expect, it } from 'vitest';
+import { clock, count, when } from '../../renderer/src/format';
+import { VirtualList } from '../../renderer/src/ui/VirtualList';
+
+afterEach(cleanup);
+
+describe('format', () => {
+  it('gives what the per-call toLocale* methods give, from formatters built once', () => {
+    const us = Date.UTC(2026, 10, 23, 14, 2, 11, 123) * 1000;
+    expect(clock(us)).toBe(new Date(us / 1000).toLocaleTimeString(undefined, { hour12: false }));
+    expect(count(1234567.4)).toBe('1,234,567');
+    expect(count(null)).toBe('—');
+    const lastYear = us - 400 * 86_400_000_000;
+    expect(when(lastYear, us)).toBe(
+      `${new Date(lastYear / 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${clock(lastYear).slice(0, 5)}`,
+    );
+  });
+});
+
+describe('VirtualList', () => {
+  it('does not re-place every entry when its parent re-renders with the same items', () => {
+    const items = Array.from({ length: 10_000 }, (_, i) => i);
+    const calls = { estimate: 0 };
+    const estimate = () => {
+      calls.estimate++;
+      return 20;
+    };
+    const itemKey = (n: number) => n;
+    const scroller = document.createElement('div');
+    document.body.append(scroller);
+    const list = (label: string) => (
+      <VirtualList
+        items={items}
+        scrollElement={scroller}
+        estimate={estimate}
+        itemKey={itemKey}
+        // A new render function each time, as a parent's useCallback gives when its state changes.
+        render={(n) => <span>{`${label} ${n}`}</span>}
+      />
+    );
+    const view = render(list('a'));
+    expect(calls.estimate).toBeGreaterThanOrEqual(items.length);
+    const afterFirst = calls.estimate;
+    view.rerender(list('b'));
+    view.rerender(list('c'));
+    expect(calls.estimate - afterFirst).toBeLessThan(100);
+  });
+});
