@@ -8,7 +8,7 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { PassThrough } from 'node:stream';
+import { Stream } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
@@ -82,7 +82,7 @@ export class AnthropicProxy {
       ? new HttpsAgent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY })
       : new HttpAgent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
     this.proxy = httpProxy.createProxyServer({
-      target: options.upstream.toString(),
+      target: proxyTarget(options.upstream),
       changeOrigin: true,
       selfHandleResponse: true,
       secure: true,
@@ -248,7 +248,7 @@ export class AnthropicProxy {
     this.proxy.web(
       req,
       res,
-      { buffer: new PassThrough().end(body), headers: upstreamHeaders(req, exchange.streaming) },
+      { buffer: bodySource(body), headers: upstreamHeaders(req, exchange.streaming) },
       (error: Error) =>
         exchange.upstreamUnreachable(
           error,
@@ -265,7 +265,7 @@ export class AnthropicProxy {
   /** Recording is paused: the request goes upstream untouched and nothing about it is stored. */
   private forwardUnrecorded(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const upstreamUrl = this.options.upstream.toString();
-    this.proxy.web(req, res, { buffer: new PassThrough().end(body) }, (error: Error) =>
+    this.proxy.web(req, res, { buffer: bodySource(body) }, (error: Error) =>
       this.refuse(
         res,
         502,
@@ -319,6 +319,36 @@ export class AnthropicProxy {
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
+}
+
+/**
+ * The upstream as the parsed target http-proxy wants (fields of Node's legacy URL object). Given a string,
+ * http-proxy would parse it again on every request.
+ */
+function proxyTarget(upstream: URL): httpProxy.ServerOptions['target'] {
+  return {
+    protocol: upstream.protocol,
+    host: upstream.host,
+    // IPv6 literals without their brackets, as a socket address.
+    hostname: upstream.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: upstream.port,
+    pathname: upstream.pathname,
+    path: `${upstream.pathname}${upstream.search}`,
+  };
+}
+
+/**
+ * The request body as http-proxy's `buffer` option: http-proxy calls `pipe(upstreamRequest)`, and this ends
+ * the upstream request with the whole body at once. A PassThrough would hand the body over a tick later, in
+ * a separate write; this way the body leaves with the request head in one write as soon as a socket is free.
+ */
+function bodySource(body: Buffer): Stream {
+  const source = new Stream();
+  source.pipe = <T extends NodeJS.WritableStream>(destination: T): T => {
+    destination.end(body);
+    return destination;
+  };
+  return source;
 }
 
 /**

@@ -267,3 +267,23 @@ describe('upstream unreachable', () => {
     }
   });
 });
+
+describe('upstream with a path prefix', () => {
+  it('keeps the prefix and the query in front of every forwarded path', async () => {
+    const mock = await MockAnthropic.start();
+    const test = await startTestEngine(`${mock.url}/gateway/anthropic`);
+    try {
+      mock.setPlan(() => ({ type: 'message', content: [{ type: 'text', text: 'via the gateway' }] }));
+      const response = await fetch(`${test.engine.addresses.anthropicUrl}/v1/messages?beta=true`, {
+        method: 'POST',
+        headers: { ...HEADERS, 'x-glassbox-session': 'prefixed' },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 5, messages: [] }),
+      });
+      expect(response.status).toBe(200);
+      expect(mock.requests.at(-1)!.url).toBe('/gateway/anthropic/v1/messages?beta=true');
+    } finally {
+      await test.cleanup();
+      await mock.stop();
+    }
+  });
+});
