@@ -22,7 +22,9 @@ export type ToApplyThread =
   /** Journal lines in order; `end` is the position after the last, `line_number` the last one's number. */
   | { type: 'lines'; lines: string[]; end: JournalPosition; line_number: number }
   | { type: 'settle' }
-  | { type: 'close' };
+  | { type: 'close' }
+  /** Diagnostics ({@link ApplyThread.fail}): throw, as a bug in the thread would. */
+  | { type: 'fail' };
 
 /** Messages from the apply thread. */
 export type FromApplyThread =
@@ -143,6 +145,23 @@ export class ApplyThread {
     const closed = Atomics.wait(this.shared, 1, 0n, CLOSE_TIMEOUT_MS) !== 'timed-out';
     if (closed) void this.worker.terminate();
     return closed || Atomics.load(this.shared, 1) === 1n;
+  }
+
+  /**
+   * Diagnostics, for tests of the engine's takeover: makes the thread fail as an uncaught error in it would,
+   * dropping the lines it holds unapplied. The thread fails between two of its tasks (when it reads this
+   * request), so never inside SQLite; lines sent before are posted first and are among those dropped, lines
+   * sent after never reach it. Its exit then runs `onExit` as any unexpected exit does.
+   * @returns a promise resolved once the thread has exited and `onExit` has run
+   */
+  fail(): Promise<void> {
+    const exited = new Promise<void>((resolve) => {
+      if (this.exited) resolve();
+      else this.worker.once('exit', () => resolve()); // after the constructor's listener, which runs onExit
+    });
+    this.post();
+    this.worker.postMessage({ type: 'fail' } satisfies ToApplyThread);
+    return exited;
   }
 
   private post(): void {

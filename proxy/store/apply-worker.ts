@@ -2,8 +2,9 @@
  * The store's apply thread (a worker_threads worker started by {@link ApplyThread}): it owns a second SQLite
  * connection and applies journaled writes in large transactions, off the proxies' event loop. Messages in:
  * `lines` (journal lines in order, with the position after the last and its number), `settle` (apply now),
- * `close`. It publishes the last applied line number in shared memory (slot 0, so the engine can wait for it
- * synchronously) and posts `applied` messages; slot 1 becomes 1 once its connection is closed. When SQLite
+ * `close`, and `fail` (diagnostics: throw, to test the engine's takeover). It publishes the last applied line
+ * number in shared memory (slot 0, so the engine can wait for it synchronously) and posts `applied`
+ * messages; slot 1 becomes 1 once its connection is closed. When SQLite
  * refuses a transaction for a passing reason (locked by another process, disk full), everything stays queued
  * and is tried again every 100 ms; nothing is ever published as applied that is not committed.
  */
@@ -83,5 +84,7 @@ port.on('message', (message: ToApplyThread) => {
       Atomics.notify(shared, 1);
       port.close();
       return;
+    case 'fail':
+      throw new Error('failure requested by the engine (diagnostics)');
   }
 });

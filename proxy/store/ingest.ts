@@ -29,6 +29,11 @@ export interface IngestOptions {
   onApplied?: (end: JournalPosition | undefined) => void;
   /** Where problems that lose nothing but deserve a mention go; default stderr. */
   warn?: (message: string) => void;
+  /**
+   * Diagnostics, for tests of the takeover: given, when the apply thread starts, a function that makes it
+   * fail ({@link ApplyThread.fail}) and resolves once this thread has taken over.
+   */
+  onApplyThreadStart?: (fail: () => Promise<void>) => void;
 }
 
 /** Counters for benchmarks and tests. */
@@ -66,6 +71,11 @@ export class Ingest {
   private thread: ApplyThread | undefined;
   /** Journaled ops waiting for SQLite (when there is no apply thread). */
   private queued: StoreOp[] = [];
+  /**
+   * The journal directory while lines the apply thread left at its exit still wait for SQLite: they come before
+   * {@link queued}, so the queue is applied by replaying the journal past SQLite's position instead.
+   */
+  private unreplayed: string | undefined;
   /** Position after the last journaled write. */
   private written: JournalPosition | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -103,7 +113,7 @@ export class Ingest {
 
   /** True while journaled writes wait for SQLite. */
   get hasQueued(): boolean {
-    return this.queued.length > 0 || (this.thread?.hasQueued ?? false);
+    return this.queued.length > 0 || this.unreplayed !== undefined || (this.thread?.hasQueued ?? false);
   }
 
   /**
@@ -159,7 +169,7 @@ export class Ingest {
     this.thread = undefined;
     const threadDone = thread ? thread.close() : true;
     clearTimeout(this.timer);
-    this.journal?.close(threadDone && this.queued.length === 0);
+    this.journal?.close(threadDone && this.queued.length === 0 && this.unreplayed === undefined);
     this.journal = undefined;
   }
 
@@ -174,15 +184,21 @@ export class Ingest {
   private applyQueued(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.queued.length === 0 || !this.written) return;
+    if ((this.queued.length === 0 && this.unreplayed === undefined) || !this.written) return;
     try {
-      this.stats.transactions += this.applier.apply(this.queued, this.written, this.warn);
+      if (this.unreplayed !== undefined) {
+        // The journal holds the queue too, after the lines the apply thread left: replaying applies both.
+        this.replay(this.unreplayed);
+        this.unreplayed = undefined;
+      } else {
+        this.stats.transactions += this.applier.apply(this.queued, this.written, this.warn);
+        this.stats.ops += this.queued.length;
+      }
     } catch (error) {
       this.warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
       this.schedule(RETRY_MS);
       return;
     }
-    this.stats.ops += this.queued.length;
     this.queued = [];
     this.journal?.releaseUpTo(this.written);
     this.options.onApplied?.(this.written);
@@ -190,7 +206,8 @@ export class Ingest {
 
   /**
    * Starts the apply thread. Should it exit unexpectedly (its connection is then gone), this thread takes
-   * over: it applies whatever the journal holds past SQLite's position, and ingests on from a timer.
+   * over: it applies whatever the journal holds past SQLite's position (retrying, like its queue, while SQLite
+   * refuses), and ingests on from a timer.
    */
   private startThread(path: string, journalDir: string): ApplyThread | undefined {
     try {
@@ -212,19 +229,13 @@ export class Ingest {
             if (this.thread !== thread) return;
             this.thread = undefined;
             this.warn(`the store's apply thread stopped (${error.message}); applying on the main thread`);
-            try {
-              const reached = this.replay(journalDir);
-              this.journal?.releaseUpTo(reached);
-              this.options.onApplied?.(reached);
-            } catch (replayError) {
-              this.warn(
-                `could not apply the journal (${(replayError as Error).message}); it is kept for the next start`,
-              );
-            }
+            this.unreplayed = journalDir;
+            this.applyQueued();
           },
           warn: this.warn,
         },
       );
+      this.options.onApplyThreadStart?.(() => thread.fail());
       return thread;
     } catch (error) {
       this.warn(

@@ -31,11 +31,12 @@ export type AppendOptions = NextEventOptions;
 
 /**
  * Options for {@link Store.open}: the write-ahead journal's directory (only the engine, holding the engine
- * lock, passes one; CLI commands and tests write straight to SQLite) and its tuning; see {@link IngestOptions}.
+ * lock, passes one; CLI commands and tests write straight to SQLite), its tuning, where warnings go and a
+ * diagnostic for tests; see {@link IngestOptions}.
  */
 export type StoreOpenOptions = Pick<
   IngestOptions,
-  'journalDir' | 'applyDelayMs' | 'journalRotateBytes' | 'busyTimeoutMs'
+  'journalDir' | 'applyDelayMs' | 'journalRotateBytes' | 'busyTimeoutMs' | 'warn' | 'onApplyThreadStart'
 >;
 
 /**
