@@ -274,7 +274,7 @@ function listSessions(options: {
     duration((s.ended_at ?? s.last_event_at) - s.started_at),
     `${count(s.kind === 'postgres' ? s.stats.statements : (s.stats.turns ?? s.stats.requests))}`,
     s.kind === 'postgres' ? '—' : `${count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0))}`,
-    dollars(s.stats.cost_usd),
+    costCell(s),
     `${count(s.stats.errors)}`,
     (s.client ?? '—').slice(0, 40),
   ]);
@@ -384,4 +384,15 @@ function intArg(value: string, flag: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
   return n;
+}
+
+/**
+ * The COST column: '—' for PostgreSQL; `$1.27+` when some turns used a model with no known price (the sum
+ * leaves them out), `unpriced` when all did.
+ */
+function costCell(session: Session): string {
+  if (session.kind === 'postgres') return '—';
+  const { cost_usd: cost, unpriced_turns: unpriced } = session.stats;
+  if (!unpriced) return dollars(cost ?? 0);
+  return cost ? `${dollars(cost)}+` : 'unpriced';
 }

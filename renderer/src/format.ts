@@ -61,6 +61,30 @@ export function dollars(usd: number | null | undefined): string {
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 
+/**
+ * A session's cost from its stats: `$1.27`; `$1.27+` when some turns used a model without a known price
+ * (their cost is not in the sum); `unpriced` when none had one.
+ */
+export function sessionCost(
+  costUsd: number | null | undefined,
+  unpricedTurns: number | null | undefined,
+): string {
+  if (!unpricedTurns) return dollars(costUsd ?? 0);
+  return costUsd ? `${dollars(costUsd)}+` : 'unpriced';
+}
+
+/** A tooltip for a cost that leaves out turns without a known price; '' when there are none. */
+export function unpricedTitle(unpricedTurns: number | null | undefined): string {
+  return unpricedTurns
+    ? `${counted(unpricedTurns, 'turn')} used a model with no known price and ${unpricedTurns === 1 ? 'is' : 'are'} not in the cost; add the model to "prices" in config.json`
+    : '';
+}
+
+/** `1 turn`, `3 turns`: a count with its noun, singular for one. */
+export function counted(n: number | null | undefined, noun: string): string {
+  return `${count(n)} ${n === 1 ? noun : `${noun}s`}`;
+}
+
 /** Pretty-printed JSON (2 spaces); strings stay as they are. */
 export function prettyJson(value: unknown): string {
   if (typeof value === 'string') return value;

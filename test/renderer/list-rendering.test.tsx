@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { cleanup, render } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { clock, count, when } from '../../renderer/src/format';
+import { clock, count, counted, sessionCost, when } from '../../renderer/src/format';
 import { VirtualList } from '../../renderer/src/ui/VirtualList';
 
 afterEach(cleanup);
@@ -16,6 +16,17 @@ describe('format', () => {
     expect(when(lastYear, us)).toBe(
       `${new Date(lastYear / 1000).toLocaleDateString(undefined, { month: 'short', day: 'numeric' })} ${clock(lastYear).slice(0, 5)}`,
     );
+  });
+});
+
+describe('session totals', () => {
+  it('never shows a partial or missing cost as the whole cost', () => {
+    expect(sessionCost(1.27, 0)).toBe('$1.27');
+    expect(sessionCost(1.27, 2)).toBe('$1.27+');
+    expect(sessionCost(0, 1)).toBe('unpriced');
+    expect(sessionCost(undefined, undefined)).toBe('$0');
+    expect(counted(1, 'turn')).toBe('1 turn');
+    expect(counted(2_000, 'turn')).toBe('2,000 turns');
   });
 });
 

@@ -3,7 +3,7 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { RecordedEvent, Session } from '../../../proxy/api/types';
 import { buildConversation, type ConversationItem, type OtherEvent } from '../claude/conversation';
 import { OtherEventView, TurnView } from '../claude/TurnView';
-import { count, dollars, duration, when } from '../format';
+import { count, counted, duration, sessionCost, unpricedTitle, when } from '../format';
 import { PgEventView, StatementView } from '../postgres/StatementView';
 import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
@@ -31,12 +31,12 @@ function SessionFacts({ session }: { session: Session }) {
       <span>{duration(end - session.started_at)}</span>
       {session.kind === 'postgres' ? (
         <span>
-          {count(s.statements)} statements · {count(s.rows)} rows
+          {counted(s.statements, 'statement')} · {counted(s.rows, 'row')}
         </span>
       ) : (
         <span>
-          {count(s.turns)} turns · {count(s.input_tokens)} in / {count(s.output_tokens)} out ·{' '}
-          {dollars(s.cost_usd)}
+          {counted(s.turns, 'turn')} · {count(s.input_tokens)} in / {count(s.output_tokens)} out ·{' '}
+          <span title={unpricedTitle(s.unpriced_turns)}>{sessionCost(s.cost_usd, s.unpriced_turns)}</span>
         </span>
       )}
       {s.errors ? <span className="error-text">{count(s.errors)} errors</span> : null}

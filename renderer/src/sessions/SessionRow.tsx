@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { Session } from '../../../proxy/api/types';
-import { compact, count, dollars, duration, when } from '../format';
+import { compact, count, duration, sessionCost, unpricedTitle, when } from '../format';
 
 /** Who a session belongs to, shortest readable form. */
 export function identityOf(session: Session): string {
@@ -78,7 +78,9 @@ export const SessionRow = memo(function SessionRow({
       <span className="num" title={pg ? '' : `${count(s.input_tokens)} in / ${count(s.output_tokens)} out`}>
         {pg ? '' : compact(tokens)}
       </span>
-      <span className="num">{pg ? '' : dollars(s.cost_usd ?? 0)}</span>
+      <span className="num" title={pg ? '' : unpricedTitle(s.unpriced_turns)}>
+        {pg ? '' : sessionCost(s.cost_usd, s.unpriced_turns)}
+      </span>
       <span className={`num${s.errors ? ' error-text' : ' faint'}`}>{count(s.errors ?? 0)}</span>
       <span className="mono">{when(session.started_at, nowUs)}</span>
       <span className="num mono">{duration(end - session.started_at)}</span>
