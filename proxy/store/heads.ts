@@ -1,14 +1,14 @@
-import { canonicalJson } from '../common/canonical-json.js';
 import { nowMicros } from '../common/time.js';
-import { chainHash } from './chain.js';
 import type { StoreOp } from './ops.js';
 import { addStats, type prepareStatements } from './rows.js';
 import type { Session, SessionStats } from './types.js';
 
-/** What a session's chain looks like at its newest event. Times in µs since epoch. */
+/**
+ * What a session's chain looks like at its newest event, as far as appending needs it (the hash is derived
+ * when SQLite takes the event; see ops.ts). Times in µs since epoch.
+ */
 export interface Head {
   seq: number;
-  hash: string;
   lastEventAt: number;
   stats: SessionStats;
   status: Session['status'];
@@ -39,7 +39,7 @@ export class Heads {
 
   /** The head of a new, empty session: its chain starts from the session id. */
   start(id: string, startedAt: number): void {
-    this.heads.set(id, { seq: 0, hash: id, lastEventAt: startedAt, stats: {}, status: 'live' });
+    this.heads.set(id, { seq: 0, lastEventAt: startedAt, stats: {}, status: 'live' });
   }
 
   /** Drops the heads of `sessionIds` (after a failed write): the next use reloads them from SQLite. */
@@ -54,7 +54,6 @@ export class Heads {
     const row = this.sql.head.get(sessionId) as
       | {
           head_seq: number;
-          head_hash: string;
           stats: string;
           last_event_at: number;
           status: Session['status'];
@@ -63,7 +62,6 @@ export class Heads {
     if (!row) return undefined;
     const head: Head = {
       seq: row.head_seq,
-      hash: row.head_hash,
       lastEventAt: row.last_event_at,
       stats: JSON.parse(row.stats) as SessionStats,
       status: row.status,
@@ -73,9 +71,11 @@ export class Heads {
   }
 
   /**
-   * The next event of a session's chain as an op to write: seq, time, canonical payload, chain hash (see
-   * chain.ts) and the running stats after it. Advances the head, so call it only when the op will be written.
-   * @throws Error when the session does not exist (before anything changed)
+   * The next event of a session's chain as an op to write: seq, time, the payload as JSON text (its canonical
+   * form and chain hash follow when SQLite takes it) and the running stats after it. Advances the head, so
+   * call it only when the op will be written.
+   * @throws Error when the session does not exist; TypeError when the payload is not JSON (a BigInt, a cycle)
+   *   — both before anything changed
    */
   next(sessionId: string, kind: string, payload: unknown, options: NextEventOptions): EventOp {
     const head = this.of(sessionId);
@@ -83,11 +83,9 @@ export class Heads {
     const seq = head.seq + 1;
     // Events of a session are strictly ordered in time as well as in seq.
     const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
-    const payloadJson = canonicalJson(payload);
-    const hash = chainHash(head.hash, seq, ts, kind, payloadJson);
+    const payloadJson = JSON.stringify(payload) ?? 'null';
     if (options.stats) addStats(head.stats, options.stats);
     head.seq = seq;
-    head.hash = hash;
     head.lastEventAt = ts;
     const op: EventOp = {
       op: 'event',
@@ -96,7 +94,6 @@ export class Heads {
       ts,
       kind,
       payload: payloadJson,
-      hash,
       stats: JSON.stringify(head.stats),
     };
     if (options.text) op.text = options.text;

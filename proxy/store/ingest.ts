@@ -2,7 +2,7 @@ import type { Database as Db } from 'better-sqlite3';
 import { type Applier, createApplier } from './apply.js';
 import { ApplyThread } from './apply-thread.js';
 import { Journal, type JournalPosition } from './journal.js';
-import type { StoreOp } from './ops.js';
+import { encodeOps, type StoreOp } from './ops.js';
 import type { prepareStatements } from './rows.js';
 
 /** How the store's writes reach SQLite. */
@@ -125,7 +125,7 @@ export class Ingest {
     if (ops.length === 0) return;
     if (this.journal) {
       try {
-        const line = JSON.stringify(ops);
+        const line = encodeOps(ops);
         this.written = this.journal.append(line);
         this.stats.journalWrites++;
         if (this.thread) this.thread.send(line, this.written);

@@ -1,11 +1,15 @@
+import { canonicalJson } from '../common/canonical-json.js';
+import { chainHash } from './chain.js';
 import type { prepareStatements } from './rows.js';
 import type { SessionKind, SessionStatus } from './types.js';
 
 /**
- * One row-level write of the store, as journaled and then applied to SQLite. The store computes everything
- * (sequence numbers, hashes, running stats) when the write is made; applying an op only copies values into
- * rows, so the same op list gives the same database whether applied at once or replayed after a crash.
- * JSON columns travel as the exact text to store.
+ * One row-level write of the store, as journaled and then applied to SQLite. The store fixes everything that
+ * orders the record (sequence numbers, times, running stats) when the write is made. An event's canonical
+ * payload text and chain hash are derived when SQLite takes it ({@link applyOps}): they follow from the op and
+ * the session's previous hash alone, so the same op list gives the same database whether applied at once,
+ * on the apply thread, or replayed after a crash — and the proxies' event loop never pays for them.
+ * Other JSON columns travel as the exact text to store.
  */
 export type StoreOp =
   | {
@@ -27,9 +31,12 @@ export type StoreOp =
       /** µs since epoch. */
       ts: number;
       kind: string;
-      /** Canonical JSON text, as hashed. */
-      payload: string;
-      hash: string;
+      /** JSON text of the payload in any key order, as written in memory (or, with `hash`, see there). */
+      payload?: string;
+      /** The payload as read back from a journal line, which carries it as JSON rather than as a string. */
+      value?: unknown;
+      /** Only in journals of earlier versions: their `payload` is already canonical and this its hash. */
+      hash?: string;
       /** JSON text of the session's running stats after this event. */
       stats: string;
       /** Text for the full-text index, if any. */
@@ -54,25 +61,58 @@ type Statements = ReturnType<typeof prepareStatements>;
 export function applyOps(sql: Statements, ops: readonly StoreOp[]): void {
   const lastEvent = new Map<string, StoreOp>();
   for (const op of ops) if (op.op === 'event') lastEvent.set(op.session_id, op);
-  for (const op of ops) applyOp(sql, op, op.op !== 'event' || lastEvent.get(op.session_id) === op);
+  const chain = new ChainHeads(sql);
+  for (const op of ops) applyOp(sql, chain, op, op.op !== 'event' || lastEvent.get(op.session_id) === op);
+}
+
+/** The hash of each session's newest event while ops are applied: SQLite's head, then what was applied. */
+class ChainHeads {
+  private readonly hashes = new Map<string, string>();
+
+  constructor(private readonly sql: Statements) {}
+
+  /** The hash the session's next event chains from (its id when it has none yet). */
+  previous(sessionId: string): string {
+    const known = this.hashes.get(sessionId);
+    if (known !== undefined) return known;
+    const row = this.sql.head.get(sessionId) as { head_hash: string } | undefined;
+    return row?.head_hash ?? sessionId;
+  }
+
+  set(sessionId: string, hash: string): void {
+    this.hashes.set(sessionId, hash);
+  }
+}
+
+/**
+ * An event's payload as the canonical JSON text that is stored and hashed. A payload that has no canonical
+ * form (nested deeper than canonical JSON allows) is stored as an error note in its place, so one bad event
+ * can never stop SQLite from taking the ones after it, nor leave a hole in the chain.
+ */
+export function canonicalPayload(op: Extract<StoreOp, { op: 'event' }>): string {
+  if (op.hash !== undefined && op.payload !== undefined) return op.payload;
+  try {
+    return canonicalJson(op.payload !== undefined ? JSON.parse(op.payload) : op.value);
+  } catch (error) {
+    return canonicalJson({
+      glassbox_error: `the payload could not be stored as canonical JSON: ${(error as Error).message}`,
+    });
+  }
 }
 
 /** Applies one op; `advanceHead` false skips an event's head update (a later event of its session sets it). */
-function applyOp(sql: Statements, op: StoreOp, advanceHead: boolean): void {
+function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: boolean): void {
   switch (op.op) {
     case 'session':
       sql.insertSession.run({ ...op, last_event_at: op.started_at, head_hash: op.id });
+      chain.set(op.id, op.id);
       return;
     case 'event': {
-      const { lastInsertRowid } = sql.insertEvent.run(
-        op.session_id,
-        op.seq,
-        op.ts,
-        op.kind,
-        op.payload,
-        op.hash,
-      );
-      if (advanceHead) sql.advanceHead.run(op.seq, op.hash, op.ts, op.stats, op.session_id);
+      const payload = canonicalPayload(op);
+      const hash = chainHash(chain.previous(op.session_id), op.seq, op.ts, op.kind, payload);
+      const { lastInsertRowid } = sql.insertEvent.run(op.session_id, op.seq, op.ts, op.kind, payload, hash);
+      chain.set(op.session_id, hash);
+      if (advanceHead) sql.advanceHead.run(op.seq, hash, op.ts, op.stats, op.session_id);
       if (op.text) sql.insertFts.run(lastInsertRowid, op.text);
       if (op.inflight) {
         const { kind, partial, text } = op.inflight;
@@ -98,4 +138,21 @@ function applyOp(sql: Statements, op: StoreOp, advanceHead: boolean): void {
       sql.reopen.run(op.session_id);
       return;
   }
+}
+
+/**
+ * One journal line for `ops`: a JSON array of them, in which an event's payload is spliced in as the JSON it
+ * already is (`value`) rather than escaped again as a string. The payload is the large part of a line, so
+ * this keeps writing a line to about one pass over the payload's text.
+ */
+export function encodeOps(ops: readonly StoreOp[]): string {
+  const parts: string[] = [];
+  for (const op of ops) {
+    if (op.op === 'event' && op.payload !== undefined && op.hash === undefined) {
+      const { payload, ...rest } = op;
+      const head = JSON.stringify(rest);
+      parts.push(`${head.slice(0, -1)},"value":${payload}}`);
+    } else parts.push(JSON.stringify(op));
+  }
+  return `[${parts.join(',')}]`;
 }

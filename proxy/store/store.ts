@@ -208,7 +208,7 @@ export class Store {
     const op = this.heads.next(sessionId, kind, payload, options);
     this.write([op]);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
-    return { seq: op.seq, ts: op.ts, hash: op.hash };
+    return { seq: op.seq, ts: op.ts };
   }
 
   /**
@@ -230,7 +230,7 @@ export class Store {
     op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
     this.write([op]);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
-    return { seq: op.seq, ts: op.ts, hash: op.hash };
+    return { seq: op.seq, ts: op.ts };
   }
 
   /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
@@ -258,7 +258,7 @@ export class Store {
     this.write([{ op: 'seal', session_id: sessionId, request_seq: requestSeq }, op]);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
     this.emitSession(sessionId);
-    return { seq: op.seq, ts: op.ts, hash: op.hash };
+    return { seq: op.seq, ts: op.ts };
   }
 
   /** In-flight exchanges of one session, oldest first. */

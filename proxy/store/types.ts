@@ -97,9 +97,8 @@ export interface NewSession {
   external_id: string | null;
 }
 
-/** Where an appended event landed in its session's chain. */
+/** Where an appended event landed in its session's chain: its seq and time (µs since epoch). */
 export interface Appended {
   seq: number;
   ts: number;
-  hash: string;
 }

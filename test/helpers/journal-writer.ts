@@ -1,10 +1,13 @@
 /**
  * Child process for the journal tests: opens a store with a write-ahead journal under argv[2], creates one
  * session, appends argv[3] events in batches of 10 (each with stats and searchable text), reports the session
- * id and the last hash on stdout as JSON, then kills itself with SIGKILL — so whatever SQLite had not applied
+ * id and the hash its last event must get (computed here, independently of the store, from what was appended)
+ * on stdout as JSON, then kills itself with SIGKILL — so whatever SQLite had not applied
  * yet exists only in the journal.
  */
 import { join } from 'node:path';
+import { canonicalJson } from '../../proxy/common/canonical-json.js';
+import { chainHash } from '../../proxy/store/chain.js';
 import { Store } from '../../proxy/store/store.js';
 
 const [home, countText] = process.argv.slice(2);
@@ -21,17 +24,17 @@ const session = store.createSession({
   identity: { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' },
   external_id: null,
 });
-let last = '';
+let last = session.id;
 const count = Number(countText);
 for (let i = 0; i < count; i += 10) {
   store.batch(() => {
     for (let j = i; j < Math.min(i + 10, count); j++) {
-      last = store.append(
-        session.id,
-        'pg.statement',
-        { sql: `SELECT ${j} AS journal_word_${j}` },
-        { stats: { statements: 1 }, text: `journal_word_${j}` },
-      ).hash;
+      const payload = { sql: `SELECT ${j} AS journal_word_${j}` };
+      const { seq, ts } = store.append(session.id, 'pg.statement', payload, {
+        stats: { statements: 1 },
+        text: `journal_word_${j}`,
+      });
+      last = chainHash(last, seq, ts, 'pg.statement', canonicalJson(payload));
     }
   });
 }

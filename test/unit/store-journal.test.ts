@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { chainHash } from '../../proxy/store/chain.js';
+import { Journal } from '../../proxy/store/journal.js';
 import { Store } from '../../proxy/store/store.js';
 import type { StoreChange } from '../../proxy/store/types.js';
 import { collectOutput } from '../helpers/process.js';
@@ -179,5 +181,101 @@ describe('write-ahead journal', () => {
     await expect.poll(() => last()?.status, { timeout: 2_000 }).toBe('closed');
     expect(last()).toMatchObject({ head_seq: 2, status: 'closed' });
     store.close();
+  });
+});
+
+describe('chain hashes derived when SQLite takes an event', () => {
+  let home: string;
+  const paths = () => ({ db: join(home, 'glassbox.db'), journalDir: join(home, 'journal') });
+  beforeEach(() => {
+    home = mkdtempSync(join(tmpdir(), 'glassbox-chain-'));
+  });
+  afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+  const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+
+  for (const journaled of [false, true]) {
+    it(`stores canonical payloads with the hashes DESIGN.md defines (${journaled ? 'journal and apply thread' : 'straight to SQLite'})`, () => {
+      const store = Store.open(paths().db, journaled ? { journalDir: paths().journalDir } : {});
+      const session = store.createSession({
+        kind: 'anthropic',
+        target: 't',
+        client: 'c',
+        identity,
+        external_id: null,
+      });
+      const first = store.append(session.id, 'x.one', { b: [2, { d: 1, c: 'é' }], a: 1 });
+      let deep: unknown = 'bottom';
+      for (let i = 0; i < 600; i++) deep = [deep];
+      const second = store.append(session.id, 'x.deep', { deep });
+      const third = store.append(session.id, 'x.after', { fine: true });
+      const events = store.listEvents(session.id);
+      store.close();
+
+      const rows = new Database(paths().db, { readonly: true })
+        .prepare('SELECT seq, payload, hash FROM events WHERE session_id = ? ORDER BY seq')
+        .all(session.id) as Array<{ seq: number; payload: string; hash: string }>;
+      expect(rows[0]!.payload).toBe('{"a":1,"b":[2,{"c":"é","d":1}]}');
+      // A payload with no canonical form takes an error note's place: the chain has no hole and goes on.
+      expect(JSON.parse(rows[1]!.payload)).toMatchObject({
+        glassbox_error: expect.stringMatching(/canonical JSON/),
+      });
+      let previous = session.id;
+      for (const [i, appended] of [first, second, third].entries()) {
+        const expected = chainHash(previous, appended.seq, appended.ts, events[i]!.kind, rows[i]!.payload);
+        expect(rows[i]!.hash).toBe(expected);
+        previous = expected;
+      }
+      const reopened = Store.open(paths().db);
+      expect(reopened.verifySession(session.id)).toMatchObject({ intact: true, events: 3 });
+      reopened.close();
+    });
+  }
+
+  it('replays journal lines written before hashes moved to apply time (canonical payload and hash in the line)', () => {
+    const store = Store.open(paths().db, { journalDir: paths().journalDir });
+    const session = store.createSession({
+      kind: 'postgres',
+      target: 't',
+      client: 'c',
+      identity,
+      external_id: null,
+    });
+    store.append(session.id, 'x.new', { n: 1 });
+    store.close();
+    // One line as an earlier version wrote it: the op carries the canonical payload text and its hash.
+    const db = new Database(paths().db, { readonly: true });
+    const head = db.prepare('SELECT head_hash FROM sessions WHERE id = ?').get(session.id) as {
+      head_hash: string;
+    };
+    const applied = db.prepare('SELECT generation, byte_offset AS offset FROM journal_state').get() as {
+      generation: number;
+      offset: number;
+    };
+    db.close();
+    const payload = '{"sql":"select 1"}';
+    const ts = Date.now() * 1000;
+    const op = {
+      op: 'event',
+      session_id: session.id,
+      seq: 2,
+      ts,
+      kind: 'pg.statement',
+      payload,
+      hash: chainHash(head.head_hash, 2, ts, 'pg.statement', payload),
+      stats: '{}',
+    };
+    const journal = Journal.open(paths().journalDir, applied);
+    journal.append(JSON.stringify([op]));
+    journal.close(false);
+
+    const reopened = Store.open(paths().db, { journalDir: paths().journalDir });
+    const events = reopened.listEvents(session.id);
+    expect(events.map((e) => [e.kind, e.hash])).toEqual([
+      ['x.new', expect.any(String)],
+      ['pg.statement', op.hash],
+    ]);
+    expect(reopened.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
+    reopened.close();
   });
 });

@@ -42,7 +42,7 @@ describe('Store', () => {
     const after = store.getSession(session.id)!;
     expect(after).toMatchObject({
       head_seq: 2,
-      head_hash: b.hash,
+      head_hash: store.listEvents(session.id).at(-1)!.hash,
       stats: { requests: 2, cost_usd: 0.000002 },
     });
     expect(store.listEvents(session.id).map((e) => e.payload)).toEqual([{ a: 1, b: 2 }, { n: 'two' }]);
