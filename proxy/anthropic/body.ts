@@ -22,32 +22,52 @@ export function recordBody(
   contentType: string | undefined,
   capBytes: number,
 ): RecordedBody {
-  if (totalBytes === 0) return { body_bytes: 0 };
+  return readBody(bytes, totalBytes, contentType, capBytes).recorded;
+}
+
+/**
+ * {@link recordBody}, plus the JSON text the body was parsed from (`json`, present exactly when
+ * `recorded.body` is), so a caller recording the body unchanged can write that text instead of serialising
+ * the parsed value again.
+ */
+export function readBody(
+  bytes: Buffer,
+  totalBytes: number,
+  contentType: string | undefined,
+  capBytes: number,
+): { recorded: RecordedBody; json?: string } {
+  if (totalBytes === 0) return { recorded: { body_bytes: 0 } };
   if (totalBytes > capBytes || bytes.length < totalBytes) {
     return {
-      body_raw: bytes.subarray(0, capBytes).toString('utf8'),
-      body_bytes: totalBytes,
-      body_truncated: true,
+      recorded: {
+        body_raw: bytes.subarray(0, capBytes).toString('utf8'),
+        body_bytes: totalBytes,
+        body_truncated: true,
+      },
     };
   }
   const text = bytes.toString('utf8');
   const looksJson = /json/i.test(contentType ?? '') || /^\s*[[{]/.test(text);
-  if (!looksJson) return { body_raw: text, body_bytes: totalBytes };
+  if (!looksJson) return { recorded: { body_raw: text, body_bytes: totalBytes } };
   try {
     const body = JSON.parse(text) as unknown;
     if (nestingDepth(body) > MAX_NESTING) {
       return {
-        body_raw: text,
-        body_bytes: totalBytes,
-        body_error: `JSON nested deeper than ${MAX_NESTING} levels`,
+        recorded: {
+          body_raw: text,
+          body_bytes: totalBytes,
+          body_error: `JSON nested deeper than ${MAX_NESTING} levels`,
+        },
       };
     }
-    return { body, body_bytes: totalBytes };
+    return { recorded: { body, body_bytes: totalBytes }, json: text };
   } catch (error) {
     return {
-      body_raw: text,
-      body_bytes: totalBytes,
-      body_error: `invalid JSON: ${(error as Error).message}`,
+      recorded: {
+        body_raw: text,
+        body_bytes: totalBytes,
+        body_error: `invalid JSON: ${(error as Error).message}`,
+      },
     };
   }
 }
@@ -55,16 +75,30 @@ export function recordBody(
 /** Deeper JSON is stored raw: canonical serialisation (and any reader) should not recurse that far. */
 const MAX_NESTING = 256;
 
-/** Nesting depth of a parsed JSON value, computed without recursion. */
+/**
+ * Nesting depth of a parsed JSON value (1 for a flat object or array, 0 for a primitive), computed without
+ * recursion and stopping once past MAX_NESTING. Only containers are visited, on two parallel stacks, since
+ * this runs on every request before it can be forwarded.
+ */
 function nestingDepth(value: unknown): number {
+  if (typeof value !== 'object' || value === null) return 0;
   let deepest = 0;
-  const stack: Array<[unknown, number]> = [[value, 1]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop()!;
-    if (typeof item !== 'object' || item === null) continue;
-    deepest = Math.max(deepest, depth);
-    if (deepest > MAX_NESTING) return deepest;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  const items: object[] = [value];
+  const depths: number[] = [1];
+  while (items.length > 0) {
+    const item = items.pop()!;
+    const depth = depths.pop()!;
+    if (depth > deepest) {
+      deepest = depth;
+      if (deepest > MAX_NESTING) return deepest;
+    }
+    const children = Array.isArray(item) ? item : Object.values(item);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) {
+        items.push(child);
+        depths.push(depth + 1);
+      }
+    }
   }
   return deepest;
 }

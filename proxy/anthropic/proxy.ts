@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { Stream } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
+import { JsonText } from '../common/json-text.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
@@ -18,7 +19,7 @@ import { redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
-import { recordBody } from './body.js';
+import { type RecordedBody, readBody } from './body.js';
 import { glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
 import { asRecord } from './message.js';
@@ -189,9 +190,11 @@ export class AnthropicProxy {
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const parsed = recordBody(body, body.length, req.headers['content-type'], maxBodyBytes);
-    const recorded =
-      parsed.body === undefined ? parsed : { ...parsed, body: redactRequestBodySecrets(parsed.body) };
+    const { recorded: parsed, json } = readBody(body, body.length, req.headers['content-type'], maxBodyBytes);
+    const redacted = parsed.body === undefined ? undefined : redactRequestBodySecrets(parsed.body);
+    const recorded = redacted === parsed.body ? parsed : { ...parsed, body: redacted };
+    // A body recorded unchanged is written as the JSON text it arrived as, not serialised again.
+    const bodyJson = recorded === parsed ? json : undefined;
     const request = asRecord(recorded.body);
     let exchange: Exchange | undefined;
     this.commit.enqueue(
@@ -200,7 +203,7 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          { method: req.method, path, headers: redactHeaders(req.headers), ...recorded },
+          requestPayload(req.method, path, redactHeaders(req.headers), recorded, bodyJson),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
           { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },
@@ -319,6 +322,25 @@ export class AnthropicProxy {
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
+}
+
+/**
+ * The `http.request` payload: method, path, headers (secrets already fingerprinted) and the recorded body.
+ * Given the JSON text of an unchanged body, the payload is that text with the rest around it, so a large
+ * request body is not serialised a second time on its way upstream.
+ */
+function requestPayload(
+  method: string | undefined,
+  path: string,
+  headers: Record<string, unknown>,
+  recorded: RecordedBody,
+  bodyJson: string | undefined,
+): unknown {
+  const payload = { method, path, headers, ...recorded };
+  if (bodyJson === undefined) return payload;
+  const { body: _body, ...rest } = payload;
+  const others = JSON.stringify(rest);
+  return new JsonText(`${others.slice(0, -1)},"body":${bodyJson}}`);
 }
 
 /**

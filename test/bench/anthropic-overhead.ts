@@ -33,6 +33,49 @@ const BODY = JSON.stringify({
   messages: [{ role: 'user', content: 'Write a paragraph about foxes.' }],
 });
 
+/**
+ * A request the size of a Claude Code turn some way into a session (about 120 KB of JSON): a long system
+ * prompt, 20 tool definitions and 60 messages of text, tool calls and tool results.
+ */
+const LARGE_BODY = JSON.stringify({
+  model: 'claude-sonnet-4-5',
+  max_tokens: 32_000,
+  stream: true,
+  system: [{ type: 'text', text: 'You are a coding agent working in a repository. '.repeat(170) }],
+  tools: Array.from({ length: 20 }, (_, i) => ({
+    name: `Tool${i}`,
+    description: 'Runs an operation on the workspace and reports what happened. '.repeat(16),
+    input_schema: {
+      type: 'object',
+      properties: {
+        target: { type: 'string', description: 'What to work on. '.repeat(12) },
+        limit: { type: 'number' },
+      },
+      required: ['target'],
+    },
+  })),
+  messages: Array.from({ length: 60 }, (_, i) =>
+    i % 2
+      ? {
+          role: 'assistant',
+          content: [
+            { type: 'text', text: 'Looking at the failing test and the code it covers. '.repeat(20) },
+            { type: 'tool_use', id: `toolu_${i}`, name: 'Bash', input: { command: `npm test -- case ${i}` } },
+          ],
+        }
+      : {
+          role: 'user',
+          content: [
+            {
+              type: 'tool_result',
+              tool_use_id: `toolu_${i - 1}`,
+              content: 'PASS test/unit/case.test.ts\n'.repeat(40),
+            },
+          ],
+        },
+  ),
+});
+
 interface StreamResult {
   ttftUs: number;
   totalUs: number;
@@ -46,6 +89,7 @@ function stream(
   session: string,
   paceMs = 0,
   deltas = DELTAS,
+  body = BODY,
 ): Promise<StreamResult> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
@@ -60,7 +104,7 @@ function stream(
         agent,
         headers: {
           'content-type': 'application/json',
-          'content-length': Buffer.byteLength(BODY),
+          'content-length': Buffer.byteLength(body),
           'x-api-key': 'sk-ant-api03-benchmark-key-0000000000000000',
           'x-glassbox-session': session,
           'x-bench-pace-ms': String(paceMs),
@@ -80,7 +124,7 @@ function stream(
       },
     );
     req.on('error', reject);
-    req.end(BODY);
+    req.end(body);
   });
 }
 
@@ -183,9 +227,12 @@ async function main(): Promise<void> {
     // 1. Time to first token, one request at a time, the three targets interleaved so drift hits all alike.
     //    Paced: the first delta follows the block start after a pause, as from a model (the headline figure).
     //    Unpaced: the whole reply arrives in one burst, so the first delta waits behind the burst's processing.
-    for (const [label, paceMs, deltas] of [
-      [`paced, ${TTFT_PACE_MS} ms between events, 3 deltas`, TTFT_PACE_MS, 3],
-      [`unpaced, ${DELTAS} deltas in one burst`, 0, DELTAS],
+    //    Large: paced, with a request the size of a Claude Code turn (recording it is on the path).
+    const largeKb = Math.round(Buffer.byteLength(LARGE_BODY) / 1024);
+    for (const [label, paceMs, deltas, body] of [
+      [`paced, ${TTFT_PACE_MS} ms between events, 3 deltas`, TTFT_PACE_MS, 3, BODY],
+      [`unpaced, ${DELTAS} deltas in one burst`, 0, DELTAS, BODY],
+      [`paced, a ${largeKb} KB request (a Claude Code turn's size)`, TTFT_PACE_MS, 3, LARGE_BODY],
     ] as const) {
       const agents = Object.fromEntries(
         Object.keys(targets).map((name) => [name, new Agent({ keepAlive: true, maxSockets: 1 })]),
@@ -195,7 +242,7 @@ async function main(): Promise<void> {
       );
       for (let i = 0; i < TTFT_SAMPLES + 30; i++) {
         for (const [name, url] of Object.entries(targets)) {
-          const result = await stream(url, agents[name]!, 'ttft', paceMs, deltas);
+          const result = await stream(url, agents[name]!, 'ttft', paceMs, deltas, body);
           if (i >= 30) ttft[name]!.push(result.ttftUs);
         }
       }

@@ -73,6 +73,16 @@ describe('Anthropic SDK through the recording proxy', () => {
         max_tokens: 256,
       },
     });
+    // The body is recorded exactly as it went upstream (written from the text it arrived as).
+    const forwarded = mock.requests.find((r) => r.headers['x-glassbox-session'] === 'sdk-stream-1')!;
+    expect((request!.payload as { body: unknown }).body).toEqual(JSON.parse(forwarded.raw));
+    expect(Object.keys(request!.payload as object).sort()).toEqual([
+      'body',
+      'body_bytes',
+      'headers',
+      'method',
+      'path',
+    ]);
     expect(turn!.kind).toBe('llm.turn');
     expect(turn!.payload).toMatchObject({
       request_seq: request!.seq,

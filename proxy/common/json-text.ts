@@ -1,0 +1,15 @@
+/**
+ * A value already serialised as JSON text, to be written as it is rather than serialised again — for a large
+ * request body that arrived as JSON and is recorded unchanged. The store's writer splices `text` in where the
+ * value goes (see Heads.next); its canonical form is derived later, like any payload's.
+ *
+ * Only wrap text that is exactly one JSON value, such as text `JSON.parse` accepted: nothing checks it again.
+ */
+export class JsonText {
+  constructor(readonly text: string) {}
+
+  /** The value itself, for anything that serialises it the ordinary way (JSON.stringify, tests). */
+  toJSON(): unknown {
+    return JSON.parse(this.text);
+  }
+}
