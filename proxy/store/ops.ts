@@ -144,6 +144,10 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
  * One journal line for `ops`: a JSON array of them, in which an event's payload is spliced in as the JSON it
  * already is (`value`) rather than escaped again as a string. The payload is the large part of a line, so
  * this keeps writing a line to about one pass over the payload's text.
+ *
+ * The line must hold no line feed (the journal is split at them). A payload's text can hold some — a request
+ * body spliced in as the client sent it, pretty-printed — but only as whitespace between tokens, since a JSON
+ * string cannot hold a raw one: a space in their place is the same JSON value.
  */
 export function encodeOps(ops: readonly StoreOp[]): string {
   const parts: string[] = [];
@@ -151,7 +155,8 @@ export function encodeOps(ops: readonly StoreOp[]): string {
     if (op.op === 'event' && op.payload !== undefined && op.hash === undefined) {
       const { payload, ...rest } = op;
       const head = JSON.stringify(rest);
-      parts.push(`${head.slice(0, -1)},"value":${payload}}`);
+      const value = payload.includes('\n') ? payload.replaceAll('\n', ' ') : payload;
+      parts.push(`${head.slice(0, -1)},"value":${value}}`);
     } else parts.push(JSON.stringify(op));
   }
   return `[${parts.join(',')}]`;

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JsonText } from '../../proxy/common/json-text.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Journal } from '../../proxy/store/journal.js';
 import { Store } from '../../proxy/store/store.js';
@@ -277,5 +278,37 @@ describe('chain hashes derived when SQLite takes an event', () => {
     ]);
     expect(reopened.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
     reopened.close();
+  });
+
+  it('keeps a payload whose JSON text has line breaks (a pretty-printed request body) to one journal line', async () => {
+    let failThread: (() => Promise<void>) | undefined;
+    const warnings: string[] = [];
+    const store = Store.open(paths().db, {
+      journalDir: paths().journalDir,
+      applyDelayMs: 60_000,
+      warn: (message) => warnings.push(message),
+      onApplyThreadStart: (fail) => {
+        failThread = fail;
+      },
+    });
+    const session = store.createSession({
+      kind: 'anthropic',
+      target: 't',
+      client: 'c',
+      identity,
+      external_id: null,
+    });
+    const body = '{\n  "model": "claude-sonnet-4-5",\n  "messages": [\n    "a\\nb"\n  ]\n}\n';
+    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${body}}`));
+    store.append(session.id, 'x.after', { n: 2 });
+    // The apply thread held both lines (one-minute delay); its failure makes this thread replay the journal.
+    await failThread!();
+    expect(warnings).toEqual([expect.stringMatching(/apply thread stopped/)]);
+    expect(store.listEvents(session.id).map((e) => [e.kind, e.payload])).toEqual([
+      ['http.request', { method: 'POST', body: { model: 'claude-sonnet-4-5', messages: ['a\nb'] } }],
+      ['x.after', { n: 2 }],
+    ]);
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
+    store.close();
   });
 });
