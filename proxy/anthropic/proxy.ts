@@ -15,7 +15,7 @@ import { JsonText } from '../common/json-text.js';
 import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
-import { redactRequestBodySecrets } from '../policy/secrets-in-content.js';
+import { mayHideRequestBodySecrets, redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
@@ -193,8 +193,9 @@ export class AnthropicProxy {
     const { recorded: parsed, json } = readBody(body, body.length, req.headers['content-type'], maxBodyBytes);
     const redacted = parsed.body === undefined ? undefined : redactRequestBodySecrets(parsed.body);
     const recorded = redacted === parsed.body ? parsed : { ...parsed, body: redacted };
-    // A body recorded unchanged is written as the JSON text it arrived as, not serialised again.
-    const bodyJson = recorded === parsed ? json : undefined;
+    // A body recorded unchanged is written as the JSON text it arrived as, not serialised again — unless that
+    // text could hold a secret redaction never saw (a duplicate key: the parse keeps only the last).
+    const bodyJson = recorded === parsed && !mayHideRequestBodySecrets(parsed.body) ? json : undefined;
     const request = asRecord(recorded.body);
     let exchange: Exchange | undefined;
     this.commit.enqueue(

@@ -10,6 +10,16 @@ export function redactSqlPasswords(sql: string): string {
 }
 
 /**
+ * True when a parsed request body has a member {@link redactRequestBodySecrets} looks at (`mcp_servers`), even
+ * one it left alone. The body's JSON text may then hold a credential its parsed value lacks: with duplicate
+ * keys JSON.parse keeps the last (`"mcp_servers":[{…token…}],"mcp_servers":null`), so such text must never be
+ * recorded as it arrived, only the redacted value.
+ */
+export function mayHideRequestBodySecrets(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && Object.hasOwn(body, 'mcp_servers');
+}
+
+/**
  * Replaces credentials that Messages API request bodies carry (`mcp_servers[].authorization_token`) by their
  * fingerprint. Returns the body unchanged when it has none; never mutates its input.
  */

@@ -4,7 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnServe, waitFor } from '../helpers/cli.js';
-import { tempHome } from '../helpers/engine.js';
+import { startTestEngine, tempHome } from '../helpers/engine.js';
 import { filesUnder } from '../helpers/files.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 
@@ -152,6 +152,35 @@ describe('secrets while the engine is running', () => {
       await serve.exited;
       await mock.stop();
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('secrets in request bodies', () => {
+  it('never records a body as the text it arrived as when a duplicate key could hide a token there', async () => {
+    const mock = await MockAnthropic.start();
+    const test = await startTestEngine(mock.url);
+    try {
+      const token = 'mcp-token-that-must-not-leak-0123456789abcdef';
+      // JSON.parse keeps the last of duplicate keys: the parsed body has no token for redaction to find.
+      const body = `{"model":"claude-haiku-4-5","max_tokens":5,"messages":[],"mcp_servers":[{"type":"url","url":"https://mcp.example","name":"m","authorization_token":"${token}"}],"mcp_servers":null}`;
+      const response = await fetch(`${test.engine.addresses.anthropicUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': SECRET_KEY, 'x-glassbox-session': 'dup' },
+        body,
+      });
+      expect(response.status).toBe(200);
+      const store = test.engine.store;
+      const session = store.resolveSession('dup') as { id: string };
+      const [request] = store.listEvents(session.id);
+      expect((request!.payload as { body: unknown }).body).toEqual(JSON.parse(body));
+      // Checked while the journal still holds the write.
+      const files = filesUnder(test.home);
+      expect(files.some((f) => f.includes('journal'))).toBe(true);
+      for (const file of files) expect(readFileSync(file).includes(token), `token in ${file}`).toBe(false);
+    } finally {
+      await test.cleanup();
+      await mock.stop();
     }
   });
 });
