@@ -14,11 +14,12 @@ export function duration(us: number | null | undefined): string {
 
 // Formatters are built once: toLocaleTimeString() and friends build a new Intl formatter on every call, which
 // made formatting the slowest part of rendering a list row.
+// hourCycle, not hour12: false, which gives 'h24' in en-US (midnight as 24:05:07).
 const TIME = new Intl.DateTimeFormat(undefined, {
   hour: 'numeric',
   minute: 'numeric',
   second: 'numeric',
-  hour12: false,
+  hourCycle: 'h23',
 });
 const MONTH_DAY = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric' });
 const THOUSANDS = new Intl.NumberFormat('en-US', { maximumFractionDigits: 0 });

@@ -10,6 +10,8 @@ describe('format', () => {
   it('gives what the per-call toLocale* methods give, from formatters built once', () => {
     const us = Date.UTC(2026, 10, 23, 14, 2, 11, 123) * 1000;
     expect(clock(us)).toBe(new Date(us / 1000).toLocaleTimeString(undefined, { hour12: false }));
+    // Just after local midnight: hour 0, never 24 (what hour12: false gives in en-US).
+    expect(clock(new Date(2026, 10, 23, 0, 5, 7).getTime() * 1000)).toMatch(/^0?0\D05\D07$/);
     expect(count(1234567.4)).toBe('1,234,567');
     expect(count(null)).toBe('—');
     const lastYear = us - 400 * 86_400_000_000;
