@@ -38,7 +38,7 @@ export const SessionRow = memo(function SessionRow({
 }: {
   session: Session;
   selected: boolean;
-  /** Now (µs since epoch) for a live session's running duration; ignored for the others. */
+  /** Now (µs since epoch): a live session's running duration, and whether a start time is today. */
   nowUs: number;
   /** Called with the session's id when the row is clicked. */
   onOpen: (id: string) => void;
