@@ -154,20 +154,16 @@ export class AnthropicProxy {
     const chunks: Buffer[] = [];
     let size = 0;
     let refused = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > this.options.maxRequestBytes) {
-        if (!refused) this.refuseTooLarge(req, res);
-        refused = true;
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => res.destroy());
-    req.on('end', () => {
-      if (refused) return;
+    let complete = false;
+    // With a Content-Length, the body is whole once that many bytes are in: go on at once rather than a tick
+    // later at 'end' (the HTTP parser delivers no more body bytes after them).
+    const declared = Number(req.headers['content-length'] ?? Number.NaN);
+    const finish = () => {
+      if (refused || complete) return;
+      complete = true;
       try {
-        this.forward(req, res, Buffer.concat(chunks, size), startedMono);
+        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+        this.forward(req, res, body, startedMono);
       } catch (error) {
         // Whatever a client sends, the engine answers and goes on.
         this.refuse(
@@ -177,8 +173,21 @@ export class AnthropicProxy {
           `could not handle the request: ${describeError(error)}`,
         );
       }
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.options.maxRequestBytes) {
+        if (!refused) this.refuseTooLarge(req, res);
+        refused = true;
+        return;
+      }
+      chunks.push(chunk);
+      if (size === declared) finish();
     });
+    req.on('error', () => res.destroy());
+    req.on('end', finish);
   }
+
 
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
