@@ -1,3 +1,4 @@
+import { MAX_NESTING, nestingDepth } from './body.js';
 import { type ApiError, type AssistantMessage, asRecord, type ContentBlock, type Usage } from './message.js';
 import type { ServerSentEvent } from './sse.js';
 
@@ -42,7 +43,8 @@ export class MessageAssembler {
   private readonly state: AssembledStream = {
     message: { content: [] },
     complete: false,
-    event_counts: {},
+    // No prototype: an event type such as "constructor" or "__proto__" is counted like any other.
+    event_counts: Object.create(null) as Record<string, number>,
     anomalies: [],
   };
   private readonly partialJson = new Map<number, string>();
@@ -54,6 +56,11 @@ export class MessageAssembler {
       parsed = JSON.parse(sse.data);
     } catch {
       this.anomaly(`unparsable data for event "${sse.event}": ${sse.data}`);
+      return { boundary: false, output: false };
+    }
+    // The store serialises records recursively, so JSON this deep cannot be recorded (as request bodies are).
+    if (nestingDepth(parsed) > MAX_NESTING) {
+      this.anomaly(`data for event "${sse.event}" nested deeper than ${MAX_NESTING} levels: ${sse.data}`);
       return { boundary: false, output: false };
     }
     const data = asRecord(parsed) ?? {};
@@ -130,22 +137,22 @@ export class MessageAssembler {
     }
     switch (delta.type) {
       case 'text_delta':
-        block.text = (block.text ?? '') + String(delta.text ?? '');
+        block.text = asText(block.text) + asText(delta.text);
         break;
       case 'thinking_delta':
-        block.thinking = (block.thinking ?? '') + String(delta.thinking ?? '');
+        block.thinking = asText(block.thinking) + asText(delta.thinking);
         break;
       case 'signature_delta':
-        block.signature = (block.signature ?? '') + String(delta.signature ?? '');
+        block.signature = asText(block.signature) + asText(delta.signature);
         break;
       case 'input_json_delta':
-        this.partialJson.set(index, (this.partialJson.get(index) ?? '') + String(delta.partial_json ?? ''));
+        this.partialJson.set(index, (this.partialJson.get(index) ?? '') + asText(delta.partial_json));
         break;
       case 'citations_delta':
-        block.citations = [...(block.citations ?? []), delta.citation];
+        block.citations = [...(Array.isArray(block.citations) ? block.citations : []), delta.citation];
         break;
       default:
-        this.anomaly(`unknown delta type ${String(delta.type)}`);
+        this.anomaly(`unknown delta type ${asText(delta.type ?? 'none')}`);
     }
     return { boundary: false, output: true };
   }
@@ -161,10 +168,10 @@ export class MessageAssembler {
     if ('stop_sequence' in delta) this.state.message.stop_sequence = delta.stop_sequence as string | null;
     const usage = asRecord(data.usage);
     if (usage) {
-      // message_delta usage is cumulative; fields it carries replace those of message_start.
-      const merged: Usage = { ...(this.state.message.usage ?? {}) };
-      for (const [key, value] of Object.entries(usage))
-        if (value !== null && value !== undefined) merged[key] = value;
+      // message_delta usage is cumulative; fields it carries replace those of message_start. Spread and
+      // fromEntries define own fields, so a "__proto__" field stays data instead of replacing the prototype.
+      const carried = Object.entries(usage).filter(([, value]) => value !== null && value !== undefined);
+      const merged: Usage = { ...(this.state.message.usage ?? {}), ...Object.fromEntries(carried) };
       this.state.message.usage = merged;
     }
     return { boundary: false, output: false };
@@ -181,7 +188,13 @@ export class MessageAssembler {
       return;
     }
     try {
-      block.input = JSON.parse(json);
+      const input: unknown = JSON.parse(json);
+      if (nestingDepth(input) > MAX_NESTING) {
+        block.input_raw = json;
+        this.anomaly(`tool input of block ${index} is nested deeper than ${MAX_NESTING} levels`);
+        return;
+      }
+      block.input = input;
     } catch {
       block.input_raw = json;
       this.anomaly(`tool input of block ${index} is not valid JSON`);
@@ -192,6 +205,16 @@ export class MessageAssembler {
     if (this.state.anomalies.length < MAX_ANOMALIES)
       this.state.anomalies.push(text.slice(0, MAX_ANOMALY_CHARS));
   }
+}
+
+/**
+ * A field that should be a string, as text: null or missing as '', other JSON values as their JSON text.
+ * (String() or `+` on an object whose own toString and valueOf are not functions throws.)
+ */
+function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  return JSON.stringify(value);
 }
 
 function isStreamedInputBlock(block: ContentBlock): boolean {

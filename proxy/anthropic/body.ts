@@ -73,14 +73,14 @@ export function readBody(
 }
 
 /** Deeper JSON is stored raw: canonical serialisation (and any reader) should not recurse that far. */
-const MAX_NESTING = 256;
+export const MAX_NESTING = 256;
 
 /**
  * Nesting depth of a parsed JSON value (1 for a flat object or array, 0 for a primitive), computed without
  * recursion and stopping once past MAX_NESTING. Only containers are visited, on two parallel stacks, since
  * this runs on every request before it can be forwarded.
  */
-function nestingDepth(value: unknown): number {
+export function nestingDepth(value: unknown): number {
   if (typeof value !== 'object' || value === null) return 0;
   let deepest = 0;
   const items: object[] = [value];

@@ -63,7 +63,7 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
   };
   if (state.assembler) {
     const assembled = outcome === 'streaming' ? state.assembler.snapshot() : state.assembler.finish();
-    const model = assembled.message.model ?? state.model;
+    const model = modelName(assembled.message.model) ?? state.model;
     const usage = assembled.message.usage ?? null;
     return {
       ...base,
@@ -89,7 +89,7 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
   const json = asRecord(recorded.body);
   const message = json?.type === 'message' ? (json as AssistantMessage) : undefined;
   const apiError = asRecord(json?.error);
-  const model = message?.model ?? state.model;
+  const model = modelName(message?.model) ?? state.model;
   const usage = message ? (message.usage ?? null) : null;
   return {
     ...base,
@@ -104,6 +104,11 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
       : (state.error ?? null),
     ...(message ? {} : recorded),
   };
+}
+
+/** The reply's model id when it is a string (an upstream may send anything there), else undefined. */
+function modelName(model: unknown): string | undefined {
+  return typeof model === 'string' ? model : undefined;
 }
 
 /** Running totals an outcome adds to its session's stats. */

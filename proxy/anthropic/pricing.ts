@@ -1,4 +1,4 @@
-import type { Usage } from './message.js';
+import { asRecord, type Usage } from './message.js';
 
 /** List prices in US dollars per million tokens. */
 export interface ModelPrice {
@@ -56,11 +56,13 @@ export function estimateCost(
   const price = priceFor(model, overrides);
   if (!price || !usage) return null;
   const perToken = (dollarsPerMillion: number) => dollarsPerMillion / 1_000_000;
-  const input = usage.input_tokens ?? 0;
-  const output = usage.output_tokens ?? 0;
-  const cacheRead = usage.cache_read_input_tokens ?? 0;
-  const oneHour = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
-  const fiveMinute = Math.max((usage.cache_creation_input_tokens ?? 0) - oneHour, 0);
+  // Usage is what the upstream sent: count only numbers (an object there must not throw or make NaN).
+  const tokens = (value: unknown) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+  const input = tokens(usage.input_tokens);
+  const output = tokens(usage.output_tokens);
+  const cacheRead = tokens(usage.cache_read_input_tokens);
+  const oneHour = tokens(asRecord(usage.cache_creation)?.ephemeral_1h_input_tokens);
+  const fiveMinute = Math.max(tokens(usage.cache_creation_input_tokens) - oneHour, 0);
   const cost =
     input * perToken(price.input) +
     output * perToken(price.output) +

@@ -35,14 +35,20 @@ export class SseParser {
 
   private consume(text: string): ServerSentEvent[] {
     const events: ServerSentEvent[] = [];
-    let input = this.buffer + text;
-    if (this.skipLeadingLf && input.startsWith('\n')) input = input.slice(1);
-    this.skipLeadingLf = false;
+    let input = text;
+    // A CR ended the previous chunk: an LF opening this one completes that CRLF. An empty chunk says nothing yet.
+    if (this.skipLeadingLf && input !== '') {
+      if (input.startsWith('\n')) input = input.slice(1);
+      this.skipLeadingLf = false;
+    }
+    // The buffer holds no line break, so only the new text is scanned: rescanning the buffered start of a long
+    // line on every chunk made parsing it quadratic (seconds of blocked event loop for a line of a few MB).
     let start = 0;
     for (let i = 0; i < input.length; i++) {
       const ch = input.charCodeAt(i);
       if (ch !== 10 && ch !== 13) continue;
-      this.line(input.slice(start, i), events);
+      this.line(this.buffer + input.slice(start, i), events);
+      this.buffer = '';
       if (ch === 13) {
         if (i + 1 < input.length) {
           if (input.charCodeAt(i + 1) === 10) i++;
@@ -52,7 +58,7 @@ export class SseParser {
       }
       start = i + 1;
     }
-    this.buffer = input.slice(start);
+    this.buffer += input.slice(start);
     if (this.buffer.length > this.maxLineBytes) {
       this.buffer = '';
       this.oversizedLines++;
