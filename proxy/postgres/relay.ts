@@ -102,6 +102,8 @@ export class PgRelay {
         this.toUpstream.release();
       });
     }
+    // Outcomes known already (statements the server will skip), sealed after the statements just queued.
+    this.record(out);
     this.toUpstream.push(chunk);
   }
 

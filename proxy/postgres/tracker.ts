@@ -10,7 +10,13 @@ import {
   parseReadyForQuery,
   parseRowDescription,
 } from './backend-messages.js';
-import { Execution, type PreparedStatement, type ResultPayload, recordError } from './execution.js';
+import {
+  Execution,
+  type PreparedStatement,
+  type RecordedError,
+  type ResultPayload,
+  recordError,
+} from './execution.js';
 import type { Frame } from './framer.js';
 import {
   parseBind,
@@ -29,6 +35,7 @@ import {
   sampleRow,
   type TrackerOutput,
 } from './tracker-output.js';
+import { ProtocolError } from './wire.js';
 
 export type { RecordedError, RecordedParam, ResultPayload, StatementPayload } from './execution.js';
 export { Execution } from './execution.js';
@@ -60,6 +67,12 @@ export class StatementTracker {
     [];
   /** In COPY FROM STDIN, the server ignores Sync and Flush until CopyDone or CopyFail. */
   private copyIn = false;
+  /**
+   * After an error in the extended protocol the server ignores every message until Sync (PostgreSQL docs,
+   * 55.2.3). Set when that error arrives before the client's Sync: messages the client sends from then on up to
+   * its Sync get no reply, so they must not wait for one. Holds the error they fail with.
+   */
+  private skippingTillSync: RecordedError | undefined;
 
   constructor(private readonly sampleRows = 20) {}
 
@@ -68,8 +81,24 @@ export class StatementTracker {
     return this.expected.flatMap((e) => ('execution' in e ? [e.execution] : []));
   }
 
-  /** A message from the client. @throws ProtocolError for a malformed message */
+  /**
+   * A message from the client. Statements to record go to `out.record`; the outcome of one the server will
+   * skip goes to `out.emitted`. @throws ProtocolError for a malformed message
+   */
   onFrontend(frame: Frame, out: TrackerOutput): void {
+    // Sync and Flush have no body. PostgreSQL answers one that has with an error (after a Flush, skipping to the
+    // next Sync) that no reply the tracker expects would match: refuse it as the malformed message it is.
+    if ((frame.type === FRONTEND.Sync || frame.type === FRONTEND.Flush) && frame.body.length > 0) {
+      const name = frame.type === FRONTEND.Sync ? 'Sync' : 'Flush';
+      throw new ProtocolError(`invalid message format: ${name} with a body of ${frame.body.length} bytes`);
+    }
+    if (this.skippingTillSync) {
+      if (frame.type !== FRONTEND.Sync && frame.type !== FRONTEND.Terminate) {
+        this.skipped(frame, this.skippingTillSync, out);
+        return;
+      }
+      this.skippingTillSync = undefined;
+    }
     switch (frame.type) {
       case FRONTEND.Query: {
         const sql = parseQuery(frame.body);
@@ -339,6 +368,54 @@ export class StatementTracker {
         out.emitted.push({ type: 'result', execution: skipped.execution, outcome: 'error' });
       }
     }
+    // No Sync sent yet: the server goes on discarding what the client sends until its Sync.
+    if (this.expected.length === 0) this.skippingTillSync = error;
+  }
+
+  /**
+   * A message the server ignores, being in skip-till-Sync after `error`: checked like any other; a statement in
+   * it is recorded with its outcome (not run), and a Parse, Bind or Close changes nothing.
+   */
+  private skipped(frame: Frame, error: RecordedError, out: TrackerOutput): void {
+    let execution: Execution | undefined;
+    switch (frame.type) {
+      case FRONTEND.Query:
+        execution = new Execution(
+          { protocol: 'simple', sql: redactSqlPasswords(parseQuery(frame.body)) },
+          null,
+        );
+        break;
+      case FRONTEND.Execute: {
+        const { portal, maxRows } = parseExecute(frame.body);
+        execution = portalExecution(this.prepared.portal(portal)?.execution, portal, maxRows);
+        break;
+      }
+      case FRONTEND.FunctionCall:
+        execution = new Execution(
+          { protocol: 'function', sql: null, function_oid: parseFunctionCall(frame.body).functionOid },
+          null,
+        );
+        break;
+      case FRONTEND.Parse:
+        parseParse(frame.body);
+        return;
+      case FRONTEND.Bind:
+        parseBind(frame.body);
+        return;
+      case FRONTEND.Describe:
+      case FRONTEND.Close:
+        parseTarget(frame.body);
+        return;
+      case FRONTEND.CopyDone:
+      case FRONTEND.CopyFail:
+        this.copyIn = false;
+        return;
+      default:
+        return;
+    }
+    execution.error = { ...error, message: `not run: ${error.message}` };
+    out.record.push(execution);
+    out.emitted.push({ type: 'result', execution, outcome: 'error' });
   }
 
   private readyForQuery(out: TrackerOutput): void {
