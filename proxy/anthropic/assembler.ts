@@ -1,5 +1,12 @@
 import { MAX_NESTING, nestingDepth } from './body.js';
-import { type ApiError, type AssistantMessage, asRecord, type ContentBlock, type Usage } from './message.js';
+import {
+  type ApiError,
+  type AssistantMessage,
+  asRecord,
+  asText,
+  type ContentBlock,
+  type Usage,
+} from './message.js';
 import type { ServerSentEvent } from './sse.js';
 
 /** What the assembler has rebuilt so far from a Messages stream. */
@@ -205,16 +212,6 @@ export class MessageAssembler {
     if (this.state.anomalies.length < MAX_ANOMALIES)
       this.state.anomalies.push(text.slice(0, MAX_ANOMALY_CHARS));
   }
-}
-
-/**
- * A field that should be a string, as text: null or missing as '', other JSON values as their JSON text.
- * (String() or `+` on an object whose own toString and valueOf are not functions throws.)
- */
-function asText(value: unknown): string {
-  if (typeof value === 'string') return value;
-  if (value === null || value === undefined) return '';
-  return JSON.stringify(value);
 }
 
 function isStreamedInputBlock(block: ContentBlock): boolean {

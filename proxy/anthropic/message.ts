@@ -47,6 +47,16 @@ export interface ApiError {
   message: string;
 }
 
+/**
+ * A field of upstream JSON as text without ever throwing: strings as they are, null/undefined as '', anything
+ * else as its JSON (String() would run an object's own toString, which may throw or lie).
+ */
+export function asText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  return JSON.stringify(value);
+}
+
 /** Returns `value` as a plain object, or undefined. */
 export function asRecord(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)

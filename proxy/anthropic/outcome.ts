@@ -1,6 +1,6 @@
 import type { MessageAssembler } from './assembler.js';
 import { CappedCollector, recordBody } from './body.js';
-import { type ApiError, type AssistantMessage, asRecord, type Usage } from './message.js';
+import { type ApiError, type AssistantMessage, asRecord, asText, type Usage } from './message.js';
 import { estimateCost, type PriceOverrides } from './pricing.js';
 
 /** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
@@ -100,7 +100,7 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
     usage,
     cost_usd: message ? estimateCost(model, usage ?? undefined, state.prices) : null,
     error: apiError
-      ? { type: String(apiError.type ?? 'unknown_error'), message: String(apiError.message ?? '') }
+      ? { type: asText(apiError.type ?? 'unknown_error'), message: asText(apiError.message) }
       : (state.error ?? null),
     ...(message ? {} : recorded),
   };

@@ -188,7 +188,6 @@ export class AnthropicProxy {
     req.on('end', finish);
   }
 
-
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
   private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
     if (this.options.pause?.paused) {

@@ -215,6 +215,22 @@ describe('recording proxy under failure', () => {
     expect((await post(base, 'after-bad-target', streamBody())).status).toBe(200);
   });
 
+  it('seals a JSON error reply whose fields are not strings (one even with its own toString)', async () => {
+    mock.setPlan(() => ({
+      type: 'json',
+      status: 400,
+      body: { type: 'error', error: { type: { toString: 1 }, message: { valueOf: 2 } } },
+    }));
+    const response = await post(base, 'odd-error', streamBody());
+    expect(response.status).toBe(400);
+    await response.text();
+    const [, outcome] = events('odd-error');
+    expect(outcome!.payload).toMatchObject({
+      outcome: 'error',
+      error: { type: '{"toString":1}', message: '{"valueOf":2}' },
+    });
+  });
+
   it('records an upstream that dies mid-stream and cuts the client off', async () => {
     mock.setPlan(() => ({ type: 'stall', text: 'about to die ', deltas: 2 }));
     const response = await post(base, 'upstream-dies', streamBody());
