@@ -4,13 +4,12 @@
  * inside SQLite), and the engine applies the journal from SQLite's recorded position on its own connection,
  * then ingests on alone. Everything is checked against the real SQLite file through a second connection.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type ChainLink, verifyChain } from '../../proxy/store/chain.js';
 import { Store, type StoreOpenOptions } from '../../proxy/store/store.js';
+import { useStoreHome } from '../helpers/files.js';
 
 const IDENTITY = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
 
@@ -53,12 +52,7 @@ function onDisk(path: string, sessionId: string): OnDisk | undefined {
 }
 
 describe('apply thread takeover', () => {
-  let home: string;
-  const paths = () => ({ db: join(home, 'glassbox.db'), journalDir: join(home, 'journal') });
-  beforeEach(() => {
-    home = mkdtempSync(join(tmpdir(), 'glassbox-takeover-'));
-  });
-  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  const paths = useStoreHome('glassbox-takeover-');
 
   /**
    * Opens the engine's store (journal, apply thread) with a one-minute apply delay, so the thread holds what it

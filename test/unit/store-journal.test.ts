@@ -1,15 +1,15 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { JsonText } from '../../proxy/common/json-text.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Journal } from '../../proxy/store/journal.js';
 import { Store } from '../../proxy/store/store.js';
 import type { StoreChange } from '../../proxy/store/types.js';
+import { useStoreHome } from '../helpers/files.js';
 import { collectOutput } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -36,15 +36,10 @@ async function writeAndDie(home: string, count: number): Promise<WriterReport> {
 }
 
 describe('write-ahead journal', () => {
-  let home: string;
-  const paths = () => ({ db: join(home, 'glassbox.db'), journalDir: join(home, 'journal') });
-  beforeEach(() => {
-    home = mkdtempSync(join(tmpdir(), 'glassbox-journal-'));
-  });
-  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  const paths = useStoreHome('glassbox-journal-');
 
   it('replays writes SQLite had not applied when the writer was killed, exactly once', async () => {
-    const report = await writeAndDie(home, 500);
+    const report = await writeAndDie(paths().home, 500);
     // The writer made its writes durable in the journal only: one line per batch, no SQLite transaction.
     expect(report.stats).toMatchObject({ journalWrites: 51, transactions: 0 });
 
@@ -74,7 +69,7 @@ describe('write-ahead journal', () => {
   });
 
   it('drops a torn last line and keeps every complete one before it', async () => {
-    const report = await writeAndDie(home, 50);
+    const report = await writeAndDie(paths().home, 50);
     const [file] = readdirSync(paths().journalDir);
     appendFileSync(join(paths().journalDir, file!), '[{"op":"event","session_id":"');
     const store = Store.open(paths().db, { journalDir: paths().journalDir });
@@ -186,12 +181,7 @@ describe('write-ahead journal', () => {
 });
 
 describe('chain hashes derived when SQLite takes an event', () => {
-  let home: string;
-  const paths = () => ({ db: join(home, 'glassbox.db'), journalDir: join(home, 'journal') });
-  beforeEach(() => {
-    home = mkdtempSync(join(tmpdir(), 'glassbox-chain-'));
-  });
-  afterEach(() => rmSync(home, { recursive: true, force: true }));
+  const paths = useStoreHome('glassbox-chain-');
 
   const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
 
