@@ -1,7 +1,8 @@
 // @vitest-environment jsdom
-import { cleanup, render } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
+import { act, cleanup, render, renderHook } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { clock, count, counted, sessionCost, when } from '../../renderer/src/format';
+import { useNow } from '../../renderer/src/ui/useNow';
 import { VirtualList } from '../../renderer/src/ui/VirtualList';
 
 afterEach(cleanup);
@@ -59,5 +60,23 @@ describe('VirtualList', () => {
     view.rerender(list('b'));
     view.rerender(list('c'));
     expect(calls.estimate - afterFirst).toBeLessThan(100);
+  });
+});
+
+describe('useNow', () => {
+  it('ticks while asked to (a live session) and holds still otherwise', () => {
+    vi.useFakeTimers();
+    try {
+      const live = renderHook(() => useNow(1000, true));
+      const closed = renderHook(() => useNow(1000, false));
+      const [liveStart, closedStart] = [live.result.current, closed.result.current];
+      act(() => {
+        vi.advanceTimersByTime(3_000);
+      });
+      expect(live.result.current - liveStart).toBeGreaterThanOrEqual(3_000_000);
+      expect(closed.result.current).toBe(closedStart);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -9,7 +9,9 @@ import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
 import { ReplayBar } from '../replay/ReplayBar';
 import { useReplay } from '../replay/useReplay';
+import { identityOf } from '../sessions/SessionRow';
 import { useKeys } from '../ui/keys';
+import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
 import { ExportButtons, IntegrityBadge } from './Integrity';
 import { RawView } from './RawView';
@@ -17,14 +19,15 @@ import { useSessionData } from './useSessionData';
 
 type Item = ConversationItem | StatementItem;
 
-/** Header facts of a session: who, where, when, totals. */
+/** Header facts of a session: who, where, when (a live one's duration runs), totals. */
 function SessionFacts({ session }: { session: Session }) {
   const s = session.stats;
-  const end = session.ended_at ?? session.last_event_at;
-  const who = session.identity.email ?? `${session.identity.os_user}@${session.identity.host}`;
+  const live = session.status === 'live';
+  const now = useNow(1000, live);
+  const end = live ? Math.max(now, session.last_event_at) : (session.ended_at ?? session.last_event_at);
   return (
     <div className="facts small">
-      <span>{who}</span>
+      <span>{identityOf(session)}</span>
       <span className="mono">{session.target}</span>
       <span>{session.client ?? 'unknown client'}</span>
       <span>started {when(session.started_at)}</span>

@@ -1,21 +1,12 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { useKeys } from '../ui/keys';
+import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
 import { EmptyState } from './EmptyState';
 import { type Filters, NO_FILTERS, RANGES } from './filters';
 import { SessionHeaderRow, SessionRow } from './SessionRow';
 import { useSessions } from './useSessions';
-
-/** The current time in µs since epoch, re-read every `everyMs`. */
-function useNow(everyMs: number): number {
-  const [now, setNow] = useState(() => Date.now() * 1000);
-  useEffect(() => {
-    const timer = setInterval(() => setNow(Date.now() * 1000), everyMs);
-    return () => clearInterval(timer);
-  }, [everyMs]);
-  return now;
-}
 
 /** Search box and filters above the table; the search applies as you type (debounced). */
 function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
