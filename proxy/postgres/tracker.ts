@@ -27,6 +27,7 @@ import {
   parseTarget,
 } from './frontend-messages.js';
 import { BACKEND, FRONTEND } from './messages.js';
+import { notRunWhileSkipping } from './skip-till-sync.js';
 import { StatementsAndPortals } from './statements-and-portals.js';
 import {
   boundExecution,
@@ -94,7 +95,16 @@ export class StatementTracker {
     }
     if (this.skippingTillSync) {
       if (frame.type !== FRONTEND.Sync && frame.type !== FRONTEND.Terminate) {
-        this.skipped(frame, this.skippingTillSync, out);
+        if (frame.type === FRONTEND.CopyDone || frame.type === FRONTEND.CopyFail) this.copyIn = false;
+        const notRun = notRunWhileSkipping(
+          frame,
+          this.skippingTillSync,
+          (portal) => this.prepared.portal(portal)?.execution,
+        );
+        if (notRun) {
+          out.record.push(notRun);
+          out.emitted.push({ type: 'result', execution: notRun, outcome: 'error' });
+        }
         return;
       }
       this.skippingTillSync = undefined;
@@ -370,52 +380,6 @@ export class StatementTracker {
     }
     // No Sync sent yet: the server goes on discarding what the client sends until its Sync.
     if (this.expected.length === 0) this.skippingTillSync = error;
-  }
-
-  /**
-   * A message the server ignores, being in skip-till-Sync after `error`: checked like any other; a statement in
-   * it is recorded with its outcome (not run), and a Parse, Bind or Close changes nothing.
-   */
-  private skipped(frame: Frame, error: RecordedError, out: TrackerOutput): void {
-    let execution: Execution | undefined;
-    switch (frame.type) {
-      case FRONTEND.Query:
-        execution = new Execution(
-          { protocol: 'simple', sql: redactSqlPasswords(parseQuery(frame.body)) },
-          null,
-        );
-        break;
-      case FRONTEND.Execute: {
-        const { portal, maxRows } = parseExecute(frame.body);
-        execution = portalExecution(this.prepared.portal(portal)?.execution, portal, maxRows);
-        break;
-      }
-      case FRONTEND.FunctionCall:
-        execution = new Execution(
-          { protocol: 'function', sql: null, function_oid: parseFunctionCall(frame.body).functionOid },
-          null,
-        );
-        break;
-      case FRONTEND.Parse:
-        parseParse(frame.body);
-        return;
-      case FRONTEND.Bind:
-        parseBind(frame.body);
-        return;
-      case FRONTEND.Describe:
-      case FRONTEND.Close:
-        parseTarget(frame.body);
-        return;
-      case FRONTEND.CopyDone:
-      case FRONTEND.CopyFail:
-        this.copyIn = false;
-        return;
-      default:
-        return;
-    }
-    execution.error = { ...error, message: `not run: ${error.message}` };
-    out.record.push(execution);
-    out.emitted.push({ type: 'result', execution, outcome: 'error' });
   }
 
   private readyForQuery(out: TrackerOutput): void {
