@@ -8,7 +8,6 @@ import {
 } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
-import { Stream } from 'node:stream';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { JsonText } from '../common/json-text.js';
@@ -26,7 +25,7 @@ import { asRecord } from './message.js';
 import type { PriceOverrides } from './pricing.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { requestSearchText } from './text.js';
-import { DECODABLE_ENCODINGS } from './wire.js';
+import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
 
 /** Settings of the Anthropic reverse proxy. */
 export interface AnthropicProxyOptions {
@@ -350,54 +349,4 @@ function requestPayload(
   const { body: _body, ...rest } = payload;
   const others = JSON.stringify(rest);
   return new JsonText(`${others.slice(0, -1)},"body":${bodyJson}}`);
-}
-
-/**
- * The upstream as the parsed target http-proxy wants (fields of Node's legacy URL object). Given a string,
- * http-proxy would parse it again on every request.
- */
-function proxyTarget(upstream: URL): httpProxy.ServerOptions['target'] {
-  return {
-    protocol: upstream.protocol,
-    host: upstream.host,
-    // IPv6 literals without their brackets, as a socket address.
-    hostname: upstream.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: upstream.port,
-    pathname: upstream.pathname,
-    path: `${upstream.pathname}${upstream.search}`,
-  };
-}
-
-/**
- * The request body as http-proxy's `buffer` option: http-proxy calls `pipe(upstreamRequest)`, and this ends
- * the upstream request with the whole body at once. A PassThrough would hand the body over a tick later, in
- * a separate write; this way the body leaves with the request head in one write as soon as a socket is free.
- */
-function bodySource(body: Buffer): Stream {
-  const source = new Stream();
-  source.pipe = <T extends NodeJS.WritableStream>(destination: T): T => {
-    destination.end(body);
-    return destination;
-  };
-  return source;
-}
-
-/**
- * Header overrides for the upstream request: `accept-encoding` narrowed to encodings the recorder can decode
- * (Claude Code also offers zstd, which Node 20 cannot decode), so replies stay recordable.
- */
-function upstreamHeaders(req: IncomingMessage, streaming: boolean): Record<string, string> {
-  const accepted = req.headers['accept-encoding'];
-  if (!accepted) return {};
-  // Streamed replies are asked for uncompressed: then every content block boundary is checkpointed before it
-  // is relayed (a compressed stream could only be recorded behind the bytes already sent).
-  if (streaming) return { 'accept-encoding': 'identity' };
-  const kept = accepted
-    .split(',')
-    .map((part) => part.trim())
-    .filter(
-      (part) =>
-        DECODABLE_ENCODINGS.has(part.split(';')[0]!.trim().toLowerCase()) || part.startsWith('identity'),
-    );
-  return { 'accept-encoding': kept.length ? kept.join(', ') : 'identity' };
 }
