@@ -74,20 +74,21 @@ export class Execution {
   }
 
   result(outcome: ResultPayload['outcome']): ResultPayload {
+    // Keys in sorted order, so the payload is already canonical JSON (see canonical-json.ts).
     return {
-      statement_seq: this.seq,
+      columns: this.columns?.map((c) => ({ name: c.name, type_oid: c.typeOid })) ?? null,
+      ...(this.copy ? { copy: this.copy } : {}),
+      duration_us: this.started ? monoMicros() - this.started : 0,
+      ...(this.error ? { error: this.error } : {}),
       outcome: outcome === 'complete' && this.error ? 'error' : outcome,
-      tags: this.tags,
       rows:
         this.tags.length > 0
           ? this.tags.reduce((sum, tag) => sum + (rowsFromTag(tag) ?? 0), 0)
           : this.dataRows,
-      duration_us: this.started ? monoMicros() - this.started : 0,
-      columns: this.columns?.map((c) => ({ name: c.name, type_oid: c.typeOid })) ?? null,
       sample: this.sample,
       sample_truncated: this.sampleTruncated,
-      ...(this.copy ? { copy: this.copy } : {}),
-      ...(this.error ? { error: this.error } : {}),
+      statement_seq: this.seq,
+      tags: this.tags,
     };
   }
 }

@@ -60,15 +60,11 @@ export class PgRecorder {
       // Writes run in order, so the statement's own write (queued earlier) has set its seq by now, unless
       // recording it failed, in which case there is nothing to seal.
       if (execution.seq === 0) return;
-      this.store.append(
-        this.sessionId,
-        'pg.result',
-        { ...payload, statement_seq: execution.seq },
-        {
-          text: execution.searchText,
-          stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
-        },
-      );
+      payload.statement_seq = execution.seq; // in place: the key keeps its (sorted) position
+      this.store.append(this.sessionId, 'pg.result', payload, {
+        text: execution.searchText,
+        stats: { rows: payload.rows, errors: payload.outcome === 'error' ? 1 : 0 },
+      });
     });
   }
 

@@ -31,20 +31,21 @@ const MAX_VALUE_CHARS = 2_000;
 
 /** The execution a Bind prepares: the statement it names (if known) with the parameter values as recorded. */
 export function boundExecution(bind: BindMessage, statement: PreparedStatement | undefined): Execution {
+  // Keys in sorted order here and below, so the payload is already canonical JSON (see canonical-json.ts).
   const execution = new Execution(
     {
-      protocol: 'extended',
-      sql: statement?.sql ?? null,
-      statement: bind.statement,
-      portal: bind.portal,
       params: bind.values.map((value, i) => {
         const format = (bind.paramFormats.length === 1 ? bind.paramFormats[0] : bind.paramFormats[i]) ?? 0;
         return {
-          value: value === null ? null : format === 1 ? value.toString('base64') : value.toString('utf8'),
           format: format === 1 ? 'binary' : 'text',
           type_oid: statement?.paramTypes[i] ?? 0,
+          value: value === null ? null : format === 1 ? value.toString('base64') : value.toString('utf8'),
         };
       }),
+      portal: bind.portal,
+      protocol: 'extended',
+      sql: statement?.sql ?? null,
+      statement: bind.statement,
     },
     statement?.columns ?? null,
     bind.resultFormats,
@@ -60,8 +61,8 @@ export function boundExecution(bind: BindMessage, statement: PreparedStatement |
 export function portalExecution(template: Execution | undefined, portal: string, maxRows: number): Execution {
   const execution = new Execution(
     {
-      ...withoutMaxRows(template?.payload ?? { protocol: 'extended', sql: null, portal }),
       ...(maxRows ? { max_rows: maxRows } : {}),
+      ...withoutMaxRows(template?.payload ?? { portal, protocol: 'extended', sql: null }),
     },
     template?.columns ?? null,
     template?.resultFormats,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * The per-session SHA-256 hash chain of shared/DESIGN.md:
@@ -16,7 +16,8 @@ export function chainHash(
   payloadJson: string,
 ): string {
   const body = `{"kind":${JSON.stringify(kind)},"payload":${payloadJson},"seq":${seq},"ts":${ts}}`;
-  return createHash('sha256').update(prevHash).update('\n').update(body).digest('hex');
+  // crypto.hash: one call, no Hash object (UTF-8, like Hash#update with a string).
+  return hash('sha256', `${prevHash}\n${body}`, 'hex');
 }
 
 /** One stored event as the chain check needs it. */

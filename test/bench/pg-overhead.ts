@@ -10,7 +10,16 @@
  * Targets: Glassbox ≥ 0.9× pgbouncer's TPS at 1 client, ≥ 0.8× at 8 clients, every statement recorded.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,7 +41,7 @@ const SELECT_PREFIX = 'SELECT abalance FROM pgbench_accounts WHERE aid = ';
 const CONNECTION = 'bench';
 
 type Mode = (typeof MODES)[number];
-type TargetName = 'direct' | 'pgbouncer' | 'glassbox';
+type TargetName = 'direct' | 'pgbouncer' | 'node-relay' | 'glassbox';
 
 interface Target {
   host: string;
@@ -63,6 +72,13 @@ function killEverything(): void {
   killPgbouncer();
   for (const dir of live.dirs) rmSync(dir, { recursive: true, force: true });
   live.dirs.clear();
+}
+
+/** pgbouncer's own process id (it runs under runuser as root), from its pid file. */
+function pgbouncerPid(): number | undefined {
+  const file = live.pgbouncerPidFile;
+  if (!file || !existsSync(file)) return undefined;
+  return Number(readFileSync(file, 'utf8').trim()) || undefined;
 }
 
 function killPgbouncer(): void {
@@ -169,6 +185,29 @@ async function startPgbouncer(pg: PgServer): Promise<{ child: ChildProcess; port
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return { child, port, dir };
+}
+
+/** The bare Node TCP relay (tcp-relay-main.ts) in front of `pg`: the floor of any Node proxy's hop. */
+async function startNodeRelay(pg: PgServer): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/bench/tcp-relay-main.ts', String(pg.port)],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  live.children.add(child);
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /LISTENING (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the Node relay exited with ${code}`)));
+  });
+  return { child, port };
 }
 
 /** Runs the built CLI to completion and returns its stdout. */
@@ -284,6 +323,42 @@ function selectOnly(
   return pgbench(binDir, target, [...args, '-M', mode], appName, (seconds + 60) * 1000);
 }
 
+/** CPU time per thread of a process, in clock ticks (USER_HZ, 100 per second on Linux), keyed by thread id. */
+type ThreadTicks = Map<string, { name: string; ticks: number }>;
+
+/** Reads /proc/PID/task/*\/stat (proc(5): fields 14 and 15 are utime and stime); empty where /proc is absent. */
+function threadTicks(pid: number | undefined): ThreadTicks {
+  const out: ThreadTicks = new Map();
+  if (!pid || !existsSync(`/proc/${pid}/task`)) return out;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      const name = tid === String(pid) ? 'main' : stat.slice(stat.indexOf('(') + 1, close);
+      const fields = stat.slice(close + 2).split(' '); // fields from the 3rd (state) on
+      out.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // The thread ended between listing and reading.
+    }
+  }
+  return out;
+}
+
+/** CPU µs per transaction spent by each named group of threads between two readings. */
+function cpuPerTransaction(before: ThreadTicks, after: ThreadTicks, transactions: number): string {
+  const byName = new Map<string, number>();
+  for (const [tid, { name, ticks }] of after) {
+    const delta = ticks - (before.get(tid)?.ticks ?? 0);
+    byName.set(name, (byName.get(name) ?? 0) + delta);
+  }
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  const perTx = (ticks: number) => ((ticks * 10_000) / transactions).toFixed(1);
+  const parts = [...byName]
+    .filter(([, ticks]) => ticks > 0)
+    .map(([name, ticks]) => `${name} ${perTx(ticks)}`);
+  return `${perTx(total)} µs CPU/transaction (${parts.join(', ')})`;
+}
+
 interface Measured {
   label: string;
   mode: Mode;
@@ -301,9 +376,11 @@ function printTable(measured: Measured[]): void {
     'configuration'.padEnd(22),
     'TPS direct'.padStart(11),
     'TPS pgbouncer'.padStart(14),
+    'TPS Node relay'.padStart(15),
     'TPS Glassbox'.padStart(13),
     '  Glassbox/pgbouncer (target)'.padEnd(32),
     'Glassbox/direct'.padStart(15),
+    'relay/pgbouncer'.padStart(16),
   ].join('');
   console.log(head);
   console.log('-'.repeat(head.length));
@@ -317,9 +394,11 @@ function printTable(measured: Measured[]): void {
         m.label.padEnd(22),
         fmt(tps('direct')).padStart(11),
         fmt(tps('pgbouncer')).padStart(14),
+        fmt(tps('node-relay')).padStart(15),
         fmt(tps('glassbox')).padStart(13),
         `  ${ratio(tps('glassbox'), tps('pgbouncer'))} (≥ ${target.toFixed(1)}×: ${verdict})`.padEnd(32),
         ratio(tps('glassbox'), tps('direct')).padStart(15),
+        ratio(tps('node-relay'), tps('pgbouncer')).padStart(16),
       ].join(''),
     );
   }
@@ -390,9 +469,11 @@ async function main(): Promise<void> {
     if (init.code !== 0) throw new Error(`pgbench -i failed:\n${init.output}`);
     bouncer = await startPgbouncer(pg);
     glassbox = await startGlassbox(pg);
+    const relay = await startNodeRelay(pg);
     const targets: Record<TargetName, Target> = {
       direct,
       pgbouncer: { ...direct, port: bouncer.port },
+      'node-relay': { ...direct, port: relay.port },
       glassbox: glassbox.target,
     };
     const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
@@ -406,7 +487,7 @@ async function main(): Promise<void> {
         'PostgreSQL, pgbouncer, glassbox serve and pgbench on one machine, over 127.0.0.1 TCP.\n',
     );
 
-    const order: TargetName[] = ['direct', 'pgbouncer', 'glassbox'];
+    const order: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox'];
     const measured: Measured[] = [];
     let index = 0;
     for (const mode of MODES) {
@@ -419,7 +500,7 @@ async function main(): Promise<void> {
           results: {},
         };
         // Rotate the order per configuration so drift (caches, a noisy neighbour) hits every target alike.
-        const rotated = [...order.slice(index % 3), ...order.slice(0, index % 3)];
+        const rotated = [...order.slice(index % order.length), ...order.slice(0, index % order.length)];
         index++;
         for (const name of rotated) {
           const warm = await selectOnly(
@@ -431,12 +512,20 @@ async function main(): Promise<void> {
             `bench-warmup-${mode}-${clients}`,
           );
           if (warm.code !== 0) console.log(`  warm-up ${name} ${m.label} failed:\n${warm.output}`);
+          const pid = {
+            direct: undefined,
+            pgbouncer: pgbouncerPid(),
+            'node-relay': relay.child.pid,
+            glassbox: glassbox.child.pid,
+          }[name];
+          const before = threadTicks(pid);
           const result = await selectOnly(pg.binDir, targets[name], mode, clients, SECONDS, m.appName);
+          const cpu = pid ? `; ${cpuPerTransaction(before, threadTicks(pid), result.processed)}` : '';
           m.results[name] = result;
           const note = result.code === 0 && result.failed === 0 ? '' : `  (exit ${result.code})`;
           console.log(
-            `  ${m.label.padEnd(20)} ${name.padEnd(10)} ${fmt(result.tps).padStart(8)} tps, ` +
-              `${fmt(result.processed)} transactions${note}`,
+            `  ${m.label.padEnd(20)} ${name.padEnd(11)} ${fmt(result.tps).padStart(8)} tps, ` +
+              `${fmt(result.processed)} transactions${cpu}${note}`,
           );
           if (note) console.log(result.output.replace(/^/gm, '    | '));
         }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../proxy/common/canonical-json.js';
 import { Framer } from '../../proxy/postgres/framer.js';
 import { type Execution, StatementTracker } from '../../proxy/postgres/tracker.js';
 import { emptyOutput } from '../../proxy/postgres/tracker-output.js';
@@ -236,5 +237,43 @@ describe('StatementTracker', () => {
       [ErrorResponse('26000', 'prepared statement "keep" does not exist'), ReadyForQuery()],
     );
     expect(after.recorded.map(sqlOf)).toEqual([null]);
+  });
+});
+
+describe('recorded payloads', () => {
+  // The store hashes canonical JSON; payloads built in sorted key order take its fast path (canonical-json.ts).
+  const isCanonical = (payload: unknown) => JSON.stringify(payload) === canonicalJson(payload);
+
+  it('are built in canonical key order for the statements and results of the simple and extended protocols', () => {
+    const tracker = new StatementTracker();
+    const simple = exchange(
+      tracker,
+      [Query('SELECT 1 AS a')],
+      [RowDescription('a'), DataRow('1'), CommandComplete('SELECT 1'), ReadyForQuery()],
+    );
+    const extended = exchange(
+      tracker,
+      [
+        Parse('s1', 'SELECT $1::int AS a'),
+        Bind('p1', 's1', ['7']),
+        Describe('P', 'p1'),
+        Execute('p1', 5),
+        Sync(),
+      ],
+      [
+        ParseComplete(),
+        BindComplete(),
+        RowDescription('a'),
+        DataRow('7'),
+        CommandComplete('SELECT 1'),
+        ReadyForQuery(),
+      ],
+    );
+    const executions = [...simple.recorded, ...extended.recorded];
+    expect(executions).toHaveLength(2);
+    for (const execution of executions) expect(isCanonical(execution.payload)).toBe(true);
+    const results = [...simple.finished, ...extended.finished].map((f) => f.execution.result('complete'));
+    expect(results).toHaveLength(2);
+    for (const result of results) expect(isCanonical(result)).toBe(true);
   });
 });
