@@ -1,10 +1,13 @@
 /**
  * Benchmark: what recording through Glassbox costs a PostgreSQL client, next to pgbouncer. Not a test; run with
  * `npm run bench:pg` (BENCH_SECONDS per measured run, default 8). One PostgreSQL server holds pgbench tables
- * (`pgbench -i -s 10`); pgbench's read-only script (`-S`) runs against it three ways in one run — direct,
- * through pgbouncer in session pool mode, and through `glassbox serve` (recording, as always) — in simple and
- * prepared protocol mode, at 1 and 8 clients. The targets' order rotates per configuration so drift hits all
- * alike, and each target gets a short warm-up before its measured run.
+ * (`pgbench -i -s 10`); pgbench's read-only script (`-S`) runs against it five ways in one run — direct,
+ * through pgbouncer in session pool mode, through a bare Node TCP relay (the floor of any Node proxy's hop),
+ * through `glassbox serve` with its recording switch off (framing and following the protocol only), and through
+ * `glassbox serve` recording, as always — in simple and prepared protocol mode, at 1 and 8 clients. The
+ * targets' order rotates per configuration so drift hits all alike, and each target gets a short warm-up
+ * before its measured run. For pgbouncer, the relay and Glassbox it also prints CPU µs per transaction per
+ * thread (from /proc), which says where the cost is when the machine's 2 cores are the limit.
  * Afterwards Glassbox is stopped cleanly and its store is read: every statement pgbench ran through it must be
  * recorded as a `pg.statement` (each run is told apart by its application_name).
  * Targets: Glassbox ≥ 0.9× pgbouncer's TPS at 1 client, ≥ 0.8× at 8 clients, every statement recorded.
@@ -41,7 +44,7 @@ const SELECT_PREFIX = 'SELECT abalance FROM pgbench_accounts WHERE aid = ';
 const CONNECTION = 'bench';
 
 type Mode = (typeof MODES)[number];
-type TargetName = 'direct' | 'pgbouncer' | 'node-relay' | 'glassbox';
+type TargetName = 'direct' | 'pgbouncer' | 'node-relay' | 'glassbox-paused' | 'glassbox';
 
 interface Target {
   host: string;
@@ -220,7 +223,15 @@ function glassboxCli(home: string, args: string[]): string {
 }
 
 /** `glassbox serve` in a fresh GLASSBOX_HOME with one connection to `pg`. */
-async function startGlassbox(pg: PgServer): Promise<{ child: ChildProcess; home: string; target: Target }> {
+interface Glassbox {
+  child: ChildProcess;
+  home: string;
+  target: Target;
+  /** The control API's dashboard URL (`http://127.0.0.1:PORT/#token=…`). */
+  dashboard: URL;
+}
+
+async function startGlassbox(pg: PgServer): Promise<Glassbox> {
   const home = tempDir('glassbox-bench-home-');
   const listen = await freePort();
   const upstream = `postgres://${pg.user}:${pg.password}@127.0.0.1:${pg.port}/${pg.database}`;
@@ -253,7 +264,23 @@ async function startGlassbox(pg: PgServer): Promise<{ child: ChildProcess; home:
     password: decodeURIComponent(url.password),
     database: url.pathname.slice(1),
   };
-  return { child, home, target };
+  const dashboard = new URL(/Dashboard\s+(http:\/\/\S+)/.exec(out)![1]!);
+  return { child, home, target, dashboard };
+}
+
+/**
+ * Turns Glassbox's recording switch on or off through its control API (POST /api/recording), as the tray and
+ * the dashboard do: paused, statements are still framed and followed, just not recorded.
+ */
+async function setRecording(glassbox: Glassbox, recording: boolean): Promise<void> {
+  const token = new URLSearchParams(glassbox.dashboard.hash.slice(1)).get('token');
+  const response = await fetch(new URL('/api/recording', glassbox.dashboard), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ recording, via: 'bench' }),
+  });
+  if (!response.ok)
+    throw new Error(`POST /api/recording answered ${response.status}: ${await response.text()}`);
 }
 
 function pgEnv(target: Target, appName: string): NodeJS.ProcessEnv {
@@ -372,16 +399,19 @@ const fmt = (n: number, digits = 0) =>
 const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? `${(a / b).toFixed(2)}×` : 'n/a');
 
 function printTable(measured: Measured[]): void {
+  const columns: Array<[TargetName, string]> = [
+    ['direct', 'direct'],
+    ['pgbouncer', 'pgbouncer'],
+    ['node-relay', 'Node relay'],
+    ['glassbox-paused', 'GB paused'],
+    ['glassbox', 'Glassbox'],
+  ];
   const head = [
     'configuration'.padEnd(22),
-    'TPS direct'.padStart(11),
-    'TPS pgbouncer'.padStart(14),
-    'TPS Node relay'.padStart(15),
-    'TPS Glassbox'.padStart(13),
-    '  Glassbox/pgbouncer (target)'.padEnd(32),
-    'Glassbox/direct'.padStart(15),
-    'relay/pgbouncer'.padStart(16),
+    ...columns.map(([, title]) => title.padStart(11)),
+    '   relay/pgb paused/pgb  Glassbox/pgbouncer (target)',
   ].join('');
+  console.log(`${''.padEnd(22)}${'TPS'.padStart(11)}`);
   console.log(head);
   console.log('-'.repeat(head.length));
   for (const m of measured) {
@@ -392,16 +422,17 @@ function printTable(measured: Measured[]): void {
     console.log(
       [
         m.label.padEnd(22),
-        fmt(tps('direct')).padStart(11),
-        fmt(tps('pgbouncer')).padStart(14),
-        fmt(tps('node-relay')).padStart(15),
-        fmt(tps('glassbox')).padStart(13),
-        `  ${ratio(tps('glassbox'), tps('pgbouncer'))} (≥ ${target.toFixed(1)}×: ${verdict})`.padEnd(32),
-        ratio(tps('glassbox'), tps('direct')).padStart(15),
-        ratio(tps('node-relay'), tps('pgbouncer')).padStart(16),
+        ...columns.map(([name]) => fmt(tps(name)).padStart(11)),
+        ratio(tps('node-relay'), tps('pgbouncer')).padStart(12),
+        ratio(tps('glassbox-paused'), tps('pgbouncer')).padStart(11),
+        `  ${ratio(tps('glassbox'), tps('pgbouncer'))} (≥ ${target.toFixed(1)}×: ${verdict})`,
       ].join(''),
     );
   }
+  console.log(
+    '\nNode relay: a bare TCP relay in Node (tcp-relay-main.ts). GB paused: Glassbox with its recording switch off\n' +
+      '(messages framed and followed, nothing recorded). Glassbox: recording, as always.',
+  );
 }
 
 interface Recorded {
@@ -454,7 +485,7 @@ function recorded(db: Database.Database, appName: string): Recorded {
 async function main(): Promise<void> {
   const started = Date.now();
   let pg: PgServer | undefined;
-  let glassbox: { child: ChildProcess; home: string; target: Target } | undefined;
+  let glassbox: Glassbox | undefined;
   let bouncer: { child: ChildProcess; port: number } | undefined;
   try {
     pg = await startPostgres({ auth: 'scram-sha-256' });
@@ -474,6 +505,7 @@ async function main(): Promise<void> {
       direct,
       pgbouncer: { ...direct, port: bouncer.port },
       'node-relay': { ...direct, port: relay.port },
+      'glassbox-paused': glassbox.target,
       glassbox: glassbox.target,
     };
     const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
@@ -487,7 +519,7 @@ async function main(): Promise<void> {
         'PostgreSQL, pgbouncer, glassbox serve and pgbench on one machine, over 127.0.0.1 TCP.\n',
     );
 
-    const order: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox'];
+    const order: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox-paused', 'glassbox'];
     const measured: Measured[] = [];
     let index = 0;
     for (const mode of MODES) {
@@ -503,6 +535,8 @@ async function main(): Promise<void> {
         const rotated = [...order.slice(index % order.length), ...order.slice(0, index % order.length)];
         index++;
         for (const name of rotated) {
+          const paused = name === 'glassbox-paused';
+          if (paused) await setRecording(glassbox, false);
           const warm = await selectOnly(
             pg.binDir,
             targets[name],
@@ -516,15 +550,18 @@ async function main(): Promise<void> {
             direct: undefined,
             pgbouncer: pgbouncerPid(),
             'node-relay': relay.child.pid,
+            'glassbox-paused': glassbox.child.pid,
             glassbox: glassbox.child.pid,
           }[name];
           const before = threadTicks(pid);
-          const result = await selectOnly(pg.binDir, targets[name], mode, clients, SECONDS, m.appName);
+          const appName = paused ? `${m.appName}-paused` : m.appName;
+          const result = await selectOnly(pg.binDir, targets[name], mode, clients, SECONDS, appName);
+          if (paused) await setRecording(glassbox, true);
           const cpu = pid ? `; ${cpuPerTransaction(before, threadTicks(pid), result.processed)}` : '';
           m.results[name] = result;
           const note = result.code === 0 && result.failed === 0 ? '' : `  (exit ${result.code})`;
           console.log(
-            `  ${m.label.padEnd(20)} ${name.padEnd(11)} ${fmt(result.tps).padStart(8)} tps, ` +
+            `  ${m.label.padEnd(20)} ${name.padEnd(15)} ${fmt(result.tps).padStart(8)} tps, ` +
               `${fmt(result.processed)} transactions${cpu}${note}`,
           );
           if (note) console.log(result.output.replace(/^/gm, '    | '));
