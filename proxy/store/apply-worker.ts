@@ -10,12 +10,88 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { createApplier } from './apply.js';
+import { type Applier, createApplier } from './apply.js';
 import type { ApplyThreadInit, FromApplyThread, ToApplyThread } from './apply-thread.js';
 import type { JournalPosition } from './journal.js';
 import type { StoreOp } from './ops.js';
 
 const RETRY_MS = 100;
+
+/**
+ * The thread's work: ops waiting for SQLite, the journal position they reach, and the retry after SQLite
+ * refused them. One instance per thread (the entry below).
+ */
+class ApplyLoop {
+  private queue: StoreOp[] = [];
+  private last: { end: JournalPosition; line: number } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private failing = false;
+
+  constructor(
+    private readonly init: ApplyThreadInit,
+    private readonly db: Database.Database,
+    private readonly applier: Applier,
+    private readonly shared: BigInt64Array,
+    private readonly post: (message: FromApplyThread) => void,
+  ) {}
+
+  private warn(message: string): void {
+    this.post({ type: 'warn', message });
+  }
+
+  /** Queues the ops of journal lines ending at `end` (line number `line`) and schedules applying them. */
+  receive(lines: readonly string[], end: JournalPosition, line: number): void {
+    for (const text of lines) {
+      try {
+        for (const op of JSON.parse(text) as StoreOp[]) this.queue.push(op);
+      } catch (error) {
+        this.warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
+      }
+    }
+    this.last = { end, line };
+    if (this.queue.length >= this.init.maxQueued && !this.failing) this.apply();
+    else this.timer ??= setTimeout(() => this.apply(), this.init.applyDelayMs);
+  }
+
+  /** Applies everything queued in one transaction and publishes the line reached; on failure retries later. */
+  apply(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (!this.last) return;
+    const reached = this.last;
+    try {
+      this.applier.apply(this.queue, reached.end, (message) => this.warn(message));
+    } catch (error) {
+      if (!this.failing) {
+        this.warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
+      }
+      this.failing = true;
+      this.timer = setTimeout(() => this.apply(), RETRY_MS);
+      return;
+    }
+    if (this.failing) this.warn('SQLite took the recorded writes again');
+    this.failing = false;
+    const ops = this.queue.length;
+    this.queue = [];
+    this.last = undefined;
+    Atomics.store(this.shared, 0, BigInt(reached.line));
+    Atomics.notify(this.shared, 0);
+    this.post({ type: 'applied', line: reached.line, end: reached.end, transactions: 1, ops });
+  }
+
+  /**
+   * Applies the rest and closes the connection, publishing that in slot 1.
+   * @returns false while SQLite still refuses the rest (the engine stops waiting; the journal keeps it)
+   */
+  close(): boolean {
+    this.apply();
+    if (this.last) return false;
+    this.db.close();
+    Atomics.store(this.shared, 1, 1n);
+    Atomics.notify(this.shared, 1);
+    return true;
+  }
+}
 
 const init = workerData as ApplyThreadInit;
 const port = parentPort;
@@ -25,64 +101,20 @@ db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('foreign_keys = ON');
 db.pragma(`busy_timeout = ${init.busyTimeoutMs}`);
-const applier = createApplier(db);
-const shared = new BigInt64Array(init.shared);
-const post = (message: FromApplyThread) => port.postMessage(message);
-const warn = (message: string) => post({ type: 'warn', message });
-
-let queue: StoreOp[] = [];
-let last: { end: JournalPosition; line: number } | undefined;
-let timer: NodeJS.Timeout | undefined;
-let failing = false;
-
-function apply(): void {
-  clearTimeout(timer);
-  timer = undefined;
-  if (!last) return;
-  const reached = last;
-  try {
-    applier.apply(queue, reached.end, warn);
-  } catch (error) {
-    if (!failing) warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
-    failing = true;
-    timer = setTimeout(apply, RETRY_MS);
-    return;
-  }
-  if (failing) warn('SQLite took the recorded writes again');
-  failing = false;
-  const ops = queue.length;
-  queue = [];
-  last = undefined;
-  Atomics.store(shared, 0, BigInt(reached.line));
-  Atomics.notify(shared, 0);
-  post({ type: 'applied', line: reached.line, end: reached.end, transactions: 1, ops });
-}
+const loop = new ApplyLoop(init, db, createApplier(db), new BigInt64Array(init.shared), (message) =>
+  port.postMessage(message),
+);
 
 port.on('message', (message: ToApplyThread) => {
   switch (message.type) {
-    case 'lines': {
-      for (const line of message.lines) {
-        try {
-          for (const op of JSON.parse(line) as StoreOp[]) queue.push(op);
-        } catch (error) {
-          warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
-        }
-      }
-      last = { end: message.end, line: message.line_number };
-      if (queue.length >= init.maxQueued && !failing) apply();
-      else timer ??= setTimeout(apply, init.applyDelayMs);
+    case 'lines':
+      loop.receive(message.lines, message.end, message.line_number);
       return;
-    }
     case 'settle':
-      apply();
+      loop.apply();
       return;
     case 'close':
-      apply();
-      if (last) return; // still failing: the engine stops waiting, and the journal keeps the rest
-      db.close();
-      Atomics.store(shared, 1, 1n);
-      Atomics.notify(shared, 1);
-      port.close();
+      if (loop.close()) port.close();
       return;
     case 'fail':
       throw new Error('failure requested by the engine (diagnostics)');
