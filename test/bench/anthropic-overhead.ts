@@ -6,7 +6,8 @@
  *   2. throughput at 200 concurrent streams, through Glassbox as a ratio of direct, both with replies paced
  *      like a model generating tokens and unpaced (a CPU-bound worst case);
  *   3. bytes forwarded vs bytes recorded, and whether every forwarded reply was recorded.
- * A peer runs beside them: a plain http-proxy pass-through with no recording, the cost of any Node hop.
+ * Two peers run beside them: a plain http-proxy pass-through with no recording (the cost of any Node hop),
+ * and a second `glassbox serve` with its recording switch off (the same proxy path, nothing recorded).
  * Targets (issue 2): p50 added TTFT ≤ 1 ms, throughput ≥ 0.8× direct, nothing forwarded unrecorded.
  * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run.
  */
@@ -215,7 +216,30 @@ async function main(): Promise<void> {
     /Anthropic proxy\s+(http:\/\/\S+)/,
   );
   const glassboxUrl = new URL(engine.match[1]!);
-  const targets = { direct: mockUrl, 'http-proxy (no recording)': peerUrl, glassbox: glassboxUrl };
+  // A second engine with its recording switch off: the same proxy path without recording, which splits
+  // Glassbox's added time into what the proxy costs and what recording before forwarding costs.
+  const pausedHome = tempHome('glassbox-bench-paused-');
+  const paused = await startChild(
+    [
+      'bin/glassbox.js',
+      'serve',
+      '--anthropic-port',
+      '0',
+      '--api-port',
+      '0',
+      '--anthropic-upstream',
+      mockUrl.toString(),
+    ],
+    { GLASSBOX_HOME: pausedHome },
+    /Anthropic proxy\s+(http:\/\/\S+)[\s\S]*Dashboard\s+(http:\/\/\S+)/,
+  );
+  await switchRecordingOff(new URL(paused.match[2]!));
+  const targets = {
+    direct: mockUrl,
+    'http-proxy (no recording)': peerUrl,
+    'glassbox, recording off': new URL(paused.match[1]!),
+    glassbox: glassboxUrl,
+  };
   try {
     console.log(
       `Glassbox Anthropic overhead benchmark — ${DELTAS} text deltas per reply, ${CONCURRENCY} concurrent streams, node ${process.version}`,
@@ -317,10 +341,24 @@ async function main(): Promise<void> {
     console.log(`  outcomes: ${outcomes.map((o) => `${o.outcome} ${o.n} (${o.bytes} bytes)`).join(', ')}`);
   } finally {
     engine.child.kill('SIGKILL');
+    paused.child.kill('SIGKILL');
+    rmSync(pausedHome, { recursive: true, force: true });
     peer.child.kill('SIGKILL');
     mock.child.kill('SIGTERM');
     rmSync(home, { recursive: true, force: true });
   }
+}
+
+/** POST /api/recording {recording: false} on the engine whose dashboard URL (with `#token=`) is given. */
+async function switchRecordingOff(dashboard: URL): Promise<void> {
+  const token = new URLSearchParams(dashboard.hash.slice(1)).get('token');
+  const response = await fetch(new URL('/api/recording', dashboard), {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ recording: false, via: 'bench' }),
+  });
+  if (!response.ok)
+    throw new Error(`POST /api/recording answered ${response.status}: ${await response.text()}`);
 }
 
 const forwarded = { streams: 0, bytes: 0 };
