@@ -51,7 +51,8 @@ export function readBody(
   if (!looksJson) return { recorded: { body_raw: text, body_bytes: totalBytes } };
   try {
     const body = JSON.parse(text) as unknown;
-    if (nestingDepth(body) > MAX_NESTING) {
+    // Every level of nesting takes at least one character, so a short text cannot be too deep.
+    if (text.length > MAX_NESTING && nestingDepth(body) > MAX_NESTING) {
       return {
         recorded: {
           body_raw: text,

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** Headers whose values are credentials and are never stored (DESIGN.md promise 2). Lower-case. */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
@@ -16,7 +16,7 @@ export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
  * Short secrets (under 16 characters) show no characters at all.
  */
 export function fingerprintCredential(value: string): string {
-  const digest = createHash('sha256').update(value).digest('hex').slice(0, 12);
+  const digest = hash('sha256', value, 'hex').slice(0, 12);
   const scheme = /^(Bearer|Basic|Token)\s+/i.exec(value);
   const secret = scheme ? value.slice(scheme[0].length) : value;
   const prefix = /^(sk-ant-[a-z]+\d*-|sk-ant-|sk-)/.exec(secret)?.[0] ?? '';
