@@ -21,6 +21,9 @@ import { decoderFor, relayableHeaders } from './wire.js';
 
 export type { ExchangeOutcome } from './outcome.js';
 
+/** Text any boundary event (one checkpointed before it is relayed) must contain; see the assembler. */
+const BOUNDARY_MARKERS = ['content_block_start', 'content_block_stop', 'error', '\\u'];
+
 /** Static facts about an exchange, fixed once its request is recorded. */
 export interface ExchangeInit {
   store: Store;
@@ -152,7 +155,13 @@ export class Exchange {
       state.bytesForwarded += chunk.length;
       this.outbox.push(chunk);
       if (this.decoder) this.decoder.write(chunk);
-      else this.observe(chunk);
+      else if (this.canRelayBeforeObserving(chunk)) {
+        // Bare deltas need no checkpoint first: relay them, then feed the recorder (first token sooner).
+        const seenUs = this.elapsed();
+        this.drain();
+        this.observe(chunk, seenUs);
+        return;
+      } else this.observe(chunk);
       this.drain();
     });
     upstream.on('end', () => {
@@ -210,8 +219,24 @@ export class Exchange {
     res.destroy();
   }
 
-  /** Feeds decoded reply bytes to the recorder and decides whether a checkpoint must cover them first. */
-  private observe(chunk: Buffer): void {
+  /**
+   * True when `chunk` can go to the client before the recorder sees it: nothing is held, no checkpoint is due,
+   * and no event it completes can be a boundary. That last is decided on the text itself, conservatively: the
+   * event in progress plus the chunk must not name a boundary type (`content_block_start`,
+   * `content_block_stop`, `error`) nor hold a `\u` escape that could spell one.
+   */
+  private canRelayBeforeObserving(chunk: Buffer): boolean {
+    if (!this.parser || this.holds > 0 || !this.res?.headersSent) return false;
+    if (monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) return false;
+    const text = this.parser.pending() + chunk.toString('latin1');
+    return !BOUNDARY_MARKERS.some((marker) => text.includes(marker));
+  }
+
+  /**
+   * Feeds decoded reply bytes to the recorder and decides whether a checkpoint must cover them first.
+   * `seenUs`: when the bytes arrived (µs since the request), if they were relayed before this.
+   */
+  private observe(chunk: Buffer, seenUs?: number): void {
     const { assembler, collector } = this.state;
     if (collector) {
       collector.add(chunk);
@@ -221,7 +246,7 @@ export class Exchange {
     for (const event of this.parser!.push(chunk)) {
       const step = assembler!.apply(event);
       if (step.output && this.state.timings.first_token_us === null)
-        this.state.timings.first_token_us = this.elapsed();
+        this.state.timings.first_token_us = seenUs ?? this.elapsed();
       boundary ||= step.boundary;
     }
     if (boundary || monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) {

@@ -28,6 +28,14 @@ export class SseParser {
     return this.consume(this.decoder.decode(chunk, { stream: true }));
   }
 
+  /**
+   * The text of the event in progress: its name and data lines so far and the unfinished line. Together with
+   * the next chunk it is all the text the events that chunk completes can hold.
+   */
+  pending(): string {
+    return `${this.eventName}\n${this.data.join('\n')}\n${this.buffer}`;
+  }
+
   /** Flushes the stream's end; a final event without its blank line is *not* dispatched, per the standard. */
   end(): ServerSentEvent[] {
     return this.consume(this.decoder.decode());

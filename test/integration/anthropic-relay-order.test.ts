@@ -1,0 +1,144 @@
+import { once } from 'node:events';
+import { createServer, type Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { asRecord } from '../../proxy/anthropic/message.js';
+import type { Store } from '../../proxy/store/store.js';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+
+/**
+ * Bare deltas are relayed before the recorder sees them, boundaries only after their checkpoint is on disk.
+ * The upstream here writes an SSE stream in hand-cut chunks, so a content_block_stop is completed by a chunk
+ * that does not name it (its name and data came earlier), or is spelled with a JSON escape.
+ *
+ * The engine runs in this process, so a client reading its socket would only look after the engine's current
+ * task (and a checkpoint queued in it) is done. The order is therefore observed where it happens: a spy on
+ * ServerResponse#write reads the store at the moment the proxy hands the bytes to the client's socket.
+ */
+const sse = (event: string | null, data: unknown) =>
+  `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
+
+const MESSAGE_START = sse('message_start', {
+  type: 'message_start',
+  message: {
+    id: 'msg_order',
+    type: 'message',
+    role: 'assistant',
+    model: 'claude-sonnet-4-5',
+    content: [],
+    stop_reason: null,
+    usage: { input_tokens: 5, output_tokens: 1 },
+  },
+});
+const TOOL_START = sse('content_block_start', {
+  type: 'content_block_start',
+  index: 0,
+  content_block: { type: 'tool_use', id: 'toolu_order', name: 'Read', input: {} },
+});
+const delta = (partial: string) =>
+  sse('content_block_delta', {
+    type: 'content_block_delta',
+    index: 0,
+    delta: { type: 'input_json_delta', partial_json: partial },
+  });
+const END =
+  sse('message_delta', {
+    type: 'message_delta',
+    delta: { stop_reason: 'tool_use', stop_sequence: null },
+    usage: { output_tokens: 9 },
+  }) + sse('message_stop', { type: 'message_stop' });
+
+/** The ways the content_block_stop reaches the proxy, each a list of chunks. */
+const STOPS: Record<string, string[]> = {
+  'split inside its name, completed by a lone blank line': [
+    'event: content_block_st',
+    'op\ndata: {"type":"content_block_stop","index":0}\n',
+    '\n',
+  ],
+  'typed only in its data, with a JSON escape': ['data: {"type":"content\\u005fblock_stop","index":0}\n\n'],
+};
+
+describe('Anthropic proxy: relay order of a streamed reply', () => {
+  let upstream: Server;
+  let test: TestEngine;
+  let store: Store;
+  let base: string;
+  let stop: string[] = [];
+  /** What the proxy wrote to clients, and the first tool input on disk at that moment. */
+  let relayed: Array<{ text: string; inputOnDisk: unknown }> = [];
+  let session = '';
+  const write = ServerResponse.prototype.write;
+
+  beforeAll(async () => {
+    upstream = createServer((req, res) => {
+      req.resume();
+      req.on('end', async () => {
+        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+        const chunks = [MESSAGE_START + TOOL_START, delta('{"path":'), delta('"/etc/hosts"}'), ...stop, END];
+        for (const chunk of chunks) {
+          res.write(chunk);
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+        res.end();
+      });
+    });
+    upstream.listen(0, '127.0.0.1');
+    await once(upstream, 'listening');
+    test = await startTestEngine(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
+    store = test.engine.store;
+    base = test.engine.addresses.anthropicUrl;
+    const proxyPort = Number(new URL(base).port);
+    ServerResponse.prototype.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+      const text = Buffer.isBuffer(chunk) ? chunk.toString() : String(chunk);
+      // Only the proxy's replies (the upstream above writes through ServerResponse too).
+      const id =
+        session && this.socket?.localPort === proxyPort && store.findByExternalId('anthropic', session)?.id;
+      if (id) {
+        const onDisk =
+          asRecord(store.inflight(id)[0]?.partial) ??
+          asRecord(store.listEvents(id).find((e) => e.kind === 'llm.turn')?.payload);
+        const content = asRecord(onDisk?.response)?.content as Array<Record<string, unknown>> | undefined;
+        relayed.push({ text, inputOnDisk: content?.[0]?.input });
+      }
+      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
+    } as typeof write;
+  });
+  afterAll(async () => {
+    ServerResponse.prototype.write = write;
+    await test.cleanup();
+    upstream.close();
+  });
+
+  for (const [label, chunks] of Object.entries(STOPS)) {
+    it(`has the finished block on disk before the client sees its content_block_stop (${label})`, async () => {
+      stop = chunks;
+      relayed = [];
+      session = `order-${label.length}`;
+      const response = await fetch(`${base}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': 'sk-ant-api03-relayOrder0000000000000-KEY1',
+          'anthropic-version': '2023-06-01',
+          'x-glassbox-session': session,
+        },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [] }),
+      });
+      const received = await response.text();
+      expect(received.split('input_json_delta')).toHaveLength(3);
+      // The write that completes the stop event (its blank line), with what was on disk at that moment.
+      let sent = '';
+      const completing = relayed.find((write) => {
+        sent += write.text;
+        return /content(_|\\u005f)block_stop","index":0\}\n\n/.test(sent);
+      });
+      const inputOnDiskAtStop = completing?.inputOnDisk;
+      // The tool input is parsed at content_block_stop: on disk before the client saw the stop.
+      expect(inputOnDiskAtStop).toEqual({ path: '/etc/hosts' });
+      const turn = store
+        .listEvents(store.findByExternalId('anthropic', session)!.id)
+        .find((e) => e.kind === 'llm.turn');
+      expect(turn?.payload).toMatchObject({ outcome: 'complete' });
+    });
+  }
+});
