@@ -5,6 +5,7 @@ import type { Store } from '../../proxy/store/store.js';
 import { waitFor } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
+import { spyOnRelayedWrites } from '../helpers/relay-spy.js';
 
 const HEADERS = {
   'content-type': 'application/json',
@@ -73,21 +74,25 @@ describe('recording proxy under failure', () => {
         { type: 'tool_use', id: 'toolu_a', name: 'Read', input: { path: '/etc/hosts' } },
       ],
     }));
-    const response = await post(base, 'checkpoints', streamBody());
-    const decoder = new TextDecoder();
-    let buffered = '';
+    // What was on disk at the moment the proxy handed each content_block_stop to the client's socket.
     const seenAtStop: unknown[] = [];
-    for await (const chunk of response.body!) {
-      buffered += decoder.decode(chunk as Uint8Array, { stream: true });
-      for (const match of buffered.matchAll(/"type":"content_block_stop","index":(\d)/g)) {
-        // On disk by now: the in-flight checkpoint, or the sealed turn when message_stop came in the same chunk.
-        const session = store.findByExternalId('anthropic', `checkpoints`)!;
+    let relayed = '';
+    const removeSpy = spyOnRelayedWrites(Number(new URL(base).port), (text) => {
+      relayed += text;
+      for (const match of relayed.matchAll(/"type":"content_block_stop","index":(\d)/g)) {
+        const session = store.findByExternalId('anthropic', 'checkpoints')!;
+        // The in-flight checkpoint, or the sealed turn when message_stop came in the same chunk.
         const onDisk =
           asRecord(store.inflight(session.id)[0]?.partial) ??
           asRecord(store.listEvents(session.id).find((e) => e.kind === 'llm.turn')?.payload);
         seenAtStop[Number(match[1])] = asRecord(onDisk?.response)?.content;
       }
-      buffered = buffered.replace(/"type":"content_block_stop"/g, '"seen":"stop"');
+      relayed = relayed.replace(/"type":"content_block_stop"/g, '"seen":"stop"');
+    });
+    try {
+      await (await post(base, 'checkpoints', streamBody())).text();
+    } finally {
+      removeSpy();
     }
     expect(seenAtStop[0]).toEqual([{ type: 'text', text: 'first block of text' }]);
     expect(seenAtStop[1]).toEqual([

@@ -1,19 +1,17 @@
 import { once } from 'node:events';
-import { createServer, type Server, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRecord } from '../../proxy/anthropic/message.js';
 import type { Store } from '../../proxy/store/store.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
+import { spyOnRelayedWrites } from '../helpers/relay-spy.js';
 
 /**
  * Bare deltas are relayed before the recorder sees them, boundaries only after their checkpoint is on disk.
  * The upstream here writes an SSE stream in hand-cut chunks, so a content_block_stop is completed by a chunk
  * that does not name it (its name and data came earlier), or is spelled with a JSON escape.
- *
- * The engine runs in this process, so a client reading its socket would only look after the engine's current
- * task (and a checkpoint queued in it) is done. The order is therefore observed where it happens: a spy on
- * ServerResponse#write reads the store at the moment the proxy hands the bytes to the client's socket.
+ * The store is read at the moment the proxy hands each chunk to the client's socket (relay-spy.ts).
  */
 const sse = (event: string | null, data: unknown) =>
   `${event ? `event: ${event}\n` : ''}data: ${typeof data === 'string' ? data : JSON.stringify(data)}\n\n`;
@@ -67,7 +65,7 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
   /** What the proxy wrote to clients, and the first tool input on disk at that moment. */
   let relayed: Array<{ text: string; inputOnDisk: unknown }> = [];
   let session = '';
-  const write = ServerResponse.prototype.write;
+  let removeSpy: () => void = () => undefined;
 
   beforeAll(async () => {
     upstream = createServer((req, res) => {
@@ -87,24 +85,18 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
     test = await startTestEngine(`http://127.0.0.1:${(upstream.address() as AddressInfo).port}`);
     store = test.engine.store;
     base = test.engine.addresses.anthropicUrl;
-    const proxyPort = Number(new URL(base).port);
-    ServerResponse.prototype.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-      const text = Buffer.isBuffer(chunk) ? chunk.toString() : String(chunk);
-      // Only the proxy's replies (the upstream above writes through ServerResponse too).
-      const id =
-        session && this.socket?.localPort === proxyPort && store.findByExternalId('anthropic', session)?.id;
-      if (id) {
-        const onDisk =
-          asRecord(store.inflight(id)[0]?.partial) ??
-          asRecord(store.listEvents(id).find((e) => e.kind === 'llm.turn')?.payload);
-        const content = asRecord(onDisk?.response)?.content as Array<Record<string, unknown>> | undefined;
-        relayed.push({ text, inputOnDisk: content?.[0]?.input });
-      }
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as typeof write;
+    removeSpy = spyOnRelayedWrites(Number(new URL(base).port), (text) => {
+      const id = session && store.findByExternalId('anthropic', session)?.id;
+      if (!id) return;
+      const onDisk =
+        asRecord(store.inflight(id)[0]?.partial) ??
+        asRecord(store.listEvents(id).find((e) => e.kind === 'llm.turn')?.payload);
+      const content = asRecord(onDisk?.response)?.content as Array<Record<string, unknown>> | undefined;
+      relayed.push({ text, inputOnDisk: content?.[0]?.input });
+    });
   });
   afterAll(async () => {
-    ServerResponse.prototype.write = write;
+    removeSpy();
     await test.cleanup();
     upstream.close();
   });
