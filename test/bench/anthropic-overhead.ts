@@ -200,39 +200,26 @@ async function main(): Promise<void> {
   const profile = process.env.BENCH_CPU_PROF_DIR
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR]
     : [];
-  const engine = await startChild(
-    [
-      ...profile,
-      'bin/glassbox.js',
-      'serve',
-      '--anthropic-port',
-      '0',
-      '--api-port',
-      '0',
-      '--anthropic-upstream',
-      mockUrl.toString(),
-    ],
-    { GLASSBOX_HOME: home },
-    /Anthropic proxy\s+(http:\/\/\S+)/,
-  );
+  /** `glassbox serve` in `home` in front of the mock; the match holds its proxy URL, then its dashboard URL. */
+  const serve = (home: string, extra: string[] = []) =>
+    startChild(
+      [
+        ...extra,
+        'bin/glassbox.js',
+        'serve',
+        ...['--anthropic-port', '0', '--api-port', '0'],
+        '--anthropic-upstream',
+        mockUrl.toString(),
+      ],
+      { GLASSBOX_HOME: home },
+      /Anthropic proxy\s+(http:\/\/\S+)[\s\S]*Dashboard\s+(http:\/\/\S+)/,
+    );
+  const engine = await serve(home, profile);
   const glassboxUrl = new URL(engine.match[1]!);
   // A second engine with its recording switch off: the same proxy path without recording, which splits
   // Glassbox's added time into what the proxy costs and what recording before forwarding costs.
   const pausedHome = tempHome('glassbox-bench-paused-');
-  const paused = await startChild(
-    [
-      'bin/glassbox.js',
-      'serve',
-      '--anthropic-port',
-      '0',
-      '--api-port',
-      '0',
-      '--anthropic-upstream',
-      mockUrl.toString(),
-    ],
-    { GLASSBOX_HOME: pausedHome },
-    /Anthropic proxy\s+(http:\/\/\S+)[\s\S]*Dashboard\s+(http:\/\/\S+)/,
-  );
+  const paused = await serve(pausedHome);
   await switchRecordingOff(new URL(paused.match[2]!));
   const targets = {
     direct: mockUrl,
