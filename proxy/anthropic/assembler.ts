@@ -22,6 +22,20 @@ export interface AssembledStream {
   anomalies: string[];
 }
 
+/** Text every event that {@link MessageAssembler.apply} treats as a boundary must contain. */
+const BOUNDARY_MARKERS = ['content_block_start', 'content_block_stop', 'error', '\\u'];
+
+/**
+ * False only when no event that `chunk` completes can be a boundary ({@link AssemblerStep.boundary}), decided
+ * conservatively on the text, before parsing: the event in progress (`pending`, see SseParser.pending) plus the
+ * chunk must not name a boundary type (`content_block_start`, `content_block_stop`, `error`) nor hold a `\u`
+ * escape that could spell one. Such a chunk may be relayed before the assembler sees it.
+ */
+export function mayCompleteBoundary(pending: string, chunk: Buffer): boolean {
+  const text = pending + chunk.toString('latin1');
+  return BOUNDARY_MARKERS.some((marker) => text.includes(marker));
+}
+
 /** What one event changed, so the recorder knows when to checkpoint. */
 export interface AssemblerStep {
   /**

@@ -5,11 +5,12 @@ import { monoMicros } from '../common/time.js';
 import { redactHeaders } from '../policy/credentials.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
-import { MessageAssembler } from './assembler.js';
+import { MessageAssembler, mayCompleteBoundary } from './assembler.js';
 import type { AssistantMessage } from './message.js';
 import {
   CappedCollector,
   type ExchangeOutcome,
+  naturalOutcome,
   type OutcomeState,
   outcomePayload,
   outcomeStats,
@@ -20,9 +21,6 @@ import { replySearchText } from './text.js';
 import { decoderFor, relayableHeaders } from './wire.js';
 
 export type { ExchangeOutcome } from './outcome.js';
-
-/** Text any boundary event (one checkpointed before it is relayed) must contain; see the assembler. */
-const BOUNDARY_MARKERS = ['content_block_start', 'content_block_stop', 'error', '\\u'];
 
 /** Static facts about an exchange, fixed once its request is recorded. */
 export interface ExchangeInit {
@@ -219,17 +217,11 @@ export class Exchange {
     res.destroy();
   }
 
-  /**
-   * True when `chunk` can go to the client before the recorder sees it: nothing is held, no checkpoint is due,
-   * and no event it completes can be a boundary. That last is decided on the text itself, conservatively: the
-   * event in progress plus the chunk must not name a boundary type (`content_block_start`,
-   * `content_block_stop`, `error`) nor hold a `\u` escape that could spell one.
-   */
+  /** True when `chunk` can go to the client before the recorder sees it: nothing held, no checkpoint due. */
   private canRelayBeforeObserving(chunk: Buffer): boolean {
     if (!this.parser || this.holds > 0 || !this.res?.headersSent) return false;
     if (monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) return false;
-    const text = this.parser.pending() + chunk.toString('latin1');
-    return !BOUNDARY_MARKERS.some((marker) => text.includes(marker));
+    return !mayCompleteBoundary(this.parser.pending(), chunk);
   }
 
   /**
@@ -298,7 +290,7 @@ export class Exchange {
   /** The reply ended upstream: seal the outcome, then forward whatever was held and end the response. */
   private finish(): void {
     if (this.sealed) return;
-    const write = this.decideOutcome(this.naturalOutcome());
+    const write = this.decideOutcome(naturalOutcome(this.state));
     this.hold();
     this.init.commit.enqueue(write, (error) => {
       if (error) return this.recordingFailed(error);
@@ -396,15 +388,6 @@ export class Exchange {
           : undefined,
         stats: outcomeStats(payload, isMessages),
       });
-  }
-
-  private naturalOutcome(): ExchangeOutcome {
-    const { error, status, assembler } = this.state;
-    if (error || (status !== null && status >= 400)) return 'error';
-    if (assembler?.snapshot().error) return 'error';
-    // A stream that ended without message_stop (and without an error event) was cut short upstream.
-    if (assembler && !assembler.snapshot().complete) return 'incomplete';
-    return 'complete';
   }
 
   private elapsed(): number {

@@ -46,6 +46,18 @@ export interface OutcomeState {
 }
 
 /**
+ * How a reply that ended upstream ended: `error` for a failure, an HTTP status of 400 or more, or a mid-stream
+ * error event; `incomplete` for a stream cut short (no message_stop); else `complete`.
+ */
+export function naturalOutcome(state: OutcomeState): ExchangeOutcome {
+  const { error, status, assembler } = state;
+  if (error || (status !== null && status >= 400)) return 'error';
+  if (assembler?.snapshot().error) return 'error';
+  if (assembler && !assembler.snapshot().complete) return 'incomplete';
+  return 'complete';
+}
+
+/**
  * The payload of an exchange's outcome event (`llm.turn` for POST /v1/messages, else `http.exchange`), also
  * used for in-flight checkpoints with outcome `streaming`. Shape: request_seq, outcome, status, timings,
  * response_headers (credentials fingerprinted), response_bytes; for Messages also stream, model, response
