@@ -29,6 +29,8 @@ export interface ServeProcess {
   dashboardUrl: string;
   /** Everything printed on stdout so far. */
   output: () => string;
+  /** Everything printed on stderr so far (warnings, for a failing test's message). */
+  errors: () => string;
   /** Resolves with the exit code (or signal name) when the process ends. */
   exited: Promise<number | string>;
 }
@@ -75,7 +77,7 @@ export async function spawnServe(
   }
   const anthropicUrl = /Anthropic proxy\s+(http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
   const dashboardUrl = /Dashboard\s+(http:\/\/\S+)/.exec(stdout)?.[1] ?? '';
-  return { child, anthropicUrl, dashboardUrl, output: () => stdout, exited };
+  return { child, anthropicUrl, dashboardUrl, output: () => stdout, errors: () => stderr, exited };
 }
 
 /** Polls `check` every 20 ms until it returns a truthy value or `timeoutMs` passes. */
