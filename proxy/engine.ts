@@ -145,15 +145,28 @@ export class Engine {
   /**
    * Stops cleanly: closes listeners, lets in-flight exchanges finish (up to `shutdownGraceMs`), records the
    * rest as ended by shutdown, marks live sessions closed, checkpoints and closes the database.
+   * @throws the first error a step raised, after every step ran
    */
   async stop(): Promise<void> {
     clearInterval(this.sweeper);
-    await this.api.stop();
-    await this.anthropic.stop(this.config.shutdownGraceMs);
-    await this.postgres.stop();
-    this.store.endAllLive('shutdown');
-    this.store.close();
+    // Every step runs even when one before it failed: whatever a listener does on its way down, live sessions
+    // are closed and the store applies everything journaled before the process exits. The first error is
+    // rethrown afterwards.
+    const failures: unknown[] = [];
+    const attempt = async (step: () => unknown) => {
+      try {
+        await step();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    await attempt(() => this.api.stop());
+    await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
+    await attempt(() => this.postgres.stop());
+    await attempt(() => this.store.endAllLive('shutdown'));
+    await attempt(() => this.store.close());
     this.releaseLock();
+    if (failures.length > 0) throw failures[0];
   }
 }
 
