@@ -217,9 +217,13 @@ export class Exchange {
     res.destroy();
   }
 
-  /** True when `chunk` can go to the client before the recorder sees it: nothing held, no checkpoint due. */
+  /**
+   * True when `chunk` can go to the client before the recorder sees it: nothing held, no checkpoint due, no
+   * boundary possible. An event in progress over 4 KiB is not searched (a long line would be rescanned).
+   */
   private canRelayBeforeObserving(chunk: Buffer): boolean {
     if (!this.parser || this.holds > 0 || !this.res?.headersSent) return false;
+    if (this.parser.pendingChars > 4096) return false;
     if (monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) return false;
     return !mayCompleteBoundary(this.parser.pending(), chunk);
   }

@@ -18,6 +18,8 @@ export class SseParser {
   private buffer = '';
   private eventName = '';
   private data: string[] = [];
+  /** Characters in {@link data}, kept as they are added. */
+  private dataChars = 0;
   private skipLeadingLf = false;
   oversizedLines = 0;
 
@@ -26,6 +28,11 @@ export class SseParser {
   /** Parses one chunk; returns the events it completed (often none, sometimes several). */
   push(chunk: Uint8Array): ServerSentEvent[] {
     return this.consume(this.decoder.decode(chunk, { stream: true }));
+  }
+
+  /** Length of {@link pending}'s text in UTF-16 code units, without building it. */
+  get pendingChars(): number {
+    return this.eventName.length + this.dataChars + this.data.length + this.buffer.length + 1;
   }
 
   /**
@@ -79,6 +86,7 @@ export class SseParser {
       if (this.data.length > 0)
         events.push({ event: this.eventName || 'message', data: this.data.join('\n') });
       this.data = [];
+      this.dataChars = 0;
       this.eventName = '';
       return;
     }
@@ -88,6 +96,9 @@ export class SseParser {
     let value = colon === -1 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
     if (field === 'event') this.eventName = value;
-    else if (field === 'data') this.data.push(value);
+    else if (field === 'data') {
+      this.data.push(value);
+      this.dataChars += value.length;
+    }
   }
 }

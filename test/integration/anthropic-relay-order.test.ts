@@ -62,6 +62,8 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
   let store: Store;
   let base: string;
   let stop: string[] = [];
+  /** A whole stream to send instead, chunk by chunk without pauses. */
+  let stream: string[] | undefined;
   /** What the proxy wrote to clients, and the first tool input on disk at that moment. */
   let relayed: Array<{ text: string; inputOnDisk: unknown }> = [];
   let session = '';
@@ -72,10 +74,16 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
       req.resume();
       req.on('end', async () => {
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
-        const chunks = [MESSAGE_START + TOOL_START, delta('{"path":'), delta('"/etc/hosts"}'), ...stop, END];
+        const chunks = stream ?? [
+          MESSAGE_START + TOOL_START,
+          delta('{"path":'),
+          delta('"/etc/hosts"}'),
+          ...stop,
+          END,
+        ];
         for (const chunk of chunks) {
-          res.write(chunk);
-          await new Promise((resolve) => setTimeout(resolve, 25));
+          if (!res.write(chunk)) await once(res, 'drain');
+          if (!stream) await new Promise((resolve) => setTimeout(resolve, 25));
         }
         res.end();
       });
@@ -133,4 +141,40 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
       expect(turn?.payload).toMatchObject({ outcome: 'complete' });
     });
   }
+
+  it('relays a long line fed in small chunks in linear time (the boundary check does not rescan it)', async () => {
+    const text = 'a'.repeat(16 * 1024 * 1024);
+    const line = `event: content_block_delta\ndata: ${JSON.stringify({
+      type: 'content_block_delta',
+      index: 0,
+      delta: { type: 'text_delta', text },
+    })}\n\n`;
+    const TEXT_START = sse('content_block_start', {
+      type: 'content_block_start',
+      index: 0,
+      content_block: { type: 'text', text: '' },
+    });
+    stream = [MESSAGE_START + TEXT_START];
+    for (let i = 0; i < line.length; i += 16 * 1024) stream.push(line.slice(i, i + 16 * 1024));
+    stream.push(sse('content_block_stop', { type: 'content_block_stop', index: 0 }) + END);
+    session = 'long-line';
+    const started = performance.now();
+    try {
+      const response = await fetch(`${base}/v1/messages`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-api-key': 'sk-ant-api03-relayOrder0000000000000-KEY1',
+          'anthropic-version': '2023-06-01',
+          'x-glassbox-session': session,
+        },
+        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [] }),
+      });
+      expect((await response.text()).length).toBeGreaterThan(text.length);
+    } finally {
+      stream = undefined;
+    }
+    // Rescanning the event in progress on every chunk took over 10 s here.
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
 });
