@@ -109,21 +109,25 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
     upstream.close();
   });
 
+  /** A streamed Messages request through the proxy, in session `external`. */
+  const ask = (external: string) =>
+    fetch(`${base}/v1/messages`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-api-key': 'sk-ant-api03-relayOrder0000000000000-KEY1',
+        'anthropic-version': '2023-06-01',
+        'x-glassbox-session': external,
+      },
+      body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [] }),
+    });
+
   for (const [label, chunks] of Object.entries(STOPS)) {
     it(`has the finished block on disk before the client sees its content_block_stop (${label})`, async () => {
       stop = chunks;
       relayed = [];
       session = `order-${label.length}`;
-      const response = await fetch(`${base}/v1/messages`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-api-key': 'sk-ant-api03-relayOrder0000000000000-KEY1',
-          'anthropic-version': '2023-06-01',
-          'x-glassbox-session': session,
-        },
-        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [] }),
-      });
+      const response = await ask(session);
       const received = await response.text();
       expect(received.split('input_json_delta')).toHaveLength(3);
       // The write that completes the stop event (its blank line), with what was on disk at that moment.
@@ -160,16 +164,7 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
     session = 'long-line';
     const started = performance.now();
     try {
-      const response = await fetch(`${base}/v1/messages`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-api-key': 'sk-ant-api03-relayOrder0000000000000-KEY1',
-          'anthropic-version': '2023-06-01',
-          'x-glassbox-session': session,
-        },
-        body: JSON.stringify({ model: 'claude-sonnet-4-5', max_tokens: 50, stream: true, messages: [] }),
-      });
+      const response = await ask(session);
       expect((await response.text()).length).toBeGreaterThan(text.length);
     } finally {
       stream = undefined;
