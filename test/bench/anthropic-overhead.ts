@@ -10,10 +10,17 @@
  * and a second `glassbox serve` with its recording switch off (the same proxy path, nothing recorded).
  * Targets (issue 2): p50 added TTFT ≤ 1 ms, throughput ≥ 0.8× direct, nothing forwarded unrecorded.
  * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run.
+ *
+ * CPU placement: on a machine with 2+ CPUs and `taskset`, the time-to-first-token phase pins this load generator
+ * and the mock to CPU 0 and every proxy to CPU 1, so each target sees the same placement. Unpinned, which CPU
+ * a process happens to sleep on moves its p50 by up to 0.2 ms on a 2-vCPU VM (three identical http-proxy
+ * processes measured +0.62, +0.82 and +0.61 ms, the slow one slow in every run). The throughput phase runs
+ * unpinned, on every CPU. BENCH_PIN=none turns pinning off.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { rmSync, statSync } from 'node:fs';
 import { Agent, request } from 'node:http';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -26,6 +33,8 @@ const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const DELTAS = 50;
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
 const TTFT_PACE_MS = 2;
+/** CPUs this run may use, read before any pinning narrows this process's own affinity. */
+const CPUS = availableParallelism();
 
 const BODY = JSON.stringify({
   model: 'claude-sonnet-4-5',
@@ -155,6 +164,20 @@ async function startChild(
   });
 }
 
+/**
+ * Sets the CPU affinity of every thread of `pid` (taskset -a), e.g. cpus "1" or "0-1". Returns false when
+ * pinning is off (BENCH_PIN=none), or impossible: one CPU, or no `taskset`.
+ */
+function pin(pid: number | undefined, cpus: string): boolean {
+  if (process.env.BENCH_PIN === 'none' || CPUS < 2 || pid === undefined) return false;
+  try {
+    execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 interface Throughput {
   streams: number;
   bytes: number;
@@ -235,7 +258,17 @@ async function main(): Promise<void> {
       'Processes: mock API, plain http-proxy peer, glassbox serve, and this load generator, on one machine.\n',
     );
 
-    // 1. Time to first token, one request at a time, the three targets interleaved so drift hits all alike.
+    // Every proxy on the same CPU for the sequential phase (see the header).
+    const proxies = [peer.child, paused.child, engine.child];
+    const pinned =
+      pin(process.pid, '0') && pin(mock.child.pid, '0') && proxies.every((child) => pin(child.pid, '1'));
+    console.log(
+      pinned
+        ? 'Time to first token: load generator and mock pinned to CPU 0, each proxy to CPU 1.\n'
+        : 'Time to first token: processes not pinned to CPUs (BENCH_PIN=none, one CPU, or no taskset).\n',
+    );
+
+    // 1. Time to first token, one request at a time, the targets interleaved so drift hits all alike.
     //    Paced: the first delta follows the block start after a pause, as from a model (the headline figure).
     //    Unpaced: the whole reply arrives in one burst, so the first delta waits behind the burst's processing.
     //    Large: paced, with a request the size of a Claude Code turn (recording it is on the path).
@@ -271,7 +304,9 @@ async function main(): Promise<void> {
       console.log('');
     }
 
-    // 2. Throughput at CONCURRENCY concurrent streams: paced like a model, and unpaced.
+    // 2. Throughput at CONCURRENCY concurrent streams: paced like a model, and unpaced, on every CPU.
+    const everyCpu = `0-${CPUS - 1}`;
+    if (pinned) for (const child of [process, mock.child, ...proxies]) pin(child.pid, everyCpu);
     for (const paceMs of [PACE_MS, 0]) {
       const label = paceMs
         ? `paced, a delta every ${paceMs} ms (like a model generating tokens)`
