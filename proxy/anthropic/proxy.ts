@@ -12,7 +12,7 @@ import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { JsonText } from '../common/json-text.js';
 import { monoMicros } from '../common/time.js';
-import { redactHeaders } from '../policy/credentials.js';
+import { CredentialFingerprints, redactHeaders } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { mayHideRequestBodySecrets, redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
@@ -68,6 +68,7 @@ export class AnthropicProxy {
   private readonly exchanges = new WeakMap<IncomingMessage, Exchange>();
   private readonly agent: HttpAgent;
   private readonly commit: GroupCommit;
+  private readonly fingerprints = new CredentialFingerprints();
 
   constructor(private readonly options: AnthropicProxyOptions) {
     this.commit = new GroupCommit(options.store);
@@ -75,6 +76,7 @@ export class AnthropicProxy {
       options.store,
       options.upstream.host,
       options.identity,
+      this.fingerprints,
       options.idleGapUs,
     );
     const secure = options.upstream.protocol === 'https:';
@@ -208,10 +210,11 @@ export class AnthropicProxy {
     this.commit.enqueue(
       () => {
         const sessionId = this.sessions.resolve(req.headers, req.socket.remoteAddress);
+        const headers = redactHeaders(req.headers, this.fingerprints);
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, redactHeaders(req.headers), recorded, bodyJson),
+          requestPayload(req.method, path, headers, recorded, bodyJson),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
           { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },

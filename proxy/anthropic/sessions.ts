@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { nowMicros } from '../common/time.js';
-import { requestCredential } from '../policy/credentials.js';
+import { type CredentialFingerprints, requestCredential } from '../policy/credentials.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 
@@ -27,6 +27,8 @@ export class AnthropicSessionResolver {
     private readonly store: Store,
     private readonly target: string,
     private readonly baseIdentity: Identity,
+    /** The proxy's memory of credential fingerprints, shared with its header redaction. */
+    private readonly fingerprints: CredentialFingerprints,
     private readonly idleGapUs = DEFAULT_IDLE_GAP_US,
   ) {}
 
@@ -44,11 +46,11 @@ export class AnthropicSessionResolver {
         if (state.status !== 'live') this.store.reopenSession(id);
         return id;
       }
-      const created = this.create(client, requestCredential(headers), externalId);
+      const created = this.create(client, requestCredential(headers, this.fingerprints), externalId);
       remember(this.byExternalId, externalId, created);
       return created;
     }
-    const credential = requestCredential(headers);
+    const credential = requestCredential(headers, this.fingerprints);
     const key = `${client ?? `unknown client at ${remoteAddress ?? '?'}`}\u0000${credential ?? ''}`;
     const cachedId = this.byClientKey.get(key);
     const cached = cachedId ? this.store.liveness(cachedId) : undefined;

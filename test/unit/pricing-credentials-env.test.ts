@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { estimateCost, priceFor } from '../../proxy/anthropic/pricing.js';
 import { detectShell, envLines } from '../../proxy/cli/env.js';
-import { fingerprintCredential, redactHeaders } from '../../proxy/policy/credentials.js';
+import {
+  CredentialFingerprints,
+  fingerprintCredential,
+  redactHeaders,
+  requestCredential,
+} from '../../proxy/policy/credentials.js';
 
 describe('pricing', () => {
   it('matches dated model ids by prefix, most specific first', () => {
@@ -59,6 +64,17 @@ describe('credentials', () => {
     expect(out.cookie).toBe('[redacted cookie]');
     expect(out['anthropic-version']).toBe('2023-06-01');
     expect(out['anthropic-beta']).toBe('a, b');
+  });
+
+  it('remembers fingerprints of recent credentials, the same as computed, and forgets the oldest', () => {
+    const fingerprints = new CredentialFingerprints(2);
+    const keys = [key, `${key}-2`, `${key}-3`];
+    for (const value of keys) expect(fingerprints.of(value)).toBe(fingerprintCredential(value));
+    const headers = { 'x-api-key': key, authorization: `Bearer ${keys[1]}`, 'user-agent': 'sdk' };
+    expect(redactHeaders(headers, fingerprints)).toEqual(redactHeaders(headers));
+    expect(requestCredential(headers, fingerprints)).toBe(fingerprintCredential(key));
+    // Bounded: never more than two credentials held.
+    expect(fingerprints.size).toBe(2);
   });
 });
 
