@@ -28,7 +28,9 @@ export function recordBody(
 /**
  * {@link recordBody}, plus the JSON text the body was parsed from (`json`, present exactly when
  * `recorded.body` is), so a caller recording the body unchanged can write that text instead of serialising
- * the parsed value again.
+ * the parsed value again. `json` is on one line, as {@link JsonText} requires: raw line feeds, which JSON
+ * allows only as whitespace between tokens (a pretty-printed body), are spaces in it — the same value. They
+ * are looked for in the bytes (a native search), so a compact body's text is not scanned again.
  */
 export function readBody(
   bytes: Buffer,
@@ -61,7 +63,8 @@ export function readBody(
         },
       };
     }
-    return { recorded: { body, body_bytes: totalBytes }, json: text };
+    const json = bytes.includes(0x0a) ? text.replaceAll('\n', ' ') : text;
+    return { recorded: { body, body_bytes: totalBytes }, json };
   } catch (error) {
     return {
       recorded: {

@@ -3,7 +3,8 @@
  * request body that arrived as JSON and is recorded unchanged. The store's writer splices `text` in where the
  * value goes (see Heads.next); its canonical form is derived later, like any payload's.
  *
- * Only wrap text that is exactly one JSON value, such as text `JSON.parse` accepted: nothing checks it again.
+ * Only wrap text that is exactly one JSON value, such as text `JSON.parse` accepted, on one line (no raw line
+ * feed: the journal is split at them; JSON.stringify's output never has one): nothing checks it again.
  */
 export class JsonText {
   constructor(readonly text: string) {}

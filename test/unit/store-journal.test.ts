@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
+import { readBody } from '../../proxy/anthropic/body.js';
 import { JsonText } from '../../proxy/common/json-text.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Journal } from '../../proxy/store/journal.js';
@@ -270,7 +271,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
     reopened.close();
   });
 
-  it('keeps a payload whose JSON text has line breaks (a pretty-printed request body) to one journal line', async () => {
+  it('keeps a request body whose JSON text has line breaks (pretty-printed) to one journal line', async () => {
     let failThread: (() => Promise<void>) | undefined;
     const warnings: string[] = [];
     const store = Store.open(paths().db, {
@@ -288,8 +289,11 @@ describe('chain hashes derived when SQLite takes an event', () => {
       identity,
       external_id: null,
     });
+    // The proxy's way: the body's JSON text from readBody, spliced in unchanged (JsonText).
     const body = '{\n  "model": "claude-sonnet-4-5",\n  "messages": [\n    "a\\nb"\n  ]\n}\n';
-    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${body}}`));
+    const { json } = readBody(Buffer.from(body), Buffer.byteLength(body), 'application/json', 1 << 20);
+    expect(json).not.toContain('\n');
+    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${json}}`));
     store.append(session.id, 'x.after', { n: 2 });
     // The apply thread held both lines (one-minute delay); its failure makes this thread replay the journal.
     await failThread!();
