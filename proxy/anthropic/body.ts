@@ -30,14 +30,15 @@ export function recordBody(
  * `recorded.body` is), so a caller recording the body unchanged can write that text instead of serialising
  * the parsed value again. `json` is on one line, as {@link JsonText} requires: raw line feeds, which JSON
  * allows only as whitespace between tokens (a pretty-printed body), are spaces in it — the same value. They
- * are looked for in the bytes (a native search), so a compact body's text is not scanned again.
+ * are looked for in the bytes (a native search), so a compact body's text is not scanned again. `jsonBytes`
+ * is the same as UTF-8: the body's bytes themselves, or a copy with those spaces.
  */
 export function readBody(
   bytes: Buffer,
   totalBytes: number,
   contentType: string | undefined,
   capBytes: number,
-): { recorded: RecordedBody; json?: string } {
+): { recorded: RecordedBody; json?: string; jsonBytes?: Buffer } {
   if (totalBytes === 0) return { recorded: { body_bytes: 0 } };
   if (totalBytes > capBytes || bytes.length < totalBytes) {
     return {
@@ -63,8 +64,15 @@ export function readBody(
         },
       };
     }
-    const json = bytes.includes(0x0a) ? text.replaceAll('\n', ' ') : text;
-    return { recorded: { body, body_bytes: totalBytes }, json };
+    if (!bytes.includes(0x0a))
+      return { recorded: { body, body_bytes: totalBytes }, json: text, jsonBytes: bytes };
+    const spaced = Buffer.from(bytes);
+    for (let at = spaced.indexOf(0x0a); at !== -1; at = spaced.indexOf(0x0a, at + 1)) spaced[at] = 0x20;
+    return {
+      recorded: { body, body_bytes: totalBytes },
+      json: text.replaceAll('\n', ' '),
+      jsonBytes: spaced,
+    };
   } catch (error) {
     return {
       recorded: {

@@ -199,12 +199,17 @@ export class AnthropicProxy {
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const { recorded: parsed, json } = readBody(body, body.length, req.headers['content-type'], maxBodyBytes);
+    const {
+      recorded: parsed,
+      json,
+      jsonBytes,
+    } = readBody(body, body.length, req.headers['content-type'], maxBodyBytes);
     const redacted = parsed.body === undefined ? undefined : redactRequestBodySecrets(parsed.body);
     const recorded = redacted === parsed.body ? parsed : { ...parsed, body: redacted };
     // A body recorded unchanged is written as the JSON text it arrived as, not serialised again — unless that
     // text could hold a secret redaction never saw (a duplicate key: the parse keeps only the last).
-    const bodyJson = recorded === parsed && !mayHideRequestBodySecrets(parsed.body) ? json : undefined;
+    const unchanged = recorded === parsed && !mayHideRequestBodySecrets(parsed.body);
+    const bodyJson = unchanged && json !== undefined ? { text: json, bytes: jsonBytes } : undefined;
     const request = asRecord(recorded.body);
     let exchange: Exchange | undefined;
     this.commit.enqueue(
@@ -336,20 +341,30 @@ export class AnthropicProxy {
 }
 
 /**
+ * Bodies from this size on (bytes) go to the journal as the bytes they arrived as; smaller ones are quicker
+ * to write as part of one string.
+ */
+const BODY_BYTES_FROM = 16 * 1024;
+
+/**
  * The `http.request` payload: method, path, headers (secrets already fingerprinted) and the recorded body.
- * Given the JSON text of an unchanged body, the payload is that text with the rest around it, so a large
- * request body is not serialised a second time on its way upstream.
+ * Given the JSON text of an unchanged body (and its UTF-8 bytes), the payload is that text with the rest
+ * around it, so a large request body is not serialised a second time on its way upstream — nor, from
+ * {@link BODY_BYTES_FROM} bytes on, turned into one string and encoded again for the journal.
  */
 function requestPayload(
   method: string | undefined,
   path: string,
   headers: Record<string, unknown>,
   recorded: RecordedBody,
-  bodyJson: string | undefined,
+  bodyJson: { text: string; bytes: Buffer | undefined } | undefined,
 ): unknown {
   const payload = { method, path, headers, ...recorded };
   if (bodyJson === undefined) return payload;
   const { body: _body, ...rest } = payload;
-  const others = JSON.stringify(rest);
-  return new JsonText(`${others.slice(0, -1)},"body":${bodyJson}}`);
+  const before = `${JSON.stringify(rest).slice(0, -1)},"body":`;
+  const { text, bytes } = bodyJson;
+  const pieces =
+    bytes && bytes.length >= BODY_BYTES_FROM ? [Buffer.from(before), bytes, Buffer.from('}')] : undefined;
+  return new JsonText(`${before}${text}}`, pieces);
 }

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JournalPosition } from './journal.js';
+import type { JournalLine } from './ops.js';
 
 /** What the apply thread is started with (its `workerData`). */
 export interface ApplyThreadInit {
@@ -19,8 +20,11 @@ export interface ApplyThreadInit {
 
 /** Messages to the apply thread. */
 export type ToApplyThread =
-  /** Journal lines in order; `end` is the position after the last, `line_number` the last one's number. */
-  | { type: 'lines'; lines: string[]; end: JournalPosition; line_number: number }
+  /**
+   * Journal lines in order, as text or as UTF-8 bytes; `end` is the position after the last, `line_number`
+   * the last one's number.
+   */
+  | { type: 'lines'; lines: Array<string | Uint8Array>; end: JournalPosition; line_number: number }
   | { type: 'settle' }
   | { type: 'close' }
   /** Diagnostics ({@link ApplyThread.fail}): throw, as a bug in the thread would. */
@@ -52,7 +56,7 @@ export class ApplyThread {
   private readonly shared: BigInt64Array;
   private sent = 0;
   /** Lines not yet posted, and the position after the last of them. */
-  private outgoing: string[] = [];
+  private outgoing: JournalLine[] = [];
   private outgoingEnd: JournalPosition | undefined;
   private postTimer: NodeJS.Timeout | undefined;
   /** A microtask will arm {@link postTimer}. */
@@ -109,7 +113,7 @@ export class ApplyThread {
   }
 
   /** Queues one journal line (ending at `end`) for the thread; posted within 2 ms with the lines after it. */
-  send(line: string, end: JournalPosition): void {
+  send(line: JournalLine, end: JournalPosition): void {
     this.sent++;
     this.outgoing.push(line);
     this.outgoingEnd = end;
@@ -179,7 +183,8 @@ export class ApplyThread {
     if (this.outgoing.length === 0 || !this.outgoingEnd || this.exited) return;
     const message: ToApplyThread = {
       type: 'lines',
-      lines: this.outgoing,
+      // A line in pieces is joined here, after the request it records went on (posting copies it anyway).
+      lines: this.outgoing.map((line) => (typeof line === 'string' ? line : Buffer.concat(line))),
       end: this.outgoingEnd,
       line_number: this.sent,
     };

@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { type Applier, createApplier } from './apply.js';
 import type { ApplyThreadInit, FromApplyThread, ToApplyThread } from './apply-thread.js';
 import type { JournalPosition } from './journal.js';
-import type { StoreOp } from './ops.js';
+import { journalLineText, type StoreOp } from './ops.js';
 
 const RETRY_MS = 100;
 
@@ -40,10 +40,10 @@ class ApplyLoop {
   }
 
   /** Queues the ops of journal lines ending at `end` (line number `line`) and schedules applying them. */
-  receive(lines: readonly string[], end: JournalPosition, line: number): void {
+  receive(lines: ReadonlyArray<string | Uint8Array>, end: JournalPosition, line: number): void {
     for (const text of lines) {
       try {
-        for (const op of JSON.parse(text) as StoreOp[]) this.queue.push(op);
+        for (const op of JSON.parse(journalLineText(text)) as StoreOp[]) this.queue.push(op);
       } catch (error) {
         this.warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
       }

@@ -98,6 +98,7 @@ export class Heads {
       payload: payloadJson,
       stats: JSON.stringify(head.stats),
     };
+    if (payload instanceof JsonText && payload.bytes) op.payloadBytes = payload.bytes;
     if (options.text) op.text = options.text;
     return op;
   }

@@ -33,6 +33,11 @@ export type StoreOp =
       kind: string;
       /** JSON text of the payload in any key order, as written in memory (or, with `hash`, see there). */
       payload?: string;
+      /**
+       * The same payload as UTF-8 bytes in pieces (from a `JsonText` that has them), for the journal to write
+       * as they are. In memory only: a journal line carries the payload as `value`.
+       */
+      payloadBytes?: readonly Buffer[];
       /** The payload as read back from a journal line, which carries it as JSON rather than as a string. */
       value?: unknown;
       /** Only in journals of earlier versions: their `payload` is already canonical and this its hash. */
@@ -148,15 +153,45 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
  * The line holds no line feed (the journal is split at them): payloads are JSON.stringify's output or a
  * `JsonText` (common/json-text.ts), neither of which has one, so they are not scanned again here. For a
  * 106 KB request that scan, with the copy of the payload it forced, cost 160 µs on the request's path.
+ *
+ * When a payload brought its own bytes (`payloadBytes`), the line is returned as UTF-8 pieces to write in
+ * order — those bytes among them, untouched — rather than as one string; the bytes are the same either way.
  */
-export function encodeOps(ops: readonly StoreOp[]): string {
-  const parts: string[] = [];
-  for (const op of ops) {
+export function encodeOps(ops: readonly StoreOp[]): JournalLine {
+  const segments: Array<string | readonly Buffer[]> = ['['];
+  let withBytes = false;
+  ops.forEach((op, i) => {
+    if (i > 0) segments.push(',');
     if (op.op === 'event' && op.payload !== undefined && op.hash === undefined) {
-      const { payload, ...rest } = op;
-      const head = JSON.stringify(rest);
-      parts.push(`${head.slice(0, -1)},"value":${payload}}`);
-    } else parts.push(JSON.stringify(op));
+      const { payload, payloadBytes, ...rest } = op;
+      segments.push(`${JSON.stringify(rest).slice(0, -1)},"value":`, payloadBytes ?? payload, '}');
+      withBytes ||= payloadBytes !== undefined;
+    } else segments.push(JSON.stringify(op));
+  });
+  segments.push(']');
+  if (!withBytes) return segments.join('');
+  const pieces: Buffer[] = [];
+  let text = '';
+  for (const segment of segments) {
+    if (typeof segment === 'string') {
+      text += segment;
+      continue;
+    }
+    if (text) pieces.push(Buffer.from(text, 'utf8'));
+    text = '';
+    pieces.push(...segment);
   }
-  return `[${parts.join(',')}]`;
+  if (text) pieces.push(Buffer.from(text, 'utf8'));
+  return pieces;
+}
+
+/** One journal line without its line feed: JSON text, or the UTF-8 pieces of it in order. */
+export type JournalLine = string | readonly Buffer[];
+
+/** A journal line as text (pieces are decoded as UTF-8). */
+export function journalLineText(line: JournalLine | Uint8Array): string {
+  if (typeof line === 'string') return line;
+  if (line instanceof Uint8Array)
+    return Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
+  return Buffer.concat(line).toString('utf8');
 }

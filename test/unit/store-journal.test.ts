@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -8,6 +8,7 @@ import { readBody } from '../../proxy/anthropic/body.js';
 import { JsonText } from '../../proxy/common/json-text.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Journal } from '../../proxy/store/journal.js';
+import { encodeOps, journalLineText, type StoreOp } from '../../proxy/store/ops.js';
 import { Store } from '../../proxy/store/store.js';
 import type { StoreChange } from '../../proxy/store/types.js';
 import { useStoreHome } from '../helpers/files.js';
@@ -289,20 +290,82 @@ describe('chain hashes derived when SQLite takes an event', () => {
       identity,
       external_id: null,
     });
-    // The proxy's way: the body's JSON text from readBody, spliced in unchanged (JsonText).
+    // The proxy's way: the body's JSON text and bytes from readBody, spliced in unchanged (JsonText), once as
+    // text and once as bytes.
     const body = '{\n  "model": "claude-sonnet-4-5",\n  "messages": [\n    "a\\nb"\n  ]\n}\n';
-    const { json } = readBody(Buffer.from(body), Buffer.byteLength(body), 'application/json', 1 << 20);
+    const { json, jsonBytes } = readBody(
+      Buffer.from(body),
+      Buffer.byteLength(body),
+      'application/json',
+      1 << 20,
+    );
     expect(json).not.toContain('\n');
+    expect(jsonBytes!.includes(0x0a)).toBe(false);
     store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${json}}`));
+    const pieces = [Buffer.from('{"method":"POST","body":'), jsonBytes!, Buffer.from('}')];
+    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${json}}`, pieces));
     store.append(session.id, 'x.after', { n: 2 });
     // The apply thread held both lines (one-minute delay); its failure makes this thread replay the journal.
     await failThread!();
     expect(warnings).toEqual([expect.stringMatching(/apply thread stopped/)]);
+    const request = { method: 'POST', body: { model: 'claude-sonnet-4-5', messages: ['a\nb'] } };
     expect(store.listEvents(session.id).map((e) => [e.kind, e.payload])).toEqual([
-      ['http.request', { method: 'POST', body: { model: 'claude-sonnet-4-5', messages: ['a\nb'] } }],
+      ['http.request', request],
+      ['http.request', request],
       ['x.after', { n: 2 }],
     ]);
-    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 2 });
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 3 });
+    store.close();
+  });
+
+  it('writes a payload given as bytes byte for byte as its text, and reads it back through the thread', () => {
+    const body = JSON.stringify({ text: 'café 🦊 naïve', n: [1, 2.5, null], quote: '"\\' });
+    const before = '{"method":"POST","body":';
+    const payload = (bytes: boolean) =>
+      new JsonText(
+        `${before}${body}}`,
+        bytes ? [Buffer.from(before), Buffer.from(body), Buffer.from('}')] : undefined,
+      );
+    // One line with an event given as bytes between ops given as text encodes to the text line's bytes.
+    const ops = (bytes: boolean): StoreOp[] => [
+      { op: 'reopen', session_id: 's' },
+      {
+        op: 'event',
+        session_id: 's',
+        seq: 1,
+        ts: 1,
+        kind: 'http.request',
+        payload: payload(bytes).text,
+        payloadBytes: payload(bytes).bytes,
+        stats: '{}',
+      },
+      { op: 'event', session_id: 's', seq: 2, ts: 2, kind: 'x', payload: '{"é":1}', stats: '{}' },
+    ];
+    const asText = encodeOps(ops(false));
+    const asBytes = encodeOps(ops(true));
+    expect(typeof asText).toBe('string');
+    expect(Array.isArray(asBytes)).toBe(true);
+    expect(Buffer.concat(asBytes as Buffer[]).equals(Buffer.from(asText as string))).toBe(true);
+    expect(journalLineText(asBytes)).toBe(asText);
+
+    // Through a store: journaled as bytes, applied by the apply thread, the chain intact.
+    const store = Store.open(paths().db, { journalDir: paths().journalDir });
+    const session = store.createSession({
+      kind: 'anthropic',
+      target: 't',
+      client: 'c',
+      identity,
+      external_id: null,
+    });
+    store.append(session.id, 'http.request', payload(true));
+    const journal = Buffer.concat(
+      readdirSync(paths().journalDir).map((name) => readFileSync(join(paths().journalDir, name))),
+    );
+    expect(journal.includes(Buffer.from(body))).toBe(true);
+    expect(store.listEvents(session.id).map((e) => e.payload)).toEqual([
+      { method: 'POST', body: JSON.parse(body) },
+    ]);
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 1 });
     store.close();
   });
 });
