@@ -186,17 +186,13 @@ describe('chain hashes derived when SQLite takes an event', () => {
   const paths = useStoreHome('glassbox-chain-');
 
   const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+  const openSession = (store: Store, kind: 'anthropic' | 'postgres') =>
+    store.createSession({ kind, target: 't', client: 'c', identity, external_id: null });
 
   for (const journaled of [false, true]) {
     it(`stores canonical payloads with the hashes DESIGN.md defines (${journaled ? 'journal and apply thread' : 'straight to SQLite'})`, () => {
       const store = Store.open(paths().db, journaled ? { journalDir: paths().journalDir } : {});
-      const session = store.createSession({
-        kind: 'anthropic',
-        target: 't',
-        client: 'c',
-        identity,
-        external_id: null,
-      });
+      const session = openSession(store, 'anthropic');
       const first = store.append(session.id, 'x.one', { b: [2, { d: 1, c: 'é' }], a: 1 });
       let deep: unknown = 'bottom';
       for (let i = 0; i < 600; i++) deep = [deep];
@@ -227,13 +223,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
 
   it('replays journal lines written before hashes moved to apply time (canonical payload and hash in the line)', () => {
     const store = Store.open(paths().db, { journalDir: paths().journalDir });
-    const session = store.createSession({
-      kind: 'postgres',
-      target: 't',
-      client: 'c',
-      identity,
-      external_id: null,
-    });
+    const session = openSession(store, 'postgres');
     store.append(session.id, 'x.new', { n: 1 });
     store.close();
     // One line as an earlier version wrote it: the op carries the canonical payload text and its hash.
@@ -283,13 +273,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
         failThread = fail;
       },
     });
-    const session = store.createSession({
-      kind: 'anthropic',
-      target: 't',
-      client: 'c',
-      identity,
-      external_id: null,
-    });
+    const session = openSession(store, 'anthropic');
     // The proxy's way: the body's JSON text and bytes from readBody, spliced in unchanged (JsonText), once as
     // text and once as bytes.
     const body = '{\n  "model": "claude-sonnet-4-5",\n  "messages": [\n    "a\\nb"\n  ]\n}\n';
@@ -350,13 +334,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
 
     // Through a store: journaled as bytes, applied by the apply thread, the chain intact.
     const store = Store.open(paths().db, { journalDir: paths().journalDir });
-    const session = store.createSession({
-      kind: 'anthropic',
-      target: 't',
-      client: 'c',
-      identity,
-      external_id: null,
-    });
+    const session = openSession(store, 'anthropic');
     store.append(session.id, 'http.request', payload(true));
     const journal = Buffer.concat(
       readdirSync(paths().journalDir).map((name) => readFileSync(join(paths().journalDir, name))),
