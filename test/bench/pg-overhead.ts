@@ -34,8 +34,13 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const SCALE = 10;
-const CLIENTS = [1, 8];
 const MODES = ['simple', 'prepared'] as const;
+/**
+ * Comma-separated subsets for quick comparisons, e.g. BENCH_CLIENTS=1 BENCH_MODES=prepared
+ * BENCH_TARGETS=pgbouncer,glassbox (targets: direct, pgbouncer, node-relay, glassbox-paused, glassbox).
+ */
+const CLIENTS = listEnv('BENCH_CLIENTS', ['1', '8']).map(Number);
+const ONLY_MODES = listEnv('BENCH_MODES', [...MODES]);
 /** When set, `glassbox serve` runs with --cpu-prof writing its profile here. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
 const PGBOUNCER = process.env.PGBOUNCER ?? '/usr/sbin/pgbouncer';
@@ -60,6 +65,11 @@ interface PgbenchResult {
   failed: number;
   code: number | null;
   output: string;
+}
+
+function listEnv(name: string, fallback: string[]): string[] {
+  const value = process.env[name];
+  return value ? value.split(',').map((item) => item.trim()) : fallback;
 }
 
 /** Everything started, so the `finally` block and signal handlers can stop it. */
@@ -519,10 +529,12 @@ async function main(): Promise<void> {
         'PostgreSQL, pgbouncer, glassbox serve and pgbench on one machine, over 127.0.0.1 TCP.\n',
     );
 
-    const order: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox-paused', 'glassbox'];
+    const names: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox-paused', 'glassbox'];
+    const only = listEnv('BENCH_TARGETS', names);
+    const order = names.filter((name) => only.includes(name));
     const measured: Measured[] = [];
     let index = 0;
-    for (const mode of MODES) {
+    for (const mode of MODES.filter((name) => ONLY_MODES.includes(name))) {
       for (const clients of CLIENTS) {
         const m: Measured = {
           label: `${mode}, ${clients} client${clients > 1 ? 's' : ''}`,
@@ -590,7 +602,8 @@ async function main(): Promise<void> {
     );
     let all = true;
     for (const m of measured) {
-      const ran = m.results.glassbox?.processed ?? Number.NaN;
+      if (!m.results.glassbox) continue; // not measured (BENCH_TARGETS)
+      const ran = m.results.glassbox.processed;
       const got = recorded(db, m.appName);
       const form = m.mode === 'prepared' ? got.placeholder === got.statements : got.placeholder === 0;
       const ok = got.statements === ran && got.complete === ran && got.unsealed === 0 && form;
