@@ -1,4 +1,4 @@
-import { MAX_NESTING, nestingDepth } from './body.js';
+import { MAX_NESTING, nestingDepth } from '../common/json-depth.js';
 import {
   type ApiError,
   type AssistantMessage,

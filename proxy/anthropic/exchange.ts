@@ -6,18 +6,17 @@ import { redactHeaders } from '../policy/credentials.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { MessageAssembler, mayCompleteBoundary } from './assembler.js';
-import type { AssistantMessage } from './message.js';
 import {
   CappedCollector,
   type ExchangeOutcome,
   naturalOutcome,
   type OutcomeState,
   outcomePayload,
-  outcomeStats,
+  sealWrite,
 } from './outcome.js';
 import type { PriceOverrides } from './pricing.js';
+import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
-import { replySearchText } from './text.js';
 import { decoderFor, relayableHeaders } from './wire.js';
 
 export type { ExchangeOutcome } from './outcome.js';
@@ -30,9 +29,8 @@ export interface ExchangeInit {
   requestSeq: number;
   /** True for POST /v1/messages: sealed as `llm.turn`, otherwise as `http.exchange`. */
   isMessages: boolean;
-  /** Model named in the request body, used for the cost estimate. */
-  model: string | undefined;
-  stream: boolean;
+  /** What the request body says (model, stream flag), or how to read it when it was recorded unread. */
+  request: RequestFacts | (() => RequestFacts);
   /** Monotonic µs when the request arrived. */
   startedMono: number;
   maxBodyBytes: number;
@@ -76,13 +74,16 @@ export class Exchange {
   private checkpointTimer: NodeJS.Timeout | undefined;
   private upstreamEnded = false;
   private sealed = false;
+  private readonly request: RequestFactsOnce;
 
   constructor(private readonly init: ExchangeInit) {
+    this.request = new RequestFactsOnce(init.request);
+    const facts = this.request.known;
     this.state = {
       requestSeq: init.requestSeq,
       isMessages: init.isMessages,
-      model: init.model,
-      stream: init.stream,
+      model: facts?.model,
+      stream: facts?.stream ?? false,
       status: null,
       responseHeaders: {},
       timings: { headers_us: null, first_token_us: null, total_us: null },
@@ -101,9 +102,14 @@ export class Exchange {
     return this.sealed;
   }
 
-  /** True when the request asked for a streamed reply. */
-  get streaming(): boolean {
-    return this.init.stream;
+  /** True when the request asked for a streamed reply; undefined while its body is unread. */
+  get streaming(): boolean | undefined {
+    return this.request.known?.stream;
+  }
+
+  /** Reads a body recorded unread (once): after the first token, or at the seal if that comes first. */
+  private readRequest(): void {
+    ({ model: this.state.model, stream: this.state.stream } = this.request.read());
   }
 
   /**
@@ -127,18 +133,13 @@ export class Exchange {
     } else {
       state.collector = new CappedCollector(this.init.maxBodyBytes);
     }
-    const makeDecoder = decoderFor(encoding);
-    if (makeDecoder) {
-      state.decoded = true;
-      this.decoder = makeDecoder();
-      this.decoder.on('data', (plain: Buffer) => this.observe(plain));
-      this.decoder.on('error', (error: Error) => {
-        state.error ??= {
-          type: 'glassbox_record_error',
-          message: `could not decode ${encoding}: ${error.message}`,
-        };
-      });
-    }
+    this.decoder = decoderFor(encoding)?.();
+    state.decoded = this.decoder !== undefined;
+    this.decoder?.on('data', (plain: Buffer) => this.observe(plain));
+    this.decoder?.on('error', (error: Error) => {
+      const message = `could not decode ${encoding}: ${error.message}`;
+      state.error ??= { type: 'glassbox_record_error', message };
+    });
 
     // The head waits for a checkpoint; body bytes arriving before it commits join the same checkpoint, so
     // the head and the first chunk are recorded in one write and leave together, as one write to the client.
@@ -241,8 +242,11 @@ export class Exchange {
     let boundary = false;
     for (const event of this.parser!.push(chunk)) {
       const step = assembler!.apply(event);
-      if (step.output && this.state.timings.first_token_us === null)
+      if (step.output && this.state.timings.first_token_us === null) {
         this.state.timings.first_token_us = seenUs ?? this.elapsed();
+        // A body recorded unread is read once the first token is out, off the path to it.
+        if (!this.request.known) setImmediate(() => this.readRequest());
+      }
       boundary ||= step.boundary;
     }
     if (boundary || monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) {
@@ -382,16 +386,10 @@ export class Exchange {
     this.sealed = true;
     clearTimeout(this.checkpointTimer);
     this.state.timings.total_us = this.elapsed();
+    this.readRequest();
     const payload = outcomePayload(this.state, outcome);
-    const { store, sessionId, requestSeq, isMessages } = this.init;
     this.init.onDone(this);
-    return () =>
-      store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
-        text: isMessages
-          ? replySearchText((payload.response as AssistantMessage | null)?.content)
-          : undefined,
-        stats: outcomeStats(payload, isMessages),
-      });
+    return sealWrite(this.init, payload, this.request.lateSearchText);
   }
 
   private elapsed(): number {

@@ -1,7 +1,9 @@
+import type { Store } from '../store/store.js';
 import type { MessageAssembler } from './assembler.js';
 import { CappedCollector, recordBody } from './body.js';
 import { type ApiError, type AssistantMessage, asRecord, asText, type Usage } from './message.js';
 import { estimateCost, type PriceOverrides } from './pricing.js';
+import { replySearchText } from './text.js';
 
 /** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
 export type ExchangeOutcome =
@@ -121,6 +123,25 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
 /** The reply's model id when it is a string (an upstream may send anything there), else undefined. */
 function modelName(model: unknown): string | undefined {
   return typeof model === 'string' ? model : undefined;
+}
+
+/**
+ * The store write that seals an exchange's in-flight record with its outcome `payload`: an `llm.turn` event
+ * (Messages, with the reply's text indexed) or an `http.exchange`. `requestText` is the request's search text
+ * when its body was read only after it was recorded.
+ */
+export function sealWrite(
+  exchange: { store: Store; sessionId: string; requestSeq: number; isMessages: boolean },
+  payload: Record<string, unknown>,
+  requestText: string | undefined,
+): () => void {
+  const { store, sessionId, requestSeq, isMessages } = exchange;
+  return () =>
+    store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
+      text: isMessages ? replySearchText((payload.response as AssistantMessage | null)?.content) : undefined,
+      stats: outcomeStats(payload, isMessages),
+      requestText,
+    });
 }
 
 /** Running totals an outcome adds to its session's stats. */

@@ -10,21 +10,17 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
-import { JsonText } from '../common/json-text.js';
 import { monoMicros } from '../common/time.js';
 import { CredentialFingerprints, redactHeaders } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
-import { mayHideRequestBodySecrets, redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
-import { type RecordedBody, readBody } from './body.js';
 import { glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
-import { asRecord } from './message.js';
 import type { PriceOverrides } from './pricing.js';
+import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
-import { requestSearchText } from './text.js';
 import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
 
 /** Settings of the Anthropic reverse proxy. */
@@ -190,27 +186,16 @@ export class AnthropicProxy {
   }
 
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
-  private forward(req: IncomingMessage, res: ServerResponse, body: Buffer, startedMono: number): void {
+  private forward(req: IncomingMessage, res: ServerResponse, bytes: Buffer, startedMono: number): void {
     if (this.options.pause?.paused) {
-      this.forwardUnrecorded(req, res, body);
+      this.forwardUnrecorded(req, res, bytes);
       return;
     }
     const { store, maxBodyBytes } = this.options;
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const {
-      recorded: parsed,
-      json,
-      jsonBytes,
-    } = readBody(body, body.length, req.headers['content-type'], maxBodyBytes);
-    const redacted = parsed.body === undefined ? undefined : redactRequestBodySecrets(parsed.body);
-    const recorded = redacted === parsed.body ? parsed : { ...parsed, body: redacted };
-    // A body recorded unchanged is written as the JSON text it arrived as, not serialised again — unless that
-    // text could hold a secret redaction never saw (a duplicate key: the parse keeps only the last).
-    const unchanged = recorded === parsed && !mayHideRequestBodySecrets(parsed.body);
-    const bodyJson = unchanged && json !== undefined ? { text: json, bytes: jsonBytes } : undefined;
-    const request = asRecord(recorded.body);
+    const body = prepareBody(bytes, req.headers['content-type'], maxBodyBytes, isMessages);
     let exchange: Exchange | undefined;
     this.commit.enqueue(
       () => {
@@ -219,10 +204,10 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, headers, recorded, bodyJson),
+          requestPayload(req.method, path, headers, body),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
-          { text: isMessages ? requestSearchText(recorded.body) : undefined, stats: { requests: 1 } },
+          { text: body.searchText, stats: { requests: 1 } },
         );
         exchange = new Exchange({
           store,
@@ -230,8 +215,7 @@ export class AnthropicProxy {
           sessionId,
           requestSeq: seq,
           isMessages,
-          model: typeof request?.model === 'string' ? request.model : undefined,
-          stream: request?.stream === true,
+          request: body.request,
           startedMono,
           maxBodyBytes,
           checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
@@ -250,7 +234,7 @@ export class AnthropicProxy {
             `could not record the request, so it was not forwarded: ${cause}`,
           );
         }
-        this.sendUpstream(req, res, body, exchange);
+        this.sendUpstream(req, res, bytes, exchange);
       },
     );
   }
@@ -267,7 +251,7 @@ export class AnthropicProxy {
     this.proxy.web(
       req,
       res,
-      { buffer: bodySource(body), headers: upstreamHeaders(req, exchange.streaming) },
+      { buffer: bodySource(body), headers: upstreamHeaders(req, exchange.streaming !== false) },
       (error: Error) =>
         exchange.upstreamUnreachable(
           error,
@@ -338,33 +322,4 @@ export class AnthropicProxy {
       `HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   }
-}
-
-/**
- * Bodies from this size on (bytes) go to the journal as the bytes they arrived as; smaller ones are quicker
- * to write as part of one string.
- */
-const BODY_BYTES_FROM = 16 * 1024;
-
-/**
- * The `http.request` payload: method, path, headers (secrets already fingerprinted) and the recorded body.
- * Given the JSON text of an unchanged body (and its UTF-8 bytes), the payload is that text with the rest
- * around it, so a large request body is not serialised a second time on its way upstream — nor, from
- * {@link BODY_BYTES_FROM} bytes on, turned into one string and encoded again for the journal.
- */
-function requestPayload(
-  method: string | undefined,
-  path: string,
-  headers: Record<string, unknown>,
-  recorded: RecordedBody,
-  bodyJson: { text: string; bytes: Buffer | undefined } | undefined,
-): unknown {
-  const payload = { method, path, headers, ...recorded };
-  if (bodyJson === undefined) return payload;
-  const { body: _body, ...rest } = payload;
-  const before = `${JSON.stringify(rest).slice(0, -1)},"body":`;
-  const { text, bytes } = bodyJson;
-  const pieces =
-    bytes && bytes.length >= BODY_BYTES_FROM ? [Buffer.from(before), bytes, Buffer.from('}')] : undefined;
-  return new JsonText(`${before}${text}}`, pieces);
 }

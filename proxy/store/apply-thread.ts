@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { JournalPosition } from './journal.js';
-import type { JournalLine } from './ops.js';
+import type { JournalLine } from './journal-line.js';
 
 /** What the apply thread is started with (its `workerData`). */
 export interface ApplyThreadInit {

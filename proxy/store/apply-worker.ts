@@ -13,7 +13,8 @@ import Database from 'better-sqlite3';
 import { type Applier, createApplier } from './apply.js';
 import type { ApplyThreadInit, FromApplyThread, ToApplyThread } from './apply-thread.js';
 import type { JournalPosition } from './journal.js';
-import { journalLineText, type StoreOp } from './ops.js';
+import { decodeJournalLine } from './journal-line.js';
+import type { StoreOp } from './ops.js';
 
 const RETRY_MS = 100;
 
@@ -43,7 +44,7 @@ class ApplyLoop {
   receive(lines: ReadonlyArray<string | Uint8Array>, end: JournalPosition, line: number): void {
     for (const text of lines) {
       try {
-        for (const op of JSON.parse(journalLineText(text)) as StoreOp[]) this.queue.push(op);
+        for (const op of decodeJournalLine(text)) this.queue.push(op);
       } catch (error) {
         this.warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
       }

@@ -73,7 +73,7 @@ export class Heads {
 
   /**
    * The next event of a session's chain as an op to write: seq, time, the payload as JSON text (serialised
-   * here, or taken as it is from a {@link JsonText}; its canonical form and chain hash follow when SQLite
+   * here, or a {@link JsonText} taken as it is; its canonical form and chain hash follow when SQLite
    * takes it) and the running stats after it. Advances the head, so
    * call it only when the op will be written.
    * @throws Error when the session does not exist; TypeError when the payload is not JSON (a BigInt, a cycle)
@@ -85,7 +85,7 @@ export class Heads {
     const seq = head.seq + 1;
     // Events of a session are strictly ordered in time as well as in seq.
     const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
-    const payloadJson = payload instanceof JsonText ? payload.text : (JSON.stringify(payload) ?? 'null');
+    const payloadJson = payload instanceof JsonText ? payload : (JSON.stringify(payload) ?? 'null');
     if (options.stats) addStats(head.stats, options.stats);
     head.seq = seq;
     head.lastEventAt = ts;
@@ -98,7 +98,6 @@ export class Heads {
       payload: payloadJson,
       stats: JSON.stringify(head.stats),
     };
-    if (payload instanceof JsonText && payload.bytes) op.payloadBytes = payload.bytes;
     if (options.text) op.text = options.text;
     return op;
   }

@@ -2,7 +2,8 @@ import type { Database as Db } from 'better-sqlite3';
 import { type Applier, createApplier } from './apply.js';
 import { ApplyThread } from './apply-thread.js';
 import { Journal, type JournalPosition } from './journal.js';
-import { encodeOps, type StoreOp } from './ops.js';
+import { decodeJournalLine, encodeOps } from './journal-line.js';
+import type { StoreOp } from './ops.js';
 import type { prepareStatements } from './rows.js';
 
 /** How the store's writes reach SQLite. */
@@ -260,7 +261,7 @@ export class Ingest {
     };
     for (const entry of Journal.replay(dir, position)) {
       try {
-        for (const op of JSON.parse(entry.line) as StoreOp[]) chunk.push(op);
+        for (const op of decodeJournalLine(entry.line)) chunk.push(op);
       } catch {
         this.warn(
           `skipped an unreadable line of the write-ahead journal (generation ${entry.end.generation}, byte ${entry.end.offset})`,

@@ -10,7 +10,7 @@ import {
   writevSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import type { JournalLine } from './ops.js';
+import type { JournalLine } from './journal-line.js';
 
 /** A place in the journal: which file (generation) and how many bytes of it are covered. */
 export interface JournalPosition {
@@ -19,9 +19,9 @@ export interface JournalPosition {
   offset: number;
 }
 
-/** One replayed journal line and the position just after it. */
+/** One replayed journal line (its UTF-8 bytes, without the line feed) and the position just after it. */
 export interface JournalEntry {
-  line: string;
+  line: Buffer;
   end: JournalPosition;
 }
 
@@ -85,7 +85,7 @@ export class Journal {
       while (offset < bytes.length) {
         const newline = bytes.indexOf(10, offset);
         if (newline < 0) break;
-        const line = bytes.toString('utf8', offset, newline);
+        const line = bytes.subarray(offset, newline);
         offset = newline + 1;
         yield { line, end: { generation, offset } };
       }

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../common/canonical-json.js';
+import { JsonText } from '../common/json-text.js';
 import { chainHash } from './chain.js';
 import type { prepareStatements } from './rows.js';
 import type { SessionKind, SessionStatus } from './types.js';
@@ -31,13 +32,12 @@ export type StoreOp =
       /** µs since epoch. */
       ts: number;
       kind: string;
-      /** JSON text of the payload in any key order, as written in memory (or, with `hash`, see there). */
-      payload?: string;
       /**
-       * The same payload as UTF-8 bytes in pieces (from a `JsonText` that has them), for the journal to write
-       * as they are. In memory only: a journal line carries the payload as `value`.
+       * The payload as JSON text in any key order, as written in memory: a string, or a `JsonText` as the
+       * proxy gave it (whose bytes, when it has them, the journal writes as they are). In memory only, but for
+       * journals of earlier versions (see `hash`): a journal line carries the payload as `value`.
        */
-      payloadBytes?: readonly Buffer[];
+      payload?: string | JsonText;
       /** The payload as read back from a journal line, which carries it as JSON rather than as a string. */
       value?: unknown;
       /** Only in journals of earlier versions: their `payload` is already canonical and this its hash. */
@@ -50,8 +50,11 @@ export type StoreOp =
       inflight?: { kind: string; partial: string; text: string | null };
     }
   | { op: 'inflight'; session_id: string; request_seq: number; partial: string; updated_at: number }
-  /** Indexes an in-flight request's text and drops its record; its outcome `event` op follows. */
-  | { op: 'seal'; session_id: string; request_seq: number }
+  /**
+   * Indexes an in-flight request's text (`request_text` when given, else the text its record holds) and drops
+   * its record; its outcome `event` op follows.
+   */
+  | { op: 'seal'; session_id: string; request_seq: number; request_text?: string }
   | { op: 'end'; session_id: string; status: SessionStatus; ended_at: number }
   | { op: 'reopen'; session_id: string };
 
@@ -95,9 +98,10 @@ class ChainHeads {
  * can never stop SQLite from taking the ones after it, nor leave a hole in the chain.
  */
 export function canonicalPayload(op: Extract<StoreOp, { op: 'event' }>): string {
-  if (op.hash !== undefined && op.payload !== undefined) return op.payload;
+  if (op.hash !== undefined && typeof op.payload === 'string') return op.payload;
   try {
-    return canonicalJson(op.payload !== undefined ? JSON.parse(op.payload) : op.value);
+    const text = op.payload instanceof JsonText ? op.payload.text : op.payload;
+    return canonicalJson(text !== undefined ? JSON.parse(text) : op.value);
   } catch (error) {
     return canonicalJson({
       glassbox_error: `the payload could not be stored as canonical JSON: ${(error as Error).message}`,
@@ -132,7 +136,8 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
       const request = sql.inflightText.get(op.session_id, op.request_seq) as
         | { request_event_id: number; request_text: string | null }
         | undefined;
-      if (request?.request_text) sql.insertFts.run(request.request_event_id, request.request_text);
+      const text = op.request_text ?? request?.request_text;
+      if (request && text) sql.insertFts.run(request.request_event_id, text);
       sql.deleteInflight.run(op.session_id, op.request_seq);
       return;
     }
@@ -143,55 +148,4 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
       sql.reopen.run(op.session_id);
       return;
   }
-}
-
-/**
- * One journal line for `ops`: a JSON array of them, in which an event's payload is spliced in as the JSON it
- * already is (`value`) rather than escaped again as a string. The payload is the large part of a line, so
- * this keeps writing a line to about one pass over the payload's text.
- *
- * The line holds no line feed (the journal is split at them): payloads are JSON.stringify's output or a
- * `JsonText` (common/json-text.ts), neither of which has one, so they are not scanned again here. For a
- * 106 KB request that scan, with the copy of the payload it forced, cost 160 µs on the request's path.
- *
- * When a payload brought its own bytes (`payloadBytes`), the line is returned as UTF-8 pieces to write in
- * order — those bytes among them, untouched — rather than as one string; the bytes are the same either way.
- */
-export function encodeOps(ops: readonly StoreOp[]): JournalLine {
-  const segments: Array<string | readonly Buffer[]> = ['['];
-  let withBytes = false;
-  ops.forEach((op, i) => {
-    if (i > 0) segments.push(',');
-    if (op.op === 'event' && op.payload !== undefined && op.hash === undefined) {
-      const { payload, payloadBytes, ...rest } = op;
-      segments.push(`${JSON.stringify(rest).slice(0, -1)},"value":`, payloadBytes ?? payload, '}');
-      withBytes ||= payloadBytes !== undefined;
-    } else segments.push(JSON.stringify(op));
-  });
-  segments.push(']');
-  if (!withBytes) return segments.join('');
-  const pieces: Buffer[] = [];
-  let text = '';
-  for (const segment of segments) {
-    if (typeof segment === 'string') {
-      text += segment;
-      continue;
-    }
-    if (text) pieces.push(Buffer.from(text, 'utf8'));
-    text = '';
-    pieces.push(...segment);
-  }
-  if (text) pieces.push(Buffer.from(text, 'utf8'));
-  return pieces;
-}
-
-/** One journal line without its line feed: JSON text, or the UTF-8 pieces of it in order. */
-export type JournalLine = string | readonly Buffer[];
-
-/** A journal line as text (pieces are decoded as UTF-8). */
-export function journalLineText(line: JournalLine | Uint8Array): string {
-  if (typeof line === 'string') return line;
-  if (line instanceof Uint8Array)
-    return Buffer.from(line.buffer, line.byteOffset, line.byteLength).toString('utf8');
-  return Buffer.concat(line).toString('utf8');
 }

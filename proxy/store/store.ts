@@ -246,16 +246,27 @@ export class Store {
     ]);
   }
 
-  /** Seals an in-flight exchange: appends its outcome event to the chain and drops the in-flight record. */
+  /**
+   * Seals an in-flight exchange: appends its outcome event to the chain and drops the in-flight record.
+   * `requestText`, when given, is indexed for the request instead of the text given to appendRequest (a
+   * request read only after it was forwarded).
+   */
   sealInflight(
     sessionId: string,
     requestSeq: number,
     kind: string,
     payload: unknown,
-    options: AppendOptions = {},
+    options: AppendOptions & { requestText?: string } = {},
   ): Appended {
-    const op = this.heads.next(sessionId, kind, payload, options);
-    this.write([{ op: 'seal', session_id: sessionId, request_seq: requestSeq }, op]);
+    const { requestText, ...rest } = options;
+    const op = this.heads.next(sessionId, kind, payload, rest);
+    const seal: Extract<StoreOp, { op: 'seal' }> = {
+      op: 'seal',
+      session_id: sessionId,
+      request_seq: requestSeq,
+    };
+    if (requestText) seal.request_text = requestText;
+    this.write([seal, op]);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
     this.emitSession(sessionId);
     return { seq: op.seq, ts: op.ts };

@@ -8,7 +8,8 @@ import { readBody } from '../../proxy/anthropic/body.js';
 import { JsonText } from '../../proxy/common/json-text.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Journal } from '../../proxy/store/journal.js';
-import { encodeOps, journalLineText, type StoreOp } from '../../proxy/store/ops.js';
+import { encodeOps, journalLineText } from '../../proxy/store/journal-line.js';
+import type { StoreOp } from '../../proxy/store/ops.js';
 import { Store } from '../../proxy/store/store.js';
 import type { StoreChange } from '../../proxy/store/types.js';
 import { useStoreHome } from '../helpers/files.js';
@@ -285,9 +286,9 @@ describe('chain hashes derived when SQLite takes an event', () => {
     );
     expect(json).not.toContain('\n');
     expect(jsonBytes!.includes(0x0a)).toBe(false);
-    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${json}}`));
+    store.append(session.id, 'http.request', JsonText.of(`{"method":"POST","body":${json}}`));
     const pieces = [Buffer.from('{"method":"POST","body":'), jsonBytes!, Buffer.from('}')];
-    store.append(session.id, 'http.request', new JsonText(`{"method":"POST","body":${json}}`, pieces));
+    store.append(session.id, 'http.request', JsonText.of(`{"method":"POST","body":${json}}`, pieces));
     store.append(session.id, 'x.after', { n: 2 });
     // The apply thread held both lines (one-minute delay); its failure makes this thread replay the journal.
     await failThread!();
@@ -306,7 +307,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
     const body = JSON.stringify({ text: 'café 🦊 naïve', n: [1, 2.5, null], quote: '"\\' });
     const before = '{"method":"POST","body":';
     const payload = (bytes: boolean) =>
-      new JsonText(
+      JsonText.of(
         `${before}${body}}`,
         bytes ? [Buffer.from(before), Buffer.from(body), Buffer.from('}')] : undefined,
       );
@@ -319,8 +320,7 @@ describe('chain hashes derived when SQLite takes an event', () => {
         seq: 1,
         ts: 1,
         kind: 'http.request',
-        payload: payload(bytes).text,
-        payloadBytes: payload(bytes).bytes,
+        payload: payload(bytes),
         stats: '{}',
       },
       { op: 'event', session_id: 's', seq: 2, ts: 2, kind: 'x', payload: '{"é":1}', stats: '{}' },
