@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { AnthropicProxy } from './anthropic/proxy.js';
+import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
@@ -74,7 +75,7 @@ export class Engine {
     let postgres: PgProxy | undefined;
     try {
       store = Store.open(paths.database, { journalDir: paths.journal });
-      const recovered = recoverInterrupted(store, [PG_UNANSWERED]);
+      const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
       const token = ensureToken(paths.token);
       const recording = new RecordingSwitch(store);
       const upstream = new URL(config.anthropic.upstream);

@@ -195,7 +195,8 @@ export class AnthropicProxy {
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const body = prepareBody(bytes, req.headers['content-type'], maxBodyBytes, isMessages);
+    const encoding = req.headers['content-encoding'];
+    const body = prepareBody(bytes, req.headers['content-type'], maxBodyBytes, isMessages, encoding);
     let exchange: Exchange | undefined;
     this.commit.enqueue(
       () => {

@@ -58,9 +58,12 @@ export function prepareBody(
   contentType: string | undefined,
   capBytes: number,
   isMessages: boolean,
+  /** The request's Content-Encoding: only a body sent as it is (none, or identity) is recorded unread. */
+  contentEncoding?: string,
 ): PreparedBody {
   if (
     body.length >= BODY_BYTES_FROM &&
+    (contentEncoding ?? 'identity').trim().toLowerCase() === 'identity' &&
     body.length <= capBytes &&
     /json/i.test(contentType ?? '') &&
     !body.includes(0x0a) &&
@@ -150,4 +153,15 @@ function factsOf(body: unknown, isMessages: boolean): RequestFacts {
     stream: request?.stream === true,
     searchText: isMessages ? requestSearchText(body) : undefined,
   };
+}
+
+/**
+ * The search text of a recorded `http.request` payload, for a Messages request whose body was read only after
+ * forwarding and never sealed (start-up recovery indexes it then); undefined for anything else.
+ */
+export function recoveredSearchText(payload: unknown): string | undefined {
+  const record = asRecord(payload);
+  const path = typeof record?.path === 'string' ? record.path.split('?')[0]! : '';
+  if (record?.method !== 'POST' || !path.endsWith('/v1/messages')) return undefined;
+  return requestSearchText(record.body);
 }

@@ -8,7 +8,12 @@ import type { UnansweredRule } from './types.js';
  * holding the lock, before it serves anything.
  * @returns the number of sessions marked interrupted
  */
-export function recoverInterrupted(store: Store, unanswered: readonly UnansweredRule[] = []): number {
+export function recoverInterrupted(
+  store: Store,
+  unanswered: readonly UnansweredRule[] = [],
+  /** Search text of a request recorded without one (its body read after forwarding), from its payload. */
+  requestText?: (payload: unknown) => string | undefined,
+): number {
   const live = store.liveSessionIds();
   for (const id of live) {
     for (const rule of unanswered) {
@@ -18,6 +23,10 @@ export function recoverInterrupted(store: Store, unanswered: readonly Unanswered
     }
     for (const exchange of store.inflight(id)) {
       const partial = (exchange.partial ?? {}) as Record<string, unknown>;
+      const request =
+        exchange.request_text === null && requestText
+          ? store.listEvents(id, exchange.request_seq - 1, 1)[0]
+          : undefined;
       store.sealInflight(
         id,
         exchange.request_seq,
@@ -26,6 +35,7 @@ export function recoverInterrupted(store: Store, unanswered: readonly Unanswered
         {
           ts: exchange.updated_at,
           stats: { errors: 1 },
+          requestText: request && requestText ? requestText(request.payload) : undefined,
         },
       );
     }

@@ -54,6 +54,8 @@ export interface InflightExchange {
   started_at: number;
   updated_at: number;
   partial: unknown;
+  /** Search text given with the request, if any (a body read only after forwarding has none yet). */
+  request_text: string | null;
 }
 
 /** Filters for listing sessions; all optional. Times in µs since epoch. */

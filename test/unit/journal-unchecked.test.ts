@@ -2,11 +2,12 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readBody } from '../../proxy/anthropic/body.js';
-import { prepareBody, requestPayload } from '../../proxy/anthropic/request-body.js';
+import { prepareBody, recoveredSearchText, requestPayload } from '../../proxy/anthropic/request-body.js';
 import { JsonText } from '../../proxy/common/json-text.js';
 import { mayNameRequestBodySecrets } from '../../proxy/policy/secrets-in-content.js';
 import { decodeJournalLine, encodeOps, journalLineText } from '../../proxy/store/journal-line.js';
 import type { StoreOp } from '../../proxy/store/ops.js';
+import { recoverInterrupted } from '../../proxy/store/recovery.js';
 import { Store } from '../../proxy/store/store.js';
 import { useStoreHome } from '../helpers/files.js';
 
@@ -150,6 +151,36 @@ describe('request bodies recorded before they are parsed', () => {
     });
   }
 
+  it('indexes the search text of such a request cut short by a crash when recovery seals it', () => {
+    const store = Store.open(paths().db, { journalDir: paths().journalDir });
+    const session = store.createSession({
+      kind: 'anthropic',
+      target: 't',
+      client: 'c',
+      identity,
+      external_id: null,
+    });
+    const body = JSON.stringify({
+      model: 'claude-sonnet-4-5',
+      system: 'p'.repeat(20_000),
+      messages: [{ role: 'user', content: 'where is recovered_needle' }],
+    });
+    const prepared = prepareBody(Buffer.from(body), 'application/json', 1 << 20, true);
+    expect(prepared.searchText).toBeUndefined();
+    store.appendRequest(
+      session.id,
+      'http.request',
+      requestPayload('POST', '/v1/messages?beta=true', HEADERS, prepared),
+      'llm.turn',
+      { outcome: 'streaming' },
+    );
+    expect(store.listSessions({ text: 'recovered_needle' })).toEqual([]);
+    expect(recoverInterrupted(store, [], recoveredSearchText)).toBe(1);
+    expect(store.listSessions({ text: 'recovered_needle' }).map((s) => s.id)).toEqual([session.id]);
+    expect(store.verifySession(session.id)).toMatchObject({ intact: true });
+    store.close();
+  });
+
   it('reads bodies before forwarding when they could name a credential, have line feeds, or are small', () => {
     const deferred = (body: string) =>
       prepareBody(Buffer.from(body), 'application/json', 1 << 20, true).unchecked;
@@ -158,6 +189,9 @@ describe('request bodies recorded before they are parsed', () => {
     expect(deferred('{"model":"m"}')).toBeUndefined();
     expect(prepareBody(Buffer.from(large('1')), 'text/plain', 1 << 20, true).unchecked).toBeUndefined();
     expect(prepareBody(Buffer.from(large('1')), 'application/json', 1_000, true).unchecked).toBeUndefined();
+    expect(
+      prepareBody(Buffer.from(large('1')), 'application/json', 1 << 20, true, 'gzip').unchecked,
+    ).toBeUndefined();
     // mcp_servers in any spelling JSON allows: the body is parsed and its tokens fingerprinted first.
     for (const key of ['mcp_servers', 'mcp\\u005fservers', 'mcp\\u005Fservers', '\\u006Dcp_servers']) {
       const body = large(`{"a":1},"${key}":[{"authorization_token":"tok-secret-0123456789"}]`);
