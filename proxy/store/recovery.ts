@@ -11,7 +11,7 @@ import type { UnansweredRule } from './types.js';
 export function recoverInterrupted(
   store: Store,
   unanswered: readonly UnansweredRule[] = [],
-  /** Search text of a request recorded without one (its body read after forwarding), from its payload. */
+  /** Search text of a request from its recorded payload (one whose body was read after forwarding has none). */
   requestText?: (payload: unknown) => string | undefined,
 ): number {
   const live = store.liveSessionIds();
@@ -23,10 +23,8 @@ export function recoverInterrupted(
     }
     for (const exchange of store.inflight(id)) {
       const partial = (exchange.partial ?? {}) as Record<string, unknown>;
-      const request =
-        exchange.request_text === null && requestText
-          ? store.listEvents(id, exchange.request_seq - 1, 1)[0]
-          : undefined;
+      // The request's text again (the same as any given with it), for one whose body was read after forwarding.
+      const request = requestText ? store.listEvents(id, exchange.request_seq - 1, 1)[0] : undefined;
       store.sealInflight(
         id,
         exchange.request_seq,

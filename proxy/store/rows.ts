@@ -92,8 +92,7 @@ export function prepareStatements(db: Db) {
          SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)
        ORDER BY seq`,
     ).pluck(),
-    inflightOf:
-      p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial, request_text FROM inflight
+    inflightOf: p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial FROM inflight
       WHERE session_id = ? ORDER BY request_seq`),
   };
 }

@@ -54,8 +54,6 @@ export interface InflightExchange {
   started_at: number;
   updated_at: number;
   partial: unknown;
-  /** Search text given with the request, if any (a body read only after forwarding has none yet). */
-  request_text: string | null;
 }
 
 /** Filters for listing sessions; all optional. Times in µs since epoch. */
