@@ -12,6 +12,10 @@ import { Store } from '../../proxy/store/store.js';
 import { useStoreHome } from '../helpers/files.js';
 
 const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+/** A live Anthropic session to append to. */
+const openSession = (store: Store) =>
+  store.createSession({ kind: 'anthropic', target: 't', client: 'c', identity, external_id: null });
+
 const HEADERS = { 'x-api-key': 'sk-ant-…KEY1 #0123456789ab' };
 
 /** A request payload as the proxy builds it for a body recorded before it is parsed. */
@@ -121,13 +125,7 @@ describe('request bodies recorded before they are parsed', () => {
             }
           : {},
       );
-      const session = store.createSession({
-        kind: 'anthropic',
-        target: 't',
-        client: 'c',
-        identity,
-        external_id: null,
-      });
+      const session = openSession(store);
       const valid = large('"ok"');
       const broken = `${large('"ok"')}}`;
       store.append(session.id, 'http.request', unchecked(valid));
@@ -153,13 +151,7 @@ describe('request bodies recorded before they are parsed', () => {
 
   it('indexes the search text of such a request cut short by a crash when recovery seals it', () => {
     const store = Store.open(paths().db, { journalDir: paths().journalDir });
-    const session = store.createSession({
-      kind: 'anthropic',
-      target: 't',
-      client: 'c',
-      identity,
-      external_id: null,
-    });
+    const session = openSession(store);
     const body = JSON.stringify({
       model: 'claude-sonnet-4-5',
       system: 'p'.repeat(20_000),
