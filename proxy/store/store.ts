@@ -12,6 +12,7 @@ import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
+import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
   InflightExchange,
@@ -58,8 +59,8 @@ export class Store {
   private readonly heads: Heads;
   /** Sessions with an external id created by this process (the newest per kind and id), bounded. */
   private readonly recentExternal = new RecentIds(10_000);
-  /** Ops, changes and changed sessions held back while a {@link Store.batch} is open. */
-  private staged: Staged | undefined;
+  /** Writes and their notifications, held back while a {@link Store.batch} is open. */
+  private readonly writes: StagedWrites;
   private readonly feed: ChangeFeed;
   /** Whether close() checkpoints the WAL: only the engine's store (CLI readers must never block it). */
   private readonly checkpointOnClose: boolean;
@@ -75,6 +76,7 @@ export class Store {
       const row = this.sql.session.get(id) as SessionRow | undefined;
       return row && toSession(row);
     });
+    this.writes = new StagedWrites(this.ingest, this.heads, this.feed);
     this.checkpointOnClose = options.journalDir !== undefined;
   }
 
@@ -126,20 +128,7 @@ export class Store {
    *   the batch could be made durable (the sessions it touched are then reloaded from SQLite)
    */
   batch(fn: () => void): void {
-    if (this.staged) {
-      fn();
-      return;
-    }
-    const staged: Staged = { ops: [], changes: [], sessions: new Set() };
-    this.staged = staged;
-    try {
-      fn();
-    } finally {
-      this.staged = undefined;
-      this.write(staged.ops);
-      for (const change of staged.changes) this.emit(change);
-      for (const id of staged.sessions) this.feed.mark(id);
-    }
+    this.writes.batch(fn);
   }
 
   /** Creates a `live` session and returns it. */
@@ -369,43 +358,15 @@ export class Store {
     return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
   }
 
-  /**
-   * Writes ops durably, or stages them when a {@link Store.batch} is open. When they cannot be made durable,
-   * the heads they advanced are dropped (reloaded from SQLite on next use) and the error is rethrown.
-   */
   private write(ops: StoreOp[]): void {
-    if (this.staged) {
-      for (const op of ops) this.staged.ops.push(op);
-      return;
-    }
-    try {
-      this.ingest.write(ops);
-    } catch (error) {
-      this.heads.forget(ops.map((op) => (op.op === 'session' ? op.id : op.session_id)));
-      throw error;
-    }
+    this.writes.write(ops);
   }
 
-  /** Announces a session's new row once SQLite holds it. */
   private emitSession(id: string): void {
-    if (!this.feed.listening) return;
-    if (this.staged) this.staged.sessions.add(id);
-    else this.feed.mark(id);
+    this.writes.emitSession(id);
   }
 
   private emit(change: StoreChange): void {
-    if (this.staged) {
-      this.staged.changes.push(change);
-      return;
-    }
-    this.feed.publish(change);
+    this.writes.emit(change);
   }
-}
-
-/** What a {@link Store.batch} holds back until its writes are durable. */
-interface Staged {
-  ops: StoreOp[];
-  changes: StoreChange[];
-  /** Sessions whose row changed. */
-  sessions: Set<string>;
 }
