@@ -63,6 +63,11 @@ export class Execution {
   sampleClosed = false;
   /** SQL to put in the full-text index with the outcome (undefined when this session indexed it already). */
   searchText: string | undefined;
+  /**
+   * Forwarded while recording was paused: nothing about it is recorded, so its outcome is neither sampled
+   * nor built.
+   */
+  unrecorded = false;
 
   constructor(
     readonly payload: StatementPayload,

@@ -53,8 +53,9 @@ export class PgRecorder {
     return sql;
   }
 
-  /** Seals a statement's outcome. */
+  /** Seals a statement's outcome (nothing for one forwarded while recording was paused). */
   result(execution: Execution, outcome: ResultPayload['outcome']): void {
+    if (execution.unrecorded) return;
     const payload = execution.result(outcome);
     this.commit.enqueueLazy(() => {
       // Writes run in order, so the statement's own write (queued earlier) has set its seq by now, unless

@@ -93,7 +93,9 @@ export class PgRelay {
       this.violation(error);
       return;
     }
-    if (out.record.length > 0 && !this.pause?.paused) {
+    if (out.record.length > 0 && this.pause?.paused) {
+      for (const execution of out.record) execution.unrecorded = true;
+    } else if (out.record.length > 0) {
       this.toUpstream.hold();
       this.recorder.statements(out.record, (error) => {
         if (error) return this.recordingFailed(error);
@@ -140,7 +142,7 @@ export class PgRelay {
 
   private record(out: TrackerOutput): void {
     for (const item of out.emitted) {
-      // A statement forwarded while paused has no pg.statement (seq 0), so the recorder skips its result.
+      // A statement forwarded while paused has no pg.statement, so the recorder skips its result.
       if (item.type === 'result') this.recorder.result(item.execution, item.outcome);
       else if (this.pause?.paused) continue;
       else this.recorder.event(item.kind, item.payload);

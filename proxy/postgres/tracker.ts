@@ -300,7 +300,7 @@ export class StatementTracker {
     const current = this.currentExecution();
     if (!current) return;
     current.dataRows++;
-    if (current.sampleClosed) return;
+    if (current.sampleClosed || current.unrecorded) return;
     if (current.sample.length >= this.sampleRows) {
       current.sampleTruncated = true;
       return;
