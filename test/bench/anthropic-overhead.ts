@@ -9,7 +9,9 @@
  * Two peers run beside them: a plain http-proxy pass-through with no recording (the cost of any Node hop),
  * and a second `glassbox serve` with its recording switch off (the same proxy path, nothing recorded).
  * Targets (issue 2): p50 added TTFT ≤ 1 ms, throughput ≥ 0.8× direct, nothing forwarded unrecorded.
- * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run.
+ * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run. BENCH_COMPARE_ROOT=dir adds a
+ * `glassbox serve` from another built checkout (e.g. the commit before a change) as one more target, so two
+ * builds are compared in one run, interleaved. BENCH_SECONDS=0 measures time to first token only.
  *
  * CPU placement: on a machine with 2+ CPUs and `taskset`, the time-to-first-token phase pins this load generator
  * and the mock to CPU 0 and every proxy to CPU 1, so each target sees the same placement. Unpinned, which CPU
@@ -30,6 +32,8 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TTFT_SAMPLES = Number(process.env.BENCH_TTFT_SAMPLES ?? 400);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 200);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+/** Another built checkout whose engine runs as one more target (see the header). */
+const COMPARE_ROOT = process.env.BENCH_COMPARE_ROOT;
 const DELTAS = 50;
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
 const TTFT_PACE_MS = 2;
@@ -147,9 +151,10 @@ async function startChild(
   args: string[],
   env: NodeJS.ProcessEnv,
   ready: RegExp,
+  cwd = ROOT,
 ): Promise<{ child: ChildProcess; match: RegExpExecArray }> {
   const child = spawn(process.execPath, args, {
-    cwd: ROOT,
+    cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -223,8 +228,11 @@ async function main(): Promise<void> {
   const profile = process.env.BENCH_CPU_PROF_DIR
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF_DIR]
     : [];
-  /** `glassbox serve` in `home` in front of the mock; the match holds its proxy URL, then its dashboard URL. */
-  const serve = (home: string, extra: string[] = []) =>
+  /**
+   * `glassbox serve` of the checkout at `root` in `home`, in front of the mock; the match holds its proxy URL,
+   * then its dashboard URL.
+   */
+  const serve = (home: string, extra: string[] = [], root = ROOT) =>
     startChild(
       [
         ...extra,
@@ -236,6 +244,7 @@ async function main(): Promise<void> {
       ],
       { GLASSBOX_HOME: home },
       /Anthropic proxy\s+(http:\/\/\S+)[\s\S]*Dashboard\s+(http:\/\/\S+)/,
+      root,
     );
   const engine = await serve(home, profile);
   const glassboxUrl = new URL(engine.match[1]!);
@@ -244,10 +253,13 @@ async function main(): Promise<void> {
   const pausedHome = tempHome('glassbox-bench-paused-');
   const paused = await serve(pausedHome);
   await switchRecordingOff(new URL(paused.match[2]!));
-  const targets = {
+  const compareHome = COMPARE_ROOT ? tempHome('glassbox-bench-compared-') : undefined;
+  const compared = COMPARE_ROOT && compareHome ? await serve(compareHome, [], COMPARE_ROOT) : undefined;
+  const targets: Record<string, URL> = {
     direct: mockUrl,
     'http-proxy (no recording)': peerUrl,
     'glassbox, recording off': new URL(paused.match[1]!),
+    ...(compared ? { 'glassbox, compared build': new URL(compared.match[1]!) } : {}),
     glassbox: glassboxUrl,
   };
   try {
@@ -259,7 +271,7 @@ async function main(): Promise<void> {
     );
 
     // Every proxy on the same CPU for the sequential phase (see the header).
-    const proxies = [peer.child, paused.child, engine.child];
+    const proxies = [peer.child, paused.child, engine.child, ...(compared ? [compared.child] : [])];
     const pinned =
       pin(process.pid, '0') && pin(mock.child.pid, '0') && proxies.every((child) => pin(child.pid, '1'));
     console.log(
@@ -304,6 +316,7 @@ async function main(): Promise<void> {
       console.log('');
     }
 
+    if (THROUGHPUT_SECONDS <= 0) return;
     // 2. Throughput at CONCURRENCY concurrent streams: paced like a model, and unpaced, on every CPU.
     const everyCpu = `0-${CPUS - 1}`;
     if (pinned) for (const child of [process, mock.child, ...proxies]) pin(child.pid, everyCpu);
@@ -365,6 +378,8 @@ async function main(): Promise<void> {
     engine.child.kill('SIGKILL');
     paused.child.kill('SIGKILL');
     rmSync(pausedHome, { recursive: true, force: true });
+    compared?.child.kill('SIGKILL');
+    if (compareHome) rmSync(compareHome, { recursive: true, force: true });
     peer.child.kill('SIGKILL');
     mock.child.kill('SIGTERM');
     rmSync(home, { recursive: true, force: true });
