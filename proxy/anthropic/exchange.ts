@@ -9,6 +9,7 @@ import { MessageAssembler, mayCompleteBoundary } from './assembler.js';
 import {
   CappedCollector,
   type ExchangeOutcome,
+  initialOutcomeState,
   naturalOutcome,
   type OutcomeState,
   outcomePayload,
@@ -66,6 +67,8 @@ export class Exchange {
   /** Commits the outbox is waiting for. */
   private holds = 0;
   private checkpointQueued = false;
+  /** The first token has been put on the wire ({@link Exchange.sendFirstToken}). */
+  private firstTokenSent = false;
   /** The response head, until the checkpoint recording it commits. */
   private headPending: { statusMessage: string | undefined; headers: string[] } | undefined;
   /** Holds released when the queued checkpoint commits. */
@@ -78,23 +81,7 @@ export class Exchange {
 
   constructor(private readonly init: ExchangeInit) {
     this.request = new RequestFactsOnce(init.request);
-    const facts = this.request.known;
-    this.state = {
-      requestSeq: init.requestSeq,
-      isMessages: init.isMessages,
-      model: facts?.model,
-      stream: facts?.stream ?? false,
-      status: null,
-      responseHeaders: {},
-      timings: { headers_us: null, first_token_us: null, total_us: null },
-      bytesForwarded: 0,
-      error: undefined,
-      assembler: undefined,
-      collector: undefined,
-      decoded: false,
-      maxBodyBytes: init.maxBodyBytes,
-      prices: init.prices,
-    };
+    this.state = initialOutcomeState(init, this.request.known);
   }
 
   /** True once the outcome is decided (its seal written or queued). */
@@ -159,9 +146,11 @@ export class Exchange {
         const seenUs = this.elapsed();
         this.drain();
         this.observe(chunk, seenUs);
-        return;
-      } else this.observe(chunk);
-      this.drain();
+      } else {
+        this.observe(chunk);
+        this.drain();
+      }
+      this.sendFirstToken();
     });
     upstream.on('end', () => {
       this.upstreamEnded = true;
@@ -344,6 +333,18 @@ export class Exchange {
       this.upstreamResponse?.pause();
       res.once('drain', () => this.upstreamResponse?.resume());
     }
+  }
+
+  /**
+   * Puts the reply's first token on the wire now, once it has left the outbox. Node corks a response's socket
+   * until the loop turn ends, so a token relayed from a burst that arrived in one read would otherwise wait
+   * until the whole burst was recorded (and, when the reply ended in it, sealed).
+   */
+  private sendFirstToken(): void {
+    if (this.firstTokenSent || this.state.timings.first_token_us === null || this.outbox.length > 0) return;
+    const socket = this.res?.headersSent ? this.res.socket : null;
+    this.firstTokenSent = socket !== null;
+    if (socket?.writableCorked) socket.uncork();
   }
 
   private recordingFailed(error: Error): void {

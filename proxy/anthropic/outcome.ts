@@ -48,6 +48,33 @@ export interface OutcomeState {
 }
 
 /**
+ * The state of an exchange whose reply has not begun: no status, no timings, no body seen.
+ * `facts`: what the request body says, when it was read before forwarding.
+ */
+export function initialOutcomeState(
+  init: { requestSeq: number; isMessages: boolean; maxBodyBytes: number; prices: PriceOverrides },
+  facts: { model: string | undefined; stream: boolean } | undefined,
+): OutcomeState {
+  const { requestSeq, isMessages, maxBodyBytes, prices } = init;
+  return {
+    requestSeq,
+    isMessages,
+    model: facts?.model,
+    stream: facts?.stream ?? false,
+    status: null,
+    responseHeaders: {},
+    timings: { headers_us: null, first_token_us: null, total_us: null },
+    bytesForwarded: 0,
+    error: undefined,
+    assembler: undefined,
+    collector: undefined,
+    decoded: false,
+    maxBodyBytes,
+    prices,
+  };
+}
+
+/**
  * How a reply that ended upstream ended: `error` for a failure, an HTTP status of 400 or more, or a mid-stream
  * error event; `incomplete` for a stream cut short (no message_stop); else `complete`.
  */

@@ -67,7 +67,8 @@ export class AnthropicProxy {
   private readonly fingerprints = new CredentialFingerprints();
 
   constructor(private readonly options: AnthropicProxyOptions) {
-    this.commit = new GroupCommit(options.store);
+    // Exchanges still streaming are the ones a commit could be shared with.
+    this.commit = new GroupCommit(options.store, { alone: () => this.active.size <= 1 });
     this.sessions = new AnthropicSessionResolver(
       options.store,
       options.upstream.host,

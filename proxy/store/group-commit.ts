@@ -13,14 +13,26 @@ interface PendingWrite {
  */
 const IDLE_MS = 1;
 
+/** Options for {@link GroupCommit}. */
+export interface GroupCommitOptions {
+  /**
+   * True when no other exchange can be writing (at most the caller's own is in flight): there is nobody to
+   * share a commit with, so a write commits at once however recently the last one did.
+   */
+  alone?: () => boolean;
+  /** The clock idleness is measured on, in ms (default `performance.now`). */
+  now?: () => number;
+}
+
 /**
  * Group commit: writes requested during one turn of the event loop become durable together (one store batch,
  * one journal write), and each caller's continuation runs only after that. Under load, many concurrent
- * exchanges share one commit (the end of the loop turn, `setImmediate`). When the engine was idle — nothing
- * queued and no commit for {@link IDLE_MS} — there is nobody to share with, so the write commits at once and
- * its continuation runs before `enqueue` returns: a lone request is not kept waiting for the loop turn to end
- * (on a quiet machine that wait, the rest of the turn and the check phase, costs 50–80 µs of time to first
- * token; bench:anthropic).
+ * exchanges share one commit (the end of the loop turn, `setImmediate`). When there is nobody to share with —
+ * nothing queued, and either no commit for {@link IDLE_MS} or the owner says it is alone
+ * ({@link GroupCommitOptions.alone}) — the write commits at once and its continuation runs before `enqueue`
+ * returns. So a lone request is not kept waiting for the loop turn to end (on a quiet machine that wait, the
+ * rest of the turn and the check phase, costs 50–80 µs of time to first token; bench:anthropic), and a lone
+ * reply's first token is not held behind the rest of a burst that arrived with it.
  *
  * This keeps "recorded before forwarded" literal — callers forward bytes in `then` — while the fixed cost of
  * making writes durable is paid once per batch instead of once per write.
@@ -30,12 +42,15 @@ const IDLE_MS = 1;
 export class GroupCommit {
   private pending: PendingWrite[] = [];
   private scheduled = false;
-  /** When the last batch was committed (performance.now(), ms). */
+  /** When the last batch was committed (ms on the options' clock). */
   private lastFlushMs = Number.NEGATIVE_INFINITY;
   /** Number of batches committed and writes they carried, for benchmarks. */
   readonly stats = { batches: 0, writes: 0 };
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly options: GroupCommitOptions = {},
+  ) {}
 
   /**
    * Queues `write` for the next batch; `then` runs after it commits, with the error if it failed — before this
@@ -43,7 +58,11 @@ export class GroupCommit {
    */
   enqueue(write: () => void, then: (error?: Error) => void): void {
     this.pending.push({ write, done: then });
-    if (!this.scheduled && this.pending.length === 1 && performance.now() - this.lastFlushMs > IDLE_MS) {
+    if (
+      !this.scheduled &&
+      this.pending.length === 1 &&
+      (this.now() - this.lastFlushMs > IDLE_MS || this.options.alone?.() === true)
+    ) {
       this.flush();
       return;
     }
@@ -51,6 +70,10 @@ export class GroupCommit {
       this.scheduled = true;
       setImmediate(() => this.flush());
     }
+  }
+
+  private now(): number {
+    return this.options.now?.() ?? performance.now();
   }
 
   /**
@@ -64,7 +87,7 @@ export class GroupCommit {
 
   /** Commits everything queued now (also used at shutdown so nothing queued is lost). */
   flush(): void {
-    this.lastFlushMs = performance.now();
+    this.lastFlushMs = this.now();
     this.scheduled = false;
     const batch = this.pending;
     this.pending = [];

@@ -296,8 +296,11 @@ async function main(): Promise<void> {
       const ttft: Record<string, number[]> = Object.fromEntries(
         Object.keys(targets).map((name) => [name, []]),
       );
+      const entries = Object.entries(targets);
       for (let i = 0; i < TTFT_SAMPLES + 30; i++) {
-        for (const [name, url] of Object.entries(targets)) {
+        // The order rotates each round, so no target always follows the same one (caches, CPU state).
+        const round = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
+        for (const [name, url] of round) {
           const result = await stream(url, agents[name]!, 'ttft', paceMs, deltas, body);
           if (i >= 30) ttft[name]!.push(result.ttftUs);
         }
