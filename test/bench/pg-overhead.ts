@@ -11,6 +11,8 @@
  * Afterwards Glassbox is stopped cleanly and its store is read: every statement pgbench ran through it must be
  * recorded as a `pg.statement` (each run is told apart by its application_name).
  * Targets: Glassbox ≥ 0.9× pgbouncer's TPS at 1 client, ≥ 0.8× at 8 clients, every statement recorded.
+ * BENCH_COMPARE_ROOT=dir adds a target `glassbox-compared`: another built checkout's `glassbox serve` (its own
+ * store, recording), measured in the same rotation, for A/B comparisons of a change.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
@@ -37,19 +39,27 @@ const SCALE = 10;
 const MODES = ['simple', 'prepared'] as const;
 /**
  * Comma-separated subsets for quick comparisons, e.g. BENCH_CLIENTS=1 BENCH_MODES=prepared
- * BENCH_TARGETS=pgbouncer,glassbox (targets: direct, pgbouncer, node-relay, glassbox-paused, glassbox).
+ * BENCH_TARGETS=pgbouncer,glassbox (targets: direct, pgbouncer, node-relay, glassbox-paused, glassbox, and
+ * glassbox-compared with BENCH_COMPARE_ROOT).
  */
 const CLIENTS = listEnv('BENCH_CLIENTS', ['1', '8']).map(Number);
 const ONLY_MODES = listEnv('BENCH_MODES', [...MODES]);
 /** When set, `glassbox serve` runs with --cpu-prof writing its profile here. */
 const CPU_PROF_DIR = process.env.BENCH_CPU_PROF_DIR;
+const COMPARE_ROOT = process.env.BENCH_COMPARE_ROOT;
 const PGBOUNCER = process.env.PGBOUNCER ?? '/usr/sbin/pgbouncer';
 /** The statement of pgbench's built-in select-only script, up to its parameter. */
 const SELECT_PREFIX = 'SELECT abalance FROM pgbench_accounts WHERE aid = ';
 const CONNECTION = 'bench';
 
 type Mode = (typeof MODES)[number];
-type TargetName = 'direct' | 'pgbouncer' | 'node-relay' | 'glassbox-paused' | 'glassbox';
+type TargetName =
+  | 'direct'
+  | 'pgbouncer'
+  | 'node-relay'
+  | 'glassbox-paused'
+  | 'glassbox-compared'
+  | 'glassbox';
 
 interface Target {
   host: string;
@@ -241,7 +251,8 @@ interface Glassbox {
   dashboard: URL;
 }
 
-async function startGlassbox(pg: PgServer): Promise<Glassbox> {
+/** Starts `glassbox serve` of the built checkout at `root` (this one by default) with one connection to `pg`. */
+async function startGlassbox(pg: PgServer, root = ROOT): Promise<Glassbox> {
   const home = tempDir('glassbox-bench-home-');
   const listen = await freePort();
   const upstream = `postgres://${pg.user}:${pg.password}@127.0.0.1:${pg.port}/${pg.database}`;
@@ -255,7 +266,7 @@ async function startGlassbox(pg: PgServer): Promise<Glassbox> {
   const child = spawn(
     process.execPath,
     [...profile, 'bin/glassbox.js', 'serve', '--anthropic-port', '0', '--api-port', '0'],
-    { cwd: ROOT, env: { ...process.env, GLASSBOX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: root, env: { ...process.env, GLASSBOX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   live.children.add(child);
   let out = '';
@@ -414,6 +425,7 @@ function printTable(measured: Measured[]): void {
     ['pgbouncer', 'pgbouncer'],
     ['node-relay', 'Node relay'],
     ['glassbox-paused', 'GB paused'],
+    ...(COMPARE_ROOT ? [['glassbox-compared', 'GB compared'] as [TargetName, string]] : []),
     ['glassbox', 'Glassbox'],
   ];
   const head = [
@@ -511,11 +523,13 @@ async function main(): Promise<void> {
     bouncer = await startPgbouncer(pg);
     glassbox = await startGlassbox(pg);
     const relay = await startNodeRelay(pg);
+    const compared = COMPARE_ROOT ? await startGlassbox(pg, COMPARE_ROOT) : undefined;
     const targets: Record<TargetName, Target> = {
       direct,
       pgbouncer: { ...direct, port: bouncer.port },
       'node-relay': { ...direct, port: relay.port },
       'glassbox-paused': glassbox.target,
+      'glassbox-compared': compared?.target ?? glassbox.target,
       glassbox: glassbox.target,
     };
     const cores = execFileSync('nproc', { encoding: 'utf8' }).trim();
@@ -530,6 +544,7 @@ async function main(): Promise<void> {
     );
 
     const names: TargetName[] = ['direct', 'pgbouncer', 'node-relay', 'glassbox-paused', 'glassbox'];
+    if (compared) names.splice(4, 0, 'glassbox-compared');
     const only = listEnv('BENCH_TARGETS', names);
     const order = names.filter((name) => only.includes(name));
     const measured: Measured[] = [];
@@ -563,6 +578,7 @@ async function main(): Promise<void> {
             pgbouncer: pgbouncerPid(),
             'node-relay': relay.child.pid,
             'glassbox-paused': glassbox.child.pid,
+            'glassbox-compared': compared?.child.pid,
             glassbox: glassbox.child.pid,
           }[name];
           const before = threadTicks(pid);
