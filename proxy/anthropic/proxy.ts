@@ -67,7 +67,7 @@ export class AnthropicProxy {
   private readonly fingerprints = new CredentialFingerprints();
 
   constructor(private readonly options: AnthropicProxyOptions) {
-    // Exchanges still streaming are the ones a commit could be shared with.
+    // Exchanges still streaming could share a commit; with one or none, a write commits at once.
     this.commit = new GroupCommit(options.store, { alone: () => this.active.size <= 1 });
     this.sessions = new AnthropicSessionResolver(
       options.store,

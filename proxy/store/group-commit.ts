@@ -16,8 +16,9 @@ const IDLE_MS = 1;
 /** Options for {@link GroupCommit}. */
 export interface GroupCommitOptions {
   /**
-   * True when no other exchange can be writing (at most the caller's own is in flight): there is nobody to
-   * share a commit with, so a write commits at once however recently the last one did.
+   * True when the owner has at most one writer active (one exchange streaming, one client connection), so
+   * waiting for the end of the loop turn would rarely gather a second write: a write then commits at once
+   * however recently the last one did.
    */
   alone?: () => boolean;
   /** The clock idleness is measured on, in ms (default `performance.now`). */
