@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { canonicalJson } from '../../proxy/common/canonical-json.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Store } from '../../proxy/store/store.js';
+import { TEST_IDENTITY } from './identity.js';
 
 const [home, countText] = process.argv.slice(2);
 if (!home || !countText) throw new Error('usage: journal-writer HOME COUNT');
@@ -21,7 +22,7 @@ const session = store.createSession({
   kind: 'postgres',
   target: 'journal-test',
   client: 'writer',
-  identity: { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' },
+  identity: TEST_IDENTITY,
   external_id: null,
 });
 let last = session.id;

@@ -10,8 +10,8 @@ import type { StoreOp } from '../../proxy/store/ops.js';
 import { recoverInterrupted } from '../../proxy/store/recovery.js';
 import { Store } from '../../proxy/store/store.js';
 import { useStoreHome } from '../helpers/files.js';
+import { TEST_IDENTITY as identity } from '../helpers/identity.js';
 
-const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
 /** A live Anthropic session to append to. */
 const openSession = (store: Store) =>
   store.createSession({ kind: 'anthropic', target: 't', client: 'c', identity, external_id: null });

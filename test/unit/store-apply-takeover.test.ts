@@ -10,8 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { type ChainLink, verifyChain } from '../../proxy/store/chain.js';
 import { Store, type StoreOpenOptions } from '../../proxy/store/store.js';
 import { useStoreHome } from '../helpers/files.js';
-
-const IDENTITY = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
+import { TEST_IDENTITY as IDENTITY } from '../helpers/identity.js';
 
 /** What a second connection finds in the SQLite file for one session. */
 interface OnDisk {

@@ -13,6 +13,7 @@ import type { StoreOp } from '../../proxy/store/ops.js';
 import { Store } from '../../proxy/store/store.js';
 import type { StoreChange } from '../../proxy/store/types.js';
 import { useStoreHome } from '../helpers/files.js';
+import { TEST_IDENTITY as identity } from '../helpers/identity.js';
 import { collectOutput } from '../helpers/process.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -87,7 +88,7 @@ describe('write-ahead journal', () => {
       kind: 'http',
       target: 'rotation',
       client: null,
-      identity: { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' },
+      identity,
       external_id: null,
     });
     const generations = new Set<string>();
@@ -105,7 +106,6 @@ describe('write-ahead journal', () => {
   });
 
   it('answers external session ids from memory for its own sessions and from SQLite for earlier ones', () => {
-    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
     const first = Store.open(paths().db, { journalDir: paths().journalDir });
     const earlier = first.createSession({
       kind: 'anthropic',
@@ -137,7 +137,6 @@ describe('write-ahead journal', () => {
       applyDelayMs: 5,
       busyTimeoutMs: 50,
     });
-    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
     const session = store.createSession({
       kind: 'http',
       target: 'busy',
@@ -161,7 +160,6 @@ describe('write-ahead journal', () => {
 
   it('announces a session row only once SQLite holds its change, so the last announcement is the final state', async () => {
     const store = Store.open(paths().db, { journalDir: paths().journalDir, applyDelayMs: 5 });
-    const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
     const seen: StoreChange[] = [];
     store.subscribe((change) => seen.push(change));
     const session = store.createSession({
@@ -186,7 +184,6 @@ describe('write-ahead journal', () => {
 describe('chain hashes derived when SQLite takes an event', () => {
   const paths = useStoreHome('glassbox-chain-');
 
-  const identity = { subject: null, email: null, groups: [], verified: false, os_user: 'dev', host: 'box' };
   const openSession = (store: Store, kind: 'anthropic' | 'postgres') =>
     store.createSession({ kind, target: 't', client: 'c', identity, external_id: null });
 

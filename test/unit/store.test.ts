@@ -1,16 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { recoverInterrupted } from '../../proxy/store/recovery.js';
 import { Store } from '../../proxy/store/store.js';
-import type { Identity } from '../../proxy/store/types.js';
-
-const identity: Identity = {
-  subject: null,
-  email: null,
-  groups: [],
-  verified: false,
-  os_user: 'dev',
-  host: 'box',
-};
+import { TEST_IDENTITY as identity } from '../helpers/identity.js';
 
 describe('Store', () => {
   let store: Store;
