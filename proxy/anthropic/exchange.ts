@@ -84,11 +84,6 @@ export class Exchange {
     this.state = initialOutcomeState(init, this.request.known);
   }
 
-  /** True once the outcome is decided (its seal written or queued). */
-  get done(): boolean {
-    return this.sealed;
-  }
-
   /** True when the request asked for a streamed reply; undefined while its body is unread. */
   get streaming(): boolean | undefined {
     return this.request.known?.stream;
@@ -140,8 +135,10 @@ export class Exchange {
     upstream.on('data', (chunk: Buffer) => {
       state.bytesForwarded += chunk.length;
       this.outbox.push(chunk);
-      if (this.decoder) this.decoder.write(chunk);
-      else if (this.canRelayBeforeObserving(chunk)) {
+      if (this.decoder) {
+        this.decoder.write(chunk); // recorded from the decoded side stream: its checkpoints may trail
+        this.drain();
+      } else if (this.canRelayBeforeObserving(chunk)) {
         // Bare deltas need no checkpoint first: relay them, then feed the recorder (first token sooner).
         const seenUs = this.elapsed();
         this.drain();

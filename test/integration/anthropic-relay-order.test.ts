@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createGzip } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asRecord } from '../../proxy/anthropic/message.js';
 import type { Store } from '../../proxy/store/store.js';
@@ -64,6 +65,8 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
   let stop: string[] = [];
   /** A whole stream to send instead, chunk by chunk without pauses. */
   let stream: string[] | undefined;
+  /** Set: the reply is gzip-encoded, and its last chunk waits until this promise settles. */
+  let gzipHold: Promise<void> | undefined;
   /** What the proxy wrote to clients, and the first tool input on disk at that moment. */
   let relayed: Array<{ text: string; inputOnDisk: unknown }> = [];
   let session = '';
@@ -73,6 +76,18 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
     upstream = createServer((req, res) => {
       req.resume();
       req.on('end', async () => {
+        if (gzipHold) {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'content-encoding': 'gzip' });
+          const gzip = createGzip();
+          gzip.pipe(res);
+          gzip.write(MESSAGE_START + TOOL_START + delta('{"path":'));
+          gzip.flush();
+          await gzipHold;
+          gzip.end(
+            `${delta('"/etc/hosts"}')}${sse('content_block_stop', { type: 'content_block_stop', index: 0 })}${END}`,
+          );
+          return;
+        }
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
         const chunks = stream ?? [
           MESSAGE_START + TOOL_START,
@@ -145,6 +160,40 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
       expect(turn?.payload).toMatchObject({ outcome: 'complete' });
     });
   }
+
+  it('relays a gzip-encoded stream as it arrives, and records it decoded', async () => {
+    let release: () => void = () => undefined;
+    gzipHold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    session = 'gzip-stream';
+    try {
+      // The upstream sends the rest only once the client has the start: a proxy holding a compressed reply
+      // until its end never gets there.
+      const start = async () => {
+        const reader = (await ask(session)).body!.getReader();
+        return { reader, first: await reader.read() };
+      };
+      const { reader, first } = await Promise.race([
+        start(),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('no byte of the reply before the upstream ended')), 5_000),
+        ),
+      ]);
+      expect(new TextDecoder().decode(first.value)).toContain('message_start');
+      release();
+      while (!(await reader.read()).done);
+    } finally {
+      release();
+      gzipHold = undefined;
+    }
+    const id = store.findByExternalId('anthropic', session)!.id;
+    const turn = store.listEvents(id).find((e) => e.kind === 'llm.turn');
+    expect(turn?.payload).toMatchObject({
+      outcome: 'complete',
+      response: { content: [{ type: 'tool_use', input: { path: '/etc/hosts' } }] },
+    });
+  });
 
   it('relays a long line fed in small chunks in linear time (the boundary check does not rescan it)', async () => {
     const text = 'a'.repeat(16 * 1024 * 1024);
