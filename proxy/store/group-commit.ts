@@ -43,6 +43,8 @@ export interface GroupCommitOptions {
 export class GroupCommit {
   private pending: PendingWrite[] = [];
   private scheduled = false;
+  /** A batch's continuations are running: a write they queue waits for the next batch. */
+  private flushing = false;
   /** When the last batch was committed (ms on the options' clock). */
   private lastFlushMs = Number.NEGATIVE_INFINITY;
   /** Number of batches committed and writes they carried, for benchmarks. */
@@ -61,6 +63,7 @@ export class GroupCommit {
     this.pending.push({ write, done: then });
     if (
       !this.scheduled &&
+      !this.flushing &&
       this.pending.length === 1 &&
       (this.now() - this.lastFlushMs > IDLE_MS || this.options.alone?.() === true)
     ) {
@@ -111,6 +114,9 @@ export class GroupCommit {
     }
     this.stats.batches++;
     this.stats.writes += batch.length;
+    // Continuations run in the order their writes were queued: one queuing a write does not commit it
+    // ahead of the continuations after it.
+    this.flushing = true;
     batch.forEach((item, i) => {
       try {
         item.done(errors[i]);
@@ -118,5 +124,6 @@ export class GroupCommit {
         // A continuation's failure belongs to its exchange, never to the others in the batch.
       }
     });
+    this.flushing = false;
   }
 }

@@ -69,6 +69,29 @@ describe('GroupCommit', () => {
     expect(commit.stats).toEqual({ batches: 3, writes: 3 });
   });
 
+  it('runs the continuations of a batch in order, even when one queues a write while its owner is alone', async () => {
+    let alone = false;
+    const commit = new GroupCommit(store, { alone: () => alone, now: () => 100 });
+    const done: string[] = [];
+    enqueue(commit, 'warm-up', done);
+    commit.enqueue(
+      () => store.append(sessionId, 'x.test', { name: 'b1' }),
+      () => {
+        done.push('b1');
+        enqueue(commit, 'c', done);
+      },
+    );
+    enqueue(commit, 'b2', done);
+    alone = true;
+    await nextLoopTurn();
+    expect(done).toEqual(['warm-up', 'b1', 'b2']);
+    await nextLoopTurn();
+    expect(done).toEqual(['warm-up', 'b1', 'b2', 'c']);
+    expect(store.listEvents(sessionId).map((e) => e.payload)).toEqual(
+      ['warm-up', 'b1', 'b2', 'c'].map((name) => ({ name })),
+    );
+  });
+
   it('runs a continuation with the error when its write fails, and commits the others in the batch', async () => {
     const commit = new GroupCommit(store, { alone: () => false, now: () => 100 });
     const done: string[] = [];
