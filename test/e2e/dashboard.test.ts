@@ -12,16 +12,21 @@ const PROMPT = 'Please list the zebrafish directory and summarise it';
 const TOOL_OUTPUT = 'zebrafish.txt\nnotes-on-fins.md';
 
 /** The mock's replies: a Bash tool call first, then a Markdown answer once the tool result comes back. */
-/** A long reply streamed slowly (a delta every 40 ms), to watch it grow in the dashboard. */
+/**
+ * A long reply streamed slowly (a delta every 40 ms), to watch it grow in the dashboard. Its last delta
+ * ("The end.") waits for the test, so the reply is still streaming however slow the page is to show it.
+ */
 const SLOW_REPLY = `${'The sea otter holds hands while sleeping. '.repeat(8)}The end.`;
 
-function toolLoop(request: MockRequest) {
+/** `slowReplyEnd`: what the slow reply's last delta waits for. */
+function toolLoop(request: MockRequest, slowReplyEnd: Promise<unknown>) {
   const messages = (request.body as { messages: Array<{ role: string; content: unknown }> }).messages;
   if (messages[0]?.content === 'stream slowly please') {
     return {
       type: 'message' as const,
       content: [{ type: 'text' as const, text: SLOW_REPLY }],
       eventDelayMs: 40,
+      holdLastDelta: slowReplyEnd,
     };
   }
   if (messages.length === 1) {
@@ -52,9 +57,13 @@ describe('dashboard in Chromium against a real engine', () => {
   let browser: Browser;
   let page: Page;
   let client: Anthropic;
+  let releaseSlowReply: () => void = () => undefined;
+  const slowReplyEnd = new Promise<void>((resolve) => {
+    releaseSlowReply = resolve;
+  });
 
   beforeAll(async () => {
-    mock = await MockAnthropic.start({ deltaChars: 8, plan: toolLoop });
+    mock = await MockAnthropic.start({ deltaChars: 8, plan: (request) => toolLoop(request, slowReplyEnd) });
     setup = await startPgProxy({
       tweak: (config) => {
         config.anthropic.upstream = mock.url;
@@ -71,6 +80,7 @@ describe('dashboard in Chromium against a real engine', () => {
     page.on('pageerror', (error) => console.error(`page error: ${error.message}`));
   });
   afterAll(async () => {
+    releaseSlowReply();
     await browser?.close();
     await setup?.cleanup();
     await mock?.stop();
@@ -284,6 +294,7 @@ describe('dashboard in Chromium against a real engine', () => {
     // Seen while the reply is still streaming: its end has not arrived yet.
     expect(await partial.textContent()).not.toContain('The end.');
     await screenshot(page, '9-reply-streaming');
+    releaseSlowReply();
     await done;
     await expect
       .poll(async () => (await page.getByTestId('turn').last().textContent()) ?? '', { timeout: 5_000 })

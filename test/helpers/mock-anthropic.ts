@@ -26,6 +26,8 @@ export type MockPlan =
       gzip?: boolean;
       /** Overrides the mock's eventDelayMs for this reply. */
       eventDelayMs?: number;
+      /** Streamed: the reply's last delta waits until this settles (to look at a reply while it streams). */
+      holdLastDelta?: Promise<unknown>;
     }
   | { type: 'status'; status: number; errorType: string; message: string }
   /** Streams the content, then an `event: error` instead of message_delta/message_stop. */
@@ -176,7 +178,7 @@ export class MockAnthropic {
           id,
           model,
           plan.content,
-          { stop: plan.stop_reason ?? 'end_turn' },
+          { stop: plan.stop_reason ?? 'end_turn', hold: plan.holdLastDelta },
           plan.eventDelayMs,
         );
       case 'midstream_error':
@@ -221,7 +223,7 @@ export class MockAnthropic {
     id: string,
     model: string,
     content: MockBlock[],
-    end: { stop?: string; error?: { type: string; message: string } },
+    end: { stop?: string; error?: { type: string; message: string }; hold?: Promise<unknown> },
     delayMs = this.options.eventDelayMs ?? 0,
   ): Promise<void> {
     const pause = () =>
@@ -236,8 +238,10 @@ export class MockAnthropic {
         index,
         content_block: blockStart(block),
       });
-      for (const delta of this.deltas(block)) {
+      const deltas = [...this.deltas(block)];
+      for (const [i, delta] of deltas.entries()) {
         await pause();
+        if (index === content.length - 1 && i === deltas.length - 1) await end.hold;
         sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta });
       }
       sse(res, 'content_block_stop', { type: 'content_block_stop', index });
