@@ -66,7 +66,7 @@ function buildProgram(): Command {
   program
     .command('show')
     .description('print a session as a readable transcript')
-    .argument('<id>', 'session id, a unique prefix of it (6+ characters), or its external id')
+    .argument('<id>', 'session id, a unique prefix of it, or its external id')
     .option('--json', 'print {session, events} as JSON')
     .action(show);
 
@@ -236,8 +236,9 @@ function findSession(store: Store, id: string): Session {
   const found = store.resolveSession(id);
   if (!found) throw new UserError(`no session matches "${id}" (see \`glassbox sessions\`)`);
   if (Array.isArray(found)) {
+    const more = found.length >= 5 ? ', …' : '';
     throw new UserError(
-      `"${id}" matches several sessions: ${found.map((s) => s.id).join(', ')}; give more characters`,
+      `"${id}" is ambiguous: it matches sessions ${found.map((s) => s.id).join(', ')}${more}; give more characters`,
     );
   }
   return found;

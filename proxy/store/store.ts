@@ -307,8 +307,9 @@ export class Store {
   }
 
   /**
-   * Resolves what a user typed: a full id, a unique id prefix (at least 6 characters), or an external id.
-   * @returns the session, `undefined` when nothing matches, or the list of candidates when ambiguous
+   * Resolves what a user typed: a full id, an external id, or a unique id prefix (ULID characters, any
+   * length). An external id wins over a prefix.
+   * @returns the session, `undefined` when nothing matches, or up to 5 candidates when ambiguous
    */
   resolveSession(idOrPrefix: string): Session | undefined | Session[] {
     this.ingest.settle();
@@ -316,7 +317,9 @@ export class Store {
     if (exact) return exact;
     const external = (this.sql.anyExternal.all(idOrPrefix) as SessionRow[]).map(toSession);
     if (external.length === 1) return external[0];
-    if (idOrPrefix.length < 6) return external.length > 1 ? external : undefined;
+    if (external.length > 1) return external;
+    // Crockford base32 only, so nothing the user types is a LIKE wildcard.
+    if (!/^[0-9A-HJKMNP-TV-Z]+$/i.test(idOrPrefix)) return undefined;
     const byPrefix = (this.sql.byPrefix.all(`${idOrPrefix.toUpperCase()}%`) as SessionRow[]).map(toSession);
     if (byPrefix.length === 1) return byPrefix[0];
     return byPrefix.length > 1 ? byPrefix : undefined;

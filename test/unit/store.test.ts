@@ -124,6 +124,9 @@ describe('Store', () => {
       1_000_000,
     );
     expect(store.resolveSession(sameMs.id.slice(0, 10))).toHaveLength(2);
+    // A short prefix shared by several sessions is ambiguous, not "no match"; a LIKE wildcard is no prefix.
+    expect(store.resolveSession(sameMs.id.slice(0, 4))).toHaveLength(2);
+    expect(store.resolveSession('%')).toBeUndefined();
     expect(store.listSessions({ text: 'payment' }).map((s) => s.id)).toEqual([one.id]);
     expect(store.listSessions({ text: 'refac' }).map((s) => s.id)).toEqual([one.id]);
     expect(store.listSessions({ text: 'users; -- "quoted" (parens' }).map((s) => s.id)).toEqual([two.id]);
