@@ -1,6 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
+import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
@@ -186,8 +186,9 @@ async function serve(options: ServeOptions): Promise<void> {
     out(`  Recovered        ${engine.recovered} session(s) a previous run left open, now marked interrupted`);
   }
   out();
-  out('Point your agents at it (paste into your shell, or run `eval "$(glassbox env)"`):');
-  out(`  ${envLines(detectShell(), { ANTHROPIC_BASE_URL: anthropicUrl }).join('\n  ')}`);
+  const shell = detectShell();
+  out(`Point your agents at it (paste into your shell, or run \`${applyEnvCommand(shell, cliCommand())}\`):`);
+  out(`  ${envLines(shell, { ANTHROPIC_BASE_URL: anthropicUrl }).join('\n  ')}`);
   out();
   out('Press Ctrl+C to stop.');
   await new Promise<void>((resolve) => {

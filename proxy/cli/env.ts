@@ -1,3 +1,6 @@
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+
 /** Shells `glassbox env` can print for. */
 export const SHELLS = ['bash', 'zsh', 'fish', 'powershell'] as const;
 export type Shell = (typeof SHELLS)[number];
@@ -27,4 +30,36 @@ export function envLines(shell: Shell, vars: Record<string, string>): string[] {
 
 function quotePosix(value: string): string {
   return /^[\w@%+=:,./-]+$/.test(value) ? value : `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * How the user should invoke the CLI from their shell: `glassbox` when an executable of that name is on
+ * `PATH` (a global or linked install), else `npx glassbox` (a checkout, or `npm start`, where it is not).
+ */
+export function cliCommand(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  const names = platform === 'win32' ? ['glassbox.cmd', 'glassbox.exe', 'glassbox'] : ['glassbox'];
+  const dirs = (env.PATH ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
+  const onPath = dirs.some((dir) =>
+    names.some((name) => {
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    }),
+  );
+  return onPath ? 'glassbox' : 'npx glassbox';
+}
+
+/** The one-liner that applies `glassbox env` in the given shell, e.g. `eval "$(npx glassbox env)"`. */
+export function applyEnvCommand(shell: Shell, cli: string): string {
+  switch (shell) {
+    case 'fish':
+      return `${cli} env | source`;
+    case 'powershell':
+      return `${cli} env | Out-String | Invoke-Expression`;
+    default:
+      return `eval "$(${cli} env)"`;
+  }
 }

@@ -1,6 +1,9 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateCost, priceFor } from '../../proxy/anthropic/pricing.js';
-import { detectShell, envLines } from '../../proxy/cli/env.js';
+import { applyEnvCommand, cliCommand, detectShell, envLines } from '../../proxy/cli/env.js';
 import {
   CredentialFingerprints,
   fingerprintCredential,
@@ -93,6 +96,21 @@ describe('glassbox env lines', () => {
     expect(detectShell({ SHELL: '/bin/zsh' }, 'darwin')).toBe('zsh');
     expect(detectShell({}, 'win32')).toBe('powershell');
     expect(detectShell({}, 'linux')).toBe('bash');
+  });
+
+  it('suggests `npx glassbox` where no glassbox executable is on PATH, as in a checkout', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gb-path-'));
+    try {
+      expect(cliCommand({ PATH: dir }, 'linux')).toBe('npx glassbox');
+      writeFileSync(join(dir, 'glassbox'), '#!/bin/sh\n', { mode: 0o644 });
+      expect(cliCommand({ PATH: dir }, 'linux')).toBe('npx glassbox');
+      chmodSync(join(dir, 'glassbox'), 0o755);
+      expect(cliCommand({ PATH: `/nonexistent:${dir}` }, 'linux')).toBe('glassbox');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(applyEnvCommand('bash', 'npx glassbox')).toBe('eval "$(npx glassbox env)"');
+    expect(applyEnvCommand('fish', 'glassbox')).toBe('glassbox env | source');
   });
 });
 
