@@ -43,7 +43,7 @@ if (availability.ok) {
 
 /** Runs `glassbox serve` in this process after one line saying why no window opened. */
 async function headless(reason: string): Promise<void> {
-  process.stderr.write(`Glassbox: no desktop window: ${reason}. Running the engine headless.\n`);
+  process.stderr.write(`glassbox: no desktop window: ${reason}. Running the engine headless.\n`);
   const cli = pathToFileURL(join(here, '..', 'proxy', 'cli.js')).href;
   const { main } = (await import(cli)) as { main: (argv: string[]) => Promise<void> };
   await main([process.argv[0]!, 'glassbox', 'serve', ...args]);

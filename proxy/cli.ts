@@ -36,14 +36,19 @@ export async function main(argv: string[]): Promise<void> {
 
 function buildProgram(): Command {
   const program = new Command('glassbox')
-    .description('Record what AI agents send to the Anthropic API, verify it, and read it back.')
+    .description(
+      'Record what AI agents send to the Anthropic API and to PostgreSQL databases, verify it, and read it back.\n' +
+        'Start with `glassbox serve`; add a database with `glassbox pg add`.',
+    )
     .version(glassboxVersion())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (text, write) => write(`glassbox: ${text.replace(/^error: /, '')}`) });
 
   program
     .command('serve')
-    .description('run the engine: the Anthropic recording proxy and the control API (Ctrl+C stops it)')
+    .description(
+      'run the engine: the Anthropic proxy, a PostgreSQL listener per connection and the dashboard (Ctrl+C stops it)',
+    )
     .option('--anthropic-port <port>', 'port of the Anthropic proxy (default 8787)', (v) =>
       portArg(v, '--anthropic-port'),
     )

@@ -7,9 +7,13 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../proxy/common/canonical-json.js';
 import { chainHash } from '../../proxy/store/chain.js';
+import { Store } from '../../proxy/store/store.js';
 import { runCli, spawnServe } from '../helpers/cli.js';
 import { startTestEngine, tempHome } from '../helpers/engine.js';
+import { TEST_IDENTITY } from '../helpers/identity.js';
 import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
+
+const TEST_SESSION = { kind: 'anthropic', target: 't', client: null, external_id: null } as const;
 
 const SESSION_COLUMNS = [
   'id',
@@ -196,6 +200,28 @@ describe('glassbox CLI on a recorded session', () => {
     const result = runCli(home, ['show', 'no-such-session']);
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('no session matches "no-such-session"');
+    // Two sessions started in the same second share their first 8 characters: a short prefix of them is
+    // ambiguous, not unmatched.
+    const other = tempHome();
+    try {
+      const store = Store.open(join(other, 'glassbox.db'));
+      const ids = [1, 2].map(
+        () => store.createSession({ ...TEST_SESSION, identity: TEST_IDENTITY }, 1_700_000_000_000_000).id,
+      );
+      store.close();
+      const short = runCli(other, ['show', ids[0]!.slice(0, 4)]);
+      expect(short.status).toBe(2);
+      expect(short.stderr).toContain(`"${ids[0]!.slice(0, 4)}" is ambiguous: it matches sessions `);
+      expect(short.stderr).toContain(ids[1]);
+    } finally {
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  it('--help names both proxies and where to start', () => {
+    const help = runCli(home, ['--help']).stdout;
+    expect(help).toContain('PostgreSQL');
+    expect(help).toContain('glassbox pg add');
   });
 });
 
@@ -209,6 +235,8 @@ describe('glassbox serve and env', () => {
       expect(out).toMatch(/Anthropic proxy\s+http:\/\/127\.0\.0\.1:\d+\s+→\s+http:\/\/127\.0\.0\.1:\d+/);
       expect(serve.dashboardUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/#token=[\w-]{43}$/);
       expect(out).toContain(`export ANTHROPIC_BASE_URL=${serve.anthropicUrl}`);
+      // No glassbox executable is on this test's PATH, as in a checkout: the hint must work there.
+      expect(out).toContain('eval "$(npx glassbox env)"');
       await fetch(`${serve.anthropicUrl}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-glassbox-session': 'serve-test' },

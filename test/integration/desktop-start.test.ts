@@ -46,7 +46,7 @@ describe('npm start without a usable Electron', () => {
     expect(lines).toHaveLength(1);
     // This machine has the electron package without its binary; elsewhere the reason is the missing display.
     expect(lines[0]).toMatch(
-      /^Glassbox: no desktop window: (Electron's binary is not installed \(ELECTRON_SKIP_BINARY_DOWNLOAD\)|no display \(DISPLAY\/WAYLAND_DISPLAY unset\))\. Running the engine headless\.$/,
+      /^glassbox: no desktop window: (Electron's binary is not installed \(ELECTRON_SKIP_BINARY_DOWNLOAD\)|no display \(DISPLAY\/WAYLAND_DISPLAY unset\))\. Running the engine headless\.$/,
     );
     expect(stdout).toContain('Stopped. Live sessions were closed.');
   });
