@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderSession } from '../../proxy/cli/show.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
 import type { Store } from '../../proxy/store/store.js';
@@ -131,6 +132,8 @@ describe('PostgreSQL connections serving several databases', () => {
       .listEvents(terminated.id, 0, 100)
       .find((e) => e.kind === 'pg.session' && (e.payload as { event: string }).event === 'connected');
     expect(connected?.payload).toMatchObject({ database: 'template1' });
+    const shown = renderSession(terminated, store.listEvents(terminated.id, 0, 100), []);
+    expect(shown).toMatch(/upstream 127\.0\.0\.1:\d+\/template1 as glassbox/);
   });
 
   it("follows psql's \\c otherdb to a listed database, and refuses one not listed with 3D000", async () => {
