@@ -106,6 +106,24 @@ describe('PostgreSQL connections change while the engine runs', () => {
     await other.end();
     expect((await open.query('select 2 as two')).rows).toEqual([{ two: 2 }]);
 
+    // Moved to another port: the old listener closes, the open session goes on.
+    const moved = await freePort();
+    const again = config();
+    again.postgres.connections.live.listen = moved;
+    writeConfig(again);
+    await waitFor(
+      () => serve.output().includes(`changed: new clients on 127.0.0.1:${moved}`),
+      15_000,
+      'the move',
+    );
+    const there = new pg.Client({ connectionString: url.replace(`:${port}/`, `:${moved}/`) });
+    await there.connect();
+    await there.end();
+    await expect(new pg.Client({ connectionString: url }).connect()).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+    });
+    expect((await open.query('select 3 as three')).rows).toEqual([{ three: 3 }]);
+
     const removed = runCli(home, ['pg', 'remove', 'live']);
     expect(removed.status, removed.stderr).toBe(0);
     expect(removed.stdout).toMatch(/Closed on the running engine \(pid \d+\)/);
@@ -114,7 +132,7 @@ describe('PostgreSQL connections change while the engine runs', () => {
       code: '57P01',
       message: expect.stringContaining('connection was removed'),
     });
-    const late = new pg.Client({ connectionString: url });
+    const late = new pg.Client({ connectionString: url.replace(`:${port}/`, `:${moved}/`) });
     await expect(late.connect()).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 
