@@ -4,13 +4,12 @@ import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell 
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
+import { addPgCommands } from './cli/pg-commands.js';
 import { renderSession } from './cli/show.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
-import { glassboxHome, homePaths, loadConfig, parsePort, UPSTREAM_TLS_MODES } from './config.js';
+import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
-import { FileVault } from './identity/vault.js';
-import { addConnection, listConnections, removeConnection } from './postgres/connections.js';
 import { Store } from './store/store.js';
 import type { Session } from './store/types.js';
 
@@ -91,62 +90,7 @@ function buildProgram(): Command {
     .argument('[id]', 'one session (default: all)')
     .action(verify);
 
-  const pg = program.command('pg').description('PostgreSQL connections Glassbox proxies and records');
-  pg.command('add')
-    .description('add a connection; its upstream password goes to the credential vault, never to config.json')
-    .argument('<name>', 'connection name; clients log in with it as their user name')
-    .requiredOption('--upstream <url>', 'postgres://user:password@host:port/database of the real server')
-    .option('--listen <port>', 'local port on 127.0.0.1 (default: the first free one from 6432)', (v) =>
-      portArg(v, '--listen'),
-    )
-    .addOption(
-      new Option('--upstream-tls <mode>', 'TLS to the upstream (default prefer)').choices(UPSTREAM_TLS_MODES),
-    )
-    .option('--upstream-ca <file>', 'CA certificate (PEM) to trust for --upstream-tls verify-full')
-    .action(
-      (
-        name: string,
-        options: { upstream: string; listen?: number; upstreamTls?: string; upstreamCa?: string },
-      ) => {
-        const home = glassboxHome();
-        const added = addConnection(
-          home,
-          new FileVault(homePaths(home).vault),
-          name,
-          options.upstream,
-          options,
-        );
-        process.stdout.write(
-          `Added PostgreSQL connection "${added.name}" → ${added.upstream} (TLS: ${added.upstreamTls}).\n` +
-            `Clients use (after \`glassbox serve\` starts or restarts):\n  ${added.url}\n`,
-        );
-      },
-    );
-  pg.command('list')
-    .description('show connections and the local URL clients use')
-    .option('--json', 'print a JSON array of {name, url, listen, upstream, upstreamTls}')
-    .action((options: { json?: boolean }) => {
-      const home = glassboxHome();
-      const connections = listConnections(loadConfig(home), new FileVault(homePaths(home).vault));
-      if (options.json) return void process.stdout.write(`${JSON.stringify(connections, null, 2)}\n`);
-      if (connections.length === 0) {
-        return void process.stdout.write(
-          'No PostgreSQL connections. Add one: glassbox pg add NAME --upstream postgres://user:pass@host/db\n',
-        );
-      }
-      for (const c of connections)
-        process.stdout.write(
-          `${c.name}\n  local     ${c.url}\n  upstream  ${c.upstream} (TLS: ${c.upstreamTls})\n`,
-        );
-    });
-  pg.command('remove')
-    .description('remove a connection and its stored credentials')
-    .argument('<name>')
-    .action((name: string) => {
-      const home = glassboxHome();
-      removeConnection(home, new FileVault(homePaths(home).vault), name);
-      process.stdout.write(`Removed PostgreSQL connection "${name}" and its credentials.\n`);
-    });
+  addPgCommands(program);
 
   program
     .command('env')
@@ -171,7 +115,11 @@ interface ServeOptions {
 async function serve(options: ServeOptions): Promise<void> {
   const home = glassboxHome();
   const config = loadConfig(home, options);
-  const engine = await Engine.start({ home, config });
+  const engine = await Engine.start({
+    home,
+    config,
+    log: (line, level) => (level === 'warn' ? console.error(`glassbox: ${line}`) : console.log(line)),
+  });
   // Last resort: a bug in one connection's handling must not end every session. Each handler already
   // answers its own client; whatever still escapes is reported and the engine goes on.
   process.on('uncaughtException', (error) => {

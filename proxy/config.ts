@@ -19,7 +19,13 @@ export const PgConnectionSchema = z
     host: z.string().min(1),
     port: port.default(5432),
     user: z.string().min(1),
+    /** The default database: the upstream URL's, served always and to clients that name none. */
     database: z.string().min(1),
+    /**
+     * Other databases clients may open through this connection: names, or "*" for any the upstream role may
+     * open. Absent (every config.json written before it existed) means only `database`.
+     */
+    databases: z.union([z.literal('*'), z.array(z.string().min(1)).min(1)]).optional(),
     /** Local port clients connect to on 127.0.0.1. */
     listen: port,
     upstreamTls: z.enum(UPSTREAM_TLS_MODES).default('prefer'),
@@ -118,6 +124,8 @@ export function homePaths(home: string) {
     config: join(home, 'config.json'),
     token: join(home, 'token'),
     lock: join(home, 'engine.pid'),
+    /** The running engine's addresses and applied configuration (proxy/runtime-file.ts). */
+    runtime: join(home, 'engine.json'),
     vault: join(home, 'vault.json'),
   };
 }

@@ -5,9 +5,10 @@ import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
-import { type Config, homePaths } from './config.js';
+import { type Config, homePaths, loadConfig } from './config.js';
 import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
+import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -23,6 +24,8 @@ export interface EngineOptions {
   config: Config;
   /** Listening address for every listener; loopback by design. */
   host?: string;
+  /** Where lines about configuration changes applied while running go (default: nowhere). */
+  log?: EngineLog;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -56,6 +59,8 @@ export class Engine {
     private readonly config: Config,
     private readonly releaseLock: () => void,
     private readonly sweeper: NodeJS.Timeout,
+    /** Applies config.json and vault changes while running. */
+    readonly live: LiveConfig,
   ) {}
 
   /**
@@ -73,6 +78,7 @@ export class Engine {
     let anthropic: AnthropicProxy | undefined;
     let api: ApiServer | undefined;
     let postgres: PgProxy | undefined;
+    let live: LiveConfig | undefined;
     try {
       store = Store.open(paths.database, { journalDir: paths.journal });
       const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
@@ -94,7 +100,8 @@ export class Engine {
       anthropic = proxy;
       await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
       // Sealed with the desktop app's keychain-held key when it passed one (GLASSBOX_VAULT_KEY), else 0600 file.
-      const vault = openEngineVault(paths.vault, process.env, Object.keys(config.postgres.connections));
+      const openVault = (names: string[]) => openEngineVault(paths.vault, process.env, names);
+      const vault = openVault(Object.keys(config.postgres.connections));
       const identity = localIdentity();
       const pg = new PgProxy({
         store,
@@ -132,8 +139,18 @@ export class Engine {
         database: paths.database,
         postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
       };
-      return new Engine(store, proxy, server, pg, addresses, recovered, config, releaseLock, sweeper);
+      live = new LiveConfig({
+        home,
+        initial: fileConfig(home, config),
+        postgres: pg,
+        openVault,
+        addresses: { anthropicUrl: proxy.url, apiUrl: server.url },
+        log: options.log ?? (() => undefined),
+      });
+      live.start();
+      return new Engine(store, proxy, server, pg, addresses, recovered, config, releaseLock, sweeper, live);
     } catch (error) {
+      await live?.stop().catch(() => undefined);
       await api?.stop().catch(() => undefined);
       await anthropic?.stop(0).catch(() => undefined);
       await postgres?.stop().catch(() => undefined);
@@ -161,6 +178,7 @@ export class Engine {
         failures.push(error);
       }
     };
+    await attempt(() => this.live.stop());
     await attempt(() => this.api.stop());
     await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
     await attempt(() => this.postgres.stop());
@@ -168,6 +186,15 @@ export class Engine {
     await attempt(() => this.store.close());
     this.releaseLock();
     if (failures.length > 0) throw failures[0];
+  }
+}
+
+/** config.json as it is on disk (the base live changes are compared to); `config` when it cannot be read. */
+function fileConfig(home: string, config: Config): Config {
+  try {
+    return loadConfig(home);
+  } catch {
+    return config;
   }
 }
 

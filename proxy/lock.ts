@@ -31,6 +31,12 @@ export function takeEngineLock(path: string): () => void {
   throw new UserError(`Could not take the engine lock ${path}; remove it if no engine is running.`);
 }
 
+/** The pid of the live engine holding the lock at `path`, or undefined when no engine is running. */
+export function runningEngine(path: string): number | undefined {
+  const holder = readHolder(path);
+  return holder !== undefined && isAlive(holder) ? holder : undefined;
+}
+
 function readHolder(path: string): number | undefined {
   try {
     const pid = Number.parseInt(readFileSync(path, 'utf8'), 10);

@@ -82,7 +82,7 @@ function renderEvent(event: RecordedEvent): string[] {
       return p.event === 'start'
         ? [`${at}connected as ${String(p.user)} to ${String(p.database)} from ${String(p.client_address)}`]
         : [
-            `${at}upstream ${String(p.upstream)} as ${String(p.upstream_user)}, PostgreSQL ${String(p.server_version)}, TLS ${String(asRecord(p.tls)?.upstream ?? 'off')}`,
+            `${at}upstream ${String(p.upstream)}/${String(p.database)} as ${String(p.upstream_user)}, PostgreSQL ${String(p.server_version)}, TLS ${String(asRecord(p.tls)?.upstream ?? 'off')}`,
           ];
     case 'pg.auth_failed':
       return [`${at}authentication refused: ${String(p.sqlstate)} ${String(p.message)}`];

@@ -10,6 +10,7 @@ import {
   UPSTREAM_TLS_MODES,
 } from '../config.js';
 import type { CredentialVault } from '../identity/vault.js';
+import { parseDatabasesOption, servedList } from './databases.js';
 
 /** First local port handed out to PostgreSQL connections (DESIGN.md "Defaults"). */
 export const FIRST_PG_PORT = 6432;
@@ -37,6 +38,27 @@ export interface PgConnectionSummary {
   listen: number;
   upstream: string;
   upstreamTls: PgConnectionConfig['upstreamTls'];
+  /** Databases clients may open: the default (the upstream URL's) first, then the others; or "*" for any. */
+  databases: string[] | '*';
+}
+
+/** `glassbox pg add`'s options besides the name and upstream URL. */
+export interface AddConnectionOptions {
+  listen?: number;
+  upstreamTls?: string;
+  upstreamCa?: string;
+  /** `--databases`: comma-separated names, or `*` (default: only the upstream URL's database). */
+  databases?: string;
+  /** The upstream password when it is not in the URL (from stdin, a prompt, PGPASSWORD or a password file). */
+  upstreamPassword?: string;
+}
+
+/** A new connection, checked and ready to save: its config.json entry and its upstream password. */
+export interface NewConnection {
+  name: string;
+  entry: PgConnectionConfig;
+  /** From the URL, else from `options.upstreamPassword`; undefined for none (trust, peer). */
+  upstreamPassword: string | undefined;
 }
 
 /**
@@ -49,8 +71,21 @@ export function addConnection(
   vault: CredentialVault,
   name: string,
   upstreamUrl: string,
-  options: { listen?: number; upstreamTls?: string; upstreamCa?: string } = {},
+  options: AddConnectionOptions = {},
 ): PgConnectionSummary {
+  return saveConnection(home, vault, prepareConnection(home, name, upstreamUrl, options));
+}
+
+/**
+ * Checks a connection to add against config.json and builds its entry, writing nothing.
+ * @throws UserError for a bad name, URL or --databases, a name already taken, or a listen port already used
+ */
+export function prepareConnection(
+  home: string,
+  name: string,
+  upstreamUrl: string,
+  options: AddConnectionOptions = {},
+): NewConnection {
   if (!CONNECTION_NAME.test(name)) {
     throw new UserError(
       `connection name "${name}" must start with a letter and use only letters, digits, _ and - (max 63)`,
@@ -72,17 +107,32 @@ export function addConnection(
   }
   let listen = options.listen ?? FIRST_PG_PORT;
   while (options.listen === undefined && used.has(listen)) listen++;
+  const databases =
+    options.databases === undefined ? undefined : parseDatabasesOption(options.databases, upstream.database);
   const entry: PgConnectionConfig = {
     host: upstream.host,
     port: upstream.port,
     user: upstream.user,
     database: upstream.database,
+    ...(databases ? { databases } : {}),
     listen,
     upstreamTls: tls as PgConnectionConfig['upstreamTls'],
     ...(options.upstreamCa ? { upstreamCa: options.upstreamCa } : {}),
   };
+  return { name, entry, upstreamPassword: upstream.password ?? options.upstreamPassword };
+}
+
+/**
+ * Saves a prepared connection: its secrets to the vault first (a running engine reads them when config.json
+ * changes), then its entry to config.json.
+ */
+export function saveConnection(
+  home: string,
+  vault: CredentialVault,
+  { name, entry, upstreamPassword }: NewConnection,
+): PgConnectionSummary {
   const keys = vaultKeys(name);
-  if (upstream.password !== undefined) vault.set(keys.upstreamPassword, upstream.password);
+  if (upstreamPassword !== undefined) vault.set(keys.upstreamPassword, upstreamPassword);
   vault.set(keys.localPassword, randomBytes(18).toString('base64url'));
   editConfig(home, (raw) => {
     const postgres = (raw.postgres ?? {}) as { connections?: Record<string, unknown> };
@@ -134,11 +184,12 @@ function summarise(name: string, entry: PgConnectionConfig, vault: CredentialVau
     listen: entry.listen,
     upstream: `postgres://${encodeURIComponent(entry.user)}@${entry.host.includes(':') ? `[${entry.host}]` : entry.host}:${entry.port}/${encodeURIComponent(entry.database)}`,
     upstreamTls: entry.upstreamTls,
+    databases: servedList({ ...entry, name }),
   };
 }
 
-/** Parts of a postgres:// or postgresql:// URL. */
-interface UpstreamUrl {
+/** Parts of a postgres:// or postgresql:// URL (the database defaults to the user name, as in libpq). */
+export interface UpstreamUrl {
   host: string;
   port: number;
   user: string;
@@ -147,7 +198,11 @@ interface UpstreamUrl {
   sslmode: string | undefined;
 }
 
-function parseUpstreamUrl(text: string): UpstreamUrl {
+/**
+ * Parses `--upstream`.
+ * @throws UserError for anything but a postgres:// URL with a host and a user (never echoing the text)
+ */
+export function parseUpstreamUrl(text: string): UpstreamUrl {
   let url: URL;
   try {
     url = new URL(text);

@@ -19,7 +19,8 @@ export type RelayEndReason =
   | 'upstream_closed'
   | 'protocol_violation'
   | 'recording_failed'
-  | 'shutdown';
+  | 'shutdown'
+  | 'connection_removed';
 
 /**
  * Relays an authenticated session in both directions after start-up, recording as it goes.
@@ -66,14 +67,16 @@ export class PgRelay {
     this.upstream.resume();
   }
 
-  /** Ends the session from Glassbox's side (engine shutdown). */
-  shutdown(): void {
+  /**
+   * Ends the session from Glassbox's side with FATAL 57P01 (admin_shutdown): the engine is stopping, or
+   * (`reason` 'connection_removed') the connection was removed from config.json.
+   */
+  shutdown(reason: 'shutdown' | 'connection_removed' = 'shutdown'): void {
     if (this.ended) return;
-    this.client.end(
-      errorResponse('57P01', 'terminating connection: Glassbox is shutting down', { S: 'FATAL' }),
-    );
+    const why = reason === 'shutdown' ? 'Glassbox is shutting down' : 'its Glassbox connection was removed';
+    this.client.end(errorResponse('57P01', `terminating connection: ${why}`, { S: 'FATAL' }));
     this.upstream.end(terminate());
-    this.finish('shutdown');
+    this.finish(reason);
   }
 
   private fromClient(chunk: Buffer): void {

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
+import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '../common/errors.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
@@ -35,15 +36,28 @@ export interface PgListenerInfo {
   port: number;
 }
 
+/** What {@link PgProxy.apply} did with a new set of connections, by connection name. */
+export interface PgChanges {
+  added: PgListenerInfo[];
+  /** Changed settings or secrets: new clients get the new ones, open sessions finish on the old. */
+  changed: PgListenerInfo[];
+  /** Listener closed; its open sessions were ended with FATAL 57P01. */
+  removed: string[];
+  /** Could not listen (the port is taken, …): the message says why and what to do. */
+  failed: Array<{ name: string; error: string }>;
+}
+
 /**
  * The PostgreSQL side of the engine: one listener per configured connection (127.0.0.1, from port 6432 up),
  * a shared cancel registry (a CancelRequest may arrive on any listener) and group commit for recording.
- * A failure in one client connection never affects the others.
+ * A failure in one client connection never affects the others. The set of connections can change while it
+ * runs ({@link apply}).
  */
 export class PgProxy {
-  private readonly servers: Array<{ name: string; server: Server }> = [];
-  private readonly relays = new Set<PgRelay>();
-  private readonly sockets = new Set<Socket>();
+  private readonly listeners = new Map<string, { connection: PgConnection; server: Server }>();
+  /** Live relays and client sockets, with the name of the connection they came in on. */
+  private readonly relays = new Map<PgRelay, string>();
+  private readonly sockets = new Map<Socket, string>();
   private readonly cancels: CancelRegistry;
   private readonly commit: GroupCommit;
   private readonly tls: ClientTls | undefined;
@@ -56,63 +70,141 @@ export class PgProxy {
   }
 
   /**
-   * Opens a listener for each connection.
+   * Opens a listener for each connection, or none: on a failure the ones opened are closed again.
    * @throws UserError naming the connection and port when a port cannot be bound
    */
   async start(connections: PgConnection[]): Promise<PgListenerInfo[]> {
     const listening: PgListenerInfo[] = [];
     for (const connection of connections) {
-      const credentials = makeScramCredentials(connection.localPassword);
-      const server = createServer({ noDelay: true, pauseOnConnect: false }, (socket) => {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        serveClient(socket, {
-          connection,
-          credentials,
-          store: this.options.store,
-          commit: this.commit,
-          cancels: this.cancels,
-          identity: this.options.identity,
-          tls: this.tls,
-          sampleRows: this.options.sampleRows,
-          ...(this.options.pause ? { pause: this.options.pause } : {}),
-          track: (relay) => {
-            this.relays.add(relay);
-            return () => this.relays.delete(relay);
-          },
-        }).catch(() => socket.destroy());
-      });
-      server.listen(connection.listen, this.options.host);
       try {
-        await Promise.race([
-          once(server, 'listening'),
-          once(server, 'error').then(([error]) => Promise.reject(error)),
-        ]);
+        listening.push(await this.open(connection));
       } catch (error) {
         await this.stop();
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new UserError(
-          `Port ${connection.listen} for PostgreSQL connection "${connection.name}" is ${code === 'EADDRINUSE' ? 'already in use' : `unavailable (${code})`}. ` +
-            `Free it, or move the connection: glassbox pg remove ${connection.name} && glassbox pg add ${connection.name} --listen PORT …`,
-        );
+        throw error;
       }
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : connection.listen;
-      this.servers.push({ name: connection.name, server });
-      listening.push({ name: connection.name, port });
     }
     return listening;
   }
 
+  /**
+   * Moves to a new set of connections without a restart. A removed connection's listener closes and its open
+   * sessions end with FATAL 57P01. A changed one (settings or secrets) takes new clients with the new
+   * settings, on the same listener when its port stays; sessions already open finish on the old settings.
+   * Unchanged ones are left alone. Never throws: a port that cannot be bound is reported in `failed`.
+   */
+  async apply(connections: PgConnection[]): Promise<PgChanges> {
+    const changes: PgChanges = { added: [], changed: [], removed: [], failed: [] };
+    const next = new Map(connections.map((connection) => [connection.name, connection]));
+    const before = new Set(this.listeners.keys());
+    for (const [name, current] of [...this.listeners]) {
+      const wanted = next.get(name);
+      if (wanted && wanted.listen === current.connection.listen) continue;
+      this.listeners.delete(name);
+      current.server.close();
+      if (!wanted) {
+        this.endSessions(name);
+        changes.removed.push(name);
+      }
+    }
+    for (const connection of connections) {
+      const current = this.listeners.get(connection.name);
+      if (current && isDeepStrictEqual(current.connection, connection)) continue;
+      const entry = { name: connection.name, port: connection.listen };
+      if (current) {
+        // Same port: the listener stays open and hands new clients to the new settings.
+        current.server.removeAllListeners('connection');
+        current.server.on('connection', this.accept(connection));
+        current.connection = connection;
+        changes.changed.push(entry);
+        continue;
+      }
+      try {
+        const opened = await this.open(connection);
+        (before.has(connection.name) ? changes.changed : changes.added).push(opened);
+      } catch (error) {
+        changes.failed.push({ name: connection.name, error: (error as Error).message });
+      }
+    }
+    return changes;
+  }
+
+  /** Names of the connections listening now, with their ports. */
+  listening(): PgListenerInfo[] {
+    return [...this.listeners.values()].map(({ connection, server }) => {
+      const address = server.address();
+      return {
+        name: connection.name,
+        port: typeof address === 'object' && address ? address.port : connection.listen,
+      };
+    });
+  }
+
   /** Stops listening, ends every session (FATAL 57P01 to clients), and flushes pending records. */
   async stop(): Promise<void> {
-    for (const relay of [...this.relays]) relay.shutdown();
-    for (const socket of this.sockets) socket.destroy();
-    await Promise.all(
-      this.servers.map(({ server }) => new Promise<void>((resolve) => server.close(() => resolve()))),
-    );
-    this.servers.length = 0;
+    for (const relay of [...this.relays.keys()]) relay.shutdown();
+    for (const socket of this.sockets.keys()) socket.destroy();
+    const servers = [...this.listeners.values()].map(({ server }) => server);
+    this.listeners.clear();
+    await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     this.commit.flush();
+  }
+
+  /**
+   * Opens one connection's listener.
+   * @throws UserError naming the connection and port when the port cannot be bound
+   */
+  private async open(connection: PgConnection): Promise<PgListenerInfo> {
+    const server = createServer({ noDelay: true, pauseOnConnect: false }, this.accept(connection));
+    server.listen(connection.listen, this.options.host);
+    try {
+      await Promise.race([
+        once(server, 'listening'),
+        once(server, 'error').then(([error]) => Promise.reject(error)),
+      ]);
+    } catch (error) {
+      server.close();
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UserError(
+        `Port ${connection.listen} for PostgreSQL connection "${connection.name}" is ${code === 'EADDRINUSE' ? 'already in use' : `unavailable (${code})`}. ` +
+          `Free it, or move the connection: glassbox pg remove ${connection.name} && glassbox pg add ${connection.name} --listen PORT …`,
+      );
+    }
+    this.listeners.set(connection.name, { connection, server });
+    const address = server.address();
+    return {
+      name: connection.name,
+      port: typeof address === 'object' && address ? address.port : connection.listen,
+    };
+  }
+
+  /** The handler of a listener's new client sockets, serving them as `connection`. */
+  private accept(connection: PgConnection): (socket: Socket) => void {
+    const credentials = makeScramCredentials(connection.localPassword);
+    return (socket) => {
+      this.sockets.set(socket, connection.name);
+      socket.on('close', () => this.sockets.delete(socket));
+      serveClient(socket, {
+        connection,
+        credentials,
+        store: this.options.store,
+        commit: this.commit,
+        cancels: this.cancels,
+        identity: this.options.identity,
+        tls: this.tls,
+        sampleRows: this.options.sampleRows,
+        ...(this.options.pause ? { pause: this.options.pause } : {}),
+        track: (relay) => {
+          this.relays.set(relay, connection.name);
+          return () => this.relays.delete(relay);
+        },
+      }).catch(() => socket.destroy());
+    };
+  }
+
+  /** Ends the sessions of a removed connection: FATAL 57P01 to relayed ones, a close to those in start-up. */
+  private endSessions(name: string): void {
+    for (const [relay, of] of [...this.relays]) if (of === name) relay.shutdown('connection_removed');
+    for (const [socket, of] of this.sockets) if (of === name) socket.destroySoon();
   }
 }
 

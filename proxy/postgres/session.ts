@@ -8,6 +8,7 @@ import { backendKeyData, errorResponse, parameterStatus, readyForQuery } from '.
 import type { CancelRegistry } from './cancel.js';
 import { authenticateClient, ClientAuthError, type ClientTls, readClientHello } from './client-startup.js';
 import type { PgConnection } from './connections.js';
+import { describeServed, servedDatabase, sessionTarget } from './databases.js';
 import type { StartupParameters } from './frontend-messages.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay } from './relay.js';
@@ -63,7 +64,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       ctx.commit,
       ctx.store.createSession({
         kind: 'postgres',
-        target: ctx.connection.name,
+        target: sessionTarget(ctx.connection, parameters.database || (parameters.user ?? '')),
         client: parameters.application_name || null,
         identity: ctx.identity,
         external_id: null,
@@ -97,9 +98,9 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       const message = `role "${user}" is not a Glassbox connection on port ${connection.listen}; connect as "${connection.name}"`;
       return refuse(socket, session, '28000', message);
     }
-    const database = parameters.database || user;
-    if (database !== connection.database && database !== connection.name) {
-      const message = `database "${database}" is not served by Glassbox connection "${connection.name}" (it serves "${connection.database}")`;
+    const database = servedDatabase(connection, parameters.database || user);
+    if (database === undefined) {
+      const message = `database "${parameters.database || user}" is not served by Glassbox connection "${connection.name}" (it serves ${describeServed(connection)})`;
       return refuse(socket, session, '3D000', message);
     }
     if (wantsReplication(parameters.replication)) {
@@ -116,7 +117,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const forwarded = Object.fromEntries(
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );
-    const target = upstreamTarget(connection);
+    const target = upstreamTarget(connection, database);
     const upstream = await connectUpstream(target, forwarded);
     if (socket.destroyed) {
       // The client left while Glassbox was connecting upstream.
@@ -159,8 +160,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       session.end('authentication_failed');
       return;
     }
-    const sqlstate =
-      error instanceof UpstreamError ? '08006' : ((error as { sqlstate?: string }).sqlstate ?? '08P01');
+    const sqlstate = (error as { sqlstate?: string }).sqlstate ?? '08P01';
     const message = error instanceof UpstreamError ? `Glassbox: ${error.message}` : describeError(error);
     session.event('pg.error', { sqlstate, message, context: 'startup' }, { errors: 1 });
     // A socket already ended was closed unanswered on purpose (an impossible start-up packet length).
@@ -176,13 +176,13 @@ function refuse(socket: Socket, session: PgRecorder, sqlstate: string, message: 
   session.end('authentication_failed');
 }
 
-/** The upstream side of a connection. */
-export function upstreamTarget(connection: PgConnection): UpstreamTarget {
+/** The upstream side of a connection, opening `database` (default: the connection's default database). */
+export function upstreamTarget(connection: PgConnection, database = connection.database): UpstreamTarget {
   return {
     host: connection.host,
     port: connection.port,
     user: connection.user,
-    database: connection.database,
+    database,
     password: connection.upstreamPassword,
     tls: connection.upstreamTls,
     ...(connection.upstreamCa ? { ca: connection.upstreamCa } : {}),

@@ -50,17 +50,26 @@ export interface UpstreamSession {
 }
 
 /**
+ * SQLSTATEs of an upstream's start-up refusal that are about what the client asked for, not about Glassbox's
+ * credential, so the client gets them as they are: 3D000 invalid_catalog_name (no such database), 42501
+ * insufficient_privilege (no CONNECT privilege on it) (PostgreSQL docs, Appendix A "Error Codes").
+ */
+const CLIENTS_OWN = new Set(['3D000', '42501']);
+
+/**
  * The upstream could not be reached, refused TLS or authentication, or broke the protocol. Clients get it as
- * SQLSTATE 08006 (connection_failure) with this message; `fields` holds the server's own ErrorResponse.
+ * SQLSTATE 08006 (connection_failure) with this message, except refusals of the database asked for (3D000,
+ * 42501), which keep the server's code; `fields` holds the server's own ErrorResponse.
  */
 export class UpstreamError extends Error {
-  readonly sqlstate = '08006';
+  readonly sqlstate: string;
   constructor(
     message: string,
     readonly fields?: ErrorFields,
   ) {
     super(message);
     this.name = 'UpstreamError';
+    this.sqlstate = fields?.C && CLIENTS_OWN.has(fields.C) ? fields.C : '08006';
   }
 }
 

@@ -12,12 +12,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `glassbox ...args` to completion with `GLASSBOX_HOME=home`. */
-export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}): CliResult {
+/** Runs `glassbox ...args` to completion with `GLASSBOX_HOME=home`; `input` is written to its stdin (a pipe). */
+export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}, input?: string): CliResult {
   const result = spawnSync(process.execPath, [GLASSBOX_BIN, ...args], {
     env: { ...process.env, GLASSBOX_HOME: home, ...env },
     encoding: 'utf8',
     timeout: 30_000,
+    ...(input !== undefined ? { input } : {}),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -36,6 +36,8 @@ export async function startPgProxy(
   options: StartPostgresOptions & {
     name?: string;
     upstreamTls?: string;
+    /** `--databases`: comma-separated names, or `*` (default: only the upstream URL's database). */
+    databases?: string;
     tweak?: (config: Config) => void;
   } = {},
 ): Promise<PgProxySetup> {
@@ -48,6 +50,7 @@ export async function startPgProxy(
   const added = addConnection(home, vault, name, upstream, {
     listen: port,
     upstreamTls: options.upstreamTls ?? 'disable',
+    ...(options.databases !== undefined ? { databases: options.databases } : {}),
   });
   const test = await startTestEngine('http://127.0.0.1:9', options.tweak ?? (() => undefined), home);
   const localPassword = decodeURIComponent(new URL(added.url).password);

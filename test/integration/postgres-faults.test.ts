@@ -281,10 +281,15 @@ describe('glassbox pg add / list / remove', () => {
       'postgres://app:s3cret-Pass@db.internal:5433/shop',
       '--listen',
       '16432',
+      '--no-check', // no such server: save it untested
     ]);
     expect(add.status, add.stderr).toBe(0);
     expect(add.stdout).toMatch(/postgres:\/\/prod:[\w-]+@127\.0\.0\.1:16432\/shop/);
-    const second = runCli(home, ['pg', 'add', 'stage', '--upstream', 'postgres://app@db.stage/shop']);
+    const second = runCli(
+      home,
+      ['pg', 'add', 'stage', '--upstream', 'postgres://app@db.stage/shop', '--no-check'],
+      { PGPASSWORD: '', PGPASSFILE: join(home, 'none') },
+    );
     expect(second.status, second.stderr).toBe(0);
     const list = JSON.parse(runCli(home, ['pg', 'list', '--json']).stdout) as Array<{
       name: string;

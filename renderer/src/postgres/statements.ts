@@ -71,7 +71,10 @@ export function describePgEvent(event: RecordedEvent): { text: string; tone: 'in
     case 'pg.session':
       return p.event === 'start'
         ? { text: `connected as ${s(p.user)} to ${s(p.database)} from ${s(p.client_address)}`, tone: 'info' }
-        : { text: `upstream ${s(p.upstream)}, PostgreSQL ${s(p.server_version)}`, tone: 'info' };
+        : {
+            text: `upstream ${s(p.upstream)}/${s(p.database)}, PostgreSQL ${s(p.server_version)}`,
+            tone: 'info',
+          };
     case 'pg.notice':
       return { text: `${s(p.severity)}: ${s(p.message)}`, tone: 'warn' };
     case 'pg.notification':
