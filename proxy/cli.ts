@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
-import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
+import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
 import { renderSession } from './cli/show.js';
@@ -308,11 +308,8 @@ function exportSession(id: string, options: { format: ExportFormat; output?: str
     (store) => {
       const session = findSession(store, id);
       const events = store.iterateEvents(session.id);
-      if (options.format === 'sql' && session.kind !== 'postgres') {
-        throw new UserError(
-          `--format sql is for PostgreSQL sessions; ${session.id} is ${session.kind} (use jsonl or har)`,
-        );
-      }
+      const refusal = formatRefusal(session, options.format);
+      if (refusal) throw new UserError(`--format ${refusal}`);
       const text =
         options.format === 'har'
           ? exportHar(session, events, glassboxVersion())

@@ -65,8 +65,11 @@ export class AnthropicProxy {
   private readonly agent: HttpAgent;
   private readonly commit: GroupCommit;
   private readonly fingerprints = new CredentialFingerprints();
+  /** Where requests go, as recorded with each: scheme, host and base path without a trailing slash. */
+  private readonly upstreamBase: string;
 
   constructor(private readonly options: AnthropicProxyOptions) {
+    this.upstreamBase = `${options.upstream.origin}${options.upstream.pathname.replace(/\/+$/, '')}`;
     // Exchanges still streaming could share a commit; with one or none, a write commits at once.
     this.commit = new GroupCommit(options.store, { alone: () => this.active.size <= 1 });
     this.sessions = new AnthropicSessionResolver(
@@ -206,7 +209,7 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, headers, body),
+          requestPayload(req.method, path, headers, body, this.upstreamBase),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
           { text: body.searchText, stats: { requests: 1 } },
