@@ -23,6 +23,14 @@ import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
 
+/**
+ * What a recorded request adds to its session's stats: every request counts in `requests`; a Messages request
+ * is also a turn, counted when it is recorded (so a turn still streaming, or cut short, counts as the turn
+ * the conversation shows).
+ */
+const REQUEST_STATS = { requests: 1 } as const;
+const TURN_STATS = { requests: 1, turns: 1 } as const;
+
 /** Settings of the Anthropic reverse proxy. */
 export interface AnthropicProxyOptions {
   store: Store;
@@ -212,7 +220,7 @@ export class AnthropicProxy {
           requestPayload(req.method, path, headers, body, this.upstreamBase),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
-          { text: body.searchText, stats: { requests: 1 } },
+          { text: body.searchText, stats: isMessages ? TURN_STATS : REQUEST_STATS },
         );
         exchange = new Exchange({
           store,
