@@ -1,12 +1,13 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
-import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
+import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
-import { count, dollars, duration, timestamp } from './cli/format.js';
 import { addPgCommands } from './cli/pg-commands.js';
+import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
 import { describeError, UserError } from './common/errors.js';
+import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
@@ -221,27 +222,7 @@ function listSessions(options: {
       'No sessions recorded yet. Start `glassbox serve` and point an agent at it.\n',
     );
   }
-  const rows = sessions.map((s) => [
-    s.id,
-    s.kind,
-    s.status,
-    timestamp(s.started_at),
-    duration((s.ended_at ?? s.last_event_at) - s.started_at),
-    `${count(s.kind === 'postgres' ? s.stats.statements : (s.stats.turns ?? s.stats.requests))}`,
-    s.kind === 'postgres' ? '—' : `${count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0))}`,
-    costCell(s),
-    `${count(s.stats.errors)}`,
-    (s.client ?? '—').slice(0, 40),
-  ]);
-  // TURNS counts model turns for Claude sessions and statements for PostgreSQL ones.
-  const head = ['ID', 'KIND', 'STATUS', 'STARTED', 'DURATION', 'TURNS', 'TOKENS', 'COST', 'ERRORS', 'CLIENT'];
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => c.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
-  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+  process.stdout.write(sessionsTable(sessions, nowMicros()));
 }
 
 function show(id: string, options: { json?: boolean }) {
@@ -263,11 +244,8 @@ function exportSession(id: string, options: { format: ExportFormat; output?: str
     (store) => {
       const session = findSession(store, id);
       const events = store.iterateEvents(session.id);
-      if (options.format === 'sql' && session.kind !== 'postgres') {
-        throw new UserError(
-          `--format sql is for PostgreSQL sessions; ${session.id} is ${session.kind} (use jsonl or har)`,
-        );
-      }
+      const refusal = formatRefusal(session, options.format);
+      if (refusal) throw new UserError(`--format ${refusal}`);
       const text =
         options.format === 'har'
           ? exportHar(session, events, glassboxVersion())
@@ -339,15 +317,4 @@ function intArg(value: string, flag: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
   return n;
-}
-
-/**
- * The COST column: '—' for PostgreSQL; `$1.27+` when some turns used a model with no known price (the sum
- * leaves them out), `unpriced` when all did.
- */
-function costCell(session: Session): string {
-  if (session.kind === 'postgres') return '—';
-  const { cost_usd: cost, unpriced_turns: unpriced } = session.stats;
-  if (!unpriced) return dollars(cost ?? 0);
-  return cost ? `${dollars(cost)}+` : 'unpriced';
 }

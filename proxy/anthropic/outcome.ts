@@ -171,13 +171,12 @@ export function sealWrite(
     });
 }
 
-/** Running totals an outcome adds to its session's stats. */
+/** Running totals an outcome adds to its session's stats (the turn itself was counted with its request). */
 export function outcomeStats(payload: Record<string, unknown>, isMessages: boolean): Record<string, number> {
   const failed = payload.outcome !== 'complete' ? 1 : 0;
   if (!isMessages) return { errors: failed };
   const usage = (payload.usage ?? undefined) as Usage | undefined;
   return {
-    turns: 1,
     input_tokens: usage?.input_tokens ?? 0,
     output_tokens: usage?.output_tokens ?? 0,
     cache_creation_tokens: usage?.cache_creation_input_tokens ?? 0,

@@ -23,6 +23,14 @@ import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
 
+/**
+ * What a recorded request adds to its session's stats: every request counts in `requests`; a Messages request
+ * is also a turn, counted when it is recorded (so a turn still streaming, or cut short, counts as the turn
+ * the conversation shows).
+ */
+const REQUEST_STATS = { requests: 1 } as const;
+const TURN_STATS = { requests: 1, turns: 1 } as const;
+
 /** Settings of the Anthropic reverse proxy. */
 export interface AnthropicProxyOptions {
   store: Store;
@@ -65,8 +73,11 @@ export class AnthropicProxy {
   private readonly agent: HttpAgent;
   private readonly commit: GroupCommit;
   private readonly fingerprints = new CredentialFingerprints();
+  /** Where requests go, as recorded with each: scheme, host and base path without a trailing slash. */
+  private readonly upstreamBase: string;
 
   constructor(private readonly options: AnthropicProxyOptions) {
+    this.upstreamBase = `${options.upstream.origin}${options.upstream.pathname.replace(/\/+$/, '')}`;
     // Exchanges still streaming could share a commit; with one or none, a write commits at once.
     this.commit = new GroupCommit(options.store, { alone: () => this.active.size <= 1 });
     this.sessions = new AnthropicSessionResolver(
@@ -206,10 +217,10 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, headers, body),
+          requestPayload(req.method, path, headers, body, this.upstreamBase),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
-          { text: body.searchText, stats: { requests: 1 } },
+          { text: body.searchText, stats: isMessages ? TURN_STATS : REQUEST_STATS },
         );
         exchange = new Exchange({
           store,

@@ -90,7 +90,8 @@ export function prepareBody(
 }
 
 /**
- * The `http.request` payload: method, path, headers (secrets already fingerprinted) and the recorded body.
+ * The `http.request` payload: method, upstream (where it was forwarded: scheme, host and base path, e.g.
+ * `https://api.anthropic.com`), path, headers (secrets already fingerprinted) and the recorded body.
  * A body given as JSON text or unchecked bytes is spliced in as it is, so a large request body is not
  * serialised a second time on its way upstream — nor, from {@link BODY_BYTES_FROM} bytes on, turned into one
  * string and encoded again for the journal.
@@ -100,8 +101,9 @@ export function requestPayload(
   path: string,
   headers: Record<string, unknown>,
   body: PreparedBody,
+  upstream?: string,
 ): unknown {
-  const payload = { method, path, headers, ...body.recorded };
+  const payload = { method, upstream, path, headers, ...body.recorded };
   if (body.unchecked) {
     return JsonText.withUnchecked(`${JSON.stringify(payload).slice(0, -1)},`, 'body', body.unchecked, '}');
   }

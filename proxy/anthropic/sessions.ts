@@ -56,7 +56,7 @@ export class AnthropicSessionResolver {
     const cached = cachedId ? this.store.liveness(cachedId) : undefined;
     if (cachedId && cached?.status === 'live') {
       if (nowMicros() - cached.last_event_at < this.idleGapUs) return cachedId;
-      this.store.endSession(cachedId, 'idle');
+      this.store.endSession(cachedId, 'idle', 'closed', true);
     }
     const id = this.create(client, credential, null);
     remember(this.byClientKey, key, id);
@@ -64,7 +64,8 @@ export class AnthropicSessionResolver {
   }
 
   /**
-   * Ends live Anthropic sessions idle for longer than the gap and with nothing in flight.
+   * Ends live Anthropic sessions idle for longer than the gap and with nothing in flight, at their last event
+   * (a Claude session ends when it falls silent, not when the sweep notices).
    * @returns how many were closed
    */
   closeIdle(now = nowMicros()): number {
@@ -72,7 +73,7 @@ export class AnthropicSessionResolver {
     for (const session of this.store.listSessions({ kind: 'anthropic', status: 'live', limit: 10_000 })) {
       if (now - session.last_event_at < this.idleGapUs || this.store.inflight(session.id).length > 0)
         continue;
-      this.store.endSession(session.id, 'idle');
+      this.store.endSession(session.id, 'idle', 'closed', true);
       closed++;
     }
     return closed;

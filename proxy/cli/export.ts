@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import { asRecord } from '../anthropic/message.js';
 import { isoFromMicros } from '../common/time.js';
 import type { RecordedEvent, Session } from '../store/types.js';
@@ -15,12 +16,31 @@ export function* exportJsonl(session: Session, events: Iterable<RecordedEvent>):
   for (const event of events) yield `${JSON.stringify({ type: 'event', ...event })}\n`;
 }
 
+/**
+ * Why `session` cannot be exported as `format`, phrased to follow "--format " or "format ": HAR holds HTTP
+ * exchanges (Claude sessions, and other HTTP sessions), SQL holds statements (PostgreSQL sessions).
+ * @returns undefined when it can
+ */
+export function formatRefusal(
+  session: Pick<Session, 'id' | 'kind'>,
+  format: ExportFormat,
+): string | undefined {
+  if (format === 'har' && session.kind === 'postgres')
+    return `har is for Claude sessions; ${session.id} is postgres (use jsonl or sql)`;
+  if (format === 'sql' && session.kind !== 'postgres')
+    return `sql is for PostgreSQL sessions; ${session.id} is ${session.kind} (use jsonl or har)`;
+  return undefined;
+}
+
 type HarHeader = { name: string; value: string };
 
 /**
- * HAR 1.2 (W3C Web Performance WG draft "HTTP Archive (HAR) format"): one entry per recorded exchange.
- * Credentials appear as the fingerprints that were stored. A streamed reply's content is the message
- * Glassbox reconstructed from the stream (noted in the entry's `comment`), not the raw event stream.
+ * HAR 1.2 (W3C Web Performance WG draft "HTTP Archive (HAR) format"): one entry per recorded exchange, its
+ * URL the one the request was forwarded to (recorded `upstream` + path; `https://` + the session's target
+ * for recordings made before the upstream was recorded), `statusText` the status's reason phrase (RFC 9110
+ * §15) and Glassbox's outcome in the entry's `comment`. Credentials appear as the fingerprints that were
+ * stored. A streamed reply's content is the message Glassbox reconstructed from the stream, not the raw
+ * event stream: its `content.comment` says so.
  */
 export function exportHar(session: Session, events: Iterable<RecordedEvent>, version: string): string {
   const requests = new Map<number, RecordedEvent>();
@@ -50,7 +70,7 @@ export function exportHar(session: Session, events: Iterable<RecordedEvent>, ver
 }
 
 function harEntry(session: Session, req: Record<string, unknown>, ts: number, out: Record<string, unknown>) {
-  const url = new URL(String(req.path ?? '/'), `https://${session.target}`);
+  const url = upstreamUrl(session, req);
   const timings = asRecord(out.timings) ?? {};
   const ms = (us: unknown) => (typeof us === 'number' ? us / 1000 : -1);
   const total = ms(timings.total_us);
@@ -59,6 +79,9 @@ function harEntry(session: Session, req: Record<string, unknown>, ts: number, ou
   const responseText =
     out.response !== undefined && out.response !== null ? JSON.stringify(out.response) : bodyText(out);
   const responseHeaders = headerList(out.response_headers);
+  const status = typeof out.status === 'number' ? out.status : 0;
+  const comment = [`outcome: ${String(out.outcome ?? 'unknown')}`];
+  if (out.stream) comment.push('streamed reply; content is the message reconstructed from the event stream');
   return {
     startedDateTime: isoFromMicros(ts),
     time: Math.max(total, 0),
@@ -81,8 +104,8 @@ function harEntry(session: Session, req: Record<string, unknown>, ts: number, ou
         : {}),
     },
     response: {
-      status: typeof out.status === 'number' ? out.status : 0,
-      statusText: String(out.outcome ?? ''),
+      status,
+      statusText: STATUS_CODES[status] ?? '',
       httpVersion: 'HTTP/1.1',
       headers: responseHeaders,
       cookies: [],
@@ -92,6 +115,7 @@ function harEntry(session: Session, req: Record<string, unknown>, ts: number, ou
           ? 'application/json'
           : (headerValue(out.response_headers, 'content-type') ?? 'application/json'),
         ...(responseText !== null ? { text: responseText } : {}),
+        ...(out.stream ? { comment: STREAMED_CONTENT } : {}),
       },
       redirectURL: '',
       headersSize: -1,
@@ -99,10 +123,24 @@ function harEntry(session: Session, req: Record<string, unknown>, ts: number, ou
     },
     cache: {},
     timings: { send: 0, wait: Math.max(wait, 0), receive: Math.max(total - Math.max(wait, 0), 0) },
-    ...(out.stream
-      ? { comment: 'streamed reply; content is the message reconstructed from the event stream' }
-      : {}),
+    comment: comment.join('; '),
   };
+}
+
+/** The note on a streamed reply's content: what its text is, and what it is not. */
+const STREAMED_CONTENT =
+  'The reply was streamed as text/event-stream; this is the message Glassbox reconstructed from its events ' +
+  '(as application/json), not the raw stream. size is the size of the stream.';
+
+/** The URL a request was forwarded to: its recorded upstream base and path (see {@link exportHar}). */
+function upstreamUrl(session: Session, req: Record<string, unknown>): URL {
+  const path = String(req.path ?? '/');
+  const base = typeof req.upstream === 'string' ? req.upstream : `https://${session.target}`;
+  try {
+    return path.startsWith('/') ? new URL(`${base}${path}`) : new URL(path, base);
+  } catch {
+    return new URL(base);
+  }
 }
 
 function bodyText(payload: Record<string, unknown>): string | null {

@@ -1,7 +1,15 @@
 import type { Database as Db, Statement } from 'better-sqlite3';
+import { idleAt } from './activity.js';
 import type { Identity, RecordedEvent, Session, SessionKind, SessionStats } from './types.js';
 
-/** A `sessions` row as SQLite returns it (JSON columns still text). */
+/**
+ * The columns to select for a session ({@link SessionRow}): the row, and whether an exchange of it is in
+ * flight (`busy`, 1 or 0), which decides whether it can be shown idle.
+ */
+export const SESSION_COLUMNS =
+  '*, EXISTS (SELECT 1 FROM inflight WHERE inflight.session_id = sessions.id) AS busy';
+
+/** A `sessions` row as SQLite returns it (JSON columns still text), selected with {@link SESSION_COLUMNS}. */
 export interface SessionRow {
   id: string;
   kind: SessionKind;
@@ -16,6 +24,8 @@ export interface SessionRow {
   stats: string;
   head_seq: number;
   head_hash: string;
+  /** 1 while an exchange of the session is in flight (absent when not selected: taken as 0). */
+  busy?: number;
 }
 
 /** An `events` row as SQLite returns it (payload still canonical JSON text). */
@@ -38,10 +48,12 @@ export function addStats(stats: SessionStats, delta: SessionStats): void {
 
 /** A session row with its JSON columns parsed. */
 export function toSession(row: SessionRow): Session {
+  const { busy, ...columns } = row;
   return {
-    ...row,
+    ...columns,
     identity: JSON.parse(row.identity) as Identity,
     stats: JSON.parse(row.stats) as SessionStats,
+    idle_at: idleAt(row, busy === 1),
   };
 }
 
@@ -60,14 +72,16 @@ export function prepareStatements(db: Db) {
     insertSession: p(`INSERT INTO sessions (id, kind, target, client, identity, external_id, started_at,
       last_event_at, status, head_hash) VALUES (@id, @kind, @target, @client, @identity, @external_id,
       @started_at, @last_event_at, 'live', @head_hash)`),
-    session: p('SELECT * FROM sessions WHERE id = ?'),
+    session: p(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id = ?`),
     byExternalId: p(
-      'SELECT * FROM sessions WHERE kind = ? AND external_id = ? ORDER BY started_at DESC LIMIT 1',
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE kind = ? AND external_id = ? ORDER BY started_at DESC LIMIT 1`,
     ),
-    anyExternal: p('SELECT * FROM sessions WHERE external_id = ? ORDER BY started_at DESC LIMIT 5'),
-    byPrefix: p('SELECT * FROM sessions WHERE id LIKE ? ORDER BY started_at DESC LIMIT 5'),
+    anyExternal: p(
+      `SELECT ${SESSION_COLUMNS} FROM sessions WHERE external_id = ? ORDER BY started_at DESC LIMIT 5`,
+    ),
+    byPrefix: p(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE id LIKE ? ORDER BY started_at DESC LIMIT 5`),
     allIds: p('SELECT id FROM sessions ORDER BY started_at, id'),
-    liveSessions: p(`SELECT * FROM sessions WHERE status = 'live'`),
+    liveSessions: p(`SELECT ${SESSION_COLUMNS} FROM sessions WHERE status = 'live'`),
     reopen: p(`UPDATE sessions SET status = 'live', ended_at = NULL WHERE id = ?`),
     end: p('UPDATE sessions SET status = ?, ended_at = ? WHERE id = ?'),
     head: p('SELECT head_seq, head_hash, stats, last_event_at, status FROM sessions WHERE id = ?'),

@@ -1,3 +1,4 @@
+import { SESSION_COLUMNS } from './rows.js';
 import type { SessionFilter } from './types.js';
 
 /**
@@ -53,7 +54,7 @@ export function sessionListQuery(filter: SessionFilter): { sql: string; params: 
     params.match = match;
   }
   params.limit = Math.min(Math.max(filter.limit ?? 50, 1), 10_000);
-  const sql = `SELECT * FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+  const sql = `SELECT ${SESSION_COLUMNS} FROM sessions ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY started_at DESC, id DESC LIMIT @limit`;
   return { sql, params };
 }

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
+import { endsAtLastEvent, idleAt } from './activity.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
 import { Heads, type NextEventOptions } from './heads.js';
@@ -144,6 +145,7 @@ export class Store {
       started_at: startedAt,
       ended_at: null,
       last_event_at: startedAt,
+      idle_at: idleAt({ kind: init.kind, status: 'live', last_event_at: startedAt }, false),
       status: 'live',
       stats: {},
       head_seq: 0,
@@ -269,11 +271,20 @@ export class Store {
     ).map((row) => ({ ...row, partial: JSON.parse(row.partial) as unknown }));
   }
 
-  /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */
-  endSession(id: string, reason: string, status: 'closed' | 'interrupted' = 'closed'): void {
+  /**
+   * Appends `session.end` with `reason` and marks the session closed (or interrupted). It ends now, or at its
+   * last event when `atLastEvent` (an interrupted session; a Claude session, which ends when it falls silent,
+   * see activity.ts).
+   */
+  endSession(
+    id: string,
+    reason: string,
+    status: 'closed' | 'interrupted' = 'closed',
+    atLastEvent = status === 'interrupted',
+  ): void {
     const head = this.heads.of(id);
     if (head?.status !== 'live') return;
-    const endedAt = status === 'interrupted' ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
+    const endedAt = atLastEvent ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
     const op = this.heads.next(id, 'session.end', { reason }, { ts: endedAt });
     this.write([op, { op: 'end', session_id: id, status, ended_at: endedAt }]);
     head.status = status;
@@ -293,10 +304,11 @@ export class Store {
     return this.sql.unanswered.all({ id: sessionId, ...rule }) as number[];
   }
 
-  /** Ends every live session with `reason` (used at clean shutdown). */
+  /** Ends every live session with `reason` (used at clean shutdown); Claude sessions at their last event. */
   endAllLive(reason: string): void {
     this.ingest.settle();
-    for (const row of this.sql.liveSessions.all() as SessionRow[]) this.endSession(row.id, reason);
+    for (const row of this.sql.liveSessions.all() as SessionRow[])
+      this.endSession(row.id, reason, 'closed', endsAtLastEvent(row.kind));
   }
 
   /** One session by id, or undefined. */

@@ -30,6 +30,12 @@ export interface Session {
   started_at: number;
   ended_at: number | null;
   last_event_at: number;
+  /**
+   * When (µs since epoch) this live Claude session is shown as idle if nothing more happens (its last event
+   * plus the quiet spell, see activity.ts); null for sessions never shown idle, ended ones, and while an
+   * exchange is in flight. Derived when read, not stored.
+   */
+  idle_at: number | null;
   status: SessionStatus;
   stats: SessionStats;
   head_seq: number;

@@ -4,6 +4,7 @@ import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
 import type { Connection } from './api/desktop';
 import { LiveContext, useLiveHub } from './api/live';
+import { RecordingToggle } from './RecordingToggle';
 import { StatusBanner } from './StatusBanner';
 import { SessionView } from './session/SessionView';
 import { SessionsView } from './sessions/SessionsView';
@@ -57,6 +58,7 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
           </span>
           <span className="spacer" />
           <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
+          <RecordingToggle client={client} />
         </header>
         <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
         <main className="main">

@@ -82,7 +82,9 @@ describe('Anthropic SDK through the recording proxy', () => {
       'headers',
       'method',
       'path',
+      'upstream',
     ]);
+    expect((request!.payload as { upstream: string }).upstream).toBe(mock.url);
     expect(turn!.kind).toBe('llm.turn');
     expect(turn!.payload).toMatchObject({
       request_seq: request!.seq,

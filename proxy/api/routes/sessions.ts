@@ -2,7 +2,7 @@
  * Session routes the dashboard needs beyond the basic ones: the filtered list, the hash-chain check and export
  * downloads. Pure functions of the store and the URL; the server runs its guards (Host, Origin, token) first.
  */
-import { exportHar, exportJsonl } from '../../cli/export.js';
+import { exportHar, exportJsonl, formatRefusal } from '../../cli/export.js';
 import { exportSql } from '../../cli/export-sql.js';
 import type { Store } from '../../store/store.js';
 import type { SessionKind, SessionStatus } from '../../store/types.js';
@@ -38,6 +38,8 @@ export function sessionRoute(store: Store, url: URL, version: string): RouteAnsw
     return { json: body };
   }
   const format = url.searchParams.get('format') as ExportFormat | null;
+  const refusal = format && formatRefusal(session, format);
+  if (refusal) throw new ApiError(400, 'bad_param', `format ${refusal}`);
   const base = `glassbox-${session.id}`;
   const events = store.iterateEvents(session.id);
   if (format === 'jsonl') {
@@ -50,12 +52,10 @@ export function sessionRoute(store: Store, url: URL, version: string): RouteAnsw
     };
   }
   if (format === 'har') {
-    if (session.kind === 'postgres') throw new ApiError(400, 'bad_param', 'HAR is for HTTP sessions');
     const har = exportHar(session, events, version);
     return { download: { filename: `${base}.har`, contentType: 'application/json', chunks: [har] } };
   }
   if (format === 'sql') {
-    if (session.kind !== 'postgres') throw new ApiError(400, 'bad_param', 'SQL is for PostgreSQL sessions');
     const sql = exportSql(session, events);
     return {
       download: { filename: `${base}.sql`, contentType: 'application/sql; charset=utf-8', chunks: [sql] },

@@ -34,7 +34,9 @@ export function timeOf(item: ConversationItem | StatementItem): Timed {
 
 /**
  * Builds the axis of a session's entries: model time per turn (request to end of reply), tool time between a
- * reply that stopped for `tool_use` and the next request, database time per statement.
+ * reply that stopped for `tool_use` and the next request, database time per statement. The axis ends at the
+ * last thing that happened: a `session.end` (which the idle sweep may write half an hour after a Claude
+ * session's last turn, or a client long after its last statement) neither extends it nor is a step.
  */
 export function buildAxis(
   items: ReadonlyArray<ConversationItem | StatementItem>,
@@ -46,6 +48,7 @@ export function buildAxis(
   let end = sessionStart;
   let toolFrom: number | null = null;
   for (const item of items) {
+    if (item.type === 'event' && item.event.kind === 'session.end') continue;
     const { ts, endTs } = timeOf(item);
     if (marks.length === 0) start = Math.min(start, ts);
     marks.push(ts);

@@ -9,6 +9,7 @@ import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
 import { ReplayBar } from '../replay/ReplayBar';
 import { useReplay } from '../replay/useReplay';
+import { kindLabel, shownActivity } from '../sessions/activity';
 import { identityOf } from '../sessions/SessionRow';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
@@ -19,12 +20,23 @@ import { useSessionData } from './useSessionData';
 
 type Item = ConversationItem | StatementItem;
 
-/** Header facts of a session: who, where, when (a live one's duration runs), totals. */
+/** A session's status as shown (a quiet live Claude session turns idle while the page is open). */
+function ShownStatusBadge({ session }: { session: Session }) {
+  const now = useNow(1000, session.status === 'live');
+  const { status } = shownActivity(session, now);
+  return (
+    <span className={`status status-${status}`}>
+      <i className="dot" />
+      {status}
+    </span>
+  );
+}
+
+/** Header facts of a session: who, where, when (a live one's duration runs; an idle one's stops), totals. */
 function SessionFacts({ session }: { session: Session }) {
   const s = session.stats;
-  const live = session.status === 'live';
-  const now = useNow(1000, live);
-  const end = live ? Math.max(now, session.last_event_at) : (session.ended_at ?? session.last_event_at);
+  const now = useNow(1000, session.status === 'live');
+  const { end } = shownActivity(session, now);
   return (
     <div className="facts small">
       <span>{identityOf(session)}</span>
@@ -74,7 +86,13 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
   );
   const axis = useMemo(() => buildAxis(items, session?.started_at ?? 0), [items, session?.started_at]);
   const replay = useReplay(axis);
-  const shown = replay.cursor === null ? items : items.slice(0, revealedCount(items, replay.cursor));
+  // At the axis' end everything shows, the session's end (past the axis, see buildAxis) included.
+  const shown =
+    replay.cursor === null || replay.cursor >= axis.end
+      ? items
+      : items.slice(0, revealedCount(items, replay.cursor));
+  // The tab counts what the header counts: turns (Claude) or statements (PostgreSQL), not other events.
+  const mainCount = useMemo(() => items.filter((i) => i.type !== 'event').length, [items]);
   const maxDurationUs = useMemo(
     () => items.reduce((m, i) => (i.type === 'statement' ? Math.max(m, i.statement.durationUs ?? 0) : m), 0),
     [items],
@@ -144,13 +162,8 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           <button type="button" className="btn btn-ghost" onClick={onBack} title="back (Esc)">
             ← Sessions
           </button>
-          <span className={`kind kind-${session.kind}`}>
-            {session.kind === 'postgres' ? 'PostgreSQL' : 'Claude'}
-          </span>
-          <span className={`status status-${session.status}`}>
-            <i className="dot" />
-            {session.status}
-          </span>
+          <span className={`kind kind-${session.kind}`}>{kindLabel(session)}</span>
+          <ShownStatusBadge session={session} />
           <h1 className="title">{session.external_id ?? session.target}</h1>
           <span className="spacer" />
           <IntegrityBadge session={session} ready={data.complete} />
@@ -169,7 +182,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
       >
         <Tabs.List className="tab-list" aria-label="session views">
           <Tabs.Trigger value="main" className="tab">
-            {isPg ? 'Statements' : 'Conversation'} <span className="faint">{count(items.length)}</span>
+            {isPg ? 'Statements' : 'Conversation'} <span className="faint">{count(mainCount)}</span>
           </Tabs.Trigger>
           <Tabs.Trigger value="raw" className="tab">
             Raw <span className="faint">{count(data.events.length)}</span>

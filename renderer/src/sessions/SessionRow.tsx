@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { compact, count, duration, sessionCost, unpricedTitle, when } from '../format';
+import { kindLabel, shownActivity } from './activity';
 
 /** Who a session belongs to, shortest readable form. */
 export function identityOf(session: Session): string {
@@ -14,8 +15,8 @@ export function SessionHeaderRow() {
       <span>Status</span>
       <span>Kind</span>
       <span>Target</span>
-      <span>Identity</span>
-      <span>Client</span>
+      <span className="col-identity">Identity</span>
+      <span className="col-client">Client</span>
       <span className="num">Turns / stmts</span>
       <span className="num">Tokens</span>
       <span className="num">Cost</span>
@@ -27,8 +28,9 @@ export function SessionHeaderRow() {
 }
 
 /**
- * One row of the sessions table: status (live ones pulse), kind, target, identity, client, turns or
- * statements, tokens and cost (Claude), errors, start time and duration (running for live sessions).
+ * One row of the sessions table: status (live ones pulse; quiet Claude sessions show idle), kind, target,
+ * identity, client, turns or statements, tokens and cost (Claude), errors, start time and duration (running
+ * for live sessions, to the last event for idle ones).
  */
 export const SessionRow = memo(function SessionRow({
   session,
@@ -45,45 +47,46 @@ export const SessionRow = memo(function SessionRow({
 }) {
   const s = session.stats;
   const pg = session.kind === 'postgres';
-  const end =
-    session.status === 'live'
-      ? Math.max(nowUs, session.last_event_at)
-      : (session.ended_at ?? session.last_event_at);
+  const claude = session.kind === 'anthropic';
+  const shown = shownActivity(session, nowUs);
   const tokens = (s.input_tokens ?? 0) + (s.output_tokens ?? 0) + (s.cache_read_input_tokens ?? 0);
   return (
     <button
       type="button"
-      className={`srow${selected ? ' selected' : ''}${session.status === 'live' ? ' is-live' : ''}`}
+      className={`srow${selected ? ' selected' : ''}${shown.status === 'live' ? ' is-live' : ''}`}
       data-testid="session-row"
       data-id={session.id}
       data-status={session.status}
       onClick={() => onOpen(session.id)}
       tabIndex={-1}
     >
-      <span className={`status status-${session.status}`}>
+      <span className={`status status-${shown.status}`}>
         <i className="dot" />
-        {session.status}
+        {shown.status}
       </span>
-      <span className={`kind kind-${session.kind}`}>{pg ? 'PostgreSQL' : 'Claude'}</span>
+      <span className={`kind kind-${session.kind}`}>{kindLabel(session)}</span>
       <span className="ellipsis mono" title={session.external_id ?? session.target}>
         {session.target}
       </span>
-      <span className="ellipsis" title={identityOf(session)}>
+      <span className="ellipsis col-identity" title={identityOf(session)}>
         {identityOf(session)}
       </span>
-      <span className="ellipsis faint" title={session.client ?? ''}>
+      <span className="ellipsis faint col-client" title={session.client ?? ''}>
         {session.client ?? '—'}
       </span>
-      <span className="num">{pg ? count(s.statements ?? 0) : count(s.turns ?? 0)}</span>
-      <span className="num" title={pg ? '' : `${count(s.input_tokens)} in / ${count(s.output_tokens)} out`}>
-        {pg ? '' : compact(tokens)}
+      <span className="num">{pg ? count(s.statements ?? 0) : claude ? count(s.turns ?? 0) : ''}</span>
+      <span
+        className="num"
+        title={claude ? `${count(s.input_tokens)} in / ${count(s.output_tokens)} out` : ''}
+      >
+        {claude ? compact(tokens) : ''}
       </span>
-      <span className="num" title={pg ? '' : unpricedTitle(s.unpriced_turns)}>
-        {pg ? '' : sessionCost(s.cost_usd, s.unpriced_turns)}
+      <span className="num" title={claude ? unpricedTitle(s.unpriced_turns) : ''}>
+        {claude ? sessionCost(s.cost_usd, s.unpriced_turns) : ''}
       </span>
       <span className={`num${s.errors ? ' error-text' : ' faint'}`}>{count(s.errors ?? 0)}</span>
       <span className="mono">{when(session.started_at, nowUs)}</span>
-      <span className="num mono">{duration(end - session.started_at)}</span>
+      <span className="num mono">{duration(shown.end - session.started_at)}</span>
     </button>
   );
 });
