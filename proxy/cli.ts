@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
+import { counted } from './cli/format.js';
 import { addPgCommands } from './cli/pg-commands.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
@@ -137,7 +138,9 @@ async function serve(options: ServeOptions): Promise<void> {
     out(`  PostgreSQL       ${connection.url}  →  ${connection.upstream}`);
   }
   if (engine.recovered > 0) {
-    out(`  Recovered        ${engine.recovered} session(s) a previous run left open, now marked interrupted`);
+    out(
+      `  Recovered        ${counted(engine.recovered, 'session')} a previous run left open, now marked interrupted`,
+    );
   }
   out();
   const shell = detectShell();
@@ -275,7 +278,7 @@ function verify(id: string | undefined) {
       for (const sessionId of ids) {
         const verdict = store.verifySession(sessionId);
         if (verdict.intact) {
-          process.stdout.write(`ok      ${sessionId}  ${verdict.events} events, chain intact\n`);
+          process.stdout.write(`ok      ${sessionId}  ${counted(verdict.events, 'event')}, chain intact\n`);
         } else {
           broken++;
           process.stdout.write(`BROKEN  ${sessionId}  at seq ${verdict.brokenAtSeq}: ${verdict.reason}\n`);
@@ -283,7 +286,7 @@ function verify(id: string | undefined) {
       }
       if (ids.length === 0) process.stdout.write('No sessions to verify.\n');
       if (broken > 0) {
-        process.stderr.write(`${broken} of ${ids.length} session(s) failed verification.\n`);
+        process.stderr.write(`${broken} of ${counted(ids.length, 'session')} failed verification.\n`);
         process.exitCode = 1;
       }
     },

@@ -30,6 +30,11 @@ export function count(value: number | null | undefined): string {
   return (value ?? 0).toLocaleString('en-US');
 }
 
+/** `1 row`, `3 rows`: a count with its noun, singular for one. */
+export function counted(value: number | null | undefined, noun: string): string {
+  return `${count(value)} ${value === 1 ? noun : `${noun}s`}`;
+}
+
 /** Indents every line after the first by `pad` so a block aligns under a label column. */
 export function hang(text: string, pad: string): string {
   return text.split('\n').join(`\n${pad}`);

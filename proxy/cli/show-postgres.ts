@@ -1,6 +1,6 @@
 import { asRecord } from '../anthropic/message.js';
 import type { RecordedEvent } from '../store/types.js';
-import { clip, clock, count, duration, hang } from './format.js';
+import { clip, clock, counted, duration, hang } from './format.js';
 import { statementLog } from './pg-log.js';
 
 const PAD = ' '.repeat(26);
@@ -66,7 +66,7 @@ function outcomeLine(result: Record<string, unknown> | undefined): string {
       : String(result.outcome);
   const copy = result.copy ? ` · COPY ${String(result.copy).toUpperCase()} (data not recorded)` : '';
   const suspended = result.outcome === 'suspended' ? ' · portal suspended (row limit reached)' : '';
-  return `→ ${tags} · ${count(result.rows as number)} rows${copy}${suspended}`;
+  return `→ ${tags} · ${counted(result.rows as number, 'row')}${copy}${suspended}`;
 }
 
 function describeUnnamed(statement: Record<string, unknown>): string {

@@ -6,7 +6,7 @@ import {
   type RequestMessage,
 } from '../anthropic/transcript.js';
 import type { InflightExchange, RecordedEvent, Session } from '../store/types.js';
-import { clip, clock, count, dollars, duration, hang, timestamp } from './format.js';
+import { clip, clock, count, counted, dollars, duration, hang, timestamp } from './format.js';
 import { renderStatementLog } from './show-postgres.js';
 
 const LABEL = 13;
@@ -56,8 +56,8 @@ function header(session: Session): string[] {
     row(
       'totals',
       session.kind === 'postgres'
-        ? `${count(s.statements)} statements · ${count(s.rows)} rows · ${count(s.errors)} errors`
-        : `${count(s.turns)} turns · ${count(s.requests)} requests · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${totalCost(s)} · ${count(s.errors)} errors`,
+        ? `${counted(s.statements, 'statement')} · ${counted(s.rows, 'row')} · ${counted(s.errors, 'error')}`
+        : `${counted(s.turns, 'turn')} · ${counted(s.requests, 'request')} · ${count(s.input_tokens)} in / ${count(s.output_tokens)} out tokens · ${totalCost(s)} · ${counted(s.errors, 'error')}`,
     ),
   ];
 }

@@ -156,6 +156,13 @@ describe('PostgreSQL connections serving several databases', () => {
       .map((s) => s.target)
       .sort();
     expect(targets).toEqual([`listed/${server.database}`, 'listed/otherdb']);
+    // One statement of one row reads in the singular.
+    const other = store
+      .listSessions({ kind: 'postgres', limit: 1000 })
+      .find((s) => s.target === 'listed/otherdb')!;
+    const shown = renderSession(other, store.listEvents(other.id, 0, 100), []);
+    expect(shown).toContain('1 statement · 1 row · 0 errors');
+    expect(shown).toMatch(/→ SELECT 1 · 1 row\n/);
 
     const refused = new pg.Client({ host: '127.0.0.1', port, user: name, password, database: 'notlisted' });
     await expect(refused.connect()).rejects.toMatchObject({ code: '3D000' });

@@ -1,6 +1,6 @@
 import { memo } from 'react';
 import type { RecordedEvent } from '../../../proxy/api/types';
-import { clockMs, count, duration } from '../format';
+import { clockMs, counted, duration } from '../format';
 import { Sql } from './Sql';
 import { describePgEvent, type Statement } from './statements';
 
@@ -104,7 +104,7 @@ export const StatementView = memo(function StatementView({
           </div>
         ) : done ? (
           <div className="stmt-outcome faint">
-            {tags || String(result?.outcome ?? '')} · {count(statement.rows)} rows
+            {tags || String(result?.outcome ?? '')} · {counted(statement.rows, 'row')}
             {result?.copy ? ' · COPY (data not recorded)' : ''}
             {result?.outcome === 'suspended' ? ' · portal suspended' : ''}
           </div>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { ExportFormat, Session, VerifyResponse } from '../../../proxy/api/types';
 import { useApi } from '../api/context';
-import { count } from '../format';
+import { counted } from '../format';
 
 /**
  * The hash-chain verdict of a session (recomputed by the engine): "chain intact" or "broken at seq N".
@@ -27,7 +27,7 @@ export function IntegrityBadge({ session, ready }: { session: Session; ready: bo
   if ('error' in verdict) return <span className="badge badge-warn">not verified: {verdict.error}</span>;
   return verdict.intact ? (
     <span className="badge badge-ok" data-testid="integrity" title={`head ${verdict.head_hash}`}>
-      ✓ chain intact · {count(verdict.events)} events
+      ✓ chain intact · {counted(verdict.events, 'event')}
     </span>
   ) : (
     <span className="badge badge-err" data-testid="integrity" title={verdict.reason}>

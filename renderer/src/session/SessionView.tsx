@@ -54,7 +54,7 @@ function SessionFacts({ session }: { session: Session }) {
           <span title={unpricedTitle(s.unpriced_turns)}>{sessionCost(s.cost_usd, s.unpriced_turns)}</span>
         </span>
       )}
-      {s.errors ? <span className="error-text">{count(s.errors)} errors</span> : null}
+      {s.errors ? <span className="error-text">{counted(s.errors, 'error')}</span> : null}
       <span className="faint mono">{session.id}</span>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { Session } from '../../../proxy/api/types';
+import { counted } from '../format';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
@@ -138,7 +139,8 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
         </div>
       </div>
       <div className="statusbar small faint">
-        {count.toLocaleString('en-US')} sessions{list.hasMore ? '+' : ''}
+        {counted(count, 'session')}
+        {list.hasMore ? '+' : ''}
         {list.loading ? ' · loading…' : ''}
       </div>
     </div>
