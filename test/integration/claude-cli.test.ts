@@ -75,6 +75,20 @@ describe('the real claude CLI through Glassbox', () => {
     expect(sessions[0]!.client).toMatch(/^claude-cli\//);
   });
 
+  it("prices Claude Code's default model: the session's cost is the CLI's own total_cost_usd", () => {
+    const reported = JSON.parse(result.stdout) as {
+      total_cost_usd: number;
+      modelUsage: Record<string, unknown>;
+    };
+    expect(Object.keys(reported.modelUsage)).toEqual(['claude-opus-5-5']);
+    const [session] = JSON.parse(runCli(test.home, ['sessions', '--json']).stdout) as Array<{
+      stats: { cost_usd?: number; unpriced_turns?: number };
+    }>;
+    expect(session!.stats.unpriced_turns ?? 0).toBe(0);
+    expect(reported.total_cost_usd).toBeGreaterThan(0);
+    expect(session!.stats.cost_usd).toBeCloseTo(reported.total_cost_usd, 9);
+  });
+
   it('shows the conversation with the Bash tool call and its result', () => {
     const shown = runCli(test.home, ['show', cliSessionId]);
     expect(shown.status).toBe(0);
