@@ -4,6 +4,7 @@ import { detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
+import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { renderSession } from './cli/show.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
@@ -11,6 +12,7 @@ import { glassboxHome, homePaths, loadConfig, parsePort, UPSTREAM_TLS_MODES } fr
 import { Engine } from './engine.js';
 import { FileVault } from './identity/vault.js';
 import { addConnection, listConnections, removeConnection } from './postgres/connections.js';
+import { type SearchMatch, searchMatches } from './search/snippet.js';
 import { Store } from './store/store.js';
 import type { Session } from './store/types.js';
 
@@ -250,22 +252,25 @@ function listSessions(options: {
   status?: Session['status'];
   search?: string;
 }) {
-  const sessions = withStore(
-    (store) =>
-      store.listSessions({
+  const { sessions, matches } = withStore(
+    (store) => {
+      const text = options.search;
+      const found = store.listSessions({
         limit: options.limit,
         kind: options.kind,
         status: options.status,
-        text: options.search,
-      }),
-    () => [],
+        text,
+      });
+      const ids = found.map((s) => s.id);
+      return { sessions: found, matches: text ? searchMatches(store, ids, text) : {} };
+    },
+    () => ({ sessions: [], matches: {} as Record<string, SearchMatch> }),
   );
-  if (options.json) return void process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-  if (sessions.length === 0) {
-    return void process.stdout.write(
-      'No sessions recorded yet. Start `glassbox serve` and point an agent at it.\n',
-    );
+  if (options.json) {
+    const listed = sessions.map((s) => (matches[s.id] ? { ...s, match: matches[s.id] } : s));
+    return void process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
   }
+  if (sessions.length === 0) return void process.stdout.write(`${noSessionsLine(options)}\n`);
   const rows = sessions.map((s) => [
     s.id,
     s.kind,
@@ -286,7 +291,8 @@ function listSessions(options: {
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  process.stdout.write(`${[line(head), ...rows.map(line)].join('\n')}\n`);
+  const under = (i: number) => (matches[sessions[i]!.id] ? [matchLine(matches[sessions[i]!.id]!)] : []);
+  process.stdout.write(`${[line(head), ...rows.flatMap((r, i) => [line(r), ...under(i)])].join('\n')}\n`);
 }
 
 function show(id: string, options: { json?: boolean }) {

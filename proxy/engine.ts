@@ -13,6 +13,7 @@ import { RecordingSwitch } from './policy/recording-switch.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
+import { reindexIfOutdated } from './search/event-text.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 
@@ -76,6 +77,8 @@ export class Engine {
     try {
       store = Store.open(paths.database, { journalDir: paths.journal });
       const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
+      // A database indexed by an older Glassbox is re-indexed once, before anything is served.
+      reindexIfOutdated(store);
       const token = ensureToken(paths.token);
       const recording = new RecordingSwitch(store);
       const upstream = new URL(config.anthropic.upstream);

@@ -12,6 +12,7 @@ import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
+import { SearchIndex, type SessionIndexer } from './search-index.js';
 import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
@@ -66,6 +67,7 @@ export class Store {
   private readonly checkpointOnClose: boolean;
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
+  private readonly search: SearchIndex;
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
@@ -78,6 +80,7 @@ export class Store {
     });
     this.writes = new StagedWrites(this.ingest, this.heads, this.feed);
     this.checkpointOnClose = options.journalDir !== undefined;
+    this.search = new SearchIndex(db);
   }
 
   /**
@@ -327,6 +330,27 @@ export class Store {
     const { sql, params } = sessionListQuery(filter);
     this.ingest.settle();
     return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
+  }
+
+  /** The first event of each of `sessionIds` matching the full-text query `text`, by session id. */
+  firstMatches(sessionIds: readonly string[], text: string): Map<string, RecordedEvent> {
+    this.ingest.settle();
+    return this.search.firstMatches(sessionIds, text);
+  }
+
+  /**
+   * Rebuilds the full-text index from the stored events of `kinds` when it was built with a version of text
+   * derivation older than `version` (see {@link SearchIndex.rebuild}). Only the engine, holding the lock, calls it.
+   * @returns the number of events indexed, or null when the index was current
+   */
+  rebuildSearchIndex(
+    version: number,
+    kinds: readonly string[],
+    indexerFor: (sessionId: string) => SessionIndexer,
+  ): number | null {
+    this.ingest.settle();
+    if (this.search.version() >= version) return null;
+    return this.search.rebuild(version, kinds, indexerFor);
   }
 
   /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */
