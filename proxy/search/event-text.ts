@@ -5,7 +5,7 @@
  * to show where a search matched.
  */
 import { asRecord, type ContentBlock } from '../anthropic/message.js';
-import { requestSearchText, replySearchText } from '../anthropic/text.js';
+import { replySearchText, requestSearchText } from '../anthropic/text.js';
 import type { Store } from '../store/store.js';
 import type { RecordedEvent } from '../store/types.js';
 

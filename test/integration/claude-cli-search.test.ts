@@ -52,7 +52,9 @@ function indexAsBefore(database: string): void {
       typeof content === 'string'
         ? content
         : Array.isArray(content)
-          ? content.map((b) => String(asRecord(b)?.text ?? JSON.stringify(asRecord(b)?.content ?? ''))).join('\n')
+          ? content
+              .map((b) => String(asRecord(b)?.text ?? JSON.stringify(asRecord(b)?.content ?? '')))
+              .join('\n')
           : '';
     const rows = db.prepare('SELECT id, kind, payload FROM events').all() as Array<{
       id: number;
