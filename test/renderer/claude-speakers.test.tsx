@@ -174,6 +174,9 @@ describe('a request retried after failures', () => {
     expect(failedOnly).toHaveLength(1);
     expect(failedOnly[0]!.outcome).toBe('error');
     expect(failedOnly[0]!.retries).toHaveLength(1);
+    // A failed request used no tokens: it costs nothing rather than being "unpriced".
+    const { container } = render(<TurnView turn={failedOnly[0]!} index={1} pending={false} />);
+    expect(container.textContent).not.toContain('unpriced');
   });
 
   it('does not group a request repeated after a complete reply, nor a different request after a failure', () => {

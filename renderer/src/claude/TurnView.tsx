@@ -31,7 +31,7 @@ function TurnMeta({ turn }: { turn: Turn }) {
         </span>
       ) : null}
       <span title="estimated cost">
-        {turn.costUsd === null && turn.turnSeq !== null ? 'unpriced' : dollars(turn.costUsd)}
+        {turn.costUsd === null && turn.turnSeq !== null && turn.usage ? 'unpriced' : dollars(turn.costUsd)}
       </span>
       <span title="time to first token">TTFT {duration(turn.timings?.first_token_us)}</span>
       <span title="total duration">{duration(turn.timings?.total_us)}</span>
