@@ -1,26 +1,24 @@
 /**
  * The text each kind of event is indexed by for full-text search, derived from its stored payload — the same
  * text the recorders give the store as they record (anthropic/text.ts for Messages requests and replies,
- * postgres/recorder.ts for SQL) — to rebuild the index of a database recorded with an older derivation, and
- * to show where a search matched.
+ * postgres/recorder.ts for SQL) — to re-index a database recorded with an older derivation, and to show
+ * where a search matched. A change to what a recorder indexes belongs here too.
  */
 import { asRecord, type ContentBlock } from '../anthropic/message.js';
 import { replySearchText, requestSearchText } from '../anthropic/text.js';
+import type { EventIndexer } from '../store/search-index.js';
 import type { Store } from '../store/store.js';
 import type { RecordedEvent } from '../store/types.js';
 
 /**
  * The version of the derivation below; raise it when a change should re-index what is stored (the engine
- * rebuilds the index at start when the database's is older). 1: a request's new user messages without
- * system notes and reminders, replies, and each session's distinct SQL.
+ * re-indexes in the background when the database's is older: search/reindex-thread.ts). 1: a request's new
+ * user messages without system notes and reminders, replies, and each session's distinct SQL.
  */
 export const SEARCH_TEXT_VERSION = 1;
 
 /** Event kinds the index may hold text for, and (pg.statement) those a session's indexer must see. */
 export const INDEXED_KINDS: readonly string[] = ['http.request', 'llm.turn', 'pg.statement', 'pg.result'];
-
-/** How many distinct SQL texts a session's indexer remembers before it starts afresh (as the recorder does). */
-const SQL_MEMORY = 10_000;
 
 /** Whether a recorded `http.request` payload is a POST to the Messages API. */
 function isMessagesRequest(payload: Record<string, unknown> | undefined): boolean {
@@ -42,21 +40,32 @@ export function eventText(event: RecordedEvent, statementSql?: string): string |
   return undefined;
 }
 
+/** How many distinct SQL texts the indexer remembers per session before it starts afresh (as the recorder). */
+const SQL_MEMORY = 10_000;
+
 /**
- * A fresh indexer for one session's events in seq order (see Store.rebuildSearchIndex): Messages requests
- * and replies by their text, and each distinct SQL text once, with the first result of a statement that ran
- * it, as postgres/recorder.ts indexes them.
+ * An indexer for a rebuild (store/search-index.ts, rebuildPage), given events in storage order: Messages
+ * requests and replies by their text, and each distinct SQL text of a session once, with the first result of
+ * a statement that ran it, as postgres/recorder.ts indexes them.
  */
-export function sessionIndexer(): (event: RecordedEvent) => string | undefined {
-  const statements = new Map<number, string>();
-  const seen = new Set<string>();
+export function rebuildIndexer(): EventIndexer {
+  /** Per PostgreSQL session: SQL of statements awaiting their result, and the SQL texts indexed. */
+  const sessions = new Map<string, { statements: Map<number, string>; seen: Set<string> }>();
+  const stateOf = (id: string) => {
+    const known = sessions.get(id);
+    if (known) return known;
+    const state = { statements: new Map<number, string>(), seen: new Set<string>() };
+    sessions.set(id, state);
+    return state;
+  };
   return (event) => {
     const payload = asRecord(event.payload);
     if (event.kind === 'pg.statement') {
-      if (typeof payload?.sql === 'string') statements.set(event.seq, payload.sql);
+      if (typeof payload?.sql === 'string') stateOf(event.session_id).statements.set(event.seq, payload.sql);
       return undefined;
     }
     if (event.kind !== 'pg.result') return eventText(event) || undefined;
+    const { statements, seen } = stateOf(event.session_id);
     const seq = Number(payload?.statement_seq);
     const sql = statements.get(seq);
     statements.delete(seq);
@@ -65,16 +74,6 @@ export function sessionIndexer(): (event: RecordedEvent) => string | undefined {
     seen.add(sql);
     return sql;
   };
-}
-
-/**
- * Rebuilds the store's full-text index when it was built with an older derivation than
- * {@link SEARCH_TEXT_VERSION} (every database recorded before this one was). Run by the engine at start,
- * before it serves anything.
- * @returns the number of events indexed, or null when the index was current
- */
-export function reindexIfOutdated(store: Store): number | null {
-  return store.rebuildSearchIndex(SEARCH_TEXT_VERSION, INDEXED_KINDS, () => sessionIndexer());
 }
 
 /** The text a matched event was indexed by (a `pg.result`'s SQL is looked up in its statement). */

@@ -3,20 +3,27 @@ import { type EventRow, toEvent } from './rows.js';
 import { ftsQuery } from './search.js';
 import type { RecordedEvent } from './types.js';
 
-/** Events read per page while the index is rebuilt. */
-const PAGE = 2_000;
+/** Gives the text to index an event by, events given in storage order (it may keep state per session). */
+export type EventIndexer = (event: RecordedEvent) => string | undefined;
 
-/** Gives the text to index an event by, in the order of its session; one per session (it may keep state). */
-export type SessionIndexer = (event: RecordedEvent) => string | undefined;
+/** A full-text index rebuild under way: events with `rebuiltTo < id <= rebuildTo` are still to re-index. */
+export interface RebuildProgress {
+  rebuildTo: number;
+  rebuiltTo: number;
+}
 
 /**
  * The full-text index (`events_fts`, contentless: it keeps which events hold which words, never the text)
- * beyond what writes add to it: which events of some sessions match a query, and rebuilding it from the
- * stored events when the way their text is derived has changed (`search_state.version`).
+ * beyond what writes add to it: which events of some sessions match a query, and its rebuild when the way
+ * events' text is derived has changed (`search_state`).
+ *
+ * A rebuild empties the index and notes the newest event then stored ({@link beginRebuild}, at start-up,
+ * before anything is recorded); events recorded after that are indexed as they are written, and the ones
+ * before it are indexed again page by page ({@link rebuildPage}, on a thread of its own), each page's progress
+ * committed with it, so a rebuild cut short by a crash goes on where it stopped.
  */
 export class SearchIndex {
   private readonly firstMatch: Statement;
-  private readonly page: Statement;
 
   constructor(private readonly db: Db) {
     this.firstMatch = db.prepare(`
@@ -25,16 +32,6 @@ export class SearchIndex {
         WHERE session_id IN (SELECT value FROM json_each(@ids))
           AND id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH @match)
         GROUP BY session_id) m ON e.id = m.id`);
-    this.page = db.prepare(`SELECT id, session_id, seq, ts, kind, payload, hash FROM events
-      WHERE session_id = ? AND seq > ? AND kind IN (SELECT value FROM json_each(?)) ORDER BY seq LIMIT ?`);
-  }
-
-  /** The version of text derivation the index was built with (0 for databases from before versions). */
-  version(): number {
-    const row = this.db.prepare('SELECT version FROM search_state WHERE id = 1').get() as
-      | { version: number }
-      | undefined;
-    return row?.version ?? 0;
   }
 
   /**
@@ -51,43 +48,65 @@ export class SearchIndex {
   }
 
   /**
-   * Empties the index and indexes every stored event of `kinds` again, session by session in seq order, by the
-   * text `indexerFor` gives, then records `version`. Runs in transactions of a page of events each: a process
-   * that dies half-way leaves the old version recorded, and the next rebuild starts over.
-   * @returns the number of events indexed
+   * Starts a rebuild when the index was built with a text derivation older than `version`: empties it and
+   * records `version` with the newest event id as the rebuild's end, in one transaction.
+   * @returns the rebuild still to run (just started, or left unfinished by an earlier process), or null
    */
-  rebuild(
-    version: number,
-    kinds: readonly string[],
-    indexerFor: (sessionId: string) => SessionIndexer,
-  ): number {
-    const insert = this.db.prepare('INSERT INTO events_fts (rowid, text) VALUES (?, ?)');
-    const sessions = this.db
-      .prepare('SELECT id FROM sessions ORDER BY started_at, id')
-      .pluck()
-      .all() as string[];
-    const kindList = JSON.stringify(kinds);
-    let indexed = 0;
-    this.db.exec("INSERT INTO events_fts (events_fts) VALUES ('delete-all')");
-    for (const sessionId of sessions) {
-      const indexer = indexerFor(sessionId);
-      let after = 0;
-      for (;;) {
-        const rows = this.page.all(sessionId, after, kindList, PAGE) as Array<EventRow & { id: number }>;
-        if (rows.length === 0) break;
-        this.db.transaction(() => {
-          for (const { id, ...row } of rows) {
-            const text = indexer(toEvent(row));
-            if (text) {
-              insert.run(id, text);
-              indexed++;
-            }
-          }
-        })();
-        after = rows[rows.length - 1]!.seq;
-      }
-    }
-    this.db.prepare('UPDATE search_state SET version = ? WHERE id = 1').run(version);
-    return indexed;
+  beginRebuild(version: number): RebuildProgress | null {
+    this.db.transaction(() => {
+      const state = this.db.prepare('SELECT version FROM search_state WHERE id = 1').get() as {
+        version: number;
+      };
+      if (state.version >= version) return;
+      const newest = (this.db.prepare('SELECT max(id) FROM events').pluck().get() as number | null) ?? 0;
+      this.db.exec("INSERT INTO events_fts (events_fts) VALUES ('delete-all')");
+      this.db
+        .prepare('UPDATE search_state SET version = ?, rebuild_to = ?, rebuilt_to = 0 WHERE id = 1')
+        .run(version, newest > 0 ? newest : null);
+    })();
+    return rebuildProgress(this.db);
   }
+}
+
+/** The rebuild under way in the database `db`, or null. */
+export function rebuildProgress(db: Db): RebuildProgress | null {
+  const row = db.prepare('SELECT rebuild_to, rebuilt_to FROM search_state WHERE id = 1').get() as
+    | { rebuild_to: number | null; rebuilt_to: number | null }
+    | undefined;
+  return row?.rebuild_to ? { rebuildTo: row.rebuild_to, rebuiltTo: row.rebuilt_to ?? 0 } : null;
+}
+
+/**
+ * One page of a rebuild on the connection `db`: reads the next `pageSize` events of `kinds` it has to
+ * re-index (in storage order), derives their text with `indexer` outside any transaction, then indexes them
+ * and records the progress in one short write transaction; ends the rebuild when none are left.
+ * @returns how many events it indexed, and whether the rebuild is over
+ */
+export function rebuildPage(
+  db: Db,
+  kinds: readonly string[],
+  indexer: EventIndexer,
+  pageSize: number,
+): { indexed: number; done: boolean } {
+  const progress = rebuildProgress(db);
+  if (!progress) return { indexed: 0, done: true };
+  const rows = db
+    .prepare(`SELECT id, session_id, seq, ts, kind, payload, hash FROM events
+      WHERE id > ? AND id <= ? AND kind IN (SELECT value FROM json_each(?)) ORDER BY id LIMIT ?`)
+    .all(progress.rebuiltTo, progress.rebuildTo, JSON.stringify(kinds), pageSize) as Array<
+    EventRow & { id: number }
+  >;
+  const texts: Array<[number, string]> = [];
+  for (const { id, ...row } of rows) {
+    const text = indexer(toEvent(row));
+    if (text) texts.push([id, text]);
+  }
+  const done = rows.length < pageSize;
+  const insert = db.prepare('INSERT INTO events_fts (rowid, text) VALUES (?, ?)');
+  db.transaction(() => {
+    for (const [id, text] of texts) insert.run(id, text);
+    if (done) db.prepare('UPDATE search_state SET rebuild_to = NULL, rebuilt_to = NULL WHERE id = 1').run();
+    else db.prepare('UPDATE search_state SET rebuilt_to = ? WHERE id = 1').run(rows[rows.length - 1]!.id);
+  })();
+  return { indexed: texts.length, done };
 }

@@ -12,7 +12,7 @@ import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
-import { SearchIndex, type SessionIndexer } from './search-index.js';
+import { type RebuildProgress, SearchIndex } from './search-index.js';
 import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
@@ -339,18 +339,13 @@ export class Store {
   }
 
   /**
-   * Rebuilds the full-text index from the stored events of `kinds` when it was built with a version of text
-   * derivation older than `version` (see {@link SearchIndex.rebuild}). Only the engine, holding the lock, calls it.
-   * @returns the number of events indexed, or null when the index was current
+   * Starts rebuilding the full-text index when it was built with a text derivation older than `version`
+   * (see {@link SearchIndex.beginRebuild}); only the engine, holding the lock, calls it, before it records.
+   * @returns the rebuild still to run (its pages run on a thread of their own), or null
    */
-  rebuildSearchIndex(
-    version: number,
-    kinds: readonly string[],
-    indexerFor: (sessionId: string) => SessionIndexer,
-  ): number | null {
+  beginSearchRebuild(version: number): RebuildProgress | null {
     this.ingest.settle();
-    if (this.search.version() >= version) return null;
-    return this.search.rebuild(version, kinds, indexerFor);
+    return this.search.beginRebuild(version);
   }
 
   /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */

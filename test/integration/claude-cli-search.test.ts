@@ -137,13 +137,16 @@ describe('searching what the real claude CLI sent', () => {
     expect(indexRows(test.engine.addresses.database, 'okapi')).toBe(1);
   });
 
-  it('re-indexes a database recorded before, when the engine starts on it', async () => {
+  it('re-indexes a database recorded before, in the background once the engine starts on it', async () => {
     const home = test.home;
     await test.engine.stop();
     indexAsBefore(homePaths(home).database);
     expect(search(home, 'okapi')).toEqual([]); // as it was: the prompt cannot be found
     expect(search(home, 'Primary working directory')).toHaveLength(1);
     test = await startTestEngine(mock.url, () => undefined, home);
+    // Recorded from now on is indexed at once; what was stored before, in the background.
+    expect(search(home, 'Primary working directory')).toEqual([]);
+    expect(await test.engine.reindex?.done).toEqual({ type: 'done', finished: true, indexed: 4 });
     expect(search(home, 'okapi').map((s) => s.external_id)).toEqual([sessionId]);
     expect(search(home, 'Primary working directory')).toEqual([]);
     expect(search(home, 'all done')).toHaveLength(1);

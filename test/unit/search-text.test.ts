@@ -1,8 +1,13 @@
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestSearchText } from '../../proxy/anthropic/text.js';
-import { reindexIfOutdated } from '../../proxy/search/event-text.js';
+import { INDEXED_KINDS, rebuildIndexer, SEARCH_TEXT_VERSION } from '../../proxy/search/event-text.js';
 import { searchMatches, snippet } from '../../proxy/search/snippet.js';
+import { rebuildPage } from '../../proxy/store/search-index.js';
 import { Store } from '../../proxy/store/store.js';
+import { tempHome } from '../helpers/engine.js';
 import { TEST_IDENTITY as identity } from '../helpers/identity.js';
 
 describe('search text of a Messages request', () => {
@@ -58,10 +63,16 @@ describe('snippet', () => {
 
 describe('re-indexing a database indexed by an older Glassbox', () => {
   let store: Store;
-  afterEach(() => store.close());
+  let dir: string;
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
-  it('indexes requests, replies and each distinct SQL text once, by what they say now', () => {
-    store = Store.open(':memory:');
+  it('indexes requests, replies and each distinct SQL text once, page by page, resuming where it stopped', () => {
+    dir = tempHome();
+    const path = join(dir, 'glassbox.db');
+    store = Store.open(path);
     const claude = store.createSession({
       kind: 'anthropic',
       target: 'a',
@@ -98,15 +109,32 @@ describe('re-indexing a database indexed by an older Glassbox', () => {
       store.append(pg.id, 'pg.result', { statement_seq: seq, outcome: 'complete' }, { text: 'stale words' });
     }
     const found = (q: string) => store.listSessions({ text: q }).map((s) => s.kind);
-    expect(found('narwhals')).toEqual(['anthropic']); // the reply
     expect(found('primary')).toEqual(['anthropic']);
 
-    expect(reindexIfOutdated(store)).toBe(3); // the request, the reply, the SQL once
-    expect(found('count narwhals')).toEqual(['anthropic']);
+    // Starting the rebuild empties the index; events recorded from then on are indexed as they come.
+    expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 6, rebuiltTo: 0 });
     expect(found('primary')).toEqual([]);
-    expect(found('zebrafish')).toEqual(['postgres']);
+    store.append(claude.id, 'llm.turn', { request_seq: 9 }, { text: 'a walrus appears' });
+    expect(found('walrus')).toEqual(['anthropic']);
+
+    const db = new Database(path);
+    try {
+      expect(rebuildPage(db, INDEXED_KINDS, rebuildIndexer(), 2)).toEqual({ indexed: 2, done: false });
+      expect(found('count narwhals')).toEqual(['anthropic']);
+      expect(found('zebrafish')).toEqual([]);
+      // A new process (a fresh indexer) goes on where the last page ended.
+      expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 6, rebuiltTo: 2 });
+      const indexer = rebuildIndexer();
+      expect(rebuildPage(db, INDEXED_KINDS, indexer, 3)).toEqual({ indexed: 1, done: false });
+      expect(rebuildPage(db, INDEXED_KINDS, indexer, 3)).toEqual({ indexed: 0, done: true });
+    } finally {
+      db.close();
+    }
+    expect(found('zebrafish')).toEqual(['postgres']); // the SQL, once for its two statements
     expect(found('stale')).toEqual([]);
-    expect(reindexIfOutdated(store)).toBeNull(); // current now
+    expect(found('primary')).toEqual([]);
+    expect(found('walrus')).toEqual(['anthropic']);
+    expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toBeNull(); // current now
 
     const matches = searchMatches(store, [claude.id, pg.id], 'zebra');
     expect(Object.keys(matches)).toEqual([pg.id]);
