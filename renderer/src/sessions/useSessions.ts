@@ -18,6 +18,11 @@ export interface SessionsList {
 }
 
 const PAGE = 200;
+/**
+ * Rows per page with a full-text query: the engine reads each listed session's first matching event for its
+ * snippet, on its own event loop (about 1.5 ms for a 250 KB Claude Code request), so it reads fewer at once.
+ */
+const SEARCH_PAGE = 50;
 /** How long row refreshes for announced events are gathered before fetching (ms). */
 const REFRESH_MS = 60;
 
@@ -53,7 +58,7 @@ export function useSessions(filters: Filters): SessionsList {
       try {
         const page = await api.sessions({
           ...toQuery(filters, Date.now() * 1000),
-          limit: PAGE,
+          limit: filters.q.trim() ? SEARCH_PAGE : PAGE,
           before: reset ? undefined : (p.before ?? undefined),
         });
         if (generation !== p.generation) return;
