@@ -8,7 +8,8 @@ const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?(?:<\/system-reminder>|$)/g;
 
 /**
  * Searchable text of a Messages request: the user messages it adds to the conversation — those after the
- * last assistant message, or all of them in a first request — with their text blocks and tool results' text.
+ * last assistant message (a prefilled one at the very end aside), or all of them in a first request — with
+ * their text blocks and tool results' text.
  * Earlier messages were indexed with the request that added them (clients resend the whole conversation each
  * turn), so each is indexed once. Injected boilerplate stays out: `system`-role messages (Claude Code's
  * "# Environment" note), `<system-reminder>` elements, and any role but `user`.
@@ -16,10 +17,14 @@ const SYSTEM_REMINDER = /<system-reminder>[\s\S]*?(?:<\/system-reminder>|$)/g;
 export function requestSearchText(body: unknown): string {
   const messages = asRecord(body)?.messages;
   if (!Array.isArray(messages)) return '';
-  let from = messages.length;
-  while (from > 0 && asRecord(messages[from - 1])?.role !== 'assistant') from--;
+  const isReply = (item: unknown) => asRecord(item)?.role === 'assistant';
+  // A last assistant message is a prefill (the start of the reply asked for), not a reply to skip past.
+  const end =
+    messages.length > 0 && isReply(messages[messages.length - 1]) ? messages.length - 1 : messages.length;
+  let from = end;
+  while (from > 0 && !isReply(messages[from - 1])) from--;
   const parts: string[] = [];
-  for (const item of messages.slice(from)) {
+  for (const item of messages.slice(from, end)) {
     const message = asRecord(item);
     if (message?.role !== 'user') continue;
     const text = contentText(message.content);

@@ -38,6 +38,11 @@ describe('search text of a Messages request', () => {
     expect(requestSearchText(body)).toBe('a.txt\nand now the walrus');
     expect(requestSearchText({ messages: body.messages.slice(0, 2) })).toBe('first question');
     expect(requestSearchText({ messages: 'nonsense' })).toBe('');
+    const prefilled = [
+      { role: 'user', content: 'name a colour' },
+      { role: 'assistant', content: 'The colour is' },
+    ];
+    expect(requestSearchText({ messages: prefilled })).toBe('name a colour');
   });
 });
 
