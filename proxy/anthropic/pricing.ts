@@ -26,17 +26,17 @@ function tier(input: number, output: number, cacheRead = input / 10): ModelPrice
  * Standard (non-batch) list prices per million tokens for Claude models, matched by model-name prefix: every
  * model the bundled Claude Code CLI (2.1.330) names in its model catalog, and the older ones before them.
  *
- * Source: Anthropic's published prices as found on 2026-12-06 — the "Pricing" page of the Claude Platform
- * docs (platform.claude.com/docs/en/about-claude/pricing) and each model's overview page
- * (platform.claude.com/docs/en/models/<model>/overview): Opus 5.5 $4/$20 with cache writes $5 (5 min) and
- * $8 (1 h) and cache reads $0.20; Opus 5 and Opus 4.5–4.8 $5/$25, reads $0.50; Sonnet 5 $2/$10, reads
- * $0.20; Sonnet 5.5 $2/$10 (its cache reads cut to $0.10 on 2026-10-07, the rate used here); Haiku 5.5
- * $0.10/$0.50, reads $0.01, and $0.50/$2.50, reads $0.05 for a prompt over 100,000 tokens; Fable 5 and Mythos
- * 5 $10/$50, reads $1; Fable 5.1 and Mythos 5.1 $10/$50, reads $0.25; Fable 5.2 and Mythos 5.2 $8/$40, reads
- * $0.20 (these two from release notes quoting the list price; the CLI's own catalog carries the same rates,
- * and test/unit/pricing-catalog.test.ts checks this table against it). Cache writes are 1.25× (5 min) and 2×
- * (1 h) the input price for every model, reads 0.1× unless stated. Not applied: batch discounts, fast mode,
- * US-only inference (`inference_geo`), and long-context surcharges of older models.
+ * Sources, as found on 2026-12-06: Anthropic's Claude Platform docs — the "Pricing" page
+ * (platform.claude.com/docs/en/about-claude/pricing: Fable/Mythos 5 and 5.1, Opus 4–5, with cache rates) and
+ * each model's overview page (platform.claude.com/docs/<lang>/models/<model>/overview: Opus 5.5 $4/$20,
+ * cache writes $5 (5 min) / $8 (1 h), reads $0.20; Sonnet 5 and 5.5 $2/$10; Haiku 5.5 $0.10/$0.50, reads
+ * $0.01, and $0.50/$2.50, reads $0.05, for a prompt over 100,000 tokens). Three rates come from release notes
+ * of tools that track the published prices, not from an Anthropic page found here: Sonnet 5.5's cache reads
+ * cut from $0.20 to $0.10 on 2026-10-07, Fable 5.2 and Mythos 5.2 at $8/$40 with reads $0.20, and Sonnet 4.6
+ * at $3/$15. The CLI's own catalog carries the same rates for every model, and
+ * test/unit/pricing-catalog.test.ts checks this table against it. Cache writes cost 1.25× (5 min) and 2× (1 h)
+ * the input price for every model, reads 0.1× unless stated. Not applied: batch discounts, fast mode, US-only
+ * inference (`inference_geo`, 1.1×), and long-context surcharges of older models.
  */
 export const PRICES: ReadonlyArray<readonly [prefix: string, price: ModelPrice]> = [
   ['claude-fable-5-2', tier(8, 40, 0.2)],
