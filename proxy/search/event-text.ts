@@ -2,7 +2,8 @@
  * The text each kind of event is indexed by for full-text search, derived from its stored payload — the same
  * text the recorders give the store as they record (anthropic/text.ts for Messages requests and replies,
  * postgres/recorder.ts for SQL) — to re-index a database recorded with an older derivation, and to show
- * where a search matched. A change to what a recorder indexes belongs here too.
+ * where a search matched. A change to what a recorder indexes (or a new kind of event it indexes) belongs here
+ * too: a rebuild empties the index and re-indexes only what this module derives.
  */
 import { asRecord, type ContentBlock } from '../anthropic/message.js';
 import { replySearchText, requestSearchText } from '../anthropic/text.js';
@@ -18,7 +19,13 @@ import type { RecordedEvent } from '../store/types.js';
 export const SEARCH_TEXT_VERSION = 1;
 
 /** Event kinds the index may hold text for, and (pg.statement) those a session's indexer must see. */
-export const INDEXED_KINDS: readonly string[] = ['http.request', 'llm.turn', 'pg.statement', 'pg.result'];
+export const INDEXED_KINDS: readonly string[] = [
+  'http.request',
+  'llm.turn',
+  'pg.statement',
+  'pg.result',
+  'recording.paused',
+];
 
 /** Whether a recorded `http.request` payload is a POST to the Messages API. */
 function isMessagesRequest(payload: Record<string, unknown> | undefined): boolean {
@@ -28,10 +35,13 @@ function isMessagesRequest(payload: Record<string, unknown> | undefined): boolea
 
 /**
  * The search text of one event, given the SQL of the statement a `pg.result` answers: a Messages request's
- * new user messages, a reply's content, a result's SQL; undefined for every other event.
+ * new user messages, a reply's content, a result's SQL, who paused recording (policy/recording-switch.ts);
+ * undefined for every other event.
  */
 export function eventText(event: RecordedEvent, statementSql?: string): string | undefined {
   const payload = asRecord(event.payload);
+  if (event.kind === 'recording.paused')
+    return `recording paused by ${String(payload?.by ?? '')} via ${String(payload?.via ?? '')}`;
   if (event.kind === 'http.request')
     return isMessagesRequest(payload) ? requestSearchText(payload?.body) : undefined;
   if (event.kind === 'llm.turn')

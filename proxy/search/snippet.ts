@@ -69,7 +69,12 @@ export function snippet(text: string, query: string): { text: string; hits: Arra
   return { text: piece, hits };
 }
 
-const LABELS: Record<string, string> = { 'http.request': 'prompt', 'llm.turn': 'reply', 'pg.result': 'SQL' };
+const LABELS: Record<string, string> = {
+  'http.request': 'prompt',
+  'llm.turn': 'reply',
+  'pg.result': 'SQL',
+  'recording.paused': 'pause',
+};
 
 /**
  * Where the full-text query `text` matched in each of `sessionIds`: the first matching event and a snippet of

@@ -113,11 +113,24 @@ describe('re-indexing a database indexed by an older Glassbox', () => {
       const { seq } = store.append(pg.id, 'pg.statement', { sql: 'select * from zebrafish' });
       store.append(pg.id, 'pg.result', { statement_seq: seq, outcome: 'complete' }, { text: 'stale words' });
     }
+    const pause = store.createSession({
+      kind: 'http',
+      target: 'glassbox',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    store.append(
+      pause.id,
+      'recording.paused',
+      { by: 'ada', via: 'tray', reason: null },
+      { text: 'recording paused by ada via tray' },
+    );
     const found = (q: string) => store.listSessions({ text: q }).map((s) => s.kind);
     expect(found('primary')).toEqual(['anthropic']);
 
     // Starting the rebuild empties the index; events recorded from then on are indexed as they come.
-    expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 6, rebuiltTo: 0 });
+    expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 7, rebuiltTo: 0 });
     expect(found('primary')).toEqual([]);
     store.append(claude.id, 'llm.turn', { request_seq: 9 }, { text: 'a walrus appears' });
     expect(found('walrus')).toEqual(['anthropic']);
@@ -128,10 +141,10 @@ describe('re-indexing a database indexed by an older Glassbox', () => {
       expect(found('count narwhals')).toEqual(['anthropic']);
       expect(found('zebrafish')).toEqual([]);
       // A new process (a fresh indexer) goes on where the last page ended.
-      expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 6, rebuiltTo: 2 });
+      expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toEqual({ rebuildTo: 7, rebuiltTo: 2 });
       const indexer = rebuildIndexer();
       expect(rebuildPage(db, INDEXED_KINDS, indexer, 3)).toEqual({ indexed: 1, done: false });
-      expect(rebuildPage(db, INDEXED_KINDS, indexer, 3)).toEqual({ indexed: 0, done: true });
+      expect(rebuildPage(db, INDEXED_KINDS, indexer, 3)).toEqual({ indexed: 1, done: true }); // SQL seen; the pause
     } finally {
       db.close();
     }
@@ -139,6 +152,7 @@ describe('re-indexing a database indexed by an older Glassbox', () => {
     expect(found('stale')).toEqual([]);
     expect(found('primary')).toEqual([]);
     expect(found('walrus')).toEqual(['anthropic']);
+    expect(found('paused ada')).toEqual(['http']);
     expect(store.beginSearchRebuild(SEARCH_TEXT_VERSION)).toBeNull(); // current now
 
     const matches = searchMatches(store, [claude.id, pg.id], 'zebra');
