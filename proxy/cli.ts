@@ -5,6 +5,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusa
 import { exportSql } from './cli/export-sql.js';
 import { counted } from './cli/format.js';
 import { addPgCommands } from './cli/pg-commands.js';
+import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
 import { describeError, UserError } from './common/errors.js';
@@ -12,6 +13,7 @@ import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
+import { type SearchMatch, searchMatches } from './search/snippet.js';
 import { Store } from './store/store.js';
 import type { Session } from './store/types.js';
 
@@ -209,23 +211,30 @@ function listSessions(options: {
   status?: Session['status'];
   search?: string;
 }) {
-  const sessions = withStore(
-    (store) =>
-      store.listSessions({
+  const { sessions, matches } = withStore(
+    (store) => {
+      const text = options.search;
+      const found = store.listSessions({
         limit: options.limit,
         kind: options.kind,
         status: options.status,
-        text: options.search,
-      }),
-    () => [],
+        text,
+      });
+      const ids = found.map((s) => s.id);
+      return { sessions: found, matches: text ? searchMatches(store, ids, text) : {} };
+    },
+    () => ({ sessions: [], matches: {} as Record<string, SearchMatch> }),
   );
-  if (options.json) return void process.stdout.write(`${JSON.stringify(sessions, null, 2)}\n`);
-  if (sessions.length === 0) {
-    return void process.stdout.write(
-      'No sessions recorded yet. Start `glassbox serve` and point an agent at it.\n',
-    );
+  if (options.json) {
+    const listed = sessions.map((s) => (matches[s.id] ? { ...s, match: matches[s.id] } : s));
+    return void process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
   }
-  process.stdout.write(sessionsTable(sessions, nowMicros()));
+  if (sessions.length === 0) return void process.stdout.write(`${noSessionsLine(options)}\n`);
+  const under = (session: Session) => {
+    const match = matches[session.id];
+    return match ? [matchLine(match)] : [];
+  };
+  process.stdout.write(sessionsTable(sessions, nowMicros(), under));
 }
 
 function show(id: string, options: { json?: boolean }) {

@@ -86,12 +86,21 @@ export const ConfigSchema = z
       .prefault({}),
     /**
      * Prices for models the built-in table does not know, by model-name prefix, in US dollars per million
-     * tokens, e.g. { "claude-opus-5-5": { "input": 5, "output": 25 } }.
+     * tokens, e.g. { "claude-next-6": { "input": 5, "output": 25, "cacheRead": 0.25 } }; cache rates left out
+     * (cacheRead, cacheWrite5m, cacheWrite1h) are 0.1×, 1.25× and 2× the input price.
      */
     prices: z
       .record(
         z.string().min(1),
-        z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict(),
+        z
+          .object({
+            input: z.number().nonnegative(),
+            output: z.number().nonnegative(),
+            cacheRead: z.number().nonnegative().optional(),
+            cacheWrite5m: z.number().nonnegative().optional(),
+            cacheWrite1h: z.number().nonnegative().optional(),
+          })
+          .strict(),
       )
       .default({}),
     /** How long a clean shutdown waits for in-flight exchanges, ms. */

@@ -14,6 +14,8 @@ import { RecordingSwitch } from './policy/recording-switch.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
+import { SEARCH_TEXT_VERSION } from './search/event-text.js';
+import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 
@@ -61,6 +63,8 @@ export class Engine {
     private readonly sweeper: NodeJS.Timeout,
     /** Applies config.json and vault changes while running. */
     readonly live: LiveConfig,
+    /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
+    readonly reindex: ReindexThread | undefined,
   ) {}
 
   /**
@@ -82,6 +86,9 @@ export class Engine {
     try {
       store = Store.open(paths.database, { journalDir: paths.journal });
       const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
+      // A database indexed by an older Glassbox: the index starts afresh now, before anything is recorded, and
+      // what was stored before is indexed again in the background (below).
+      const rebuild = store.beginSearchRebuild(SEARCH_TEXT_VERSION);
       const token = ensureToken(paths.token);
       const recording = new RecordingSwitch(store);
       const upstream = new URL(config.anthropic.upstream);
@@ -148,7 +155,22 @@ export class Engine {
         log: options.log ?? (() => undefined),
       });
       live.start();
-      return new Engine(store, proxy, server, pg, addresses, recovered, config, releaseLock, sweeper, live);
+      const reindex = rebuild
+        ? new ReindexThread(paths.database, (message) => console.error(`glassbox: ${message}`))
+        : undefined;
+      return new Engine(
+        store,
+        proxy,
+        server,
+        pg,
+        addresses,
+        recovered,
+        config,
+        releaseLock,
+        sweeper,
+        live,
+        reindex,
+      );
     } catch (error) {
       await live?.stop().catch(() => undefined);
       await api?.stop().catch(() => undefined);
@@ -182,6 +204,7 @@ export class Engine {
     await attempt(() => this.api.stop());
     await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
     await attempt(() => this.postgres.stop());
+    await attempt(() => this.reindex?.stop());
     await attempt(() => this.store.endAllLive('shutdown'));
     await attempt(() => this.store.close());
     this.releaseLock();

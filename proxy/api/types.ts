@@ -2,9 +2,10 @@
  * The control API's contract: request parameters and response bodies. The renderer imports these with
  * `import type` only.
  */
+import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
 
-export type { InflightExchange, RecordedEvent, Session, StoreChange };
+export type { InflightExchange, RecordedEvent, SearchMatch, Session, StoreChange };
 
 /** GET /api/health */
 export interface HealthResponse {
@@ -20,6 +21,8 @@ export interface SessionsResponse {
   sessions: Session[];
   /** Pass as `before` to get the next (older) page; null when this was the last. */
   next_before: number | null;
+  /** With `q`: where the words matched in each listed session (its first matching event), by session id. */
+  matches?: Record<string, SearchMatch>;
 }
 
 /** GET /api/sessions/:id */

@@ -22,9 +22,14 @@ const HEAD = [
  * STATUS is the shown status (`idle` for a quiet live Claude session, see activity.ts) and DURATION runs to
  * now, the last event or the end accordingly. TURNS, TOKENS and COST apply to Claude sessions and STATEMENTS
  * to PostgreSQL ones; elsewhere they show '—'.
+ * `under` gives lines to print below a session's row (where a search matched).
  * @returns the lines with a trailing line feed
  */
-export function sessionsTable(sessions: readonly Session[], nowUs: number): string {
+export function sessionsTable(
+  sessions: readonly Session[],
+  nowUs: number,
+  under: (session: Session) => string[] = () => [],
+): string {
   const rows = sessions.map((s) => {
     const shown = shownActivity(s, nowUs);
     const claude = s.kind === 'anthropic';
@@ -48,7 +53,7 @@ export function sessionsTable(sessions: readonly Session[], nowUs: number): stri
       .map((c, i) => c.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  return `${[line(HEAD), ...rows.map(line)].join('\n')}\n`;
+  return `${[line(HEAD), ...rows.flatMap((row, i) => [line(row), ...under(sessions[i]!)])].join('\n')}\n`;
 }
 
 /**

@@ -65,6 +65,19 @@ const MIGRATIONS: readonly string[] = [
     byte_offset INTEGER NOT NULL             -- bytes of that file already applied
   );
   `,
+  // 3: which way of deriving events' search text the full-text index was built with, and how far a rebuild
+  // has come. Version 0 (what every database before it holds) indexed a request by its last message, which
+  // for Claude Code is its system note; the engine re-indexes the stored events in the background when this
+  // is older than it (search/event-text.ts, SEARCH_TEXT_VERSION; store/search-index.ts).
+  `
+  CREATE TABLE search_state (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    version    INTEGER NOT NULL,
+    rebuild_to INTEGER,                      -- events.id up to which a rebuild re-indexes; NULL when none runs
+    rebuilt_to INTEGER                       -- events.id up to which it has (re-)indexed them
+  );
+  INSERT INTO search_state (id, version) VALUES (1, 0);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -13,6 +13,7 @@ import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
 import { sessionListQuery } from './search.js';
+import { type RebuildProgress, SearchIndex } from './search-index.js';
 import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
@@ -67,6 +68,7 @@ export class Store {
   private readonly checkpointOnClose: boolean;
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
+  private readonly search: SearchIndex;
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
@@ -79,6 +81,7 @@ export class Store {
     });
     this.writes = new StagedWrites(this.ingest, this.heads, this.feed);
     this.checkpointOnClose = options.journalDir !== undefined;
+    this.search = new SearchIndex(db);
   }
 
   /**
@@ -342,6 +345,22 @@ export class Store {
     const { sql, params } = sessionListQuery(filter);
     this.ingest.settle();
     return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
+  }
+
+  /** The first event of each of `sessionIds` matching the full-text query `text`, by session id. */
+  firstMatches(sessionIds: readonly string[], text: string): Map<string, RecordedEvent> {
+    this.ingest.settle();
+    return this.search.firstMatches(sessionIds, text);
+  }
+
+  /**
+   * Starts rebuilding the full-text index when it was built with a text derivation older than `version`
+   * (see {@link SearchIndex.beginRebuild}); only the engine, holding the lock, calls it, before it records.
+   * @returns the rebuild still to run (its pages run on a thread of their own), or null
+   */
+  beginSearchRebuild(version: number): RebuildProgress | null {
+    this.ingest.settle();
+    return this.search.beginRebuild(version);
   }
 
   /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */

@@ -1,40 +1,13 @@
-import { spawn } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLAUDE_TEST_API_KEY, runClaude } from '../helpers/claude-cli.js';
 import { runCli } from '../helpers/cli.js';
-import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
+import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { filesUnder } from '../helpers/files.js';
 import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
-import { collectOutput, type ProcessOutput } from '../helpers/process.js';
+import type { ProcessOutput } from '../helpers/process.js';
 
-const CLAUDE = fileURLToPath(new URL('../../node_modules/.bin/claude', import.meta.url));
-const API_KEY = 'sk-ant-api03-ClaudeCliTestKey-5e8a1c3b7d9f0246-CLIk';
-
-/** Runs `claude -p` to completion with a throwaway HOME and working directory. */
-async function runClaude(baseUrl: string, prompt: string): Promise<ProcessOutput> {
-  const home = tempHome('glassbox-claude-home-');
-  const cwd = tempHome('glassbox-claude-cwd-');
-  const child = spawn(CLAUDE, ['-p', prompt, '--allowedTools', 'Bash', '--output-format', 'json'], {
-    cwd,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    timeout: 90_000,
-    env: {
-      PATH: process.env.PATH,
-      HOME: home,
-      ANTHROPIC_BASE_URL: baseUrl,
-      ANTHROPIC_API_KEY: API_KEY,
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
-      CLAUDE_CODE_MAX_RETRIES: '0',
-    },
-  });
-  try {
-    return await collectOutput(child);
-  } finally {
-    rmSync(home, { recursive: true, force: true });
-    rmSync(cwd, { recursive: true, force: true });
-  }
-}
+const API_KEY = CLAUDE_TEST_API_KEY;
 
 describe('the real claude CLI through Glassbox', () => {
   let mock: MockAnthropic;
@@ -73,6 +46,20 @@ describe('the real claude CLI through Glassbox', () => {
     expect(sessions).toHaveLength(1);
     expect(sessions[0]).toMatchObject({ external_id: cliSessionId, stats: { turns: 2 } });
     expect(sessions[0]!.client).toMatch(/^claude-cli\//);
+  });
+
+  it("prices Claude Code's default model: the session's cost is the CLI's own total_cost_usd", () => {
+    const reported = JSON.parse(result.stdout) as {
+      total_cost_usd: number;
+      modelUsage: Record<string, unknown>;
+    };
+    expect(Object.keys(reported.modelUsage)).toEqual(['claude-opus-5-5']);
+    const [session] = JSON.parse(runCli(test.home, ['sessions', '--json']).stdout) as Array<{
+      stats: { cost_usd?: number; unpriced_turns?: number };
+    }>;
+    expect(session!.stats.unpriced_turns ?? 0).toBe(0);
+    expect(reported.total_cost_usd).toBeGreaterThan(0);
+    expect(session!.stats.cost_usd).toBeCloseTo(reported.total_cost_usd, 9);
   });
 
   it('shows the conversation with the Bash tool call and its result', () => {

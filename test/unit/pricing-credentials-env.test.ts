@@ -13,10 +13,13 @@ import {
 
 describe('pricing', () => {
   it('matches dated model ids by prefix, most specific first', () => {
-    expect(priceFor('claude-sonnet-4-5-20250929')).toEqual({ input: 3, output: 15 });
-    expect(priceFor('claude-opus-4-5')).toEqual({ input: 5, output: 25 });
-    expect(priceFor('claude-opus-4-1-20250805')).toEqual({ input: 15, output: 75 });
+    expect(priceFor('claude-sonnet-4-5-20250929')).toMatchObject({ input: 3, output: 15 });
+    expect(priceFor('claude-opus-4-5')).toMatchObject({ input: 5, output: 25 });
+    expect(priceFor('claude-opus-4-1-20250805')).toMatchObject({ input: 15, output: 75 });
     expect(priceFor('claude-opus-4-50')).toBeUndefined();
+    expect(priceFor('claude-opus-5')).toMatchObject({ input: 5, output: 25 });
+    expect(priceFor('claude-opus-5-5')).toMatchObject({ input: 4, output: 20 });
+    expect(priceFor('claude-sonnet-5-5-20261001')).toMatchObject({ input: 2, cacheRead: 0.1 });
     expect(priceFor('gpt-4')).toBeUndefined();
   });
 
@@ -33,7 +36,7 @@ describe('pricing', () => {
   });
 
   it('reports null for unknown models rather than guessing', () => {
-    expect(estimateCost('claude-opus-5-5', { input_tokens: 10, output_tokens: 10 })).toBeNull();
+    expect(estimateCost('claude-opus-9', { input_tokens: 10, output_tokens: 10 })).toBeNull();
   });
 });
 
@@ -122,5 +125,12 @@ describe('price overrides from config.json', () => {
     };
     expect(estimateCost('claude-opus-5-5', { input_tokens: 1_000_000, output_tokens: 0 }, overrides)).toBe(5);
     expect(priceFor('claude-haiku-4-5-20251001', overrides)).toEqual({ input: 2, output: 10 });
+  });
+
+  it('take cache rates when given, else the usual multipliers of the input price', () => {
+    const overrides = { 'claude-next': { input: 2, output: 10, cacheRead: 0.05 } };
+    const usage = { input_tokens: 0, output_tokens: 0, cache_read_input_tokens: 1_000_000 };
+    expect(estimateCost('claude-next', usage, overrides)).toBe(0.05);
+    expect(estimateCost('claude-next', usage, { 'claude-next': { input: 2, output: 10 } })).toBe(0.2);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { exportHar, exportJsonl, formatRefusal } from '../../cli/export.js';
 import { exportSql } from '../../cli/export-sql.js';
+import { searchMatches } from '../../search/snippet.js';
 import type { Store } from '../../store/store.js';
 import type { SessionKind, SessionStatus } from '../../store/types.js';
 import { ApiError } from '../guards.js';
@@ -88,6 +89,15 @@ function listSessions(store: Store, params: URLSearchParams): SessionsResponse {
   return {
     sessions,
     next_before: sessions.length === limit ? sessions[sessions.length - 1]!.started_at : null,
+    ...(q
+      ? {
+          matches: searchMatches(
+            store,
+            sessions.map((s) => s.id),
+            q,
+          ),
+        }
+      : {}),
   };
 }
 

@@ -3,6 +3,8 @@ import { compact, dollars, duration, prettyJson } from '../format';
 import { Fold } from '../ui/Fold';
 import { MessageContent } from './Blocks';
 import type { OtherEvent, Turn } from './conversation';
+import { Retries } from './Retries';
+import { type ShownMessage, shownMessages } from './speakers';
 
 /** Text of a system prompt: a string or text blocks. */
 function systemText(system: unknown): string {
@@ -29,7 +31,7 @@ function TurnMeta({ turn }: { turn: Turn }) {
         </span>
       ) : null}
       <span title="estimated cost">
-        {turn.costUsd === null && turn.turnSeq !== null ? 'unpriced' : dollars(turn.costUsd)}
+        {turn.costUsd === null && turn.turnSeq !== null && turn.usage ? 'unpriced' : dollars(turn.costUsd)}
       </span>
       <span title="time to first token">TTFT {duration(turn.timings?.first_token_us)}</span>
       <span title="total duration">{duration(turn.timings?.total_us)}</span>
@@ -40,9 +42,47 @@ function TurnMeta({ turn }: { turn: Turn }) {
   );
 }
 
+/** The first line of a note (at most 140 characters), for its collapsed summary. */
+function firstLine(text: string): string {
+  const line = text.trim().split('\n')[0] ?? '';
+  return line.length > 140 ? `${line.slice(0, 140)}…` : line;
+}
+
+/** A message of the request: the user's words, Claude's, a collapsed System note, or another role's. */
+function ShownMessageView({ message }: { message: ShownMessage }) {
+  if (message.speaker === 'system') {
+    const text = String(message.content);
+    const kb = (new TextEncoder().encode(text).length / 1024).toFixed(1);
+    return (
+      <section className="msg msg-system" data-testid="system-note">
+        <div className="role">System</div>
+        <div className="msg-body">
+          <Fold
+            label={message.note === 'reminder' ? 'system reminder' : `system message · ${kb} KB`}
+            summary={firstLine(text)}
+            className="system-note"
+          >
+            <div className="plain muted">{text}</div>
+          </Fold>
+        </div>
+      </section>
+    );
+  }
+  const claude = message.speaker === 'claude';
+  return (
+    <section className={`msg msg-${claude ? 'assistant' : message.speaker}`}>
+      <div className="role">{message.label}</div>
+      <div className="msg-body">
+        <MessageContent content={message.content} speaker={claude ? 'assistant' : 'user'} />
+      </div>
+    </section>
+  );
+}
+
 /**
- * One turn of a Claude conversation: system prompt (collapsed, when it changed), what the user or tool results
- * added, the assistant's reply block by block, errors; `pending` while replay has not reached its end.
+ * One turn of a Claude conversation: system prompt (collapsed, when it changed), what the request added (the
+ * user's words and tool results, System notes collapsed, any other role by its name), the attempts of a
+ * retried request, Claude's reply block by block, errors; `pending` while replay has not reached its end.
  */
 export const TurnView = memo(function TurnView({
   turn,
@@ -67,17 +107,10 @@ export const TurnView = memo(function TurnView({
       {turn.contextReset ? (
         <div className="note">New context (the request did not continue the previous turn)</div>
       ) : null}
-      {turn.newMessages.map((message, i) => (
-        <section key={i} className={`msg msg-${message.role}`}>
-          <div className="role">{message.role === 'user' ? 'User' : 'Assistant'}</div>
-          <div className="msg-body">
-            <MessageContent
-              content={message.content}
-              speaker={message.role === 'assistant' ? 'assistant' : 'user'}
-            />
-          </div>
-        </section>
+      {shownMessages(turn.newMessages).map((message, i) => (
+        <ShownMessageView key={i} message={message} />
       ))}
+      <Retries turn={turn} />
       {pending ? (
         <div className="waiting">Claude is responding…</div>
       ) : turn.turnSeq === null ? (

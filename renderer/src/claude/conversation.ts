@@ -41,6 +41,23 @@ export interface Turn {
   /** The recorded request and outcome payloads, exactly as stored. */
   rawRequest: unknown;
   rawOutcome: unknown;
+  /**
+   * Earlier attempts at this same request that failed before the client sent it again (oldest first); the
+   * turn itself is the latest attempt, dated from the first.
+   */
+  retries: Attempt[];
+}
+
+/** One attempt at a request the client retried: its request and outcome seqs, times (µs) and how it ended. */
+export interface Attempt {
+  requestSeq: number;
+  turnSeq: number | null;
+  ts: number;
+  endTs: number | null;
+  model: string | null;
+  outcome: string;
+  status: number | null;
+  error: AnthropicError | null;
 }
 
 /** Any other event of a Claude session, shown as a one-line entry. */
@@ -107,8 +124,7 @@ export function buildConversation(
       items.push({ type: 'turn', seq: request.seq, turn: turnOf(request, null, {}) });
   }
   items.sort((a, b) => a.seq - b.seq);
-  linkTurns(items);
-  return items;
+  return linkTurns(items);
 }
 
 function turnOf(request: RecordedEvent, outcomeSeq: number | null, outcome: Record<string, unknown>): Turn {
@@ -133,24 +149,80 @@ function turnOf(request: RecordedEvent, outcomeSeq: number | null, outcome: Reco
     error: (outcome.error as AnthropicError | null) ?? null,
     rawRequest: request.payload,
     rawOutcome: outcomeSeq === null ? null : outcome,
+    retries: [],
   };
 }
 
-/** Replaces each turn's full message list by what it added to the previous turn's. */
-function linkTurns(items: ConversationItem[]): void {
-  let previous: Turn | null = null;
-  let previousMessages: RequestMessage[] | null = null;
+/**
+ * Replaces each turn's full message list by what it added to the previous turn's, and folds a request the
+ * client sent again after it failed (the same messages: Claude Code retrying an error or an unreachable
+ * upstream) into one turn with its attempts.
+ * @returns the items, each retry folded into the turn it retries
+ */
+function linkTurns(items: ConversationItem[]): ConversationItem[] {
+  const linked: ConversationItem[] = [];
+  let previous: {
+    item: ConversationItem & { type: 'turn' };
+    messages: RequestMessage[];
+    /** The latest attempt the previous turn stands for. */
+    attempt: Attempt;
+  } | null = null;
   for (const item of items) {
-    if (item.type !== 'turn') continue;
+    if (item.type !== 'turn') {
+      linked.push(item);
+      continue;
+    }
     const turn = item.turn;
     const messages = turn.newMessages;
-    const { added, reset } = newMessages(previousMessages, messages);
+    if (previous && isRetryOf(turn, previous.attempt, messages, previous.messages)) {
+      const first = previous.item.turn;
+      previous.item.turn = {
+        ...turn,
+        requestSeq: first.requestSeq,
+        ts: first.ts,
+        system: first.system,
+        systemChanged: first.systemChanged,
+        newMessages: first.newMessages,
+        contextReset: first.contextReset,
+        retries: [...first.retries, previous.attempt],
+      };
+      previous.attempt = attemptOf(turn);
+      continue;
+    }
+    const { added, reset } = newMessages(previous?.messages ?? null, messages);
     turn.newMessages = added;
     turn.contextReset = reset;
-    turn.systemChanged = !previous || JSON.stringify(previous.system) !== JSON.stringify(turn.system);
-    previous = turn;
-    previousMessages = messages;
+    turn.systemChanged =
+      !previous || JSON.stringify(previous.item.turn.system) !== JSON.stringify(turn.system);
+    previous = { item, messages, attempt: attemptOf(turn) };
+    linked.push(item);
   }
+  return linked;
+}
+
+/** Whether `turn` resends the request of attempt `before`, which failed: the same messages, sent again. */
+function isRetryOf(
+  turn: Turn,
+  before: Attempt,
+  messages: RequestMessage[],
+  beforeMessages: RequestMessage[],
+): boolean {
+  if (before.turnSeq === null || before.outcome === 'complete' || messages.length === 0) return false;
+  return turn.requestSeq > before.requestSeq && JSON.stringify(messages) === JSON.stringify(beforeMessages);
+}
+
+/** One turn (not yet folded with others) as an attempt. */
+function attemptOf(turn: Turn): Attempt {
+  return {
+    requestSeq: turn.requestSeq,
+    turnSeq: turn.turnSeq,
+    ts: turn.ts,
+    endTs: turn.endTs,
+    model: turn.model,
+    outcome: turn.outcome,
+    status: turn.status,
+    error: turn.error,
+  };
 }
 
 function isMessagesRequest(event: RecordedEvent): boolean {

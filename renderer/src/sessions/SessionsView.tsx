@@ -6,11 +6,23 @@ import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
 import { EmptyState } from './EmptyState';
 import { type Filters, NO_FILTERS, RANGES } from './filters';
+import { MatchSnippet } from './MatchSnippet';
 import { SessionHeaderRow, SessionRow } from './SessionRow';
 import { useSessions } from './useSessions';
 
-/** Search box and filters above the table; the search applies as you type (debounced). */
-function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filters) => void }) {
+/**
+ * Search box and filters above the table; the search applies as you type (debounced), and Enter in the box
+ * applies it at once and asks for its top hit (`onSubmit` with the query).
+ */
+function FilterBar({
+  filters,
+  onChange,
+  onSubmit,
+}: {
+  filters: Filters;
+  onChange: (f: Filters) => void;
+  onSubmit: (f: Filters) => void;
+}) {
   const [q, setQ] = useState(filters.q);
   const [target, setTarget] = useState(filters.target);
   useEffect(() => {
@@ -28,6 +40,9 @@ function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filt
         placeholder="Search prompts, replies, tool calls, SQL   ( / )"
         value={q}
         onChange={(e) => setQ(e.target.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter' && q.trim()) onSubmit({ ...filters, q, target });
+        }}
         aria-label="full-text search"
       />
       <select
@@ -76,8 +91,9 @@ function FilterBar({ filters, onChange }: { filters: Filters; onChange: (f: Filt
   );
 }
 
-/** Rows have one height; keys are session ids (both stable, see VirtualList). */
+/** Rows have one height, with a search's snippet line two; keys are session ids (stable, see VirtualList). */
 const rowHeight = () => 30;
+const matchedRowHeight = () => 52;
 const sessionKey = (session: Session) => session.id;
 
 /**
@@ -105,23 +121,54 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
     },
     active,
   );
+  const matches = list.matches;
   const render = useCallback(
-    (session: Session, index: number) => (
-      <SessionRow session={session} selected={index === selected} nowUs={now} onOpen={onOpen} />
-    ),
-    [selected, now, onOpen],
+    (session: Session, index: number) => {
+      const row = <SessionRow session={session} selected={index === selected} nowUs={now} onOpen={onOpen} />;
+      const match = matches[session.id];
+      if (!match) return row;
+      return (
+        <div className={`srow-group${index === selected ? ' selected' : ''}`}>
+          {row}
+          <MatchSnippet match={match} onOpen={() => onOpen(session.id)} />
+        </div>
+      );
+    },
+    [selected, now, onOpen, matches],
   );
+  // Enter in the search box: the query whose top hit opens once its results are in.
+  const [openTop, setOpenTop] = useState<Filters | null>(null);
+  const submit = useCallback(
+    (next: Filters) => {
+      const same = JSON.stringify(next) === JSON.stringify(filters);
+      if (!same) setFilters(next);
+      setOpenTop(same ? filters : next);
+    },
+    [filters],
+  );
+  useEffect(() => {
+    if (!openTop || openTop !== filters || list.loadedFor !== filters || list.loading) return;
+    setOpenTop(null);
+    const top = list.sessions[0];
+    if (top) onOpen(top.id);
+  }, [openTop, filters, list.loadedFor, list.loading, list.sessions, onOpen]);
   const filtered = filters !== NO_FILTERS && JSON.stringify(filters) !== JSON.stringify(NO_FILTERS);
+  const searching = filters.q.trim() !== '';
+  const otherFilters = JSON.stringify({ ...filters, q: '' }) !== JSON.stringify(NO_FILTERS);
   return (
     <div className="sessions-view" hidden={!active}>
-      <FilterBar filters={filters} onChange={setFilters} />
+      <FilterBar filters={filters} onChange={setFilters} onSubmit={submit} />
       <div className="table">
         <SessionHeaderRow />
         <div className="scroll" ref={setScrollElement} data-testid="sessions-scroll">
           {list.error ? <div className="page-message error-text">{list.error}</div> : null}
           {count === 0 && !list.loading ? (
             filtered ? (
-              <div className="page-message faint">No sessions match these filters.</div>
+              <div className="page-message faint" data-testid="no-matches">
+                {searching
+                  ? `No sessions match “${filters.q.trim()}”${otherFilters ? ' with these filters' : ''}.`
+                  : 'No sessions match these filters.'}
+              </div>
             ) : (
               <EmptyState />
             )
@@ -129,7 +176,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
             <VirtualList
               items={list.sessions}
               scrollElement={scrollElement}
-              estimate={rowHeight}
+              estimate={searching ? matchedRowHeight : rowHeight}
               itemKey={sessionKey}
               render={render}
               focusIndex={active ? selected : null}
