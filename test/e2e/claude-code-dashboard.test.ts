@@ -115,6 +115,11 @@ describe('dashboard on sessions the real claude CLI recorded', () => {
     const retries = page.getByTestId('retries');
     expect(await retries.textContent()).toMatch(/3 attempts .*— 2 failed: HTTP 529 overloaded_error ×2/);
     expect(await page.getByText(/New context/).count()).toBe(0);
+    // Each attempt is a turn of the session: the tab counts what the header counts.
+    expect(await page.locator('.facts').textContent()).toContain('3 turns');
+    expect((await page.getByRole('tab', { name: /Conversation/ }).textContent())?.replace(/\s+/g, ' ')).toBe(
+      'Conversation 3',
+    );
     expect(await page.getByTestId('turn-error').textContent()).toContain('overloaded_error');
     await screenshot(page, 'claude-code-retries');
   });

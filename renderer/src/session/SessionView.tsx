@@ -91,8 +91,17 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
     replay.cursor === null || replay.cursor >= axis.end
       ? items
       : items.slice(0, revealedCount(items, replay.cursor));
-  // The tab counts what the header counts: turns (Claude) or statements (PostgreSQL), not other events.
-  const mainCount = useMemo(() => items.filter((i) => i.type !== 'event').length, [items]);
+  // The tab counts what the header counts: turns (Claude) or statements (PostgreSQL), not other events. A
+  // retried request is shown as one turn listing its attempts, but each attempt is a turn of its own in the
+  // session's count, so it is counted here too.
+  const mainCount = useMemo(
+    () =>
+      items.reduce(
+        (n, i) => n + (i.type === 'event' ? 0 : i.type === 'turn' ? 1 + i.turn.retries.length : 1),
+        0,
+      ),
+    [items],
+  );
   const maxDurationUs = useMemo(
     () => items.reduce((m, i) => (i.type === 'statement' ? Math.max(m, i.statement.durationUs ?? 0) : m), 0),
     [items],
