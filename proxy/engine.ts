@@ -86,6 +86,13 @@ export class Engine {
         port: config.anthropic.port,
         maxBodyBytes: config.recording.maxBodyBytes,
         maxRequestBytes: config.anthropic.maxRequestBytes,
+        requestBodyTimeoutMs: config.anthropic.requestBodyTimeoutMs,
+        maxPendingRequestBytes: config.anthropic.maxPendingRequestBytes,
+        allowedOrigins: config.anthropic.allowedOrigins,
+        upstreamTimeouts: {
+          connectMs: config.anthropic.upstreamConnectTimeoutMs,
+          headersMs: config.anthropic.upstreamHeadersTimeoutMs,
+        },
         checkpointIntervalMs: config.recording.checkpointIntervalMs,
         prices: config.prices,
         identity: localIdentity(),
