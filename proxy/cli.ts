@@ -5,6 +5,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl } from './cli
 import { exportSql } from './cli/export-sql.js';
 import { count, dollars, duration, timestamp } from './cli/format.js';
 import { renderSession } from './cli/show.js';
+import { upstreamNotice } from './cli/upstream-notice.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort, UPSTREAM_TLS_MODES } from './config.js';
@@ -173,6 +174,11 @@ async function serve(options: ServeOptions): Promise<void> {
     console.error(
       `glassbox: unexpected error (the engine keeps running; please report it): ${describeError(error)}`,
     );
+  });
+  // One line when the upstream starts failing and one when it answers again, never one per request.
+  engine.anthropic.health.subscribe((change) => {
+    const line = upstreamNotice(change);
+    if (line) process.stderr.write(`${line}\n`);
   });
   const { anthropicUrl, dashboardUrl, database } = engine.addresses;
   const out = (line = '') => process.stdout.write(`${line}\n`);

@@ -120,7 +120,15 @@ export class Engine {
         port: config.api.port,
         version,
         recording: { control: recording, identity },
-        health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
+        health: () => ({
+          proxies: {
+            anthropic: { url: proxy.url, upstream: upstream.toString(), status: proxy.health.status },
+          },
+        }),
+        notices: (push) =>
+          proxy.health.subscribe(({ upstream: url, status }) =>
+            push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
+          ),
       });
       api = server;
       await listen('control API', config.api.port, '--api-port', () => server.start());

@@ -60,6 +60,8 @@ export interface MockOptions {
   eventDelayMs?: number;
   /** Split text into deltas of this many characters. */
   deltaChars?: number;
+  /** Port to listen on (default: one the OS picks). */
+  port?: number;
 }
 
 const USAGE = {
@@ -90,7 +92,7 @@ export class MockAnthropic {
       mock.sockets.add(socket);
       socket.on('close', () => mock.sockets.delete(socket));
     });
-    server.listen(0, '127.0.0.1');
+    server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     return mock;
   }
