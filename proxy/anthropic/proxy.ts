@@ -11,7 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
-import { CredentialFingerprints, redactHeaders } from '../policy/credentials.js';
+import { CredentialFingerprints, redactHeaders, redactQuery } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -235,7 +235,7 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, headers, body),
+          requestPayload(req.method, redactQuery(path), headers, body),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
           { text: body.searchText, stats: { requests: 1 } },
