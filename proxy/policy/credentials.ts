@@ -28,7 +28,7 @@ export function fingerprintCredential(value: string): string {
   const scheme = /^(Bearer|Basic|Token)\s+/i.exec(value);
   const secret = scheme ? value.slice(scheme[0].length) : value;
   const prefix = /^(sk-ant-[a-z]+\d*-|sk-ant-|sk-)/.exec(secret)?.[0] ?? '';
-  const basic = scheme?.[1]!.toLowerCase() === 'basic';
+  const basic = scheme?.[1]?.toLowerCase() === 'basic';
   const shown = secret.length >= 16 && !basic ? `${prefix}…${secret.slice(-4)}` : '…';
   return `${scheme ? `${scheme[1]} ` : ''}${shown} #${digest}`;
 }
