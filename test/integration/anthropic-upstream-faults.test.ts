@@ -206,6 +206,27 @@ describe('an upstream that does not connect or does not answer', () => {
     }
   });
 
+  it('counts the TLS handshake of an https upstream as part of connecting', async () => {
+    const port = (silent.address() as { port: number }).port;
+    // The TCP connection is accepted at once; the server never answers the TLS ClientHello.
+    const test = await startTestEngine(`https://127.0.0.1:${port}`, (config) => {
+      config.anthropic.upstreamConnectTimeoutMs = 500;
+    });
+    try {
+      const response = await fetch(`${test.engine.addresses.anthropicUrl}/v1/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(PARAMS),
+      });
+      expect(response.status).toBe(504);
+      const body = (await response.json()) as { error: { type: string; message: string } };
+      expect(body.error.type).toBe('timeout_error');
+      expect(body.error.message).toContain('no connection to the upstream within 500 ms');
+    } finally {
+      await test.cleanup();
+    }
+  });
+
   it('gives up waiting for the response head after upstreamHeadersTimeoutMs', async () => {
     const port = (silent.address() as { port: number }).port;
     const test = await startTestEngine(`http://127.0.0.1:${port}`, (config) => {
