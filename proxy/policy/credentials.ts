@@ -42,6 +42,8 @@ export function fingerprintCredential(value: string): string {
  */
 export class CredentialFingerprints {
   private readonly known = new Map<string, string>();
+  /** {@link isCredentialName}'s answers by header name: a client sends the same few dozen names each time. */
+  private readonly names = new Map<string, boolean>();
 
   constructor(private readonly capacity = 64) {}
 
@@ -60,6 +62,16 @@ export class CredentialFingerprints {
     }
     return fingerprint;
   }
+
+  /** {@link isCredentialName}, remembered for up to 256 names (the first ones seen). */
+  isCredential(name: string): boolean {
+    let verdict = this.names.get(name);
+    if (verdict === undefined) {
+      verdict = isCredentialName(name);
+      if (this.names.size < 256) this.names.set(name, verdict);
+    }
+    return verdict;
+  }
 }
 
 /**
@@ -75,7 +87,8 @@ export function redactHeaders(
   for (const [name, raw] of Object.entries(headers)) {
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    out[name] = isCredentialName(name) ? redactValue(name, raw, fingerprints) : value;
+    const credential = fingerprints ? fingerprints.isCredential(name) : isCredentialName(name);
+    out[name] = credential ? redactValue(name, raw, fingerprints) : value;
   }
   return out;
 }
