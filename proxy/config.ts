@@ -12,13 +12,17 @@ export const CONNECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 /** How Glassbox talks TLS to an upstream PostgreSQL server (libpq's sslmode values). */
 export const UPSTREAM_TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
 
-/** A web origin as `URL.origin` spells it (scheme, host, port; no path), e.g. http://localhost:3000. */
+/**
+ * A web origin (scheme, host, port; no path), e.g. http://localhost:3000, stored as `URL.origin` spells it
+ * (lower-case, default port left out), which is how browsers send it in the Origin header.
+ */
 const webOrigin = z
   .string()
   .refine((value) => {
     try {
       const url = new URL(value);
-      return /^https?:$/.test(url.protocol) && url.origin === value.toLowerCase().replace(/\/$/, '');
+      const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      return /^https?:$/.test(url.protocol) && bare;
     } catch {
       return false;
     }

@@ -300,7 +300,8 @@ export class AnthropicProxy {
 
   /**
    * The upstream could not be reached for `req`: notes it in {@link health} (unless the client's leaving
-   * caused it, or a response head had come) and returns the answer for the client — 504 `timeout_error` for a timeout, else 502.
+   * caused it, or a response head had come) and returns the answer for the client: 504 `timeout_error` after
+   * a timeout, else 502 `api_error`.
    */
   private unreachable(req: IncomingMessage, error: Error, beforeResponse = true): Refusal {
     if (beforeResponse && !req.socket.destroyed) this.health.failed(error);
