@@ -8,6 +8,7 @@ import { addPgCommands } from './cli/pg-commands.js';
 import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
+import { upstreamNotice } from './cli/upstream-notice.js';
 import { describeError, UserError } from './common/errors.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
@@ -130,6 +131,11 @@ async function serve(options: ServeOptions): Promise<void> {
     console.error(
       `glassbox: unexpected error (the engine keeps running; please report it): ${describeError(error)}`,
     );
+  });
+  // One line when the upstream starts failing and one when it answers again, never one per request.
+  engine.anthropic.health.subscribe((change) => {
+    const line = upstreamNotice(change);
+    if (line) process.stderr.write(`${line}\n`);
   });
   const { anthropicUrl, dashboardUrl, database } = engine.addresses;
   const out = (line = '') => process.stdout.write(`${line}\n`);

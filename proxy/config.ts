@@ -12,6 +12,23 @@ export const CONNECTION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,62}$/;
 /** How Glassbox talks TLS to an upstream PostgreSQL server (libpq's sslmode values). */
 export const UPSTREAM_TLS_MODES = ['disable', 'prefer', 'require', 'verify-full'] as const;
 
+/**
+ * A web origin (scheme, host, port; no path), e.g. http://localhost:3000, stored as `URL.origin` spells it
+ * (lower-case, default port left out), which is how browsers send it in the Origin header.
+ */
+const webOrigin = z
+  .string()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      const bare = url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+      return /^https?:$/.test(url.protocol) && bare;
+    } catch {
+      return false;
+    }
+  }, 'must be a web origin such as http://localhost:3000 (scheme, host and port; no path)')
+  .transform((value) => new URL(value).origin);
+
 /** One PostgreSQL connection as stored in config.json. */
 export const PgConnectionSchema = z
   .object({
@@ -50,6 +67,27 @@ export const ConfigSchema = z
           .int()
           .positive()
           .default(64 * 1024 * 1024),
+        /**
+         * Origins whose web pages may use the proxy (e.g. a local web app calling the API from the browser);
+         * every other request a browser marks as coming from a page is refused. Non-browser clients are not
+         * affected.
+         */
+        allowedOrigins: z.array(webOrigin).default([]),
+        /** Longest a request body may take to arrive in full, ms; one trickling in is refused after it. */
+        requestBodyTimeoutMs: z.number().int().positive().default(60_000),
+        /** Bytes of request bodies still arriving, summed over all requests; more is refused until some end. */
+        maxPendingRequestBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(256 * 1024 * 1024),
+        /** Longest the upstream may take to accept a connection (TCP, and TLS for https), ms. */
+        upstreamConnectTimeoutMs: z.number().int().positive().default(10_000),
+        /**
+         * Longest the upstream may take from a forwarded request to its response head, ms. A non-streamed
+         * reply's head comes only when the whole reply is ready, so the default is the SDKs' own 10 minutes.
+         */
+        upstreamHeadersTimeoutMs: z.number().int().positive().default(600_000),
       })
       .strict()
       .prefault({}),

@@ -99,6 +99,13 @@ export class Engine {
         port: config.anthropic.port,
         maxBodyBytes: config.recording.maxBodyBytes,
         maxRequestBytes: config.anthropic.maxRequestBytes,
+        requestBodyTimeoutMs: config.anthropic.requestBodyTimeoutMs,
+        maxPendingRequestBytes: config.anthropic.maxPendingRequestBytes,
+        allowedOrigins: config.anthropic.allowedOrigins,
+        upstreamTimeouts: {
+          connectMs: config.anthropic.upstreamConnectTimeoutMs,
+          headersMs: config.anthropic.upstreamHeadersTimeoutMs,
+        },
         checkpointIntervalMs: config.recording.checkpointIntervalMs,
         prices: config.prices,
         identity: localIdentity(),
@@ -127,7 +134,15 @@ export class Engine {
         port: config.api.port,
         version,
         recording: { control: recording, identity },
-        health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
+        health: () => ({
+          proxies: {
+            anthropic: { url: proxy.url, upstream: upstream.toString(), status: proxy.health.status },
+          },
+        }),
+        notices: (push) =>
+          proxy.health.subscribe(({ upstream: url, status }) =>
+            push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
+          ),
       });
       api = server;
       await listen('control API', config.api.port, '--api-port', () => server.start());

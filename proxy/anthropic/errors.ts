@@ -11,6 +11,7 @@ export type AnthropicErrorType =
   | 'request_too_large'
   | 'rate_limit_error'
   | 'api_error'
+  | 'timeout_error'
   | 'overloaded_error';
 
 /** Serialises an Anthropic-shaped error body whose message is prefixed with "Glassbox: ". */

@@ -18,6 +18,8 @@ import {
 import type { PriceOverrides } from './pricing.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
+import { endCutReply } from './stream-cut.js';
+import { UpstreamTimeout } from './upstream.js';
 import { decoderFor, relayableHeaders } from './wire.js';
 
 export type { ExchangeOutcome } from './outcome.js';
@@ -82,6 +84,11 @@ export class Exchange {
   constructor(private readonly init: ExchangeInit) {
     this.request = new RequestFactsOnce(init.request);
     this.state = initialOutcomeState(init, this.request.known);
+  }
+
+  /** True once the upstream's response head has come. */
+  get responded(): boolean {
+    return this.state.status !== null;
   }
 
   /** True when the request asked for a streamed reply; undefined while its body is unread. */
@@ -168,18 +175,32 @@ export class Exchange {
     this.sealNow('aborted');
   }
 
-  /** The upstream could not be reached or failed before replying: answer 502 Anthropic-style and record it. */
-  upstreamUnreachable(error: unknown, res: ServerResponse, upstreamUrl: string, errorBody: string): void {
+  /**
+   * The upstream could not be reached or failed before replying: answer with `answer` (an Anthropic-shaped
+   * 502, or 504 after a timeout) and record it.
+   */
+  upstreamUnreachable(
+    error: unknown,
+    res: ServerResponse,
+    upstreamUrl: string,
+    answer: { status: number; body: string },
+  ): void {
     if (this.sealed) return;
-    this.state.error = { type: 'upstream_unreachable', message: `${upstreamUrl}: ${describeError(error)}` };
-    if (this.state.status !== null || res.headersSent) {
+    // After the response head, the reply was cut: ended as one (http-proxy reports it here first).
+    if (this.state.status !== null) {
+      this.upstreamFailed(error as Error);
+      return;
+    }
+    const type = error instanceof UpstreamTimeout ? 'upstream_timeout' : 'upstream_unreachable';
+    this.state.error = { type, message: `${upstreamUrl}: ${describeError(error)}` };
+    if (res.headersSent) {
       this.sealNow('upstream_failed');
       res.destroy();
       return;
     }
     this.sealNow('upstream_unreachable');
-    res.writeHead(502, { 'content-type': 'application/json', 'x-glassbox-error': 'upstream_unreachable' });
-    res.end(errorBody);
+    res.writeHead(answer.status, { 'content-type': 'application/json', 'x-glassbox-error': type });
+    res.end(answer.body);
   }
 
   /** Ends the exchange from the proxy's side (engine shutdown): aborts both hops and seals it. */
@@ -200,8 +221,17 @@ export class Exchange {
       return;
     }
     this.state.error ??= { type: 'upstream_failed', message: describeError(error) };
-    this.sealNow('upstream_failed');
-    res.destroy();
+    if (!this.sealNow('upstream_failed')) return void res.destroy();
+    // What was observed is sealed: the client gets it, then an error it can read as one (./stream-cut.ts).
+    endCutReply(
+      {
+        res,
+        parser: this.decoder ? undefined : this.parser,
+        outbox: this.outbox,
+        sendHead: () => this.sendHead(),
+      },
+      `the upstream Anthropic API ended the reply before it was complete (${describeError(error)})`,
+    );
   }
 
   /**
@@ -303,7 +333,7 @@ export class Exchange {
     const res = this.res;
     // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
     // its writes (this exchange's seal included) before any continuation.
-    if (!head || !res || res.destroyed || res.headersSent) return;
+    if (!head || !res || res.destroyed || res.headersSent || this.holdsWholeReply()) return;
     this.headPending = undefined;
     res.writeHead(this.state.status!, head.statusMessage, head.headers);
   }
@@ -317,13 +347,22 @@ export class Exchange {
     this.drain();
   }
 
+  /**
+   * True while a non-streamed reply is held whole, head included, until its outcome is sealed (up to the
+   * storage cap): until then a reply the upstream cuts off can still be answered with an error instead.
+   * Node sends a head with the first body bytes anyway, so holding it changes nothing on the wire.
+   */
+  private holdsWholeReply(): boolean {
+    const collector = this.state.collector;
+    return collector !== undefined && !this.sealed && collector.total <= this.init.maxBodyBytes;
+  }
+
   /** Writes the outbox to the client unless a commit it depends on is pending. */
   private drain(): void {
     const res = this.res;
-    if (!res?.headersSent || this.holds > 0 || this.outbox.length === 0 || res.destroyed) return;
-    // A non-streamed reply is held until its outcome is sealed, up to the storage cap.
-    const collector = this.state.collector;
-    if (collector && !this.sealed && collector.total <= this.init.maxBodyBytes) return;
+    if (this.holds > 0 || this.holdsWholeReply()) return;
+    this.sendHead();
+    if (!res?.headersSent || this.outbox.length === 0 || res.destroyed) return;
     let ok = true;
     for (const chunk of this.outbox.splice(0)) ok = res.write(chunk) && ok;
     if (!ok && !this.upstreamEnded) {
@@ -365,14 +404,16 @@ export class Exchange {
     this.decoder.end();
   }
 
-  /** Seals immediately (abort paths, where nothing is left to forward). Never throws. */
-  private sealNow(outcome: ExchangeOutcome): void {
-    if (this.sealed) return;
+  /** Seals immediately (abort paths). Never throws; returns false when the store failed to take the seal. */
+  private sealNow(outcome: ExchangeOutcome): boolean {
+    if (this.sealed) return false;
     const write = this.decideOutcome(outcome);
     try {
       write();
+      return true;
     } catch {
       // The store is failing: the in-flight record stays and is sealed as interrupted at the next start.
+      return false;
     }
   }
 

@@ -11,17 +11,27 @@ import type { AddressInfo, Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
-import { CredentialFingerprints, redactHeaders } from '../policy/credentials.js';
+import { CredentialFingerprints, redactHeaders, redactQuery } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
-import { glassboxErrorBody } from './errors.js';
+import { type AnthropicErrorType, glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
+import { type Refusal, refuseForeignRequest } from './guards.js';
 import type { PriceOverrides } from './pricing.js';
+import { type BodyLimits, PendingBytes, receiveBody } from './receive.js';
 import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
-import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
+import {
+  bodySource,
+  boundUpstreamRequest,
+  proxyTarget,
+  UpstreamTimeout,
+  type UpstreamTimeouts,
+  upstreamHeaders,
+} from './upstream.js';
+import { UpstreamHealth } from './upstream-health.js';
 
 /**
  * What a recorded request adds to its session's stats: every request counts in `requests`; a Messages request
@@ -44,6 +54,14 @@ export interface AnthropicProxyOptions {
   maxBodyBytes: number;
   /** Largest request body accepted at all, in bytes (the Anthropic API's own limit is 32 MB). */
   maxRequestBytes: number;
+  /** Longest a request body may take to arrive in full, ms (default 60 s). */
+  requestBodyTimeoutMs?: number;
+  /** Bytes of request bodies still arriving, summed over all requests, beyond which more are refused. */
+  maxPendingRequestBytes?: number;
+  /** Origins (as `URL.origin` spells them) whose web pages may use the proxy; see ./guards.ts. */
+  allowedOrigins?: readonly string[];
+  /** Bounds on reaching the upstream, ms (default 10 s to connect, 10 min to the response head). */
+  upstreamTimeouts?: Partial<UpstreamTimeouts>;
   /** Minimum interval between durable checkpoints of a streaming reply's deltas, in ms. */
   checkpointIntervalMs: number;
   /** Prices for models newer than the built-in table (US dollars per million tokens). */
@@ -75,9 +93,25 @@ export class AnthropicProxy {
   private readonly fingerprints = new CredentialFingerprints();
   /** Where requests go, as recorded with each: scheme, host and base path without a trailing slash. */
   private readonly upstreamBase: string;
+  private readonly allowedOrigins: ReadonlySet<string>;
+  private readonly bodyLimits: BodyLimits;
+  private readonly timeouts: UpstreamTimeouts;
+  /** Whether the upstream answers, as this proxy's requests find it. */
+  readonly health: UpstreamHealth;
 
   constructor(private readonly options: AnthropicProxyOptions) {
     this.upstreamBase = `${options.upstream.origin}${options.upstream.pathname.replace(/\/+$/, '')}`;
+    this.allowedOrigins = new Set((options.allowedOrigins ?? []).map((origin) => origin.toLowerCase()));
+    this.bodyLimits = {
+      maxRequestBytes: options.maxRequestBytes,
+      timeoutMs: options.requestBodyTimeoutMs ?? 60_000,
+      pending: new PendingBytes(options.maxPendingRequestBytes ?? 256 * 1024 * 1024),
+    };
+    this.timeouts = {
+      connectMs: options.upstreamTimeouts?.connectMs ?? 10_000,
+      headersMs: options.upstreamTimeouts?.headersMs ?? 600_000,
+    };
+    this.health = new UpstreamHealth(options.upstream.toString());
     // Exchanges still streaming could share a commit; with one or none, a write commits at once.
     this.commit = new GroupCommit(options.store, { alone: () => this.active.size <= 1 });
     this.sessions = new AnthropicSessionResolver(
@@ -100,10 +134,12 @@ export class AnthropicProxy {
       agent: this.agent,
     });
     this.proxy.on('proxyReq', (proxyReq, req) => {
+      boundUpstreamRequest(proxyReq, this.timeouts);
       const exchange = this.exchanges.get(req);
       if (exchange) exchange.upstreamRequest = proxyReq;
     });
     this.proxy.on('proxyRes', (proxyRes, req, res) => {
+      this.health.reached();
       const exchange = this.exchanges.get(req);
       if (exchange) return exchange.relay(proxyRes, res as ServerResponse);
       // Forwarded while recording was paused: relayed as is.
@@ -111,7 +147,10 @@ export class AnthropicProxy {
       proxyRes.pipe(res);
     });
     this.proxy.on('econnreset', (_error, req) => this.exchanges.get(req)?.clientClosed());
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.handle(req, res));
+    // The body's own timeout (receive.ts) answers Anthropic-style; Node's generic one is not needed on top.
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) =>
+      this.handle(req, res),
+    );
     this.server.on('clientError', (error, socket) => this.clientError(error, socket as Socket));
   }
 
@@ -160,41 +199,31 @@ export class AnthropicProxy {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const startedMono = monoMicros();
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    let complete = false;
-    // With a Content-Length, the body is whole once that many bytes are in: go on at once rather than a tick
-    // later at 'end' (the HTTP parser delivers no more body bytes after them).
-    const declared = Number(req.headers['content-length'] ?? Number.NaN);
-    const finish = () => {
-      if (refused || complete) return;
-      complete = true;
-      try {
-        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-        this.forward(req, res, body, startedMono);
-      } catch (error) {
-        // Whatever a client sends, the engine answers and goes on.
-        this.refuse(
-          res,
-          400,
-          'invalid_request_error',
-          `could not handle the request: ${describeError(error)}`,
-        );
-      }
-    };
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > this.options.maxRequestBytes) {
-        if (!refused) this.refuseTooLarge(req, res);
-        refused = true;
-        return;
-      }
-      chunks.push(chunk);
-      if (size === declared) finish();
-    });
     req.on('error', () => res.destroy());
-    req.on('end', finish);
+    const refusal = refuseForeignRequest(req, this.allowedOrigins);
+    if (refusal) {
+      // Neither recorded nor forwarded (see ./guards.ts); whatever body follows is dropped.
+      req.resume();
+      this.refuse(res, refusal);
+      return;
+    }
+    receiveBody(
+      req,
+      this.bodyLimits,
+      (body) => {
+        try {
+          this.forward(req, res, body, startedMono);
+        } catch (error) {
+          // Whatever a client sends, the engine answers and goes on.
+          this.refuse(res, {
+            status: 400,
+            type: 'invalid_request_error',
+            message: `could not handle the request: ${describeError(error)}`,
+          });
+        }
+      },
+      (why) => this.refuse(res, why),
+    );
   }
 
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
@@ -217,7 +246,7 @@ export class AnthropicProxy {
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, path, headers, body, this.upstreamBase),
+          requestPayload(req.method, redactQuery(path), headers, body, this.upstreamBase),
           isMessages ? 'llm.turn' : 'http.exchange',
           { request_seq: 0, outcome: 'streaming' },
           { text: body.searchText, stats: isMessages ? TURN_STATS : REQUEST_STATS },
@@ -240,12 +269,11 @@ export class AnthropicProxy {
         if (error || !exchange) {
           // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
           const cause = error ? describeError(error) : 'unknown error';
-          return this.refuse(
-            res,
-            500,
-            'api_error',
-            `could not record the request, so it was not forwarded: ${cause}`,
-          );
+          return this.refuse(res, {
+            status: 500,
+            type: 'api_error',
+            message: `could not record the request, so it was not forwarded: ${cause}`,
+          });
         }
         this.sendUpstream(req, res, bytes, exchange);
       },
@@ -260,56 +288,54 @@ export class AnthropicProxy {
     this.exchanges.set(req, exchange);
     this.active.set(exchange, res);
     res.on('close', () => exchange.clientClosed());
-    const upstreamUrl = this.options.upstream.toString();
     this.proxy.web(
       req,
       res,
       { buffer: bodySource(body), headers: upstreamHeaders(req, exchange.streaming !== false) },
-      (error: Error) =>
-        exchange.upstreamUnreachable(
-          error,
-          res,
-          upstreamUrl,
-          glassboxErrorBody(
-            'api_error',
-            `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
-          ),
-        ),
+      (error: Error) => {
+        const answer = this.unreachable(req, error, !exchange.responded);
+        exchange.upstreamUnreachable(error, res, this.options.upstream.toString(), {
+          status: answer.status,
+          body: glassboxErrorBody(answer.type, answer.message),
+        });
+      },
     );
   }
 
   /** Recording is paused: the request goes upstream untouched and nothing about it is stored. */
   private forwardUnrecorded(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
-    const upstreamUrl = this.options.upstream.toString();
     this.proxy.web(req, res, { buffer: bodySource(body) }, (error: Error) =>
-      this.refuse(
-        res,
-        502,
-        'api_error',
-        `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
-      ),
+      this.refuse(res, this.unreachable(req, error)),
     );
   }
 
-  private refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
-    this.refuse(
-      res,
-      413,
-      'request_too_large',
-      `request body over ${this.options.maxRequestBytes} bytes; raise "anthropic.maxRequestBytes" in config.json if this is expected`,
-    );
-    req.resume();
+  /**
+   * The upstream could not be reached for `req`: notes it in {@link health} (unless the client's leaving
+   * caused it, or a response head had come) and returns the answer for the client: 504 `timeout_error` after
+   * a timeout, else 502 `api_error`.
+   */
+  private unreachable(req: IncomingMessage, error: Error, beforeResponse = true): Refusal {
+    if (beforeResponse && !req.socket.destroyed) this.health.failed(error);
+    const upstreamUrl = this.options.upstream.toString();
+    const timeout = error instanceof UpstreamTimeout;
+    const type: AnthropicErrorType = timeout ? 'timeout_error' : 'api_error';
+    return {
+      status: timeout ? 504 : 502,
+      type,
+      message: `could not reach the upstream Anthropic API at ${upstreamUrl} (${describeError(error)})`,
+    };
   }
 
-  private refuse(
-    res: ServerResponse,
-    status: number,
-    type: 'request_too_large' | 'api_error' | 'invalid_request_error',
-    message: string,
-  ): void {
+  /** Answers with an Anthropic-shaped error and closes the connection (the request may not have been read). */
+  private refuse(res: ServerResponse, refusal: Refusal): void {
     if (res.headersSent) return void res.destroy();
-    res.writeHead(status, { 'content-type': 'application/json', connection: 'close' });
-    res.end(glassboxErrorBody(type, message));
+    const body = glassboxErrorBody(refusal.type, refusal.message);
+    res.writeHead(refusal.status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
+    res.end(body);
   }
 
   /** Bytes that are not HTTP (or broken HTTP) on the proxy port: record the fact, answer 400, close. */

@@ -43,6 +43,11 @@ export class SseParser {
     return `${this.eventName}\n${this.data.join('\n')}\n${this.buffer}`;
   }
 
+  /** True when the text so far ends inside a line: its line break has not come yet. */
+  get midLine(): boolean {
+    return this.buffer !== '';
+  }
+
   /** Flushes the stream's end; a final event without its blank line is *not* dispatched, per the standard. */
   end(): ServerSentEvent[] {
     return this.consume(this.decoder.decode());

@@ -2,8 +2,10 @@
  * How a recorded request goes upstream through http-proxy: the target parsed once, the body handed over whole,
  * and the `accept-encoding` the recorder can follow.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { Stream } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import type httpProxy from 'http-proxy';
 import { DECODABLE_ENCODINGS } from './wire.js';
 
@@ -55,4 +57,60 @@ export function upstreamHeaders(req: IncomingMessage, streaming: boolean): Recor
         DECODABLE_ENCODINGS.has(part.split(';')[0]!.trim().toLowerCase()) || part.startsWith('identity'),
     );
   return { 'accept-encoding': kept.length ? kept.join(', ') : 'identity' };
+}
+
+/** The upstream took too long: to accept the connection (`connect`), or to answer with a response head. */
+export class UpstreamTimeout extends Error {
+  constructor(
+    readonly phase: 'connect' | 'headers',
+    readonly ms: number,
+  ) {
+    super(
+      phase === 'connect'
+        ? `no connection to the upstream within ${ms} ms`
+        : `no response head from the upstream within ${ms} ms`,
+    );
+    this.name = 'UpstreamTimeout';
+  }
+}
+
+/** How long an upstream request may take to connect and to get its response head, ms. */
+export interface UpstreamTimeouts {
+  connectMs: number;
+  headersMs: number;
+}
+
+/**
+ * Bounds an upstream request: destroys it with an {@link UpstreamTimeout} when a new connection (TCP, and the
+ * TLS handshake for https) is not up within `connectMs`, or the response head has not come `headersMs` after
+ * the request was made. A kept-alive socket is already connected. The error reaches http-proxy's error
+ * callback like any other upstream failure.
+ */
+export function boundUpstreamRequest(proxyReq: ClientRequest, timeouts: UpstreamTimeouts): void {
+  const headers = setTimeout(
+    () => proxyReq.destroy(new UpstreamTimeout('headers', timeouts.headersMs)),
+    timeouts.headersMs,
+  ).unref();
+  const clearHeaders = () => clearTimeout(headers);
+  proxyReq.once('response', clearHeaders);
+  proxyReq.once('close', clearHeaders);
+  const boundConnect = (socket: Socket) => {
+    // A kept-alive socket is connected and past its handshake already.
+    if (proxyReq.reusedSocket) return;
+    const secure = socket instanceof TLSSocket;
+    // TLS: getProtocol() says 'unknown' while the handshake is still going on.
+    const handshaking = secure && (socket as TLSSocket).getProtocol() === 'unknown';
+    if (!socket.connecting && !handshaking) return;
+    const connect = setTimeout(
+      () => proxyReq.destroy(new UpstreamTimeout('connect', timeouts.connectMs)),
+      timeouts.connectMs,
+    ).unref();
+    const clearConnect = () => clearTimeout(connect);
+    socket.once(secure ? 'secureConnect' : 'connect', clearConnect);
+    socket.once('close', clearConnect);
+    proxyReq.once('close', clearConnect);
+  };
+  // http-proxy emits 'proxyReq' from the request's 'socket' event, so the socket is usually there already.
+  if (proxyReq.socket) boundConnect(proxyReq.socket);
+  else proxyReq.once('socket', boundConnect);
 }

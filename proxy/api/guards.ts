@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { hostHeaderCount, isLoopbackHost, isLoopbackOrigin } from '../common/loopback.js';
 import { tokenMatches } from './token.js';
 
 /** Why a request to the control API was refused; `status` is the HTTP status to answer with. */
@@ -13,16 +14,15 @@ export class ApiError extends Error {
   }
 }
 
-const LOOPBACK_NAMES = ['127.0.0.1', 'localhost', '[::1]'];
-
 /**
  * DNS-rebinding defence: the Host header must name a loopback address with the API's own port. A page on
  * evil.example that rebinds its name to 127.0.0.1 still sends `Host: evil.example`.
- * @throws ApiError 403 otherwise
+ * @throws ApiError 400 for more than one Host header (RFC 9112 §3.2), 403 for a Host that is not ours
  */
 export function checkHost(req: IncomingMessage, port: number): void {
+  if (hostHeaderCount(req) > 1) throw new ApiError(400, 'bad_host', 'more than one Host header');
   const host = req.headers.host?.toLowerCase();
-  if (!host || !LOOPBACK_NAMES.some((name) => host === `${name}:${port}`)) {
+  if (!isLoopbackHost(host, port)) {
     throw new ApiError(403, 'forbidden_host', `Host "${host ?? ''}" is not this machine's control API`);
   }
 }
@@ -42,7 +42,7 @@ export function checkOrigin(req: IncomingMessage, port: number): void {
   if (origin === undefined) return;
   const lower = origin.toLowerCase();
   if (lower === DESKTOP_ORIGIN) return;
-  if (!LOOPBACK_NAMES.some((name) => lower === `http://${name}:${port}`)) {
+  if (!isLoopbackOrigin(lower, port)) {
     throw new ApiError(403, 'forbidden_origin', `Origin "${origin}" may not use the control API`);
   }
 }

@@ -38,6 +38,11 @@ export interface ApiServerOptions {
   rendererDir?: string | null;
   /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
   recording?: { control: RecordingSwitch; identity: Identity };
+  /**
+   * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
+   * function that pushes a message to every client; returns the function that stops it.
+   */
+  notices?: (push: (message: LiveMessage) => void) => () => void;
 }
 
 const HEARTBEAT_MS = 30_000;
@@ -48,6 +53,7 @@ export class ApiServer {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private readonly startedAt = Date.now();
   private unsubscribe: (() => void) | undefined;
+  private stopNotices: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly files: StaticFiles | undefined;
 
@@ -79,11 +85,13 @@ export class ApiServer {
     this.server.listen(this.options.port, this.options.host);
     await once(this.server, 'listening');
     this.heartbeat = setInterval(() => this.broadcast({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
+    this.stopNotices = this.options.notices?.((message) => this.broadcast(message));
   }
 
   /** Closes WebSockets and the listener. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
+    this.stopNotices?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -2,10 +2,11 @@
  * The control API's contract: request parameters and response bodies. The renderer imports these with
  * `import type` only.
  */
+import type { UpstreamStatus } from '../anthropic/upstream-health.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
 
-export type { InflightExchange, RecordedEvent, SearchMatch, Session, StoreChange };
+export type { InflightExchange, RecordedEvent, SearchMatch, Session, StoreChange, UpstreamStatus };
 
 /** GET /api/health */
 export interface HealthResponse {
@@ -13,7 +14,16 @@ export interface HealthResponse {
   version: string;
   /** Seconds since the engine started. */
   uptime_s: number;
-  proxies: { anthropic: { url: string; upstream: string } };
+  /** Each proxy's address, its upstream, and whether that upstream answers (see {@link UpstreamStatus}). */
+  proxies: { anthropic: { url: string; upstream: string; status: UpstreamStatus } };
+}
+
+/** On /api/live when an upstream starts failing or answers again (never once per request). */
+export interface UpstreamMessage {
+  type: 'upstream';
+  proxy: 'anthropic';
+  upstream: string;
+  status: UpstreamStatus;
 }
 
 /** GET /api/sessions?limit=&before=&kind=&status=&q= */
@@ -44,8 +54,12 @@ export interface ErrorResponse {
   error: { code: string; message: string };
 }
 
-/** Messages on the /api/live WebSocket: store changes, then a heartbeat every 30 s. */
-export type LiveMessage = StoreChange | { type: 'hello'; version: string } | { type: 'heartbeat' };
+/** Messages on the /api/live WebSocket: store changes, upstream changes, then a heartbeat every 30 s. */
+export type LiveMessage =
+  | StoreChange
+  | UpstreamMessage
+  | { type: 'hello'; version: string }
+  | { type: 'heartbeat' };
 
 export type {
   ApiError as AnthropicError,

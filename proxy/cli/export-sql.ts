@@ -6,12 +6,16 @@ import { inlineParameters, type RecordedParamLike } from './sql-literals.js';
 
 /**
  * A replayable SQL script of a PostgreSQL session: every statement in recorded order, with bind parameters
- * inlined as properly quoted literals. What cannot be replayed safely stays in the script as a comment with
+ * inlined as properly quoted literals. It starts with `SET standard_conforming_strings = on;`, which the
+ * literals need wherever the script is replayed. What cannot be replayed safely stays in the script as a comment with
  * the reason: statements with binary parameters, COPY (its data is not recorded), function calls, and
  * statements that failed when recorded.
  */
 export function exportSql(session: Session, events: Iterable<RecordedEvent>): string {
   const lines = [
+    // Literals are written for standard_conforming_strings = on (PostgreSQL docs, 4.1.2.1 String Constants):
+    // under off, a backslash in a recorded value would escape its closing quote and the rest would run as SQL.
+    'SET standard_conforming_strings = on;',
     `-- Glassbox session ${session.id}: PostgreSQL connection "${session.target}"`,
     `-- recorded ${isoFromMicros(session.started_at)}; exported ${new Date().toISOString()}`,
     '-- Statements are in recorded order; parameters are inlined. Commented-out statements say why.',

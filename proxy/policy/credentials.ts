@@ -1,26 +1,35 @@
 import { hash } from 'node:crypto';
 
-/** Headers whose values are credentials and are never stored (DESIGN.md promise 2). Lower-case. */
-export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set([
-  'x-api-key',
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-]);
+/**
+ * A header or query parameter name whose value is a credential (lower-cased first): a word of it (split at
+ * `-`, `_`, `.`) starting with `auth`, or the name or a word ending with `token`, `key`, `secret`,
+ * `signature`, `password`, `passwd`, `pwd`, `cookie` or `credential(s)`, or the parameter `sig` (Azure SAS).
+ * So `x-api-key`, `authorization`, `x-auth-token`, `x-goog-api-key`, `x-amz-security-token`,
+ * `x-hub-signature-256`, `client_secret`, `apiKey`, `access_token`; but not
+ * `anthropic-ratelimit-tokens-remaining`, `keep-alive` or `x-claude-code-session-id`.
+ */
+const CREDENTIAL_NAME =
+  /(?:^|[-_.])auth|(?:token|key|secrets?|signature|password|passwd|pwd|cookie|credentials?)(?:$|[-_.])|^sig$/;
+
+/** True when a header or query parameter called `name` carries a credential (see the pattern above). */
+export function isCredentialName(name: string): boolean {
+  return CREDENTIAL_NAME.test(name.toLowerCase());
+}
 
 /**
  * A stable, non-reversible fingerprint of a credential so sessions can be attributed to a key without
  * storing it: a recognisable prefix, the last 4 characters and the first 12 hex digits of its SHA-256,
  * e.g. `sk-ant-api03-…Q9xA #3f2a91c04b7e`, or `Bearer sk-ant-oat01-…Zz09 #…` for a bearer token.
- * Short secrets (under 16 characters) show no characters at all.
+ * Short secrets (under 16 characters) and Basic credentials (base64 of `user:password`, whose last
+ * characters encode the password's) show no characters at all: `Basic … #3f2a91c04b7e`.
  */
 export function fingerprintCredential(value: string): string {
   const digest = hash('sha256', value, 'hex').slice(0, 12);
   const scheme = /^(Bearer|Basic|Token)\s+/i.exec(value);
   const secret = scheme ? value.slice(scheme[0].length) : value;
   const prefix = /^(sk-ant-[a-z]+\d*-|sk-ant-|sk-)/.exec(secret)?.[0] ?? '';
-  const shown = secret.length >= 16 ? `${prefix}…${secret.slice(-4)}` : '…';
+  const basic = scheme?.[1]?.toLowerCase() === 'basic';
+  const shown = secret.length >= 16 && !basic ? `${prefix}…${secret.slice(-4)}` : '…';
   return `${scheme ? `${scheme[1]} ` : ''}${shown} #${digest}`;
 }
 
@@ -33,6 +42,8 @@ export function fingerprintCredential(value: string): string {
  */
 export class CredentialFingerprints {
   private readonly known = new Map<string, string>();
+  /** {@link isCredentialName}'s answers by header name: a client sends the same few dozen names each time. */
+  private readonly names = new Map<string, boolean>();
 
   constructor(private readonly capacity = 64) {}
 
@@ -51,12 +62,22 @@ export class CredentialFingerprints {
     }
     return fingerprint;
   }
+
+  /** {@link isCredentialName}, remembered for up to 256 names (the first ones seen). */
+  isCredential(name: string): boolean {
+    let verdict = this.names.get(name);
+    if (verdict === undefined) {
+      verdict = isCredentialName(name);
+      if (this.names.size < 256) this.names.set(name, verdict);
+    }
+    return verdict;
+  }
 }
 
 /**
- * Copies HTTP headers with every credential header replaced by its fingerprint; multi-valued headers are
- * joined with ", ". Header names are lower-case, as Node delivers them. `fingerprints` remembers credentials
- * seen before (without it, each is hashed).
+ * Copies HTTP headers with every credential header ({@link isCredentialName}) replaced by its fingerprint
+ * (cookies by `[redacted cookie]`); multi-valued headers are joined with ", ". Header names are lower-case,
+ * as Node delivers them. `fingerprints` remembers credentials seen before (without it, each is hashed).
  */
 export function redactHeaders(
   headers: Record<string, string | string[] | undefined>,
@@ -66,14 +87,15 @@ export function redactHeaders(
   for (const [name, raw] of Object.entries(headers)) {
     if (raw === undefined) continue;
     const value = Array.isArray(raw) ? raw.join(', ') : raw;
-    out[name] = CREDENTIAL_HEADERS.has(name) ? redactValue(name, raw, fingerprints) : value;
+    const credential = fingerprints ? fingerprints.isCredential(name) : isCredentialName(name);
+    out[name] = credential ? redactValue(name, raw, fingerprints) : value;
   }
   return out;
 }
 
 function redactValue(name: string, raw: string | string[], fingerprints?: CredentialFingerprints): string {
   const values = Array.isArray(raw) ? raw : [raw];
-  if (name === 'cookie' || name === 'set-cookie') return values.map(() => `[redacted cookie]`).join(', ');
+  if (name.endsWith('cookie')) return values.map(() => `[redacted cookie]`).join(', ');
   return values
     .map((value) => (fingerprints ? fingerprints.of(value) : fingerprintCredential(value)))
     .join(', ');
@@ -91,4 +113,35 @@ export function requestCredential(
   const value = Array.isArray(raw) ? raw[0] : raw;
   if (!value) return null;
   return fingerprints ? fingerprints.of(value) : fingerprintCredential(value);
+}
+
+/**
+ * A request target (path and query) with the value of every credential query parameter
+ * ({@link isCredentialName}, e.g. `api_key`, `key`, `access_token`, `X-Amz-Signature`) replaced by
+ * `redacted:` and the first 12 hex digits of its SHA-256, so equal values still correlate. Everything else,
+ * malformed percent-escapes included, is kept byte for byte (WHATWG URL, application/x-www-form-urlencoded
+ * parsing: `&`-separated `name=value` pairs).
+ */
+export function redactQuery(target: string): string {
+  const mark = target.indexOf('?');
+  if (mark === -1) return target;
+  let changed = false;
+  const pairs = target
+    .slice(mark + 1)
+    .split('&')
+    .map((pair) => {
+      const equals = pair.indexOf('=');
+      if (equals === -1 || !isCredentialName(decodeName(pair.slice(0, equals)))) return pair;
+      changed = true;
+      return `${pair.slice(0, equals + 1)}redacted:${hash('sha256', pair.slice(equals + 1), 'hex').slice(0, 12)}`;
+    });
+  return changed ? `${target.slice(0, mark + 1)}${pairs.join('&')}` : target;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
 }

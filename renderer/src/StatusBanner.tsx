@@ -1,23 +1,38 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { GlassboxDesktopApi } from '../../main/ipc-contract';
-import type { RecordingResponse } from '../../proxy/api/types';
+import type { RecordingResponse, UpstreamStatus } from '../../proxy/api/types';
 import type { ApiClient } from './api/client';
 import { useLiveMessages } from './api/live';
+import { clock, count } from './format';
 
 /** How often the recording state is re-read besides live changes, ms. */
 const POLL_MS = 5_000;
 
+/** The Anthropic proxy's upstream and whether it answers, from /api/health or an `upstream` live message. */
+interface Upstream {
+  upstream: string;
+  status: UpstreamStatus;
+}
+
 /**
  * Says plainly, above everything, when traffic is flowing unrecorded (recording paused from the tray, the
- * dashboard or the API) and, in the desktop window, when secrets are stored without the OS keychain. The
- * recording state is read from GET /api/recording when mounted, whenever a live change concerns the
- * engine's own `glassbox` sessions (where pauses are recorded), and every 5 s.
+ * dashboard or the API), when the upstream Anthropic API cannot be reached, and, in the desktop window, when
+ * secrets are stored without the OS keychain. The recording state is read from GET /api/recording when
+ * mounted, whenever a live change concerns the engine's own `glassbox` sessions (where pauses are
+ * recorded), and every 5 s; the upstream's from GET /api/health at the same times and from each `upstream`
+ * live message (sent when it starts failing and when it answers again).
  */
 export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
   const [recording, setRecording] = useState<RecordingResponse | null>(null);
   const [secretsWarning, setSecretsWarning] = useState<string | null>(null);
+  const [upstream, setUpstream] = useState<Upstream | null>(null);
   const refresh = useCallback(() => {
     client.recording().then(setRecording, () => undefined);
+    client.health().then(
+      ({ proxies }) =>
+        setUpstream({ upstream: proxies.anthropic.upstream, status: proxies.anthropic.status }),
+      () => undefined,
+    );
   }, [client]);
   useEffect(() => {
     refresh();
@@ -26,6 +41,7 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
   }, [refresh]);
   useLiveMessages((message) => {
     if (message.type === 'session' && message.session.target === 'glassbox') refresh();
+    if (message.type === 'upstream') setUpstream({ upstream: message.upstream, status: message.status });
   });
   useEffect(() => {
     if (!desktop) return;
@@ -46,11 +62,28 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
           </button>
         </div>
       ) : null}
+      {upstream?.status.state === 'failing' ? <UpstreamFailing {...upstream} /> : null}
       {secretsWarning ? (
         <div className="banner banner-warning" role="alert">
           {secretsWarning}
         </div>
       ) : null}
     </>
+  );
+}
+
+/** The banner while the upstream Anthropic API cannot be reached: which, since when, why, how many failed. */
+function UpstreamFailing({ upstream, status }: Upstream) {
+  const failed = status.failed_requests;
+  return (
+    <div className="banner banner-warning" role="alert" data-testid="upstream-failing">
+      <strong>Cannot reach the Anthropic API</strong>
+      <span>
+        at {upstream}
+        {status.since !== null ? ` since ${clock(status.since)}` : ''}: {status.last_error}. Agents' requests
+        get errors until it answers again ({count(failed)} {failed === 1 ? 'request' : 'requests'} failed so
+        far).
+      </span>
+    </div>
   );
 }

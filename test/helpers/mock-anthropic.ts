@@ -36,7 +36,12 @@ export type MockPlan =
   | { type: 'garbage' }
   /** Streams message_start, the first block's start and `deltas` deltas, then stalls until the client leaves. */
   | { type: 'stall'; text: string; deltas: number }
-  | { type: 'json'; status: number; body: unknown };
+  | { type: 'json'; status: number; body: unknown }
+  /**
+   * Streamed: message_start, a text block's start and `deltas` deltas, then `tail` (raw bytes, e.g. half an
+   * event), then the connection is reset. Not streamed: the head and half of a JSON message, then the reset.
+   */
+  | { type: 'cut'; text: string; deltas: number; tail?: string };
 
 /** A request the mock received. */
 export interface MockRequest {
@@ -55,6 +60,8 @@ export interface MockOptions {
   eventDelayMs?: number;
   /** Split text into deltas of this many characters. */
   deltaChars?: number;
+  /** Port to listen on (default: one the OS picks). */
+  port?: number;
 }
 
 const USAGE = {
@@ -85,7 +92,7 @@ export class MockAnthropic {
       mock.sockets.add(socket);
       socket.on('close', () => mock.sockets.delete(socket));
     });
-    server.listen(0, '127.0.0.1');
+    server.listen(options.port ?? 0, '127.0.0.1');
     await once(server, 'listening');
     return mock;
   }
@@ -193,6 +200,31 @@ export class MockAnthropic {
           ':comment line\n\nevent: content_block_delta\ndata: {"type":"content_block_delta","index":7}\n\n',
         );
         return void res.end('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+      }
+      case 'cut': {
+        if (!body.stream) {
+          const text = JSON.stringify({ id, type: 'message', role: 'assistant', model, content: [] });
+          res.writeHead(200, { 'content-type': 'application/json', 'content-length': text.length });
+          res.write(text.slice(0, text.length >> 1));
+          return void setTimeout(() => res.socket?.resetAndDestroy(), 20);
+        }
+        startStream(res);
+        sse(res, 'message_start', messageStart(id, model));
+        sse(res, 'content_block_start', {
+          type: 'content_block_start',
+          index: 0,
+          content_block: { type: 'text', text: '' },
+        });
+        for (let i = 0; i < plan.deltas; i++) {
+          sse(res, 'content_block_delta', {
+            type: 'content_block_delta',
+            index: 0,
+            delta: { type: 'text_delta', text: plan.text },
+          });
+        }
+        if (plan.tail) res.write(plan.tail);
+        // Written bytes leave first; then the connection is reset, as an upstream that fails does.
+        return void setTimeout(() => res.socket?.resetAndDestroy(), 20);
       }
       case 'stall': {
         startStream(res);

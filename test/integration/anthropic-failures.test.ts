@@ -199,7 +199,7 @@ describe('recording proxy under failure', () => {
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = connect(port, '127.0.0.1', () =>
         socket.write(
-          'POST http://x:99999/v1/messages HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}',
+          `POST http://x:99999/v1/messages HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
         ),
       );
       let data = '';
@@ -236,17 +236,20 @@ describe('recording proxy under failure', () => {
     });
   });
 
-  it('records an upstream that dies mid-stream and cuts the client off', async () => {
+  it("records an upstream that dies mid-stream and ends the client's stream with an error event", async () => {
     mock.setPlan(() => ({ type: 'stall', text: 'about to die ', deltas: 2 }));
     const response = await post(base, 'upstream-dies', streamBody());
     const reader = response.body!.getReader();
-    await reader.read();
+    let text = new TextDecoder().decode((await reader.read()).value);
     await mock.stop();
-    await expect(
-      (async () => {
-        for (;;) if ((await reader.read()).done) break;
-      })(),
-    ).rejects.toThrow();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text).toMatch(
+      /event: error\ndata: \{"type":"error","error":\{"type":"api_error","message":"Glassbox: /,
+    );
     const turn = await waitFor(
       () => events('upstream-dies').find((e) => e.kind === 'llm.turn'),
       5_000,

@@ -1,5 +1,6 @@
 import { statSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -132,6 +133,25 @@ describe('control API', () => {
       (await fetch(`${api}/api/sessions`, { headers: { authorization: `Bearer ${token}x` } })).status,
     ).toBe(401);
     expect((await fetch(`${api}/api/sessions?access_token=${token}`)).status).toBe(401); // query tokens: WebSocket only
+  });
+
+  it('answers two Host headers with 400, even when both name this API', async () => {
+    const port = Number(new URL(api).port);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () =>
+        socket.write(
+          `GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nHost: 127.0.0.1:${port}\r\nauthorization: Bearer ${token}\r\nconnection: close\r\n\r\n`,
+        ),
+      );
+      let data = '';
+      socket.on('data', (chunk: Buffer) => {
+        data += chunk.toString();
+      });
+      socket.on('close', () => resolve(data));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toContain('"code":"bad_host"');
   });
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin (CSRF) even with the token', async () => {

@@ -49,6 +49,6 @@ describe('SQL export comments', () => {
       }),
     ]);
     const live = sql.split(/\r\n|\r|\n/).filter((line) => line.trim() && !line.startsWith('--'));
-    expect(live).toEqual([]);
+    expect(live).toEqual(['SET standard_conforming_strings = on;']);
   });
 });
