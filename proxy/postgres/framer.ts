@@ -185,17 +185,3 @@ export class StartupReader {
     }
   }
 }
-
-/**
- * Reads the first, untyped message of a connection (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest:
- * Int32 length, Int32 code, body) once enough bytes arrived.
- * @returns the message and any bytes after it, or undefined while incomplete
- * @throws ProtocolError for a length under 8 or over 10,000 bytes (PostgreSQL's own startup packet limit)
- */
-export function takeStartupPacket(data: Buffer): { code: number; body: Buffer; rest: Buffer } | undefined {
-  if (data.length < 4) return undefined;
-  const length = data.readInt32BE(0);
-  if (length < 8 || length > 10_000) throw new ProtocolError(`invalid startup packet length ${length}`);
-  if (data.length < length) return undefined;
-  return { code: data.readInt32BE(4), body: data.subarray(8, length), rest: data.subarray(length) };
-}

@@ -68,7 +68,7 @@ describe('PostgreSQL proxy: bad input and faults', () => {
     client.close();
   });
 
-  it('refuses an unsupported protocol version with 08P01 and closes on a malformed start-up packet', async () => {
+  it('refuses an unsupported protocol version with 0A000 and closes on a malformed start-up packet', async () => {
     const old = await RawPgClient.open(setup.port);
     old.socket.write(
       new Writer()
@@ -78,7 +78,7 @@ describe('PostgreSQL proxy: bad input and faults', () => {
         .int8(0)
         .untyped(),
     );
-    expect(await old.error()).toMatchObject({ C: '08P01', S: 'FATAL' });
+    expect(await old.error()).toMatchObject({ C: '0A000', S: 'FATAL' });
     const garbage = await RawPgClient.open(setup.port);
     garbage.socket.write(Buffer.from([0, 0, 0, 2, 1, 2, 3, 4]));
     // Unanswered, as PostgreSQL does (the peer may not speak the protocol), but recorded.
