@@ -102,6 +102,7 @@ export class Engine {
         host,
         sampleRows: config.recording.sampleRows,
         pause: recording,
+        preAuth: config.postgres.preAuth,
         ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
       });
       postgres = pg;
@@ -113,7 +114,10 @@ export class Engine {
         port: config.api.port,
         version,
         recording: { control: recording, identity },
-        health: () => ({ proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } } }),
+        health: () => ({
+          proxies: { anthropic: { url: proxy.url, upstream: upstream.toString() } },
+          postgres: pg.health(),
+        }),
       });
       api = server;
       await listen('control API', config.api.port, '--api-port', () => server.start());

@@ -2,6 +2,7 @@
  * The control API's contract: request parameters and response bodies. The renderer imports these with
  * `import type` only.
  */
+import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
 
 export type { InflightExchange, RecordedEvent, Session, StoreChange };
@@ -13,6 +14,8 @@ export interface HealthResponse {
   /** Seconds since the engine started. */
   uptime_s: number;
   proxies: { anthropic: { url: string; upstream: string } };
+  /** PostgreSQL connections not yet logged in, and what each client address did before logging in. */
+  postgres: PreAuthHealth;
 }
 
 /** GET /api/sessions?limit=&before=&kind=&status=&q= */

@@ -298,7 +298,7 @@ const isFatal = (error: ErrorFields) => (error.V ?? error.S) === 'FATAL' || (err
 
 interface Stats {
   connections: number;
-  /** Connections that are no session (CancelRequest). */
+  /** Connections that are no session (all before login: nothing is recorded before authentication). */
   sessionless: number;
   steps: Record<string, number>;
   /** Probe markers the proxy answered: each must have its recorded pg.statement. */
@@ -489,16 +489,15 @@ function startupModel(
  * One connection before start-up: random or mutated start-up packets, sometimes after an SSLRequest (sent
  * alone and declined first, as clients do), sometimes followed by a fuzzed SASLInitialResponse. Expected, as
  * PostgreSQL does it (see startupModel): an impossible packet length closed unanswered; an unsupported
- * version refused with 0A000; bytes after an encryption request refused with 08P01; a start-up for the wrong
- * role, database or replication refused (28000, 3D000, 0A000); a bad SASL message refused (08P01, 28P01).
+ * version refused with 0A000; bytes after an encryption request refused with 08P01; any role, database or
+ * replication setting asked to authenticate (an unknown role too: PostgreSQL's mock SCRAM exchange); a bad
+ * SASL message refused (08P01, 28P01). None of it is ever a session: nothing is recorded before login.
  */
 async function preStartupCase(setup: PgProxySetup, seed: number, stats: Stats): Promise<void> {
   await withSeed(seed, 'before start-up', async (rng) => {
     const client = await RawPgClient.open(setup.port);
     stats.connections++;
-    const port = client.socket.localPort!;
-    /** Set once the start-up packet was read: only then does the session record the client's address. */
-    let started = false;
+    stats.sessionless++;
     const talk = async () => {
       const bytes = startupBytes(rng, setup);
       const sslFirst = rng.chance(0.3);
@@ -535,7 +534,6 @@ async function preStartupCase(setup: PgProxySetup, seed: number, stats: Stats): 
       const typed = () => client.received().subarray(declined);
       if (model.end === 'bad-length' || model.end === 'cancel') {
         await client.waitClosed(HANG_MS);
-        if (model.end === 'cancel') stats.sessionless++; // a CancelRequest is routed, not a session
         if (model.end === 'bad-length')
           expect(typed().length, `answered an impossible length: ${context}`).toBe(0);
         count(stats.steps, `start-up ${model.end}: closed`);
@@ -560,11 +558,7 @@ async function preStartupCase(setup: PgProxySetup, seed: number, stats: Stats): 
           await new Promise((resolve) => setTimeout(resolve, 5));
         }
       };
-      const { errors, waiting, closed, asked } = await messages();
-      // Past the start-up packet: asked to authenticate, or refused for the role, database or replication.
-      started =
-        asked !== undefined ||
-        (model.end === 'startup' && errors.some((e) => ['28000', '3D000', '0A000'].includes(e.C ?? '')));
+      const { errors, waiting, closed } = await messages();
       checkErrors(errors);
       for (const error of errors) count(stats.sqlstates, error.C!);
       if (!closed && !waiting)
@@ -579,8 +573,6 @@ async function preStartupCase(setup: PgProxySetup, seed: number, stats: Stats): 
     } finally {
       client.close();
     }
-    // Other sessions (a start-up that failed) are checked at the end, with all the others.
-    if (started) await checkSession(setup, port, []);
   });
 }
 
@@ -675,7 +667,12 @@ describe('PostgreSQL proxy: fuzz', () => {
   const onEscape = (error: unknown) => escaped.push(error);
 
   beforeAll(async () => {
-    setup = await startPgProxy();
+    // Fuzzed SASL messages fail logins by the hundred: no rate limit, or later logins would be refused.
+    setup = await startPgProxy({
+      tweak: (config) => {
+        config.postgres.preAuth.maxFailedLoginsPerMinute = 1_000_000;
+      },
+    });
     process.on('uncaughtException', onEscape);
     process.on('unhandledRejection', onEscape);
   });
