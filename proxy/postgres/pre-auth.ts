@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { PreAuthHealth, RefusalReason, SourceCounts } from './pre-auth-types.js';
 import type { ScramCredentials } from './scram.js';
 
@@ -230,6 +231,25 @@ export class PreAuthGuard {
     log.loggedAt = this.now();
     this.warn(`PostgreSQL: before authentication, from ${address}: ${parts.join(', ')}`);
   }
+}
+
+/**
+ * Closes a connection refused before login within `graceMs`, as PostgreSQL's backend exits after a FATAL:
+ * up to `drainBytes` of what the client still sends are read and dropped meanwhile (closing with unread
+ * input would reset the connection and could lose the error on its way); a client that sends more, or never
+ * closes its side, is cut off.
+ */
+export function closeAfterRefusal(socket: Socket, graceMs = 1_000, drainBytes = 64 * 1024): void {
+  if (socket.destroyed) return;
+  let drained = 0;
+  socket.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > drainBytes) socket.destroy();
+  });
+  socket.resume();
+  const timer = setTimeout(() => socket.destroy(), graceMs).unref();
+  socket.once('close', () => clearTimeout(timer));
+  if (!socket.writableEnded) socket.end();
 }
 
 function describeRefusal(reason: RefusalReason): string {

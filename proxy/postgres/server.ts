@@ -12,7 +12,13 @@ import { errorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
-import { DEFAULT_PRE_AUTH_LIMITS, PreAuthGuard, type PreAuthHealth, type PreAuthLimits } from './pre-auth.js';
+import {
+  closeAfterRefusal,
+  DEFAULT_PRE_AUTH_LIMITS,
+  PreAuthGuard,
+  type PreAuthHealth,
+  type PreAuthLimits,
+} from './pre-auth.js';
 import type { PgRelay } from './relay.js';
 import { makeScramCredentials } from './scram.js';
 import { serveClient } from './session.js';
@@ -143,9 +149,8 @@ export class PgProxy {
  */
 function tooManyClients(socket: Socket): void {
   socket.on('error', () => socket.destroy());
-  socket.setTimeout(1_000, () => socket.destroy());
-  socket.resume();
   socket.end(errorResponse('53300', 'sorry, too many clients already', { S: 'FATAL' }));
+  closeAfterRefusal(socket);
 }
 
 function loadClientTls(files: { cert: string; key: string }): ClientTls {

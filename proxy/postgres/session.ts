@@ -15,7 +15,7 @@ import {
 } from './client-startup.js';
 import type { PgConnection } from './connections.js';
 import type { StartupParameters } from './frontend-messages.js';
-import type { PreAuthGuard, PreAuthTicket } from './pre-auth.js';
+import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay } from './relay.js';
 import type { ScramCredentials } from './scram.js';
@@ -104,6 +104,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       guard.refused(address, 'too_many_failures');
       const message = `too many failed logins from ${address}; try again in ${Math.ceil(blockedMs / 1000)} s`;
       socket.end(errorResponse('53300', message, { S: 'FATAL' }));
+      closeAfterRefusal(socket);
       return;
     }
     const { connection } = ctx;
@@ -199,10 +200,10 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
 }
 
 /**
- * A connection that failed before logging in: counted for its client address, never recorded. A wrong
- * password (or unknown role) is a failed login; anything else a refusal by reason. What was not answered yet
- * gets PostgreSQL's answer for it; a connection closed unanswered on purpose (an impossible packet length, a
- * time-out) stays so.
+ * A connection that failed before logging in: counted for its client address, never recorded, and closed
+ * within a second. A wrong password (or unknown role) is a failed login; anything else a refusal by reason.
+ * What was not answered yet gets PostgreSQL's answer for it; a connection closed unanswered on purpose (an
+ * impossible packet length, a time-out) stays so.
  */
 function notAuthenticated(
   error: unknown,
@@ -220,6 +221,7 @@ function notAuthenticated(
     const sqlstate = (error as { sqlstate?: string }).sqlstate ?? '08P01';
     socket.end(errorResponse(sqlstate, describeError(error), { S: 'FATAL' }));
   }
+  closeAfterRefusal(socket);
 }
 
 function refuse(socket: Socket, session: PgRecorder, sqlstate: string, message: string): void {
