@@ -119,6 +119,20 @@ export const ConfigSchema = z
           .object({ cert: z.string().min(1), key: z.string().min(1) })
           .strict()
           .optional(),
+        /** Limits on client connections that have not logged in yet (proxy/postgres/pre-auth.ts). */
+        preAuth: z
+          .object({
+            /** Connections per listener still before login; the next is refused (53300). */
+            maxPending: z.number().int().min(1).max(100_000).default(64),
+            /** Time from connect to logged in, ms. */
+            timeoutMs: z.number().int().min(100).max(600_000).default(15_000),
+            /** Failed logins per client address per minute before its logins are refused for a while. */
+            maxFailedLoginsPerMinute: z.number().int().min(1).max(1_000_000).default(30),
+            /** CancelRequests per client address per minute before more are dropped. */
+            maxCancelsPerMinute: z.number().int().min(1).max(1_000_000).default(120),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -123,6 +123,7 @@ export class Engine {
         host,
         sampleRows: config.recording.sampleRows,
         pause: recording,
+        preAuth: config.postgres.preAuth,
         ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
       });
       postgres = pg;
@@ -138,6 +139,7 @@ export class Engine {
           proxies: {
             anthropic: { url: proxy.url, upstream: upstream.toString(), status: proxy.health.status },
           },
+          postgres: pg.health(),
         }),
         notices: (push) =>
           proxy.health.subscribe(({ upstream: url, status }) =>

@@ -3,6 +3,7 @@
  * `import type` only.
  */
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
+import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
 
@@ -16,6 +17,8 @@ export interface HealthResponse {
   uptime_s: number;
   /** Each proxy's address, its upstream, and whether that upstream answers (see {@link UpstreamStatus}). */
   proxies: { anthropic: { url: string; upstream: string; status: UpstreamStatus } };
+  /** PostgreSQL connections not yet logged in, and what each client address did before logging in. */
+  postgres: PreAuthHealth;
 }
 
 /** On /api/live when an upstream starts failing or answers again (never once per request). */

@@ -1,13 +1,6 @@
 import { fingerprintCredential } from './credentials.js';
 
-/**
- * Redacts the password literal of role statements before SQL is recorded (DESIGN.md promise 2):
- * `CREATE ROLE … PASSWORD 'secret'`, `ALTER USER … WITH ENCRYPTED PASSWORD 'secret'`, in any case, with
- * doubled quotes inside the literal. Other string literals are left alone; general masking comes later.
- */
-export function redactSqlPasswords(sql: string): string {
-  return sql.replace(/\b(PASSWORD\s+)E?'(?:[^']|'')*'/gi, "$1'[redacted]'");
-}
+export { redactSqlPasswords } from './sql-passwords.js';
 
 /**
  * True when a parsed request body has a member {@link redactRequestBodySecrets} looks at (`mcp_servers`), even

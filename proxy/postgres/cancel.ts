@@ -49,11 +49,14 @@ export class CancelRegistry {
     this.routes.delete(keyOf(fake.processId, fake.secretKey));
   }
 
-  /** Forwards a client's CancelRequest if it carries a key Glassbox issued; records it in that session. */
-  async forward(processId: number, secretKey: Buffer): Promise<void> {
-    if (secretKey.length !== 4) return;
+  /**
+   * Forwards a client's CancelRequest if it carries a key Glassbox issued; records it in that session.
+   * @returns false when the key is not one of a live session's (the request is ignored)
+   */
+  async forward(processId: number, secretKey: Buffer): Promise<boolean> {
+    if (secretKey.length !== 4) return false;
     const route = this.routes.get(keyOf(processId, secretKey.readInt32BE(0)));
-    if (!route) return;
+    if (!route) return false;
     let error: string | null = null;
     try {
       await sendCancel(route.target, route.processId, route.secretKey);
@@ -65,6 +68,7 @@ export class CancelRegistry {
     } catch {
       // The session may have ended meanwhile; the cancel itself was still forwarded.
     }
+    return true;
   }
 }
 

@@ -9,7 +9,7 @@ import {
   negotiateProtocolVersion,
 } from './backend-messages.js';
 import { FrameQueue } from './frame-queue.js';
-import { takeStartupPacket } from './framer.js';
+import { type StartupPacket, StartupReader } from './framer.js';
 import {
   parseSaslInitialResponse,
   parseStartupParameters,
@@ -49,13 +49,29 @@ export class ClientAuthError extends Error {
 }
 
 /**
+ * The client's start-up went wrong before a StartupMessage or CancelRequest was read: `closed` (by the
+ * client), `timeout`, `malformed` (a packet PostgreSQL refuses), `tls` (the handshake failed).
+ */
+export class StartupError extends ProtocolError {
+  constructor(
+    readonly reason: 'closed' | 'timeout' | 'malformed' | 'tls',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'StartupError';
+  }
+}
+
+/**
  * Reads a client's first message(s) (PostgreSQL docs, 55.2.1 "Start-up", 55.2.10 "SSL Session Encryption",
- * 55.2.11 "GSSAPI Session Encryption"): SSLRequest and GSSENCRequest are declined with 'N' (the client may
- * then continue in plain text on loopback), a protocol 3.2 StartupMessage gets NegotiateProtocolVersion and
- * continues as 3.0, `_pq_.` protocol options are reported as unrecognised, and a CancelRequest is returned
- * for the caller to route.
- * @throws ProtocolError for anything else: an unsupported protocol version after answering with an
- * ErrorResponse (08P01); a packet with an impossible length after closing the connection unanswered
+ * 55.2.11 "GSSAPI Session Encryption"), as PostgreSQL 15's ProcessStartupPacket does: one SSLRequest and one
+ * GSSENCRequest at most, each answered with one byte ('S' when TLS is configured, else 'N'); a second one is
+ * an unsupported protocol version (FATAL 0A000), and bytes sent after one before its answer are refused
+ * (FATAL 08P01, "received unencrypted data after SSL request"). A protocol 3.2 StartupMessage gets
+ * NegotiateProtocolVersion and continues as 3.0, `_pq_.` protocol options are reported as unrecognised, and a
+ * CancelRequest is returned for the caller to route. Packets are parsed by offset, never re-copied.
+ * @throws StartupError for anything else: an unsupported protocol version after answering with an
+ * ErrorResponse; a packet with an impossible length after closing the connection unanswered
  */
 export async function readClientHello(
   plain: Socket,
@@ -64,30 +80,42 @@ export async function readClientHello(
 ): Promise<ClientHello> {
   let socket = plain;
   let protocol: string | null = null;
-  let buffer = Buffer.alloc(0);
+  const reader = new StartupReader();
+  let sslDone = false;
+  let gssDone = false;
   const deadline = Date.now() + timeoutMs;
+  const refuse = (sqlstate: string, message: string, detail?: string): never => {
+    socket.end(errorResponse(sqlstate, message, { S: 'FATAL', ...(detail ? { D: detail } : {}) }));
+    throw new StartupError('malformed', message);
+  };
   for (;;) {
-    const packet = takeClientPacket(socket, buffer);
+    const packet = takeClientPacket(socket, reader);
     if (!packet) {
-      buffer = Buffer.concat([buffer, await readChunk(socket, deadline - Date.now())]);
+      reader.push(await readChunk(socket, deadline - Date.now()));
       continue;
     }
-    buffer = Buffer.from(packet.rest);
+    if (packet.code === STARTUP_CODE.SSLRequest && !sslDone) {
+      sslDone = true;
+      const accept = tls !== undefined && reader.buffered === 0;
+      socket.write(accept ? 'S' : 'N');
+      if (reader.buffered > 0) refuse('08P01', 'received unencrypted data after SSL request', MITM_DETAIL);
+      if (accept) {
+        socket = await startTls(socket, tls.context, deadline - Date.now());
+        protocol = (socket as TLSSocket).getProtocol();
+        gssDone = true; // PostgreSQL takes no GSSENCRequest inside TLS
+      }
+      continue;
+    }
+    if (packet.code === STARTUP_CODE.GSSENCRequest && !gssDone) {
+      gssDone = true;
+      socket.write('N');
+      if (reader.buffered > 0)
+        refuse('08P01', 'received unencrypted data after GSSAPI encryption request', MITM_DETAIL);
+      continue;
+    }
     switch (packet.code) {
-      case STARTUP_CODE.SSLRequest:
-        if (tls && protocol === null && buffer.length === 0) {
-          socket.write('S');
-          socket = await startTls(socket, tls.context, deadline - Date.now());
-          protocol = (socket as TLSSocket).getProtocol();
-          continue;
-        }
-        socket.write('N');
-        continue;
-      case STARTUP_CODE.GSSENCRequest:
-        socket.write('N');
-        continue;
       case STARTUP_CODE.CancelRequest:
-        if (packet.body.length < 8) throw new ProtocolError('CancelRequest too short');
+        if (packet.body.length < 8) throw new StartupError('malformed', 'CancelRequest too short');
         return {
           kind: 'cancel',
           processId: packet.body.readInt32BE(0),
@@ -100,17 +128,29 @@ export async function readClientHello(
         for (const option of options) delete parameters[option];
         if (packet.code === STARTUP_CODE.v32 || options.length > 0)
           socket.write(negotiateProtocolVersion(0, options));
-        return { kind: 'startup', socket, tls: protocol, parameters, queue: new FrameQueue(socket, buffer) };
+        return {
+          kind: 'startup',
+          socket,
+          tls: protocol,
+          parameters,
+          queue: new FrameQueue(socket, reader.rest()),
+        };
       }
       default: {
+        // A second SSLRequest or GSSENCRequest ends here too, as "unsupported frontend protocol 1234.5679".
         const major = packet.code >>> 16;
-        const message = `unsupported frontend protocol ${major}.${packet.code & 0xffff}: server supports 3.0 to 3.2`;
-        socket.end(errorResponse('08P01', message, { S: 'FATAL' }));
-        throw new ProtocolError(message);
+        refuse(
+          '0A000',
+          `unsupported frontend protocol ${major}.${packet.code & 0xffff}: server supports 3.0 to 3.2`,
+        );
       }
     }
   }
 }
+
+/** PostgreSQL's detail for bytes that arrived before the answer to an encryption request. */
+const MITM_DETAIL =
+  'This could be either a client-software bug or evidence of an attempted man-in-the-middle attack.';
 
 /**
  * Authenticates the client with SCRAM-SHA-256 against the connection's local password (PostgreSQL docs,
@@ -155,17 +195,17 @@ export async function authenticateClient(
 }
 
 /**
- * The first packet once complete. A length PostgreSQL would not accept closes the connection without an
+ * The next packet once complete. A length PostgreSQL would not accept closes the connection without an
  * answer, as the server does (postmaster's ProcessStartupPacket reports it as COMMERROR, to its log only):
  * the peer may not speak the protocol, and node-postgres, which writes Terminate when a client is ended
  * before its socket connects, expects a quiet close rather than an error.
  */
-function takeClientPacket(socket: Socket, buffer: Buffer): ReturnType<typeof takeStartupPacket> {
+function takeClientPacket(socket: Socket, reader: StartupReader): StartupPacket | undefined {
   try {
-    return takeStartupPacket(buffer);
+    return reader.take();
   } catch (error) {
     socket.end();
-    throw error;
+    throw new StartupError('malformed', (error as Error).message);
   }
 }
 
@@ -176,7 +216,7 @@ function startTls(socket: Socket, context: SecureContext, timeoutMs: number): Pr
     const timer = setTimeout(
       () => {
         secure.destroy();
-        reject(new ProtocolError('the client did not complete the TLS handshake in time'));
+        reject(new StartupError('tls', 'the client did not complete the TLS handshake in time'));
       },
       Math.max(timeoutMs, 1),
     );
@@ -186,7 +226,7 @@ function startTls(socket: Socket, context: SecureContext, timeoutMs: number): Pr
     });
     secure.once('error', (error) => {
       clearTimeout(timer);
-      reject(new ProtocolError(`TLS handshake with the client failed: ${error.message}`));
+      reject(new StartupError('tls', `TLS handshake with the client failed: ${error.message}`));
     });
   });
 }
@@ -206,12 +246,12 @@ function readChunk(socket: Socket, timeoutMs: number): Promise<Buffer> {
     };
     const onClose = () => {
       done();
-      reject(new ProtocolError('the client closed the connection during start-up'));
+      reject(new StartupError('closed', 'the client closed the connection during start-up'));
     };
     const timer = setTimeout(
       () => {
         done();
-        reject(new ProtocolError('no start-up packet within the time limit'));
+        reject(new StartupError('timeout', 'no start-up packet within the time limit'));
       },
       Math.max(timeoutMs, 1),
     );

@@ -89,16 +89,99 @@ export class Framer {
   }
 }
 
+/** An untyped start-up phase message (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest). */
+export interface StartupPacket {
+  /** The Int32 after the length: a protocol version or a request code (messages.ts STARTUP_CODE). */
+  code: number;
+  body: Buffer;
+}
+
+/** PostgreSQL's own limit on a start-up packet's length (MAX_STARTUP_PACKET_LENGTH), bytes. */
+export const MAX_STARTUP_PACKET_BYTES = 10_000;
+
 /**
- * Reads the first, untyped message of a connection (StartupMessage, SSLRequest, GSSENCRequest, CancelRequest:
- * Int32 length, Int32 code, body) once enough bytes arrived.
- * @returns the message and any bytes after it, or undefined while incomplete
- * @throws ProtocolError for a length under 8 or over 10,000 bytes (PostgreSQL's own startup packet limit)
+ * Reads the untyped messages that open a connection (PostgreSQL docs, 55.7 "Message Formats": Int32 length,
+ * Int32 code, body) from chunks as they arrive, by offset: a packet within one chunk is a view of it, one
+ * split across chunks is copied once when complete, and nothing is copied again per packet or per read
+ * (re-copying the buffer for every packet made a stream of small packets cost the square of its length).
  */
-export function takeStartupPacket(data: Buffer): { code: number; body: Buffer; rest: Buffer } | undefined {
-  if (data.length < 4) return undefined;
-  const length = data.readInt32BE(0);
-  if (length < 8 || length > 10_000) throw new ProtocolError(`invalid startup packet length ${length}`);
-  if (data.length < length) return undefined;
-  return { code: data.readInt32BE(4), body: data.subarray(8, length), rest: data.subarray(length) };
+export class StartupReader {
+  /** Chunks from `head` on are not fully taken; `chunks[head]` is taken up to `offset`. */
+  private chunks: Buffer[] = [];
+  private head = 0;
+  private offset = 0;
+  private unread = 0;
+
+  /** Bytes received and not yet taken. */
+  get buffered(): number {
+    return this.unread;
+  }
+
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.unread += chunk.length;
+  }
+
+  /**
+   * The next complete packet, or undefined until it has arrived.
+   * @throws ProtocolError for a length under 8 or over {@link MAX_STARTUP_PACKET_BYTES} (before buffering it)
+   */
+  take(): StartupPacket | undefined {
+    if (this.unread < 4) return undefined;
+    const length = this.peekInt32();
+    if (length < 8 || length > MAX_STARTUP_PACKET_BYTES)
+      throw new ProtocolError(`invalid startup packet length ${length}`);
+    if (this.unread < length) return undefined;
+    const packet = this.read(length);
+    return { code: packet.readInt32BE(4), body: packet.subarray(8) };
+  }
+
+  /** Removes and returns every byte not yet taken (the client's first typed messages). */
+  rest(): Buffer {
+    return this.read(this.unread);
+  }
+
+  private peekInt32(): number {
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= 4) return first.readInt32BE(this.offset);
+    const header = Buffer.alloc(4);
+    let filled = 0;
+    for (let i = this.head; filled < 4; i++) {
+      filled += this.chunks[i]!.copy(header, filled, i === this.head ? this.offset : 0);
+    }
+    return header.readInt32BE(0);
+  }
+
+  private read(length: number): Buffer {
+    if (length === 0) return Buffer.alloc(0);
+    this.unread -= length;
+    const first = this.chunks[this.head]!;
+    if (first.length - this.offset >= length) {
+      const view = first.subarray(this.offset, this.offset + length);
+      this.advance(first, length);
+      return view;
+    }
+    const parts: Buffer[] = [];
+    for (let needed = length; needed > 0; ) {
+      const chunk = this.chunks[this.head]!;
+      const part = chunk.subarray(this.offset, this.offset + needed);
+      parts.push(part);
+      needed -= part.length;
+      this.advance(chunk, part.length);
+    }
+    return Buffer.concat(parts, length);
+  }
+
+  /** Moves past `count` bytes of the head chunk, dropping it once fully taken (by index: shift() is O(n)). */
+  private advance(chunk: Buffer, count: number): void {
+    this.offset += count;
+    if (this.offset < chunk.length) return;
+    this.offset = 0;
+    this.head++;
+    if (this.head === this.chunks.length || (this.head >= 64 && this.head * 2 >= this.chunks.length)) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
 }

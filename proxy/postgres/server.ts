@@ -9,9 +9,17 @@ import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
+import { errorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
+import {
+  closeAfterRefusal,
+  DEFAULT_PRE_AUTH_LIMITS,
+  PreAuthGuard,
+  type PreAuthHealth,
+  type PreAuthLimits,
+} from './pre-auth.js';
 import type { PgRelay } from './relay.js';
 import { makeScramCredentials } from './scram.js';
 import { serveClient } from './session.js';
@@ -28,6 +36,10 @@ export interface PgProxyOptions {
   tls?: { cert: string; key: string };
   /** The engine's recording switch: while `paused`, statements are forwarded without being recorded. */
   pause?: PauseCheck;
+  /** Limits on connections not yet authenticated (default {@link DEFAULT_PRE_AUTH_LIMITS}). */
+  preAuth?: PreAuthLimits;
+  /** Where log lines about them go (one per client address when something first happens, then ≤ 1 a minute); default stderr. */
+  warn?: (message: string) => void;
 }
 
 /** A listening connection: its name and the address clients use. */
@@ -61,12 +73,22 @@ export class PgProxy {
   private readonly cancels: CancelRegistry;
   private readonly commit: GroupCommit;
   private readonly tls: ClientTls | undefined;
+  private readonly guard: PreAuthGuard;
 
   /** @throws UserError when the configured certificate or key cannot be read */
   constructor(private readonly options: PgProxyOptions) {
     this.cancels = new CancelRegistry(options.store);
     this.commit = new GroupCommit(options.store);
     this.tls = options.tls ? loadClientTls(options.tls) : undefined;
+    this.guard = new PreAuthGuard(
+      options.preAuth ?? DEFAULT_PRE_AUTH_LIMITS,
+      options.warn ?? ((message) => process.stderr.write(`glassbox: ${message}\n`)),
+    );
+  }
+
+  /** Connections before authentication, per listener, and what each client address did before it. */
+  health(): PreAuthHealth {
+    return this.guard.health();
   }
 
   /**
@@ -146,6 +168,7 @@ export class PgProxy {
     const servers = [...this.listeners.values()].map(({ server }) => server);
     this.listeners.clear();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+    this.guard.close();
     this.commit.flush();
   }
 
@@ -183,6 +206,8 @@ export class PgProxy {
     return (socket) => {
       this.sockets.set(socket, connection.name);
       socket.on('close', () => this.sockets.delete(socket));
+      const ticket = this.guard.admit(connection.name, socket.remoteAddress ?? '?');
+      if (!ticket) return tooManyClients(socket);
       serveClient(socket, {
         connection,
         credentials,
@@ -197,6 +222,7 @@ export class PgProxy {
           this.relays.set(relay, connection.name);
           return () => this.relays.delete(relay);
         },
+        preAuth: { guard: this.guard, ticket },
       }).catch(() => socket.destroy());
     };
   }
@@ -206,6 +232,17 @@ export class PgProxy {
     for (const [relay, of] of [...this.relays]) if (of === name) relay.shutdown('connection_removed');
     for (const [socket, of] of this.sockets) if (of === name) socket.destroySoon();
   }
+}
+
+/**
+ * Refuses a connection over its listener's cap as PostgreSQL does when it has no room ("sorry, too many
+ * clients already", FATAL 53300), without reading what the client sent (libpq takes an ErrorResponse even in
+ * answer to its SSLRequest), and closes it within a second.
+ */
+function tooManyClients(socket: Socket): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(errorResponse('53300', 'sorry, too many clients already', { S: 'FATAL' }));
+  closeAfterRefusal(socket);
 }
 
 function loadClientTls(files: { cert: string; key: string }): ClientTls {

@@ -6,10 +6,17 @@ import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { backendKeyData, errorResponse, parameterStatus, readyForQuery } from './backend-messages.js';
 import type { CancelRegistry } from './cancel.js';
-import { authenticateClient, ClientAuthError, type ClientTls, readClientHello } from './client-startup.js';
+import {
+  authenticateClient,
+  ClientAuthError,
+  type ClientTls,
+  readClientHello,
+  StartupError,
+} from './client-startup.js';
 import type { PgConnection } from './connections.js';
 import { describeServed, servedDatabase, sessionTarget } from './databases.js';
 import type { StartupParameters } from './frontend-messages.js';
+import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay } from './relay.js';
 import type { ScramCredentials } from './scram.js';
@@ -32,6 +39,8 @@ export interface SessionContext {
   pause?: PauseCheck;
   /** Registers a live relay so shutdown can end it; returns the unregister function. */
   track: (relay: PgRelay) => () => void;
+  /** The proxy's guard of connections not yet authenticated, and this one's place under its listener's cap. */
+  preAuth: { guard: PreAuthGuard; ticket: PreAuthTicket };
 }
 
 /**
@@ -50,41 +59,73 @@ const NOT_FORWARDED = new Set(['user', 'database', 'replication']);
  * Serves one client connection from start to end: reads its start-up (or routes a CancelRequest),
  * authenticates it against the connection's local password, connects upstream with the vaulted credential,
  * replays the upstream's ParameterStatus with Glassbox's own BackendKeyData, then relays and records.
- * Every failure is answered in the protocol (ErrorResponse with SQLSTATE) and recorded; none escapes.
+ * Before authentication a client is told no more than PostgreSQL would tell it (an unknown role gets the
+ * same SCRAM exchange and 28P01 as a wrong password) and nothing is recorded: what it did is counted per
+ * client address by the pre-authentication guard (pre-auth.ts), which also times it out and rate-limits
+ * failed logins and CancelRequests. From authentication on, every failure is answered in the protocol
+ * (ErrorResponse with SQLSTATE) and recorded in the session; none escapes.
  */
 export async function serveClient(plain: Socket, ctx: SessionContext): Promise<void> {
   let socket = plain;
   socket.setNoDelay(true);
   socket.on('error', () => socket.destroy());
-  const client = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-  let recorder: PgRecorder | undefined;
-  const record = (parameters: StartupParameters) => {
-    recorder ??= new PgRecorder(
-      ctx.store,
-      ctx.commit,
-      ctx.store.createSession({
-        kind: 'postgres',
-        target: sessionTarget(ctx.connection, parameters.database || (parameters.user ?? '')),
-        client: parameters.application_name || null,
-        identity: ctx.identity,
-        external_id: null,
-      }).id,
-    );
-    return recorder;
+  const address = socket.remoteAddress ?? '?';
+  const client = `${address}:${socket.remotePort ?? '?'}`;
+  const { guard, ticket } = ctx.preAuth;
+  // PostgreSQL's authentication_timeout: a connection that has not logged in by then is closed unanswered.
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    socket.destroy();
+    plain.destroy();
+  }, guard.limits.timeoutMs);
+  const leavePreAuth = () => {
+    clearTimeout(timer);
+    ticket.release();
   };
+  plain.once('close', leavePreAuth);
+  let recorder: PgRecorder | undefined;
   let parameters: StartupParameters = {};
+  let user = '';
   try {
-    const hello = await readClientHello(socket, ctx.tls);
+    const hello = await readClientHello(socket, ctx.tls, guard.limits.timeoutMs);
     if (hello.kind === 'cancel') {
       socket.end();
-      await ctx.cancels.forward(hello.processId, hello.secretKey);
+      leavePreAuth();
+      if (guard.cancelAllowed(address) && !(await ctx.cancels.forward(hello.processId, hello.secretKey)))
+        guard.cancelUnknown(address);
       return;
     }
     parameters = hello.parameters;
     socket = hello.socket;
     socket.on('error', () => socket.destroy());
-    const user = parameters.user ?? '';
-    const session = record(parameters);
+    user = parameters.user ?? '';
+    const blockedMs = guard.loginBlockedFor(address);
+    if (blockedMs > 0) {
+      guard.refused(address, 'too_many_failures');
+      const message = `too many failed logins from ${address}; try again in ${Math.ceil(blockedMs / 1000)} s`;
+      socket.end(errorResponse('53300', message, { S: 'FATAL' }));
+      closeAfterRefusal(socket);
+      return;
+    }
+    const { connection } = ctx;
+    const credentials =
+      user === connection.name ? ctx.credentials : guard.mockCredentials(user, ctx.credentials.iterations);
+    const binding = hello.tls ? ctx.tls?.binding : undefined;
+    await authenticateClient(socket, hello.queue, user, credentials, binding);
+    leavePreAuth();
+    recorder = new PgRecorder(
+      ctx.store,
+      ctx.commit,
+      ctx.store.createSession({
+        kind: 'postgres',
+        target: sessionTarget(connection, parameters.database || user),
+        client: parameters.application_name || null,
+        identity: ctx.identity,
+        external_id: null,
+      }).id,
+    );
+    const session = recorder;
     session.event('pg.session', {
       event: 'start',
       user,
@@ -93,11 +134,8 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       client_address: client,
       tls: { client: hello.tls, upstream: null },
     });
-    const { connection } = ctx;
-    if (user !== connection.name) {
-      const message = `role "${user}" is not a Glassbox connection on port ${connection.listen}; connect as "${connection.name}"`;
-      return refuse(socket, session, '28000', message);
-    }
+    // Checked once the client has logged in, as PostgreSQL checks a database: before, it would tell a
+    // stranger what the connection serves.
     const database = servedDatabase(connection, parameters.database || user);
     if (database === undefined) {
       const message = `database "${parameters.database || user}" is not served by Glassbox connection "${connection.name}" (it serves ${describeServed(connection)})`;
@@ -107,13 +145,6 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       const message = `Glassbox does not relay replication connections (replication=${parameters.replication}); connect to the server directly for replication`;
       return refuse(socket, session, '0A000', message);
     }
-    await authenticateClient(
-      socket,
-      hello.queue,
-      user,
-      ctx.credentials,
-      hello.tls ? ctx.tls?.binding : undefined,
-    );
     const forwarded = Object.fromEntries(
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );
@@ -154,20 +185,43 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const untrack = ctx.track(relay);
     relay.start(hello.queue.detach(), upstream.leftover);
   } catch (error) {
-    const session = recorder ?? record(parameters);
-    if (error instanceof ClientAuthError) {
-      session.event('pg.auth_failed', { sqlstate: error.sqlstate, message: error.message }, { errors: 1 });
-      session.end('authentication_failed');
+    leavePreAuth();
+    if (!recorder) {
+      notAuthenticated(error, socket, guard, address, user, timedOut);
       return;
     }
     const sqlstate = (error as { sqlstate?: string }).sqlstate ?? '08P01';
     const message = error instanceof UpstreamError ? `Glassbox: ${error.message}` : describeError(error);
-    session.event('pg.error', { sqlstate, message, context: 'startup' }, { errors: 1 });
-    // A socket already ended was closed unanswered on purpose (an impossible start-up packet length).
+    recorder.event('pg.error', { sqlstate, message, context: 'startup' }, { errors: 1 });
     if (!socket.destroyed && !socket.writableEnded)
       socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
-    session.end(error instanceof UpstreamError ? 'upstream_unavailable' : 'protocol_violation');
+    recorder.end(error instanceof UpstreamError ? 'upstream_unavailable' : 'protocol_violation');
   }
+}
+
+/**
+ * A connection that failed before logging in: counted for its client address, never recorded, and closed
+ * within a second. A wrong password (or unknown role) is a failed login; anything else a refusal by reason.
+ * What was not answered yet gets PostgreSQL's answer for it; a connection closed unanswered on purpose (an
+ * impossible packet length, a time-out) stays so.
+ */
+function notAuthenticated(
+  error: unknown,
+  socket: Socket,
+  guard: PreAuthGuard,
+  address: string,
+  user: string,
+  timedOut: boolean,
+): void {
+  if (error instanceof ClientAuthError && error.sqlstate === '28P01') guard.loginFailed(address, user);
+  else if (timedOut) guard.refused(address, 'timeout');
+  else if (error instanceof StartupError) guard.refused(address, error.reason);
+  else guard.refused(address, socket.readableEnded ? 'closed' : 'malformed');
+  if (!socket.destroyed && !socket.writableEnded) {
+    const sqlstate = (error as { sqlstate?: string }).sqlstate ?? '08P01';
+    socket.end(errorResponse(sqlstate, describeError(error), { S: 'FATAL' }));
+  }
+  closeAfterRefusal(socket);
 }
 
 function refuse(socket: Socket, session: PgRecorder, sqlstate: string, message: string): void {

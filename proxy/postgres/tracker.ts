@@ -1,4 +1,4 @@
-import { redactSqlPasswords } from '../policy/secrets-in-content.js';
+import { PasswordEchoes } from '../policy/sql-passwords.js';
 import {
   type ErrorFields,
   type FieldDescription,
@@ -74,6 +74,8 @@ export class StatementTracker {
    * its Sync get no reply, so they must not wait for one. Holds the error they fail with.
    */
   private skippingTillSync: RecordedError | undefined;
+  /** Passwords redacted from this session's SQL, scrubbed from the errors that quote them back. */
+  private readonly echoes = new PasswordEchoes();
 
   constructor(private readonly sampleRows = 20) {}
 
@@ -113,7 +115,7 @@ export class StatementTracker {
       case FRONTEND.Query: {
         const sql = parseQuery(frame.body);
         this.prepared.forgetDeallocated(sql);
-        const execution = new Execution({ protocol: 'simple', sql: redactSqlPasswords(sql) }, null);
+        const execution = new Execution({ protocol: 'simple', sql: this.echoes.redact(sql) }, null);
         out.record.push(execution);
         this.expected.push({ kind: 'query', execution });
         return;
@@ -122,7 +124,7 @@ export class StatementTracker {
         // Takes effect on ParseComplete: a Parse the server refuses must not rename what a later Bind runs.
         const parse = parseParse(frame.body);
         const statement: PreparedStatement = {
-          sql: redactSqlPasswords(parse.query),
+          sql: this.echoes.redact(parse.query),
           paramTypes: parse.paramTypes,
           columns: null,
         };
@@ -268,7 +270,10 @@ export class StatementTracker {
         out.emitted.push({
           type: 'event',
           kind: 'pg.notice',
-          payload: { ...recordError(fields), during_seq: this.currentExecution()?.seq ?? null },
+          payload: {
+            ...this.echoes.scrub(recordError(fields)),
+            during_seq: this.currentExecution()?.seq ?? null,
+          },
         });
         return;
       }
@@ -341,7 +346,7 @@ export class StatementTracker {
   }
 
   private errorResponse(fields: ErrorFields, out: TrackerOutput): void {
-    const error = recordError(fields);
+    const error = this.echoes.scrub(recordError(fields));
     const head = this.expected[0];
     if (!head || head.kind === 'sync') {
       out.emitted.push({ type: 'event', kind: 'pg.error', payload: { ...error, context: 'connection' } });

@@ -92,3 +92,33 @@ export class RawPgClient {
     this.socket.destroy();
   }
 }
+
+/**
+ * Opens a connection, writes each step, waiting for some answer (or the close) after it, and returns what
+ * came back by the time the proxy or server closed the connection: the single-byte answers (to SSLRequest,
+ * GSSENCRequest) and the fields of the ErrorResponse after them.
+ */
+export async function startupExchange(
+  port: number,
+  steps: Buffer[],
+  timeoutMs = 10_000,
+): Promise<{ bytes: string; error?: Record<string, string> }> {
+  const client = await RawPgClient.open(port);
+  const until = async (done: () => boolean, what: string) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!done()) {
+      if (Date.now() > deadline) throw new Error(`no ${what} within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  };
+  for (const step of steps) {
+    const before = client.received().length;
+    client.socket.write(step);
+    await until(() => client.received().length > before || client.closed, 'answer');
+  }
+  await until(() => client.closed, 'close');
+  const received = client.received();
+  const at = received.indexOf('E');
+  const bytes = received.subarray(0, at === -1 ? received.length : at).toString('latin1');
+  return at === -1 ? { bytes } : { bytes, error: parseErrorFields(received.subarray(at + 5)) };
+}

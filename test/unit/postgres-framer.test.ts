@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { Framer } from '../../proxy/postgres/framer.js';
+import { describe, expect, it, vi } from 'vitest';
+import { Framer, StartupReader } from '../../proxy/postgres/framer.js';
+import { startupMessage } from '../../proxy/postgres/frontend-messages.js';
+import { STARTUP_CODE } from '../../proxy/postgres/messages.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 
 const query = (sql: string) => new Writer().cstring(sql).frame('Q');
@@ -52,5 +54,63 @@ describe('Framer', () => {
     expect(frames).toHaveLength(1);
     expect(frames[0]!.body.length).toBe(size);
     expect(frames[0]!.body.every((byte) => byte === 0x61)).toBe(true);
+  });
+});
+
+describe('StartupReader', () => {
+  const ssl = new Writer().int32(STARTUP_CODE.SSLRequest).untyped();
+  const packets = [...Array.from({ length: 2000 }, () => ssl), startupMessage({ user: 'u', database: 'd' })];
+  const stream = Buffer.concat([...packets, new Writer().cstring('select 1').frame('Q')]);
+
+  /** Feeds `stream` in reads of `size` bytes, taking packets as they complete; counts the bytes copied. */
+  function read(size: number) {
+    const concat = vi.spyOn(Buffer, 'concat');
+    const reader = new StartupReader();
+    const taken: number[] = [];
+    try {
+      for (let offset = 0; offset < stream.length; offset += size) {
+        reader.push(stream.subarray(offset, offset + size));
+        while (taken.length < packets.length) {
+          const packet = reader.take();
+          if (!packet) break;
+          taken.push(packet.code);
+        }
+      }
+      const rest = reader.rest();
+      const copied = concat.mock.results.reduce((sum, result) => sum + (result.value as Buffer).length, 0);
+      return { taken, rest, copied };
+    } finally {
+      concat.mockRestore();
+    }
+  }
+
+  it('reads packets split anywhere, and hands back what follows them', () => {
+    for (const size of [1, 3, 7, 8, 100, stream.length]) {
+      const { taken, rest } = read(size);
+      expect(taken, `reads of ${size}`).toEqual([
+        ...Array(2000).fill(STARTUP_CODE.SSLRequest),
+        STARTUP_CODE.v30,
+      ]);
+      expect(rest.toString('latin1'), `reads of ${size}`).toBe('Q\0\0\0\rselect 1\0');
+    }
+  });
+
+  it('parses by offset: bytes are copied at most once however small the reads (linear, not quadratic)', () => {
+    // Each packet split across reads is copied once, when it completes; none is copied again per packet.
+    for (const size of [1, 3, 5, 1000])
+      expect(read(size).copied, `reads of ${size}`).toBeLessThanOrEqual(stream.length);
+    // In one read, packets are views of it.
+    expect(read(stream.length).copied).toBe(0);
+  });
+
+  it('refuses an impossible length before buffering it', () => {
+    const reader = new StartupReader();
+    reader.push(Buffer.from([0, 0, 0x27]));
+    expect(reader.take()).toBeUndefined();
+    reader.push(Buffer.from([0x11, 0]));
+    expect(() => reader.take()).toThrow('invalid startup packet length 10001');
+    const short = new StartupReader();
+    short.push(Buffer.from([0, 0, 0, 7, 0, 0, 0, 0]));
+    expect(() => short.take()).toThrow('invalid startup packet length 7');
   });
 });
