@@ -9,6 +9,7 @@ import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort, UPSTREAM_TLS_MODES } from './config.js';
 import { Engine } from './engine.js';
+import { privateUmask } from './home-permissions.js';
 import { FileVault } from './identity/vault.js';
 import { addConnection, listConnections, removeConnection } from './postgres/connections.js';
 import { Store } from './store/store.js';
@@ -19,6 +20,8 @@ import type { Session } from './store/types.js';
  * the engine has stopped); sets process.exitCode for failures instead of throwing.
  */
 export async function main(argv: string[]): Promise<void> {
+  // Whatever a command creates under GLASSBOX_HOME (config, vault, the database's WAL) is its owner's only.
+  privateUmask();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { AnthropicProxy } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
@@ -6,6 +5,7 @@ import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
+import { describeTightened, privateUmask, secureHome } from './home-permissions.js';
 import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { takeEngineLock } from './lock.js';
@@ -23,6 +23,8 @@ export interface EngineOptions {
   config: Config;
   /** Listening address for every listener; loopback by design. */
   host?: string;
+  /** Where the engine's warnings go (permissions it tightened, the store failing); default stderr. */
+  warn?: (message: string) => void;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -66,7 +68,14 @@ export class Engine {
     const { home, config } = options;
     const host = options.host ?? '127.0.0.1';
     const paths = homePaths(home);
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
+    // Recordings are private: files are created 0600 from here on, and what an older run or a careless
+    // umask left readable is tightened now.
+    privateUmask();
+    const homeCheck = secureHome(home);
+    const tightened = describeTightened(home, homeCheck.tightened);
+    if (tightened) warn(tightened);
+    for (const problem of homeCheck.problems) warn(`recordings may be readable by other users: ${problem}`);
     const releaseLock = takeEngineLock(paths.lock);
     const version = glassboxVersion();
     let store: Store | undefined;

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database, { type Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
@@ -81,14 +81,17 @@ export class Store {
   }
 
   /**
-   * Opens (creating if needed) the database at `path` and migrates it. `:memory:` works for tests.
+   * Opens (creating if needed, mode 0600) the database at `path` and migrates it. `:memory:` works for tests.
    *
    * `GLASSBOX_SQLITE_BINDING`, when set, is the path of a better-sqlite3 `.node` file to load instead of the
    * one under node_modules: the desktop app sets it to the copy built for Electron's ABI (see main/README.md).
    * @throws Error when the file is not a SQLite database or was written by a newer schema.
    */
   static open(path: string, options: StoreOpenOptions = {}): Store {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      createPrivate(path);
+    }
     const nativeBinding = process.env.GLASSBOX_SQLITE_BINDING;
     const db = new Database(path, nativeBinding ? { nativeBinding } : {});
     db.pragma('journal_mode = WAL');
@@ -368,5 +371,17 @@ export class Store {
 
   private emit(change: StoreChange): void {
     this.writes.emit(change);
+  }
+}
+
+/**
+ * Creates an empty file at `path` readable by its owner only, unless it exists: SQLite then takes it as a new
+ * database and gives its WAL and shared-memory files the same mode, whatever the process's umask.
+ */
+function createPrivate(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
 }
