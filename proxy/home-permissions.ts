@@ -1,4 +1,13 @@
-import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats, statSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  type Stats,
+  statSync,
+} from 'node:fs';
 import { join, relative } from 'node:path';
 
 /** A path whose permissions were tightened: its mode bits before and after (e.g. 0o644 → 0o600). */
@@ -112,4 +121,18 @@ function tighten(path: string, stats: Stats, check: HomeCheck): void {
 
 function octal(mode: number): string {
   return `0${(mode & 0o7777).toString(8)}`;
+}
+
+/**
+ * Creates an empty file at `path` readable by its owner only (0600, whatever the umask), unless it exists.
+ * For the database: SQLite takes an empty file as a new database and gives its WAL and shared-memory files
+ * the database file's mode.
+ * @throws Error (EACCES, ENOSPC, …) when it cannot be created
+ */
+export function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
