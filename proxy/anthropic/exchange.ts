@@ -16,6 +16,7 @@ import {
   sealWrite,
 } from './outcome.js';
 import type { PriceOverrides } from './pricing.js';
+import { refuseUnrecorded } from './recording-failed.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
 import { decoderFor, relayableHeaders } from './wire.js';
@@ -345,11 +346,11 @@ export class Exchange {
   }
 
   private recordingFailed(error: Error): void {
-    // Nothing goes to the client that could not be recorded.
+    // Nothing goes to the client that could not be recorded; before the head, the client is told why.
     this.state.error ??= { type: 'recording_failed', message: describeError(error) };
     this.upstreamResponse?.destroy();
     this.upstreamRequest?.destroy();
-    this.res?.destroy();
+    if (this.res) refuseUnrecorded(this.res, 'reply', error);
     this.sealNow('recording_failed');
     this.init.onDone(this);
   }
@@ -365,15 +366,14 @@ export class Exchange {
     this.decoder.end();
   }
 
-  /** Seals immediately (abort paths, where nothing is left to forward). Never throws. */
+  /**
+   * Seals now (abort paths, where nothing is left to forward), as a lazy write: while the store refuses writes
+   * it is kept and retried (should the engine stop first, the next start seals the in-flight record). Never
+   * throws.
+   */
   private sealNow(outcome: ExchangeOutcome): void {
     if (this.sealed) return;
-    const write = this.decideOutcome(outcome);
-    try {
-      write();
-    } catch {
-      // The store is failing: the in-flight record stays and is sealed as interrupted at the next start.
-    }
+    this.init.commit.enqueueLazy(this.decideOutcome(outcome));
   }
 
   /**

@@ -19,6 +19,7 @@ import type { Identity } from '../store/types.js';
 import { glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
 import type { PriceOverrides } from './pricing.js';
+import { refuseUnrecorded } from './recording-failed.js';
 import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import { bodySource, proxyTarget, upstreamHeaders } from './upstream.js';
@@ -226,16 +227,8 @@ export class AnthropicProxy {
         });
       },
       (error) => {
-        if (error || !exchange) {
-          // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
-          const cause = error ? describeError(error) : 'unknown error';
-          return this.refuse(
-            res,
-            500,
-            'api_error',
-            `could not record the request, so it was not forwarded: ${cause}`,
-          );
-        }
+        // Recording failed (a full disk…): refuse at once rather than forward unrecorded.
+        if (error || !exchange) return refuseUnrecorded(res, 'request', error ?? new Error('unknown error'));
         this.sendUpstream(req, res, bytes, exchange);
       },
     );

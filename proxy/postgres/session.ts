@@ -10,7 +10,7 @@ import { authenticateClient, ClientAuthError, type ClientTls, readClientHello } 
 import type { PgConnection } from './connections.js';
 import type { StartupParameters } from './frontend-messages.js';
 import { PgRecorder } from './recorder.js';
-import { PgRelay } from './relay.js';
+import { PgRelay, recordingFailedSqlstate } from './relay.js';
 import type { ScramCredentials } from './scram.js';
 import { StatementTracker } from './tracker.js';
 import { connectUpstream, UpstreamError, type UpstreamTarget } from './upstream.js';
@@ -153,7 +153,16 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const untrack = ctx.track(relay);
     relay.start(hello.queue.detach(), upstream.leftover);
   } catch (error) {
-    const session = recorder ?? record(parameters);
+    let session: PgRecorder;
+    try {
+      session = recorder ?? record(parameters);
+    } catch (storeError) {
+      // The store refuses writes (a full disk): nothing of this connection can be recorded, so none of it goes on.
+      const message = `Glassbox cannot record this connection, so it was not let through: ${describeError(storeError)}`;
+      if (!socket.destroyed && !socket.writableEnded)
+        socket.end(errorResponse(recordingFailedSqlstate(storeError), message, { S: 'FATAL' }));
+      return;
+    }
     if (error instanceof ClientAuthError) {
       session.event('pg.auth_failed', { sqlstate: error.sqlstate, message: error.message }, { errors: 1 });
       session.end('authentication_failed');
