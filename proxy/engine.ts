@@ -15,6 +15,7 @@ import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
+import { diskIsFull, isDiskFull, StoreUnavailableError, storageFailure } from './store/unavailable.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -65,6 +66,14 @@ export class Engine {
    * @throws UserError for problems the user can fix (port in use, another engine running, bad config)
    */
   static async start(options: EngineOptions): Promise<Engine> {
+    try {
+      return await Engine.startIn(options);
+    } catch (error) {
+      throw startFailure(error, options.home);
+    }
+  }
+
+  private static async startIn(options: EngineOptions): Promise<Engine> {
     const { home, config } = options;
     const host = options.host ?? '127.0.0.1';
     const paths = homePaths(home);
@@ -173,11 +182,40 @@ export class Engine {
     await attempt(() => this.api.stop());
     await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
     await attempt(() => this.postgres.stop());
-    await attempt(() => this.store.endAllLive('shutdown'));
+    await attempt(() => {
+      try {
+        this.store.endAllLive('shutdown');
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        throw new UserError(
+          `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
+          1,
+        );
+      }
+    });
     await attempt(() => this.store.close());
     this.releaseLock();
     if (failures.length > 0) throw failures[0];
   }
+}
+
+/**
+ * What a failed start tells the user: a full disk (or one SQLite cannot even open its shared memory on) is
+ * said in words, with what to do, instead of surfacing as an unexpected ENOSPC.
+ */
+function startFailure(error: unknown, home: string): unknown {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const full =
+    isDiskFull(error) || (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && diskIsFull(home));
+  if (!full) return error;
+  const cause = isDiskFull(error)
+    ? storageFailure(error, home).message
+    : `the disk holding ${home} is full (${describeError(error)})`;
+  return new UserError(
+    `cannot start: ${cause}. Nothing recorded is lost: free some space there, then start Glassbox again.`,
+    1,
+  );
 }
 
 async function listen(what: string, port: number, flag: string, start: () => Promise<void>): Promise<void> {

@@ -2,17 +2,20 @@
  * The control API's contract: request parameters and response bodies. The renderer imports these with
  * `import type` only.
  */
-import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
+import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
 
-export type { InflightExchange, RecordedEvent, Session, StoreChange };
+export type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth };
 
 /** GET /api/health */
 export interface HealthResponse {
+  /** The engine answers (true even while the store refuses writes: see `store`). */
   ok: true;
   version: string;
   /** Seconds since the engine started. */
   uptime_s: number;
   proxies: { anthropic: { url: string; upstream: string } };
+  /** Whether recording works: while `store.ok` is false, requests and statements are refused with the reason. */
+  store: StoreHealth;
 }
 
 /** GET /api/sessions?limit=&before=&kind=&status=&q= */
@@ -41,8 +44,15 @@ export interface ErrorResponse {
   error: { code: string; message: string };
 }
 
-/** Messages on the /api/live WebSocket: store changes, then a heartbeat every 30 s. */
-export type LiveMessage = StoreChange | { type: 'hello'; version: string } | { type: 'heartbeat' };
+/**
+ * Messages on the /api/live WebSocket: store changes, the store's health whenever it changes (a full disk
+ * stops recording, space freed resumes it), and a heartbeat every 30 s.
+ */
+export type LiveMessage =
+  | StoreChange
+  | { type: 'store'; store: StoreHealth }
+  | { type: 'hello'; version: string }
+  | { type: 'heartbeat' };
 
 export type {
   ApiError as AnthropicError,
