@@ -3,6 +3,7 @@ import type { GlassboxDesktopApi } from '../../main/ipc-contract';
 import type { RecordingResponse } from '../../proxy/api/types';
 import type { ApiClient } from './api/client';
 import { useLiveMessages } from './api/live';
+import { StoreBanner } from './StoreBanner';
 
 /** How often the recording state is re-read besides live changes, ms. */
 const POLL_MS = 5_000;
@@ -46,6 +47,7 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
           </button>
         </div>
       ) : null}
+      <StoreBanner client={client} />
       {secretsWarning ? (
         <div className="banner banner-warning" role="alert">
           {secretsWarning}
