@@ -5,7 +5,7 @@ import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
-import { describeTightened, privateUmask, secureHome } from './home-permissions.js';
+import { describeTightened, secureHome } from './home-permissions.js';
 import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { takeEngineLock } from './lock.js';
@@ -78,9 +78,8 @@ export class Engine {
     const host = options.host ?? '127.0.0.1';
     const paths = homePaths(home);
     const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
-    // Recordings are private: files are created 0600 from here on, and what an older run or a careless
-    // umask left readable is tightened now.
-    privateUmask();
+    // Recordings are private: what an older run or a careless umask left readable is tightened now (the
+    // entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
     const homeCheck = secureHome(home);
     const tightened = describeTightened(home, homeCheck.tightened);
     if (tightened) warn(tightened);
