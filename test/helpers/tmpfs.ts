@@ -20,6 +20,17 @@ export interface SmallDisk {
 }
 
 /**
+ * Why no small disk can be mounted here (a sentence to skip tests with), or undefined when one can: tries
+ * mounting and unmounting a tiny tmpfs. Cheap enough to call while tests are collected, and leaves nothing.
+ */
+export function smallDiskUnavailable(): string | undefined {
+  const disk = mountSmallDisk(64 * 1024);
+  if (typeof disk === 'string') return disk;
+  disk.unmount();
+  return undefined;
+}
+
+/**
  * Mounts a tmpfs of `sizeBytes` bytes on a fresh directory (`mount -t tmpfs`: needs root, as in CI).
  * @returns the disk, or a sentence saying why it could not be mounted (the caller skips with it)
  */

@@ -18,12 +18,17 @@ import { runCli, type ServeProcess, spawnServe } from '../helpers/cli.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 import { freePort } from '../helpers/pg-proxy.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
-import { mountSmallDisk } from '../helpers/tmpfs.js';
+import { mountSmallDisk, type SmallDisk, smallDiskUnavailable } from '../helpers/tmpfs.js';
 
 // GLASSBOX_HOME on a small filesystem of its own (a 32 MiB tmpfs), filled on purpose.
-const disk = mountSmallDisk(32 * 1024 * 1024);
-const cannotMount = typeof disk === 'string' ? disk : undefined;
-if (cannotMount) console.warn(`disk-full tests skipped: ${cannotMount}`);
+const cannotMount = smallDiskUnavailable();
+if (cannotMount) console.warn(`skipped: ${cannotMount}`);
+/** Mounts the small disk a describe block's tests use (in its beforeAll, so a skipped block mounts none). */
+const mountOrThrow = () => {
+  const disk = mountSmallDisk(32 * 1024 * 1024);
+  if (typeof disk === 'string') throw new Error(disk);
+  return disk;
+};
 
 /** Polls an async check every 100 ms until it returns a truthy value. */
 async function eventually<T>(check: () => Promise<T | undefined | false>, what: string, ms = 20_000) {
@@ -37,8 +42,8 @@ async function eventually<T>(check: () => Promise<T | undefined | false>, what: 
 }
 
 describe.skipIf(cannotMount)('a full disk under GLASSBOX_HOME (points 18 and 19)', () => {
-  const small = disk as Exclude<typeof disk, string>;
-  const home = join(small.dir, 'home');
+  let small: SmallDisk;
+  let home = '';
   let server: PgServer;
   let admin: pg.Client;
   let mock: MockAnthropic;
@@ -104,6 +109,8 @@ describe.skipIf(cannotMount)('a full disk under GLASSBOX_HOME (points 18 and 19)
   };
 
   beforeAll(async () => {
+    small = mountOrThrow();
+    home = join(small.dir, 'home');
     server = await startPostgres();
     admin = new pg.Client({ connectionString: server.superuserUrl });
     await admin.connect();
@@ -158,13 +165,13 @@ describe.skipIf(cannotMount)('a full disk under GLASSBOX_HOME (points 18 and 19)
   afterAll(async () => {
     stopWatching();
     await browser?.close();
-    small.free();
+    small?.free();
     for (const client of clients) await client.end().catch(() => undefined);
     serve?.child.kill('SIGKILL');
     await admin?.end().catch(() => undefined);
     await mock?.stop();
     await server?.stop();
-    small.unmount();
+    small?.unmount();
   });
 
   it('refuses at once and says why, while the control API keeps answering and shows the condition', async () => {

@@ -1,6 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Execution } from '../../proxy/postgres/execution.js';
 import { PG_AWAITING, PG_UNANSWERED, PgRecorder } from '../../proxy/postgres/recorder.js';
 import { GroupCommit } from '../../proxy/store/group-commit.js';
@@ -10,15 +10,23 @@ import { Store } from '../../proxy/store/store.js';
 import { StoreUnavailableError } from '../../proxy/store/unavailable.js';
 import { waitFor } from '../helpers/cli.js';
 import { TEST_IDENTITY as identity } from '../helpers/identity.js';
-import { mountSmallDisk } from '../helpers/tmpfs.js';
+import { mountSmallDisk, type SmallDisk, smallDiskUnavailable } from '../helpers/tmpfs.js';
 
-const disk = mountSmallDisk(2 * 1024 * 1024);
-const cannotMount = typeof disk === 'string' ? disk : undefined;
-if (cannotMount) console.warn(`disk-full store tests skipped: ${cannotMount}`);
+const cannotMount = smallDiskUnavailable();
+if (cannotMount) console.warn(`skipped: ${cannotMount}`);
+/** Mounts the small disk a describe block's tests use (in its beforeAll, so a skipped block mounts none). */
+const mountOrThrow = () => {
+  const disk = mountSmallDisk(2 * 1024 * 1024);
+  if (typeof disk === 'string') throw new Error(disk);
+  return disk;
+};
 
 describe.skipIf(cannotMount)('the store on a full disk', () => {
-  const small = disk as Exclude<typeof disk, string>;
+  let small: SmallDisk;
   let home = '';
+  beforeAll(() => {
+    small = mountOrThrow();
+  });
   let count = 0;
   const warnings: string[] = [];
   beforeEach(() => {
@@ -30,7 +38,7 @@ describe.skipIf(cannotMount)('the store on a full disk', () => {
     small.free();
     rmSync(home, { recursive: true, force: true });
   });
-  afterAll(() => small.unmount());
+  afterAll(() => small?.unmount());
 
   const open = () =>
     Store.open(join(home, 'glassbox.db'), {
