@@ -60,6 +60,8 @@ export interface DesktopOptions {
 export class DesktopShell {
   private recording: boolean | undefined;
   private pausedBy: string | undefined;
+  /** Why the engine cannot record (its store refuses writes: a full disk), while it cannot. */
+  private notRecording: string | undefined;
   private sessionsToday = 0;
   private engine: EngineState = 'stopped';
 
@@ -68,17 +70,25 @@ export class DesktopShell {
   /** The engine changed state (wired to the supervisor's onState). */
   engineState(state: EngineState): void {
     this.engine = state;
-    if (state !== 'running') this.recording = undefined;
+    if (state !== 'running') {
+      this.recording = undefined;
+      this.notRecording = undefined;
+    }
     this.render();
     if (state === 'running') void this.refresh();
   }
 
-  /** Re-reads the recording state and today's count from the engine, then redraws. Never throws. */
+  /**
+   * Re-reads the recording state, whether the engine can record, and today's count from the engine, then
+   * redraws. Never throws.
+   */
   async refresh(): Promise<void> {
     try {
       const state = await this.client().recording();
       this.recording = state.recording;
       this.pausedBy = state.paused ? `${state.paused.by} via ${state.paused.via}` : undefined;
+      const { store } = await this.client().health();
+      this.notRecording = store && !store.ok ? (store.error ?? 'the store refuses writes') : undefined;
       this.sessionsToday = await this.client().sessionsSince(startOfTodayUs());
     } catch {
       // The engine is (re)starting; the supervisor's state change redraws.
@@ -105,6 +115,7 @@ export class DesktopShell {
       engine: this.engine,
       recording: this.recording,
       ...(this.pausedBy ? { pausedBy: this.pausedBy } : {}),
+      ...(this.notRecording ? { notRecording: this.notRecording } : {}),
       sessionsToday: this.sessionsToday,
       pendingApprovals: 0,
       startAtLogin: this.options.startAtLogin.isEnabled(),

@@ -1,5 +1,5 @@
 import type { RecordingResponse } from '../proxy/api/recording.js';
-import type { EventsResponse, SessionsResponse } from '../proxy/api/types.js';
+import type { EventsResponse, HealthResponse, SessionsResponse } from '../proxy/api/types.js';
 
 /** Where the engine's control API is and the bearer token it wants. */
 export interface EngineAddress {
@@ -37,6 +37,11 @@ export class EngineClient {
     } catch {
       return false;
     }
+  }
+
+  /** GET /api/health: the engine's addresses and whether it can record (`store`). @throws EngineRequestError */
+  health(): Promise<HealthResponse> {
+    return this.request<HealthResponse>('/api/health');
   }
 
   /** GET /api/recording. @throws EngineRequestError */

@@ -13,7 +13,7 @@ export interface LiveWatchOptions {
   address: EngineAddress;
   client: EngineClient;
   onSignal: (signal: EngineSignal) => void;
-  /** Sessions or recording changed: refresh the tray. */
+  /** Sessions, recording or the store's health changed: refresh the tray. */
   onChange: () => void;
   /** Delay before reconnecting after the feed closes, in ms (default 2 000). */
   reconnectMs?: number;
@@ -43,6 +43,11 @@ export function watchEngine(options: LiveWatchOptions): () => void {
       if (session.client && session.client !== CONTROL_CLIENT) {
         options.onSignal({ type: 'client-seen', client: session.client, kind: session.kind });
       }
+      return;
+    }
+    if (message.type === 'store') {
+      // Recording stopped or resumed (the store's health): the tray shows it.
+      options.onChange();
       return;
     }
     if (message.type !== 'event') return;

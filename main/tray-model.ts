@@ -11,6 +11,11 @@ export interface TrayInputs {
   recording: boolean | undefined;
   /** Who paused recording and through what, when paused (e.g. "alice via tray"). */
   pausedBy?: string;
+  /**
+   * Why the running engine cannot record, while it cannot (its store refuses writes, e.g. "the disk holding
+   * … is full (ENOSPC …)"): clients are refused meanwhile.
+   */
+  notRecording?: string;
   sessionsToday: number;
   /** 0 until approvals exist. */
   pendingApprovals: number;
@@ -45,6 +50,7 @@ export type TrayMenuItem =
 export function trayIcon(inputs: TrayInputs): TrayIconState {
   if (inputs.engine === 'failed' || inputs.engine === 'restarting' || inputs.engine === 'stopped')
     return 'error';
+  if (inputs.notRecording) return 'error';
   if (inputs.pendingApprovals > 0) return 'approval';
   if (inputs.recording === false) return 'paused';
   return 'recording';
@@ -73,6 +79,7 @@ export function trayTooltip(inputs: TrayInputs): string {
     default:
       break;
   }
+  if (inputs.notRecording) return `Glassbox: NOT recording — ${inputs.notRecording}`;
   if (inputs.pendingApprovals > 0) return `Glassbox: ${plural(inputs.pendingApprovals, 'approval')} waiting`;
   if (inputs.recording === false) return 'Glassbox: recording PAUSED — traffic flows but is not recorded';
   return 'Glassbox: recording';
@@ -99,6 +106,10 @@ export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
       type: 'info',
       label: `Paused${inputs.pausedBy ? ` by ${inputs.pausedBy}` : ''}: traffic is NOT recorded`,
     });
+  }
+  if (inputs.notRecording) {
+    items.push({ type: 'info', label: `Cannot record: ${inputs.notRecording}` });
+    items.push({ type: 'info', label: 'Clients are refused until this is fixed' });
   }
   items.push({ type: 'action', id: 'open', label: 'Open Glassbox', enabled: true });
   items.push({ type: 'separator' });

@@ -14,6 +14,7 @@ import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
+import { privateUmask } from './home-permissions.js';
 import { type SearchMatch, searchMatches } from './search/snippet.js';
 import { Store } from './store/store.js';
 import type { Session } from './store/types.js';
@@ -23,6 +24,8 @@ import type { Session } from './store/types.js';
  * the engine has stopped); sets process.exitCode for failures instead of throwing.
  */
 export async function main(argv: string[]): Promise<void> {
+  // Whatever a command creates under GLASSBOX_HOME (config, vault, the database's WAL) is its owner's only.
+  privateUmask();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);

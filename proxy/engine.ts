@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { AnthropicProxy } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
@@ -6,6 +5,7 @@ import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths, loadConfig } from './config.js';
+import { describeTightened, secureHome } from './home-permissions.js';
 import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
@@ -18,6 +18,7 @@ import { SEARCH_TEXT_VERSION } from './search/event-text.js';
 import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
+import { diskIsFull, isDiskFull, StoreUnavailableError, storageFailure } from './store/unavailable.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -28,6 +29,8 @@ export interface EngineOptions {
   host?: string;
   /** Where lines about configuration changes applied while running go (default: nowhere). */
   log?: EngineLog;
+  /** Where the engine's warnings go (permissions it tightened, the store failing); default stderr. */
+  warn?: (message: string) => void;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -72,10 +75,24 @@ export class Engine {
    * @throws UserError for problems the user can fix (port in use, another engine running, bad config)
    */
   static async start(options: EngineOptions): Promise<Engine> {
+    try {
+      return await Engine.startIn(options);
+    } catch (error) {
+      throw startFailure(error, options.home);
+    }
+  }
+
+  private static async startIn(options: EngineOptions): Promise<Engine> {
     const { home, config } = options;
     const host = options.host ?? '127.0.0.1';
     const paths = homePaths(home);
-    mkdirSync(home, { recursive: true, mode: 0o700 });
+    const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
+    // Recordings are private: what an older run or a careless umask left readable is tightened now (the
+    // entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
+    const homeCheck = secureHome(home);
+    const tightened = describeTightened(home, homeCheck.tightened);
+    if (tightened) warn(tightened);
+    for (const problem of homeCheck.problems) warn(`recordings may be readable by other users: ${problem}`);
     const releaseLock = takeEngineLock(paths.lock);
     const version = glassboxVersion();
     let store: Store | undefined;
@@ -222,7 +239,17 @@ export class Engine {
     await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
     await attempt(() => this.postgres.stop());
     await attempt(() => this.reindex?.stop());
-    await attempt(() => this.store.endAllLive('shutdown'));
+    await attempt(() => {
+      try {
+        this.store.endAllLive('shutdown');
+      } catch (error) {
+        if (!(error instanceof StoreUnavailableError)) throw error;
+        throw new UserError(
+          `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
+          1,
+        );
+      }
+    });
     await attempt(() => this.store.close());
     this.releaseLock();
     if (failures.length > 0) throw failures[0];
@@ -236,6 +263,25 @@ function fileConfig(home: string, config: Config): Config {
   } catch {
     return config;
   }
+}
+
+/**
+ * What a failed start tells the user: a full disk (or one SQLite cannot even open its shared memory on) is
+ * said in words, with what to do, instead of surfacing as an unexpected ENOSPC.
+ */
+function startFailure(error: unknown, home: string): unknown {
+  if (error instanceof UserError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  const full =
+    isDiskFull(error) || (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && diskIsFull(home));
+  if (!full) return error;
+  const cause = isDiskFull(error)
+    ? storageFailure(error, home).message
+    : `the disk holding ${home} is full (${describeError(error)})`;
+  return new UserError(
+    `cannot start: ${cause}. Nothing recorded is lost: free some space there, then start Glassbox again.`,
+    1,
+  );
 }
 
 async function listen(what: string, port: number, flag: string, start: () => Promise<void>): Promise<void> {

@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { UserError } from './common/errors.js';
 
 /**
@@ -17,7 +17,11 @@ export function takeEngineLock(path: string): () => void {
         if (readHolder(path) === process.pid) rmSync(path, { force: true });
       };
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+        // Created but not written (a full disk): an empty lock would only look stale to the next start.
+        removeIfEmpty(path);
+        throw error;
+      }
     }
     const holder = readHolder(path);
     if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
@@ -52,5 +56,13 @@ function isAlive(pid: number): boolean {
     return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function removeIfEmpty(path: string): void {
+  try {
+    if (statSync(path).size === 0) rmSync(path, { force: true });
+  } catch {
+    // Not there: nothing to remove.
   }
 }

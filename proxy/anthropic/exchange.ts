@@ -16,6 +16,7 @@ import {
   sealWrite,
 } from './outcome.js';
 import type { PriceOverrides } from './pricing.js';
+import { refuseUnrecorded } from './recording-failed.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
 import { endCutReply } from './stream-cut.js';
@@ -384,11 +385,11 @@ export class Exchange {
   }
 
   private recordingFailed(error: Error): void {
-    // Nothing goes to the client that could not be recorded.
+    // Nothing goes to the client that could not be recorded; before the head, the client is told why.
     this.state.error ??= { type: 'recording_failed', message: describeError(error) };
     this.upstreamResponse?.destroy();
     this.upstreamRequest?.destroy();
-    this.res?.destroy();
+    if (this.res) refuseUnrecorded(this.res, 'reply', error);
     this.sealNow('recording_failed');
     this.init.onDone(this);
   }
@@ -404,7 +405,12 @@ export class Exchange {
     this.decoder.end();
   }
 
-  /** Seals immediately (abort paths). Never throws; returns false when the store failed to take the seal. */
+  /**
+   * Seals now (abort paths). The write is tried at once; when the store refuses it (a full disk) it is kept as
+   * a lazy write and retried (should the engine stop first, the next start seals the in-flight record). Never
+   * throws.
+   * @returns whether the seal is durable now: only then may bytes it covers still go to the client
+   */
   private sealNow(outcome: ExchangeOutcome): boolean {
     if (this.sealed) return false;
     const write = this.decideOutcome(outcome);
@@ -412,7 +418,7 @@ export class Exchange {
       write();
       return true;
     } catch {
-      // The store is failing: the in-flight record stays and is sealed as interrupted at the next start.
+      this.init.commit.enqueueLazy(write);
       return false;
     }
   }

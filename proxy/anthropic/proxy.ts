@@ -21,6 +21,7 @@ import { Exchange } from './exchange.js';
 import { type Refusal, refuseForeignRequest } from './guards.js';
 import type { PriceOverrides } from './pricing.js';
 import { type BodyLimits, PendingBytes, receiveBody } from './receive.js';
+import { refuseUnrecorded } from './recording-failed.js';
 import { prepareBody, requestPayload } from './request-body.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import {
@@ -266,15 +267,8 @@ export class AnthropicProxy {
         });
       },
       (error) => {
-        if (error || !exchange) {
-          // Recording failed (disk full, database locked…): refuse rather than forward unrecorded.
-          const cause = error ? describeError(error) : 'unknown error';
-          return this.refuse(res, {
-            status: 500,
-            type: 'api_error',
-            message: `could not record the request, so it was not forwarded: ${cause}`,
-          });
-        }
+        // Recording failed (a full disk…): refuse at once rather than forward unrecorded.
+        if (error || !exchange) return refuseUnrecorded(res, 'request', error ?? new Error('unknown error'));
         this.sendUpstream(req, res, bytes, exchange);
       },
     );

@@ -32,8 +32,8 @@ export interface ApiServerOptions {
   /** 0 picks a free port. */
   port: number;
   version: string;
-  /** Facts for /api/health, read when asked. */
-  health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s'>;
+  /** Facts for /api/health, read when asked (the store's health is added from `store`). */
+  health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s' | 'store'>;
   /** The built dashboard served at /; defaults to {@link findRendererDir}. Null serves none. */
   rendererDir?: string | null;
   /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
@@ -54,6 +54,7 @@ export class ApiServer {
   private readonly startedAt = Date.now();
   private unsubscribe: (() => void) | undefined;
   private stopNotices: (() => void) | undefined;
+  private unsubscribeHealth: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly files: StaticFiles | undefined;
 
@@ -86,12 +87,16 @@ export class ApiServer {
     await once(this.server, 'listening');
     this.heartbeat = setInterval(() => this.broadcast({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
     this.stopNotices = this.options.notices?.((message) => this.broadcast(message));
+    this.unsubscribeHealth = this.options.store.onHealthChange((store) =>
+      this.broadcast({ type: 'store', store }),
+    );
   }
 
   /** Closes WebSockets and the listener. */
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.stopNotices?.();
+    this.unsubscribeHealth?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -155,6 +160,7 @@ export class ApiServer {
         version: this.options.version,
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         ...this.options.health(),
+        store: this.options.store.health(),
       };
       return { json: body };
     }

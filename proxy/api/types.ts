@@ -5,12 +5,21 @@
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
-import type { InflightExchange, RecordedEvent, Session, StoreChange } from '../store/types.js';
+import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
 
-export type { InflightExchange, RecordedEvent, SearchMatch, Session, StoreChange, UpstreamStatus };
+export type {
+  InflightExchange,
+  RecordedEvent,
+  SearchMatch,
+  Session,
+  StoreChange,
+  StoreHealth,
+  UpstreamStatus,
+};
 
 /** GET /api/health */
 export interface HealthResponse {
+  /** The engine answers (true even while the store refuses writes: see `store`). */
   ok: true;
   version: string;
   /** Seconds since the engine started. */
@@ -19,6 +28,8 @@ export interface HealthResponse {
   proxies: { anthropic: { url: string; upstream: string; status: UpstreamStatus } };
   /** PostgreSQL connections not yet logged in, and what each client address did before logging in. */
   postgres: PreAuthHealth;
+  /** Whether recording works: while `store.ok` is false, requests and statements are refused with the reason. */
+  store: StoreHealth;
 }
 
 /** On /api/live when an upstream starts failing or answers again (never once per request). */
@@ -57,10 +68,14 @@ export interface ErrorResponse {
   error: { code: string; message: string };
 }
 
-/** Messages on the /api/live WebSocket: store changes, upstream changes, then a heartbeat every 30 s. */
+/**
+ * Messages on the /api/live WebSocket: store changes, upstream changes, the store's health whenever it
+ * changes (a full disk stops recording, space freed resumes it), and a heartbeat every 30 s.
+ */
 export type LiveMessage =
   | StoreChange
   | UpstreamMessage
+  | { type: 'store'; store: StoreHealth }
   | { type: 'hello'; version: string }
   | { type: 'heartbeat' };
 

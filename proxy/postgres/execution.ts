@@ -23,7 +23,11 @@ export interface StatementPayload {
 /** The payload of a `pg.result` event: a statement's outcome. Durations in µs. */
 export interface ResultPayload {
   statement_seq: number;
-  outcome: 'complete' | 'error' | 'suspended' | 'aborted' | 'interrupted';
+  /**
+   * `interrupted`: the engine stopped before the outcome came; `recording_failed`: the statement went upstream
+   * but its outcome could not be recorded (see recorder.ts).
+   */
+  outcome: 'complete' | 'error' | 'suspended' | 'aborted' | 'interrupted' | 'recording_failed';
   tags: string[];
   rows: number;
   duration_us: number;

@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
+import { isDiskFull } from '../store/unavailable.js';
 import { type ErrorFields, errorResponse, parseErrorFields } from './backend-messages.js';
 import { Framer } from './framer.js';
 import { terminate } from './frontend-messages.js';
@@ -161,9 +162,10 @@ export class PgRelay {
   }
 
   private recordingFailed(error: Error): void {
-    // Nothing the client sent goes upstream unrecorded.
+    // Nothing the client sent goes upstream unrecorded. The connection ends (its pipeline cannot be answered
+    // in part), so the server rolls back whatever transaction was open.
     const message = `Glassbox could not record the statement, so it was not run: ${error.message}`;
-    this.client.end(errorResponse('58030', message, { S: 'FATAL' }));
+    this.client.end(errorResponse(recordingFailedSqlstate(error), message, { S: 'FATAL' }));
     this.upstream.destroy();
     this.finish('recording_failed');
   }
@@ -199,6 +201,14 @@ export class PgRelay {
     if (!this.client.destroyed) this.client.end();
     this.onEnd(reason);
   }
+}
+
+/**
+ * The SQLSTATE for a statement Glassbox could not record: 53100 disk_full when the store has no room to write,
+ * else 58030 io_error (PostgreSQL docs, Appendix A "PostgreSQL Error Codes").
+ */
+export function recordingFailedSqlstate(error: unknown): string {
+  return isDiskFull(error) ? '53100' : '58030';
 }
 
 /** FATAL and PANIC errors end the session (PostgreSQL docs, 55.2.7 "Termination"); ERROR does not. */

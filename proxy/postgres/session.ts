@@ -4,6 +4,7 @@ import type { PauseCheck } from '../policy/recording-switch.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
+import { StoreUnavailableError } from '../store/unavailable.js';
 import { backendKeyData, errorResponse, parameterStatus, readyForQuery } from './backend-messages.js';
 import type { CancelRegistry } from './cancel.js';
 import {
@@ -18,7 +19,7 @@ import { describeServed, servedDatabase, sessionTarget } from './databases.js';
 import type { StartupParameters } from './frontend-messages.js';
 import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
-import { PgRelay } from './relay.js';
+import { PgRelay, recordingFailedSqlstate } from './relay.js';
 import type { ScramCredentials } from './scram.js';
 import { StatementTracker } from './tracker.js';
 import { connectUpstream, UpstreamError, type UpstreamTarget } from './upstream.js';
@@ -186,6 +187,13 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     relay.start(hello.queue.detach(), upstream.leftover);
   } catch (error) {
     leavePreAuth();
+    if (error instanceof StoreUnavailableError) {
+      // The store refuses writes (a full disk): nothing of this connection can be recorded, so none of it goes on.
+      const message = `Glassbox cannot record this connection, so it was not let through: ${error.message}`;
+      if (!socket.destroyed && !socket.writableEnded)
+        socket.end(errorResponse(recordingFailedSqlstate(error), message, { S: 'FATAL' }));
+      return;
+    }
     if (!recorder) {
       notAuthenticated(error, socket, guard, address, user, timedOut);
       return;

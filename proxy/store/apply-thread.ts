@@ -10,7 +10,11 @@ export interface ApplyThreadInit {
   path: string;
   /** better-sqlite3 native module to load instead of the default (see Store.open). */
   nativeBinding: string | undefined;
-  /** Two BigInt64 slots: [0] last applied line number, [1] 1 once the thread's connection is closed. */
+  /**
+   * Three BigInt64 slots: [0] last applied line number; [1] 1 once the thread's connection is closed with
+   * everything applied, 2 once it is closed with the rest refused by SQLite (left in the journal); [2] while SQLite refuses the thread's writes, how many
+   * attempts it refused (0 while it takes them). Each slot is notified when it changes.
+   */
   shared: SharedArrayBuffer;
   applyDelayMs: number;
   maxQueued: number;
@@ -33,12 +37,18 @@ export type ToApplyThread =
 /** Messages from the apply thread. */
 export type FromApplyThread =
   | { type: 'applied'; line: number; end: JournalPosition; transactions: number; ops: number }
-  | { type: 'warn'; message: string };
+  | { type: 'warn'; message: string }
+  /** SQLite began refusing the thread's writes (`error`: why), or took them again (`error`: null). */
+  | { type: 'refusing'; error: string | null };
 
 /** Longest a line waits to be posted (ms): lines posted together cost one message and one thread wake-up. */
 const POST_DELAY_MS = 2;
 /** How long a read waits for the thread before going on without the newest writes (ms). */
 const SETTLE_TIMEOUT_MS = 5_000;
+/** While SQLite refuses the thread's writes, how long a read waits for one more attempt (ms)… */
+const REFUSING_WAIT_MS = 100;
+/** …and how long after such a wait later reads go on without waiting at all (ms). */
+const REFUSING_QUIET_MS = 1_000;
 /** How long closing waits for the thread to apply the rest and close its connection (ms). */
 const CLOSE_TIMEOUT_MS = 10_000;
 
@@ -46,7 +56,8 @@ const CLOSE_TIMEOUT_MS = 10_000;
  * The engine's side of the apply thread (apply-worker.ts): journal lines are posted to it in batches (at most
  * 2 ms apart), and it applies them to SQLite on its own connection, so large transactions never run on the proxies'
  * event loop. {@link ApplyThread.settle} waits for it synchronously (Atomics.wait on shared memory), which is
- * how the store's reads see every earlier write.
+ * how the store's reads see every earlier write — but never while SQLite is refusing the thread's writes (a
+ * full disk): reads then go on at once without the newest writes, which wait safely in the journal.
  *
  * A thread is never terminated while it may be inside SQLite (better-sqlite3 aborts the process then); it is
  * only replaced after it has exited, and the engine then applies the rest from the journal itself.
@@ -61,6 +72,8 @@ export class ApplyThread {
   private postTimer: NodeJS.Timeout | undefined;
   /** A microtask will arm {@link postTimer}. */
   private armQueued = false;
+  /** When a read last waited for an attempt while SQLite refused (Date.now() ms). */
+  private refusedWaitMs = Number.NEGATIVE_INFINITY;
   private exited = false;
 
   /**
@@ -73,10 +86,12 @@ export class ApplyThread {
     events: {
       onApplied: (end: JournalPosition, transactions: number, ops: number) => void;
       onExit: (error: Error) => void;
+      /** SQLite began refusing the thread's writes (why), or took them again (null). */
+      onRefusing: (error: string | null) => void;
       warn: (message: string) => void;
     },
   ) {
-    const memory = new SharedArrayBuffer(2 * BigInt64Array.BYTES_PER_ELEMENT);
+    const memory = new SharedArrayBuffer(3 * BigInt64Array.BYTES_PER_ELEMENT);
     this.shared = new BigInt64Array(memory);
     const init: ApplyThreadInit = {
       path,
@@ -94,6 +109,7 @@ export class ApplyThread {
     this.worker.unref();
     this.worker.on('message', (message: FromApplyThread) => {
       if (message.type === 'warn') events.warn(message.message);
+      else if (message.type === 'refusing') events.onRefusing(message.error);
       else events.onApplied(message.end, message.transactions, message.ops);
     });
     let failure: Error | undefined;
@@ -102,7 +118,7 @@ export class ApplyThread {
     });
     this.worker.on('exit', (code) => {
       this.exited = true;
-      if (Atomics.load(this.shared, 1) !== 1n)
+      if (Atomics.load(this.shared, 1) === 0n)
         events.onExit(failure ?? new Error(`the apply thread exited with code ${code}`));
     });
   }
@@ -110,6 +126,11 @@ export class ApplyThread {
   /** True while lines sent to the thread wait to be applied. */
   get hasQueued(): boolean {
     return Number(Atomics.load(this.shared, 0)) < this.sent;
+  }
+
+  /** True while SQLite refuses the thread's writes (it retries every 100 ms). */
+  get refusing(): boolean {
+    return Atomics.load(this.shared, 2) > 0n;
   }
 
   /** Queues one journal line (ending at `end`) for the thread; posted within 2 ms with the lines after it. */
@@ -128,36 +149,50 @@ export class ApplyThread {
   }
 
   /**
-   * Waits (blocking this thread, at most 5 s) until the thread has applied every line sent.
-   * @returns false when it did not get there in time (SQLite busy elsewhere, or the thread gone): the
+   * Waits (blocking this thread, at most 5 s) until the thread has applied every line sent. While SQLite
+   * refuses the thread's writes (a full disk) it waits only for the outcome of one more attempt, at most
+   * 100 ms, and at most once a second (reads in between go on at once): reads never stall the event loop on
+   * a store that cannot take writes.
+   * @returns false when it did not get there (SQLite refusing or busy elsewhere, or the thread gone): the
    *   caller reads without the newest writes, which stay queued and journaled
    */
   settle(): boolean {
     if (!this.hasQueued) return true;
     if (this.exited) return false;
+    const refused = Atomics.load(this.shared, 2);
+    if (refused > 0n && Date.now() - this.refusedWaitMs < REFUSING_QUIET_MS) return false;
     this.post();
     this.worker.postMessage({ type: 'settle' } satisfies ToApplyThread);
+    if (refused > 0n) {
+      this.refusedWaitMs = Date.now();
+      Atomics.wait(this.shared, 2, refused, REFUSING_WAIT_MS);
+      return !this.hasQueued;
+    }
     const deadline = Date.now() + SETTLE_TIMEOUT_MS;
     for (;;) {
       const applied = Atomics.load(this.shared, 0);
       if (Number(applied) >= this.sent) return true;
+      if (this.refusing) return false;
       const left = deadline - Date.now();
       if (left <= 0 || Atomics.wait(this.shared, 0, applied, left) === 'timed-out') return false;
     }
   }
 
   /**
-   * Lets the thread apply the rest and close its connection (waiting up to 10 s).
-   * @returns true when it did; false when it is still busy (it is then left to finish on its own, and
-   *   whatever it had not applied is still in the journal)
+   * Lets the thread apply the rest and close its connection (waiting up to 10 s; once SQLite refuses the
+   * rest, the thread closes without it).
+   * @returns true when everything sent was applied; false otherwise (what was not applied is still in the
+   *   journal, replayed at the next start; a thread still busy after 10 s is left to finish on its own)
    */
   close(): boolean {
     if (this.exited) return false;
     this.post();
     this.worker.postMessage({ type: 'close' } satisfies ToApplyThread);
-    const closed = Atomics.wait(this.shared, 1, 0n, CLOSE_TIMEOUT_MS) !== 'timed-out';
-    if (closed) void this.worker.terminate();
-    return closed || Atomics.load(this.shared, 1) === 1n;
+    Atomics.wait(this.shared, 1, 0n, CLOSE_TIMEOUT_MS);
+    const state = Atomics.load(this.shared, 1);
+    // Its connection is closed: ending the thread cannot interrupt SQLite.
+    if (state !== 0n) void this.worker.terminate();
+    return state === 1n;
   }
 
   /**

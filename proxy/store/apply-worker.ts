@@ -4,9 +4,12 @@
  * `lines` (journal lines in order, with the position after the last and its number), `settle` (apply now),
  * `close`, and `fail` (diagnostics: throw, to test the engine's takeover). It publishes the last applied line
  * number in shared memory (slot 0, so the engine can wait for it synchronously) and posts `applied`
- * messages; slot 1 becomes 1 once its connection is closed. When SQLite
- * refuses a transaction for a passing reason (locked by another process, disk full), everything stays queued
- * and is tried again every 100 ms; nothing is ever published as applied that is not committed.
+ * messages; slot 1 becomes 1 once its connection is closed with everything applied (2 when closing found
+ * SQLite refusing the rest, which the journal keeps).
+ * When SQLite refuses a transaction for a passing reason (locked by another process, disk full), everything
+ * stays queued and is tried again every 100 ms, slot 2 counts the refused attempts meanwhile (so the engine
+ * waits for one attempt at most) and a `refusing` message says why; nothing is ever published as applied
+ * that is not committed.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -63,34 +66,43 @@ class ApplyLoop {
     try {
       this.applier.apply(this.queue, reached.end, (message) => this.warn(message));
     } catch (error) {
+      // A read waiting for these writes goes on without them.
+      Atomics.add(this.shared, 2, 1n);
+      Atomics.notify(this.shared, 2);
+      Atomics.notify(this.shared, 0);
       if (!this.failing) {
-        this.warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
+        this.failing = true;
+        const code = (error as { code?: unknown }).code;
+        const message = (error as Error).message;
+        this.post({ type: 'refusing', error: typeof code === 'string' ? `${code}: ${message}` : message });
       }
-      this.failing = true;
       this.timer = setTimeout(() => this.apply(), RETRY_MS);
       return;
     }
-    if (this.failing) this.warn('SQLite took the recorded writes again');
-    this.failing = false;
+    if (this.failing) {
+      this.failing = false;
+      this.post({ type: 'refusing', error: null });
+    }
     const ops = this.queue.length;
     this.queue = [];
     this.last = undefined;
     Atomics.store(this.shared, 0, BigInt(reached.line));
     Atomics.notify(this.shared, 0);
+    if (Atomics.exchange(this.shared, 2, 0n) > 0n) Atomics.notify(this.shared, 2);
     this.post({ type: 'applied', line: reached.line, end: reached.end, transactions: 1, ops });
   }
 
   /**
-   * Applies the rest and closes the connection, publishing that in slot 1.
-   * @returns false while SQLite still refuses the rest (the engine stops waiting; the journal keeps it)
+   * Applies the rest and closes the connection, publishing in slot 1 whether everything was applied (1) or
+   * SQLite still refused the rest (2: it is not retried any more; the journal keeps it for the next start).
    */
-  close(): boolean {
+  close(): void {
     this.apply();
-    if (this.last) return false;
+    clearTimeout(this.timer);
+    this.timer = undefined;
     this.db.close();
-    Atomics.store(this.shared, 1, 1n);
+    Atomics.store(this.shared, 1, this.last ? 2n : 1n);
     Atomics.notify(this.shared, 1);
-    return true;
   }
 }
 
@@ -115,7 +127,8 @@ port.on('message', (message: ToApplyThread) => {
       loop.apply();
       return;
     case 'close':
-      if (loop.close()) port.close();
+      loop.close();
+      port.close();
       return;
     case 'fail':
       throw new Error('failure requested by the engine (diagnostics)');

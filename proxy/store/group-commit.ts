@@ -1,10 +1,13 @@
 import type { Store } from './store.js';
+import { StoreUnavailableError } from './unavailable.js';
 
 /** A write and what to do once it is durable (or failed). */
 interface PendingWrite {
   write: () => void;
   /** Runs after the batch commits (or fails). */
   done: (error?: Error) => void;
+  /** Nothing waits for it: while the store refuses writes it is kept and tried again. */
+  lazy: boolean;
 }
 
 /**
@@ -12,6 +15,10 @@ interface PendingWrite {
  * stack, instead of at the end of the loop turn.
  */
 const IDLE_MS = 1;
+/** How often lazy writes the store refused are tried again while nothing else commits (ms). */
+const RETRY_MS = 500;
+/** Most lazy writes kept for a store that refuses writes; past it the oldest are given up. */
+const MAX_RETAINED = 100_000;
 
 /** Options for {@link GroupCommit}. */
 export interface GroupCommitOptions {
@@ -23,6 +30,10 @@ export interface GroupCommitOptions {
   alone?: () => boolean;
   /** The clock idleness is measured on, in ms (default `performance.now`). */
   now?: () => number;
+  /** Most lazy writes kept while the store refuses writes (default 100,000); the oldest are given up first. */
+  maxRetained?: number;
+  /** Where a note goes when kept writes are given up; default stderr. */
+  warn?: (message: string) => void;
 }
 
 /**
@@ -39,9 +50,16 @@ export interface GroupCommitOptions {
  * making writes durable is paid once per batch instead of once per write.
  *
  * One bad write (an unknown session) fails only its own caller; a journal failure fails the whole batch.
+ * A lazy write ({@link GroupCommit.enqueueLazy}) that failed only because the store refused writes for now (a
+ * full disk) is kept and tried again — at the front of every later batch, in the order it was queued, and
+ * every 500 ms while nothing else commits — so an outcome recorded after its reply went out is not lost to a
+ * passing failure.
  */
 export class GroupCommit {
   private pending: PendingWrite[] = [];
+  /** Lazy writes the store refused, oldest first: they go before anything pending. */
+  private retained: PendingWrite[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
   private scheduled = false;
   /** A batch's continuations are running: a write they queue waits for the next batch. */
   private flushing = false;
@@ -60,7 +78,11 @@ export class GroupCommit {
    * returns when the engine was idle (see {@link IDLE_MS}), so callers must not depend on `then` running later.
    */
   enqueue(write: () => void, then: (error?: Error) => void): void {
-    this.pending.push({ write, done: then });
+    this.push({ write, done: then, lazy: false });
+  }
+
+  private push(item: PendingWrite): void {
+    this.pending.push(item);
     if (
       !this.scheduled &&
       !this.flushing &&
@@ -83,17 +105,28 @@ export class GroupCommit {
   /**
    * Queues a write nothing waits for (an outcome already relayed, a notice). It is made durable like any other
    * (at the end of this loop turn, or at once when idle), which puts its cost in the moment after a reply went
-   * out (while the client reads it) rather than on the path of the next request.
+   * out (while the client reads it) rather than on the path of the next request. While the store refuses
+   * writes it is kept and tried again (see the class comment); `done`, if given, runs once it is durable, or
+   * with the error once it is given up (a write that throws for another reason, or one of the oldest past
+   * the cap of kept writes).
    */
-  enqueueLazy(write: () => void): void {
-    this.enqueue(write, () => undefined);
+  enqueueLazy(write: () => void, done: (error?: Error) => void = () => undefined): void {
+    this.push({ write, done, lazy: true });
   }
 
-  /** Commits everything queued now (also used at shutdown so nothing queued is lost). */
+  /** Number of lazy writes kept because the store refused them, waiting to be tried again. */
+  get retainedCount(): number {
+    return this.retained.length;
+  }
+
+  /** Commits everything queued now, kept writes first (also used at shutdown so nothing queued is lost). */
   flush(): void {
     this.lastFlushMs = this.now();
     this.scheduled = false;
-    const batch = this.pending;
+    const batch = this.retained.length > 0 ? [...this.retained, ...this.pending] : this.pending;
+    this.retained = [];
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.pending = [];
     if (batch.length === 0) return;
     // Each write either changes nothing and throws, or is kept; the batch's writes reach the journal as one line.
@@ -118,12 +151,42 @@ export class GroupCommit {
     // ahead of the continuations after it.
     this.flushing = true;
     batch.forEach((item, i) => {
+      const error = errors[i];
+      if (item.lazy && error instanceof StoreUnavailableError) {
+        this.retain(item);
+        return;
+      }
       try {
-        item.done(errors[i]);
+        item.done(error);
       } catch {
         // A continuation's failure belongs to its exchange, never to the others in the batch.
       }
     });
     this.flushing = false;
+  }
+
+  /** Keeps a lazy write the store refused, to try it again; gives up the oldest past the cap. */
+  private retain(item: PendingWrite): void {
+    this.retained.push(item);
+    const cap = this.options.maxRetained ?? MAX_RETAINED;
+    if (this.retained.length > cap) {
+      const dropped = this.retained.splice(0, this.retained.length - cap);
+      const warn = this.options.warn ?? ((message) => process.stderr.write(`glassbox: ${message}\n`));
+      warn(
+        `gave up ${dropped.length} record(s) kept while the store refused writes (more than ${cap} waiting)`,
+      );
+      const error = new Error(`given up after the store refused it (more than ${cap} writes waiting)`);
+      for (const write of dropped) {
+        try {
+          write.done(error);
+        } catch {
+          // As above.
+        }
+      }
+    }
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      if (!this.scheduled && !this.flushing) this.flush();
+    }, RETRY_MS).unref();
   }
 }

@@ -32,20 +32,51 @@ export type EventOp = Extract<StoreOp, { op: 'event' }>;
  * The head of every session's hash chain, in memory. The engine is the only writer and heads are never
  * dropped, so a cached head is the truth even while SQLite has not yet applied the latest writes; a session
  * not cached yet is read from SQLite (which then holds all of its events).
+ *
+ * Writes that fail are undone here too: between {@link Heads.begin} and {@link Heads.rollback} every head
+ * is remembered as it was before its first change, and put back — never reloaded from SQLite, which may not
+ * hold the session's latest journaled events yet (a full disk stops both).
  */
 export class Heads {
   private readonly heads = new Map<string, Head>();
+  /** Heads as they were before the open writes changed them (undefined: the session is new). */
+  private undo: Map<string, Head | undefined> | undefined;
 
   constructor(private readonly sql: ReturnType<typeof prepareStatements>) {}
 
+  /** Starts remembering heads before they change, for {@link Heads.rollback}. */
+  begin(): void {
+    this.undo = new Map();
+  }
+
+  /** The changes since {@link Heads.begin} are durable: nothing to undo. */
+  commit(): void {
+    this.undo = undefined;
+  }
+
+  /** The changes since {@link Heads.begin} were not made durable: every head goes back to how it was. */
+  rollback(): void {
+    const undo = this.undo;
+    this.undo = undefined;
+    if (!undo) return;
+    for (const [id, head] of undo) {
+      if (head) this.heads.set(id, head);
+      else this.heads.delete(id);
+    }
+  }
+
   /** The head of a new, empty session: its chain starts from the session id. */
   start(id: string, startedAt: number): void {
+    this.remember(id);
     this.heads.set(id, { seq: 0, lastEventAt: startedAt, stats: {}, status: 'live' });
   }
 
-  /** Drops the heads of `sessionIds` (after a failed write): the next use reloads them from SQLite. */
-  forget(sessionIds: Iterable<string>): void {
-    for (const id of sessionIds) this.heads.delete(id);
+  /** Sets a session's status (when it ends or is reopened); nothing for an unknown session. */
+  setStatus(id: string, status: Session['status']): void {
+    const head = this.of(id);
+    if (!head) return;
+    this.remember(id);
+    head.status = status;
   }
 
   /** A session's head, or undefined when there is no such session. */
@@ -86,6 +117,7 @@ export class Heads {
     // Events of a session are strictly ordered in time as well as in seq.
     const ts = Math.max(options.ts ?? nowMicros(), head.lastEventAt);
     const payloadJson = payload instanceof JsonText ? payload : (JSON.stringify(payload) ?? 'null');
+    this.remember(sessionId);
     if (options.stats) addStats(head.stats, options.stats);
     head.seq = seq;
     head.lastEventAt = ts;
@@ -100,5 +132,12 @@ export class Heads {
     };
     if (options.text) op.text = options.text;
     return op;
+  }
+
+  /** Remembers a head as it is now, the first time it changes since {@link Heads.begin}. */
+  private remember(id: string): void {
+    if (!this.undo || this.undo.has(id)) return;
+    const head = this.heads.get(id);
+    this.undo.set(id, head && { ...head, stats: { ...head.stats } });
   }
 }

@@ -1,10 +1,14 @@
 import type { Database as Db } from 'better-sqlite3';
+import { describeError } from '../common/errors.js';
+import { nowMicros } from '../common/time.js';
 import { type Applier, createApplier } from './apply.js';
 import { ApplyThread } from './apply-thread.js';
 import { Journal, type JournalPosition } from './journal.js';
-import { decodeJournalLine, encodeOps } from './journal-line.js';
+import { decodeJournalLine, encodeOps, type JournalLine } from './journal-line.js';
 import type { StoreOp } from './ops.js';
 import type { prepareStatements } from './rows.js';
+import type { StoreHealth } from './types.js';
+import { hasRoom, type StoreUnavailableError, storageFailure } from './unavailable.js';
 
 /** How the store's writes reach SQLite. */
 export interface IngestOptions {
@@ -51,6 +55,18 @@ export interface IngestStats {
 const REPLAY_CHUNK = 2_000;
 /** How soon a queue SQLite refused is tried again on this thread (ms). */
 const RETRY_MS = 100;
+/** How often a journal that refused a write is tried again (ms). */
+const PROBE_MS = 1_000;
+/**
+ * Free space (bytes) the journal's file system must have again before a refused journal is tried: a failed
+ * line leaves the last partly used block behind, where a short line may still fit, and recording must not
+ * flicker on and off while the disk stays full.
+ */
+const RESUME_FREE_BYTES = 1024 * 1024;
+/** An empty journal line: no ops; appended to find out whether the journal takes writes again. */
+const PROBE_LINE = '[]';
+/** How long SQLite may wait for a lock on the engine's own connection once it serves (ms). */
+const SERVING_BUSY_TIMEOUT_MS = 100;
 
 /**
  * The store's write path below the in-memory heads: a write is durable once its ops are one line in the
@@ -62,8 +78,14 @@ const RETRY_MS = 100;
  *
  * Nothing is recorded as applied unless committed: when SQLite refuses a transaction for a passing reason
  * (another process holding the lock, a full disk) the writes stay queued and journaled and are tried again.
- * Reads wait for queued writes first ({@link Ingest.settle}, at most a few seconds), so this process reads
- * its own writes.
+ * Reads wait for queued writes first ({@link Ingest.settle}, at most a few seconds, and not at all while
+ * SQLite refuses them), so this process reads its own writes.
+ *
+ * A journal write that fails (a full disk) fails closed and at once: the write throws a
+ * {@link StoreUnavailableError} and nothing of it is durable, so its caller forwards nothing. Nothing waits
+ * for SQLite instead. Later writes are refused the same way without touching the disk, while a probe every
+ * second looks for room (1 MiB free, then an empty line appended); once it finds it, recording resumes by
+ * itself. {@link Ingest.health} says meanwhile why writes are refused.
  */
 export class Ingest {
   readonly stats: IngestStats = { journalWrites: 0, transactions: 0, ops: 0 };
@@ -84,6 +106,12 @@ export class Ingest {
   private readonly maxQueued: number;
   private readonly warn: (message: string) => void;
   private readonly applier: Applier;
+  /** Why the journal refuses writes, and since when (µs since epoch); undefined while it takes them. */
+  private refused: { error: StoreUnavailableError; since: number } | undefined;
+  /** Why SQLite refuses the journaled writes, and since when; undefined while it takes them. */
+  private behind: { error: string; since: number } | undefined;
+  private probeTimer: NodeJS.Timeout | undefined;
+  private readonly healthListeners = new Set<(health: StoreHealth) => void>();
 
   /**
    * Replays the journal past SQLite's position (when a journal directory is given), opens it for writing and
@@ -104,7 +132,21 @@ export class Ingest {
       this.journal = Journal.open(options.journalDir, applied, options.journalRotateBytes);
       this.written = applied;
       if (options.databasePath) this.thread = this.startThread(options.databasePath, options.journalDir);
+      // Serving now: this connection only reads (and applies, should the thread stop), so it never waits
+      // long for a lock another process holds; a refused apply is retried from a timer.
+      db.pragma(`busy_timeout = ${Math.min(SERVING_BUSY_TIMEOUT_MS, options.busyTimeoutMs ?? 5_000)}`);
     }
+  }
+
+  /** Whether writes are taken, and why not; see {@link StoreHealth}. */
+  get health(): StoreHealth {
+    return {
+      ok: this.refused === undefined,
+      error: this.refused?.error.message ?? null,
+      problem: this.refused?.error.problem ?? null,
+      since: this.refused?.since ?? null,
+      behind: this.behind ? { ...this.behind } : null,
+    };
   }
 
   /** The position after the last journaled write; undefined without a journal. */
@@ -119,34 +161,91 @@ export class Ingest {
 
   /**
    * Makes `ops` durable, in order after every earlier write: journaled, or applied to SQLite when there is no
-   * journal (or the journal failed, after which the store keeps going on SQLite alone).
-   * @throws Error when neither the journal nor SQLite can take them (nothing of them is then durable)
+   * journal.
+   * @throws StoreUnavailableError when the journal cannot take them (a full disk; at once, nothing of them is
+   *   then durable); without a journal, SQLite's error
    */
   write(ops: readonly StoreOp[]): void {
     if (ops.length === 0) return;
     if (this.journal) {
-      try {
-        const line = encodeOps(ops);
-        this.written = this.journal.append(line);
-        this.stats.journalWrites++;
-        if (this.thread) this.thread.send(line, this.written);
-        else {
-          for (const op of ops) this.queued.push(op);
-          this.schedule(this.queued.length >= this.maxQueued ? 0 : this.applyDelayMs);
-        }
-        return;
-      } catch (error) {
-        this.warn(
-          `the write-ahead journal failed (${(error as Error).message}); recording continues directly into SQLite`,
-        );
-        this.journal.close(false);
-        this.journal = undefined;
+      const line = encodeOps(ops);
+      const end = this.append(this.journal, line);
+      this.stats.journalWrites++;
+      if (this.thread) this.thread.send(line, end);
+      else {
+        for (const op of ops) this.queued.push(op);
+        this.schedule(this.queued.length >= this.maxQueued ? 0 : this.applyDelayMs);
       }
+      return;
     }
     this.settle();
     this.stats.transactions += this.applier.apply(ops, undefined, this.warn);
     this.stats.ops += ops.length;
     this.options.onApplied?.(undefined);
+  }
+
+  /**
+   * Appends a line to the journal, or fails closed: a refused line starts the refusal that {@link health}
+   * reports, and the probe that ends it; during it, every line is refused at once.
+   * @throws StoreUnavailableError
+   */
+  private append(journal: Journal, line: JournalLine, probing = false): JournalPosition {
+    if (this.refused && !probing) throw this.refused.error;
+    try {
+      this.written = journal.append(line);
+    } catch (error) {
+      const failure = storageFailure(error, this.options.journalDir ?? 'the journal');
+      if (!this.refused) {
+        this.refused = { error: failure, since: nowMicros() };
+        this.warn(
+          `cannot record: ${failure.message}. Requests and statements are refused until there is room; recording resumes by itself.`,
+        );
+        this.changed();
+      }
+      this.probeTimer ??= setInterval(() => this.probe(), PROBE_MS).unref();
+      throw failure;
+    }
+    if (this.refused) {
+      this.refused = undefined;
+      clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      this.warn('the store takes writes again: recording resumed');
+      this.changed();
+    }
+    return this.written;
+  }
+
+  /** Looks for room again and, when there is, tries the journal with an empty line; success ends the refusal. */
+  private probe(): void {
+    if (!this.journal || !this.refused) return;
+    if (this.refused.error.problem === 'disk_full' && !hasRoom(this.options.journalDir!, RESUME_FREE_BYTES))
+      return;
+    try {
+      const end = this.append(this.journal, PROBE_LINE, true);
+      this.thread?.send(PROBE_LINE, end);
+    } catch {
+      // Still refused: tried again at the next tick.
+    }
+  }
+
+  /**
+   * Calls `listener` whenever {@link health} changes (writes refused or taken again, SQLite refusing or not).
+   * Returns the unsubscribe function.
+   */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void {
+    this.healthListeners.add(listener);
+    return () => this.healthListeners.delete(listener);
+  }
+
+  private changed(): void {
+    const health = this.health;
+    for (const listener of this.healthListeners) {
+      try {
+        listener(health);
+      } catch {
+        // A listener's failure never affects recording.
+      }
+    }
   }
 
   /**
@@ -158,7 +257,9 @@ export class Ingest {
       if (this.thread.settle() && this.written) {
         this.journal?.releaseUpTo(this.written);
         this.options.onApplied?.(this.written);
-      } else this.warn('SQLite is busy (another process holding it?); reading without the newest writes');
+      } else if (!this.behind && !this.thread.refusing) {
+        this.warn('SQLite is busy (another process holding it?); reading without the newest writes');
+      }
     }
     this.applyQueued();
   }
@@ -170,6 +271,7 @@ export class Ingest {
     this.thread = undefined;
     const threadDone = thread ? thread.close() : true;
     clearTimeout(this.timer);
+    clearInterval(this.probeTimer);
     this.journal?.close(threadDone && this.queued.length === 0 && this.unreplayed === undefined);
     this.journal = undefined;
   }
@@ -196,13 +298,29 @@ export class Ingest {
         this.stats.ops += this.queued.length;
       }
     } catch (error) {
-      this.warn(`SQLite refused the recorded writes for now (${(error as Error).message}); retrying`);
+      this.sqliteRefusing(describeError(error));
       this.schedule(RETRY_MS);
       return;
     }
+    this.sqliteRefusing(null);
     this.queued = [];
     this.journal?.releaseUpTo(this.written);
     this.options.onApplied?.(this.written);
+  }
+
+  /** SQLite began refusing the journaled writes (`error`: why), or took them again (null); said once. */
+  private sqliteRefusing(error: string | null): void {
+    if ((error === null) === (this.behind === undefined)) return;
+    if (error === null) {
+      this.behind = undefined;
+      this.warn('SQLite took the recorded writes again');
+    } else {
+      this.behind = { error, since: nowMicros() };
+      this.warn(
+        `SQLite refused the recorded writes for now (${error}); they are safe in the journal, retrying`,
+      );
+    }
+    this.changed();
   }
 
   /**
@@ -226,10 +344,12 @@ export class Ingest {
             this.journal?.releaseUpTo(end);
             this.options.onApplied?.(end);
           },
+          onRefusing: (error) => this.sqliteRefusing(error),
           onExit: (error) => {
             if (this.thread !== thread) return;
             this.thread = undefined;
             this.warn(`the store's apply thread stopped (${error.message}); applying on the main thread`);
+            this.behind = undefined; // the thread's refusal; this thread finds out for itself
             this.unreplayed = journalDir;
             this.applyQueued();
           },

@@ -1,6 +1,7 @@
 import {
   closeSync,
   fstatSync,
+  ftruncateSync,
   mkdirSync,
   openSync,
   readdirSync,
@@ -48,6 +49,8 @@ export class Journal {
   private size: number;
   /** Older generations to delete once SQLite holds everything written to them. */
   private retired: number[] = [];
+  /** A failed write left bytes that could not be cut off: the next line starts a new generation. */
+  private torn = false;
 
   private constructor(
     private readonly dir: string,
@@ -100,20 +103,50 @@ export class Journal {
   /**
    * Appends one line (without its newline) in a single write — a line in pieces with one `writev`, the pieces
    * as they are; past the rotation size, later lines go to the next generation's file.
+   *
+   * A write that fails (a full disk) leaves nothing behind: the part of the line already written is cut off
+   * again, so the next line that fits starts clean. Should even that fail, the next line goes to a new
+   * generation (replay drops a torn last line of a file). So a failing disk only refuses lines, and the journal
+   * takes them again as soon as there is room.
    * @returns the position just after it
-   * @throws Error (ENOSPC, EIO, …) when the write fails; a partial write is completed or the error rethrown
+   * @throws Error (ENOSPC, EIO, …) when the write fails; nothing of the line is then in the journal
    */
   append(line: JournalLine): JournalPosition {
-    this.size += typeof line === 'string' ? this.writeText(line) : this.writePieces(line);
+    if (this.torn) this.rotate();
+    const before = this.size;
+    try {
+      this.size += typeof line === 'string' ? this.writeText(line) : this.writePieces(line);
+    } catch (error) {
+      try {
+        ftruncateSync(this.fd, before);
+      } catch {
+        this.torn = true;
+      }
+      throw error;
+    }
     const end = this.position;
     if (this.size > this.rotateBytes) {
-      closeSync(this.fd);
-      this.retired.push(this.generation);
-      this.generation++;
-      this.fd = openSync(this.file(this.generation), 'a', 0o600);
-      this.size = 0;
+      try {
+        this.rotate();
+      } catch {
+        // No room for a new file: this one goes on, and the next line past the size tries again.
+      }
     }
     return end;
+  }
+
+  /**
+   * Continues in the next generation's file. The new file is opened before the current one is closed, so a
+   * failure changes nothing. @throws Error (ENOSPC, EMFILE, …) when it cannot be created
+   */
+  private rotate(): void {
+    const fd = openSync(this.file(this.generation + 1), 'a', 0o600);
+    closeSync(this.fd);
+    this.retired.push(this.generation);
+    this.generation++;
+    this.fd = fd;
+    this.size = 0;
+    this.torn = false;
   }
 
   /** Writes a line given as text and its line feed; returns the bytes written. */

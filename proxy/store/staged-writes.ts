@@ -13,8 +13,10 @@ interface Staged {
 }
 
 /**
- * How the store's writes and their change notifications go out: at once, or, while a batch is open, held back
- * and sent together once the batch's writes are durable (see Store.batch).
+ * How the store's writes and their change notifications go out: every write of the store is made in a batch
+ * (one of its own unless {@link StagedWrites.batch} is open), whose ops and notifications are held back and
+ * sent together once the ops are durable (see Store.batch). A batch that cannot be made durable is undone:
+ * the heads it advanced go back to how they were and nothing is announced.
  */
 export class StagedWrites {
   private staged: Staged | undefined;
@@ -25,39 +27,49 @@ export class StagedWrites {
     private readonly feed: ChangeFeed,
   ) {}
 
-  /** Store.batch: runs `fn`, then makes its writes durable together and announces them. */
-  batch(fn: () => void): void {
-    if (this.staged) {
-      fn();
-      return;
-    }
+  /**
+   * Store.batch: runs `fn`, then makes its writes durable together and announces them; returns what `fn`
+   * returns. Nested calls join the outer batch.
+   * @throws whatever `fn` throws (after the writes it made before are written), or the write error (the
+   *   heads are then back to how they were before the batch)
+   */
+  batch<T>(fn: () => T): T {
+    if (this.staged) return fn();
     const staged: Staged = { ops: [], changes: [], sessions: new Set() };
     this.staged = staged;
+    this.heads.begin();
+    let result: T;
     try {
-      fn();
-    } finally {
-      this.staged = undefined;
-      this.write(staged.ops);
-      for (const change of staged.changes) this.emit(change);
-      for (const id of staged.sessions) this.feed.mark(id);
+      result = fn();
+    } catch (error) {
+      this.finish(staged);
+      throw error;
     }
+    this.finish(staged);
+    return result;
   }
 
   /**
-   * Writes ops durably, or stages them when a batch is open. When they cannot be made durable,
-   * the heads they advanced are dropped (reloaded from SQLite on next use) and the error is rethrown.
+   * Closes the open batch: writes its ops, then announces them; undoes the heads' changes when the write fails.
+   * @throws the write's error
    */
-  write(ops: StoreOp[]): void {
-    if (this.staged) {
-      for (const op of ops) this.staged.ops.push(op);
-      return;
-    }
+  private finish(staged: Staged): void {
+    this.staged = undefined;
     try {
-      this.ingest.write(ops);
+      this.ingest.write(staged.ops);
     } catch (error) {
-      this.heads.forget(ops.map((op) => (op.op === 'session' ? op.id : op.session_id)));
+      this.heads.rollback();
       throw error;
     }
+    this.heads.commit();
+    for (const change of staged.changes) this.emit(change);
+    for (const id of staged.sessions) this.feed.mark(id);
+  }
+
+  /** Stages ops in the open batch (every write of the store runs in one). */
+  write(ops: StoreOp[]): void {
+    if (!this.staged) throw new Error('a store write outside a batch');
+    for (const op of ops) this.staged.ops.push(op);
   }
 
   /** Announces a session's new row once SQLite holds it. */

@@ -1,14 +1,12 @@
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
-import Database, { type Database as Db } from 'better-sqlite3';
+import type { Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
 import { endsAtLastEvent, idleAt } from './activity.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
+import { openDatabase } from './database.js';
 import { Heads, type NextEventOptions } from './heads.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
-import { migrate } from './migrations.js';
 import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
 import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
@@ -24,6 +22,7 @@ import type {
   SessionFilter,
   SessionKind,
   StoreChange,
+  StoreHealth,
   UnansweredRule,
 } from './types.js';
 
@@ -85,21 +84,12 @@ export class Store {
   }
 
   /**
-   * Opens (creating if needed) the database at `path` and migrates it. `:memory:` works for tests.
-   *
-   * `GLASSBOX_SQLITE_BINDING`, when set, is the path of a better-sqlite3 `.node` file to load instead of the
-   * one under node_modules: the desktop app sets it to the copy built for Electron's ABI (see main/README.md).
+   * Opens (creating if needed, mode 0600) the database at `path` and migrates it (see {@link openDatabase}).
+   * `:memory:` works for tests.
    * @throws Error when the file is not a SQLite database or was written by a newer schema.
    */
   static open(path: string, options: StoreOpenOptions = {}): Store {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    const nativeBinding = process.env.GLASSBOX_SQLITE_BINDING;
-    const db = new Database(path, nativeBinding ? { nativeBinding } : {});
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('foreign_keys = ON');
-    db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5_000}`);
-    migrate(db);
+    const db = openDatabase(path, options.busyTimeoutMs ?? 5_000);
     return new Store(db, path === ':memory:' ? options : { ...options, databasePath: path });
   }
 
@@ -109,13 +99,34 @@ export class Store {
   }
 
   /**
+   * Whether the store takes writes now, and why not (a full disk): while it does not, every write throws a
+   * StoreUnavailableError at once (see unavailable.ts) and the proxies refuse what they cannot record.
+   */
+  health(): StoreHealth {
+    return this.ingest.health;
+  }
+
+  /** Calls `listener` whenever {@link Store.health} changes. Returns the unsubscribe function. */
+  onHealthChange(listener: (health: StoreHealth) => void): () => void {
+    return this.ingest.onHealthChange(listener);
+  }
+
+  /**
    * Applies every queued write to SQLite, closes the journal (deleting it when SQLite holds all) and the
-   * database; the engine's store also checkpoints the WAL into the main file. Further calls throw.
+   * database; the engine's store also checkpoints the WAL into the main file (skipped, with nothing lost,
+   * when the disk has no room for it). Further calls throw.
    */
   close(): void {
     if (!this.db.open) return;
     this.ingest.close();
-    if (this.checkpointOnClose) this.db.pragma('wal_checkpoint(TRUNCATE)');
+    if (this.checkpointOnClose) {
+      try {
+        this.db.pragma('busy_timeout = 5000');
+        this.db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // The WAL stays beside the database (a full disk): SQLite reads it as part of the database.
+      }
+    }
     this.db.close();
   }
 
@@ -135,8 +146,15 @@ export class Store {
     this.writes.batch(fn);
   }
 
-  /** Creates a `live` session and returns it. */
+  /**
+   * Creates a `live` session and returns it.
+   * @throws StoreUnavailableError when the store refuses writes (a full disk)
+   */
   createSession(init: NewSession, startedAt = nowMicros()): Session {
+    return this.writes.batch(() => this.newSession(init, startedAt));
+  }
+
+  private newSession(init: NewSession, startedAt: number): Session {
     const id = ulid(Math.floor(startedAt / 1000));
     this.write([
       { op: 'session', id, ...init, identity: JSON.stringify(init.identity), started_at: startedAt },
@@ -188,21 +206,24 @@ export class Store {
 
   /** Sets a closed or interrupted session back to `live` (a client resumed it). */
   reopenSession(id: string): void {
-    const head = this.heads.of(id);
-    this.write([{ op: 'reopen', session_id: id }]);
-    if (head) head.status = 'live';
-    this.emitSession(id);
+    this.writes.batch(() => {
+      this.write([{ op: 'reopen', session_id: id }]);
+      this.heads.setStatus(id, 'live');
+      this.emitSession(id);
+    });
   }
 
   /**
    * Appends one event to a session's chain, indexes its text and adds `stats` deltas, durably and at once.
-   * @throws Error when the session does not exist.
+   * @throws Error when the session does not exist; StoreUnavailableError when the store refuses writes
    */
   append(sessionId: string, kind: string, payload: unknown, options: AppendOptions = {}): Appended {
-    const op = this.heads.next(sessionId, kind, payload, options);
-    this.write([op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
-    return { seq: op.seq, ts: op.ts };
+    return this.writes.batch(() => {
+      const op = this.heads.next(sessionId, kind, payload, options);
+      this.write([op]);
+      this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
+      return { seq: op.seq, ts: op.ts };
+    });
   }
 
   /**
@@ -220,24 +241,25 @@ export class Store {
   ): Appended {
     const { text, ...rest } = options;
     const partialJson = JSON.stringify(partial); // may throw: before the head moves
-    const op = this.heads.next(sessionId, kind, payload, rest);
-    op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
-    this.write([op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
-    return { seq: op.seq, ts: op.ts };
+    return this.writes.batch(() => {
+      const op = this.heads.next(sessionId, kind, payload, rest);
+      op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
+      this.write([op]);
+      this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
+      return { seq: op.seq, ts: op.ts };
+    });
   }
 
   /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
   updateInflight(sessionId: string, requestSeq: number, partial: unknown): void {
-    this.write([
-      {
-        op: 'inflight',
-        session_id: sessionId,
-        request_seq: requestSeq,
-        partial: JSON.stringify(partial),
-        updated_at: nowMicros(),
-      },
-    ]);
+    const op: StoreOp = {
+      op: 'inflight',
+      session_id: sessionId,
+      request_seq: requestSeq,
+      partial: JSON.stringify(partial),
+      updated_at: nowMicros(),
+    };
+    this.writes.batch(() => this.write([op]));
   }
 
   /**
@@ -253,17 +275,19 @@ export class Store {
     options: AppendOptions & { requestText?: string } = {},
   ): Appended {
     const { requestText, ...rest } = options;
-    const op = this.heads.next(sessionId, kind, payload, rest);
-    const seal: Extract<StoreOp, { op: 'seal' }> = {
-      op: 'seal',
-      session_id: sessionId,
-      request_seq: requestSeq,
-    };
-    if (requestText) seal.request_text = requestText;
-    this.write([seal, op]);
-    this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
-    this.emitSession(sessionId);
-    return { seq: op.seq, ts: op.ts };
+    return this.writes.batch(() => {
+      const op = this.heads.next(sessionId, kind, payload, rest);
+      const seal: Extract<StoreOp, { op: 'seal' }> = {
+        op: 'seal',
+        session_id: sessionId,
+        request_seq: requestSeq,
+      };
+      if (requestText) seal.request_text = requestText;
+      this.write([seal, op]);
+      this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
+      this.emitSession(sessionId);
+      return { seq: op.seq, ts: op.ts };
+    });
   }
 
   /** In-flight exchanges of one session, oldest first. */
@@ -285,14 +309,16 @@ export class Store {
     status: 'closed' | 'interrupted' = 'closed',
     atLastEvent = status === 'interrupted',
   ): void {
-    const head = this.heads.of(id);
-    if (head?.status !== 'live') return;
-    const endedAt = atLastEvent ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
-    const op = this.heads.next(id, 'session.end', { reason }, { ts: endedAt });
-    this.write([op, { op: 'end', session_id: id, status, ended_at: endedAt }]);
-    head.status = status;
-    this.emit({ type: 'event', session_id: id, seq: op.seq, ts: op.ts, kind: 'session.end' });
-    this.emitSession(id);
+    this.writes.batch(() => {
+      const head = this.heads.of(id);
+      if (head?.status !== 'live') return;
+      const endedAt = atLastEvent ? head.lastEventAt : Math.max(nowMicros(), head.lastEventAt);
+      const op = this.heads.next(id, 'session.end', { reason }, { ts: endedAt });
+      this.write([op, { op: 'end', session_id: id, status, ended_at: endedAt }]);
+      this.heads.setStatus(id, status);
+      this.emit({ type: 'event', session_id: id, seq: op.seq, ts: op.ts, kind: 'session.end' });
+      this.emitSession(id);
+    });
   }
 
   /** Sessions still marked live (at start-up: the ones a dead engine left behind). */
@@ -305,6 +331,20 @@ export class Store {
   unansweredRequests(sessionId: string, rule: UnansweredRule): number[] {
     this.ingest.settle();
     return this.sql.unanswered.all({ id: sessionId, ...rule }) as number[];
+  }
+
+  /**
+   * Sessions that ended with a request still owed its outcome (for start-up recovery): an exchange still in
+   * flight, or a running `stats[key]` above 0 for one of `awaiting` (see UnansweredRule.awaiting). Oldest first.
+   */
+  endedSessionsToSeal(awaiting: readonly string[]): string[] {
+    this.ingest.settle();
+    return this.db
+      .prepare(`SELECT id FROM sessions WHERE status != 'live' AND (id IN (SELECT session_id FROM inflight)
+        OR EXISTS (SELECT 1 FROM json_each(?) AS k WHERE json_extract(sessions.stats, '$.' || k.value) > 0))
+        ORDER BY started_at, id`)
+      .pluck()
+      .all(JSON.stringify(awaiting)) as string[];
   }
 
   /** Ends every live session with `reason` (used at clean shutdown); Claude sessions at their last event. */

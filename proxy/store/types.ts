@@ -92,6 +92,13 @@ export interface UnansweredRule {
   request: string;
   outcome: string;
   ref: string;
+  /**
+   * A stats key that `request` events raise by 1 and `outcome` events lower by 1: sessions that ended with it
+   * above 0 are searched too at start-up (their outcomes were lost to a failing store), not only live ones.
+   */
+  awaiting?: string;
+  /** The outcome payload sealing request `seq` whose outcome was lost (default `{[ref]: seq, outcome}`). */
+  lost?: (seq: number) => Record<string, unknown>;
 }
 
 /** What a new session is created with. */
@@ -107,4 +114,25 @@ export interface NewSession {
 export interface Appended {
   seq: number;
   ts: number;
+}
+
+/**
+ * Whether the store takes writes (GET /api/health's `store`). While `ok` is false nothing can be recorded,
+ * so nothing is forwarded: the proxies refuse requests and statements with the reason, and recording resumes
+ * by itself once the store takes writes again. Times in µs since epoch.
+ */
+export interface StoreHealth {
+  /** True while writes are made durable (the write-ahead journal takes them). */
+  ok: boolean;
+  /** Why writes are refused, e.g. "the disk holding /home/me/.glassbox/journal is full (ENOSPC: …)". */
+  error: string | null;
+  /** `disk_full` (no room to write) or `io_error`; null when ok. */
+  problem: 'disk_full' | 'io_error' | null;
+  /** When writes began to be refused; null when ok. */
+  since: number | null;
+  /**
+   * Set while SQLite refuses the journaled writes (e.g. "SQLITE_FULL: database or disk is full"): they are
+   * durable in the journal and applied once SQLite takes them; reads show the data without them meanwhile.
+   */
+  behind: { error: string; since: number } | null;
 }

@@ -4,6 +4,7 @@ import type { RecordingResponse, UpstreamStatus } from '../../proxy/api/types';
 import type { ApiClient } from './api/client';
 import { useLiveMessages } from './api/live';
 import { clock, count } from './format';
+import { StoreBanner } from './StoreBanner';
 
 /** How often the recording state is re-read besides live changes, ms. */
 const POLL_MS = 5_000;
@@ -63,6 +64,7 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
         </div>
       ) : null}
       {upstream?.status.state === 'failing' ? <UpstreamFailing {...upstream} /> : null}
+      <StoreBanner client={client} />
       {secretsWarning ? (
         <div className="banner banner-warning" role="alert">
           {secretsWarning}

@@ -36,27 +36,36 @@ export interface ServeProcess {
   exited: Promise<number | string>;
 }
 
-/** Starts `glassbox serve` with free ports and waits until it says it is ready. */
+/**
+ * Starts `glassbox serve` with free ports and waits until it says it is ready. `options.umask` runs it under
+ * that file-mode creation mask (through `sh -c 'umask …; exec …'`) instead of this process's.
+ */
 export async function spawnServe(
   home: string,
   upstream: string,
   extraArgs: string[] = [],
+  options: { umask?: number } = {},
 ): Promise<ServeProcess> {
-  const child = spawn(
+  const command = [
     process.execPath,
-    [
-      GLASSBOX_BIN,
-      'serve',
-      '--anthropic-port',
-      '0',
-      '--api-port',
-      '0',
-      '--anthropic-upstream',
-      upstream,
-      ...extraArgs,
-    ],
-    { env: { ...process.env, GLASSBOX_HOME: home }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+    GLASSBOX_BIN,
+    'serve',
+    '--anthropic-port',
+    '0',
+    '--api-port',
+    '0',
+    '--anthropic-upstream',
+    upstream,
+    ...extraArgs,
+  ];
+  const [file, ...args] =
+    options.umask === undefined
+      ? command
+      : ['/bin/sh', '-c', `umask ${options.umask.toString(8).padStart(3, '0')}; exec "$@"`, 'sh', ...command];
+  const child = spawn(file!, args, {
+    env: { ...process.env, GLASSBOX_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => {

@@ -53,6 +53,20 @@ describe('tray icon and menu from engine state', () => {
     expect(toggle).toMatchObject({ checked: false });
   });
 
+  it('shows an engine that cannot record (a full disk) as an error, saying why', () => {
+    const full = { ...base, notRecording: 'the disk holding /home/me/.glassbox/journal is full (ENOSPC)' };
+    expect(trayIcon(full)).toBe('error');
+    expect(trayIcon({ ...full, pendingApprovals: 2 })).toBe('error');
+    expect(trayTooltip(full)).toBe(
+      'Glassbox: NOT recording — the disk holding /home/me/.glassbox/journal is full (ENOSPC)',
+    );
+    expect(labels(full)).toContain(
+      'Cannot record: the disk holding /home/me/.glassbox/journal is full (ENOSPC)',
+    );
+    expect(labels(full)).toContain('Clients are refused until this is fixed');
+    expect(labels(base).some((label) => label.startsWith('Cannot record'))).toBe(false);
+  });
+
   it('makes pending approvals clickable, offers undo once Claude Code is set up, reflects login items', () => {
     const menu = trayMenu({ ...base, pendingApprovals: 2, claudeConfigured: true, startAtLogin: true });
     expect(menu).toContainEqual({
