@@ -56,6 +56,8 @@ describe('recordings are private to their owner (point 11)', () => {
       'postgres://app:secret@127.0.0.1:5999/shop',
       '--listen',
       '0',
+      // No server listens there: this test is about files, not the login check.
+      '--no-check',
     ]);
     expect(added.status, added.stderr).toBe(0);
     chmodSync(join(home, 'config.json'), 0o644);
