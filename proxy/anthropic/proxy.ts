@@ -208,7 +208,7 @@ export class AnthropicProxy {
           'http.request',
           requestPayload(req.method, path, headers, body),
           isMessages ? 'llm.turn' : 'http.exchange',
-          { request_seq: 0, outcome: 'streaming' },
+          (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
           { text: body.searchText, stats: { requests: 1 } },
         );
         exchange = new Exchange({

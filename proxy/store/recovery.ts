@@ -29,7 +29,8 @@ export function recoverInterrupted(
         id,
         exchange.request_seq,
         exchange.kind,
-        { ...partial, outcome: 'interrupted' },
+        // The record's own key names the request: a partial written by an older build may say 0 there.
+        { ...partial, request_seq: exchange.request_seq, outcome: 'interrupted' },
         {
           ts: exchange.updated_at,
           stats: { errors: 1 },

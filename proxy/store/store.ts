@@ -202,19 +202,24 @@ export class Store {
 
   /**
    * Appends a request event and opens an in-flight record for its outcome, in one write: after this
-   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. The request's
-   * `text` is indexed when the exchange is sealed, keeping full-text work off the path to upstream.
+   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. `partial`
+   * builds the outcome's first partial payload from the request event's seq, so even an outcome that never
+   * got further names its request. The request's `text` is indexed when the exchange is sealed, keeping
+   * full-text work off the path to upstream.
+   * @throws Error when the session does not exist or the partial cannot be serialised (nothing is written)
    */
   appendRequest(
     sessionId: string,
     kind: string,
     payload: unknown,
     outcomeKind: string,
-    partial: unknown,
+    partial: (requestSeq: number) => unknown,
     options: AppendOptions = {},
   ): Appended {
     const { text, ...rest } = options;
-    const partialJson = JSON.stringify(partial); // may throw: before the head moves
+    const head = this.heads.of(sessionId);
+    if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
+    const partialJson = JSON.stringify(partial(head.seq + 1)); // may throw: before the head moves
     const op = this.heads.next(sessionId, kind, payload, rest);
     op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
     this.write([op]);

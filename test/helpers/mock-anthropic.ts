@@ -36,6 +36,8 @@ export type MockPlan =
   | { type: 'garbage' }
   /** Streams message_start, the first block's start and `deltas` deltas, then stalls until the client leaves. */
   | { type: 'stall'; text: string; deltas: number }
+  /** Reads the request and never answers, not even a response head, until the client leaves. */
+  | { type: 'silent' }
   | { type: 'json'; status: number; body: unknown };
 
 /** A request the mock received. */
@@ -215,6 +217,8 @@ export class MockAnthropic {
         }
         return; // never ends: the test kills or disconnects
       }
+      case 'silent':
+        return; // the test kills or disconnects
     }
   }
 
