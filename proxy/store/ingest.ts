@@ -41,6 +41,8 @@ export interface IngestOptions {
 export interface IngestStats {
   /** Journal lines written (one per store write or batch). */
   journalWrites: number;
+  /** Bytes written to the journal (its lines and their line feeds). */
+  journalBytes: number;
   /** SQLite transactions that applied ops. */
   transactions: number;
   /** Ops applied to SQLite. */
@@ -66,7 +68,7 @@ const RETRY_MS = 100;
  * its own writes.
  */
 export class Ingest {
-  readonly stats: IngestStats = { journalWrites: 0, transactions: 0, ops: 0 };
+  readonly stats: IngestStats = { journalWrites: 0, journalBytes: 0, transactions: 0, ops: 0 };
   private journal: Journal | undefined;
   /** Applies journaled writes off this thread, while it runs. */
   private thread: ApplyThread | undefined;
@@ -127,8 +129,10 @@ export class Ingest {
     if (this.journal) {
       try {
         const line = encodeOps(ops);
+        const from = this.journal.position.offset;
         this.written = this.journal.append(line);
         this.stats.journalWrites++;
+        this.stats.journalBytes += this.written.offset - from;
         if (this.thread) this.thread.send(line, this.written);
         else {
           for (const op of ops) this.queued.push(op);

@@ -40,6 +40,10 @@ export function encodeOps(ops: readonly StoreOp[]): JournalLine {
       const spliced = payload instanceof JsonText ? { payload, op: i } : payload;
       segments.push(`${JSON.stringify(rest).slice(0, -1)},"value":`, spliced, '}');
       withBytes ||= payload instanceof JsonText && payload.bytes !== undefined;
+    } else if (op.op === 'inflight_parts' && typeof op.deltas === 'string') {
+      // JSON.stringify's output, so one line: spliced as JSON rather than escaped again as a string.
+      const { deltas, ...rest } = op;
+      segments.push(`${JSON.stringify(rest).slice(0, -1)},"deltas":${deltas}}`);
     } else segments.push(JSON.stringify(op));
   });
   segments.push(']');

@@ -6,6 +6,12 @@ import { nowMicros } from '../common/time.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
 import { Heads, type NextEventOptions } from './heads.js';
+import {
+  type InflightDelta,
+  type InflightPartRow,
+  type InflightRow,
+  rebuildInflight,
+} from './inflight-deltas.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
 import type { StoreOp } from './ops.js';
@@ -227,15 +233,20 @@ export class Store {
     return { seq: op.seq, ts: op.ts };
   }
 
-  /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
-  updateInflight(sessionId: string, requestSeq: number, partial: unknown): void {
+  /**
+   * Checkpoints an in-flight exchange by what is new: `deltas` to its partial outcome (see
+   * inflight-deltas.ts), written after every earlier checkpoint's. Nothing is written for no deltas.
+   * @throws TypeError when a delta is not JSON (a BigInt, a cycle); Error when the write fails
+   */
+  appendInflightParts(sessionId: string, requestSeq: number, deltas: readonly InflightDelta[]): void {
+    if (deltas.length === 0) return;
     this.write([
       {
-        op: 'inflight',
+        op: 'inflight_parts',
         session_id: sessionId,
         request_seq: requestSeq,
-        partial: JSON.stringify(partial),
-        updated_at: nowMicros(),
+        ts: nowMicros(),
+        deltas: JSON.stringify(deltas),
       },
     ]);
   }
@@ -266,12 +277,12 @@ export class Store {
     return { seq: op.seq, ts: op.ts };
   }
 
-  /** In-flight exchanges of one session, oldest first. */
+  /** In-flight exchanges of one session, oldest first, each with its partial outcome rebuilt. */
   inflight(sessionId: string): InflightExchange[] {
     this.ingest.settle();
-    return (
-      this.sql.inflightOf.all(sessionId) as Array<Omit<InflightExchange, 'partial'> & { partial: string }>
-    ).map((row) => ({ ...row, partial: JSON.parse(row.partial) as unknown }));
+    const rows = this.sql.inflightOf.all(sessionId) as InflightRow[];
+    if (rows.length === 0) return [];
+    return rebuildInflight(rows, this.sql.partsOf.all(sessionId) as InflightPartRow[]);
   }
 
   /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */

@@ -62,12 +62,19 @@ describe('Store', () => {
       'llm.turn',
       (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
     );
-    store.updateInflight(session.id, request.seq, {
-      request_seq: request.seq,
-      outcome: 'streaming',
-      response: { content: [{ type: 'text', text: 'par' }] },
-    });
-    expect(store.inflight(session.id)).toHaveLength(1);
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0], set: { type: 'text' } },
+    ]);
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0, 'text'], append: 'pa' },
+      { at: ['response', 'content', 0, 'text'], append: 'r' },
+    ]);
+    expect(store.inflight(session.id)).toMatchObject([
+      {
+        request_seq: request.seq,
+        partial: { outcome: 'streaming', response: { content: [{ text: 'par' }] } },
+      },
+    ]);
     expect(store.getSession(session.id)!.head_seq).toBe(1);
 
     expect(recoverInterrupted(store)).toBe(1);

@@ -1,0 +1,135 @@
+/**
+ * Checkpoints of an exchange in flight, written by what is new (DESIGN.md, "Data model": a streaming reply is
+ * checkpointed by what is new, never by rewriting all of it).
+ *
+ * An in-flight record is its first partial payload (the `inflight` row, written with the request) plus, in
+ * the order written, the deltas of every checkpoint since (`inflight_parts` rows). A delta changes one place
+ * in the payload, named by its path of object keys and array indexes:
+ *  - `{"at": [...], "set": value}` puts a value there (a content block when it starts, a changed field);
+ *  - `{"at": [...], "append": "text"}` adds text to the string there (a block's text as it streams);
+ *  - `{"at": [...], "push": value}` adds an item to the array there (a citation);
+ *  - `{"at": [...], "unset": true}` removes the field there.
+ * Containers missing on the way are created (an object before a key, an array before an index). So each
+ * checkpoint writes only the bytes that are new, and the partial payload is rebuilt by replaying the deltas.
+ */
+
+/** One step of a path: an object key or an array index. */
+export type DeltaKey = string | number;
+
+/** One change to a partial payload; see the module comment. */
+export type InflightDelta =
+  | { at: DeltaKey[]; set: unknown }
+  | { at: DeltaKey[]; append: string }
+  | { at: DeltaKey[]; push: unknown }
+  | { at: DeltaKey[]; unset: true };
+
+type Container = Record<string, unknown> | unknown[];
+
+function isContainer(value: unknown): value is Container {
+  return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Applies `deltas` (parsed JSON, from this build or a journal) to `partial` in place, in order, and returns
+ * it; `partial` is replaced by an empty object when it is not one. A delta that is malformed, or whose path
+ * would leave the JSON data model (an index past an array's end, a key on a string), is skipped: a hand-edited
+ * or damaged record loses that change, never the rest. Keys are defined as own data properties, so a key
+ * such as `__proto__` stays data.
+ */
+export function applyDeltas(partial: unknown, deltas: unknown): Record<string, unknown> {
+  const root = isContainer(partial) && !Array.isArray(partial) ? partial : {};
+  if (!Array.isArray(deltas)) return root;
+  for (const delta of deltas) applyDelta(root, delta);
+  return root;
+}
+
+function applyDelta(root: Container, delta: unknown): void {
+  if (!isContainer(delta) || Array.isArray(delta)) return;
+  const at = delta.at;
+  if (!Array.isArray(at) || at.length === 0) return;
+  let container: Container = root;
+  for (let i = 0; i < at.length - 1; i++) {
+    const key = at[i];
+    const next = get(container, key);
+    if (isContainer(next)) {
+      container = next;
+      continue;
+    }
+    if (next !== undefined) return;
+    const created: Container = typeof at[i + 1] === 'number' ? [] : {};
+    if (!put(container, key, created)) return;
+    container = created;
+  }
+  const key = at[at.length - 1];
+  if ('set' in delta) put(container, key, delta.set);
+  else if ('append' in delta && typeof delta.append === 'string') {
+    const current = get(container, key);
+    put(container, key, (typeof current === 'string' ? current : '') + delta.append);
+  } else if ('push' in delta) {
+    const current = get(container, key);
+    if (Array.isArray(current)) current.push(delta.push);
+    else put(container, key, [delta.push]);
+  } else if ('unset' in delta && !Array.isArray(container) && typeof key === 'string') {
+    delete container[key];
+  }
+}
+
+function get(container: Container, key: unknown): unknown {
+  if (Array.isArray(container)) return typeof key === 'number' ? container[key] : undefined;
+  return typeof key === 'string' && Object.hasOwn(container, key) ? container[key] : undefined;
+}
+
+/** Sets a key or index; false when the path step does not fit the container. */
+function put(container: Container, key: unknown, value: unknown): boolean {
+  if (Array.isArray(container)) {
+    // Indexes stay dense: a hole would be stored as null, and a huge index as that many nulls.
+    if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key > container.length) return false;
+    container[key] = value;
+    return true;
+  }
+  if (typeof key !== 'string') return false;
+  Object.defineProperty(container, key, { value, writable: true, enumerable: true, configurable: true });
+  return true;
+}
+
+/** An `inflight` row as SQLite returns it (its first partial payload still JSON text). */
+export interface InflightRow {
+  session_id: string;
+  request_seq: number;
+  kind: string;
+  started_at: number;
+  updated_at: number;
+  partial: string;
+}
+
+/** An `inflight_parts` row: one checkpoint's deltas (JSON text), `ts` in µs since epoch. */
+export interface InflightPartRow {
+  request_seq: number;
+  ts: number;
+  deltas: string;
+}
+
+/**
+ * In-flight records rebuilt from their rows: each first partial with its checkpoints' deltas replayed in
+ * order (`parts` ordered by request_seq, then write order), `updated_at` the time of the last checkpoint.
+ */
+export function rebuildInflight(
+  rows: readonly InflightRow[],
+  parts: readonly InflightPartRow[],
+): Array<Omit<InflightRow, 'partial'> & { partial: Record<string, unknown> }> {
+  const bySeq = new Map<number, InflightPartRow[]>();
+  for (const part of parts) {
+    const list = bySeq.get(part.request_seq);
+    if (list) list.push(part);
+    else bySeq.set(part.request_seq, [part]);
+  }
+  return rows.map((row) => {
+    let partial = applyDeltas(JSON.parse(row.partial) as unknown, []);
+    let updatedAt = row.updated_at;
+    for (const part of bySeq.get(row.request_seq) ?? []) {
+      partial = applyDeltas(partial, JSON.parse(part.deltas) as unknown);
+      updatedAt = Math.max(updatedAt, part.ts);
+    }
+    return { ...row, updated_at: updatedAt, partial };
+  });
+}
