@@ -102,34 +102,76 @@ export interface InflightRow {
   partial: string;
 }
 
-/** An `inflight_parts` row: one checkpoint's deltas (JSON text), `ts` in µs since epoch. */
+/** An `inflight_parts` row: one checkpoint's deltas (JSON text); `id` its write order, `ts` µs since epoch. */
 export interface InflightPartRow {
-  request_seq: number;
+  id: number;
   ts: number;
   deltas: string;
 }
 
+/** An in-flight record with its partial payload rebuilt. */
+export type RebuiltInflight = Omit<InflightRow, 'partial'> & { partial: Record<string, unknown> };
+
+/** A rebuilt partial and how far into its checkpoints it is. */
+interface Cached {
+  started_at: number;
+  partial: Record<string, unknown>;
+  /** Id of the last checkpoint row applied (0: none). */
+  lastPart: number;
+  updated_at: number;
+}
+
 /**
- * In-flight records rebuilt from their rows: each first partial with its checkpoints' deltas replayed in
- * order (`parts` ordered by request_seq, then write order), `updated_at` the time of the last checkpoint.
+ * Rebuilds in-flight records from their rows, keeping each rebuilt partial between reads so that the next
+ * read of it applies only the checkpoints written since (the dashboard re-reads a reply in flight four times
+ * a second): the work per read follows what is new, plus one copy of the partial for the caller. One per
+ * store; an entry is dropped when its exchange is sealed ({@link InflightPartials.forget}) or is no longer
+ * among the rows read.
  */
-export function rebuildInflight(
-  rows: readonly InflightRow[],
-  parts: readonly InflightPartRow[],
-): Array<Omit<InflightRow, 'partial'> & { partial: Record<string, unknown> }> {
-  const bySeq = new Map<number, InflightPartRow[]>();
-  for (const part of parts) {
-    const list = bySeq.get(part.request_seq);
-    if (list) list.push(part);
-    else bySeq.set(part.request_seq, [part]);
+export class InflightPartials {
+  private readonly cache = new Map<string, Cached>();
+
+  /**
+   * The records of `rows` (one session's, oldest first), each a copy the caller may keep or change.
+   * `partsAfter(requestSeq, id)` reads an exchange's checkpoint rows with an id past `id`, in write order.
+   */
+  rebuild(
+    sessionId: string,
+    rows: readonly InflightRow[],
+    partsAfter: (requestSeq: number, afterId: number) => InflightPartRow[],
+  ): RebuiltInflight[] {
+    const live = new Set<string>();
+    const rebuilt = rows.map((row) => {
+      const key = cacheKey(sessionId, row.request_seq);
+      live.add(key);
+      let cached = this.cache.get(key);
+      if (!cached || cached.started_at !== row.started_at) {
+        cached = {
+          started_at: row.started_at,
+          partial: applyDeltas(JSON.parse(row.partial) as unknown, []),
+          lastPart: 0,
+          updated_at: row.updated_at,
+        };
+        this.cache.set(key, cached);
+      }
+      for (const part of partsAfter(row.request_seq, cached.lastPart)) {
+        applyDeltas(cached.partial, JSON.parse(part.deltas) as unknown);
+        cached.lastPart = part.id;
+        cached.updated_at = Math.max(cached.updated_at, part.ts);
+      }
+      return { ...row, updated_at: cached.updated_at, partial: structuredClone(cached.partial) };
+    });
+    const prefix = cacheKey(sessionId, '');
+    for (const key of this.cache.keys()) if (key.startsWith(prefix) && !live.has(key)) this.cache.delete(key);
+    return rebuilt;
   }
-  return rows.map((row) => {
-    let partial = applyDeltas(JSON.parse(row.partial) as unknown, []);
-    let updatedAt = row.updated_at;
-    for (const part of bySeq.get(row.request_seq) ?? []) {
-      partial = applyDeltas(partial, JSON.parse(part.deltas) as unknown);
-      updatedAt = Math.max(updatedAt, part.ts);
-    }
-    return { ...row, updated_at: updatedAt, partial };
-  });
+
+  /** Drops what is kept of an exchange (it was sealed). */
+  forget(sessionId: string, requestSeq: number): void {
+    this.cache.delete(cacheKey(sessionId, requestSeq));
+  }
+}
+
+function cacheKey(sessionId: string, requestSeq: number | string): string {
+  return `${sessionId}\u0000${requestSeq}`;
 }

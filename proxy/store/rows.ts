@@ -89,8 +89,9 @@ export function prepareStatements(db: Db) {
     deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
     insertParts: p('INSERT INTO inflight_parts (session_id, request_seq, ts, deltas) VALUES (?, ?, ?, ?)'),
     deleteParts: p('DELETE FROM inflight_parts WHERE session_id = ? AND request_seq = ?'),
-    partsOf: p(`SELECT request_seq, ts, deltas FROM inflight_parts WHERE session_id = ?
-      ORDER BY request_seq, id`),
+    partsAfter:
+      p(`SELECT id, ts, deltas FROM inflight_parts WHERE session_id = ? AND request_seq = ? AND id > ?
+      ORDER BY id`),
     unanswered: p(
       `SELECT seq FROM events WHERE session_id = @id AND kind = @request AND seq NOT IN (
          SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)

@@ -9,8 +9,8 @@ import { Heads, type NextEventOptions } from './heads.js';
 import {
   type InflightDelta,
   type InflightPartRow,
+  InflightPartials,
   type InflightRow,
-  rebuildInflight,
 } from './inflight-deltas.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import { migrate } from './migrations.js';
@@ -72,6 +72,8 @@ export class Store {
   private readonly checkpointOnClose: boolean;
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
+  /** In-flight partials rebuilt by earlier reads, so a read applies only newer checkpoints. */
+  private readonly partials = new InflightPartials();
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
@@ -272,6 +274,7 @@ export class Store {
     };
     if (requestText) seal.request_text = requestText;
     this.write([seal, op]);
+    this.partials.forget(sessionId, requestSeq);
     this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
     this.emitSession(sessionId);
     return { seq: op.seq, ts: op.ts };
@@ -281,8 +284,11 @@ export class Store {
   inflight(sessionId: string): InflightExchange[] {
     this.ingest.settle();
     const rows = this.sql.inflightOf.all(sessionId) as InflightRow[];
-    if (rows.length === 0) return [];
-    return rebuildInflight(rows, this.sql.partsOf.all(sessionId) as InflightPartRow[]);
+    return this.partials.rebuild(
+      sessionId,
+      rows,
+      (requestSeq, afterId) => this.sql.partsAfter.all(sessionId, requestSeq, afterId) as InflightPartRow[],
+    );
   }
 
   /** Appends `session.end` with `reason` and marks the session closed (or interrupted). */

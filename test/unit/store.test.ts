@@ -76,13 +76,22 @@ describe('Store', () => {
       },
     ]);
     expect(store.getSession(session.id)!.head_seq).toBe(1);
+    // A later read adds the newer checkpoints; what a caller does with its copy changes nothing stored.
+    const read = store.inflight(session.id)[0]!.partial as { response: { content: Array<{ text: string }> } };
+    read.response.content[0]!.text = 'changed by a caller';
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0, 'text'], append: 'tial' },
+    ]);
+    expect(store.inflight(session.id)[0]!.partial).toMatchObject({
+      response: { content: [{ text: 'partial' }] },
+    });
 
     expect(recoverInterrupted(store)).toBe(1);
     const events = store.listEvents(session.id);
     expect(events.map((e) => e.kind)).toEqual(['http.request', 'llm.turn', 'session.end']);
     expect(events[1]!.payload).toMatchObject({
       outcome: 'interrupted',
-      response: { content: [{ text: 'par' }] },
+      response: { content: [{ text: 'partial' }] },
     });
     expect(store.getSession(session.id)).toMatchObject({ status: 'interrupted', stats: { errors: 1 } });
     expect(store.inflight(session.id)).toEqual([]);
