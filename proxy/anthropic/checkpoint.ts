@@ -2,13 +2,22 @@ import type { DeltaKey, InflightDelta } from '../store/inflight-deltas.js';
 import { asRecord } from './message.js';
 import { type OutcomeState, outcomePayload } from './outcome.js';
 
+/** A field as a checkpoint left it: a primitive as it is, an object as its JSON (and the object). */
+type Seen = string | number | boolean | null | undefined | { ref: object; json: string };
+
 /** What one checkpoint write carries until its commit is confirmed. */
 interface Unconfirmed {
   /** Content deltas taken from the assembler (they are taken once: kept until written). */
   content: InflightDelta[];
-  /** JSON of every field as this write sets it. */
-  fields: Map<string, string>;
+  /** Every field as this write leaves it. */
+  fields: Map<string, Seen>;
 }
+
+/**
+ * Fields whose object is set once and never changed in place, so the same object needs no new comparison:
+ * the response head's headers (OutcomeState.responseHeaders), the largest of the small fields.
+ */
+const SET_ONCE = new Set(['response_headers']);
 
 /**
  * Turns an exchange's outcome into checkpoints by what is new (store/inflight-deltas.ts): each checkpoint
@@ -21,20 +30,30 @@ interface Unconfirmed {
  * write failed, the next one carries its changes again.
  */
 export class CheckpointDeltas {
-  /** JSON of each field as the last confirmed checkpoint left it, by its path joined with NUL. */
-  private written = new Map<string, string>();
+  /** Each field as the last confirmed checkpoint left it, by its path joined with NUL. */
+  private written = new Map<string, Seen>();
   private unconfirmed: Unconfirmed | undefined;
 
   /** The deltas of the next checkpoint: every change since the last confirmed one (maybe none). */
   next(state: OutcomeState): InflightDelta[] {
     const payload = outcomePayload(state, 'streaming');
-    const fields = new Map<string, string>();
+    const fields = new Map<string, Seen>();
     const deltas: InflightDelta[] = [];
     const compare = (at: DeltaKey[], value: unknown) => {
-      const key = at.join('\u0000');
-      const json = JSON.stringify(value) ?? 'null';
-      fields.set(key, json);
-      if (this.written.get(key) !== json) deltas.push({ at, set: value });
+      const key = at.length === 1 ? String(at[0]) : at.join('\u0000');
+      const last = this.written.get(key);
+      if (typeof value !== 'object' || value === null) {
+        fields.set(key, value as Seen);
+        if (last !== value) deltas.push({ at, set: value });
+        return;
+      }
+      if (typeof last === 'object' && last !== null && last.ref === value && SET_ONCE.has(key)) {
+        fields.set(key, last);
+        return;
+      }
+      const json = JSON.stringify(value);
+      fields.set(key, { ref: value, json });
+      if (typeof last !== 'object' || last === null || last.json !== json) deltas.push({ at, set: value });
     };
     for (const [key, value] of Object.entries(payload)) {
       const message = key === 'response' && state.assembler ? asRecord(value) : undefined;

@@ -3,7 +3,8 @@
  *
  * A line is a JSON array of ops (ops.ts), on one line. An event's payload is spliced in as the JSON it already
  * is (`value`) rather than escaped again as a string: the payload is the large part of a line, so writing one
- * costs about one pass over the payload's text.
+ * costs about one pass over the payload's text. A checkpoint's deltas (`inflight_parts`) are spliced in the
+ * same way, as `deltas`.
  *
  * A payload may carry a member whose value has not been parsed (a large request body recorded before it is
  * read; see `UncheckedMember` in common/json-text.ts). Such a line starts with a header op naming where those
