@@ -2,86 +2,115 @@ import type { DeltaKey, InflightDelta } from '../store/inflight-deltas.js';
 import { asRecord } from './message.js';
 import { type OutcomeState, outcomePayload } from './outcome.js';
 
-/** A field as a checkpoint left it: a primitive as it is, an object as its JSON (and the object). */
-type Seen = string | number | boolean | null | undefined | { ref: object; json: string };
+/** Fields of the outcome that change at nearly every checkpoint of a streaming reply: compared one by one. */
+const VOLATILE = new Set(['response_bytes', 'sse_events', 'timings']);
+
+/** The outcome as a checkpoint left it, in JSON. */
+interface Written {
+  /**
+   * Every field but the volatile ones, as one object; under `response`, a streamed message's fields with
+   * an empty content (its blocks go by the assembler's changes).
+   */
+  rest: string;
+  /** Each volatile field. */
+  volatile: Map<string, string>;
+}
 
 /** What one checkpoint write carries until its commit is confirmed. */
 interface Unconfirmed {
-  /** Content deltas taken from the assembler (they are taken once: kept until written). */
-  content: InflightDelta[];
-  /** Every field as this write leaves it. */
-  fields: Map<string, Seen>;
+  /** JSON of the content deltas taken from the assembler (they are taken once: kept until written). */
+  content: string[];
+  written: Written;
 }
-
-/**
- * Fields whose object is set once and never changed in place, so the same object needs no new comparison:
- * the response head's headers (OutcomeState.responseHeaders), the largest of the small fields.
- */
-const SET_ONCE = new Set(['response_headers']);
 
 /**
  * Turns an exchange's outcome into checkpoints by what is new (store/inflight-deltas.ts): each checkpoint
  * carries the content streamed since the last one (a block's start, the text added to each of its fields, a
  * tool input once parsed) and the outcome's other fields that changed (status, timings, usage, event counts…;
  * small, compared as JSON). So checkpointing a reply writes each of its bytes about once, however long it
- * streams, instead of the whole reply so far every time.
+ * streams, instead of the whole reply so far every time. The fields that change at every checkpoint (bytes,
+ * event counts) are compared one by one, the others as one JSON text, so a checkpoint serialises the small
+ * fields once, as a whole checkpoint of a short reply did.
  *
  * A checkpoint counts as written once its commit is confirmed ({@link CheckpointDeltas.confirm}): if its
  * write failed, the next one carries its changes again.
  */
 export class CheckpointDeltas {
-  /** Each field as the last confirmed checkpoint left it, by its path joined with NUL. */
-  private written = new Map<string, Seen>();
+  private written: Written = { rest: '{}', volatile: new Map() };
   private unconfirmed: Unconfirmed | undefined;
 
-  /** The deltas of the next checkpoint: every change since the last confirmed one (maybe none). */
-  next(state: OutcomeState): InflightDelta[] {
+  /**
+   * The next checkpoint: every change since the last confirmed one, as the JSON text of an array of deltas,
+   * one line as JSON.stringify writes it; `[]` when nothing changed.
+   */
+  next(state: OutcomeState): string {
     const payload = outcomePayload(state, 'streaming');
-    const fields = new Map<string, Seen>();
-    const deltas: InflightDelta[] = [];
-    const compare = (at: DeltaKey[], value: unknown) => {
-      const key = at.length === 1 ? String(at[0]) : at.join('\u0000');
-      const last = this.written.get(key);
-      if (typeof value !== 'object' || value === null) {
-        fields.set(key, value as Seen);
-        if (last !== value) deltas.push({ at, set: value });
-        return;
-      }
-      if (typeof last === 'object' && last !== null && last.ref === value && SET_ONCE.has(key)) {
-        fields.set(key, last);
-        return;
-      }
-      const json = JSON.stringify(value);
-      fields.set(key, { ref: value, json });
-      if (typeof last !== 'object' || last === null || last.json !== json) deltas.push({ at, set: value });
-    };
+    const deltas: string[] = [];
+    const volatile = new Map<string, string>();
+    const rest: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(payload)) {
-      const message = key === 'response' && state.assembler ? asRecord(value) : undefined;
-      if (!message) {
-        compare([key], value);
-        continue;
-      }
-      // A streamed message's content reaches checkpoints as the assembler's changes; its other fields
-      // (id, model, usage, stop_reason…) are compared like the rest.
-      for (const [field, fieldValue] of Object.entries(message)) {
-        if (field !== 'content') compare(['response', field], fieldValue);
-      }
+      if (VOLATILE.has(key)) {
+        const json = JSON.stringify(value) ?? 'null';
+        volatile.set(key, json);
+        if (this.written.volatile.get(key) !== json) deltas.push(setDelta([key], json));
+      } else rest[key] = value;
     }
-    for (const key of this.written.keys()) {
-      if (!fields.has(key)) deltas.push({ at: key.split('\u0000'), unset: true });
+    const message = state.assembler ? asRecord(rest.response) : undefined;
+    if (message) {
+      // The content goes by the assembler's changes: an empty array here, so the first checkpoint makes one.
+      const { content: _content, ...fields } = message;
+      rest.response = { ...fields, content: [] };
     }
-    const taken = (state.assembler?.takeChanges() ?? []).map(
-      (change): InflightDelta => ({ ...change, at: ['response', ...change.at] }),
+    const restJson = JSON.stringify(rest);
+    if (this.written.rest === '{}') {
+      // The first checkpoint: every field is new, and there is no response to keep yet.
+      deltas.push(`{"at":[],"merge":${restJson}}`);
+    } else if (restJson !== this.written.rest) {
+      const before = JSON.parse(this.written.rest) as Record<string, unknown>;
+      // Only when something there changed (a block boundary, the usage, an error), so rarely.
+      if (message) {
+        const { response, ...others } = rest;
+        const { response: responseBefore, ...othersBefore } = before;
+        diffFields([], othersBefore, others, deltas);
+        diffFields(['response'], asRecord(responseBefore) ?? {}, asRecord(response) ?? {}, deltas);
+      } else diffFields([], before, rest, deltas);
+    }
+    const taken = (state.assembler?.takeChanges() ?? []).map((change) =>
+      JSON.stringify({ ...change, at: ['response', ...change.at] } as InflightDelta),
     );
     const content = this.unconfirmed ? [...this.unconfirmed.content, ...taken] : taken;
-    this.unconfirmed = { content, fields };
-    return [...deltas, ...content];
+    this.unconfirmed = { content, written: { rest: restJson, volatile } };
+    return `[${[...deltas, ...content].join(',')}]`;
   }
 
   /** The last checkpoint from {@link CheckpointDeltas.next} is durable: later ones carry only what follows it. */
   confirm(): void {
     if (!this.unconfirmed) return;
-    this.written = this.unconfirmed.fields;
+    this.written = this.unconfirmed.written;
     this.unconfirmed = undefined;
+  }
+}
+
+function setDelta(at: DeltaKey[], json: string): string {
+  return `{"at":${JSON.stringify(at)},"set":${json}}`;
+}
+
+/**
+ * Adds to `deltas` a `set` for each field of the object at `at` whose JSON changed or that is new, and an
+ * `unset` for each that went away (own fields only: a field may be called `__proto__`).
+ */
+function diffFields(
+  at: DeltaKey[],
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  deltas: string[],
+): void {
+  for (const [key, value] of Object.entries(after)) {
+    const json = JSON.stringify(value) ?? 'null';
+    if (!Object.hasOwn(before, key) || JSON.stringify(before[key]) !== json)
+      deltas.push(setDelta([...at, key], json));
+  }
+  for (const key of Object.keys(before)) {
+    if (!Object.hasOwn(after, key)) deltas.push(JSON.stringify({ at: [...at, key], unset: true }));
   }
 }

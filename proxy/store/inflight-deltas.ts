@@ -8,7 +8,9 @@
  *  - `{"at": [...], "set": value}` puts a value there (a content block when it starts, a changed field);
  *  - `{"at": [...], "append": "text"}` adds text to the string there (a block's text as it streams);
  *  - `{"at": [...], "push": value}` adds an item to the array there (a citation);
- *  - `{"at": [...], "unset": true}` removes the field there.
+ *  - `{"at": [...], "unset": true}` removes the field there;
+ *  - `{"at": [...], "merge": {...}}` sets each field of the object given on the object there (`"at": []`: the
+ *    payload itself), the other fields staying as they are (the first checkpoint's fields, in one piece).
  * Containers missing on the way are created (an object before a key, an array before an index). So each
  * checkpoint writes only the bytes that are new, and the partial payload is rebuilt by replaying the deltas.
  */
@@ -21,7 +23,8 @@ export type InflightDelta =
   | { at: DeltaKey[]; set: unknown }
   | { at: DeltaKey[]; append: string }
   | { at: DeltaKey[]; push: unknown }
-  | { at: DeltaKey[]; unset: true };
+  | { at: DeltaKey[]; unset: true }
+  | { at: DeltaKey[]; merge: Record<string, unknown> };
 
 type Container = Record<string, unknown> | unknown[];
 
@@ -46,21 +49,18 @@ export function applyDeltas(partial: unknown, deltas: unknown): Record<string, u
 function applyDelta(root: Container, delta: unknown): void {
   if (!isContainer(delta) || Array.isArray(delta)) return;
   const at = delta.at;
-  if (!Array.isArray(at) || at.length === 0) return;
-  let container: Container = root;
-  for (let i = 0; i < at.length - 1; i++) {
-    const key = at[i];
-    const next = get(container, key);
-    if (isContainer(next)) {
-      container = next;
-      continue;
-    }
-    if (next !== undefined) return;
-    const created: Container = typeof at[i + 1] === 'number' ? [] : {};
-    if (!put(container, key, created)) return;
-    container = created;
+  if (!Array.isArray(at)) return;
+  if ('merge' in delta) {
+    const fields = delta.merge;
+    const target = reach(root, at, '');
+    if (!target || Array.isArray(target) || !isContainer(fields) || Array.isArray(fields)) return;
+    for (const key of Object.keys(fields)) put(target, key, (fields as Record<string, unknown>)[key]);
+    return;
   }
+  if (at.length === 0) return;
   const key = at[at.length - 1];
+  const container = reach(root, at.slice(0, -1), key);
+  if (!container) return;
   if ('set' in delta) put(container, key, delta.set);
   else if ('append' in delta && typeof delta.append === 'string') {
     const current = get(container, key);
@@ -72,6 +72,27 @@ function applyDelta(root: Container, delta: unknown): void {
   } else if ('unset' in delta && !Array.isArray(container) && typeof key === 'string') {
     delete container[key];
   }
+}
+
+/**
+ * The container at path `at` from `root`, creating what is missing on the way (an object before a key, an
+ * array before an index; `next` is the step that will follow the path); undefined where the path cannot go.
+ */
+function reach(root: Container, at: unknown[], next: unknown): Container | undefined {
+  let container: Container = root;
+  for (let i = 0; i < at.length; i++) {
+    const key = at[i];
+    const found = get(container, key);
+    if (isContainer(found)) {
+      container = found;
+      continue;
+    }
+    if (found !== undefined) return undefined;
+    const created: Container = typeof (i + 1 < at.length ? at[i + 1] : next) === 'number' ? [] : {};
+    if (!put(container, key, created)) return undefined;
+    container = created;
+  }
+  return container;
 }
 
 function get(container: Container, key: unknown): unknown {

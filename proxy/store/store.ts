@@ -8,8 +8,8 @@ import { ChangeFeed } from './change-feed.js';
 import { Heads, type NextEventOptions } from './heads.js';
 import {
   type InflightDelta,
-  type InflightPartRow,
   InflightPartials,
+  type InflightPartRow,
   type InflightRow,
 } from './inflight-deltas.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
@@ -237,19 +237,19 @@ export class Store {
 
   /**
    * Checkpoints an in-flight exchange by what is new: `deltas` to its partial outcome (see
-   * inflight-deltas.ts), written after every earlier checkpoint's. Nothing is written for no deltas.
+   * inflight-deltas.ts), written after every earlier checkpoint's — an array, or the JSON text of one as
+   * JSON.stringify writes it (on one line). Nothing is written for no deltas.
    * @throws TypeError when a delta is not JSON (a BigInt, a cycle); Error when the write fails
    */
-  appendInflightParts(sessionId: string, requestSeq: number, deltas: readonly InflightDelta[]): void {
-    if (deltas.length === 0) return;
+  appendInflightParts(
+    sessionId: string,
+    requestSeq: number,
+    deltas: readonly InflightDelta[] | string,
+  ): void {
+    const json = typeof deltas === 'string' ? deltas : JSON.stringify(deltas);
+    if (json === '[]') return;
     this.write([
-      {
-        op: 'inflight_parts',
-        session_id: sessionId,
-        request_seq: requestSeq,
-        ts: nowMicros(),
-        deltas: JSON.stringify(deltas),
-      },
+      { op: 'inflight_parts', session_id: sessionId, request_seq: requestSeq, ts: nowMicros(), deltas: json },
     ]);
   }
 
