@@ -1,4 +1,5 @@
 import { MAX_NESTING, nestingDepth } from '../common/json-depth.js';
+import type { InflightDelta } from '../store/inflight-deltas.js';
 import {
   type ApiError,
   type AssistantMessage,
@@ -8,6 +9,12 @@ import {
   type Usage,
 } from './message.js';
 import type { ServerSentEvent } from './sse.js';
+
+/**
+ * A change to the message's content since the last {@link MessageAssembler.takeChanges}, as a delta of the
+ * store's in-flight checkpoints (store/inflight-deltas.ts) whose path starts at the message.
+ */
+export type ContentDelta = InflightDelta;
 
 /** What the assembler has rebuilt so far from a Messages stream. */
 export interface AssembledStream {
@@ -20,6 +27,27 @@ export interface AssembledStream {
   event_counts: Record<string, number>;
   /** Events or tool inputs that could not be parsed; kept raw (capped) so nothing is silently dropped. */
   anomalies: string[];
+  /** Present when content past the storage cap was dropped (the message holds what came before it). */
+  truncated?: true;
+}
+
+/** Options of a {@link MessageAssembler}. */
+export interface AssemblerOptions {
+  /**
+   * Bytes of content kept at most (UTF-8 of the text, thinking, signatures and tool input fragments, the JSON
+   * of block starts and citations); content past it is dropped and the stream marked `truncated`. Default:
+   * no cap.
+   */
+  capBytes?: number;
+  /** Keep a log of content changes for {@link MessageAssembler.takeChanges} (checkpoints by what is new). */
+  trackChanges?: boolean;
+}
+
+/** Text streamed into one field of one block since the last settle: its pieces, joined once. */
+interface PendingText {
+  index: number;
+  field: 'text' | 'thinking' | 'signature';
+  pieces: string[];
 }
 
 /** Text every event that {@link MessageAssembler.apply} treats as a boundary must contain. */
@@ -59,6 +87,10 @@ const MAX_ANOMALY_CHARS = 2_000;
  * Tool inputs streamed as `input_json_delta` fragments are parsed at `content_block_stop`. Server tool blocks
  * (server_tool_use, web_search_tool_result, …) are kept as they come. Unknown event or delta types are
  * counted and never fatal; unparsable data is kept in `anomalies`.
+ *
+ * Streamed text is gathered in pieces and joined into its block once per {@link MessageAssembler.snapshot}
+ * or {@link MessageAssembler.takeChanges} (a string concatenation, not a copy of the text so far), so the
+ * work per event does not grow with the message. Content is kept up to `capBytes` (see AssemblerOptions).
  */
 export class MessageAssembler {
   private readonly state: AssembledStream = {
@@ -69,6 +101,17 @@ export class MessageAssembler {
     anomalies: [],
   };
   private readonly partialJson = new Map<number, string>();
+  private readonly pending = new Map<string, PendingText>();
+  private readonly capBytes: number;
+  /** Bytes of content kept so far (see AssemblerOptions.capBytes). */
+  private keptBytes = 0;
+  /** Content changes not yet taken, when tracked. */
+  private changes: ContentDelta[] | undefined;
+
+  constructor(options: AssemblerOptions = {}) {
+    this.capBytes = options.capBytes ?? Number.POSITIVE_INFINITY;
+    if (options.trackChanges) this.changes = [];
+  }
 
   /** Applies one server-sent event. */
   apply(sse: ServerSentEvent): AssemblerStep {
@@ -116,13 +159,27 @@ export class MessageAssembler {
 
   /** The message so far; call {@link MessageAssembler.finish} first at the end of the stream. */
   snapshot(): AssembledStream {
+    this.settleText();
     return this.state;
   }
 
   /** Parses tool inputs of blocks that never got their `content_block_stop` (stream cut short). */
   finish(): AssembledStream {
     for (const index of [...this.partialJson.keys()]) this.settleToolInput(index);
+    this.settleText();
     return this.state;
+  }
+
+  /**
+   * The content changes since the last call, in order, as deltas whose paths start at the message
+   * (`["content", 0, "text"]`): a block's start, the text streamed into each field (one `append` per field
+   * per call), a tool input once parsed, a citation. Empty unless constructed with `trackChanges`.
+   */
+  takeChanges(): ContentDelta[] {
+    this.settleText();
+    const changes = this.changes ?? [];
+    if (this.changes) this.changes = [];
+    return changes;
   }
 
   private messageStart(data: Record<string, unknown>): AssemblerStep {
@@ -143,8 +200,12 @@ export class MessageAssembler {
       index = content.length;
     }
     const block = { ...(asRecord(data.content_block) ?? { type: 'unknown' }) } as ContentBlock;
+    if (!this.keep(Buffer.byteLength(JSON.stringify(block)))) return { boundary: true, output: false };
+    this.settleText();
     if (isStreamedInputBlock(block)) this.partialJson.set(index, '');
     content[index] = block;
+    // A copy: text is added to the block itself later, and reaches checkpoints as appends.
+    this.changes?.push({ at: ['content', index], set: { ...block } });
     return { boundary: true, output: false };
   }
 
@@ -153,24 +214,31 @@ export class MessageAssembler {
     const delta = asRecord(data.delta) ?? {};
     const block = this.state.message.content[index];
     if (!block) {
-      this.anomaly(`delta for unknown content block ${index}`);
-      return { boundary: false, output: false };
+      // Past the cap, blocks are dropped: their deltas are expected.
+      if (!this.state.truncated) this.anomaly(`delta for unknown content block ${index}`);
+      return { boundary: false, output: !!this.state.truncated };
     }
     switch (delta.type) {
       case 'text_delta':
-        block.text = asText(block.text) + asText(delta.text);
+        this.addText(index, 'text', asText(delta.text));
         break;
       case 'thinking_delta':
-        block.thinking = asText(block.thinking) + asText(delta.thinking);
+        this.addText(index, 'thinking', asText(delta.thinking));
         break;
       case 'signature_delta':
-        block.signature = asText(block.signature) + asText(delta.signature);
+        this.addText(index, 'signature', asText(delta.signature));
         break;
-      case 'input_json_delta':
-        this.partialJson.set(index, (this.partialJson.get(index) ?? '') + asText(delta.partial_json));
+      case 'input_json_delta': {
+        const fragment = this.keepText(asText(delta.partial_json));
+        if (this.partialJson.has(index) || fragment)
+          this.partialJson.set(index, (this.partialJson.get(index) ?? '') + fragment);
         break;
+      }
       case 'citations_delta':
+        if (!this.keep(Buffer.byteLength(JSON.stringify(delta.citation) ?? ''))) break;
+        this.settleText();
         block.citations = [...(Array.isArray(block.citations) ? block.citations : []), delta.citation];
+        this.changes?.push({ at: ['content', index, 'citations'], push: delta.citation });
         break;
       default:
         this.anomaly(`unknown delta type ${asText(delta.type ?? 'none')}`);
@@ -204,22 +272,84 @@ export class MessageAssembler {
     this.partialJson.delete(index);
     const block = this.state.message.content[index];
     if (!block) return;
+    this.settleText();
+    const field = this.parseToolInput(index, block, json);
+    if (field) this.changes?.push({ at: ['content', index, field], set: block[field] });
+  }
+
+  /** Sets a block's tool input from its streamed JSON; returns the field set, if any. */
+  private parseToolInput(
+    index: number,
+    block: ContentBlock,
+    json: string,
+  ): 'input' | 'input_raw' | undefined {
     if (json.trim() === '') {
-      block.input ??= {};
-      return;
+      if (block.input !== undefined) return undefined;
+      block.input = {};
+      return 'input';
     }
     try {
       const input: unknown = JSON.parse(json);
       if (nestingDepth(input) > MAX_NESTING) {
         block.input_raw = json;
         this.anomaly(`tool input of block ${index} is nested deeper than ${MAX_NESTING} levels`);
-        return;
+        return 'input_raw';
       }
       block.input = input;
+      return 'input';
     } catch {
       block.input_raw = json;
       this.anomaly(`tool input of block ${index} is not valid JSON`);
+      return 'input_raw';
     }
+  }
+
+  /** Adds streamed text to a block's field (kept up to the cap), as a piece joined at the next settle. */
+  private addText(index: number, field: PendingText['field'], text: string): void {
+    const kept = this.keepText(text);
+    if (!kept) return;
+    const key = `${index}:${field}`;
+    const pending = this.pending.get(key);
+    if (pending) pending.pieces.push(kept);
+    else this.pending.set(key, { index, field, pieces: [kept] });
+  }
+
+  /** Joins the pieces of streamed text into their blocks (and the change log), in the order they came. */
+  private settleText(): void {
+    if (this.pending.size === 0) return;
+    for (const { index, field, pieces } of this.pending.values()) {
+      const block = this.state.message.content[index];
+      if (!block) continue;
+      const text = pieces.join('');
+      block[field] = asText(block[field]) + text;
+      this.changes?.push({ at: ['content', index, field], append: text });
+    }
+    this.pending.clear();
+  }
+
+  /** Takes `bytes` more of content under the cap; false (and the stream marked truncated) when over. */
+  private keep(bytes: number): boolean {
+    if (this.state.truncated) return false;
+    if (this.keptBytes + bytes <= this.capBytes) {
+      this.keptBytes += bytes;
+      return true;
+    }
+    this.state.truncated = true;
+    return false;
+  }
+
+  /** The part of `text` that still fits under the cap (cut on a character boundary), counted as kept. */
+  private keepText(text: string): string {
+    if (this.state.truncated || text === '') return '';
+    const bytes = Buffer.byteLength(text);
+    if (this.keep(bytes)) return text;
+    let fitting = Buffer.from(text)
+      .subarray(0, this.capBytes - this.keptBytes)
+      .toString('utf8');
+    // A character cut in two decodes as U+FFFD (3 bytes): drop it.
+    if (Buffer.byteLength(fitting) > this.capBytes - this.keptBytes) fitting = fitting.slice(0, -1);
+    this.keptBytes += Buffer.byteLength(fitting);
+    return fitting;
   }
 
   private anomaly(text: string): void {

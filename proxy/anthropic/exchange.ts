@@ -6,6 +6,7 @@ import { redactHeaders } from '../policy/credentials.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import { MessageAssembler, mayCompleteBoundary } from './assembler.js';
+import { CheckpointDeltas } from './checkpoint.js';
 import {
   CappedCollector,
   type ExchangeOutcome,
@@ -55,7 +56,10 @@ export interface ExchangeInit {
  *    or stop (or an error event) is held until a checkpoint including it commits; bare deltas are
  *    checkpointed at least every `checkpointIntervalUs`, so a `kill -9` loses at most that window of them;
  *  - any other reply is held until its outcome is sealed (up to the storage cap; beyond it, it streams on).
- * Checkpoints and seals go through {@link GroupCommit}, so concurrent exchanges share commits.
+ * A checkpoint writes what is new since the last one ({@link CheckpointDeltas}); the seal writes the whole
+ * outcome once. Content past the storage cap (`maxBodyBytes`) is relayed but not recorded (the outcome says
+ * `response_truncated`). Checkpoints and seals go through {@link GroupCommit}, so concurrent exchanges share
+ * commits.
  * Compressed replies are decoded on a side stream for recording; their checkpoints may trail forwarding.
  */
 export class Exchange {
@@ -64,6 +68,8 @@ export class Exchange {
   private upstreamResponse: IncomingMessage | undefined;
   private res: ServerResponse | undefined;
   private readonly state: OutcomeState;
+  /** What each checkpoint writes: the changes since the last one. */
+  private readonly checkpoints = new CheckpointDeltas();
   private parser: SseParser | undefined;
   private decoder: Transform | undefined;
   private readonly outbox: Buffer[] = [];
@@ -119,7 +125,7 @@ export class Exchange {
       .toLowerCase();
     if (contentType.includes('text/event-stream')) {
       this.parser = new SseParser();
-      state.assembler = new MessageAssembler();
+      state.assembler = new MessageAssembler({ capBytes: this.init.maxBodyBytes, trackChanges: true });
     } else {
       state.collector = new CappedCollector(this.init.maxBodyBytes);
     }
@@ -291,6 +297,7 @@ export class Exchange {
       () => this.writeCheckpoint(),
       (error) => {
         if (error) return this.recordingFailed(error);
+        this.checkpoints.confirm();
         this.sendHead();
         const holds = this.attachedHolds;
         this.attachedHolds = 0;
@@ -305,11 +312,8 @@ export class Exchange {
     clearTimeout(this.checkpointTimer);
     this.checkpointTimer = undefined;
     this.lastCheckpointMono = monoMicros();
-    this.init.store.updateInflight(
-      this.init.sessionId,
-      this.init.requestSeq,
-      outcomePayload(this.state, 'streaming'),
-    );
+    const deltas = this.checkpoints.next(this.state);
+    this.init.store.appendInflightParts(this.init.sessionId, this.init.requestSeq, deltas);
   }
 
   /** The reply ended upstream: seal the outcome, then forward whatever was held and end the response. */

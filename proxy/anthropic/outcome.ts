@@ -91,7 +91,8 @@ export function naturalOutcome(state: OutcomeState): ExchangeOutcome {
  * used for in-flight checkpoints with outcome `streaming`. Shape: request_seq, outcome, status, timings,
  * response_headers (credentials fingerprinted), response_bytes; for Messages also stream, model, response
  * (the assistant message), stop_reason, usage, cost_usd (US dollars or null), error; other replies carry
- * their body as `body` / `body_raw`.
+ * their body as `body` / `body_raw`. A streamed reply whose content passed the storage cap (maxBodyBytes)
+ * has `response_truncated: true` and the content up to the cap, as a body has `body_truncated`.
  */
 export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): Record<string, unknown> {
   const base: Record<string, unknown> = {
@@ -117,6 +118,7 @@ export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): R
       error: assembled.error ?? state.error ?? null,
       sse_events: assembled.event_counts,
       ...(assembled.anomalies.length ? { anomalies: assembled.anomalies } : {}),
+      ...(assembled.truncated ? { response_truncated: true } : {}),
     };
   }
   if (!state.collector) return { ...base, stream: state.stream, error: state.error ?? null };

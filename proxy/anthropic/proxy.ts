@@ -249,7 +249,7 @@ export class AnthropicProxy {
           'http.request',
           requestPayload(req.method, redactQuery(path), headers, body, this.upstreamBase),
           isMessages ? 'llm.turn' : 'http.exchange',
-          { request_seq: 0, outcome: 'streaming' },
+          (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
           { text: body.searchText, stats: isMessages ? TURN_STATS : REQUEST_STATS },
         );
         exchange = new Exchange({

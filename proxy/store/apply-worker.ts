@@ -20,6 +20,15 @@ import { decodeJournalLine } from './journal-line.js';
 import type { StoreOp } from './ops.js';
 
 const RETRY_MS = 100;
+/**
+ * Longest a queue holding only checkpoints of replies still streaming (`inflight_parts`) waits for SQLite
+ * (ms), and the journal bytes of them that make it go at once. They are durable in the journal already, and
+ * each SQLite transaction writes whole pages (12–24 KB for a checkpoint of a few hundred bytes), so applying
+ * them 20 times a second wrote ten times the reply. Anything else queued, and every read (settle), applies
+ * them at once; readers of the file from other processes (the CLI) see a reply in flight up to this late.
+ */
+const CHECKPOINT_DELAY_MS = 5_000;
+const CHECKPOINT_BYTES = 256 * 1024;
 
 /**
  * The thread's work: ops waiting for SQLite, the journal position they reach, and the retry after SQLite
@@ -29,6 +38,10 @@ class ApplyLoop {
   private queue: StoreOp[] = [];
   private last: { end: JournalPosition; line: number } | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** The timer is the long one of a queue holding only checkpoints ({@link CHECKPOINT_DELAY_MS}). */
+  private lazy = false;
+  /** Journal bytes of the checkpoints queued since the last transaction. */
+  private lazyBytes = 0;
   private failing = false;
 
   constructor(
@@ -45,22 +58,41 @@ class ApplyLoop {
 
   /** Queues the ops of journal lines ending at `end` (line number `line`) and schedules applying them. */
   receive(lines: ReadonlyArray<string | Uint8Array>, end: JournalPosition, line: number): void {
+    let urgent = false;
     for (const text of lines) {
+      this.lazyBytes += text.length;
       try {
-        for (const op of decodeJournalLine(text)) this.queue.push(op);
+        for (const op of decodeJournalLine(text)) {
+          this.queue.push(op);
+          urgent ||= op.op !== 'inflight_parts';
+        }
       } catch (error) {
+        urgent = true;
         this.warn(`could not read a journal line in the apply thread: ${(error as Error).message}`);
       }
     }
     this.last = { end, line };
-    if (this.queue.length >= this.init.maxQueued && !this.failing) this.apply();
-    else this.timer ??= setTimeout(() => this.apply(), this.init.applyDelayMs);
+    const full = this.queue.length >= this.init.maxQueued || this.lazyBytes >= CHECKPOINT_BYTES;
+    if (full && !this.failing) {
+      this.apply();
+      return;
+    }
+    if (this.failing) return; // the retry timer runs
+    if (urgent && this.lazy) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.timer) return;
+    this.lazy = !urgent;
+    this.timer = setTimeout(() => this.apply(), urgent ? this.init.applyDelayMs : CHECKPOINT_DELAY_MS);
   }
 
   /** Applies everything queued in one transaction and publishes the line reached; on failure retries later. */
   apply(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    this.lazy = false;
+    this.lazyBytes = 0;
     if (!this.last) return;
     const reached = this.last;
     try {

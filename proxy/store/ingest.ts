@@ -45,6 +45,8 @@ export interface IngestOptions {
 export interface IngestStats {
   /** Journal lines written (one per store write or batch). */
   journalWrites: number;
+  /** Bytes written to the journal (its lines and their line feeds). */
+  journalBytes: number;
   /** SQLite transactions that applied ops. */
   transactions: number;
   /** Ops applied to SQLite. */
@@ -88,7 +90,7 @@ const SERVING_BUSY_TIMEOUT_MS = 100;
  * itself. {@link Ingest.health} says meanwhile why writes are refused.
  */
 export class Ingest {
-  readonly stats: IngestStats = { journalWrites: 0, transactions: 0, ops: 0 };
+  readonly stats: IngestStats = { journalWrites: 0, journalBytes: 0, transactions: 0, ops: 0 };
   private journal: Journal | undefined;
   /** Applies journaled writes off this thread, while it runs. */
   private thread: ApplyThread | undefined;
@@ -169,8 +171,10 @@ export class Ingest {
     if (ops.length === 0) return;
     if (this.journal) {
       const line = encodeOps(ops);
+      const before = this.journal.bytesWritten;
       const end = this.append(this.journal, line);
       this.stats.journalWrites++;
+      this.stats.journalBytes += this.journal.bytesWritten - before;
       if (this.thread) this.thread.send(line, end);
       else {
         for (const op of ops) this.queued.push(op);

@@ -3,7 +3,8 @@
  *
  * A line is a JSON array of ops (ops.ts), on one line. An event's payload is spliced in as the JSON it already
  * is (`value`) rather than escaped again as a string: the payload is the large part of a line, so writing one
- * costs about one pass over the payload's text.
+ * costs about one pass over the payload's text. A checkpoint's deltas (`inflight_parts`) are spliced in the
+ * same way, as `deltas`.
  *
  * A payload may carry a member whose value has not been parsed (a large request body recorded before it is
  * read; see `UncheckedMember` in common/json-text.ts). Such a line starts with a header op naming where those
@@ -40,6 +41,10 @@ export function encodeOps(ops: readonly StoreOp[]): JournalLine {
       const spliced = payload instanceof JsonText ? { payload, op: i } : payload;
       segments.push(`${JSON.stringify(rest).slice(0, -1)},"value":`, spliced, '}');
       withBytes ||= payload instanceof JsonText && payload.bytes !== undefined;
+    } else if (op.op === 'inflight_parts' && typeof op.deltas === 'string') {
+      // JSON.stringify's output, so one line: spliced as JSON rather than escaped again as a string.
+      const { deltas, ...rest } = op;
+      segments.push(`${JSON.stringify(rest).slice(0, -1)},"deltas":${deltas}}`);
     } else segments.push(JSON.stringify(op));
   });
   segments.push(']');

@@ -96,6 +96,9 @@ export class Journal {
   }
 
   /** Where the next line will start. */
+  /** Bytes of lines appended by this process, across every file (for benchmarks and tests). */
+  bytesWritten = 0;
+
   get position(): JournalPosition {
     return { generation: this.generation, offset: this.size };
   }
@@ -115,7 +118,9 @@ export class Journal {
     if (this.torn) this.rotate();
     const before = this.size;
     try {
-      this.size += typeof line === 'string' ? this.writeText(line) : this.writePieces(line);
+      const written = typeof line === 'string' ? this.writeText(line) : this.writePieces(line);
+      this.size += written;
+      this.bytesWritten += written;
     } catch (error) {
       try {
         ftruncateSync(this.fd, before);

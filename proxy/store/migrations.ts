@@ -78,6 +78,18 @@ const MIGRATIONS: readonly string[] = [
   );
   INSERT INTO search_state (id, version) VALUES (1, 0);
   `,
+  // 4: a streaming reply is checkpointed by what is new (inflight-deltas.ts): each checkpoint appends a row of
+  // deltas instead of rewriting the in-flight row, whose `partial` is now the outcome's first partial payload.
+  `
+  CREATE TABLE inflight_parts (
+    id          INTEGER PRIMARY KEY,         -- write order; deltas are replayed in it
+    session_id  TEXT NOT NULL,
+    request_seq INTEGER NOT NULL,            -- the in-flight exchange (inflight.session_id, request_seq)
+    ts          INTEGER NOT NULL,            -- µs since epoch, when the checkpoint was made
+    deltas      TEXT NOT NULL                -- JSON array of deltas
+  );
+  CREATE INDEX inflight_parts_exchange ON inflight_parts (session_id, request_seq, id);
+  `,
 ];
 
 /** The schema version this build writes. */

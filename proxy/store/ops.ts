@@ -49,10 +49,23 @@ export type StoreOp =
       /** Opens an in-flight record for this (request) event's outcome. */
       inflight?: { kind: string; partial: string; text: string | null };
     }
+  /** Replaced an in-flight record's partial payload whole: written only by earlier versions' journals. */
   | { op: 'inflight'; session_id: string; request_seq: number; partial: string; updated_at: number }
   /**
+   * A checkpoint of an in-flight exchange: deltas to its partial payload (inflight-deltas.ts), as the JSON
+   * text of their array in memory (spliced into the journal line as JSON), or as read back from a line.
+   */
+  | {
+      op: 'inflight_parts';
+      session_id: string;
+      request_seq: number;
+      /** µs since epoch. */
+      ts: number;
+      deltas: string | unknown[];
+    }
+  /**
    * Indexes an in-flight request's text (`request_text` when given, else the text its record holds) and drops
-   * its record; its outcome `event` op follows.
+   * its record and checkpoints; its outcome `event` op follows.
    */
   | { op: 'seal'; session_id: string; request_seq: number; request_text?: string }
   | { op: 'end'; session_id: string; status: SessionStatus; ended_at: number }
@@ -132,6 +145,11 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
     case 'inflight':
       sql.updateInflight.run(op.partial, op.updated_at, op.session_id, op.request_seq);
       return;
+    case 'inflight_parts': {
+      const deltas = typeof op.deltas === 'string' ? op.deltas : JSON.stringify(op.deltas);
+      sql.insertParts.run(op.session_id, op.request_seq, op.ts, deltas);
+      return;
+    }
     case 'seal': {
       const request = sql.inflightText.get(op.session_id, op.request_seq) as
         | { request_event_id: number; request_text: string | null }
@@ -139,6 +157,7 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
       const text = op.request_text ?? request?.request_text;
       if (request && text) sql.insertFts.run(request.request_event_id, text);
       sql.deleteInflight.run(op.session_id, op.request_seq);
+      sql.deleteParts.run(op.session_id, op.request_seq);
       return;
     }
     case 'end':

@@ -66,7 +66,8 @@ function sealInflight(
       id,
       exchange.request_seq,
       exchange.kind,
-      { ...partial, outcome },
+      // The record's own key names the request: a partial written by an older build may say 0 there.
+      { ...partial, request_seq: exchange.request_seq, outcome },
       {
         ts: exchange.updated_at,
         stats: { errors: 1 },

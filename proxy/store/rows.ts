@@ -101,6 +101,11 @@ export function prepareStatements(db: Db) {
       'UPDATE inflight SET partial = ?, updated_at = ? WHERE session_id = ? AND request_seq = ?',
     ),
     deleteInflight: p('DELETE FROM inflight WHERE session_id = ? AND request_seq = ?'),
+    insertParts: p('INSERT INTO inflight_parts (session_id, request_seq, ts, deltas) VALUES (?, ?, ?, ?)'),
+    deleteParts: p('DELETE FROM inflight_parts WHERE session_id = ? AND request_seq = ?'),
+    partsAfter:
+      p(`SELECT id, ts, deltas FROM inflight_parts WHERE session_id = ? AND request_seq = ? AND id > ?
+      ORDER BY id`),
     unanswered: p(
       `SELECT seq FROM events WHERE session_id = @id AND kind = @request AND seq NOT IN (
          SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)

@@ -6,6 +6,12 @@ import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
 import { openDatabase } from './database.js';
 import { Heads, type NextEventOptions } from './heads.js';
+import {
+  type InflightDelta,
+  InflightPartials,
+  type InflightPartRow,
+  type InflightRow,
+} from './inflight-deltas.js';
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
@@ -68,6 +74,8 @@ export class Store {
   private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
   private readonly search: SearchIndex;
+  /** In-flight partials rebuilt by earlier reads, so a read applies only newer checkpoints. */
+  private readonly partials = new InflightPartials();
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
@@ -228,19 +236,24 @@ export class Store {
 
   /**
    * Appends a request event and opens an in-flight record for its outcome, in one write: after this
-   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. The request's
-   * `text` is indexed when the exchange is sealed, keeping full-text work off the path to upstream.
+   * returns, a crash leaves the request on disk and the outcome recoverable as `interrupted`. `partial`
+   * builds the outcome's first partial payload from the request event's seq, so even an outcome that never
+   * got further names its request. The request's `text` is indexed when the exchange is sealed, keeping
+   * full-text work off the path to upstream.
+   * @throws Error when the session does not exist or the partial cannot be serialised (nothing is written)
    */
   appendRequest(
     sessionId: string,
     kind: string,
     payload: unknown,
     outcomeKind: string,
-    partial: unknown,
+    partial: (requestSeq: number) => unknown,
     options: AppendOptions = {},
   ): Appended {
     const { text, ...rest } = options;
-    const partialJson = JSON.stringify(partial); // may throw: before the head moves
+    const head = this.heads.of(sessionId);
+    if (!head) throw new Error(`cannot append to unknown session ${sessionId}`);
+    const partialJson = JSON.stringify(partial(head.seq + 1)); // may throw: before the head moves
     return this.writes.batch(() => {
       const op = this.heads.next(sessionId, kind, payload, rest);
       op.inflight = { kind: outcomeKind, partial: partialJson, text: text ?? null };
@@ -250,14 +263,25 @@ export class Store {
     });
   }
 
-  /** Replaces the partial outcome of an in-flight exchange (a checkpoint while a reply streams). */
-  updateInflight(sessionId: string, requestSeq: number, partial: unknown): void {
+  /**
+   * Checkpoints an in-flight exchange by what is new: `deltas` to its partial outcome (see
+   * inflight-deltas.ts), written after every earlier checkpoint's — an array, or the JSON text of one as
+   * JSON.stringify writes it (on one line). Nothing is written for no deltas.
+   * @throws TypeError when a delta is not JSON (a BigInt, a cycle); Error when the write fails
+   */
+  appendInflightParts(
+    sessionId: string,
+    requestSeq: number,
+    deltas: readonly InflightDelta[] | string,
+  ): void {
+    const json = typeof deltas === 'string' ? deltas : JSON.stringify(deltas);
+    if (json === '[]') return;
     const op: StoreOp = {
-      op: 'inflight',
+      op: 'inflight_parts',
       session_id: sessionId,
       request_seq: requestSeq,
-      partial: JSON.stringify(partial),
-      updated_at: nowMicros(),
+      ts: nowMicros(),
+      deltas: json,
     };
     this.writes.batch(() => this.write([op]));
   }
@@ -284,18 +308,22 @@ export class Store {
       };
       if (requestText) seal.request_text = requestText;
       this.write([seal, op]);
+      this.partials.forget(sessionId, requestSeq);
       this.emit({ type: 'event', session_id: sessionId, seq: op.seq, ts: op.ts, kind });
       this.emitSession(sessionId);
       return { seq: op.seq, ts: op.ts };
     });
   }
 
-  /** In-flight exchanges of one session, oldest first. */
+  /** In-flight exchanges of one session, oldest first, each with its partial outcome rebuilt. */
   inflight(sessionId: string): InflightExchange[] {
     this.ingest.settle();
-    return (
-      this.sql.inflightOf.all(sessionId) as Array<Omit<InflightExchange, 'partial'> & { partial: string }>
-    ).map((row) => ({ ...row, partial: JSON.parse(row.partial) as unknown }));
+    const rows = this.sql.inflightOf.all(sessionId) as InflightRow[];
+    return this.partials.rebuild(
+      sessionId,
+      rows,
+      (requestSeq, afterId) => this.sql.partsAfter.all(sessionId, requestSeq, afterId) as InflightPartRow[],
+    );
   }
 
   /**

@@ -12,6 +12,9 @@
  * BENCH_CPU_PROF_DIR=dir profiles the engine (node --cpu-prof) for the whole run. BENCH_COMPARE_ROOT=dir adds a
  * `glassbox serve` from another built checkout (e.g. the commit before a change) as one more target, so two
  * builds are compared in one run, interleaved. BENCH_SECONDS=0 measures time to first token only.
+ *   4. bytes written to storage and peak memory per byte of one long streamed reply (330 KB, 2.2 MB, 20 MB),
+ *      each through a fresh engine of this build and of the compared one (reply-bytes.ts). It runs with the
+ *      throughput phase; BENCH_REPLY_BYTES=0 skips it, =1 runs it even with BENCH_SECONDS=0, =only runs it alone.
  *
  * CPU placement: on a machine with 2+ CPUs and `taskset`, the time-to-first-token phase pins this load generator
  * and the mock to CPU 0 and every proxy to CPU 1, so each target sees the same placement. Unpinned, which CPU
@@ -27,6 +30,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { tempHome } from '../helpers/engine.js';
+import { replyBytesPhase } from './reply-bytes.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TTFT_SAMPLES = Number(process.env.BENCH_TTFT_SAMPLES ?? 400);
@@ -37,6 +41,8 @@ const COMPARE_ROOT = process.env.BENCH_COMPARE_ROOT;
 const DELTAS = 50;
 const PACE_MS = Number(process.env.BENCH_PACE_MS ?? 10);
 const TTFT_PACE_MS = 2;
+/** Whether phase 4 runs: '0' never, '1' always, 'only' alone; by default with the throughput phase. */
+const REPLY_BYTES = process.env.BENCH_REPLY_BYTES ?? (THROUGHPUT_SECONDS > 0 ? '1' : '0');
 /** CPUs this run may use, read before any pinning narrows this process's own affinity. */
 const CPUS = availableParallelism();
 
@@ -270,6 +276,19 @@ async function main(): Promise<void> {
       'Processes: mock API, plain http-proxy peer, glassbox serve, and this load generator, on one machine.\n',
     );
 
+    // 4. Bytes written per reply byte, through engines of its own (after the other phases, or alone).
+    const replyBytes = async () => {
+      if (REPLY_BYTES === '0') return;
+      // Unpinned: this process and the mock on every CPU again, as the engines it starts will be.
+      for (const pid of [process.pid, mock.child.pid]) pin(pid, `0-${CPUS - 1}`);
+      const builds = {
+        glassbox: ROOT,
+        ...(COMPARE_ROOT ? { 'glassbox, compared build': COMPARE_ROOT } : {}),
+      };
+      await replyBytesPhase(mockUrl.toString(), builds);
+    };
+    if (REPLY_BYTES === 'only') return await replyBytes();
+
     // Every proxy on the same CPU for the sequential phase (see the header).
     const proxies = [peer.child, paused.child, engine.child, ...(compared ? [compared.child] : [])];
     const pinned =
@@ -319,7 +338,7 @@ async function main(): Promise<void> {
       console.log('');
     }
 
-    if (THROUGHPUT_SECONDS <= 0) return;
+    if (THROUGHPUT_SECONDS <= 0) return await replyBytes();
     // 2. Throughput at CONCURRENCY concurrent streams: paced like a model, and unpaced, on every CPU.
     const everyCpu = `0-${CPUS - 1}`;
     if (pinned) for (const child of [process, mock.child, ...proxies]) pin(child.pid, everyCpu);
@@ -377,6 +396,7 @@ async function main(): Promise<void> {
       recorded.turns === forwarded.streams && recorded.bytes === forwarded.bytes && unsealed === 0;
     console.log(`  nothing forwarded unrecorded: ${whole ? 'yes' : 'NO'}`);
     console.log(`  outcomes: ${outcomes.map((o) => `${o.outcome} ${o.n} (${o.bytes} bytes)`).join(', ')}`);
+    await replyBytes();
   } finally {
     engine.child.kill('SIGKILL');
     paused.child.kill('SIGKILL');

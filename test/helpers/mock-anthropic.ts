@@ -26,6 +26,8 @@ export type MockPlan =
       gzip?: boolean;
       /** Overrides the mock's eventDelayMs for this reply. */
       eventDelayMs?: number;
+      /** Overrides the mock's deltaChars for this reply. */
+      deltaChars?: number;
       /** Streamed: the reply's last delta waits until this settles (to look at a reply while it streams). */
       holdLastDelta?: Promise<unknown>;
     }
@@ -41,7 +43,9 @@ export type MockPlan =
    * Streamed: message_start, a text block's start and `deltas` deltas, then `tail` (raw bytes, e.g. half an
    * event), then the connection is reset. Not streamed: the head and half of a JSON message, then the reset.
    */
-  | { type: 'cut'; text: string; deltas: number; tail?: string };
+  | { type: 'cut'; text: string; deltas: number; tail?: string }
+  /** Reads the request and never answers, not even a response head, until the client leaves. */
+  | { type: 'silent' };
 
 /** A request the mock received. */
 export interface MockRequest {
@@ -187,6 +191,7 @@ export class MockAnthropic {
           plan.content,
           { stop: plan.stop_reason ?? 'end_turn', hold: plan.holdLastDelta },
           plan.eventDelayMs,
+          plan.deltaChars,
         );
       case 'midstream_error':
         return this.stream(res, id, model, plan.content, {
@@ -247,6 +252,8 @@ export class MockAnthropic {
         }
         return; // never ends: the test kills or disconnects
       }
+      case 'silent':
+        return; // the test kills or disconnects
     }
   }
 
@@ -257,6 +264,7 @@ export class MockAnthropic {
     content: MockBlock[],
     end: { stop?: string; error?: { type: string; message: string }; hold?: Promise<unknown> },
     delayMs = this.options.eventDelayMs ?? 0,
+    deltaChars = this.options.deltaChars ?? 8,
   ): Promise<void> {
     const pause = () =>
       delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, delayMs)) : Promise.resolve();
@@ -270,11 +278,13 @@ export class MockAnthropic {
         index,
         content_block: blockStart(block),
       });
-      const deltas = [...this.deltas(block)];
+      const deltas = [...this.deltas(block, deltaChars)];
       for (const [i, delta] of deltas.entries()) {
         await pause();
         if (index === content.length - 1 && i === deltas.length - 1) await end.hold;
-        sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta });
+        // A reader that stops reading stops the stream, as a real server's would (backpressure).
+        if (!sse(res, 'content_block_delta', { type: 'content_block_delta', index, delta }))
+          await drained(res);
       }
       sse(res, 'content_block_stop', { type: 'content_block_stop', index });
     }
@@ -291,8 +301,7 @@ export class MockAnthropic {
     res.end();
   }
 
-  private *deltas(block: MockBlock): Generator<Record<string, unknown>> {
-    const size = this.options.deltaChars ?? 8;
+  private *deltas(block: MockBlock, size: number): Generator<Record<string, unknown>> {
     const pieces = (text: string) => text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
     switch (block.type) {
       case 'text':
@@ -384,8 +393,22 @@ function startStream(res: ServerResponse): void {
   res.flushHeaders();
 }
 
-function sse(res: ServerResponse, event: string, data: unknown): void {
-  res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+/** Resolves when `res` can take more (or is closed). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
+/** Writes one event; false when the response's buffer is full (wait for 'drain'). */
+function sse(res: ServerResponse, event: string, data: unknown): boolean {
+  return res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -164,7 +164,7 @@ describe('request bodies recorded before they are parsed', () => {
       'http.request',
       requestPayload('POST', '/v1/messages?beta=true', HEADERS, prepared),
       'llm.turn',
-      { outcome: 'streaming' },
+      (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
     );
     expect(store.listSessions({ text: 'recovered_needle' })).toEqual([]);
     expect(recoverInterrupted(store, [], recoveredSearchText)).toBe(1);

@@ -48,7 +48,7 @@ describe('when a session is idle and when it ended', () => {
       'http.request',
       { method: 'POST', path: '/v1/messages' },
       'llm.turn',
-      { outcome: 'streaming' },
+      (request_seq) => ({ request_seq, outcome: 'streaming' }),
       { ts: quiet.last + 1_000 },
     );
     const session = store.getSession(quiet.id)!;

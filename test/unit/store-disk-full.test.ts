@@ -191,10 +191,13 @@ describe('start-up recovery of outcomes lost while the store refused writes', ()
       identity,
       external_id: null,
     });
-    const request = store.appendRequest(claude.id, 'http.request', { path: '/v1/messages' }, 'llm.turn', {
-      outcome: 'streaming',
-      status: 200,
-    });
+    const request = store.appendRequest(
+      claude.id,
+      'http.request',
+      { path: '/v1/messages' },
+      'llm.turn',
+      (request_seq) => ({ request_seq, outcome: 'streaming', status: 200 }),
+    );
     store.endSession(claude.id, 'idle');
     store.close();
 

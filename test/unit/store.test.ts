@@ -43,7 +43,7 @@ describe('Store', () => {
   it('leaves no hole in the chain when a write fails before it is made', () => {
     const session = newSession();
     expect(() =>
-      store.appendRequest(session.id, 'http.request', {}, 'llm.turn', { unserialisable: 1n }),
+      store.appendRequest(session.id, 'http.request', {}, 'llm.turn', () => ({ unserialisable: 1n })),
     ).toThrow();
     expect(store.append(session.id, 'x.after', {}).seq).toBe(1);
     expect(store.verifySession(session.id)).toMatchObject({ intact: true, events: 1 });
@@ -55,27 +55,68 @@ describe('Store', () => {
 
   it('keeps in-flight exchanges out of the chain until sealed, and seals them as interrupted on recovery', () => {
     const session = newSession();
-    const request = store.appendRequest(session.id, 'http.request', { path: '/v1/messages' }, 'llm.turn', {
-      outcome: 'streaming',
-    });
-    store.updateInflight(session.id, request.seq, {
-      request_seq: request.seq,
-      outcome: 'streaming',
-      response: { content: [{ type: 'text', text: 'par' }] },
-    });
-    expect(store.inflight(session.id)).toHaveLength(1);
+    const request = store.appendRequest(
+      session.id,
+      'http.request',
+      { path: '/v1/messages' },
+      'llm.turn',
+      (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
+    );
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0], set: { type: 'text' } },
+    ]);
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0, 'text'], append: 'pa' },
+      { at: ['response', 'content', 0, 'text'], append: 'r' },
+    ]);
+    expect(store.inflight(session.id)).toMatchObject([
+      {
+        request_seq: request.seq,
+        partial: { outcome: 'streaming', response: { content: [{ text: 'par' }] } },
+      },
+    ]);
     expect(store.getSession(session.id)!.head_seq).toBe(1);
+    // A later read adds the newer checkpoints; what a caller does with its copy changes nothing stored.
+    const read = store.inflight(session.id)[0]!.partial as { response: { content: Array<{ text: string }> } };
+    read.response.content[0]!.text = 'changed by a caller';
+    store.appendInflightParts(session.id, request.seq, [
+      { at: ['response', 'content', 0, 'text'], append: 'tial' },
+    ]);
+    expect(store.inflight(session.id)[0]!.partial).toMatchObject({
+      response: { content: [{ text: 'partial' }] },
+    });
 
     expect(recoverInterrupted(store)).toBe(1);
     const events = store.listEvents(session.id);
     expect(events.map((e) => e.kind)).toEqual(['http.request', 'llm.turn', 'session.end']);
     expect(events[1]!.payload).toMatchObject({
       outcome: 'interrupted',
-      response: { content: [{ text: 'par' }] },
+      response: { content: [{ text: 'partial' }] },
     });
     expect(store.getSession(session.id)).toMatchObject({ status: 'interrupted', stats: { errors: 1 } });
     expect(store.inflight(session.id)).toEqual([]);
     expect(store.verifySession(session.id).intact).toBe(true);
+  });
+
+  it('names the request in an outcome recovered before any checkpoint, even from a record saying 0', () => {
+    const session = newSession();
+    store.append(session.id, 'x.before', {});
+    const fresh = store.appendRequest(session.id, 'http.request', {}, 'llm.turn', (requestSeq) => ({
+      request_seq: requestSeq,
+      outcome: 'streaming',
+    }));
+    expect(store.inflight(session.id)[0]!.partial).toEqual({ request_seq: fresh.seq, outcome: 'streaming' });
+    // As an older build wrote it: a placeholder seq in the partial.
+    const old = store.appendRequest(session.id, 'http.request', {}, 'llm.turn', () => ({
+      request_seq: 0,
+      outcome: 'streaming',
+    }));
+    expect(recoverInterrupted(store)).toBe(1);
+    const turns = store.listEvents(session.id).filter((e) => e.kind === 'llm.turn');
+    expect(turns.map((e) => e.payload)).toEqual([
+      { request_seq: fresh.seq, outcome: 'interrupted' },
+      { request_seq: old.seq, outcome: 'interrupted' },
+    ]);
   });
 
   it('answers requests left without an outcome by a crash, per rule, without touching answered ones', () => {
