@@ -71,7 +71,8 @@ function indexAsBefore(database: string): void {
         insert.run(row.id, replySearchText(content));
       }
     }
-    db.exec('DROP TABLE IF EXISTS search_state');
+    // The schema as it was then: version 2, before the search state (3) and in-flight deltas (4).
+    db.exec('DROP TABLE IF EXISTS search_state; DROP TABLE IF EXISTS inflight_parts');
     db.pragma('user_version = 2');
   } finally {
     db.close();
