@@ -1,8 +1,9 @@
-import { AnthropicProxy } from './anthropic/proxy.js';
+import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
+import { type Component, Lifecycle } from './common/lifecycle.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths, loadConfig } from './config.js';
 import { describeTightened, secureHome } from './home-permissions.js';
@@ -47,213 +48,244 @@ export interface EngineAddresses {
 
 const IDLE_SWEEP_MS = 60_000;
 
+/** The running parts an engine exposes, for the CLI, the desktop shell and tests. */
+interface EngineParts {
+  store: Store;
+  anthropic: AnthropicProxy;
+  api: ApiServer;
+  postgres: PgProxy;
+  /** Applies config.json and vault changes while running. */
+  live: LiveConfig;
+  /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
+  reindex: ReindexThread | undefined;
+  addresses: EngineAddresses;
+  /** Sessions found live at start and marked interrupted. */
+  recovered: number;
+}
+
 /**
- * The composition root: opens the store (recovering sessions a dead engine left live), starts the Anthropic
- * proxy and the control API, and stops them all in order. Imports nothing from Electron: the same engine runs
- * under `glassbox serve`, in tests and (later) in the desktop app's utility process.
+ * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
+ * reverse — the engine lock, the store (recovering what a dead engine left live), the Anthropic proxy, the
+ * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
+ * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
+ * desktop app's utility process.
  */
-export class Engine {
+export class Engine implements EngineParts {
+  readonly store: Store;
+  readonly anthropic: AnthropicProxy;
+  readonly api: ApiServer;
+  readonly postgres: PgProxy;
+  readonly live: LiveConfig;
+  readonly reindex: ReindexThread | undefined;
+  readonly addresses: EngineAddresses;
+  readonly recovered: number;
+
   private constructor(
-    readonly store: Store,
-    readonly anthropic: AnthropicProxy,
-    readonly api: ApiServer,
-    readonly postgres: PgProxy,
-    readonly addresses: EngineAddresses,
-    /** Sessions found live at start and marked interrupted. */
-    readonly recovered: number,
-    private readonly config: Config,
-    private readonly releaseLock: () => void,
-    private readonly sweeper: NodeJS.Timeout,
-    /** Applies config.json and vault changes while running. */
-    readonly live: LiveConfig,
-    /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
-    readonly reindex: ReindexThread | undefined,
-  ) {}
+    private readonly parts: Lifecycle,
+    running: EngineParts,
+  ) {
+    this.store = running.store;
+    this.anthropic = running.anthropic;
+    this.api = running.api;
+    this.postgres = running.postgres;
+    this.live = running.live;
+    this.reindex = running.reindex;
+    this.addresses = running.addresses;
+    this.recovered = running.recovered;
+  }
 
   /**
    * Starts everything, or nothing: on failure whatever was started is stopped again.
-   * @throws UserError for problems the user can fix (port in use, another engine running, bad config)
+   * @throws UserError for problems the user can fix (port in use, another engine running, bad config, a full
+   *   disk)
    */
   static async start(options: EngineOptions): Promise<Engine> {
+    const parts = new Lifecycle();
     try {
-      return await Engine.startIn(options);
+      return new Engine(parts, await parts.compose((list) => compose(list, options)));
     } catch (error) {
       throw startFailure(error, options.home);
     }
   }
 
-  private static async startIn(options: EngineOptions): Promise<Engine> {
-    const { home, config } = options;
-    const host = options.host ?? '127.0.0.1';
-    const paths = homePaths(home);
-    const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
-    // Recordings are private: what an older run or a careless umask left readable is tightened now (the
-    // entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
-    const homeCheck = secureHome(home);
-    const tightened = describeTightened(home, homeCheck.tightened);
-    if (tightened) warn(tightened);
-    for (const problem of homeCheck.problems) warn(`recordings may be readable by other users: ${problem}`);
-    const releaseLock = takeEngineLock(paths.lock);
-    const version = glassboxVersion();
-    let store: Store | undefined;
-    let anthropic: AnthropicProxy | undefined;
-    let api: ApiServer | undefined;
-    let postgres: PgProxy | undefined;
-    let live: LiveConfig | undefined;
-    try {
-      store = Store.open(paths.database, { journalDir: paths.journal });
-      const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
-      // A database indexed by an older Glassbox: the index starts afresh now, before anything is recorded, and
-      // what was stored before is indexed again in the background (below).
-      const rebuild = store.beginSearchRebuild(SEARCH_TEXT_VERSION);
-      const token = ensureToken(paths.token);
-      const recording = new RecordingSwitch(store);
-      const upstream = new URL(config.anthropic.upstream);
-      const proxy = new AnthropicProxy({
-        store,
-        upstream,
-        host,
-        port: config.anthropic.port,
-        maxBodyBytes: config.recording.maxBodyBytes,
-        maxRequestBytes: config.anthropic.maxRequestBytes,
-        requestBodyTimeoutMs: config.anthropic.requestBodyTimeoutMs,
-        maxPendingRequestBytes: config.anthropic.maxPendingRequestBytes,
-        allowedOrigins: config.anthropic.allowedOrigins,
-        upstreamTimeouts: {
-          connectMs: config.anthropic.upstreamConnectTimeoutMs,
-          headersMs: config.anthropic.upstreamHeadersTimeoutMs,
-        },
-        checkpointIntervalMs: config.recording.checkpointIntervalMs,
-        prices: config.prices,
-        identity: localIdentity(),
-        pause: recording,
-      });
-      anthropic = proxy;
-      await listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => proxy.start());
-      // Sealed with the desktop app's keychain-held key when it passed one (GLASSBOX_VAULT_KEY), else 0600 file.
-      const openVault = (names: string[]) => openEngineVault(paths.vault, process.env, names);
-      const vault = openVault(Object.keys(config.postgres.connections));
-      const identity = localIdentity();
-      const pg = new PgProxy({
-        store,
-        identity,
-        host,
-        sampleRows: config.recording.sampleRows,
-        pause: recording,
-        preAuth: config.postgres.preAuth,
-        ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
-      });
-      postgres = pg;
-      await pg.start(loadConnections(config, vault));
-      const server = new ApiServer({
-        store,
-        token,
-        host,
-        port: config.api.port,
-        version,
-        recording: { control: recording, identity },
-        health: () => ({
-          proxies: {
-            anthropic: { url: proxy.url, upstream: upstream.toString(), status: proxy.health.status },
-          },
-          postgres: pg.health(),
-        }),
-        notices: (push) =>
-          proxy.health.subscribe(({ upstream: url, status }) =>
-            push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
-          ),
-      });
-      api = server;
-      await listen('control API', config.api.port, '--api-port', () => server.start());
-      const sweeper = setInterval(() => {
-        try {
-          proxy.closeIdleSessions();
-        } catch {
-          // A failed sweep is retried at the next tick.
-        }
-      }, IDLE_SWEEP_MS).unref();
-      const addresses: EngineAddresses = {
-        anthropicUrl: proxy.url,
-        apiUrl: server.url,
-        dashboardUrl: `${server.url}/#token=${token}`,
-        token,
-        database: paths.database,
-        postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
-      };
-      live = new LiveConfig({
-        home,
-        initial: fileConfig(home, config),
-        postgres: pg,
-        openVault,
-        addresses: { anthropicUrl: proxy.url, apiUrl: server.url },
-        log: options.log ?? (() => undefined),
-      });
-      live.start();
-      const reindex = rebuild
-        ? new ReindexThread(paths.database, (message) => console.error(`glassbox: ${message}`))
-        : undefined;
-      return new Engine(
-        store,
-        proxy,
-        server,
-        pg,
-        addresses,
-        recovered,
-        config,
-        releaseLock,
-        sweeper,
-        live,
-        reindex,
-      );
-    } catch (error) {
-      await live?.stop().catch(() => undefined);
-      await api?.stop().catch(() => undefined);
-      await anthropic?.stop(0).catch(() => undefined);
-      await postgres?.stop().catch(() => undefined);
-      store?.close();
-      releaseLock();
-      throw error;
-    }
-  }
-
   /**
-   * Stops cleanly: closes listeners, lets in-flight exchanges finish (up to `shutdownGraceMs`), records the
-   * rest as ended by shutdown, marks live sessions closed, checkpoints and closes the database.
+   * Stops cleanly, in reverse order of start: the re-index and watchers, the control API, the PostgreSQL
+   * proxy (FATAL 57P01 to its clients), the Anthropic proxy (in-flight exchanges may finish for
+   * `shutdownGraceMs`, the rest are recorded as ended by shutdown), then the store (live sessions closed, the
+   * journal applied, the WAL checkpointed) and the engine lock.
    * @throws the first error a step raised, after every step ran
    */
-  async stop(): Promise<void> {
-    clearInterval(this.sweeper);
-    // Every step runs even when one before it failed: whatever a listener does on its way down, live sessions
-    // are closed and the store applies everything journaled before the process exits. The first error is
-    // rethrown afterwards.
-    const failures: unknown[] = [];
-    const attempt = async (step: () => unknown) => {
-      try {
-        await step();
-      } catch (error) {
-        failures.push(error);
-      }
-    };
-    await attempt(() => this.live.stop());
-    await attempt(() => this.api.stop());
-    await attempt(() => this.anthropic.stop(this.config.shutdownGraceMs));
-    await attempt(() => this.postgres.stop());
-    await attempt(() => this.reindex?.stop());
-    await attempt(() => {
-      try {
-        this.store.endAllLive('shutdown');
-      } catch (error) {
-        if (!(error instanceof StoreUnavailableError)) throw error;
-        throw new UserError(
-          `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
-          1,
-        );
-      }
-    });
-    await attempt(() => this.store.close());
-    this.releaseLock();
-    if (failures.length > 0) throw failures[0];
+  stop(): Promise<void> {
+    return this.parts.stopAll();
   }
+}
+
+/**
+ * Builds and starts the engine's components, one `parts.add` each, in the order they depend on each other.
+ * @throws whatever a step throws; the caller stops what was started
+ */
+async function compose(parts: Lifecycle, options: EngineOptions): Promise<EngineParts> {
+  const { home, config } = options;
+  const host = options.host ?? '127.0.0.1';
+  const paths = homePaths(home);
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
+  secureHomeAndSay(home, warn);
+  await parts.add('engine lock', { stop: takeEngineLock(paths.lock) });
+
+  const store = Store.open(paths.database, { journalDir: paths.journal });
+  await parts.add('store', { stop: () => closeStore(store) });
+  const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
+  // A database indexed by an older Glassbox: the index starts afresh now, before anything is recorded, and
+  // what was stored before is indexed again in the background (the last component).
+  const rebuild = store.beginSearchRebuild(SEARCH_TEXT_VERSION);
+  const token = ensureToken(paths.token);
+  const recording = new RecordingSwitch(store);
+  const identity = localIdentity();
+
+  const anthropic = new AnthropicProxy(anthropicOptions(config, { store, host, identity, pause: recording }));
+  await parts.add('Anthropic proxy', {
+    start: () =>
+      listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => anthropic.start()),
+    stop: () => anthropic.stop(config.shutdownGraceMs),
+  });
+
+  // Sealed with the desktop app's keychain-held key when it passed one (GLASSBOX_VAULT_KEY), else 0600 file.
+  const openVault = (names: string[]) => openEngineVault(paths.vault, process.env, names);
+  const vault = openVault(Object.keys(config.postgres.connections));
+  const postgres = new PgProxy({
+    store,
+    identity,
+    host,
+    sampleRows: config.recording.sampleRows,
+    pause: recording,
+    preAuth: config.postgres.preAuth,
+    ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
+  });
+  await parts.add('PostgreSQL proxy', {
+    start: async () => void (await postgres.start(loadConnections(config, vault))),
+    stop: () => postgres.stop(),
+  });
+
+  const upstream = config.anthropic.upstream;
+  const api = new ApiServer({
+    store,
+    token,
+    host,
+    port: config.api.port,
+    version: glassboxVersion(),
+    recording: { control: recording, identity },
+    health: () => ({
+      proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
+      postgres: postgres.health(),
+    }),
+    notices: (push) =>
+      anthropic.health.subscribe(({ upstream: url, status }) =>
+        push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
+      ),
+  });
+  await parts.add('control API', {
+    start: () => listen('control API', config.api.port, '--api-port', () => api.start()),
+    stop: () => api.stop(),
+  });
+
+  await parts.add(
+    'idle sweep',
+    every(IDLE_SWEEP_MS, () => anthropic.closeIdleSessions()),
+  );
+  const live = await parts.add(
+    'config watcher',
+    new LiveConfig({
+      home,
+      initial: fileConfig(home, config),
+      postgres,
+      openVault,
+      addresses: { anthropicUrl: anthropic.url, apiUrl: api.url },
+      log: options.log ?? (() => undefined),
+    }),
+  );
+  const reindex = rebuild ? new ReindexThread(paths.database, warn) : undefined;
+  if (reindex) await parts.add('search re-index', reindex);
+
+  const addresses: EngineAddresses = {
+    anthropicUrl: anthropic.url,
+    apiUrl: api.url,
+    dashboardUrl: `${api.url}/#token=${token}`,
+    token,
+    database: paths.database,
+    postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
+  };
+  return { store, anthropic, api, postgres, live, reindex, addresses, recovered };
+}
+
+/** The Anthropic proxy's options from the configuration and the engine's shared parts. */
+function anthropicOptions(
+  config: Config,
+  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause'>,
+): AnthropicProxyOptions {
+  const { anthropic, recording } = config;
+  return {
+    ...shared,
+    upstream: new URL(anthropic.upstream),
+    port: anthropic.port,
+    maxBodyBytes: recording.maxBodyBytes,
+    maxRequestBytes: anthropic.maxRequestBytes,
+    requestBodyTimeoutMs: anthropic.requestBodyTimeoutMs,
+    maxPendingRequestBytes: anthropic.maxPendingRequestBytes,
+    allowedOrigins: anthropic.allowedOrigins,
+    upstreamTimeouts: {
+      connectMs: anthropic.upstreamConnectTimeoutMs,
+      headersMs: anthropic.upstreamHeadersTimeoutMs,
+    },
+    checkpointIntervalMs: recording.checkpointIntervalMs,
+    prices: config.prices,
+  };
+}
+
+/**
+ * Recordings are private: what an older run or a careless umask left readable is tightened now, and said (the
+ * entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
+ */
+function secureHomeAndSay(home: string, warn: (message: string) => void): void {
+  const check = secureHome(home);
+  const tightened = describeTightened(home, check.tightened);
+  if (tightened) warn(tightened);
+  for (const problem of check.problems) warn(`recordings may be readable by other users: ${problem}`);
+}
+
+/**
+ * The store's stop: closes live sessions (ended by shutdown), applies the journal and closes the database —
+ * the close even when closing the sessions failed.
+ * @throws UserError when the sessions could not be closed because the store refuses writes (a full disk)
+ */
+function closeStore(store: Store): void {
+  try {
+    store.endAllLive('shutdown');
+  } catch (error) {
+    store.close();
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    throw new UserError(
+      `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
+      1,
+    );
+  }
+  store.close();
+}
+
+/** A component that runs `task` every `ms` (unref'd); a failing run is tried again at the next tick. */
+function every(ms: number, task: () => void): Component {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start: () => {
+      timer = setInterval(() => {
+        try {
+          task();
+        } catch {
+          // Tried again at the next tick.
+        }
+      }, ms).unref();
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** config.json as it is on disk (the base live changes are compared to); `config` when it cannot be read. */
