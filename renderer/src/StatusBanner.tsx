@@ -1,7 +1,8 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { GlassboxDesktopApi } from '../../main/ipc-contract';
-import type { RecordingResponse, UpstreamStatus } from '../../proxy/api/types';
+import type { RecordingResponse } from '../../proxy/api/types';
 import type { ApiClient } from './api/client';
+import { type UpstreamView, useHealth } from './api/health';
 import { useLiveMessages } from './api/live';
 import { clock, count } from './format';
 import { StoreBanner } from './StoreBanner';
@@ -9,31 +10,19 @@ import { StoreBanner } from './StoreBanner';
 /** How often the recording state is re-read besides live changes, ms. */
 const POLL_MS = 5_000;
 
-/** The Anthropic proxy's upstream and whether it answers, from /api/health or an `upstream` live message. */
-interface Upstream {
-  upstream: string;
-  status: UpstreamStatus;
-}
-
 /**
  * Says plainly, above everything, when traffic is flowing unrecorded (recording paused from the tray, the
  * dashboard or the API), when the upstream Anthropic API cannot be reached, and, in the desktop window, when
  * secrets are stored without the OS keychain. The recording state is read from GET /api/recording when
  * mounted, whenever a live change concerns the engine's own `glassbox` sessions (where pauses are
- * recorded), and every 5 s; the upstream's from GET /api/health at the same times and from each `upstream`
- * live message (sent when it starts failing and when it answers again).
+ * recorded), and every 5 s; the upstream's and the store's through {@link useHealth}.
  */
 export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
   const [recording, setRecording] = useState<RecordingResponse | null>(null);
   const [secretsWarning, setSecretsWarning] = useState<string | null>(null);
-  const [upstream, setUpstream] = useState<Upstream | null>(null);
+  const { upstream, store } = useHealth(client);
   const refresh = useCallback(() => {
     client.recording().then(setRecording, () => undefined);
-    client.health().then(
-      ({ proxies }) =>
-        setUpstream({ upstream: proxies.anthropic.upstream, status: proxies.anthropic.status }),
-      () => undefined,
-    );
   }, [client]);
   useEffect(() => {
     refresh();
@@ -42,7 +31,6 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
   }, [refresh]);
   useLiveMessages((message) => {
     if (message.type === 'session' && message.session.target === 'glassbox') refresh();
-    if (message.type === 'upstream') setUpstream({ upstream: message.upstream, status: message.status });
   });
   useEffect(() => {
     if (!desktop) return;
@@ -64,7 +52,7 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
         </div>
       ) : null}
       {upstream?.status.state === 'failing' ? <UpstreamFailing {...upstream} /> : null}
-      <StoreBanner client={client} />
+      <StoreBanner store={store} />
       {secretsWarning ? (
         <div className="banner banner-warning" role="alert">
           {secretsWarning}
@@ -75,7 +63,7 @@ export function StatusBanner({ client, desktop }: { client: ApiClient; desktop?:
 }
 
 /** The banner while the upstream Anthropic API cannot be reached: which, since when, why, how many failed. */
-function UpstreamFailing({ upstream, status }: Upstream) {
+function UpstreamFailing({ upstream, status }: UpstreamView) {
   const failed = status.failed_requests;
   return (
     <div className="banner banner-warning" role="alert" data-testid="upstream-failing">
