@@ -18,9 +18,9 @@ import {
 } from './outcome.js';
 import type { PriceOverrides } from './pricing.js';
 import { refuseUnrecorded } from './recording-failed.js';
+import { ReplyOutbox } from './reply-outbox.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
-import { endCutReply } from './stream-cut.js';
 import { UpstreamTimeout } from './upstream.js';
 import { decoderFor, relayableHeaders } from './wire.js';
 
@@ -50,7 +50,8 @@ export interface ExchangeInit {
 /**
  * Records one proxied exchange after its request event and relays the reply: head, body, outcome.
  *
- * Recorded before forwarded. Reply bytes wait in an outbox until the record that covers them is committed:
+ * Recorded before forwarded. Reply bytes wait in an outbox ({@link ReplyOutbox}) until the record that
+ * covers them is committed:
  *  - the response head is checkpointed before it is relayed;
  *  - a streamed reply (text/event-stream) is parsed as it arrives; a chunk completing a content block's start
  *    or stop (or an error event) is held until a checkpoint including it commits; bare deltas are
@@ -66,25 +67,18 @@ export class Exchange {
   /** The upstream request, once http-proxy has created it; aborted when the client goes away. */
   upstreamRequest: ClientRequest | undefined;
   private upstreamResponse: IncomingMessage | undefined;
-  private res: ServerResponse | undefined;
+  /** The reply on its way to the client, once the upstream's head has come. */
+  private reply: ReplyOutbox | undefined;
   private readonly state: OutcomeState;
   /** What each checkpoint writes: the changes since the last one. */
   private readonly checkpoints = new CheckpointDeltas();
   private parser: SseParser | undefined;
   private decoder: Transform | undefined;
-  private readonly outbox: Buffer[] = [];
-  /** Commits the outbox is waiting for. */
-  private holds = 0;
   private checkpointQueued = false;
-  /** The first token has been put on the wire ({@link Exchange.sendFirstToken}). */
-  private firstTokenSent = false;
-  /** The response head, until the checkpoint recording it commits. */
-  private headPending: { statusMessage: string | undefined; headers: string[] } | undefined;
-  /** Holds released when the queued checkpoint commits. */
+  /** Holds on the outbox released when the queued checkpoint commits. */
   private attachedHolds = 0;
   private lastCheckpointMono = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
-  private upstreamEnded = false;
   private sealed = false;
   private readonly request: RequestFactsOnce;
 
@@ -114,7 +108,6 @@ export class Exchange {
    */
   relay(upstream: IncomingMessage, res: ServerResponse): void {
     this.upstreamResponse = upstream;
-    this.res = res;
     const state = this.state;
     state.timings.headers_us = this.elapsed();
     state.status = upstream.statusCode ?? 502;
@@ -139,33 +132,41 @@ export class Exchange {
 
     // The head waits for a checkpoint; body bytes arriving before it commits join the same checkpoint, so
     // the head and the first chunk are recorded in one write and leave together, as one write to the client.
-    this.headPending = {
-      statusMessage: upstream.statusMessage,
-      headers: relayableHeaders(upstream.rawHeaders),
-    };
-    this.hold();
+    const { collector } = state;
+    const reply = new ReplyOutbox({
+      res,
+      upstream,
+      head: {
+        status: state.status,
+        statusMessage: upstream.statusMessage,
+        headers: relayableHeaders(upstream.rawHeaders),
+      },
+      whole: collector && { collector, capBytes: this.init.maxBodyBytes, sealed: () => this.sealed },
+    });
+    this.reply = reply;
+    reply.hold();
     this.queueCheckpoint(true);
 
     upstream.on('data', (chunk: Buffer) => {
       state.bytesForwarded += chunk.length;
-      this.outbox.push(chunk);
+      reply.push(chunk);
       if (this.decoder) {
         this.decoder.write(chunk); // recorded from the decoded side stream: its checkpoints may trail
-        this.drain();
-      } else if (this.canRelayBeforeObserving(chunk)) {
+        reply.drain();
+      } else if (this.canRelayBeforeObserving(reply, chunk)) {
         // Bare deltas need no checkpoint first: relay them, then feed the recorder (first token sooner).
         const seenUs = this.elapsed();
-        this.drain();
+        reply.drain();
         this.observe(chunk, seenUs);
       } else {
         this.observe(chunk);
-        this.drain();
+        reply.drain();
       }
-      this.sendFirstToken();
+      if (state.timings.first_token_us !== null) reply.sendFirstToken();
     });
     upstream.on('end', () => {
-      this.upstreamEnded = true;
-      this.whenDecoded(() => this.finish());
+      reply.upstreamEnded = true;
+      this.whenDecoded(() => this.finish(reply));
     });
     upstream.on('error', (error) => this.upstreamFailed(error));
     upstream.on('aborted', () => this.upstreamFailed(new Error('upstream closed the connection mid-reply')));
@@ -220,23 +221,19 @@ export class Exchange {
 
   private upstreamFailed(error: Error): void {
     if (this.sealed) return;
-    const res = this.res;
+    const reply = this.reply;
+    const res = reply?.res;
     // http-proxy aborts the upstream request itself when the client goes away, so an upstream failure seen
     // while the client's socket is already gone is the client's doing.
-    if (!res || res.destroyed || !res.socket || res.socket.destroyed) {
+    if (!reply || !res || res.destroyed || !res.socket || res.socket.destroyed) {
       this.clientClosed();
       return;
     }
     this.state.error ??= { type: 'upstream_failed', message: describeError(error) };
     if (!this.sealNow('upstream_failed')) return void res.destroy();
     // What was observed is sealed: the client gets it, then an error it can read as one (./stream-cut.ts).
-    endCutReply(
-      {
-        res,
-        parser: this.decoder ? undefined : this.parser,
-        outbox: this.outbox,
-        sendHead: () => this.sendHead(),
-      },
+    reply.endCut(
+      this.decoder ? undefined : this.parser,
       `the upstream Anthropic API ended the reply before it was complete (${describeError(error)})`,
     );
   }
@@ -245,8 +242,8 @@ export class Exchange {
    * True when `chunk` can go to the client before the recorder sees it: nothing held, no checkpoint due, no
    * boundary possible. An event in progress over 4 KiB is not searched (a long line would be rescanned).
    */
-  private canRelayBeforeObserving(chunk: Buffer): boolean {
-    if (!this.parser || this.holds > 0 || !this.res?.headersSent) return false;
+  private canRelayBeforeObserving(reply: ReplyOutbox, chunk: Buffer): boolean {
+    if (!this.parser || !reply.open) return false;
     if (this.parser.pendingChars > 4096) return false;
     if (monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) return false;
     return !mayCompleteBoundary(this.parser.pending(), chunk);
@@ -274,7 +271,7 @@ export class Exchange {
     }
     if (boundary || monoMicros() - this.lastCheckpointMono >= this.init.checkpointIntervalUs) {
       // Hold what is in the outbox (this chunk included) until the checkpoint commits.
-      if (!this.decoder) this.hold();
+      if (!this.decoder) this.reply?.hold();
       this.queueCheckpoint(!this.decoder);
     } else {
       this.checkpointTimer ??= setTimeout(() => {
@@ -298,10 +295,10 @@ export class Exchange {
       (error) => {
         if (error) return this.recordingFailed(error);
         this.checkpoints.confirm();
-        this.sendHead();
+        this.reply?.sendHead();
         const holds = this.attachedHolds;
         this.attachedHolds = 0;
-        for (let i = 0; i < holds; i++) this.release();
+        for (let i = 0; i < holds; i++) this.reply?.release();
       },
     );
   }
@@ -317,75 +314,14 @@ export class Exchange {
   }
 
   /** The reply ended upstream: seal the outcome, then forward whatever was held and end the response. */
-  private finish(): void {
+  private finish(reply: ReplyOutbox): void {
     if (this.sealed) return;
     const write = this.decideOutcome(naturalOutcome(this.state));
-    this.hold();
+    reply.hold();
     this.init.commit.enqueue(write, (error) => {
       if (error) return this.recordingFailed(error);
-      // The last held bytes and the end of the body leave in one write (with the head, if it is still here).
-      this.res?.cork();
-      this.sendHead();
-      this.release();
-      this.res?.end();
-      this.res?.uncork();
+      reply.end();
     });
-  }
-
-  /** Writes the recorded response head (it leaves with the first body bytes, as a plain proxy sends it). */
-  private sendHead(): void {
-    const head = this.headPending;
-    const res = this.res;
-    // Every abort path destroys the response; `sealed` may already be true here because a batch runs all
-    // its writes (this exchange's seal included) before any continuation.
-    if (!head || !res || res.destroyed || res.headersSent || this.holdsWholeReply()) return;
-    this.headPending = undefined;
-    res.writeHead(this.state.status!, head.statusMessage, head.headers);
-  }
-
-  private hold(): void {
-    this.holds++;
-  }
-
-  private release(): void {
-    this.holds--;
-    this.drain();
-  }
-
-  /**
-   * True while a non-streamed reply is held whole, head included, until its outcome is sealed (up to the
-   * storage cap): until then a reply the upstream cuts off can still be answered with an error instead.
-   * Node sends a head with the first body bytes anyway, so holding it changes nothing on the wire.
-   */
-  private holdsWholeReply(): boolean {
-    const collector = this.state.collector;
-    return collector !== undefined && !this.sealed && collector.total <= this.init.maxBodyBytes;
-  }
-
-  /** Writes the outbox to the client unless a commit it depends on is pending. */
-  private drain(): void {
-    const res = this.res;
-    if (this.holds > 0 || this.holdsWholeReply()) return;
-    this.sendHead();
-    if (!res?.headersSent || this.outbox.length === 0 || res.destroyed) return;
-    let ok = true;
-    for (const chunk of this.outbox.splice(0)) ok = res.write(chunk) && ok;
-    if (!ok && !this.upstreamEnded) {
-      this.upstreamResponse?.pause();
-      res.once('drain', () => this.upstreamResponse?.resume());
-    }
-  }
-
-  /**
-   * Puts the reply's first token on the wire now, once it has left the outbox. Node corks a response's socket
-   * until the loop turn ends, so a token relayed from a burst that arrived in one read would otherwise wait
-   * until the whole burst was recorded (and, when the reply ended in it, sealed).
-   */
-  private sendFirstToken(): void {
-    if (this.firstTokenSent || this.state.timings.first_token_us === null || this.outbox.length > 0) return;
-    const socket = this.res?.headersSent ? this.res.socket : null;
-    this.firstTokenSent = socket !== null;
-    if (socket?.writableCorked) socket.uncork();
   }
 
   private recordingFailed(error: Error): void {
@@ -393,7 +329,7 @@ export class Exchange {
     this.state.error ??= { type: 'recording_failed', message: describeError(error) };
     this.upstreamResponse?.destroy();
     this.upstreamRequest?.destroy();
-    if (this.res) refuseUnrecorded(this.res, 'reply', error);
+    if (this.reply) refuseUnrecorded(this.reply.res, 'reply', error);
     this.sealNow('recording_failed');
     this.init.onDone(this);
   }
