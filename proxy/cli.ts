@@ -15,9 +15,12 @@ import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
 import { privateUmask } from './home-permissions.js';
+import { runningEngine } from './lock.js';
+import { readRuntime } from './runtime-file.js';
 import { type SearchMatch, searchMatches } from './search/snippet.js';
+import { type ShownStatus, shownActivity } from './store/activity.js';
 import { Store } from './store/store.js';
-import type { Session } from './store/types.js';
+import type { Session, SessionFilter } from './store/types.js';
 
 /**
  * The `glassbox` command line. `argv` is process.argv. Resolves when the command is done (for `serve`, when
@@ -26,6 +29,7 @@ import type { Session } from './store/types.js';
 export async function main(argv: string[]): Promise<void> {
   // Whatever a command creates under GLASSBOX_HOME (config, vault, the database's WAL) is its owner's only.
   privateUmask();
+  quietOnClosedPipe();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
@@ -69,10 +73,18 @@ function buildProgram(): Command {
     .command('sessions')
     .description('list recorded sessions, newest first')
     .option('--json', 'print a JSON array of session objects')
-    .option('--limit <n>', 'how many (default 20)', (v) => intArg(v, '--limit', 1, 10_000), 20)
-    .addOption(new Option('--kind <kind>', 'only this kind').choices(['anthropic', 'postgres', 'http']))
-    .addOption(new Option('--status <status>', 'only this status').choices(['live', 'closed', 'interrupted']))
-    .option('--search <words>', 'only sessions whose prompts, replies or tool calls contain these words')
+    .option('--limit <n>', 'how many', (v) => intArg(v, '--limit', 1, 10_000), 20)
+    .addOption(
+      new Option('--kind <kind>', 'only this kind: anthropic (or claude), postgres, http (recording pauses)')
+        .choices(['anthropic', 'claude', 'postgres', 'http'])
+        .argParser((v) => (v === 'claude' ? 'anthropic' : v)),
+    )
+    .addOption(
+      new Option('--status <status>', 'only this status, as the STATUS column shows it').choices(
+        SHOWN_STATUSES,
+      ),
+    )
+    .option('--search <words>', 'only sessions whose prompts, replies, tool calls or SQL contain these words')
     .action(listSessions);
 
   program
@@ -105,9 +117,9 @@ function buildProgram(): Command {
     .description('print the lines that point agents in your shell at Glassbox')
     .addOption(new Option('--shell <shell>', 'shell syntax (default: from $SHELL)').choices(SHELLS))
     .action((options: { shell?: Shell }) => {
-      const config = loadConfig(glassboxHome());
+      const home = glassboxHome();
       const shell = options.shell ?? detectShell();
-      const vars = { ANTHROPIC_BASE_URL: `http://127.0.0.1:${config.anthropic.port}` };
+      const vars = { ANTHROPIC_BASE_URL: anthropicUrlFor(home) };
       process.stdout.write(`${envLines(shell, vars).join('\n')}\n`);
     });
 
@@ -203,7 +215,7 @@ function withStore<T>(use: (store: Store) => T, empty: () => T): T {
 
 function findSession(store: Store, id: string): Session {
   const found = store.resolveSession(id);
-  if (!found) throw new UserError(`no session matches "${id}" (see \`glassbox sessions\`)`);
+  if (!found) throw new UserError(`no session matches "${id}" (see \`${cliCommand()} sessions\`)`);
   if (Array.isArray(found)) {
     const more = found.length >= 5 ? ', …' : '';
     throw new UserError(
@@ -217,18 +229,13 @@ function listSessions(options: {
   json?: boolean;
   limit: number;
   kind?: Session['kind'];
-  status?: Session['status'];
+  status?: ShownStatus;
   search?: string;
 }) {
   const { sessions, matches } = withStore(
     (store) => {
       const text = options.search;
-      const found = store.listSessions({
-        limit: options.limit,
-        kind: options.kind,
-        status: options.status,
-        text,
-      });
+      const found = listShown(store, { limit: options.limit, kind: options.kind, text }, options.status);
       const ids = found.map((s) => s.id);
       return { sessions: found, matches: text ? searchMatches(store, ids, text) : {} };
     },
@@ -338,4 +345,46 @@ function intArg(value: string, flag: string, min: number, max: number): number {
   if (!Number.isInteger(n) || n < min || n > max)
     throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to ${max}`);
   return n;
+}
+
+/** The statuses `glassbox sessions --status` takes: as its STATUS column shows them. */
+const SHOWN_STATUSES: ShownStatus[] = ['live', 'idle', 'closed', 'interrupted'];
+
+/**
+ * Sessions newest first, filtered by the status people see: `live` and `idle` are both stored as live and
+ * told apart by {@link shownActivity} now, so for those the store is asked for all live ones and the list
+ * is cut to `limit` after.
+ */
+function listShown(store: Store, filter: SessionFilter & { limit: number }, status?: ShownStatus): Session[] {
+  if (status !== 'live' && status !== 'idle') return store.listSessions({ ...filter, status });
+  const now = nowMicros();
+  return store
+    .listSessions({ ...filter, status: 'live', limit: 10_000 })
+    .filter((session) => shownActivity(session, now).status === status)
+    .slice(0, filter.limit);
+}
+
+/**
+ * The Anthropic proxy's URL for `glassbox env`: the running engine's (its runtime file says where it really
+ * listens, e.g. after `serve --anthropic-port`), else the configured port's.
+ */
+function anthropicUrlFor(home: string): string {
+  const paths = homePaths(home);
+  const pid = runningEngine(paths.lock);
+  const runtime = pid === undefined ? undefined : readRuntime(paths.runtime);
+  if (runtime && runtime.pid === pid) return runtime.anthropicUrl;
+  return `http://127.0.0.1:${loadConfig(home).anthropic.port}`;
+}
+
+/**
+ * A reader that stops early (`glassbox show ID --json | head`) closes the pipe: the rest of the output has
+ * nowhere to go, which is no error of ours. Exit quietly, as Unix tools do, instead of with a stack trace.
+ */
+function quietOnClosedPipe(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
 }

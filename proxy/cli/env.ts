@@ -33,12 +33,19 @@ function quotePosix(value: string): string {
 }
 
 /**
- * How the user should invoke the CLI from their shell: `glassbox` when an executable of that name is on
- * `PATH` (a global or linked install), else `npx glassbox` (a checkout, or `npm start`, where it is not).
+ * How the user should invoke the CLI from their own shell: `glassbox` when an executable of that name is on
+ * their `PATH` (a global or linked install), else `npx glassbox` (a checkout, or `npm start`, where it is
+ * not). Run through `npx` or `npm run` (`npm_command` set), the PATH this process sees is npm's, not the
+ * shell's: npm's own additions (`node_modules/.bin`, npx's cache) do not count, and under `npx` the user
+ * evidently types `npx glassbox`.
  */
 export function cliCommand(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string {
+  if (env.npm_command === 'exec') return 'npx glassbox';
   const names = platform === 'win32' ? ['glassbox.cmd', 'glassbox.exe', 'glassbox'] : ['glassbox'];
-  const dirs = (env.PATH ?? '').split(platform === 'win32' ? ';' : ':').filter(Boolean);
+  const npmOwn = /[\\/](node_modules[\\/]\.bin|_npx[\\/])/;
+  const dirs = (env.PATH ?? '')
+    .split(platform === 'win32' ? ';' : ':')
+    .filter((dir) => dir && !(env.npm_command && npmOwn.test(dir)));
   const onPath = dirs.some((dir) =>
     names.some((name) => {
       try {

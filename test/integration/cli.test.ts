@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../proxy/common/canonical-json.js';
 import { chainHash } from '../../proxy/store/chain.js';
 import { Store } from '../../proxy/store/store.js';
-import { runCli, spawnServe } from '../helpers/cli.js';
+import type { Session } from '../../proxy/store/types.js';
+import { GLASSBOX_BIN, runCli, spawnServe } from '../helpers/cli.js';
 import { startTestEngine, tempHome } from '../helpers/engine.js';
 import { TEST_IDENTITY } from '../helpers/identity.js';
 import { claudeCodePlan, MockAnthropic } from '../helpers/mock-anthropic.js';
@@ -218,6 +219,25 @@ describe('glassbox CLI on a recorded session', () => {
     }
   });
 
+  it('filters by the status and kind people see, and stops quietly when its reader does', () => {
+    const kind = JSON.parse(runCli(home, ['sessions', '--kind', 'claude', '--json']).stdout) as Session[];
+    expect(kind.length).toBeGreaterThan(0);
+    expect(kind.every((s) => s.kind === 'anthropic')).toBe(true);
+    // Recorded just now: live, not yet idle.
+    expect(JSON.parse(runCli(home, ['sessions', '--status', 'idle', '--json']).stdout)).toEqual([]);
+    expect(runCli(home, ['sessions', '--status', 'idle']).stdout).toContain('No sessions with status idle.');
+    // A reader that has gone before the output comes (`| true`): EPIPE on the first write, no stack trace.
+    const piped = spawnSync(
+      'sh',
+      ['-c', `"${process.execPath}" "${GLASSBOX_BIN}" show ${kind[0]!.id} --json | true`],
+      {
+        env: { ...process.env, GLASSBOX_HOME: home },
+        encoding: 'utf8',
+      },
+    );
+    expect(piped.stderr).toBe('');
+  });
+
   it('--help names both proxies and where to start', () => {
     const help = runCli(home, ['--help']).stdout;
     expect(help).toContain('PostgreSQL');
@@ -237,6 +257,10 @@ describe('glassbox serve and env', () => {
       expect(out).toContain(`export ANTHROPIC_BASE_URL=${serve.anthropicUrl}`);
       // No glassbox executable is on this test's PATH, as in a checkout: the hint must work there.
       expect(out).toContain('eval "$(npx glassbox env)"');
+      // `env` names the port this engine really listens on (a free one here), not the configured default.
+      expect(runCli(home, ['env', '--shell', 'bash']).stdout).toBe(
+        `export ANTHROPIC_BASE_URL=${serve.anthropicUrl}\n`,
+      );
       await fetch(`${serve.anthropicUrl}/v1/messages`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-glassbox-session': 'serve-test' },

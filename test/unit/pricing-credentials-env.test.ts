@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -109,8 +109,21 @@ describe('glassbox env lines', () => {
       expect(cliCommand({ PATH: dir }, 'linux')).toBe('npx glassbox');
       chmodSync(join(dir, 'glassbox'), 0o755);
       expect(cliCommand({ PATH: `/nonexistent:${dir}` }, 'linux')).toBe('glassbox');
+      // Under npx the PATH is npm's (its cache may hold a glassbox link): the user types npx glassbox.
+      expect(cliCommand({ PATH: dir, npm_command: 'exec' }, 'linux')).toBe('npx glassbox');
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+    const npxCache = mkdtempSync(join(tmpdir(), 'gb-npx-'));
+    const bin = join(npxCache, '_npx', 'abc', 'node_modules', '.bin');
+    try {
+      mkdirSync(bin, { recursive: true });
+      writeFileSync(join(bin, 'glassbox'), '#!/bin/sh\n', { mode: 0o755 });
+      // npm run puts its own bins on PATH; they are not the user's shell's.
+      expect(cliCommand({ PATH: bin, npm_command: 'start' }, 'linux')).toBe('npx glassbox');
+      expect(cliCommand({ PATH: bin }, 'linux')).toBe('glassbox');
+    } finally {
+      rmSync(npxCache, { recursive: true, force: true });
     }
     expect(applyEnvCommand('bash', 'npx glassbox')).toBe('eval "$(npx glassbox env)"');
     expect(applyEnvCommand('fish', 'glassbox')).toBe('glassbox env | source');
