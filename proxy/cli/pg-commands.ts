@@ -3,6 +3,7 @@ import { describeError, UserError } from '../common/errors.js';
 import { glassboxHome, homePaths, loadConfig, parsePort, UPSTREAM_TLS_MODES } from '../config.js';
 import { FileVault } from '../identity/vault.js';
 import {
+  existsMessage,
   listConnections,
   parseUpstreamUrl,
   prepareConnection,
@@ -86,6 +87,8 @@ async function add(name: string, options: AddOptions): Promise<void> {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const note = (line: string) => process.stderr.write(`${line}\n`);
   const url = parseUpstreamUrl(options.upstream);
+  // Before asking for a password: a name already taken is refused whatever the password.
+  if (loadConfig(home).postgres.connections[name]) throw new UserError(existsMessage(name));
   const chosen = await choosePassword(url, {
     fromStdin: options.upstreamPasswordStdin === true,
     env: process.env,
@@ -112,9 +115,13 @@ async function add(name: string, options: AddOptions): Promise<void> {
         `Upstream login OK: ${where}, PostgreSQL ${login.serverVersion ?? '(version not reported)'}, TLS ${login.tls ?? 'off'}.`,
       );
     } catch (error) {
+      const how =
+        chosen.password === undefined
+          ? 'Give the password: run it on a terminal to be asked for it, or use --upstream-password-stdin ' +
+            '(a pipe alone is not read), PGPASSWORD or ~/.pgpass; or add --no-check to save the connection untested.'
+          : 'Fix the URL or the password and run it again, or add --no-check to save the connection untested.';
       throw new UserError(
-        `the upstream login failed, so nothing was saved: ${describeError(error)}\n` +
-          'Fix the URL or the password and run it again, or add --no-check to save the connection untested.',
+        `the upstream login failed, so nothing was saved: ${describeError(error)}\n${how}`,
         1,
       );
     }

@@ -92,8 +92,7 @@ export function prepareConnection(
     );
   }
   const config = loadConfig(home);
-  if (config.postgres.connections[name])
-    throw new UserError(`a connection named "${name}" exists; remove it first`);
+  if (config.postgres.connections[name]) throw new UserError(existsMessage(name));
   const upstream = parseUpstreamUrl(upstreamUrl);
   const tls = options.upstreamTls ?? upstream.sslmode ?? 'prefer';
   if (!(UPSTREAM_TLS_MODES as readonly string[]).includes(tls)) {
@@ -238,4 +237,17 @@ function editConfig(home: string, edit: (raw: Record<string, unknown>) => void):
   writeFileSync(temp, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
   renameSync(temp, file);
   loadConfig(home); // refuse nothing silently: a write that produced an invalid file fails loudly here
+}
+
+/**
+ * What `pg add` says when the name is taken: how to change the connection instead (an edit of config.json,
+ * which a running engine applies at once, keeps the local password clients use; removing and adding again
+ * makes a new one).
+ */
+export function existsMessage(name: string): string {
+  return (
+    `a connection named "${name}" exists. To change it, edit its entry under postgres.connections in ` +
+    `config.json (a running engine applies it at once; clients keep their URL), or replace it: ` +
+    `glassbox pg remove ${name}, then pg add again (clients then get a new local password)`
+  );
 }

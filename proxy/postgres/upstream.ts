@@ -153,7 +153,7 @@ function answerAuthentication(
   const password = () => {
     if (target.password === undefined) {
       throw new UpstreamError(
-        `upstream ${target.host}:${target.port} asks for a password and none is stored; re-add the connection with one`,
+        `upstream ${target.host}:${target.port} asks for a password and Glassbox has none for this connection`,
       );
     }
     return target.password;

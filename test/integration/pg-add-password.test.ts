@@ -64,6 +64,13 @@ describe('glassbox pg add: the upstream password off the command line', () => {
     expect(run.status, run.stderr).toBe(0);
     expect(run.stderr).toContain('Using the upstream password from PGPASSWORD.');
     expect(vaulted(`c${names}`)).toBe(server.password);
+    // The same name again: refused before any password is taken, saying how to change a connection.
+    const again = runCli(home, ['pg', 'add', `c${names}`, '--upstream', bare()], {
+      PGPASSWORD: server.password,
+    });
+    expect(again.status).toBe(2);
+    expect(again.stderr).not.toContain('Using the upstream password');
+    expect(again.stderr).toContain(`a connection named "c${names}" exists. To change it, edit its entry`);
   });
 
   it('finds it in the password file (PGPASSFILE) by host, port, database and user, and ignores an open file', () => {
@@ -90,7 +97,11 @@ describe('glassbox pg add: the upstream password off the command line', () => {
     expect(open.stderr).toContain(`WARNING: password file "${file}" has group or world access`);
     // Without a password the server refuses the login, so nothing is saved.
     expect(open.status).toBe(1);
-    expect(open.stderr).toContain('asks for a password and none is stored');
+    expect(open.stderr).toContain('asks for a password and Glassbox has none for this connection');
+    // ...and says how to give one: a pipe alone is not read.
+    expect(open.stderr).toContain(
+      '--upstream-password-stdin (a pipe alone is not read), PGPASSWORD or ~/.pgpass',
+    );
   });
 
   it('prompts on a terminal without echoing what is typed', async () => {
