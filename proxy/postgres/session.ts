@@ -139,7 +139,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     // stranger what the connection serves.
     const database = servedDatabase(connection, parameters.database || user);
     if (database === undefined) {
-      const message = `database "${parameters.database || user}" is not served by Glassbox connection "${connection.name}" (it serves ${describeServed(connection)})`;
+      const message = `database "${parameters.database || user}" is not served by Glassbox connection "${connection.name}" (it serves ${describeServed(connection)}; Glassbox's config.json can list more under its "databases")`;
       return refuse(socket, session, '3D000', message);
     }
     if (wantsReplication(parameters.replication)) {
@@ -232,10 +232,14 @@ function notAuthenticated(
   closeAfterRefusal(socket);
 }
 
+/**
+ * Refuses a client that logged in but asked for what this connection does not give (a database it does not
+ * serve, replication): FATAL with `sqlstate`, recorded as a start-up `pg.error`, session ended `refused`.
+ */
 function refuse(socket: Socket, session: PgRecorder, sqlstate: string, message: string): void {
-  session.event('pg.auth_failed', { sqlstate, message }, { errors: 1 });
+  session.event('pg.error', { sqlstate, message, context: 'startup' }, { errors: 1 });
   socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
-  session.end('authentication_failed');
+  session.end('refused');
 }
 
 /** The upstream side of a connection, opening `database` (default: the connection's default database). */

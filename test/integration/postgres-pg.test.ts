@@ -166,9 +166,7 @@ describe('node-postgres through the PostgreSQL proxy', () => {
         store
           .listSessions({ kind: 'postgres', limit: 1000 })
           .flatMap((s) => store.listEvents(s.id))
-          .some(
-            (e) => e.kind === 'pg.auth_failed' && (e.payload as { sqlstate: string }).sqlstate === '0A000',
-          ),
+          .some((e) => e.kind === 'pg.error' && (e.payload as { sqlstate: string }).sqlstate === '0A000'),
       2_000,
       'the refusal to be recorded',
     );

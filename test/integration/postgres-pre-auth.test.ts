@@ -131,7 +131,11 @@ describe('PostgreSQL proxy before login, default limits', () => {
     const added = sessions(setup).slice(0, sessions(setup).length - before);
     expect(added).toHaveLength(1);
     const events = setup.test.engine.store.listEvents(added[0]!.id, 0, 100);
-    expect(events.some((e) => e.kind === 'pg.auth_failed')).toBe(true);
+    // Refused after logging in, for its database: a start-up error, not a failed login.
+    expect(
+      events.some((e) => e.kind === 'pg.error' && (e.payload as { sqlstate: string }).sqlstate === '3D000'),
+    ).toBe(true);
+    expect(events.at(-1)?.payload).toEqual({ reason: 'refused' });
   });
 });
 
