@@ -37,7 +37,10 @@ export type ShownStatus = SessionStatus | 'idle';
 
 /**
  * What to show for a session at `nowUs` (µs since epoch): its status (`idle` once `idle_at` has passed) and
- * the end of its duration, µs since epoch — now while live, its last event while idle, its end once ended.
+ * the end of its duration, µs since epoch — its end once ended; for a live session that may turn idle (a
+ * Claude session with nothing in flight: `idle_at` set) its last event, so 230 ms of work does not read as
+ * minutes while it waits for the next request; for one that is busy or lasts until it ends (a reply
+ * streaming, a PostgreSQL connection), now.
  */
 export function shownActivity(
   session: Pick<Session, 'status' | 'idle_at' | 'last_event_at' | 'ended_at'>,
@@ -45,7 +48,7 @@ export function shownActivity(
 ): { status: ShownStatus; end: number } {
   if (session.status !== 'live')
     return { status: session.status, end: session.ended_at ?? session.last_event_at };
-  if (session.idle_at !== null && nowUs >= session.idle_at)
-    return { status: 'idle', end: session.last_event_at };
+  if (session.idle_at !== null)
+    return { status: nowUs >= session.idle_at ? 'idle' : 'live', end: session.last_event_at };
   return { status: 'live', end: Math.max(nowUs, session.last_event_at) };
 }

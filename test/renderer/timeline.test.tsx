@@ -89,8 +89,14 @@ describe('sessions list row', () => {
       live: false,
     });
     cleanup();
-    // Within the quiet spell it is live and its duration runs.
-    expect(row(quiet, T0 + MINUTE)).toMatchObject({ status: 'live', duration: '1 m 00 s', live: true });
+    // Within the quiet spell it is live, and with nothing in flight its duration is its work, not the wait.
+    expect(row(quiet, T0 + MINUTE)).toMatchObject({ status: 'live', duration: '230 ms', live: true });
+    cleanup();
+    // While a request is in flight (no idle_at), its duration runs on.
+    expect(row(session({ idle_at: null }), T0 + MINUTE)).toMatchObject({
+      status: 'live',
+      duration: '1 m 00 s',
+    });
   });
 
   it('keeps a PostgreSQL connection live however quiet it is', () => {

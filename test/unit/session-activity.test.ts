@@ -36,9 +36,10 @@ describe('when a session is idle and when it ended', () => {
     expect(session.idle_at).toBe(quiet.last + IDLE_AFTER_US);
     expect(shownActivity(session, nowMicros())).toEqual({ status: 'idle', end: quiet.last });
     expect(store.listSessions({})[0]!.idle_at).toBe(quiet.last + IDLE_AFTER_US);
-    // Before the quiet spell is over it is live, and its duration runs to now.
+    // Before the quiet spell is over it is live, and with nothing in flight its duration is still its work:
+    // to its last event, not ticking on while it waits for the next request.
     const now = quiet.last + IDLE_AFTER_US - 1;
-    expect(shownActivity(session, now)).toEqual({ status: 'live', end: now });
+    expect(shownActivity(session, now)).toEqual({ status: 'live', end: quiet.last });
   });
 
   it('never shows a session idle while one of its exchanges is in flight (a long reply streaming)', () => {
@@ -54,7 +55,9 @@ describe('when a session is idle and when it ended', () => {
     const session = store.getSession(quiet.id)!;
     expect(session.idle_at).toBeNull();
     expect(store.listSessions({ kind: 'anthropic' })[0]!.idle_at).toBeNull();
-    expect(shownActivity(session, nowMicros()).status).toBe('live');
+    // Busy: its duration runs on to now.
+    const now = nowMicros();
+    expect(shownActivity(session, now)).toEqual({ status: 'live', end: now });
   });
 
   it('never shows a PostgreSQL connection or a recording pause as idle: they last until they end', () => {

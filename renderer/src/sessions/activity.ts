@@ -6,14 +6,15 @@ export type ShownStatus = Session['status'] | 'idle';
 /**
  * What to show for a session at `nowUs` (µs since epoch): its status and the end of its duration (µs since
  * epoch). The engine decides when a session turns idle (`idle_at`: the quiet spell, the kinds it applies to
- * and in-flight exchanges are its business; see proxy/store/activity.ts, which the CLI uses). Live: now;
- * idle: its last event; ended: its end.
+ * and in-flight exchanges are its business; see proxy/store/activity.ts, which the CLI uses). Ended: its
+ * end; live and waiting (a Claude session with nothing in flight, `idle_at` set) or idle: its last event;
+ * live and busy, or lasting until it ends (a PostgreSQL connection): now.
  */
 export function shownActivity(session: Session, nowUs: number): { status: ShownStatus; end: number } {
   if (session.status !== 'live')
     return { status: session.status, end: session.ended_at ?? session.last_event_at };
-  if (session.idle_at !== null && nowUs >= session.idle_at)
-    return { status: 'idle', end: session.last_event_at };
+  if (session.idle_at !== null)
+    return { status: nowUs >= session.idle_at ? 'idle' : 'live', end: session.last_event_at };
   return { status: 'live', end: Math.max(nowUs, session.last_event_at) };
 }
 
