@@ -2,10 +2,12 @@ import type { SearchMatch } from '../search/snippet.js';
 
 /**
  * The line under a session in `glassbox sessions --search`: where the words matched and a snippet, e.g.
- * `    ↳ prompt #1: …run echo glassbox-hello for the okapi census`.
+ * `    ↳ turn 1, prompt: …run echo glassbox-hello for the okapi census` (an event with no turn or statement
+ * number is named by its seq: `pause #1`).
  */
 export function matchLine(match: SearchMatch): string {
-  return `    ↳ ${match.label} #${match.seq}: ${match.text}`;
+  const where = match.place ? `${match.place}, ${match.label}` : `${match.label} #${match.seq}`;
+  return `    ↳ ${where}: ${match.text}`;
 }
 
 /**

@@ -12,8 +12,10 @@ export interface SearchMatch {
   seq: number;
   /** Its kind: `http.request` (what the user or a tool result said), `llm.turn` (a reply), `pg.result` (SQL). */
   kind: string;
-  /** Where it matched, for people: `prompt`, `reply`, `SQL` or the event kind. */
+  /** What matched, for people: `prompt`, `reply`, `SQL` or the event kind. */
   label: string;
+  /** Where it stands as people count: `turn 3`, `statement 2`; null for other events (then show `seq`). */
+  place: string | null;
   /** Up to ~160 characters of the event's text around the first hit, whitespace collapsed, `…` where cut. */
   text: string;
   /** [start, end) offsets (UTF-16 code units) in `text` of each word that matched. */
@@ -92,5 +94,6 @@ export function searchMatches(
 
 function matchOf(store: Store, event: RecordedEvent, query: string): SearchMatch {
   const piece = snippet(matchedText(store, event), query);
-  return { seq: event.seq, kind: event.kind, label: LABELS[event.kind] ?? event.kind, ...piece };
+  const label = LABELS[event.kind] ?? event.kind;
+  return { seq: event.seq, kind: event.kind, label, place: store.matchPlace(event), ...piece };
 }

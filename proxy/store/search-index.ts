@@ -24,8 +24,18 @@ export interface RebuildProgress {
  */
 export class SearchIndex {
   private readonly firstMatch: Statement;
+  private readonly turnNumber: Statement;
+  private readonly statementNumber: Statement;
 
   constructor(private readonly db: Db) {
+    // A turn is a Messages request (as stats.turns counts them); a statement a pg.statement.
+    this.turnNumber = db
+      .prepare(`SELECT count(*) FROM events WHERE session_id = ? AND seq <= ? AND kind = 'http.request'
+        AND json_extract(payload, '$.path') LIKE '/v1/messages%' AND json_extract(payload, '$.path') NOT LIKE '/v1/messages/%'`)
+      .pluck();
+    this.statementNumber = db
+      .prepare(`SELECT count(*) FROM events WHERE session_id = ? AND seq <= ? AND kind = 'pg.statement'`)
+      .pluck();
     this.firstMatch = db.prepare(`
       SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, e.hash FROM events e JOIN (
         SELECT session_id, min(id) AS id FROM events
@@ -45,6 +55,21 @@ export class SearchIndex {
     const rows = this.firstMatch.all({ ids: JSON.stringify(sessionIds), match }) as EventRow[];
     for (const row of rows) found.set(row.session_id, toEvent(row));
     return found;
+  }
+
+  /**
+   * Where a matching event stands as people count: `turn 3` for a Messages request or its `llm.turn`
+   * (numbered as the conversation view and `stats.turns` count them), `statement 2` for a `pg.result`; null
+   * for other events.
+   */
+  placeOf(event: RecordedEvent): string | null {
+    const payload = (event.payload ?? {}) as { request_seq?: unknown; statement_seq?: unknown };
+    const at = (seq: unknown, statement: Statement, noun: string) =>
+      typeof seq === 'number' ? `${noun} ${statement.get(event.session_id, seq) as number}` : null;
+    if (event.kind === 'http.request') return at(event.seq, this.turnNumber, 'turn');
+    if (event.kind === 'llm.turn') return at(payload.request_seq, this.turnNumber, 'turn');
+    if (event.kind === 'pg.result') return at(payload.statement_seq, this.statementNumber, 'statement');
+    return null;
   }
 
   /**

@@ -421,6 +421,11 @@ export class Store {
     return this.search.firstMatches(sessionIds, text);
   }
 
+  /** Where a search's matching event stands: `turn 3`, `statement 2`, or null (see SearchIndex.placeOf). */
+  matchPlace(event: RecordedEvent): string | null {
+    return this.search.placeOf(event);
+  }
+
   /**
    * Starts rebuilding the full-text index when it was built with a text derivation older than `version`
    * (see {@link SearchIndex.beginRebuild}); only the engine, holding the lock, calls it, before it records.

@@ -69,7 +69,7 @@ describe('dashboard on sessions the real claude CLI recorded', () => {
     const match = page.getByTestId('search-match');
     await expect.poll(() => match.textContent()).toContain('run echo glassbox-hello for the okapi census');
     expect(await match.locator('mark').allTextContents()).toEqual(['okapi']);
-    expect(await match.textContent()).toMatch(/^prompt #1/);
+    expect(await match.textContent()).toMatch(/^turn 1, prompt /);
     await screenshot(page, 'claude-code-search');
     await search().press('Enter');
     await page.locator('h1.title', { hasText: okapiSession }).waitFor();

@@ -118,11 +118,16 @@ describe('searching what the real claude CLI sent', () => {
     const [start, end] = match.hits[0]!;
     expect(match.text.slice(start, end).toLowerCase()).toBe('okapi');
     const table = runCli(test.home, ['sessions', '--search', 'okapi']);
-    expect(table.stdout).toMatch(/run echo glassbox-hello for the okapi census/);
+    expect(table.stdout).toMatch(/↳ turn 1, prompt: .*run echo glassbox-hello for the okapi census/);
   });
 
   it('finds the tool result and the replies too', () => {
-    expect(search(test.home, 'all done')[0]?.match).toMatchObject({ kind: 'llm.turn', text: 'All done.' });
+    // The reply that says it is the second turn's (the first asked for the Bash tool).
+    expect(search(test.home, 'all done')[0]?.match).toMatchObject({
+      kind: 'llm.turn',
+      place: 'turn 2',
+      text: 'All done.',
+    });
     expect(search(test.home, 'glassbox-hello').map((s) => s.external_id)).toEqual([sessionId]);
   });
 

@@ -161,8 +161,13 @@ describe('re-indexing a database indexed by an older Glassbox', () => {
       seq: 2,
       kind: 'pg.result',
       label: 'SQL',
+      place: 'statement 1',
       text: 'select * from zebrafish',
     });
-    expect(searchMatches(store, [claude.id], 'count')[claude.id]).toMatchObject({ label: 'prompt', seq: 1 });
+    expect(searchMatches(store, [claude.id], 'count')[claude.id]).toMatchObject({
+      label: 'prompt',
+      place: 'turn 1',
+      seq: 1,
+    });
   });
 });

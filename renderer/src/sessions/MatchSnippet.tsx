@@ -16,14 +16,14 @@ function marked(text: string, hits: ReadonlyArray<readonly [number, number]>): R
 }
 
 /**
- * Where a search matched in a session, under its row: the kind of event (prompt, reply, SQL), its seq and a
+ * Where a search matched in a session, under its row: where (turn 3, prompt; statement 2, SQL) and a
  * snippet of its text with the words found marked. Clicking it opens the session.
  */
 export function MatchSnippet({ match, onOpen }: { match: SearchMatch; onOpen: () => void }) {
   return (
     <button type="button" className="srow-match" data-testid="search-match" onClick={onOpen} tabIndex={-1}>
       <span className="faint">
-        {match.label} #{match.seq}
+        {match.place ? `${match.place}, ${match.label}` : `${match.label} #${match.seq}`}
       </span>{' '}
       <span className="ellipsis">{marked(match.text, match.hits)}</span>
     </button>
