@@ -122,6 +122,7 @@ export class LiveConfig {
       this.writeRuntime();
       return;
     }
+    if (this.refused !== null) log('Config: config.json is valid again and applied', 'info');
     this.refused = null;
     try {
       const names = Object.keys(next.postgres.connections);

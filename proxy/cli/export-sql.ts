@@ -16,7 +16,7 @@ export function exportSql(session: Session, events: Iterable<RecordedEvent>): st
     // Literals are written for standard_conforming_strings = on (PostgreSQL docs, 4.1.2.1 String Constants):
     // under off, a backslash in a recorded value would escape its closing quote and the rest would run as SQL.
     'SET standard_conforming_strings = on;',
-    `-- Glassbox session ${session.id}: PostgreSQL connection "${session.target}"`,
+    `-- Glassbox session ${session.id}: PostgreSQL, ${sqlTarget(session.target)}`,
     `-- recorded ${isoFromMicros(session.started_at)}; exported ${new Date().toISOString()}`,
     '-- Statements are in recorded order; parameters are inlined. Commented-out statements say why.',
     '',
@@ -65,4 +65,11 @@ export function exportSql(session: Session, events: Iterable<RecordedEvent>): st
 
 function commented(text: string): string[] {
   return text.split(/\r\n|\r|\n/).map((line) => `-- ${line}`);
+}
+
+/** A session's target as the script's header says it: `connection "prod"`, or `connection "s2", database "reports"`. */
+function sqlTarget(target: string): string {
+  const slash = target.indexOf('/');
+  if (slash < 0) return `connection "${target}"`;
+  return `connection "${target.slice(0, slash)}", database "${target.slice(slash + 1)}"`;
 }

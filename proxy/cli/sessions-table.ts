@@ -6,6 +6,7 @@ import { count, dollars, duration, timestamp } from './format.js';
 const HEAD = [
   'ID',
   'KIND',
+  'TARGET',
   'STATUS',
   'STARTED',
   'DURATION',
@@ -36,6 +37,7 @@ export function sessionsTable(
     return [
       s.id,
       s.kind,
+      clipCell(s.target, 32),
       shown.status,
       timestamp(s.started_at),
       duration(shown.end - s.started_at),
@@ -64,4 +66,9 @@ function costCell(session: Session): string {
   const { cost_usd: cost, unpriced_turns: unpriced } = session.stats;
   if (!unpriced) return dollars(cost ?? 0);
   return cost ? `${dollars(cost)}+` : 'unpriced';
+}
+
+/** A cell cut to `max` characters with an ellipsis. */
+function clipCell(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }

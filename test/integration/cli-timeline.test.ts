@@ -82,6 +82,8 @@ describe('glassbox sessions: idle Claude sessions and counts named for what they
     const pg = rows.find((r) => r.ID === ids.pg)!;
     expect(pg.STATEMENTS).toBe('3');
     expect(pg.TURNS).toBe('—');
+    // Which connection (and database) each session used, without opening it.
+    expect(pg.TARGET).toBe('appdb');
     const claude = rows.find((r) => r.ID === ids.quiet)!;
     expect(claude.TURNS).toBe('1');
     expect(claude.STATEMENTS).toBe('—');

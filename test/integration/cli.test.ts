@@ -99,7 +99,7 @@ describe('glassbox CLI on a recorded session', () => {
 
   it('sessions prints a readable table, and filters by search words', () => {
     const table = runCli(home, ['sessions']).stdout;
-    expect(table).toMatch(/^ID\s+KIND\s+STATUS/);
+    expect(table).toMatch(/^ID\s+KIND\s+TARGET\s+STATUS/);
     expect(table).toContain('anthropic');
     expect(
       JSON.parse(runCli(home, ['sessions', '--json', '--search', 'glassbox-hello']).stdout),

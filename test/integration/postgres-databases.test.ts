@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportSql } from '../../proxy/cli/export-sql.js';
 import { renderSession } from '../../proxy/cli/show.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
@@ -163,6 +164,9 @@ describe('PostgreSQL connections serving several databases', () => {
     const shown = renderSession(other, store.listEvents(other.id, 0, 100), []);
     expect(shown).toContain('1 statement · 1 row · 0 errors');
     expect(shown).toMatch(/→ SELECT 1 · 1 row\n/);
+    expect(exportSql(other, store.listEvents(other.id, 0, 100))).toContain(
+      `PostgreSQL, connection "listed", database "otherdb"`,
+    );
 
     const refused = new pg.Client({ host: '127.0.0.1', port, user: name, password, database: 'notlisted' });
     await expect(refused.connect()).rejects.toMatchObject({ code: '3D000' });

@@ -167,6 +167,11 @@ describe('PostgreSQL connections change while the engine runs', () => {
 
     writeConfig({ ...good, anthropic: { port: 1 } });
     await waitFor(
+      () => serve.output().includes('config.json is valid again and applied'),
+      15_000,
+      'the note that the fixed file was taken',
+    );
+    await waitFor(
       () => serve.output().includes('anthropic.port changed in config.json; takes effect at restart'),
       15_000,
       'the restart notice',
