@@ -80,6 +80,8 @@ export class Exchange {
   private lastCheckpointMono = 0;
   private checkpointTimer: NodeJS.Timeout | undefined;
   private sealed = false;
+  /** The store refused a write of this exchange: it is being sealed as `recording_failed`. */
+  private failed = false;
   private readonly request: RequestFactsOnce;
 
   constructor(private readonly init: ExchangeInit) {
@@ -319,19 +321,32 @@ export class Exchange {
     const write = this.decideOutcome(naturalOutcome(this.state));
     reply.hold();
     this.init.commit.enqueue(write, (error) => {
-      if (error) return this.recordingFailed(error);
+      if (error) return this.recordingFailed(error, true);
       reply.end();
     });
   }
 
-  private recordingFailed(error: Error): void {
-    // Nothing goes to the client that could not be recorded; before the head, the client is told why.
-    this.state.error ??= { type: 'recording_failed', message: describeError(error) };
+  /**
+   * The store refused a write of this exchange (a checkpoint, or its seal): nothing more goes to the client
+   * (before the head it is told why) and the exchange is sealed as `recording_failed`, kept and retried until
+   * the store takes it. The outcome is fixed before anything is torn down: destroying the upstream response
+   * emits `aborted` at once, which must not record the upstream as having failed. `sealRefused`: the write
+   * that failed was the seal itself, which is then decided again as this outcome (a refused write leaves
+   * nothing durable). A seal already written, or already kept for retry, is left as it is.
+   */
+  private recordingFailed(error: Error, sealRefused = false): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.state.error = { type: 'recording_failed', message: describeError(error) };
+    const seal = !this.sealed
+      ? this.decideOutcome('recording_failed')
+      : sealRefused
+        ? this.redecideOutcome('recording_failed')
+        : undefined;
     this.upstreamResponse?.destroy();
     this.upstreamRequest?.destroy();
     if (this.reply) refuseUnrecorded(this.reply.res, 'reply', error);
-    this.sealNow('recording_failed');
-    this.init.onDone(this);
+    if (seal) this.init.commit.enqueueLazy(seal);
   }
 
   private whenDecoded(then: () => void): void {
@@ -375,6 +390,11 @@ export class Exchange {
     const payload = outcomePayload(this.state, outcome);
     this.init.onDone(this);
     return sealWrite(this.init, payload, this.request.lateSearchText);
+  }
+
+  /** The seal write for `outcome` of an exchange already decided once (its timings stay as they were). */
+  private redecideOutcome(outcome: ExchangeOutcome): () => void {
+    return sealWrite(this.init, outcomePayload(this.state, outcome), this.request.lateSearchText);
   }
 
   private elapsed(): number {
