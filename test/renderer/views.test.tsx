@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../proxy/api/types';
 import { takeToken } from '../../renderer/src/api/token';
 import { buildConversation } from '../../renderer/src/claude/conversation';
+import { dollars, sessionCost } from '../../renderer/src/format';
 import { TurnView } from '../../renderer/src/claude/TurnView';
 import { StatementView } from '../../renderer/src/postgres/StatementView';
 import { buildStatements } from '../../renderer/src/postgres/statements';
@@ -156,6 +157,28 @@ describe('statement timeline', () => {
     expect(container.querySelector('.params')?.textContent).toContain("'7'");
     expect(container.querySelector('td')?.textContent).toBe('7');
     expect(screen.getByTestId('sql-error').querySelector('.sqlstate')?.textContent).toBe('42P01');
+  });
+});
+
+describe('costs', () => {
+  it('shows amounts under a cent to two significant digits, so turns add up to the session total', () => {
+    expect(dollars(0.00034)).toBe('$0.00034');
+    expect(dollars(0.00068)).toBe('$0.00068');
+    expect(dollars(0.0042)).toBe('$0.0042');
+    expect(dollars(0.000001234)).toBe('$0.0000012');
+    expect(dollars(0.0099)).toBe('$0.0099');
+    expect(dollars(1.27)).toBe('$1.27');
+    expect(dollars(0)).toBe('$0');
+    expect(sessionCost(0.00068, 0)).toBe('$0.00068');
+  });
+
+  it('shows a turn\'s cost as the session total counts it', () => {
+    const [first] = buildConversation([
+      claudeEvents[0]!,
+      { ...claudeEvents[1]!, payload: { ...(claudeEvents[1]!.payload as object), cost_usd: 0.00034 } },
+    ]).flatMap((i) => (i.type === 'turn' ? [i.turn] : []));
+    render(<TurnView turn={first!} index={1} pending={false} />);
+    expect(screen.getByTitle('estimated cost').textContent).toBe('$0.00034');
   });
 });
 
