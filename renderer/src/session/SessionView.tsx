@@ -62,7 +62,11 @@ function SessionFacts({ session }: { session: Session }) {
 
 function estimate(item: Item): number {
   if (item.type === 'turn') return 160 + item.turn.newMessages.length * 40;
-  if (item.type === 'statement') return item.statement.result?.sample ? 120 : 64;
+  if (item.type === 'statement') {
+    // A result sample adds a row of about 20 px per recorded row, in a box that stops growing at about 20.
+    const sample = item.statement.result?.sample;
+    return 64 + (Array.isArray(sample) && sample.length > 0 ? 40 + Math.min(sample.length, 20) * 20 : 0);
+  }
   return 24;
 }
 
