@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Browser, Page } from 'playwright';
+import type { SessionsResponse } from '../../proxy/api/types.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
@@ -70,5 +71,31 @@ describe('session page in a 900 px window', () => {
     // Bounded: the rows scroll inside a box shorter than the window.
     expect(box.content).toBeGreaterThan(box.height);
     expect(box.height).toBeLessThan(600);
+  });
+
+  it('counts 0 statements and 0 rows for a PostgreSQL session refused after login', async () => {
+    const url = new URL(setup.url);
+    url.pathname = '/not_served_here';
+    const db = new pg.Client({ connectionString: url.toString(), application_name: 'e2e-refused' });
+    await expect(db.connect()).rejects.toThrow();
+    await db.end().catch(() => undefined);
+    // The list names the connection, not the database: find the session by its client.
+    const { dashboardUrl, token } = setup.test.engine.addresses;
+    const listed = (await (
+      await fetch(`${new URL(dashboardUrl).origin}/api/sessions?kind=postgres`, {
+        headers: { authorization: `Bearer ${token}` },
+      })
+    ).json()) as SessionsResponse;
+    const refused = listed.sessions.find((s) => s.client === 'e2e-refused');
+    expect(refused?.stats.statements).toBeUndefined();
+    const row = page.locator(`[data-testid="session-row"][data-id="${refused!.id}"]`);
+    await row.waitFor();
+    expect(await row.locator('.num').first().textContent()).toBe('0');
+    await row.click();
+    await page.locator('.facts').waitFor();
+    const facts = (await page.locator('.facts').textContent()) ?? '';
+    await screenshot(page, 'session-refused-900px');
+    expect(facts).toContain('0 statements · 0 rows');
+    expect(facts).not.toContain('—');
   });
 });
