@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import Anthropic from '@anthropic-ai/sdk';
 import pg from 'pg';
 import type { Browser, Page } from 'playwright';
 import type { SessionsResponse } from '../../proxy/api/types.js';
@@ -45,6 +47,71 @@ describe('session page in a 900 px window', () => {
   });
 
   const rows = () => page.getByTestId('session-row');
+
+  it('keeps the Claude session header on one line, the title shortened, and turn costs adding up', async () => {
+    const sessionId = randomUUID();
+    const client = new Anthropic({
+      baseURL: setup.test.engine.addresses.anthropicUrl,
+      apiKey: 'sk-ant-api03-e2eHeaderKey0123456789abcdefghijklmnopqrstuvwxy-TEST',
+      maxRetries: 0,
+      defaultHeaders: { 'x-claude-code-session-id': sessionId },
+    });
+    const first = [{ role: 'user' as const, content: 'price the widgets' }];
+    // claude-opus-5-5 at $4 / $20 per million tokens: the mock's 25 in and 12 out cost $0.00034 a turn.
+    const reply = await client.messages.create({ model: 'claude-opus-5-5', max_tokens: 50, messages: first });
+    const messages = [
+      ...first,
+      { role: 'assistant' as const, content: reply.content },
+      { role: 'user' as const, content: 'and the gadgets' },
+    ];
+    await client.messages.create({ model: 'claude-opus-5-5', max_tokens: 50, messages });
+    await rows().filter({ hasText: 'Claude' }).first().click();
+    await page.getByTestId('turn').nth(1).waitFor();
+    await expect.poll(() => page.locator('.facts').textContent()).toContain('2 turns');
+
+    const header = await page.locator('.title-row').evaluate((row) => {
+      const rowBox = row.getBoundingClientRect();
+      const children = [...row.children];
+      // Whether a child takes more than one line: two of its text or innermost element boxes (the status dot)
+      // that do not overlap vertically (boxes on one line overlap whatever their size or alignment).
+      const wraps = children.map((child) => {
+        const boxes: Array<{ top: number; bottom: number }> = [];
+        const walker = row.ownerDocument.createTreeWalker(child, 4 /* NodeFilter.SHOW_TEXT */);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          const range = row.ownerDocument.createRange();
+          range.selectNodeContents(node);
+          boxes.push(...[...range.getClientRects()].filter((r) => r.width > 0));
+        }
+        for (const leaf of child.querySelectorAll('*'))
+          if (leaf.children.length === 0) boxes.push(leaf.getBoundingClientRect());
+        return boxes.some((a) => boxes.some((b) => b.top >= a.bottom - 1));
+      });
+      const title = children.find((child) => child.classList.contains('title'))!;
+      return {
+        wrapped: children.filter((_, i) => wraps[i]).map((child) => (child.textContent ?? '').trim()),
+        outside: children
+          .filter((child) => child.getBoundingClientRect().right > rowBox.right + 0.5)
+          .map((child) => (child.textContent ?? '').trim()),
+        title: {
+          text: title.textContent,
+          shortened: title.scrollWidth > title.clientWidth,
+          ellipsis: row.ownerDocument.defaultView!.getComputedStyle(title).textOverflow,
+          width: title.clientWidth,
+        },
+      };
+    });
+    await screenshot(page, 'session-header-900px');
+    expect(header.wrapped).toEqual([]);
+    expect(header.outside).toEqual([]);
+    expect(header.title.text).toBe(sessionId);
+    // At 900 px the 36-character id does not fit beside the controls: it is shortened with an ellipsis.
+    expect(header.title.shortened).toBe(true);
+    expect(header.title.ellipsis).toBe('ellipsis');
+    expect(header.title.width).toBeGreaterThan(100);
+    const costs = await page.getByTitle('estimated cost').allTextContents();
+    expect(costs).toEqual(['$0.00034', '$0.00034']);
+    expect(await page.locator('.facts').textContent()).toContain('$0.00068');
+  });
 
   it('shows every recorded row of a result sample, in a bounded box, with a true caption', async () => {
     const db = new pg.Client({ connectionString: setup.url, application_name: 'e2e-sample' });
