@@ -113,6 +113,27 @@ describe('session page in a 900 px window', () => {
     expect(await page.locator('.facts').textContent()).toContain('$0.00068');
   });
 
+  it("sets the Raw tab's entries in the same gutter as the conversation's", async () => {
+    await rows().filter({ hasText: 'Claude' }).first().click();
+    await page.getByTestId('turn').first().waitFor();
+    /** How far an element's left edge is from the scrolling area's, px. */
+    const left = (selector: string) =>
+      page
+        .locator(selector)
+        .first()
+        .evaluate((element) => {
+          const scroll = element.closest('.scroll')!.getBoundingClientRect().left;
+          return element.getBoundingClientRect().left - scroll;
+        });
+    const turnLeft = await left('[data-testid="turn"]');
+    await page.getByRole('tab', { name: /Raw/ }).click();
+    await page.getByTestId('raw-event').first().waitFor();
+    const rawLeft = await left('[data-testid="raw-event"] .raw-head');
+    await screenshot(page, 'session-raw-900px');
+    expect(turnLeft).toBeGreaterThan(8);
+    expect(rawLeft).toBe(turnLeft);
+  });
+
   it('shows every recorded row of a result sample, in a bounded box, with a true caption', async () => {
     const db = new pg.Client({ connectionString: setup.url, application_name: 'e2e-sample' });
     await db.connect();
