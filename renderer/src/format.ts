@@ -55,11 +55,17 @@ export function compact(n: number | null | undefined): string {
   return `${(n / 1_000_000).toFixed(1)}M`;
 }
 
-/** US dollars: `$0.0042`, `$1.27`; '—' when unknown. */
+/** Amounts under a cent: two significant digits, never in exponent form (`0.0000012`, not `1.2e-6`). */
+const SUB_CENT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2, useGrouping: false });
+
+/**
+ * US dollars: cents from a cent up (`$1.27`), two significant digits under a cent (`$0.00034`, `$0.0042`), so
+ * small turns still add up to their session's total; `$0` for nothing; '—' when unknown.
+ */
 export function dollars(usd: number | null | undefined): string {
   if (usd === null || usd === undefined) return '—';
   if (usd === 0) return '$0';
-  return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
+  return Math.abs(usd) < 0.01 ? `$${SUB_CENT.format(usd)}` : `$${usd.toFixed(2)}`;
 }
 
 /**

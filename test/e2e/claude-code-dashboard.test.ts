@@ -113,7 +113,11 @@ describe('dashboard on sessions the real claude CLI recorded', () => {
     await page.getByTestId('turn').first().waitFor();
     expect(await page.getByTestId('turn').count()).toBe(1);
     const retries = page.getByTestId('retries');
-    expect(await retries.textContent()).toMatch(/3 attempts .*— 2 failed: HTTP 529 overloaded_error ×2/);
+    // The turn is the third attempt, and it failed too.
+    expect(await retries.textContent()).toMatch(
+      /3 attempts over .* — all failed: HTTP 529 overloaded_error ×3$/,
+    );
+    expect(await page.getByTitle('total duration').textContent()).toMatch(/ over 3 attempts$/);
     expect(await page.getByText(/New context/).count()).toBe(0);
     // Each attempt is a turn of the session: the tab counts what the header counts.
     expect(await page.locator('.facts').textContent()).toContain('3 turns');

@@ -158,9 +158,12 @@ describe('a request retried after failures', () => {
       [1, 529, 'overloaded_error'],
       [3, 529, 'overloaded_error'],
     ]);
-    render(<TurnView turn={turn!} index={1} pending={false} />);
-    expect(screen.getByTestId('retries').textContent).toMatch(/3 attempts/);
-    expect(screen.getByTestId('retries').textContent).toMatch(/2 failed/);
+    const { container } = render(<TurnView turn={turn!} index={1} pending={false} />);
+    expect(screen.getByTestId('retries').textContent).toContain(
+      'Retried3 attempts over 1.55 s — 2 failed, then succeeded: HTTP 529 overloaded_error ×2',
+    );
+    // The turn lasted from its first attempt to the end of its last, not only the last attempt's 50 ms.
+    expect(container.querySelector('[title="total duration"]')?.textContent).toBe('1.55 s over 3 attempts');
     expect(screen.queryByText(/New context/)).toBeNull();
     expect(screen.getByText('Seven.')).toBeTruthy();
   });
@@ -177,6 +180,33 @@ describe('a request retried after failures', () => {
     // A failed request used no tokens: it costs nothing rather than being "unpriced".
     const { container } = render(<TurnView turn={failedOnly[0]!} index={1} pending={false} />);
     expect(container.textContent).not.toContain('unpriced');
+  });
+
+  it('counts the last attempt’s failure too when every attempt failed', () => {
+    const [turn] = turnsOf([
+      ...retried.slice(0, 4),
+      request(5, 2_500_000, messages),
+      failure(6, 2_502_000, 5),
+    ]);
+    expect(turn!.retries).toHaveLength(2);
+    const { container } = render(<TurnView turn={turn!} index={1} pending={false} />);
+    expect(screen.getByTestId('retries').textContent).toContain(
+      '3 attempts over 1.50 s — all failed: HTTP 529 overloaded_error ×3',
+    );
+    expect(container.querySelector('[title="total duration"]')?.textContent).toBe('1.50 s over 3 attempts');
+    // The attempts listed: the two earlier ones and the last, each with how it ended.
+    fireEvent.click(screen.getByText('Retried'));
+    const attempts = [...container.querySelectorAll('.attempts li')].map((li) => li.textContent);
+    expect(attempts).toHaveLength(3);
+    expect(attempts[2]).toMatch(/^#5 .*HTTP 529 overloaded_error Overloaded · 2\.0 ms$/);
+  });
+
+  it('says how many failed and that the last is still in flight', () => {
+    const [turn] = turnsOf([...retried.slice(0, 4), request(5, 2_500_000, messages)]);
+    render(<TurnView turn={turn!} index={1} pending={false} />);
+    expect(screen.getByTestId('retries').textContent).toContain(
+      '3 attempts — 2 failed, the last still in flight: HTTP 529 overloaded_error ×2',
+    );
   });
 
   it('does not group a request repeated after a complete reply, nor a different request after a failure', () => {

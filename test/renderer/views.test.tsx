@@ -5,6 +5,7 @@ import type { RecordedEvent } from '../../proxy/api/types';
 import { takeToken } from '../../renderer/src/api/token';
 import { buildConversation } from '../../renderer/src/claude/conversation';
 import { TurnView } from '../../renderer/src/claude/TurnView';
+import { dollars, sessionCost } from '../../renderer/src/format';
 import { StatementView } from '../../renderer/src/postgres/StatementView';
 import { buildStatements } from '../../renderer/src/postgres/statements';
 import { advance, buildAxis, revealedCount } from '../../renderer/src/replay/axis';
@@ -156,6 +157,70 @@ describe('statement timeline', () => {
     expect(container.querySelector('.params')?.textContent).toContain("'7'");
     expect(container.querySelector('td')?.textContent).toBe('7');
     expect(screen.getByTestId('sql-error').querySelector('.sqlstate')?.textContent).toBe('42P01');
+  });
+});
+
+describe("a statement's result sample", () => {
+  const rowsOf = (n: number) => Array.from({ length: n }, (_, i) => [String(i + 1), `name ${i + 1}`]);
+  const sampled = (sample: string[][], rows: number, truncated: boolean) =>
+    buildStatements([
+      event(1, 10, 'pg.statement', { protocol: 'simple', sql: 'select * from items', params: [] }),
+      event(2, 20, 'pg.result', {
+        statement_seq: 1,
+        outcome: 'complete',
+        tags: [`SELECT ${rows}`],
+        rows,
+        duration_us: 400,
+        columns: [{ name: 'id' }, { name: 'name' }],
+        sample,
+        sample_truncated: truncated,
+      }),
+    ]).flatMap((i) => (i.type === 'statement' ? [i.statement] : []))[0]!;
+
+  it('shows every recorded row and says how many of the result were recorded', () => {
+    const { container } = render(
+      <StatementView statement={sampled(rowsOf(20), 50, true)} maxDurationUs={400} pending={false} />,
+    );
+    expect(container.querySelectorAll('.sample tbody tr')).toHaveLength(20);
+    expect(container.querySelector('.sample tbody tr:last-child td')?.textContent).toBe('20');
+    expect(screen.getByTestId('sample-note').textContent).toBe('first 20 rows recorded of 50');
+  });
+
+  it('says nothing more of a sample that holds the whole result', () => {
+    const { container } = render(
+      <StatementView statement={sampled(rowsOf(12), 12, false)} maxDurationUs={400} pending={false} />,
+    );
+    expect(container.querySelectorAll('.sample tbody tr')).toHaveLength(12);
+    expect(screen.queryByTestId('sample-note')).toBeNull();
+  });
+
+  it('says when the sample is the first result set of several', () => {
+    render(<StatementView statement={sampled(rowsOf(1), 3, false)} maxDurationUs={400} pending={false} />);
+    expect(screen.getByTestId('sample-note').textContent).toBe(
+      '1 row recorded of 3, from the first result set',
+    );
+  });
+});
+
+describe('costs', () => {
+  it('shows amounts under a cent to two significant digits, so turns add up to the session total', () => {
+    expect(dollars(0.00034)).toBe('$0.00034');
+    expect(dollars(0.00068)).toBe('$0.00068');
+    expect(dollars(0.0042)).toBe('$0.0042');
+    expect(dollars(0.000001234)).toBe('$0.0000012');
+    expect(dollars(0.0099)).toBe('$0.0099');
+    expect(dollars(1.27)).toBe('$1.27');
+    expect(dollars(0)).toBe('$0');
+    expect(sessionCost(0.00068, 0)).toBe('$0.00068');
+  });
+
+  it("shows a turn's cost as the session total counts it", () => {
+    const [first] = buildConversation([
+      claudeEvents[0]!,
+      { ...claudeEvents[1]!, payload: { ...(claudeEvents[1]!.payload as object), cost_usd: 0.00034 } },
+    ]).flatMap((i) => (i.type === 'turn' ? [i.turn] : []));
+    render(<TurnView turn={first!} index={1} pending={false} />);
+    expect(screen.getByTitle('estimated cost').textContent).toBe('$0.00034');
   });
 });
 

@@ -14,7 +14,10 @@ function systemText(system: unknown): string {
   return prettyJson(system);
 }
 
-/** Model, tokens, cost, time to first token and duration of a turn, as one dense line. */
+/**
+ * Model, tokens, cost, time to first token and duration of a turn, as one dense line; a retried turn lasts
+ * from its first attempt to the end of its last (`1.71 s over 3 attempts`).
+ */
 function TurnMeta({ turn }: { turn: Turn }) {
   const u = turn.usage;
   const cacheRead = u?.cache_read_input_tokens ?? 0;
@@ -34,7 +37,11 @@ function TurnMeta({ turn }: { turn: Turn }) {
         {turn.costUsd === null && turn.turnSeq !== null && turn.usage ? 'unpriced' : dollars(turn.costUsd)}
       </span>
       <span title="time to first token">TTFT {duration(turn.timings?.first_token_us)}</span>
-      <span title="total duration">{duration(turn.timings?.total_us)}</span>
+      <span title="total duration">
+        {turn.retries.length
+          ? `${duration(turn.endTs === null ? null : turn.endTs - turn.ts)} over ${turn.retries.length + 1} attempts`
+          : duration(turn.timings?.total_us)}
+      </span>
       {turn.outcome !== 'complete' ? (
         <span className={`outcome outcome-${turn.outcome}`}>{turn.outcome}</span>
       ) : null}

@@ -43,9 +43,11 @@ export interface Turn {
   rawOutcome: unknown;
   /**
    * Earlier attempts at this same request that failed before the client sent it again (oldest first); the
-   * turn itself is the latest attempt, dated from the first.
+   * turn itself is the latest attempt, dated from the first (`ts`) to the latest's end (`endTs`).
    */
   retries: Attempt[];
+  /** The latest attempt alone (its own request seq and time): the turn itself when it was not retried. */
+  lastAttempt: Attempt;
 }
 
 /** One attempt at a request the client retried: its request and outcome seqs, times (µs) and how it ended. */
@@ -130,7 +132,7 @@ export function buildConversation(
 function turnOf(request: RecordedEvent, outcomeSeq: number | null, outcome: Record<string, unknown>): Turn {
   const body = asRecord(asRecord(request.payload)?.body) ?? {};
   const timings = (outcome.timings as Turn['timings']) ?? null;
-  return {
+  const turn: Omit<Turn, 'lastAttempt'> = {
     requestSeq: request.seq,
     turnSeq: outcomeSeq,
     ts: request.ts,
@@ -151,6 +153,7 @@ function turnOf(request: RecordedEvent, outcomeSeq: number | null, outcome: Reco
     rawOutcome: outcomeSeq === null ? null : outcome,
     retries: [],
   };
+  return { ...turn, lastAttempt: attemptOf(turn) };
 }
 
 /**
@@ -164,8 +167,6 @@ function linkTurns(items: ConversationItem[]): ConversationItem[] {
   let previous: {
     item: ConversationItem & { type: 'turn' };
     messages: RequestMessage[];
-    /** The latest attempt the previous turn stands for. */
-    attempt: Attempt;
   } | null = null;
   for (const item of items) {
     if (item.type !== 'turn') {
@@ -174,7 +175,7 @@ function linkTurns(items: ConversationItem[]): ConversationItem[] {
     }
     const turn = item.turn;
     const messages = turn.newMessages;
-    if (previous && isRetryOf(turn, previous.attempt, messages, previous.messages)) {
+    if (previous && isRetryOf(turn, previous.item.turn.lastAttempt, messages, previous.messages)) {
       const first = previous.item.turn;
       previous.item.turn = {
         ...turn,
@@ -184,9 +185,8 @@ function linkTurns(items: ConversationItem[]): ConversationItem[] {
         systemChanged: first.systemChanged,
         newMessages: first.newMessages,
         contextReset: first.contextReset,
-        retries: [...first.retries, previous.attempt],
+        retries: [...first.retries, first.lastAttempt],
       };
-      previous.attempt = attemptOf(turn);
       continue;
     }
     const { added, reset } = newMessages(previous?.messages ?? null, messages);
@@ -194,7 +194,7 @@ function linkTurns(items: ConversationItem[]): ConversationItem[] {
     turn.contextReset = reset;
     turn.systemChanged =
       !previous || JSON.stringify(previous.item.turn.system) !== JSON.stringify(turn.system);
-    previous = { item, messages, attempt: attemptOf(turn) };
+    previous = { item, messages };
     linked.push(item);
   }
   return linked;
@@ -212,7 +212,7 @@ function isRetryOf(
 }
 
 /** One turn (not yet folded with others) as an attempt. */
-function attemptOf(turn: Turn): Attempt {
+function attemptOf(turn: Omit<Turn, 'lastAttempt'>): Attempt {
   return {
     requestSeq: turn.requestSeq,
     turnSeq: turn.turnSeq,

@@ -1,10 +1,8 @@
 import { memo } from 'react';
 import type { RecordedEvent } from '../../../proxy/api/types';
-import { clockMs, counted, duration } from '../format';
+import { clockMs, count, counted, duration } from '../format';
 import { Sql } from './Sql';
 import { describePgEvent, type Statement } from './statements';
-
-const SAMPLE_ROWS = 10;
 
 /** A parameter as shown after its statement: quoted text, NULL, or the size of a binary value. */
 function paramText(p: Statement['params'][number]): string {
@@ -13,37 +11,62 @@ function paramText(p: Statement['params'][number]): string {
   return `'${p.value.length > 200 ? `${p.value.slice(0, 200)}…` : p.value}'`;
 }
 
-/** The first rows of a statement's recorded result sample as a table. */
+/**
+ * What a result sample holds of the whole result, or null when it holds all of it: `first 20 rows recorded of
+ * 50` when the engine stopped sampling (`sample_truncated`, at recording.sampleRows), or the first result set's
+ * rows of a Query that ran several statements (its `rows` count every statement's).
+ */
+export function sampleNote(shown: number, rows: unknown, truncated: boolean): string | null {
+  const total = typeof rows === 'number' && rows > shown ? rows : null;
+  if (truncated)
+    return total !== null
+      ? `first ${counted(shown, 'row')} recorded of ${count(total)}`
+      : `first ${counted(shown, 'row')} recorded; the rest was not`;
+  return total !== null
+    ? `${counted(shown, 'row')} recorded of ${count(total)}, from the first result set`
+    : null;
+}
+
+/**
+ * Every row of a statement's recorded result sample (at most recording.sampleRows, up to 1,000) as a table in
+ * a box of bounded height that scrolls, its header kept in view, with a note of what the sample leaves out.
+ */
 function SampleTable({ result }: { result: Record<string, unknown> }) {
   const sample = Array.isArray(result.sample) ? (result.sample as Array<Array<string | null>>) : [];
   if (sample.length === 0) return null;
   const columns = Array.isArray(result.columns) ? (result.columns as Array<{ name: string }>) : [];
-  const more = sample.length > SAMPLE_ROWS || result.sample_truncated === true;
+  const note = sampleNote(sample.length, result.rows, result.sample_truncated === true);
   return (
     <div className="sample">
-      <table>
-        {columns.length ? (
-          <thead>
-            <tr>
-              {columns.map((c, i) => (
-                <th key={i}>{c.name}</th>
-              ))}
-            </tr>
-          </thead>
-        ) : null}
-        <tbody>
-          {sample.slice(0, SAMPLE_ROWS).map((row, r) => (
-            <tr key={r}>
-              {row.map((value, c) => (
-                <td key={c} className={value === null ? 'null' : undefined}>
-                  {value === null ? 'NULL' : value.length > 120 ? `${value.slice(0, 120)}…` : value}
-                </td>
-              ))}
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      {more ? <div className="faint small">sample of the first rows; the rest was not recorded</div> : null}
+      <div className="sample-rows">
+        <table>
+          {columns.length ? (
+            <thead>
+              <tr>
+                {columns.map((c, i) => (
+                  <th key={i}>{c.name}</th>
+                ))}
+              </tr>
+            </thead>
+          ) : null}
+          <tbody>
+            {sample.map((row, r) => (
+              <tr key={r}>
+                {row.map((value, c) => (
+                  <td key={c} className={value === null ? 'null' : undefined}>
+                    {value === null ? 'NULL' : value.length > 120 ? `${value.slice(0, 120)}…` : value}
+                  </td>
+                ))}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      {note ? (
+        <div className="faint small" data-testid="sample-note">
+          {note}
+        </div>
+      ) : null}
     </div>
   );
 }

@@ -10,7 +10,8 @@ function estimate(event: RecordedEvent): number {
 
 /**
  * Every recorded event exactly as stored: seq, time, kind, hash, and the payload pretty-printed from the
- * canonical JSON (the request and response bodies as recorded). Windowed, so large sessions stay fast.
+ * canonical JSON (the request and response bodies as recorded). Windowed, so large sessions stay fast; laid
+ * out as the conversation and statement entries are (same gutter, the keyboard-focused one marked).
  */
 export function RawView({
   events,
@@ -22,20 +23,22 @@ export function RawView({
   focusIndex: number | null;
 }) {
   const render = useCallback(
-    (event: RecordedEvent) => (
-      <div className="raw-event" data-testid="raw-event">
-        <div className="raw-head mono">
-          <span>#{event.seq}</span>
-          <span className="faint">{clockMs(event.ts)}</span>
-          <span className="kind">{event.kind}</span>
-          <span className="faint hash" title="chain hash">
-            {event.hash.slice(0, 16)}…
-          </span>
+    (event: RecordedEvent, index: number) => (
+      <div className={`entry${index === focusIndex ? ' focused' : ''}`}>
+        <div className="raw-event" data-testid="raw-event">
+          <div className="raw-head mono">
+            <span>#{event.seq}</span>
+            <span className="faint">{clockMs(event.ts)}</span>
+            <span className="kind">{event.kind}</span>
+            <span className="faint hash" title="chain hash">
+              {event.hash.slice(0, 16)}…
+            </span>
+          </div>
+          <pre className="code">{JSON.stringify(event.payload, null, 2)}</pre>
         </div>
-        <pre className="code">{JSON.stringify(event.payload, null, 2)}</pre>
       </div>
     ),
-    [],
+    [focusIndex],
   );
   return (
     <VirtualList
@@ -45,6 +48,7 @@ export function RawView({
       itemKey={(event) => event.seq}
       render={render}
       focusIndex={focusIndex}
+      className="entries"
     />
   );
 }

@@ -32,7 +32,10 @@ function ShownStatusBadge({ session }: { session: Session }) {
   );
 }
 
-/** Header facts of a session: who, where, when (a live one's duration runs; an idle one's stops), totals. */
+/**
+ * Header facts of a session: who, where, when (a live one's duration runs; an idle one's stops), totals. A
+ * total the engine never counted (no statement, turn or token recorded yet) is 0, as in the sessions list.
+ */
 function SessionFacts({ session }: { session: Session }) {
   const s = session.stats;
   const now = useNow(1000, session.status === 'live');
@@ -46,11 +49,12 @@ function SessionFacts({ session }: { session: Session }) {
       <span>{duration(end - session.started_at)}</span>
       {session.kind === 'postgres' ? (
         <span>
-          {counted(s.statements, 'statement')} · {counted(s.rows, 'row')}
+          {counted(s.statements ?? 0, 'statement')} · {counted(s.rows ?? 0, 'row')}
         </span>
       ) : (
         <span>
-          {counted(s.turns, 'turn')} · {count(s.input_tokens)} in / {count(s.output_tokens)} out ·{' '}
+          {counted(s.turns ?? 0, 'turn')} · {count(s.input_tokens ?? 0)} in / {count(s.output_tokens ?? 0)}{' '}
+          out ·{' '}
           <span title={unpricedTitle(s.unpriced_turns)}>{sessionCost(s.cost_usd, s.unpriced_turns)}</span>
         </span>
       )}
@@ -62,7 +66,11 @@ function SessionFacts({ session }: { session: Session }) {
 
 function estimate(item: Item): number {
   if (item.type === 'turn') return 160 + item.turn.newMessages.length * 40;
-  if (item.type === 'statement') return item.statement.result?.sample ? 120 : 64;
+  if (item.type === 'statement') {
+    // A result sample adds a row of about 20 px per recorded row, in a box that stops growing at about 20.
+    const sample = item.statement.result?.sample;
+    return 64 + (Array.isArray(sample) && sample.length > 0 ? 40 + Math.min(sample.length, 20) * 20 : 0);
+  }
   return 24;
 }
 
