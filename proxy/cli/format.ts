@@ -19,10 +19,17 @@ export function clock(us: number): string {
   return isoFromMicros(us).slice(11, 23);
 }
 
-/** A dollar amount, with enough digits for small per-turn costs; "—" when unknown. */
+/** Two significant digits, never exponent notation: 0.00034, 0.0042. */
+const SUB_CENT = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 2, useGrouping: false });
+
+/**
+ * A dollar amount as the dashboard writes it: `$0`, cents from a cent up (`$1.27`), two significant digits
+ * under a cent (`$0.00034`), so small per-turn costs add up to the total shown; "—" when unknown.
+ */
 export function dollars(value: number | null | undefined): string {
   if (value === null || value === undefined) return '—';
-  return value >= 1 ? `$${value.toFixed(2)}` : `$${value.toFixed(4)}`;
+  if (value === 0) return '$0';
+  return Math.abs(value) < 0.01 ? `$${SUB_CENT.format(value)}` : `$${value.toFixed(2)}`;
 }
 
 /** Thousands separators: 12,345. */
