@@ -90,6 +90,17 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX inflight_parts_exchange ON inflight_parts (session_id, request_seq, id);
   `,
+  // 5: PostgreSQL sessions count statements still awaiting their outcome (stats.awaiting_outcome, see
+  // postgres/recorder.ts), so that recovery seals, once, what a session that ended still owes. Sessions an
+  // older Glassbox ended get the count now — statements less the distinct ones a pg.result answers — so what
+  // it left unanswered (a write lost to a full disk) is sealed as recording_failed at this start too.
+  `
+  UPDATE sessions SET stats = json_set(stats, '$.awaiting_outcome',
+    (SELECT count(*) FROM events WHERE session_id = sessions.id AND kind = 'pg.statement')
+    - (SELECT count(DISTINCT json_extract(payload, '$.statement_seq')) FROM events
+       WHERE session_id = sessions.id AND kind = 'pg.result'))
+  WHERE kind = 'postgres' AND status != 'live' AND json_extract(stats, '$.awaiting_outcome') IS NULL;
+  `,
 ];
 
 /** The schema version this build writes. */

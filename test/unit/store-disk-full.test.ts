@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Execution } from '../../proxy/postgres/execution.js';
 import { PG_AWAITING, PG_UNANSWERED, PgRecorder } from '../../proxy/postgres/recorder.js';
@@ -222,5 +223,45 @@ describe('start-up recovery of outcomes lost while the store refused writes', ()
     recoverInterrupted(third, [PG_UNANSWERED]);
     expect(third.listEvents(pg.id).length + third.listEvents(claude.id).length).toBe(before);
     third.close();
+  });
+
+  it('seals, once, statements an older Glassbox left without an outcome in sessions that ended', () => {
+    const store = open();
+    const pg = store.createSession({
+      kind: 'postgres',
+      target: 'shop',
+      client: null,
+      identity,
+      external_id: null,
+    });
+    // As an older recorder wrote them: no running count of statements awaiting their outcome.
+    const answered = store.append(pg.id, 'pg.statement', { sql: 'SELECT 1' }, { stats: { statements: 1 } });
+    store.append(pg.id, 'pg.result', { statement_seq: answered.seq, outcome: 'complete' });
+    const lost = store.append(
+      pg.id,
+      'pg.statement',
+      { sql: 'UPDATE t SET x = 2' },
+      { stats: { statements: 1 } },
+    );
+    store.endSession(pg.id, 'client_closed');
+    store.close();
+    // The database as that version left it: schema 4, no awaiting_outcome in the session's stats.
+    const db = new Database(join(home, 'glassbox.db'));
+    expect(
+      JSON.parse(db.prepare('SELECT stats FROM sessions WHERE id = ?').pluck().get(pg.id) as string),
+    ).not.toHaveProperty(PG_AWAITING);
+    db.pragma('user_version = 4');
+    db.close();
+
+    const upgraded = open();
+    recoverInterrupted(upgraded, [PG_UNANSWERED]);
+    const outcomes = upgraded.listEvents(pg.id).filter((e) => e.kind === 'pg.result');
+    expect(outcomes.map((e) => e.payload)).toEqual([
+      { statement_seq: answered.seq, outcome: 'complete' },
+      expect.objectContaining({ statement_seq: lost.seq, outcome: 'recording_failed' }),
+    ]);
+    expect(upgraded.getSession(pg.id)).toMatchObject({ stats: { [PG_AWAITING]: 0 } });
+    expect(upgraded.verifySession(pg.id)).toMatchObject({ intact: true });
+    upgraded.close();
   });
 });
