@@ -150,7 +150,11 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );
     const target = upstreamTarget(connection, database);
-    const upstream = await connectUpstream(target, forwarded);
+    // A client that leaves (or a connection removed, or the engine stopping) while this is under way stops
+    // it at once rather than after the upstream's handshake timeout.
+    const clientGone = new AbortController();
+    socket.once('close', () => clientGone.abort());
+    const upstream = await connectUpstream(target, forwarded, undefined, clientGone.signal);
     if (socket.destroyed) {
       // The client left while Glassbox was connecting upstream.
       upstream.socket.destroy();
@@ -192,10 +196,16 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       const message = `Glassbox cannot record this connection, so it was not let through: ${error.message}`;
       if (!socket.destroyed && !socket.writableEnded)
         socket.end(errorResponse(recordingFailedSqlstate(error), message, { S: 'FATAL' }));
+      closeAfterRefusal(socket);
       return;
     }
     if (!recorder) {
       notAuthenticated(error, socket, guard, address, user, timedOut);
+      return;
+    }
+    if (socket.destroyed) {
+      // The client went away during start-up (the upstream attempt was abandoned for it): nothing to answer.
+      recorder.end('client_closed');
       return;
     }
     const sqlstate = (error as { sqlstate?: string }).sqlstate ?? '08P01';

@@ -77,22 +77,49 @@ export class UpstreamError extends Error {
  * Connects and authenticates to the upstream server with the vaulted credential (PostgreSQL docs, 55.2.1
  * "Start-up", 55.3 "SASL Authentication"): optional TLS per `target.tls` (libpq sslmode semantics), then a
  * protocol 3.0 StartupMessage carrying `parameters` (application_name etc.), then trust, cleartext, MD5 or
- * SCRAM-SHA-256 (-PLUS with tls-server-end-point channel binding over TLS), until ReadyForQuery.
+ * SCRAM-SHA-256 (-PLUS with tls-server-end-point channel binding over TLS), until ReadyForQuery. Each step
+ * waits at most `timeoutMs` (ms); `signal` aborts the attempt at once (the client went away), closing its
+ * socket.
  * @throws UpstreamError naming the host and the cause
  */
 export async function connectUpstream(
   target: UpstreamTarget,
   parameters: Record<string, string>,
   timeoutMs = 10_000,
+  signal?: AbortSignal,
 ): Promise<UpstreamSession> {
   const where = `${target.host}:${target.port}`;
-  let socket = await openTcp(target, timeoutMs);
+  // The client left: whatever socket the attempt is on is destroyed, which fails the step waiting on it.
+  let current: Socket | undefined;
+  const abandon = () =>
+    current?.destroy(new UpstreamError(`the client left while connecting to upstream ${where}`));
+  if (signal?.aborted) throw new UpstreamError(`the client left before connecting to upstream ${where}`);
+  signal?.addEventListener('abort', abandon, { once: true });
+  try {
+    return await handshake(target, parameters, timeoutMs, where, (socket) => {
+      current = socket;
+    });
+  } finally {
+    signal?.removeEventListener('abort', abandon);
+  }
+}
+
+/** {@link connectUpstream}'s steps; `using` learns each socket the attempt moves to (TCP, then TLS). */
+async function handshake(
+  target: UpstreamTarget,
+  parameters: Record<string, string>,
+  timeoutMs: number,
+  where: string,
+  using: (socket: Socket) => void,
+): Promise<UpstreamSession> {
+  let socket = await openTcp(target, timeoutMs, using);
   try {
     let tls: string | null = null;
     if (target.tls !== 'disable') {
       const secured = await negotiateTls(socket, target, timeoutMs);
       if (secured) {
         socket = secured;
+        using(secured);
         tls = secured.getProtocol();
       }
     }
@@ -194,9 +221,14 @@ function answerAuthentication(
   }
 }
 
-function openTcp(target: { host: string; port: number }, timeoutMs: number): Promise<Socket> {
+function openTcp(
+  target: { host: string; port: number },
+  timeoutMs: number,
+  opened: (socket: Socket) => void = () => undefined,
+): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = tcpConnect({ host: target.host, port: target.port, noDelay: true });
+    opened(socket);
     const timer = setTimeout(() => {
       socket.destroy();
       reject(

@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -228,6 +231,45 @@ describe('PostgreSQL proxy: upstream failures at start-up', () => {
     } finally {
       await setup.pg.stop();
       rmSync(setup.test.home, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('PostgreSQL proxy: a client that leaves while Glassbox connects upstream', () => {
+  it('stops connecting at once: the upstream socket is closed and the session ends as the client closed', async () => {
+    // An upstream that accepts the TCP connection and never answers the start-up message.
+    const accepted: Socket[] = [];
+    const silent = createServer((socket) => void accepted.push(socket.resume())).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const { port: silentPort } = silent.address() as AddressInfo;
+    const home = tempHome();
+    const vault = new FileVault(join(home, 'vault.json'));
+    const added = addConnection(home, vault, 'silent', `postgres://u:p@127.0.0.1:${silentPort}/db`, {
+      listen: await freePort(),
+      upstreamTls: 'disable',
+    });
+    const test = await startTestEngine('http://127.0.0.1:9', () => undefined, home);
+    try {
+      // psql logs in to Glassbox, then waits while Glassbox connects upstream; it is killed meanwhile.
+      const psql = spawn('/usr/bin/psql', ['-X', '-w', '-c', 'select 1', added.url], { stdio: 'ignore' });
+      await waitFor(() => accepted.length === 1, 10_000, 'Glassbox to connect to the silent upstream');
+      const upstreamClosed = once(accepted[0]!, 'close');
+      psql.kill('SIGKILL');
+      // Within the handshake's 10 s limit; were the attempt not stopped, it would end upstream_unavailable.
+      await upstreamClosed;
+      const store = test.engine.store;
+      const ends = () =>
+        store
+          .listSessions({ kind: 'postgres' })
+          .flatMap((session) => store.listEvents(session.id))
+          .filter((e) => e.kind === 'session.end')
+          .map((e) => (e.payload as { reason: string }).reason);
+      await waitFor(() => ends().length === 1, 5_000, 'the session to end');
+      expect(ends()).toEqual(['client_closed']);
+    } finally {
+      await test.cleanup();
+      for (const socket of accepted) socket.destroy();
+      silent.close();
     }
   });
 });
