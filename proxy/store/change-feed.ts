@@ -62,8 +62,18 @@ export class ChangeFeed {
     }
   }
 
+  /**
+   * Reads the session's row and publishes it. Never throws: it runs after a write is durable (and on the
+   * apply thread's notice), where a failed read (SQLite busy or failing) must not be taken for a failed write,
+   * nor escape the event loop; subscribers then see the change with the session's next one.
+   */
   private announce(id: string): void {
-    const session = this.readSession(id);
+    let session: Session | undefined;
+    try {
+      session = this.readSession(id);
+    } catch {
+      return;
+    }
     if (session) this.publish({ type: 'session', session });
   }
 }
