@@ -106,10 +106,10 @@ describe('desktop shell against a real engine', () => {
     expect(seen.tray.at(-1)!.icon).toBe('error');
   });
 
-  it('copies the `glassbox env` lines for the user’s shell', async () => {
+  it('copies the `glassbox env` lines for the user’s shell, with the port the engine really listens on', async () => {
     const { desktop, seen } = shell();
     await desktop.act('copy-terminal-setup');
-    expect(seen.copied).toEqual(['set -gx ANTHROPIC_BASE_URL http://127.0.0.1:8787\n']);
+    expect(seen.copied).toEqual([`set -gx ANTHROPIC_BASE_URL ${test.engine.addresses.anthropicUrl}\n`]);
   });
 
   it('sets up Claude Code after confirmation with the proxy’s real address, and undoes it', async () => {
