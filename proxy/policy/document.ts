@@ -40,6 +40,7 @@ function action<T extends ColumnAction>(allowed: readonly ActionName[]) {
       ctx.addIssue({ code: 'custom', message });
       return z.NEVER;
     };
+    if (value === undefined) return fail(`is required: it ${expected}`);
     if (typeof type !== 'string' || !(NAMES as readonly string[]).includes(type)) return fail(expected);
     if (!allowed.includes(type as ActionName)) {
       return fail(
