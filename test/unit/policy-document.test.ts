@@ -136,7 +136,9 @@ describe('the policy document', () => {
     ]);
     expect(issues({ columns: [{ match: 'x' }] })[0]).toEqual({
       path: 'columns[0].action',
-      message: expect.stringMatching(/^is required: it must be one of "redact", "partial", "hash", "null", "none"/),
+      message: expect.stringMatching(
+        /^is required: it must be one of "redact", "partial", "hash", "null", "none"/,
+      ),
     });
     expect(issues({ columns: [{ match: 'x', action: { type: 'hash', keep: 3 } }] })[0]?.message).toBe(
       '"keep" applies to "partial" only',
