@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../common/errors.js';
 import { glassboxHome, homePaths } from '../config.js';
-import { type CompiledPolicy, compilePolicy } from '../policy/compile.js';
+import { compilePolicy } from '../policy/compile.js';
 import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
-import { type ColumnAction, defaultPolicy, readPolicyFile } from '../policy/document.js';
+import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
 import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
 import { loadMaskKey } from '../policy/masking/mask-key.js';
 import { counted } from './format.js';
@@ -22,9 +22,10 @@ export function addPolicyCommands(program: Command): void {
     )
     .option('--json', 'print the effective policy as JSON (defaults included)')
     .action((options: { json?: boolean }) => {
-      const { path, compiled } = loadPolicy();
-      if (options.json) return void process.stdout.write(`${JSON.stringify(compiled.effective, null, 2)}\n`);
-      process.stdout.write(describe(compiled.effective, path));
+      const { path, doc } = readPolicy();
+      const effective = effectivePolicy(doc);
+      if (options.json) return void process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
+      process.stdout.write(describe(effective, path));
     });
   policy
     .command('check')
@@ -46,7 +47,9 @@ export function addPolicyCommands(program: Command): void {
     .option('--json', 'print {text, spans: [{detector, start, end, action}], counts}')
     .action(async (file: string | undefined, options: { json?: boolean }) => {
       const text = file && file !== '-' ? readFileSync(file, 'utf8') : await readStdin();
-      const masked = loadPolicy().compiled.text.mask(text);
+      const { doc } = readPolicy();
+      const hashKey = loadMaskKey(homePaths(glassboxHome()).maskKey);
+      const masked = compilePolicy(doc, { hashKey }).text.mask(text);
       if (!options.json) return void process.stdout.write(masked.text);
       const spans = masked.spans.map(({ detector, start, end, action }) => ({
         detector,
@@ -61,14 +64,13 @@ export function addPolicyCommands(program: Command): void {
 }
 
 /**
- * The policy in force for this data directory, compiled as the engine compiles it (same file, same key).
+ * The policy in force for this data directory, as the engine reads it: policy.json, else the default.
  * @throws PolicyError when policy.json is invalid
  */
-function loadPolicy(): { path: string | null; compiled: CompiledPolicy } {
-  const paths = homePaths(glassboxHome());
-  const doc = readPolicyFile(paths.policy);
-  const compiled = compilePolicy(doc ?? defaultPolicy(), { hashKey: loadMaskKey(paths.maskKey) });
-  return { path: doc ? paths.policy : null, compiled };
+function readPolicy(): { path: string | null; doc: PolicyDocument } {
+  const { policy } = homePaths(glassboxHome());
+  const doc = readPolicyFile(policy);
+  return { path: doc ? policy : null, doc: doc ?? defaultPolicy() };
 }
 
 async function readStdin(): Promise<string> {
