@@ -5,6 +5,7 @@ import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusa
 import { exportSql } from './cli/export-sql.js';
 import { counted } from './cli/format.js';
 import { addPgCommands } from './cli/pg-commands.js';
+import { addPolicyCommands } from './cli/policy-commands.js';
 import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
@@ -111,6 +112,7 @@ function buildProgram(): Command {
     .action(verify);
 
   addPgCommands(program);
+  addPolicyCommands(program);
 
   program
     .command('env')

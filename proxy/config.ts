@@ -188,6 +188,10 @@ export function homePaths(home: string) {
     /** The running engine's addresses and applied configuration (proxy/runtime-file.ts). */
     runtime: join(home, 'engine.json'),
     vault: join(home, 'vault.json'),
+    /** The policy document (proxy/policy/document.ts); absent means the built-in default policy. */
+    policy: join(home, 'policy.json'),
+    /** The installation's key for the `hash` masking action (proxy/policy/masking/mask-key.ts). */
+    maskKey: join(home, 'mask.key'),
   };
 }
 

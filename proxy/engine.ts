@@ -12,6 +12,7 @@ import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
+import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
@@ -54,6 +55,8 @@ interface EngineParts {
   anthropic: AnthropicProxy;
   api: ApiServer;
   postgres: PgProxy;
+  /** The policy in force (`policy.current()`: the compiled policy the proxies mask with), kept up to date. */
+  policy: PolicyWatcher;
   /** Applies config.json and vault changes while running. */
   live: LiveConfig;
   /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
@@ -65,7 +68,7 @@ interface EngineParts {
 
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
- * reverse — the engine lock, the store (recovering what a dead engine left live), the Anthropic proxy, the
+ * reverse — the engine lock, the store (recovering what a dead engine left live), the policy, the Anthropic proxy, the
  * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
  * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
@@ -75,6 +78,7 @@ export class Engine implements EngineParts {
   readonly anthropic: AnthropicProxy;
   readonly api: ApiServer;
   readonly postgres: PgProxy;
+  readonly policy: PolicyWatcher;
   readonly live: LiveConfig;
   readonly reindex: ReindexThread | undefined;
   readonly addresses: EngineAddresses;
@@ -88,6 +92,7 @@ export class Engine implements EngineParts {
     this.anthropic = running.anthropic;
     this.api = running.api;
     this.postgres = running.postgres;
+    this.policy = running.policy;
     this.live = running.live;
     this.reindex = running.reindex;
     this.addresses = running.addresses;
@@ -141,6 +146,8 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const token = ensureToken(paths.token);
   const recording = new RecordingSwitch(store);
   const identity = localIdentity();
+  const log = options.log ?? (() => undefined);
+  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
 
   const anthropic = new AnthropicProxy(anthropicOptions(config, { store, host, identity, pause: recording }));
   await parts.add('Anthropic proxy', {
@@ -200,7 +207,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
       postgres,
       openVault,
       addresses: { anthropicUrl: anthropic.url, apiUrl: api.url },
-      log: options.log ?? (() => undefined),
+      log,
     }),
   );
   const reindex = rebuild ? new ReindexThread(paths.database, warn) : undefined;
@@ -214,7 +221,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     database: paths.database,
     postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
   };
-  return { store, anthropic, api, postgres, live, reindex, addresses, recovered };
+  return { store, anthropic, api, postgres, policy, live, reindex, addresses, recovered };
 }
 
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */

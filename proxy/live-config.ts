@@ -1,7 +1,7 @@
-import { type FSWatcher, statSync, unwatchFile, watch, watchFile } from 'node:fs';
-import { basename } from 'node:path';
+import { statSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
 import { describeError } from './common/errors.js';
+import { type FileWatch, watchFiles } from './common/file-watch.js';
 import { type Config, homePaths, loadConfig } from './config.js';
 import type { CredentialVault } from './identity/vault.js';
 import { loadConnections } from './postgres/connections.js';
@@ -41,9 +41,7 @@ const WATCHED = (home: string) => {
  */
 export class LiveConfig {
   private current: Config;
-  private watcher: FSWatcher | undefined;
-  private polling = false;
-  private timer: NodeJS.Timeout | undefined;
+  private watch: FileWatch | undefined;
   private running: Promise<void> = Promise.resolve();
   private failed: PgChanges['failed'] = [];
   private refused: string | null = null;
@@ -55,25 +53,22 @@ export class LiveConfig {
 
   /** Starts watching and writes the runtime file. */
   start(): void {
-    const { home } = this.options;
-    const names = new Set(WATCHED(home).map((path) => basename(path)));
-    try {
-      this.watcher = watch(home, { persistent: false }, (_event, file) => {
-        if (file === null || names.has(file.toString())) this.schedule();
-      });
-      this.watcher.on('error', (error) => this.poll(error));
-    } catch (error) {
-      this.poll(error);
-    }
+    const { home, log, settleMs } = this.options;
+    this.watch = watchFiles(home, WATCHED(home), () => void this.reload(), {
+      settleMs: settleMs ?? 100,
+      onFallback: (error) =>
+        log(
+          `Config: cannot watch ${home} (${describeError(error)}); checking config.json every 2 s instead`,
+          'warn',
+        ),
+    });
     this.writeRuntime();
   }
 
   /** Stops watching (waiting for a change being applied) and removes the runtime file. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.timer);
-    this.watcher?.close();
-    if (this.polling) for (const path of WATCHED(this.options.home)) unwatchFile(path);
+    this.watch?.close();
     await this.running;
     removeRuntime(homePaths(this.options.home).runtime);
   }
@@ -82,26 +77,6 @@ export class LiveConfig {
   reload(): Promise<void> {
     this.running = this.running.then(() => this.apply());
     return this.running;
-  }
-
-  private schedule(): void {
-    if (this.stopped) return;
-    clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.reload(), this.options.settleMs ?? 100);
-  }
-
-  /** Falls back to polling the files when the directory cannot be watched (e.g. inotify limits). */
-  private poll(error: unknown): void {
-    this.watcher?.close();
-    this.watcher = undefined;
-    if (this.polling || this.stopped) return;
-    this.polling = true;
-    this.options.log(
-      `Config: cannot watch ${this.options.home} (${describeError(error)}); checking config.json every 2 s instead`,
-      'warn',
-    );
-    for (const path of WATCHED(this.options.home))
-      watchFile(path, { interval: 2_000, persistent: false }, () => this.schedule());
   }
 
   private async apply(): Promise<void> {

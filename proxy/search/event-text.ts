@@ -7,6 +7,7 @@
  */
 import { asRecord, type ContentBlock } from '../anthropic/message.js';
 import { replySearchText, requestSearchText } from '../anthropic/text.js';
+import { policyChangeText } from '../policy/policy-record.js';
 import type { EventIndexer } from '../store/search-index.js';
 import type { Store } from '../store/store.js';
 import type { RecordedEvent } from '../store/types.js';
@@ -25,6 +26,7 @@ export const INDEXED_KINDS: readonly string[] = [
   'pg.statement',
   'pg.result',
   'recording.paused',
+  'policy.changed',
 ];
 
 /** Whether a recorded `http.request` payload is a POST to the Messages API. */
@@ -35,13 +37,14 @@ function isMessagesRequest(payload: Record<string, unknown> | undefined): boolea
 
 /**
  * The search text of one event, given the SQL of the statement a `pg.result` answers: a Messages request's
- * new user messages, a reply's content, a result's SQL, who paused recording (policy/recording-switch.ts);
- * undefined for every other event.
+ * new user messages, a reply's content, a result's SQL, who paused recording (policy/recording-switch.ts),
+ * who changed the policy and what (policy/policy-record.ts); undefined for every other event.
  */
 export function eventText(event: RecordedEvent, statementSql?: string): string | undefined {
   const payload = asRecord(event.payload);
   if (event.kind === 'recording.paused')
     return `recording paused by ${String(payload?.by ?? '')} via ${String(payload?.via ?? '')}`;
+  if (event.kind === 'policy.changed') return policyChangeText(payload);
   if (event.kind === 'http.request')
     return isMessagesRequest(payload) ? requestSearchText(payload?.body) : undefined;
   if (event.kind === 'llm.turn')

@@ -76,6 +76,7 @@ const LABELS: Record<string, string> = {
   'llm.turn': 'reply',
   'pg.result': 'SQL',
   'recording.paused': 'pause',
+  'policy.changed': 'policy',
 };
 
 /**

@@ -114,4 +114,15 @@ describe('sessions list row', () => {
     });
     expect(row(pause, T0 + MINUTE).kind).toBe('Pause');
   });
+
+  it('labels the record of a policy change as a policy change, not as an HTTP session', () => {
+    const change = session({
+      kind: 'http',
+      target: 'glassbox',
+      client: 'glassbox-policy',
+      idle_at: null,
+      stats: {},
+    });
+    expect(row(change, T0 + MINUTE).kind).toBe('Policy');
+  });
 });

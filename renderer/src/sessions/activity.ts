@@ -20,12 +20,19 @@ export function shownActivity(session: Session, nowUs: number): { status: ShownS
 
 /**
  * What a session is, as a person reads it: `Claude`, `PostgreSQL`, `Pause` for the engine's record of a
- * recording pause (kind `http`, target `glassbox`, see proxy/policy/recording-switch.ts), else `HTTP`.
+ * recording pause (kind `http`, target `glassbox`, see proxy/policy/recording-switch.ts), `Policy` for its
+ * record of a policy change (proxy/policy/policy-record.ts), else `HTTP`.
  */
 export function kindLabel(session: Pick<Session, 'kind' | 'target' | 'client'>): string {
   if (session.kind === 'anthropic') return 'Claude';
   if (session.kind === 'postgres') return 'PostgreSQL';
-  return isPause(session) ? 'Pause' : 'HTTP';
+  if (isPause(session)) return 'Pause';
+  return isPolicyChange(session) ? 'Policy' : 'HTTP';
+}
+
+/** Whether a session is the engine's record of a policy change (a `policy.changed` event). */
+export function isPolicyChange(session: Pick<Session, 'kind' | 'target' | 'client'>): boolean {
+  return session.kind === 'http' && session.target === 'glassbox' && session.client === 'glassbox-policy';
 }
 
 /** Whether a session is the engine's record of a recording pause. */

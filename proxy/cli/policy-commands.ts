@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { UserError } from '../common/errors.js';
+import { glassboxHome, homePaths } from '../config.js';
+import { compilePolicy } from '../policy/compile.js';
+import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
+import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
+import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
+import { loadMaskKey } from '../policy/masking/mask-key.js';
+import { counted } from './format.js';
+
+/** Adds `glassbox policy show | check` and `glassbox mask` to the program. */
+export function addPolicyCommands(program: Command): void {
+  const policy = program
+    .command('policy')
+    .description('the masking policy ($GLASSBOX_HOME/policy.json; without it the built-in default applies)');
+  policy
+    .command('show')
+    .description(
+      'print the policy in force: detectors on or off with their actions, column rules, custom patterns',
+    )
+    .option('--json', 'print the effective policy as JSON (defaults included)')
+    .action((options: { json?: boolean }) => {
+      const { path, doc } = readPolicy();
+      const effective = effectivePolicy(doc);
+      if (options.json) return void process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
+      process.stdout.write(describe(effective, path));
+    });
+  policy
+    .command('check')
+    .description('validate a policy file; exit 2 naming each invalid field and the fix')
+    .argument('[file]', 'the file to check (default: $GLASSBOX_HOME/policy.json)')
+    .action((file: string | undefined) => {
+      const path = file ? resolve(file) : homePaths(glassboxHome()).policy;
+      const doc = readPolicyFile(path);
+      if (!doc) {
+        if (file) throw new UserError(`${path} does not exist`);
+        return void process.stdout.write(`${path} does not exist: the built-in default policy applies\n`);
+      }
+      process.stdout.write(`${path}: valid\n  ${summary(effectivePolicy(doc))}\n`);
+    });
+  program
+    .command('mask')
+    .description('print a text masked by the policy in force, as the proxies mask what they record')
+    .argument('[file]', 'the text to mask, or - for standard input (the default)')
+    .option('--json', 'print {text, spans: [{detector, start, end, action}], counts}')
+    .action(async (file: string | undefined, options: { json?: boolean }) => {
+      const text = file && file !== '-' ? readFileSync(file, 'utf8') : await readStdin();
+      const { doc } = readPolicy();
+      const hashKey = loadMaskKey(homePaths(glassboxHome()).maskKey);
+      const masked = compilePolicy(doc, { hashKey }).text.mask(text);
+      if (!options.json) return void process.stdout.write(masked.text);
+      const spans = masked.spans.map(({ detector, start, end, action }) => ({
+        detector,
+        start,
+        end,
+        action,
+      }));
+      process.stdout.write(
+        `${JSON.stringify({ text: masked.text, spans, counts: masked.counts }, null, 2)}\n`,
+      );
+    });
+}
+
+/**
+ * The policy in force for this data directory, as the engine reads it: policy.json, else the default.
+ * @throws PolicyError when policy.json is invalid
+ */
+function readPolicy(): { path: string | null; doc: PolicyDocument } {
+  const { policy } = homePaths(glassboxHome());
+  const doc = readPolicyFile(policy);
+  return { path: doc ? policy : null, doc: doc ?? defaultPolicy() };
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** One line: how many detectors are on, the custom patterns, column rules, dictionary and outbound. */
+function summary(policy: EffectivePolicy): string {
+  const on = policy.detectors.filter((d) => d.enabled).length;
+  const off = policy.detectors.length - on;
+  const dictionary = policy.sensitiveColumns.enabled
+    ? `sensitive column names: ${actionName(policy.sensitiveColumns.action)} ${policy.sensitiveColumns.wire ? 'in storage and on the wire' : 'in storage'}`
+    : 'sensitive column names off';
+  return [
+    `${counted(on, 'detector')} on${off > 0 ? `, ${off} off` : ''}`,
+    counted(policy.custom.length, 'custom pattern'),
+    counted(policy.columns.length, 'column rule'),
+    dictionary,
+    `outbound ${policy.outbound.enabled ? `on (${counted(policy.outbound.detectors.length, 'detector')})` : 'off'}`,
+  ].join(', ');
+}
+
+function actionName(action: ColumnAction): string {
+  return action.type === 'partial' ? `partial (keep ${action.keep})` : action.type;
+}
+
+/** `glassbox policy show`: the effective policy as a list people read. */
+function describe(policy: EffectivePolicy, path: string | null): string {
+  const descriptions = new Map<string, string>(BUILTIN_DETECTORS.map((d) => [d.id, d.description]));
+  for (const rule of policy.custom)
+    descriptions.set(rule.id, rule.description ?? `/${rule.pattern}/${rule.flags}`);
+  const idWidth = Math.max(...policy.detectors.map((d) => d.id.length), 2);
+  const lines = [
+    `Policy ${policy.version}: ${path ?? 'the built-in default (no policy.json)'}`,
+    `  ${summary(policy)}`,
+    '',
+    'Detectors (text in every recording; custom patterns first)',
+    ...policy.detectors.map((d) => {
+      const state = d.enabled ? `on   ${actionName(d.action).padEnd(16)}` : `off  ${''.padEnd(16)}`;
+      const outbound = d.outbound ? '  + outbound' : '';
+      return `  ${state} ${d.id.padEnd(idWidth)}  ${descriptions.get(d.id) ?? ''}${outbound}`;
+    }),
+    '',
+    'Custom patterns',
+    ...(policy.custom.length === 0
+      ? ['  (none)']
+      : policy.custom.map((rule) => {
+          const keywords = rule.keywords.length > 0 ? `  only with: ${rule.keywords.join(', ')}` : '';
+          return `  ${rule.id}  /${rule.pattern}/${rule.flags}  ${actionName(rule.action)}${keywords}`;
+        })),
+    '',
+    'Column rules (PostgreSQL results; the first that matches wins)',
+    ...(policy.columns.length === 0
+      ? ['  (none)']
+      : policy.columns.map((rule) => {
+          const where = rule.connection ? ` on connection ${rule.connection}` : '';
+          const how = rule.action.type === 'none' ? 'not masked' : actionName(rule.action);
+          const wire =
+            rule.action.type === 'none' ? '' : rule.wire ? ', in storage and on the wire' : ', in storage';
+          return `  ${rule.match}${where}: ${how}${wire}`;
+        })),
+    '',
+    `Sensitive column names (whole words at the end of a name): ${
+      policy.sensitiveColumns.enabled
+        ? `${actionName(policy.sensitiveColumns.action)}, ${policy.sensitiveColumns.wire ? 'in storage and on the wire' : 'in storage only'}`
+        : 'off'
+    }`,
+    ...(policy.sensitiveColumns.enabled ? [`  ${policy.sensitiveColumns.names.join(', ')}`] : []),
+    '',
+    `Outbound to the Anthropic API: ${
+      policy.outbound.enabled ? `on, ${policy.outbound.detectors.join(', ') || '(no detector)'}` : 'off'
+    }`,
+  ];
+  return `${lines.join('\n')}\n`;
+}
