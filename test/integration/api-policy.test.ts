@@ -140,6 +140,8 @@ describe('control API: the masking policy', () => {
     const cases: Array<[string, string, unknown, number, string]> = [
       ['POST', '/api/policy/preview', { txt: 'x' }, 400, 'bad_body'],
       ['POST', '/api/policy/try', { draft: {}, sessions: 0 }, 400, 'bad_body'],
+      ['POST', '/api/policy/try', { sessions: 5 }, 400, 'bad_body'],
+      ['PUT', '/api/policy', { base_version: 'x' }, 400, 'bad_body'],
       ['POST', '/api/policy/preview', 'not an object', 400, 'bad_body'],
       ['DELETE', '/api/policy', undefined, 405, 'method_not_allowed'],
       ['GET', '/api/policy/nothing', undefined, 404, 'not_found'],

@@ -59,9 +59,11 @@ export const MAX_PREVIEW_TEXT_BYTES = MiB;
 /** Preview queries running upstream at once; more are answered 429. */
 const MAX_CONCURRENT_QUERIES = 4;
 
+/** A policy document in a request body: any JSON value (the policy's own schema checks it), but present. */
+const documentField = z.unknown().refine((value) => value !== undefined, 'is required: a policy document');
 const previewBody = z.object({ draft: z.unknown().optional(), text: z.string() }).strict();
 const tryBody = z
-  .object({ draft: z.unknown(), sessions: z.number().int().min(1).max(200).default(20) })
+  .object({ draft: documentField, sessions: z.number().int().min(1).max(200).default(20) })
   .strict();
 const tableName = z.string().min(1).max(200);
 const tableBody = z
@@ -75,7 +77,7 @@ const tableBody = z
   })
   .strict()
   .refine((b) => (b.table === undefined) !== (b.sql === undefined), 'give either "table" or "sql"');
-const applyBody = z.object({ document: z.unknown(), base_version: z.string().max(64).optional() }).strict();
+const applyBody = z.object({ document: documentField, base_version: z.string().max(64).optional() }).strict();
 
 /**
  * Answers `GET /api/policy`, `PUT /api/policy`, `POST /api/policy/preview`, `POST /api/policy/try`,
