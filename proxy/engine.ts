@@ -181,6 +181,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     port: config.api.port,
     version: glassboxVersion(),
     recording: { control: recording, identity },
+    policy: { policy, identity, home, connections: () => postgres.connections() },
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),

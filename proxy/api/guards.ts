@@ -2,12 +2,16 @@ import type { IncomingMessage } from 'node:http';
 import { hostHeaderCount, isLoopbackHost, isLoopbackOrigin } from '../common/loopback.js';
 import { tokenMatches } from './token.js';
 
-/** Why a request to the control API was refused; `status` is the HTTP status to answer with. */
+/**
+ * Why a request to the control API was refused; `status` is the HTTP status to answer with, `details` more
+ * fields for the error body (e.g. `issues` naming each invalid field of a policy).
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details?: Record<string, unknown>,
   ) {
     super(message);
     this.name = 'ApiError';

@@ -20,6 +20,7 @@ import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
+import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
 import type { EventsResponse, HealthResponse, LiveMessage, SessionResponse } from './types.js';
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   rendererDir?: string | null;
   /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
   recording?: { control: RecordingSwitch; identity: Identity };
+  /** The masking policy behind /api/policy (read, preview, apply); without it those paths answer 404. */
+  policy?: Omit<PolicyRouteOptions, 'store'>;
   /**
    * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
    * function that pushes a message to every client; returns the function that stops it.
@@ -57,10 +60,12 @@ export class ApiServer {
   private unsubscribeHealth: (() => void) | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly files: StaticFiles | undefined;
+  private readonly policy: PolicyRoutes | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
     this.files = rendererDir ? new StaticFiles(rendererDir) : undefined;
+    this.policy = options.policy && new PolicyRoutes({ ...options.policy, store: options.store });
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (_error, socket) => socket.destroy());
@@ -110,6 +115,13 @@ export class ApiServer {
       if (url.pathname === RECORDING_PATH && this.options.recording) {
         const { control, identity } = this.options.recording;
         recordingRoute(req, control, identity).then(
+          (body) => send(res, 200, body),
+          (error: unknown) => sendError(res, error),
+        );
+        return;
+      }
+      if (isPolicyPath(url.pathname) && this.policy) {
+        this.policy.handle(req, url).then(
           (body) => send(res, 200, body),
           (error: unknown) => sendError(res, error),
         );
@@ -241,7 +253,7 @@ function sendError(res: ServerResponse, error: unknown): void {
   send(
     res,
     apiError.status,
-    { error: { code: apiError.code, message: apiError.message } },
+    { error: { ...apiError.details, code: apiError.code, message: apiError.message } },
     apiError.status === 401,
   );
 }

@@ -3,6 +3,12 @@
  * `import type` only.
  */
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
+import type { PolicyDocument, PolicyIssue } from '../policy/document.js';
+import type { EffectivePolicy } from '../policy/effective.js';
+import type { PolicyChange } from '../policy/policy-diff.js';
+import type { TryExample, TryResult } from '../policy/preview/recordings.js';
+import type { MaskedRows, PreviewCell, PreviewColumnView } from '../policy/preview/table.js';
+import type { DetectorView, PreviewedText, PreviewSpan } from '../policy/preview/text.js';
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
@@ -63,9 +69,13 @@ export interface EventsResponse {
   next_after: number | null;
 }
 
-/** Error body of every non-2xx answer. */
+/**
+ * Error body of every non-2xx answer. A draft policy that is not valid (400 `invalid_policy`) adds `issues`,
+ * each naming a field and the fix; a preview query the database refused (400 `query_failed`) adds its
+ * `sqlstate`.
+ */
 export interface ErrorResponse {
-  error: { code: string; message: string };
+  error: { code: string; message: string; issues?: PolicyIssue[]; sqlstate?: string };
 }
 
 /**
@@ -115,5 +125,117 @@ export interface RecordingResponse {
   recording: boolean;
   /** Present while paused: since when (µs since epoch), by whom (OS user), through which client. */
   paused: { since: number; by: string; via: string; session_id: string } | null;
+  message: string;
+}
+
+export type {
+  DetectorView,
+  MaskedRows,
+  PolicyChange,
+  PolicyDocument,
+  PolicyIssue,
+  PreviewCell,
+  PreviewColumnView,
+  PreviewSpan,
+  TryExample,
+};
+
+/** An effective policy (what is in force, or what a draft would put in force) with its detectors described. */
+export type PolicyView = Omit<EffectivePolicy, 'detectors'> & { detectors: DetectorView[] };
+
+/** A PostgreSQL connection whose upstream the masking preview can query (read-only). */
+export interface PolicyConnection {
+  name: string;
+  /** The database it serves by default, which the preview opens. */
+  database: string;
+}
+
+/** GET /api/policy: the policy in force, the file as written, and the connections a table preview can use. */
+export interface PolicyResponse {
+  /** 12 hex digits naming the effective policy in force. */
+  version: string;
+  effective: PolicyView;
+  /** The document in force, parsed (every field present, actions in their object form). */
+  document: PolicyDocument;
+  /** `$GLASSBOX_HOME/policy.json`'s text as it is on disk now; null when there is none (defaults apply). */
+  written: string | null;
+  /** Why the newest policy.json was refused (field and fix), or null when it is in force. */
+  refused: string | null;
+  connections: PolicyConnection[];
+}
+
+/**
+ * POST /api/policy/preview: `text` (at most 1 MiB of UTF-8) masked by `draft` (a policy document; absent: the
+ * policy in force). A draft that is not valid answers 400 `invalid_policy` with its `issues`, so the
+ * dashboard validates its editor with this call.
+ */
+export interface PolicyPreviewRequest {
+  draft?: unknown;
+  text: string;
+}
+
+/** Answer of POST /api/policy/preview: the masked text, its spans, and the policy that masked it. */
+export interface PolicyPreviewResponse extends PreviewedText {
+  /** The version of the policy used (the draft's when one was sent). */
+  version: string;
+  effective: PolicyView;
+}
+
+/** POST /api/policy/try: what `draft` would mask additionally in the newest `sessions` sessions (1–200, default 20). */
+export interface PolicyTryRequest {
+  draft: unknown;
+  sessions?: number;
+}
+
+/** Answer of POST /api/policy/try (see {@link TryResult}). */
+export interface PolicyTryResponse extends TryResult {
+  version: string;
+  current_version: string;
+}
+
+/**
+ * POST /api/policy/preview-table: the first 20 rows of `table` (`name`, `schema.name`, or `{schema, name}`),
+ * or of a typed single SELECT (`sql`), from a PostgreSQL connection's upstream, read-only; masked by `draft`
+ * (absent: the policy in force). Never recorded.
+ */
+export interface PolicyTableRequest {
+  draft?: unknown;
+  connection: string;
+  table?: string | { schema?: string; name: string };
+  sql?: string;
+}
+
+/** Answer of POST /api/policy/preview-table: the rows as the database has them, the agent sees them, and they are stored. */
+export interface PolicyTableResponse extends MaskedRows {
+  connection: string;
+  /** The SQL that ran upstream (inside BEGIN READ ONLY … ROLLBACK). */
+  query: string;
+  version: string;
+  /** Always false: a preview's rows are never stored or recorded. */
+  recorded: false;
+}
+
+/** GET /api/policy/tables?connection=NAME: the tables and views the connection's role can see. */
+export interface PolicyTablesResponse {
+  connection: string;
+  tables: Array<{ schema: string; name: string }>;
+}
+
+/**
+ * PUT /api/policy: writes `document` to policy.json and puts it in force (recorded as `policy.changed`, via
+ * `api`). With `base_version`, refused (409 `conflict`) when the policy in force is no longer that version.
+ */
+export interface PolicyApplyRequest {
+  document: unknown;
+  base_version?: string;
+}
+
+/** Answer of PUT /api/policy. */
+export interface PolicyApplyResponse {
+  /** The version now in force. */
+  version: string;
+  previous: string;
+  /** What changed in effect; empty when the document differs only in form. */
+  changes: PolicyChange[];
   message: string;
 }

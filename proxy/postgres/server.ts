@@ -161,6 +161,14 @@ export class PgProxy {
     });
   }
 
+  /**
+   * The connections served now, with their secrets (the upstream password from the vault): for the masking
+   * preview's side connections (api/routes/policy.ts), which log in upstream as the proxy does.
+   */
+  connections(): PgConnection[] {
+    return [...this.listeners.values()].map(({ connection }) => connection);
+  }
+
   /** Stops listening, ends every session (FATAL 57P01 to clients), and flushes pending records. */
   async stop(): Promise<void> {
     for (const relay of [...this.relays.keys()]) relay.shutdown();

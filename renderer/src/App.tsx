@@ -4,16 +4,18 @@ import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
 import type { Connection } from './api/desktop';
 import { LiveContext, useLiveHub } from './api/live';
+import { MaskingView } from './masking/MaskingView';
 import { RecordingToggle } from './RecordingToggle';
 import { StatusBanner } from './StatusBanner';
 import { SessionView } from './session/SessionView';
 import { SessionsView } from './sessions/SessionsView';
 
-/** Where the dashboard is: the sessions list at `/`, a session at `/s/ID`. */
-export type Route = { view: 'list' } | { view: 'session'; id: string };
+/** Where the dashboard is: the sessions list at `/`, a session at `/s/ID`, the masking view at `/masking`. */
+export type Route = { view: 'list' } | { view: 'session'; id: string } | { view: 'masking' };
 
 /** The route for a URL path. */
 export function parseRoute(pathname: string): Route {
+  if (pathname === '/masking') return { view: 'masking' };
   const match = /^\/s\/([0-9A-Za-z_-]+)$/.exec(pathname);
   return match ? { view: 'session', id: match[1]! } : { view: 'list' };
 }
@@ -43,6 +45,12 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
     window.history.pushState(null, '', '/');
     setRoute({ view: 'list' });
   }, []);
+  const masking = useCallback((event: MouseEvent) => {
+    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    event.preventDefault();
+    window.history.pushState(null, '', '/masking');
+    setRoute({ view: 'masking' });
+  }, []);
   return (
     <LiveContext.Provider value={hub}>
       <div className="app">
@@ -56,6 +64,16 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
                 ? 'connecting…'
                 : 'engine offline, retrying'}
           </span>
+          <nav className="topnav" aria-label="Views">
+            <a
+              href="/masking"
+              onClick={(event) => masking(event.nativeEvent)}
+              aria-current={route.view === 'masking' ? 'page' : undefined}
+              data-testid="nav-masking"
+            >
+              Masking
+            </a>
+          </nav>
           <span className="spacer" />
           <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
           <RecordingToggle client={client} />
@@ -64,6 +82,7 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
         <main className="main">
           <SessionsView active={route.view === 'list'} onOpen={open} />
           {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
+          {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
         </main>
       </div>
     </LiveContext.Provider>

@@ -1,7 +1,18 @@
 import type {
+  ErrorResponse,
   EventsResponse,
   ExportFormat,
   HealthResponse,
+  PolicyApplyRequest,
+  PolicyApplyResponse,
+  PolicyPreviewRequest,
+  PolicyPreviewResponse,
+  PolicyResponse,
+  PolicyTableRequest,
+  PolicyTableResponse,
+  PolicyTablesResponse,
+  PolicyTryRequest,
+  PolicyTryResponse,
   RecordingResponse,
   SessionResponse,
   SessionsQuery,
@@ -9,12 +20,16 @@ import type {
   VerifyResponse,
 } from '../../../proxy/api/types';
 
-/** A refused or failed API call: HTTP status (0 for a network failure) and the API's error code. */
+/**
+ * A refused or failed API call: HTTP status (0 for a network failure), the API's error code, and the error
+ * body's other fields (`issues` of an invalid policy, `sqlstate` of a refused preview query).
+ */
 export class ApiCallError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
+    readonly details: Partial<ErrorResponse['error']> = {},
   ) {
     super(message);
     this.name = 'ApiCallError';
@@ -70,6 +85,36 @@ export class ApiClient {
     return (await response.json()) as RecordingResponse;
   }
 
+  /** The masking policy in force, policy.json as written, and the connections a table preview can use. */
+  policy(): Promise<PolicyResponse> {
+    return this.get('/api/policy');
+  }
+
+  /** A text masked by a draft (or the policy in force). @throws ApiCallError 400 invalid_policy with issues */
+  previewPolicy(body: PolicyPreviewRequest, signal?: AbortSignal): Promise<PolicyPreviewResponse> {
+    return this.send('POST', '/api/policy/preview', body, signal);
+  }
+
+  /** What a draft would mask beyond the policy in force in the newest recorded sessions. */
+  tryPolicy(body: PolicyTryRequest): Promise<PolicyTryResponse> {
+    return this.send('POST', '/api/policy/try', body);
+  }
+
+  /** A connection's rows (read-only upstream, never recorded) as the database, the agent and the store have them. */
+  previewTable(body: PolicyTableRequest): Promise<PolicyTableResponse> {
+    return this.send('POST', '/api/policy/preview-table', body);
+  }
+
+  /** The tables a connection's role can see, for the table preview. */
+  policyTables(connection: string): Promise<PolicyTablesResponse> {
+    return this.get('/api/policy/tables', { connection });
+  }
+
+  /** Writes policy.json and puts it in force (recorded as policy.changed via api). */
+  applyPolicy(body: PolicyApplyRequest): Promise<PolicyApplyResponse> {
+    return this.send('PUT', '/api/policy', body);
+  }
+
   verify(id: string): Promise<VerifyResponse> {
     return this.get(`/api/sessions/${encodeURIComponent(id)}/verify`);
   }
@@ -95,6 +140,17 @@ export class ApiClient {
     return filename;
   }
 
+  /** Sends a JSON body and reads the JSON answer. @throws ApiCallError */
+  private async send<T>(method: string, path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    const response = await this.fetch(path, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+    return (await response.json()) as T;
+  }
+
   /** The live WebSocket's URL (browsers cannot set headers on it, so the token goes in the query). */
   liveUrl(): string {
     const origin = this.liveBase || this.base || window.location.origin;
@@ -112,13 +168,12 @@ export class ApiClient {
       throw new ApiCallError(0, 'network', `the engine did not answer (${(error as Error).message})`);
     }
     if (!response.ok) {
-      const body = (await response.json().catch(() => null)) as {
-        error?: { code: string; message: string };
-      } | null;
+      const body = (await response.json().catch(() => null)) as Partial<ErrorResponse> | null;
       throw new ApiCallError(
         response.status,
         body?.error?.code ?? 'http',
         body?.error?.message ?? `HTTP ${response.status}`,
+        body?.error ?? {},
       );
     }
     return response;
