@@ -196,7 +196,10 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
   });
 
   it('relays a long line fed in small chunks in linear time (the boundary check does not rescan it)', async () => {
-    const text = 'a'.repeat(16 * 1024 * 1024);
+    // 32 MiB in 16 KiB chunks: rescanning the event in progress on every chunk (quadratic) took over 10 s for
+    // half of it here, so a regression runs past the test's timeout; relayed in linear time it takes seconds.
+    // (No assertion on elapsed time: speed belongs in test/bench/.)
+    const text = 'a'.repeat(32 * 1024 * 1024);
     const line = `event: content_block_delta\ndata: ${JSON.stringify({
       type: 'content_block_delta',
       index: 0,
@@ -211,14 +214,11 @@ describe('Anthropic proxy: relay order of a streamed reply', () => {
     for (let i = 0; i < line.length; i += 16 * 1024) stream.push(line.slice(i, i + 16 * 1024));
     stream.push(sse('content_block_stop', { type: 'content_block_stop', index: 0 }) + END);
     session = 'long-line';
-    const started = performance.now();
     try {
       const response = await ask(session);
       expect((await response.text()).length).toBeGreaterThan(text.length);
     } finally {
       stream = undefined;
     }
-    // Rescanning the event in progress on every chunk took over 10 s here.
-    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
