@@ -1,5 +1,5 @@
 import type { CopyOptions } from './copy-statement.js';
-import type { ColumnMask } from './mask-plan.js';
+import { type ColumnMask, wireText } from './mask-plan.js';
 import type { ClientEncoding, PgMaskingPolicy } from './masking.js';
 
 /** How one COPY OUT's rows are masked. */
@@ -17,21 +17,13 @@ export interface CopyPlan {
   seen: number;
 }
 
-/** The value a wire rule puts in place of `value`, or null for SQL NULL (binary, non-text types, `null`). */
-function wireValue(mask: ColumnMask, value: string, policy: PgMaskingPolicy): string | null {
-  const { action, rule } = mask.rule;
-  if (mask.form === 'null' || action.type === 'null') return null;
-  const masked = policy.maskValue(value, action, rule);
-  return mask.form === 'json' ? JSON.stringify(masked) : masked;
-}
-
 /**
  * A COPY OUT CopyData body with the values of masked columns rewritten, or undefined when nothing changes.
  * PostgreSQL sends one CopyData per row (PostgreSQL docs, 55.2.6 "COPY Operations"); rows are read in the
  * COPY's format (SQL Commands, COPY, "File Formats"): text (delimiter-separated, backslash escapes, NULL as
  * its null string), CSV (quoted fields, NULL as the unquoted null string) or binary (the PGCOPY header on the
  * first message, then per tuple an Int16 field count and Int32-length fields). A masked value becomes what
- * {@link wireValue} says (NULL in binary); a row that cannot be read as the columns expected is written with
+ * `wireText` (mask-plan.ts) says (NULL in binary); a row that cannot be read as the columns expected is written with
  * every value NULL.
  */
 export function maskCopyData(body: Buffer, plan: CopyPlan, encoding: ClientEncoding): Buffer | undefined {
@@ -53,8 +45,7 @@ export function maskCopyData(body: Buffer, plan: CopyPlan, encoding: ClientEncod
       out.push(body.subarray(field.start, field.end));
       continue;
     }
-    const value =
-      nulls || !mask || !field ? null : wireValue(mask, encoding.decode(field.value(body)), plan.policy);
+    const value = nulls || !mask || !field ? null : wireText(mask, encoding.decode(field.value(body)));
     if (value === null) out.push(nullBytes);
     else
       out.push(

@@ -10,6 +10,8 @@ export interface ColumnMask {
   format: number;
   /** How a masked value of the column's type is written in text format (masking.ts, {@link wireForm}). */
   form: WireForm;
+  /** The policy the rule is from. */
+  policy: PgMaskingPolicy;
 }
 
 /** What masking does to one result set's columns, under the policy in effect when it started. */
@@ -64,9 +66,20 @@ export function maskPlan(
       rule = policy.columns({ connection, table, name: column.name }) ?? rule;
     if (!rule) return undefined;
     wire ||= rule.wire;
-    return { rule, format: formatOf(index), form: wireForm(column.typeOid) };
+    return { rule, format: formatOf(index), form: wireForm(column.typeOid), policy };
   });
   return { policy, columns, masks, wire };
+}
+
+/**
+ * The text a wire rule writes in place of `value` (text format), or null for SQL NULL: NULL for the `null`
+ * action and for types a masked text is no valid value of; a JSON string for json/jsonb; else the masked text.
+ */
+export function wireText(mask: ColumnMask, value: string): string | null {
+  const { action, rule } = mask.rule;
+  if (mask.form === 'null' || action.type === 'null') return null;
+  const masked = mask.policy.maskValue(value, action, rule);
+  return mask.form === 'json' ? JSON.stringify(masked) : masked;
 }
 
 /** Format of result column `index` as a Bind asked for it (PostgreSQL docs, 55.7 "Bind"): none → text, one → all. */

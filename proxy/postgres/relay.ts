@@ -131,8 +131,8 @@ export class PgRelay {
       this.upstreamBroke(error);
       return;
     }
-    if (this.held) this.held.frames.push(...frames);
-    else this.forward(frames, 0, false);
+    if (!this.held) this.forward(frames, 0, false);
+    else for (const frame of frames) this.held.frames.push(frame);
   }
 
   /**

@@ -8,8 +8,15 @@ import { type CopyPlan, maskCopyData } from './copy-masking.js';
 import { copyOutStatement } from './copy-statement.js';
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
-import { bindFormat, type ColumnMask, type MaskPlan, maskPlan, tablesToResolve } from './mask-plan.js';
-import { ClientEncoding, type PgMaskingPolicy, type PgMaskingSource } from './masking.js';
+import {
+  bindFormat,
+  type ColumnMask,
+  type MaskPlan,
+  maskPlan,
+  tablesToResolve,
+  wireText,
+} from './mask-plan.js';
+import { ClientEncoding, type PgMaskingSource } from './masking.js';
 import { BACKEND } from './messages.js';
 import type { TableNames } from './table-names.js';
 import { ProtocolError } from './wire.js';
@@ -55,6 +62,8 @@ export class WireMasker {
   private readonly copies = new WeakMap<Execution, number>();
   /** The columns whose table lookup has run once (it is not waited for again, even if it failed). */
   private attempted: FieldDescription[] | undefined;
+  /** Warnings recorded already (each once per session: a failing lookup is not retried for a while). */
+  private readonly warned = new Set<string>();
   /** The COPY whose columns are being described, and the answer once it came. */
   private copyLookup: { frame: Frame; answer?: FieldDescription[] | string } | undefined;
 
@@ -102,6 +111,13 @@ export class WireMasker {
     }
   }
 
+  private warn(message: string): void {
+    if (this.warned.has(message)) return;
+    if (this.warned.size >= 100) this.warned.clear();
+    this.warned.add(message);
+    this.ctx.warn(message);
+  }
+
   /** The plan of the result set `execution` is streaming, or a promise to wait for its table names first. */
   private rowPlan(execution: Execution): MaskPlan | Promise<void> | undefined {
     const columns = execution.rowColumns ?? execution.columns;
@@ -115,7 +131,7 @@ export class WireMasker {
         this.attempted = columns;
         return tables.resolve(oids).then((failure) => {
           if (failure)
-            this.ctx.warn(`table names unknown, so columns are masked by their names alone: ${failure}`);
+            this.warn(`table names unknown, so columns are masked by their names alone: ${failure}`);
         });
       }
     }
@@ -165,7 +181,7 @@ export class WireMasker {
         : typeof answer === 'string'
           ? answer
           : `its source describes ${Array.isArray(answer) ? answer.length : 'no'} columns, the COPY sends ${response.columns}`;
-      this.ctx.warn(`the columns of a COPY are unknown, so every value it sends is NULL: ${why}`);
+      this.warn(`the columns of a COPY are unknown, so every value it sends is NULL: ${why}`);
     }
     this.copy = { policy, options, columns: response.columns, masks, seen: 0 };
     return undefined;
@@ -203,7 +219,8 @@ export function maskDataRow(body: Buffer, plan: MaskPlan, encoding: ClientEncodi
     if (mask?.rule.wire && length !== -1) {
       parts.push(body.subarray(copyFrom, offset));
       size += offset - copyFrom;
-      const value = wireBytes(mask, body.subarray(offset + 4, end), plan.policy, encoding);
+      const text = mask.format === 0 ? wireText(mask, encoding.decode(body.subarray(offset + 4, end))) : null;
+      const value = text === null ? undefined : encoding.encode(text);
       if (value) {
         const header = Buffer.allocUnsafe(4);
         header.writeInt32BE(value.length);
@@ -220,17 +237,4 @@ export function maskDataRow(body: Buffer, plan: MaskPlan, encoding: ClientEncodi
   parts.push(body.subarray(copyFrom));
   size += body.length - copyFrom;
   return framed(BACKEND.DataRow, parts, size);
-}
-
-/** A masked value's bytes on the wire, or undefined for NULL (binary format, non-text types, `null`). */
-function wireBytes(
-  mask: ColumnMask,
-  value: Buffer,
-  policy: PgMaskingPolicy,
-  encoding: ClientEncoding,
-): Buffer | undefined {
-  const { action, rule } = mask.rule;
-  if (mask.format !== 0 || mask.form === 'null' || action.type === 'null') return undefined;
-  const masked = policy.maskValue(encoding.decode(value), action, rule);
-  return encoding.encode(mask.form === 'json' ? JSON.stringify(masked) : masked);
 }
