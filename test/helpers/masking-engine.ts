@@ -40,9 +40,13 @@ export async function startMaskingEngine(
     const url = new URL(added.url);
     connections[name] = { url: added.url, port, user: name, password: decodeURIComponent(url.password) };
   }
+  // BENCH_CPU_PROF_DIR: the engine writes a CPU profile there when it stops.
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', 'test/helpers/masking-engine-main.ts', home, JSON.stringify(rules)],
+    [...profile, '--import', 'tsx', 'test/helpers/masking-engine-main.ts', home, JSON.stringify(rules)],
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
