@@ -78,10 +78,9 @@ export class CatalogConnection {
     return columns;
   }
 
-  /** Ends the connection politely (Terminate). */
+  /** Ends the connection (Terminate); a request waiting on it fails at once. */
   close(): void {
     if (this.socket.destroyed) return;
-    this.queue.detach();
     this.socket.end(terminate());
     this.socket.destroySoon();
   }

@@ -25,6 +25,12 @@ export type RelayEndReason =
   | 'shutdown'
   | 'connection_removed';
 
+/** Frames from the upstream waiting for the masker; `closed`: the upstream closed meanwhile. */
+interface Held {
+  frames: Frame[];
+  closed?: boolean;
+}
+
 /**
  * Relays an authenticated session in both directions after start-up, recording as it goes.
  *
@@ -47,7 +53,7 @@ export class PgRelay {
   /** The client's socket is full: the upstream is paused until it drains. */
   private clientFull = false;
   /** Frames from the upstream waiting for the masker (the first followed by the tracker already). */
-  private held: { frames: Frame[] } | undefined;
+  private held: Held | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -178,14 +184,18 @@ export class PgRelay {
 
   /** Holds `frames` (the first followed already) until `ready`, pausing the upstream meanwhile. */
   private hold(frames: Frame[], ready: Promise<void>): void {
-    const held = { frames };
+    const held: Held = { frames };
     this.held = held;
     this.upstreamFlow();
     void ready.then(() => {
       if (this.ended || this.held !== held) return;
       this.held = undefined;
       this.forward(held.frames, 0, true);
-      this.upstreamFlow();
+      // Forwarding may have stopped at another hold, which then owns a close seen meanwhile.
+      const again = this.held as Held | undefined;
+      if (!held.closed) this.upstreamFlow();
+      else if (again) again.closed = true;
+      else this.upstreamGone();
     });
   }
 
@@ -237,6 +247,11 @@ export class PgRelay {
 
   private upstreamGone(): void {
     if (this.ended) return;
+    // What the server sent before closing goes out first (it may end with the FATAL that explains the close).
+    if (this.held) {
+      this.held.closed = true;
+      return;
+    }
     // After the client's Terminate the server closes its side, possibly before the client's socket closes.
     if (this.clientTerminated) {
       this.finish('client_terminated');

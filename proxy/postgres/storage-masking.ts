@@ -50,8 +50,8 @@ export class StorageMasking {
 
   /** A `pg.result` payload with its sample and error masked; `execution` says what its columns are. */
   result(payload: ResultPayload, execution: Execution): ResultPayload {
-    const plan = this.samplePlan(execution);
-    const policy = plan?.policy ?? this.ctx.policy();
+    const plan = payload.sample.length > 0 ? this.samplePlan(execution) : undefined;
+    const policy = plan?.policy ?? execution.maskPlan?.policy ?? this.ctx.policy();
     const counts: Record<string, number> = {};
     const sample =
       payload.sample.length === 0

@@ -252,6 +252,35 @@ describe('PostgreSQL wire masking (column rules with wire: true)', () => {
     expect(rewritten).toBe(8);
   });
 
+  it('what the server sent before closing reaches the client, even while its rows wait for table names', async () => {
+    // A table of its own, so its name is not cached yet and its first rows wait for the lookup.
+    await direct.query('CREATE SCHEMA other; CREATE TABLE other.customers AS SELECT * FROM public.customers');
+    const raw = await RawPgClient.login(setup.port, setup.name, setup.localPassword, setup.pg.database);
+    try {
+      raw.socket.write(
+        Query(
+          'SELECT id, email FROM other.customers ORDER BY id; SELECT pg_terminate_backend(pg_backend_pid())',
+        ),
+      );
+      const frames: Frame[] = [];
+      while (!raw.closed || frames.at(-1)?.type !== 0x45) {
+        const frame = await raw.next(20_000).catch(() => undefined);
+        if (!frame) break;
+        frames.push(frame);
+      }
+      const rows = frames
+        .filter((f) => f.type === 0x44)
+        .map((f) => parseDataRow(f.body).map((v) => v?.toString() ?? null));
+      // The second statement's row (pg_terminate_backend's true) may come before its FATAL.
+      expect(rows.filter((r) => r.length === 2)).toEqual(CUSTOMERS.map((c) => [String(c.id), masked.email]));
+      const last = frames.at(-1)!;
+      expect(last.type).toBe(0x45);
+      expect(last.body.toString()).toContain('57P01'); // the server's own reason, not "closed unexpectedly"
+    } finally {
+      raw.close();
+    }
+  });
+
   it('a policy swapped between two statements applies to the second, and samples are masked for storage', async () => {
     const c = await client();
     const sql = 'SELECT email, phone FROM customers WHERE id = 1';
