@@ -14,6 +14,7 @@ import { takeEngineLock } from './lock.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
+import type { PgMaskingSource } from './postgres/masking.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
 import { SEARCH_TEXT_VERSION } from './search/event-text.js';
@@ -33,6 +34,11 @@ export interface EngineOptions {
   log?: EngineLog;
   /** Where the engine's warnings go (permissions it tightened, the store failing); default stderr. */
   warn?: (message: string) => void;
+  /**
+   * The masking policy of the PostgreSQL proxy, read at each statement (postgres/masking.ts). Default: the
+   * built-in detectors in storage, no column rules.
+   */
+  pgMasking?: PgMaskingSource;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -167,6 +173,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     pause: recording,
     preAuth: config.postgres.preAuth,
     ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
+    ...(options.pgMasking ? { masking: options.pgMasking } : {}),
   });
   await parts.add('PostgreSQL proxy', {
     start: async () => void (await postgres.start(loadConnections(config, vault))),

@@ -1,6 +1,7 @@
 import { monoMicros } from '../common/time.js';
 import type { ErrorFields, FieldDescription } from './backend-messages.js';
 import { rowsFromTag } from './backend-messages.js';
+import type { MaskPlan } from './mask-plan.js';
 
 /** A bound parameter as recorded: text as is, binary as base64 with its type OID. */
 export interface RecordedParam {
@@ -18,6 +19,8 @@ export interface StatementPayload {
   params?: RecordedParam[];
   max_rows?: number;
   function_oid?: number;
+  /** How many values each detector or column rule masked in `sql` and `params` (masking, never values). */
+  masked?: Record<string, number>;
 }
 
 /** The payload of a `pg.result` event: a statement's outcome. Durations in µs. */
@@ -36,6 +39,8 @@ export interface ResultPayload {
   sample_truncated: boolean;
   copy?: 'in' | 'out';
   error?: RecordedError;
+  /** How many values each detector or column rule masked in `sample` and `error` (never values). */
+  masked?: Record<string, number>;
 }
 
 /** An ErrorResponse as recorded. */
@@ -59,6 +64,13 @@ export class Execution {
   readonly sample: Array<Array<string | null>> = [];
   sampleTruncated = false;
   columns: FieldDescription[] | null;
+  /**
+   * Simple protocol: the RowDescription of the result set now streaming (a Query may return several; `columns`
+   * keeps the first). Undefined in the extended protocol, where `columns` with `resultFormats` describe it.
+   */
+  rowColumns: FieldDescription[] | undefined;
+  /** How masking treats the result set now streaming (wire-masking.ts), made at its first row. */
+  maskPlan: MaskPlan | undefined;
   copy: 'in' | 'out' | undefined;
   error: RecordedError | undefined;
   /** The prepared statement this execution runs, if known (to fill in a description that arrives later). */

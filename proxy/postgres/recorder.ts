@@ -1,6 +1,8 @@
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
 import type { UnansweredRule } from '../store/types.js';
+import { detectorsOnlyPolicy } from './masking.js';
+import { StorageMasking } from './storage-masking.js';
 import type { Execution, ResultPayload } from './tracker.js';
 
 /**
@@ -21,11 +23,17 @@ export const PG_UNANSWERED: UnansweredRule = {
   lost: (seq) => ({ ...lostOutcome(seq) }),
 };
 
+/** Events whose text comes from the server or the client and may hold anything (storage-masking.ts). */
+const MASKED_EVENTS = new Set(['pg.error', 'pg.notice', 'pg.notification', 'pg.parameter']);
+
 /**
  * Writes one PostgreSQL session's events through group commit: statements (`pg.statement`, before they are
  * forwarded), outcomes (`pg.result`, sealed when they complete, after the reply went out), and everything
  * else (`pg.session`, `pg.notice`, `pg.error`, …). Only statements hold bytes back; the rest are lazy writes
  * that nothing waits for, kept and retried in order while the store refuses writes (a full disk).
+ *
+ * Every payload is masked before it is written (storage-masking.ts): nothing a detector or column rule
+ * matches reaches the store, the journal or the search index.
  *
  * Every recorded statement gets exactly one `pg.result`: the session's end seals each one whose outcome could
  * not be written as `recording_failed`, in the same write as `session.end`.
@@ -47,18 +55,25 @@ export class PgRecorder {
     private readonly store: Store,
     private readonly commit: GroupCommit,
     readonly sessionId: string,
+    /** Masks every payload before it is written (default: the built-in detectors, no column rules). */
+    private readonly masking = new StorageMasking({
+      connection: '',
+      policy: detectorsOnlyPolicy,
+      tables: undefined,
+    }),
   ) {}
 
   /** Records statements; `then` runs once they are durable (or failed), before their bytes go upstream. */
   statements(executions: Execution[], then: (error?: Error) => void): void {
+    const payloads = executions.map((execution) => this.masking.statement(execution.payload));
     // Decided before the write, so a write re-run after a rolled-back batch indexes the same texts.
-    const texts = executions.map((execution) => this.newText(execution.payload.sql));
+    const texts = payloads.map((payload) => this.newText(payload.sql));
     this.commit.enqueue(
       () => {
         for (const [i, execution] of executions.entries()) {
           // No in-flight record: a statement's outcome never delays the reply, and start-up recovery finds
           // statements without a pg.result (PG_UNANSWERED). The SQL is indexed with the outcome, off this path.
-          const { seq } = this.store.append(this.sessionId, 'pg.statement', execution.payload, {
+          const { seq } = this.store.append(this.sessionId, 'pg.statement', payloads[i], {
             stats: { statements: 1, [PG_AWAITING]: 1 },
           });
           execution.seq = seq;
@@ -89,7 +104,7 @@ export class PgRecorder {
   /** Seals a statement's outcome (nothing for one forwarded while recording was paused). */
   result(execution: Execution, outcome: ResultPayload['outcome']): void {
     if (execution.unrecorded) return;
-    const payload = execution.result(outcome);
+    const payload = this.masking.result(execution.result(outcome), execution);
     let sealed = 0;
     this.commit.enqueueLazy(
       () => {
@@ -111,9 +126,10 @@ export class PgRecorder {
     );
   }
 
-  /** Appends any other event. */
+  /** Appends any other event; errors, notices, notifications and parameter changes masked first. */
   event(kind: string, payload: Record<string, unknown>, stats?: Record<string, number>): void {
-    this.commit.enqueueLazy(() => this.store.append(this.sessionId, kind, payload, stats ? { stats } : {}));
+    const masked = MASKED_EVENTS.has(kind) ? this.masking.event(payload) : payload;
+    this.commit.enqueueLazy(() => this.store.append(this.sessionId, kind, masked, stats ? { stats } : {}));
   }
 
   /**

@@ -4,14 +4,16 @@ import { monoMicros } from '../common/time.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { isDiskFull } from '../store/unavailable.js';
 import { type ErrorFields, errorResponse, parseErrorFields } from './backend-messages.js';
-import { Framer } from './framer.js';
+import { type Frame, Framer } from './framer.js';
 import { terminate } from './frontend-messages.js';
 import { BACKEND, FRONTEND, isFrontendType } from './messages.js';
 import { Outbox } from './outbox.js';
+import { Pieces } from './pieces.js';
 import type { PgRecorder } from './recorder.js';
 import type { StatementTracker } from './tracker.js';
 import { emptyOutput, type TrackerOutput } from './tracker-output.js';
 import { ProtocolError } from './wire.js';
+import type { WireMasker } from './wire-masking.js';
 
 /** Why a relayed session ended, as recorded in `session.end`. */
 export type RelayEndReason =
@@ -23,6 +25,12 @@ export type RelayEndReason =
   | 'shutdown'
   | 'connection_removed';
 
+/** Frames from the upstream waiting for the masker; `closed`: the upstream closed meanwhile. */
+interface Held {
+  frames: Frame[];
+  closed?: boolean;
+}
+
 /**
  * Relays an authenticated session in both directions after start-up, recording as it goes.
  *
@@ -30,8 +38,9 @@ export type RelayEndReason =
  * session with FATAL 08P01); a chunk that completes a Query, Execute or FunctionCall is held in the outbox
  * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded.
  * Upstream → client: bytes are framed for the tracker (row counts, samples, errors, notices) and forwarded
- * as they came, with backpressure: a slow client pauses the upstream socket, so a result set streams through
- * in bounded memory. Outcomes are sealed as they complete without delaying the reply.
+ * whole message by whole message — as the bytes they came as, except what wire masking rewrites
+ * (wire-masking.ts) — with backpressure: a slow client pauses the upstream socket, so a result set streams
+ * through in bounded memory. Outcomes are sealed as they complete without delaying the reply.
  */
 export class PgRelay {
   private readonly clientFramer = new Framer();
@@ -41,6 +50,10 @@ export class PgRelay {
   private clientTerminated = false;
   /** The server sent a FATAL (or PANIC) ErrorResponse, so it is about to close the connection. */
   private upstreamFatal = false;
+  /** The client's socket is full: the upstream is paused until it drains. */
+  private clientFull = false;
+  /** Frames from the upstream waiting for the masker (the first followed by the tracker already). */
+  private held: Held | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -48,6 +61,8 @@ export class PgRelay {
     private readonly tracker: StatementTracker,
     private readonly recorder: PgRecorder,
     private readonly onEnd: (reason: RelayEndReason) => void,
+    /** Rewrites replies by the wire masking rules (wire-masking.ts). */
+    private readonly masker: WireMasker,
     /** The engine's recording switch: while `paused`, statements are forwarded without being recorded. */
     private readonly pause?: PauseCheck,
   ) {
@@ -115,33 +130,93 @@ export class PgRelay {
 
   private fromUpstream(chunk: Buffer): void {
     if (this.ended) return;
-    const out = emptyOutput();
+    let frames: Frame[];
     try {
-      for (const frame of this.upstreamFramer.push(chunk)) {
-        if (frame.type === BACKEND.ErrorResponse && isFatal(parseErrorFields(frame.body)))
-          this.upstreamFatal = true;
-        this.tracker.onBackend(frame, out);
+      frames = this.upstreamFramer.push(chunk);
+    } catch (error) {
+      this.upstreamBroke(error);
+      return;
+    }
+    if (!this.held) this.forward(frames, 0, false);
+    else for (const frame of frames) this.held.frames.push(frame);
+  }
+
+  /**
+   * Follows `frames[from…]` in the tracker and forwards them, as masked, in one write. Stops at a frame the
+   * masker cannot answer yet (a result's table names are being resolved): those frames are held, the upstream
+   * paused, and forwarding goes on from there once the masker is ready. `tracked`: the first was followed
+   * already.
+   */
+  private forward(frames: Frame[], from: number, tracked: boolean): void {
+    const out = emptyOutput();
+    const pieces = new Pieces();
+    try {
+      for (let i = from; i < frames.length; i++) {
+        const frame = frames[i]!;
+        if (!tracked || i > from) {
+          if (frame.type === BACKEND.ErrorResponse && isFatal(parseErrorFields(frame.body)))
+            this.upstreamFatal = true;
+          this.tracker.onBackend(frame, out);
+        }
+        const bytes = this.masker.frame(frame, this.tracker.current());
+        if (bytes instanceof Promise) {
+          this.hold(frames.slice(i), bytes);
+          break;
+        }
+        pieces.add(bytes);
       }
     } catch (error) {
-      // The server broke the protocol: nothing sensible can follow.
-      this.recorder.event('pg.error', {
-        sqlstate: '08P01',
-        message: `upstream: ${describeError(error)}`,
-        context: 'upstream',
-      });
-      this.client.end(
-        errorResponse('08P01', `Glassbox: the upstream server sent a malformed message`, { S: 'FATAL' }),
-      );
-      this.upstream.destroy();
-      this.finish('protocol_violation');
+      this.upstreamBroke(error);
       return;
     }
     // The reply goes out first: recording its outcome is never on the client's path.
-    if (!this.client.write(chunk) && !this.upstream.isPaused()) {
-      this.upstream.pause();
-      this.client.once('drain', () => this.upstream.resume());
+    const bytes = pieces.take();
+    if (bytes && !this.client.write(bytes) && !this.clientFull) {
+      this.clientFull = true;
+      this.upstreamFlow();
+      this.client.once('drain', () => {
+        this.clientFull = false;
+        this.upstreamFlow();
+      });
     }
     this.record(out);
+  }
+
+  /** Holds `frames` (the first followed already) until `ready`, pausing the upstream meanwhile. */
+  private hold(frames: Frame[], ready: Promise<void>): void {
+    const held: Held = { frames };
+    this.held = held;
+    this.upstreamFlow();
+    void ready.then(() => {
+      if (this.ended || this.held !== held) return;
+      this.held = undefined;
+      this.forward(held.frames, 0, true);
+      // Forwarding may have stopped at another hold, which then owns a close seen meanwhile.
+      const again = this.held as Held | undefined;
+      if (!held.closed) this.upstreamFlow();
+      else if (again) again.closed = true;
+      else this.upstreamGone();
+    });
+  }
+
+  /** Reads from the upstream while the client keeps up and nothing is held; else pauses it (backpressure). */
+  private upstreamFlow(): void {
+    if (this.clientFull || this.held) this.upstream.pause();
+    else if (this.upstream.isPaused()) this.upstream.resume();
+  }
+
+  /** The server broke the protocol: nothing sensible can follow. */
+  private upstreamBroke(error: unknown): void {
+    this.recorder.event('pg.error', {
+      sqlstate: '08P01',
+      message: `upstream: ${describeError(error)}`,
+      context: 'upstream',
+    });
+    this.client.end(
+      errorResponse('08P01', `Glassbox: the upstream server sent a malformed message`, { S: 'FATAL' }),
+    );
+    this.upstream.destroy();
+    this.finish('protocol_violation');
   }
 
   private record(out: TrackerOutput): void {
@@ -172,6 +247,11 @@ export class PgRelay {
 
   private upstreamGone(): void {
     if (this.ended) return;
+    // What the server sent before closing goes out first (it may end with the FATAL that explains the close).
+    if (this.held) {
+      this.held.closed = true;
+      return;
+    }
     // After the client's Terminate the server closes its side, possibly before the client's socket closes.
     if (this.clientTerminated) {
       this.finish('client_terminated');

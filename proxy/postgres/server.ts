@@ -13,6 +13,7 @@ import { errorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
+import { detectorsOnlyPolicy, type PgMaskingPolicy, type PgMaskingSource } from './masking.js';
 import {
   closeAfterRefusal,
   DEFAULT_PRE_AUTH_LIMITS,
@@ -23,6 +24,7 @@ import {
 import type { PgRelay } from './relay.js';
 import { makeScramCredentials } from './scram.js';
 import { serveClient } from './session.js';
+import { TableNamesRegistry } from './table-names.js';
 import { tlsServerEndPoint } from './tls-server-end-point.js';
 
 /** Settings shared by all PostgreSQL listeners. */
@@ -40,6 +42,11 @@ export interface PgProxyOptions {
   preAuth?: PreAuthLimits;
   /** Where log lines about them go (one per client address when something first happens, then ≤ 1 a minute); default stderr. */
   warn?: (message: string) => void;
+  /**
+   * The masking policy in effect, read at each statement and result set (so a change applies to the next one
+   * without a restart). Default: the built-in detectors in storage, no column rules.
+   */
+  masking?: PgMaskingSource;
 }
 
 /** A listening connection: its name and the address clients use. */
@@ -74,12 +81,16 @@ export class PgProxy {
   private readonly commit: GroupCommit;
   private readonly tls: ClientTls | undefined;
   private readonly guard: PreAuthGuard;
+  private readonly tables = new TableNamesRegistry();
+  private readonly masking: PgMaskingSource;
 
   /** @throws UserError when the configured certificate or key cannot be read */
   constructor(private readonly options: PgProxyOptions) {
     this.cancels = new CancelRegistry(options.store);
     this.commit = new GroupCommit(options.store);
     this.tls = options.tls ? loadClientTls(options.tls) : undefined;
+    const fallback: PgMaskingPolicy = detectorsOnlyPolicy();
+    this.masking = options.masking ?? (() => fallback);
     this.guard = new PreAuthGuard(
       options.preAuth ?? DEFAULT_PRE_AUTH_LIMITS,
       options.warn ?? ((message) => process.stderr.write(`glassbox: ${message}\n`)),
@@ -120,6 +131,7 @@ export class PgProxy {
     const before = new Set(this.listeners.keys());
     for (const [name, current] of [...this.listeners]) {
       const wanted = next.get(name);
+      if (!wanted || !isDeepStrictEqual(wanted, current.connection)) this.tables.forget(name);
       if (wanted && wanted.listen === current.connection.listen) continue;
       this.listeners.delete(name);
       current.server.close();
@@ -177,6 +189,7 @@ export class PgProxy {
     this.listeners.clear();
     await Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     this.guard.close();
+    this.tables.closeAll();
     this.commit.flush();
   }
 
@@ -231,6 +244,7 @@ export class PgProxy {
           return () => this.relays.delete(relay);
         },
         preAuth: { guard: this.guard, ticket },
+        masking: { policy: this.masking, tables: this.tables },
       }).catch(() => socket.destroy());
     };
   }

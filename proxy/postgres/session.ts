@@ -17,12 +17,16 @@ import {
 import type { PgConnection } from './connections.js';
 import { describeServed, servedDatabase, sessionTarget } from './databases.js';
 import type { StartupParameters } from './frontend-messages.js';
+import type { PgMaskingSource } from './masking.js';
 import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay, recordingFailedSqlstate } from './relay.js';
 import type { ScramCredentials } from './scram.js';
+import { StorageMasking } from './storage-masking.js';
+import type { TableNamesRegistry } from './table-names.js';
 import { StatementTracker } from './tracker.js';
 import { connectUpstream, UpstreamError, type UpstreamTarget } from './upstream.js';
+import { WireMasker } from './wire-masking.js';
 
 /** What every client connection of one configured connection shares. */
 export interface SessionContext {
@@ -42,6 +46,8 @@ export interface SessionContext {
   track: (relay: PgRelay) => () => void;
   /** The proxy's guard of connections not yet authenticated, and this one's place under its listener's cap. */
   preAuth: { guard: PreAuthGuard; ticket: PreAuthTicket };
+  /** The masking policy now, and the table names of each connection's databases (masking.ts). */
+  masking: { policy: PgMaskingSource; tables: TableNamesRegistry };
 }
 
 /**
@@ -115,6 +121,11 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const binding = hello.tls ? ctx.tls?.binding : undefined;
     await authenticateClient(socket, hello.queue, user, credentials, binding);
     leavePreAuth();
+    // Table names are looked up in the database this session opens (once it is known to be served).
+    const database = servedDatabase(connection, parameters.database || user);
+    const target = database === undefined ? undefined : upstreamTarget(connection, database);
+    const tables = target && ctx.masking.tables.for(connection.name, target);
+    const masking = { connection: connection.name, policy: ctx.masking.policy, tables };
     recorder = new PgRecorder(
       ctx.store,
       ctx.commit,
@@ -125,6 +136,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         identity: ctx.identity,
         external_id: null,
       }).id,
+      new StorageMasking(masking),
     );
     const session = recorder;
     session.event('pg.session', {
@@ -137,8 +149,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     });
     // Checked once the client has logged in, as PostgreSQL checks a database: before, it would tell a
     // stranger what the connection serves.
-    const database = servedDatabase(connection, parameters.database || user);
-    if (database === undefined) {
+    if (database === undefined || target === undefined) {
       const message = `database "${parameters.database || user}" is not served by Glassbox connection "${connection.name}" (it serves ${describeServed(connection)}; Glassbox's config.json can list more under its "databases")`;
       return refuse(socket, session, '3D000', message);
     }
@@ -149,7 +160,6 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const forwarded = Object.fromEntries(
       Object.entries(parameters).filter(([name]) => !NOT_FORWARDED.has(name)),
     );
-    const target = upstreamTarget(connection, database);
     // A client that leaves (or a connection removed, or the engine stopping) while this is under way stops
     // it at once rather than after the upstream's handshake timeout.
     const clientGone = new AbortController();
@@ -185,6 +195,16 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         ctx.cancels.unregister(fakeKey);
         session.end(reason);
       },
+      new WireMasker({
+        ...masking,
+        clientEncoding: upstream.parameters.client_encoding,
+        warn: (message) =>
+          session.event('pg.error', {
+            sqlstate: '58000',
+            message: `Glassbox masking: ${message}`,
+            context: 'masking',
+          }),
+      }),
       ctx.pause,
     );
     const untrack = ctx.track(relay);

@@ -79,6 +79,11 @@ export class StatementTracker {
 
   constructor(private readonly sampleRows = 20) {}
 
+  /** The statement the server's next reply belongs to, if any. */
+  current(): Execution | undefined {
+    return this.currentExecution();
+  }
+
   /** Statements sent but not finished (sealed as aborted when the connection ends). */
   pending(): Execution[] {
     return this.expected.flatMap((e) => ('execution' in e ? [e.execution] : []));
@@ -215,6 +220,7 @@ export class StatementTracker {
           return;
         }
         const current = this.currentExecution();
+        if (current) current.rowColumns = columns;
         // Several statements in one Query: columns and sample describe the first result set only.
         if (current && current.columns === null) current.columns = columns;
         else if (current) current.sampleClosed = true;

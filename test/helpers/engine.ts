@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Config, loadConfig } from '../../proxy/config.js';
-import { Engine } from '../../proxy/engine.js';
+import { Engine, type EngineOptions } from '../../proxy/engine.js';
 
 /** A started in-process engine on free ports with its own temporary data directory. */
 export interface TestEngine {
@@ -25,11 +25,12 @@ export async function startTestEngine(
   upstream: string,
   tweak: (config: Config) => void = () => undefined,
   home = tempHome(),
+  options: Pick<EngineOptions, 'pgMasking'> = {},
 ): Promise<TestEngine> {
   const config = loadConfig(home, { anthropicPort: 0, apiPort: 0, anthropicUpstream: upstream });
   config.shutdownGraceMs = 200;
   tweak(config);
-  const engine = await Engine.start({ home, config });
+  const engine = await Engine.start({ home, config, ...options });
   let stopped = false;
   return {
     engine,

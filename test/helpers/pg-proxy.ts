@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Config } from '../../proxy/config.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
+import type { PgMaskingSource } from '../../proxy/postgres/masking.js';
 import { startTestEngine, type TestEngine, tempHome } from './engine.js';
 import { type PgServer, type StartPostgresOptions, startPostgres } from './postgres.js';
 
@@ -39,6 +40,8 @@ export async function startPgProxy(
     /** `--databases`: comma-separated names, or `*` (default: only the upstream URL's database). */
     databases?: string;
     tweak?: (config: Config) => void;
+    /** The PostgreSQL proxy's masking policy (default: the engine's). */
+    masking?: PgMaskingSource;
   } = {},
 ): Promise<PgProxySetup> {
   const pg = await startPostgres({ auth: 'scram-sha-256', ...options });
@@ -52,7 +55,12 @@ export async function startPgProxy(
     upstreamTls: options.upstreamTls ?? 'disable',
     ...(options.databases !== undefined ? { databases: options.databases } : {}),
   });
-  const test = await startTestEngine('http://127.0.0.1:9', options.tweak ?? (() => undefined), home);
+  const test = await startTestEngine(
+    'http://127.0.0.1:9',
+    options.tweak ?? (() => undefined),
+    home,
+    options.masking ? { pgMasking: options.masking } : {},
+  );
   const localPassword = decodeURIComponent(new URL(added.url).password);
   return {
     pg,
