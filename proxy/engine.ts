@@ -36,7 +36,7 @@ export interface EngineOptions {
   warn?: (message: string) => void;
   /**
    * The masking policy of the PostgreSQL proxy, read at each statement (postgres/masking.ts). Default: the
-   * built-in detectors in storage, no column rules.
+   * policy in force (policy.json, or the built-in default); tests may pass their own.
    */
   pgMasking?: PgMaskingSource;
 }
@@ -173,7 +173,8 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     pause: recording,
     preAuth: config.postgres.preAuth,
     ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
-    ...(options.pgMasking ? { masking: options.pgMasking } : {}),
+    // Read at each statement and result, so a policy change applies to the next one without a restart.
+    masking: options.pgMasking ?? (() => policy.current()),
   });
   await parts.add('PostgreSQL proxy', {
     start: async () => void (await postgres.start(loadConnections(config, vault))),

@@ -51,6 +51,10 @@ export interface CompiledPolicy {
    * mutates its input.
    */
   maskJson<T>(value: T): MaskedJson<T>;
+  /** False when no column rule names a table: the PostgreSQL proxy then never looks table names up. */
+  readonly tableRules: boolean;
+  /** False when no column rule applies on the wire: COPY OUT then needs no column lookup. */
+  readonly wireRules: boolean;
 }
 
 /** What compiling needs besides the document. */
@@ -98,6 +102,10 @@ export function compilePolicy(doc: PolicyDocument, options: CompileOptions): Com
     columns,
     maskValue: (value, action, id) => maskWith(value, action, id, hashKey),
     maskJson: (value) => maskJsonWith(value, mask),
+    tableRules: doc.columns.some((rule) => rule.match.includes('.')),
+    wireRules:
+      effective.columns.some((rule) => rule.wire) ||
+      (effective.sensitiveColumns.enabled && effective.sensitiveColumns.wire),
   };
 }
 
