@@ -132,6 +132,9 @@ describe('passwords in connection URLs', () => {
     expect(findings('postgres://app:p@ss-w0rd!2024@db:5432/x')).toEqual([
       'secret.url_password: p@ss-w0rd!2024',
     ]);
+    expect(findings('postgres://app:MyPassword2024!@db:5432/x')).toEqual([
+      'secret.url_password: MyPassword2024!',
+    ]);
     for (const text of [
       'postgres://user:password@localhost:5432/db',
       // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell variable in a URL, as .env files write it

@@ -114,9 +114,9 @@ function scan(text: string, detectors: readonly Detector[], prefilter: Prefilter
 }
 
 /**
- * Compiles `detectors` for repeated scans: their keyword prefilter is built once (about a millisecond). Use it
- * where the same list scans many texts and has custom detectors; {@link findAll} needs no compiling for lists
- * of built-in detectors.
+ * Compiles `detectors` for repeated scans: their keyword prefilter is built once (about half a millisecond),
+ * holding only their own keywords. Use it where the same list scans many texts; {@link findAll} compiles
+ * nothing for {@link BUILTIN_DETECTORS} and only a list's custom keywords otherwise (about 15 µs a call).
  */
 export function compileDetectors(detectors: readonly Detector[]): DetectorScanner {
   const list = [...detectors];

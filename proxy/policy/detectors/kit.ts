@@ -48,24 +48,35 @@ const PLACEHOLDER_WORDS = new Set([
 ]);
 
 /**
- * Fragments that mark a value as a placeholder or a reference to a secret kept elsewhere. Long words count
- * anywhere (`mysecretpassword`); short ones only as words of their own (`your-token-here`, `<fake_key>`), since
- * a random token holds a short word such as `fake` or `your` about once in ten thousand; runs of `x` only from
- * six on, for the same reason.
+ * Masks and references: runs of `x`, `*`, `•`, `.`, an ellipsis, `<your-key>`, `${VAR}`, `{{ expr }}`,
+ * `%(name)s`, and `your`/`xxx` as words of their own. Runs of `x` count only from six on, and short words only
+ * between non-alphanumerics, since a random token holds `xxxx` or `your` about once in ten thousand.
  */
-const PLACEHOLDER_FRAGMENT =
-  /x{6,}|X{6,}|\*{3,}|•{3,}|\.{3,}|…|0{8,}|<[^>]*>|\$\{|\{\{|%\(|password|changeme|placeholder|example|redacted|replace[_-]?me|(?:^|[^A-Za-z0-9])(?:your|fake|dummy|sample|insert|change[_-]me|xxxx?)(?:[^A-Za-z0-9]|$)/i;
+const MASK_OR_REFERENCE =
+  /x{6,}|X{6,}|\*{3,}|•{3,}|\.{3,}|…|0{8,}|<[^>]*>|\$\{|\{\{|%\(|(?:^|[^A-Za-z0-9])(?:your|xxxx?)(?:[^A-Za-z0-9]|$)/i;
+/** Words that documentation writes into a stand-in value (`mysecretpassword`, `example-key`, `fake_token`). */
+const PLACEHOLDER_WORDS_INSIDE =
+  /password|changeme|placeholder|example|redacted|replace[_-]?me|(?:^|[^A-Za-z0-9])(?:fake|dummy|sample|insert|change[_-]me)(?:[^A-Za-z0-9]|$)/i;
 
 /**
- * True when `value` is the kind of stand-in that documentation, templates and examples put where a secret goes
- * (`changeme`, `sk-ant-api03-xxxxxx…`, `<your-token>`, `${DB_PASSWORD}`, `********`, one character repeated),
- * so that a detector does not report it as a secret.
+ * True when `value` cannot be a secret because it stands in for one: a whole placeholder word (`password`,
+ * `changeme`), one character repeated, a mask (`********`, `xxxxxx`) or a reference (`${DB_PASSWORD}`,
+ * `<your-token>`). Weak but real passwords (`MyPassword2024!`) are not stand-ins.
  */
-export function isPlaceholder(value: string): boolean {
+export function isStandIn(value: string): boolean {
   if (value.length === 0) return true;
   if (PLACEHOLDER_WORDS.has(value.toLowerCase())) return true;
   if (/^(.)\1*$/s.test(value)) return true;
-  return PLACEHOLDER_FRAGMENT.test(value);
+  return MASK_OR_REFERENCE.test(value);
+}
+
+/**
+ * True when `value` is the kind of stand-in that documentation, templates and examples put where a secret goes
+ * (`changeme`, `mysecretpassword`, `sk-ant-api03-xxxxxx…`, `<your-token>`, `${DB_PASSWORD}`, `********`), so
+ * that a detector that judges values by their look does not report it as a secret.
+ */
+export function isPlaceholder(value: string): boolean {
+  return isStandIn(value) || PLACEHOLDER_WORDS_INSIDE.test(value);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Detector, TextRange } from '../masking/types.js';
 import { decodeBase64Url } from './checksums.js';
-import { isPlaceholder, regexDetector } from './kit.js';
+import { isStandIn, regexDetector } from './kit.js';
 
 /** True when `segment` is base64url of a JSON object with a string `alg` member: a JOSE header (RFC 7515 §4). */
 function isJoseHeader(segment: string): boolean {
@@ -98,7 +98,8 @@ const SCHEME_CHAR = /[A-Za-z0-9+.-]/;
  * The password in a URL's userinfo (RFC 3986 §3.2.1, `scheme://user:password@host`): connection URLs of
  * PostgreSQL (`postgres://`, `postgresql://`), MySQL, MongoDB (`mongodb://`, `mongodb+srv://`), Redis
  * (`redis://`, `rediss://`), AMQP (`amqp://`, `amqps://`) and any other scheme (an `http://user:pass@proxy`
- * too). Only the password is the value; placeholders (`password`, `${DB_PASSWORD}`, `****`) are left alone.
+ * too). Only the password is the value; stand-ins (`password`, `${DB_PASSWORD}`, `****`) are left alone, but
+ * weak real passwords (`postgres://app:postgres@…`) are reported.
  */
 export const urlPassword: Detector = {
   id: 'secret.url_password',
@@ -118,7 +119,7 @@ export const urlPassword: Detector = {
       const colon = authority.indexOf(':');
       if (atSign <= 0 || colon === -1 || colon >= atSign - 1) continue;
       const password = authority.slice(colon + 1, atSign);
-      if (isPlaceholder(password) || /^\$\w+$/.test(password)) continue;
+      if (isStandIn(password) || /^\$\w+$/.test(password)) continue;
       yield { start: authorityStart + colon + 1, end: authorityStart + atSign };
     }
   },
