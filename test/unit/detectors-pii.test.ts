@@ -213,6 +213,7 @@ describe('IP addresses', () => {
       'at 12:30:45 on 2025-05-01, mac 00:1a:2b:3c:4d:5e',
       'std::vector<int> v; Vec::new(); a::b::c',
       'Chrome/120.0.6099.109 Safari/537.36',
+      'standard_conforming_strings (PostgreSQL docs, 4.1.2.1 String Constants), see § 4.1.2.2',
     ]) {
       expect(findings(text), text).toEqual([]);
     }

@@ -143,6 +143,7 @@ describe('passwords in connection URLs', () => {
       'redis://localhost:6379',
       'ssh://git@github.com:22/org/repo.git',
       'https://user@example.com/path',
+      "psql 'postgres://prod:LOCALSECRET@127.0.0.1:6432/app'",
     ]) {
       expect(findings(text), text).toEqual([]);
     }
@@ -174,6 +175,12 @@ describe('secrets assigned to a name, with the entropy check', () => {
     });
   }
 
+  it('reports the base64 credential of a Docker config.json auth', () => {
+    const auth = Buffer.from(`ci-bot:${random(ALNUM, 24)}`).toString('base64');
+    const config = JSON.stringify({ auths: { 'registry.example.com': { auth } } }, null, 2);
+    expect(findings(config)).toEqual([`secret.assignment: ${auth}`]);
+  });
+
   it('reports the credential of an Authorization header, not its scheme', () => {
     const token = random(ALNUM, 40);
     expect(findings(`Authorization: Bearer ${token}`)).toEqual([`secret.assignment: ${token}`]);
@@ -203,6 +210,13 @@ describe('secrets assigned to a name, with the entropy check', () => {
       'auth: true',
       '"description": "The secret: a sentence about tokens and passwords."',
       'bypass=abcdefghijklmnop1234',
+      // Code: calls, types, names and method names after a secret's name.
+      "const token = readFileSync(path, 'utf8').trim();",
+      'export const anthropicApiKey = regexDetector({',
+      '  credentials: ScramCredentials;\n  store: Store;',
+      "const server = await startPostgres({ auth: 'scram-sha-256' });",
+      "const header = m.headers['x-api-key'] ? 'x-api-key' : 'authorization';",
+      '/** A fresh password: lower-case letters and digits */',
     ]) {
       expect(findings(text), text).toEqual([]);
     }

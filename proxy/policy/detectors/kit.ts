@@ -60,13 +60,14 @@ const PLACEHOLDER_WORDS_INSIDE =
 
 /**
  * True when `value` cannot be a secret because it stands in for one: a whole placeholder word (`password`,
- * `changeme`), one character repeated, a mask (`********`, `xxxxxx`) or a reference (`${DB_PASSWORD}`,
- * `<your-token>`). Weak but real passwords (`MyPassword2024!`) are not stand-ins.
+ * `changeme`), a name in capitals (`LOCALSECRET`), one character repeated, a mask (`********`, `xxxxxx`) or a
+ * reference (`${DB_PASSWORD}`, `<your-token>`). Weak but real passwords (`MyPassword2024!`) are not stand-ins.
  */
 export function isStandIn(value: string): boolean {
   if (value.length === 0) return true;
   if (PLACEHOLDER_WORDS.has(value.toLowerCase())) return true;
   if (/^(.)\1*$/s.test(value)) return true;
+  if (/^[A-Z][A-Z_]{3,}$/.test(value)) return true; // a name in capitals: PASSWORD, LOCALSECRET, DB_PASS
   return MASK_OR_REFERENCE.test(value);
 }
 

@@ -14,8 +14,12 @@ import { matchesInClusters, type ScanDetector, scanDetector } from './scan.js';
 const OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
 const IPV4 = new RegExp(`${OCTET}(?:\\.${OCTET}){3}`, 'g');
 const WORD = /[A-Za-z0-9_]/;
-/** A word before a dotted number that makes it a version (`version 1.2.3.4`, `v: 1.2.3.4`, `build=…`). */
-const VERSION_BEFORE = /(?:version|ver|release|build|firmware|v)\s*[:=]?\s*\\?["']?$/i;
+/**
+ * Words before a dotted number that make it a version or a section number (`version 1.2.3.4`, `v: 1.2.3.4`,
+ * `build=…`, `§ 4.1.2.1`, `PostgreSQL docs, 4.1.2.1`).
+ */
+const VERSION_BEFORE =
+  /(?:version|ver|release|build|firmware|v|section|sect?\.?|chapter|§|docs,?|step|figure|fig\.|table|clause)\s*[:=]?\s*\\?["']?$/i;
 
 /** True when the dotted-quad address (each octet already 0–255) identifies no one outside a network. */
 export function isNonPublicIPv4(address: string): boolean {
@@ -55,6 +59,7 @@ export function isNonPublicIPv6(address: string): boolean {
     (first & 0xfe00) === 0xfc00 || // unique local (RFC 4193)
     (first & 0xff00) === 0xff00 || // multicast
     (first === 0x2001 && groups[1] === 0x0db8) || // documentation (RFC 3849)
+    (first === 0x0064 && groups[1] === 0xff9b) || // the NAT64 prefix itself (RFC 6052)
     (first === 0x0100 && groups[1] === 0 && groups[2] === 0 && groups[3] === 0) // discard-only (RFC 6666)
   );
 }

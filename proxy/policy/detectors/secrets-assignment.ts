@@ -29,6 +29,8 @@ const SECRET_ENDINGS = [
 ];
 /** Words that make a name a secret's name only as a whole word. */
 const SECRET_WORDS = new Set(['pass', 'pwd', 'auth', 'authorization']);
+/** Names that are only `auth`, whose values must also look like a credential ({@link isAuthCredential}). */
+const AUTH_ONLY = /^[^A-Za-z0-9]*auth[^A-Za-z0-9]*$/i;
 /** First words of two-word names that end in `key` (`api_key`, `X-Api-Key`, `APP_KEY`). */
 const KEY_QUALIFIERS = new Set([
   'api',
@@ -56,7 +58,7 @@ const NAME_CORE =
   /pass(?:word|wd|phrase)?|pwd|secret|token|auth|credential|(?:api|access|private|signing|encryption|master|session|app)[-_]?key/gi;
 const NAME_CHAR = /[A-Za-z0-9_.-]/;
 /** Characters that end a value written without quotes. */
-const UNQUOTED_END = new Set([...' \t\r\n"\'`\\,;&)]}<>'].map((c) => c.charCodeAt(0)));
+const UNQUOTED_END = new Set([...' \t\r\n"\'`\\,;&()[]{}<>'].map((c) => c.charCodeAt(0)));
 const QUOTES = new Set(['"', "'", '`']);
 const MAX_VALUE = 1000;
 
@@ -120,6 +122,7 @@ function valueAfter(text: string, from: number): (TextRange & { quoted: boolean 
   }
   let end = p;
   while (end < text.length && end - p <= MAX_VALUE && !UNQUOTED_END.has(text.charCodeAt(end))) end++;
+  // A call or an index (`token = readToken(path)`, `key = keys[0]`) is code, not a value.
   if (text[end] === '(' || text[end] === '[') return null;
   return { start: p, end, quoted: false };
 }
@@ -146,13 +149,25 @@ export function isSecretValue(value: string, quoted: boolean): boolean {
   if (/^(?:\$\{?[A-Za-z_]\w*\}?|%\(\w+\)s|%\w+%|\{\{.*\}\})$/.test(value)) return false;
   if (value.includes('://') || /^(?:\.{0,2}\/|~\/|[A-Za-z]:\\)/.test(value)) return false;
   if (!quoted) {
-    // Code, not a literal: `config.token`, `process.env.API_KEY`, `API_KEY` (a constant or variable).
+    // Code, not a literal: `config.token`, `process.env.API_KEY`, `API_KEY` (a constant or variable), a type
+    // (`token: SqlToken`) or a name (`credential = fingerprints …`): words without a digit or a symbol.
     if (/^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(value)) return false;
     if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(value)) return false;
+    if (/^[A-Za-z_$-]+$/.test(value)) return false;
   } else if ((value.match(/ /g)?.length ?? 0) >= 2) {
     return false; // prose, not a credential
   }
+  // One lower-case word (`'authorization'`, `"development"`); a passphrase of several is longer.
+  if (/^[a-z]+$/.test(value) && value.length < 16) return false;
   return shannonEntropy(value) >= 3;
+}
+
+/**
+ * True when `value`, written after the bare name `auth`, is a credential: `auth` also names methods (`auth:
+ * 'scram-sha-256'`), so only base64 (Docker's `"auth": "dXNlcjpwYXNz"`) or `user:password` counts.
+ */
+function isAuthCredential(value: string): boolean {
+  return /^[A-Za-z0-9+/]{12,}={0,2}$/.test(value) || /^[^\s:]+:[^\s:]{8,}$/.test(value);
 }
 
 /**
@@ -181,7 +196,9 @@ export const assignedSecret: ScanDetector = scanDetector({
       const found = valueAfter(text, end);
       if (!found) continue;
       const value = afterScheme(text, found);
-      if (!isSecretValue(text.slice(value.start, value.end), found.quoted)) continue;
+      const secret = text.slice(value.start, value.end);
+      if (!isSecretValue(secret, found.quoted)) continue;
+      if (AUTH_ONLY.test(text.slice(start, end)) && !isAuthCredential(secret)) continue;
       after = value.end;
       yield { start: value.start, end: value.end };
     }
