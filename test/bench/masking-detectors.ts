@@ -197,7 +197,7 @@ function profile(corpus: string[]): void {
 const clean = [1, 2, 3, 4, 5].map((seed) => buildRequest(seed, false));
 const planted = [1, 2, 3, 4, 5].map((seed) => buildRequest(seed, true));
 console.log(
-  `findAll(BUILTIN_DETECTORS), ${BUILTIN_DETECTORS.length} detectors, ${ROUNDS} rounds of 5 requests`,
+  `findAll(BUILTIN_DETECTORS), ${BUILTIN_DETECTORS.length} detectors, ${ROUNDS} rounds of 5 requests (load average ${loadavg()[0]!.toFixed(1)})`,
 );
 measure('no secrets', clean);
 measure('with planted secrets', planted);
