@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { BUILTIN_DETECTORS } from '../../proxy/policy/detectors/index.js';
 import type { EffectivePolicy } from '../../proxy/policy/effective.js';
 import type { MaskedText } from '../../proxy/policy/masking/types.js';
 import { runCli } from '../helpers/cli.js';
@@ -47,7 +48,9 @@ describe('glassbox mask and glassbox policy', () => {
     const valid = runCli(home, ['policy', 'check', good]);
     expect(valid.status, valid.stderr).toBe(0);
     expect(valid.stdout).toMatch(
-      /good\.json: valid\n {2}2 detectors on, 0 custom patterns, 0 column rules, .*outbound on/,
+      new RegExp(
+        `good\\.json: valid\\n {2}${BUILTIN_DETECTORS.length} detectors on, 0 custom patterns, 0 column rules, .*outbound on`,
+      ),
     );
 
     const bad = join(home, 'bad.json');
@@ -96,11 +99,14 @@ describe('glassbox mask and glassbox policy', () => {
     expect(shown).toMatch(/secret\.anthropic_api_key .*\+ outbound/);
     expect(shown).toContain('custom.employee  /EMP-\\d{6}/  hash  only with: EMP-');
     expect(shown).toContain('customers.email on connection prod: null, in storage and on the wire');
-    expect(shown).toContain('Outbound to the Anthropic API: on, secret.anthropic_api_key');
+    expect(shown).toMatch(/Outbound to the Anthropic API: on, .*secret\.anthropic_api_key/);
 
     const json = JSON.parse(runCli(home, ['policy', 'show', '--json']).stdout) as EffectivePolicy;
     expect(json.detectors.find((d) => d.id === 'pii.email')).toMatchObject({ enabled: false });
-    expect(json.outbound).toEqual({ enabled: true, detectors: ['secret.anthropic_api_key'] });
+    // Outbound on without a list: every secret detector.
+    const secrets = BUILTIN_DETECTORS.filter((d) => d.category === 'secret').map((d) => d.id);
+    expect(json.outbound).toEqual({ enabled: true, detectors: expect.arrayContaining(secrets) });
+    expect(json.outbound.detectors).toHaveLength(secrets.length);
     // `mask` uses this policy too: emails are no longer masked, employee numbers are hashed.
     const masked = runCli(home, ['mask'], {}, 'EMP-123456 maria.gonzalez@acme-corp.io').stdout;
     expect(masked).toMatch(/^hash:[0-9a-f]{8} maria\.gonzalez@acme-corp\.io$/);

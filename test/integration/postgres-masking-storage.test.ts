@@ -125,7 +125,7 @@ describe('PostgreSQL masking before storage', () => {
     expect(masked('pg.statement')).toContainEqual({
       'pii.email': 1,
       'secret.anthropic_api_key': 1,
-      'custom.card': 1,
+      'pii.card': 1,
     });
     expect(masked('pg.result')).toContainEqual({
       'column.card_number': 1,
