@@ -3,6 +3,7 @@ import type { PolicyConnection, PolicyTableResponse } from '../../../proxy/api/t
 import { useApi } from '../api/context';
 import { RowsTable } from './RowsTable';
 import type { ParsedDraft } from './usePolicy';
+import { useRequest } from './useRequest';
 
 type Source = 'table' | 'sql';
 type Right = 'agent' | 'stored';
@@ -28,9 +29,8 @@ export function TablePreview({
   const [source, setSource] = useState<Source>('table');
   const [sql, setSql] = useState('SELECT * FROM ');
   const [right, setRight] = useState<Right>('agent');
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<PolicyTableResponse | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const request = useRequest<PolicyTableResponse>();
+  const { busy, result, failure, fail } = request;
 
   useEffect(() => {
     if (!connection) return;
@@ -42,9 +42,9 @@ export function TablePreview({
         const first = answer.tables[0];
         setTable(first ? JSON.stringify(first) : '');
       },
-      (error: Error) => setFailure(`Could not list the tables: ${error.message}`),
+      (error: Error) => fail(`Could not list the tables: ${error.message}`),
     );
-  }, [client, connection]);
+  }, [client, connection, fail]);
 
   if (connections.length === 0) {
     return (
@@ -56,22 +56,12 @@ export function TablePreview({
   }
   const run = () => {
     if (!draft.ok) return;
-    setBusy(true);
     const target =
       source === 'sql'
         ? { sql }
         : { table: JSON.parse(table || '{"name":""}') as { schema: string; name: string } };
-    client.previewTable({ draft: draft.value, connection, ...target }).then(
-      (answer) => {
-        setResult(answer);
-        setFailure(null);
-        setBusy(false);
-      },
-      (error: Error) => {
-        setFailure(error.message);
-        setBusy(false);
-      },
-    );
+    const value = draft.value;
+    request.run(() => client.previewTable({ draft: value, connection, ...target }));
   };
   return (
     <div className="preview-pane">

@@ -4,6 +4,7 @@ import { useApi } from '../api/context';
 import { count, counted } from '../format';
 import { MaskedText } from './MaskedText';
 import type { ParsedDraft } from './usePolicy';
+import { useRequest } from './useRequest';
 
 /**
  * "Try on recordings": how many values in the newest N recorded sessions the draft would mask beyond the
@@ -12,23 +13,12 @@ import type { ParsedDraft } from './usePolicy';
 export function TryRecordings({ draft, usable }: { draft: ParsedDraft; usable: boolean }) {
   const client = useApi();
   const [sessions, setSessions] = useState(20);
-  const [busy, setBusy] = useState(false);
-  const [result, setResult] = useState<PolicyTryResponse | null>(null);
-  const [failure, setFailure] = useState<string | null>(null);
+  const request = useRequest<PolicyTryResponse>();
+  const { busy, result, failure } = request;
   const run = () => {
     if (!draft.ok) return;
-    setBusy(true);
-    client.tryPolicy({ draft: draft.value, sessions }).then(
-      (answer) => {
-        setResult(answer);
-        setFailure(null);
-        setBusy(false);
-      },
-      (error: Error) => {
-        setFailure(error.message);
-        setBusy(false);
-      },
-    );
+    const value = draft.value;
+    request.run(() => client.tryPolicy({ draft: value, sessions }));
   };
   return (
     <div className="preview-pane">
