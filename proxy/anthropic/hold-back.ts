@@ -15,8 +15,9 @@
  * have no lower-case word inside.
  *  3. A PEM block (a private key spans lines) begun before that break holds from its `-----BEGIN` until its
  *     `-----END …-----` line is whole before the break.
- * The last few characters ({@link MARKER}) wait for the next look, so a marker is never seen in part; a
- * run of more than {@link MAX_HELD} characters without a break is cut that far before its end.
+ * A `-` less than {@link MARKER} characters from the end (a marker could start there), or an apostrophe at the
+ * very end, waits for the text after it; a run of more than {@link MAX_HELD} characters without a break is
+ * cut that far before its end.
  * What is held is stored once it is finished, or when its block ends (the whole text is then final and masked
  * as a whole). Masking the finished part looks back at the text stored before it (reply-masking.ts), so a
  * name stored in one checkpoint still marks the value that follows it in the next (`password: ` … `hunter2`).
@@ -30,7 +31,7 @@
  */
 export const MAX_HELD = 16 * 1024;
 
-/** The longest marker the scan looks for (`-----BEGIN`): the last this many characters wait for the next scan. */
+/** The longest marker the scan looks for (`-----BEGIN`): a `-` closer than this to the end waits for more. */
 const MARKER = 10;
 
 /**
@@ -53,9 +54,14 @@ export class FinishedPart {
 
   /** The end of the finished part of `text`: a position from `from` (what is stored already) to its length. */
   end(text: string, from = 0): number {
-    const limit = text.length - MARKER;
-    for (let i = this.scanned; i < limit; i++) this.step(text, i);
-    this.scanned = Math.max(this.scanned, limit);
+    let i = this.scanned;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      // What the next characters decide waits for them: an apostrophe's, a marker's.
+      if ((c === 39 && i === text.length - 1) || (c === 45 && text.length - i < MARKER)) break;
+      this.step(text, i);
+    }
+    this.scanned = i;
     let cut = this.lastBreak;
     if (this.pemBegin !== -1 && this.pemBegin < cut && (this.pemClose === -1 || this.pemClose > cut))
       cut = this.pemBegin;
