@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../proxy/store/types.js';
 import { runClaude } from '../helpers/claude-cli.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
-import { type MockPlan, type MockRequest, MockAnthropic } from '../helpers/mock-anthropic.js';
+import { MockAnthropic, type MockPlan, type MockRequest } from '../helpers/mock-anthropic.js';
 import { detectedOnly, plantedFoundUnder, plantValues } from '../helpers/planted.js';
 import type { ProcessOutput } from '../helpers/process.js';
 

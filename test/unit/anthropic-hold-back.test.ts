@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { FinishedPart, finishedUpTo, MAX_HELD } from '../../proxy/anthropic/hold-back.js';
 import { PolicyMaskings } from '../../proxy/anthropic/mask-memo.js';
 import { ReplyMasking } from '../../proxy/anthropic/reply-masking.js';
-import type { InflightDelta } from '../../proxy/store/inflight-deltas.js';
-import { applyDeltas } from '../../proxy/store/inflight-deltas.js';
 import { compilePolicy } from '../../proxy/policy/compile.js';
 import { parsePolicy } from '../../proxy/policy/document.js';
+import type { InflightDelta } from '../../proxy/store/inflight-deltas.js';
+import { applyDeltas } from '../../proxy/store/inflight-deltas.js';
 
 /** What is finished of `text`. */
 const finished = (text: string) => text.slice(0, finishedUpTo(text));
