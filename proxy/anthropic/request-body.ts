@@ -1,10 +1,12 @@
 /**
  * What the Anthropic proxy records of a request body before forwarding it, and what it reads from it.
  *
- * A body is normally parsed before it is forwarded: its JSON text is recorded as it arrived (or redacted), and
- * the model, stream flag and search text are read from it. A large JSON body (a Claude Code turn is 100 KB and
- * more) is instead recorded as its bytes, unparsed, and read after it has gone upstream: parsing it is most of
- * what recording costs such a request on its way (280 µs for 106 KB). The journal checks those bytes when they
+ * Under a policy that masks anything (the default), the body is read, masked and recorded before it is
+ * forwarded (masked-body.ts): the journal is storage too. Under one that masks nothing, a body is normally
+ * parsed before it is forwarded: its JSON text is recorded as it arrived (or redacted), and the model, stream
+ * flag and search text are read from it. A large JSON body (a Claude Code turn is 100 KB and more) is then
+ * instead recorded as its bytes, unparsed, and read after it has gone upstream: parsing it is most of what
+ * recording costs such a request on its way (280 µs for 106 KB). The journal checks those bytes when they
  * are read back (store/journal-line.ts), and stores them as text when they are not JSON, as a malformed body
  * parsed here would be. Only a body that cannot hold a credential redaction replaces is recorded this way.
  */
