@@ -55,8 +55,7 @@ export class ReplyMasking {
         const block = change.at.length === 2 ? asRecord(change.set) : undefined;
         for (const name of STREAMED) {
           const text = block?.[name];
-          if (typeof text === 'string')
-            Object.assign(this.field([...change.at, name]), { raw: text, stored: text.length });
+          if (typeof text === 'string') this.startField([...change.at, name], text);
         }
       } else if ('push' in change) {
         out.push({ at: change.at, push: policy.maskJson(change.push).value });
@@ -110,14 +109,16 @@ export class ReplyMasking {
     return Object.keys(masked.counts).length > 0 ? { ...masked.value, masked: masked.counts } : masked.value;
   }
 
+  /** The field at `at`, started empty when it has not been seen. */
   private field(at: DeltaKey[]): GrowingText {
-    const key = at.join('\u0000');
-    let field = this.fields.get(key);
-    if (!field) {
-      const index = typeof at[1] === 'number' ? at[1] : -1;
-      field = { at, index, raw: '', stored: 0, finished: new FinishedPart() };
-      this.fields.set(key, field);
-    }
+    return this.fields.get(at.join('\u0000')) ?? this.startField(at, '');
+  }
+
+  /** Starts (or starts again) the field at `at` with `text`, stored already (masked with its block). */
+  private startField(at: DeltaKey[], text: string): GrowingText {
+    const index = typeof at[1] === 'number' ? at[1] : -1;
+    const field = { at, index, raw: text, stored: text.length, finished: new FinishedPart() };
+    this.fields.set(at.join('\u0000'), field);
     return field;
   }
 

@@ -145,4 +145,33 @@ describe('a streamed reply masked checkpoint by checkpoint', () => {
       for (const partial of stored) expect(whole.startsWith(partial), partial).toBe(true);
     }
   });
+
+  it('seals text cut at the storage cap only up to its last break, and masks the whole payload', () => {
+    const reply = new ReplyMasking(masking);
+    const sealed = reply.seal({
+      outcome: 'complete',
+      response: {
+        content: [
+          { type: 'text', text: 'first ORD-123456 ok' },
+          { type: 'text', text: 'cut at ORD-12' },
+        ],
+      },
+      response_truncated: true,
+      error: { type: 'x', message: 'about ORD-654321' },
+    });
+    expect(sealed).toEqual({
+      outcome: 'complete',
+      response: {
+        content: [
+          { type: 'text', text: 'first ••••••3456 ok' },
+          { type: 'text', text: 'cut at ' },
+        ],
+      },
+      response_truncated: true,
+      error: { type: 'x', message: 'about ••••••4321' },
+      masked: { 'custom.order': 2 },
+    });
+    const body = reply.seal({ body_raw: '{"note":"ORD-12', body_truncated: true });
+    expect(body).toEqual({ body_raw: '', body_truncated: true });
+  });
 });
