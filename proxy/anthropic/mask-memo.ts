@@ -1,10 +1,12 @@
 /**
  * What the Anthropic proxy's masking remembers between requests. A Claude Code request resends the whole
- * conversation every turn, so almost every string of a turn's body was in the turn before: the masked form
- * of each string is remembered, engine-wide, and only text never seen before is scanned.
+ * conversation every turn, so almost every part of a turn's body was in the turn before: the masked form of
+ * each string is remembered, engine-wide, and so is each part of a body's JSON text once parsed and masked
+ * (fragment-memo.ts); only text never seen before is parsed and scanned.
  */
 import type { CompiledPolicy } from '../policy/compile.js';
 import type { MaskAction, TextMasker } from '../policy/masking/types.js';
+import { FragmentMemo } from './fragment-memo.js';
 
 /** A string after masking, and how many values each detector masked in it (an empty object when none). */
 export interface MaskedString {
@@ -12,75 +14,109 @@ export interface MaskedString {
   counts: Readonly<Record<string, number>>;
 }
 
-/** One remembered result; `next` chains results whose keys collide (long strings are keyed by a sample). */
-interface Remembered extends MaskedString {
+/** One remembered value; `next` chains values whose keys collide (long texts are keyed by a sample). */
+interface Remembered<T> {
   source: string;
-  next: Remembered | undefined;
+  value: T;
+  next: Remembered<T> | undefined;
 }
 
-/** Strings up to this many characters are keyed by themselves; longer ones by a sample of them. */
+/** Texts up to this many characters are keyed by themselves; longer ones by a sample of them. */
 const SHORT = 64;
-/** Characters from each end of a long string in its key. */
+/** Characters from each end of a long text in its key. */
 const SAMPLE = 24;
-/** Characters remembered per generation (source and masked text counted); two generations are kept. */
+/** Most values remembered under one key: the newest, as a long chain would make each lookup slow. */
+const MAX_CHAIN = 8;
+/** Characters remembered per generation of a {@link MaskMemo} (source and masked text counted). */
 const GENERATION_CHARS = 8 * 1024 * 1024;
 const NOTHING: Readonly<Record<string, number>> = Object.freeze({});
 
 /**
- * A {@link TextMasker}'s results remembered by the text they were for. Looking a string up costs a hash of at
- * most ~60 characters and, on a hit, one comparison with the remembered string (a memory compare): a long
- * string is keyed by its length and its first and last 24 characters, not hashed whole — hashing every
- * character of a 100 KB request cost 150 µs per turn; this costs about 40.
+ * Values remembered by the text they were made from. Looking a text up costs a hash of at most ~60
+ * characters and, on a hit, one comparison with the remembered text (a memory compare): a long text is keyed
+ * by its length and its first and last 24 characters, not hashed whole — hashing every character of a 100 KB
+ * request cost 150 µs per turn; this costs about 40.
  *
- * Bounded: two generations of at most 8 Mi characters each; when the current one is full it becomes the
- * previous one and the one before is dropped (a string found in the previous generation moves to the
- * current one), so what a live conversation resends stays and what no one sends any more goes. The
- * remembered strings live in this process's memory only.
+ * Bounded: two generations of at most `generationChars` characters each (as {@link TextMemo.set} counts
+ * them); when the current one is full it becomes the previous one and the one before is dropped (a text
+ * found in the previous generation moves to the current one), so what a live conversation resends stays and
+ * what no one sends any more goes. The texts live in this process's memory only.
  */
-export class MaskMemo {
-  private current = new Map<string, Remembered>();
-  private previous = new Map<string, Remembered>();
+export class TextMemo<T> {
+  private current = new Map<string, Remembered<T>>();
+  private previous = new Map<string, Remembered<T>>();
   private chars = 0;
 
-  constructor(
-    private readonly masker: TextMasker,
-    private readonly generationChars = GENERATION_CHARS,
-  ) {}
+  constructor(private readonly generationChars: number) {}
 
-  /** `text` masked (remembered, or masked now and remembered). */
-  mask(text: string): MaskedString {
-    if (text.length === 0) return { text, counts: NOTHING };
-    const key = text.length <= SHORT ? text : `${text.length}:${text.slice(0, SAMPLE)}${text.slice(-SAMPLE)}`;
+  /**
+   * The value remembered for `text`, if any. `place` narrows the key (where the text stands, when that is
+   * known: texts of one template at different places then do not share a chain).
+   */
+  get(text: string, place = ''): T | undefined {
+    const key = place + keyOf(text);
     const hit = find(this.current.get(key), text);
-    if (hit) return hit;
+    if (hit) return hit.value;
     const old = find(this.previous.get(key), text);
-    const result = old ?? this.fresh(text);
-    this.remember(key, text, result);
-    return result;
+    if (old) this.set(old.source, old.value, text.length, place);
+    return old?.value;
   }
 
-  private fresh(text: string): MaskedString {
-    const masked = this.masker.mask(text);
-    if (masked.spans.length === 0) return { text, counts: NOTHING };
-    return { text: masked.text, counts: masked.counts };
-  }
-
-  private remember(key: string, source: string, result: MaskedString): void {
-    const size = source.length + (result.text === source ? 0 : result.text.length);
+  /**
+   * Remembers `value` for `text` (at `place`), counting `size` characters against the bound. Only the
+   * newest {@link MAX_CHAIN} texts under one key are kept. Keep `text` a string of its own, not a slice of a
+   * larger one (that would keep the larger one alive).
+   */
+  set(text: string, value: T, size: number, place = ''): void {
     if (this.chars + size > this.generationChars) {
       this.previous = this.current;
       this.current = new Map();
       this.chars = 0;
     }
     this.chars += size;
-    const { text, counts } = result;
-    this.current.set(key, { source, text, counts, next: this.current.get(key) });
+    const key = place + keyOf(text);
+    const entry: Remembered<T> = { source: text, value, next: this.current.get(key) };
+    this.current.set(key, entry);
+    let last = entry;
+    for (let n = 1; last.next && n < MAX_CHAIN; n++) last = last.next;
+    last.next = undefined;
   }
 }
 
-function find(chain: Remembered | undefined, text: string): Remembered | undefined {
+function keyOf(text: string): string {
+  return text.length <= SHORT ? text : `${text.length}:${text.slice(0, SAMPLE)}${text.slice(-SAMPLE)}`;
+}
+
+function find<T>(chain: Remembered<T> | undefined, text: string): Remembered<T> | undefined {
   for (let entry = chain; entry; entry = entry.next) if (entry.source === text) return entry;
   return undefined;
+}
+
+/**
+ * A {@link TextMasker}'s results remembered by the text they were for ({@link TextMemo}, two generations of
+ * 8 Mi characters by default).
+ */
+export class MaskMemo {
+  private readonly memo: TextMemo<MaskedString>;
+
+  constructor(
+    private readonly masker: TextMasker,
+    generationChars = GENERATION_CHARS,
+  ) {
+    this.memo = new TextMemo(generationChars);
+  }
+
+  /** `text` masked (remembered, or masked now and remembered). */
+  mask(text: string): MaskedString {
+    if (text.length === 0) return { text, counts: NOTHING };
+    const known = this.memo.get(text);
+    if (known) return known;
+    const masked = this.masker.mask(text);
+    const result =
+      masked.spans.length === 0 ? { text, counts: NOTHING } : { text: masked.text, counts: masked.counts };
+    this.memo.set(text, result, text.length + (result.text === text ? 0 : result.text.length));
+    return result;
+  }
 }
 
 /**
@@ -95,6 +131,8 @@ export interface PolicyMasking {
   readonly text: MaskMemo;
   /** Masks requests before they leave (`policy.outbound`), remembered; null when outbound masking is off. */
   readonly outbound: MaskMemo | null;
+  /** Request bodies masked part by part, each part remembered by its text (both maskings above). */
+  readonly fragments: FragmentMemo;
   /** The action the policy takes for a detector's findings (`redact` for one it does not list). */
   actionOf(detector: string): MaskAction;
 }
@@ -107,11 +145,14 @@ export class PolicyMaskings {
   of(policy: CompiledPolicy): PolicyMasking {
     if (this.last?.policy === policy) return this.last;
     const actions = new Map(policy.effective.detectors.map((d) => [d.id, d.action]));
+    const text = new MaskMemo(policy.text);
+    const outbound = policy.outbound ? new MaskMemo(policy.outbound) : null;
     this.last = {
       policy,
       active: policy.effective.detectors.some((d) => d.enabled) || policy.outbound !== null,
-      text: new MaskMemo(policy.text),
-      outbound: policy.outbound ? new MaskMemo(policy.outbound) : null,
+      text,
+      outbound,
+      fragments: new FragmentMemo(text, outbound),
       actionOf: (detector) => actions.get(detector) ?? { type: 'redact' },
     };
     return this.last;

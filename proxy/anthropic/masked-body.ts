@@ -16,6 +16,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync, type ZlibOptions } from 
 import { describeError } from '../common/errors.js';
 import { mayHideRequestBodySecrets, redactRequestBodySecrets } from '../policy/secrets-in-content.js';
 import { readBody } from './body.js';
+import { applyEdits, type Edit } from './fragment-memo.js';
 import type { Refusal } from './guards.js';
 import { maskBody, replaceStrings, stringRanges } from './json-masking.js';
 import type { PolicyMasking } from './mask-memo.js';
@@ -64,12 +65,8 @@ export function prepareMaskedBody(
       return undecodable(bytes, encoding, describeError(error), masking);
     }
   }
-  const read = readBody(plain, plain.length, options.contentType, Number.MAX_SAFE_INTEGER);
-  const { body: value, body_raw: raw, body_error: error } = read.recorded;
-  const body =
-    value !== undefined && read.json !== undefined
-      ? maskParsed(value, read.json, masking)
-      : maskRaw(raw ?? '', masking);
+  const read = readMasked(plain, options, masking);
+  const { value, raw, error, body } = read;
   // Sent decoded only when it was masked on its way: otherwise the bytes go as they came.
   const forward = body.sentText === undefined ? undefined : Buffer.from(body.sentText, 'utf8');
   const body_bytes = forward ? forward.length : bytes.length;
@@ -102,9 +99,78 @@ export function prepareMaskedBody(
     return { ...prepared, recorded };
   }
   if (body.storedText === undefined) return { ...prepared, recorded: { body: body.stored, body_bytes } };
-  // The arrived (decoded) bytes themselves when nothing changed: readBody's, line feeds as spaces.
-  const jsonBytes = body.storedText === read.json ? read.jsonBytes : undefined;
+  // The recorded text as bytes, given to the journal as they are (a long string would be encoded on the
+  // request's path, and posted to the apply thread as a string: 0.3 ms more for 106 KB, measured).
+  const jsonBytes =
+    body.storedText === read.json && read.jsonBytes ? read.jsonBytes : Buffer.from(body.storedText, 'utf8');
   return { ...prepared, recorded: { body_bytes }, json: { text: body.storedText, bytes: jsonBytes } };
+}
+
+/** A body read and masked. */
+interface Read {
+  /** The parsed JSON body, when it is JSON. */
+  value: unknown;
+  /** Its text when it is not JSON (or nests too deep), and why. */
+  raw: string | undefined;
+  error: string | undefined;
+  /**
+   * The JSON text it was parsed from (line feeds as spaces), or the recorded text spliced from it; and the
+   * same as UTF-8 when known without encoding it.
+   */
+  json: string | undefined;
+  jsonBytes: Buffer | undefined;
+  body: Masked;
+}
+
+/**
+ * Reads and masks a (decoded) body: part by part when it is a JSON object sent before in parts
+ * (fragment-memo.ts: only new parts are parsed), else parsed and masked whole.
+ */
+function readMasked(plain: Buffer, options: MaskedBodyOptions, masking: PolicyMasking): Read {
+  if (
+    plain.length <= options.capBytes &&
+    (plain[0] === 0x7b || /json/i.test(options.contentType ?? '')) &&
+    !plain.includes(0x0a)
+  ) {
+    const json = plain.toString('utf8');
+    const parts = masking.fragments.mask(json);
+    if (parts === 'unseen') {
+      // Parsed whole below; its parts are remembered once the request is on its way, for the next turn.
+      setImmediate(() => masking.fragments.learn(json));
+    } else if (parts) {
+      const { counts, outboundCounts, stored, storedEdits, sentEdits } = parts;
+      const storedText = storedEdits.length > 0 ? applyEdits(json, storedEdits) : json;
+      const sentText = sentEdits.length > 0 ? applyEdits(json, sentEdits) : undefined;
+      const body = { stored, storedText, sentText, counts, outboundCounts };
+      // An ASCII body's characters are its bytes: the recorded bytes are spliced from them, not encoded.
+      const jsonBytes =
+        storedEdits.length === 0
+          ? plain
+          : json.length === plain.length
+            ? spliceBytes(plain, storedEdits)
+            : undefined;
+      return { value: parts.value, raw: undefined, error: undefined, json: storedText, jsonBytes, body };
+    }
+  }
+  const read = readBody(plain, plain.length, options.contentType, Number.MAX_SAFE_INTEGER);
+  const { body: value, body_raw: raw, body_error: error } = read.recorded;
+  const body =
+    value !== undefined && read.json !== undefined
+      ? maskParsed(value, read.json, masking)
+      : maskRaw(raw ?? '', masking);
+  return { value, raw, error, json: read.json, jsonBytes: read.jsonBytes, body };
+}
+
+/** `bytes` (ASCII, so its offsets are its text's) with `edits` applied. */
+function spliceBytes(bytes: Buffer, edits: readonly Edit[]): Buffer {
+  const pieces: Buffer[] = [];
+  let at = 0;
+  for (const edit of edits) {
+    pieces.push(bytes.subarray(at, edit.start), Buffer.from(edit.text, 'utf8'));
+    at = edit.end;
+  }
+  pieces.push(bytes.subarray(at));
+  return Buffer.concat(pieces);
 }
 
 /** A body masked: what is recorded and what is sent, as values and (where known) JSON text. */

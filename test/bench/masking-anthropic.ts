@@ -13,11 +13,11 @@
  * ≤ 0.3 ms p50 there. Two more rows: the same with an API key in an early message (masked in every turn),
  * and a first sight (every string new: the scan of a whole body).
  * CPU placement as bench:anthropic: load generator and mock on CPU 0, each engine on CPU 1 (BENCH_PIN=none
- * turns it off). BENCH_TTFT_SAMPLES (default 300) per row and target; BENCH_CPU_PROF_DIR=dir profiles the
- * default-policy engine.
+ * turns it off). BENCH_TTFT_SAMPLES (default 300) per row and target; BENCH_ROWS=0,2 runs those rows only;
+ * BENCH_CPU_PROF_DIR=dir profiles the default-policy engine.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -199,6 +199,16 @@ function pin(pid: number | undefined, cpus: string): boolean {
 
 const ms = (us: number) => `${(us / 1000).toFixed(3)} ms`.padStart(10);
 
+/** CPU time a process has used so far (user + system, all threads), µs; 0 where /proc is not there. */
+function cpuUs(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1_000_000) / 100; // clock ticks at USER_HZ 100
+  } catch {
+    return 0;
+  }
+}
+
 async function main(): Promise<void> {
   const homes: string[] = [];
   const children: ChildProcess[] = [];
@@ -232,6 +242,11 @@ async function main(): Promise<void> {
       ...(compared ? { 'compared build': compared.url } : {}),
       'default policy': on.url,
     };
+    const pids: Record<string, number | undefined> = {
+      'masking off': off.child.pid,
+      ...(compared ? { 'compared build': compared.child.pid } : {}),
+      'default policy': on.child.pid,
+    };
     const pinned =
       pin(process.pid, '0') &&
       pin(mock.child.pid, '0') &&
@@ -246,7 +261,8 @@ async function main(): Promise<void> {
         .join(' ')} at start.\n`,
     );
     let turn = 0;
-    for (const row of ROWS) {
+    const only = process.env.BENCH_ROWS?.split(',').map(Number);
+    for (const row of ROWS.filter((_, i) => !only || only.includes(i))) {
       const agents = Object.fromEntries(
         Object.keys(targets).map((name) => [name, new Agent({ keepAlive: true, maxSockets: 1 })]),
       );
@@ -255,7 +271,9 @@ async function main(): Promise<void> {
       );
       const entries = Object.entries(targets);
       const session = `bench-${ROWS.indexOf(row)}`;
+      const cpu: Record<string, number> = {};
       for (let i = 0; i < SAMPLES + WARMUP; i++) {
+        if (i === WARMUP) for (const [name, pid] of Object.entries(pids)) cpu[name] = cpuUs(pid);
         // Each turn is new text for every target alike; the order rotates so no target always follows another.
         const payload = row.body(++turn);
         const round = [...entries.slice(i % entries.length), ...entries.slice(0, i % entries.length)];
@@ -264,15 +282,18 @@ async function main(): Promise<void> {
           if (i >= WARMUP) times[name]!.push(us);
         }
       }
+      for (const [name, pid] of Object.entries(pids)) cpu[name] = (cpuUs(pid) - cpu[name]!) / SAMPLES;
       for (const agent of Object.values(agents)) agent.destroy();
       console.log(`${row.label}, ${SAMPLES} streams per target:`);
-      console.log(`  ${''.padEnd(18)}${'p50'.padStart(10)}${'p99'.padStart(10)}   added p50   added p99`);
+      console.log(
+        `  ${''.padEnd(18)}${'p50'.padStart(10)}${'p99'.padStart(10)}   added p50   added p99   engine CPU/request`,
+      );
       const base50 = percentile(times.direct!, 50);
       const base99 = percentile(times.direct!, 99);
       for (const name of Object.keys(targets)) {
         const p50 = percentile(times[name]!, 50);
         const p99 = percentile(times[name]!, 99);
-        const added = name === 'direct' ? '' : `${ms(p50 - base50)}  ${ms(p99 - base99)}`;
+        const added = name === 'direct' ? '' : `${ms(p50 - base50)}  ${ms(p99 - base99)}  ${ms(cpu[name]!)}`;
         console.log(`  ${name.padEnd(18)}${ms(p50)}${ms(p99)}  ${added}`);
       }
       const masking = percentile(times['default policy']!, 50) - percentile(times['masking off']!, 50);
