@@ -8,7 +8,7 @@
 import { MAX_NESTING, nestingDepth } from '../common/json-depth.js';
 import { type LaidOutMember, layoutOf } from './json-layout.js';
 import { maskBody, stringRanges } from './json-masking.js';
-import { type MaskMemo, TextMemo } from './mask-memo.js';
+import { type MaskMemo, placeOf, TextMemo } from './mask-memo.js';
 
 /** A replacement of the text at [start, end). */
 export interface Edit {
@@ -117,7 +117,7 @@ export class FragmentMemo {
     }
   }
 
-  private fresh(raw: string, place: string, depth: number): Fragment | undefined {
+  private fresh(raw: string, place: number, depth: number): Fragment | undefined {
     let value: unknown;
     try {
       value = JSON.parse(raw);
@@ -154,10 +154,10 @@ export class FragmentMemo {
   }
 }
 
-/** Where one part of a body stands: its member, its place key, how deep it nests, [start, end). */
+/** Where one part of a body stands: its member, its place (for the memo's key), how deep it nests, [start, end). */
 interface PartPlace {
   key: string;
-  place: string;
+  place: number;
   depth: 1 | 2;
   start: number;
   end: number;
@@ -171,16 +171,17 @@ interface PartPlace {
 function partsOf(layout: readonly LaidOutMember[]): PartPlace[] {
   const parts: PartPlace[] = [];
   for (const { key, start, end, elements } of layout) {
+    const place = placeOf(key);
     if (!elements) {
-      parts.push({ key, place: `${key}\u0000`, depth: 1, start, end });
+      parts.push({ key, place, depth: 1, start, end });
       continue;
     }
     // An empty array is still a member of the body.
-    if (elements.length === 0) parts.push({ key, place: `${key}\u0000`, depth: 1, start, end });
+    if (elements.length === 0) parts.push({ key, place, depth: 1, start, end });
     for (let i = 0; i < elements.length; i += 2) {
       parts.push({
         key,
-        place: `${key}\u0000${i / 2}\u0000`,
+        place: (Math.imul(place, 31) + i / 2 + 1) | 0,
         depth: 2,
         start: elements[i]!,
         end: elements[i + 1]!,

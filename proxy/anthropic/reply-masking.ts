@@ -13,11 +13,15 @@
 import type { DeltaKey } from '../store/inflight-deltas.js';
 import type { ContentDelta } from './assembler.js';
 import { FinishedPart, finishedUpTo } from './hold-back.js';
-import type { PolicyMasking } from './mask-memo.js';
+import { maskBody, type StringMasker } from './json-masking.js';
+import type { MaskedString, PolicyMasking } from './mask-memo.js';
 import { asRecord } from './message.js';
 
 /** Characters before a checkpoint's new text that its masking looks at too. */
 export const LOOKBACK = 512;
+
+/** Strings up to this long are masked through the memo (headers, ids, model names recur); longer ones directly. */
+const REMEMBERED = 256;
 
 /** Fields of a content block that stream in as text (`append` deltas). */
 const STREAMED = ['text', 'thinking', 'signature'] as const;
@@ -35,8 +39,16 @@ interface GrowingText {
 /** The masking of one exchange's reply; see the module comment. */
 export class ReplyMasking {
   private readonly fields = new Map<string, GrowingText>();
+  /** Masks whole values: short strings through the memo, long ones (new text) directly, unremembered. */
+  private readonly strings: StringMasker;
 
-  constructor(private readonly masking: PolicyMasking) {}
+  constructor(private readonly masking: PolicyMasking) {
+    const { policy, text } = masking;
+    this.strings = {
+      mask: (value: string): MaskedString =>
+        value.length <= REMEMBERED ? text.mask(value) : policy.text.mask(value),
+    };
+  }
 
   /**
    * A checkpoint's content changes (paths from the message, as MessageAssembler.takeChanges gives them),
@@ -44,13 +56,12 @@ export class ReplyMasking {
    * is finished — all of it once its block has ended (`isOpen` false).
    */
   content(changes: readonly ContentDelta[], isOpen: (index: number) => boolean): ContentDelta[] {
-    const { policy } = this.masking;
     const out: ContentDelta[] = [];
     for (const change of changes) {
       if ('append' in change) {
         this.field(change.at).raw += change.append;
       } else if ('set' in change) {
-        out.push({ at: change.at, set: policy.maskJson(change.set).value });
+        out.push({ at: change.at, set: this.whole(change.set).value });
         // A block's start: text it starts with is stored masked with it; what streams in after follows.
         const block = change.at.length === 2 ? asRecord(change.set) : undefined;
         for (const name of STREAMED) {
@@ -58,9 +69,9 @@ export class ReplyMasking {
           if (typeof text === 'string') this.startField([...change.at, name], text);
         }
       } else if ('push' in change) {
-        out.push({ at: change.at, push: policy.maskJson(change.push).value });
+        out.push({ at: change.at, push: this.whole(change.push).value });
       } else if ('merge' in change) {
-        out.push({ at: change.at, merge: policy.maskJson(change.merge).value });
+        out.push({ at: change.at, merge: this.whole(change.merge).value });
       } else out.push(change);
     }
     for (const [key, field] of this.fields) {
@@ -82,7 +93,7 @@ export class ReplyMasking {
   checkpointFields(fields: Record<string, unknown>): Record<string, unknown> {
     const raw = fields.body_raw;
     const held = typeof raw === 'string' ? { ...fields, body_raw: raw.slice(0, finishedUpTo(raw)) } : fields;
-    return this.masking.policy.maskJson(held).value;
+    return this.whole(held).value;
   }
 
   /**
@@ -105,8 +116,16 @@ export class ReplyMasking {
       }
       whole = { ...whole, response: { ...response, content: [...content.slice(0, -1), last] } };
     }
-    const masked = this.masking.policy.maskJson(whole);
+    const masked = this.whole(whole);
     return Object.keys(masked.counts).length > 0 ? { ...masked.value, masked: masked.counts } : masked.value;
+  }
+
+  /**
+   * Every string in `value` masked (json-masking.ts `maskBody`: object keys, thinking signatures and
+   * redacted thinking left as they are), copy-on-write.
+   */
+  private whole<T>(value: T) {
+    return maskBody(value, this.strings);
   }
 
   /** The field at `at`, started empty when it has not been seen. */
