@@ -155,7 +155,9 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const log = options.log ?? (() => undefined);
   const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
 
-  const anthropic = new AnthropicProxy(anthropicOptions(config, { store, host, identity, pause: recording }));
+  const anthropic = new AnthropicProxy(
+    anthropicOptions(config, { store, host, identity, pause: recording, policy: () => policy.current() }),
+  );
   await parts.add('Anthropic proxy', {
     start: () =>
       listen('Anthropic proxy', config.anthropic.port, '--anthropic-port', () => anthropic.start()),
@@ -236,7 +238,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */
 function anthropicOptions(
   config: Config,
-  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause'>,
+  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy'>,
 ): AnthropicProxyOptions {
   const { anthropic, recording } = config;
   return {

@@ -107,6 +107,8 @@ export class MessageAssembler {
   private keptBytes = 0;
   /** Content changes not yet taken, when tracked. */
   private changes: ContentDelta[] | undefined;
+  /** Indexes of blocks started and not stopped yet. */
+  private readonly open = new Set<number>();
 
   constructor(options: AssemblerOptions = {}) {
     this.capBytes = options.capBytes ?? Number.POSITIVE_INFINITY;
@@ -163,6 +165,11 @@ export class MessageAssembler {
     return this.state;
   }
 
+  /** True while the block at `index` has started and not stopped: its text may still grow. */
+  isOpen(index: number): boolean {
+    return this.open.has(index);
+  }
+
   /** Parses tool inputs of blocks that never got their `content_block_stop` (stream cut short). */
   finish(): AssembledStream {
     for (const index of [...this.partialJson.keys()]) this.settleToolInput(index);
@@ -204,6 +211,7 @@ export class MessageAssembler {
     this.settleText();
     if (isStreamedInputBlock(block)) this.partialJson.set(index, '');
     content[index] = block;
+    this.open.add(index);
     // A copy: text is added to the block itself later, and reaches checkpoints as appends.
     this.changes?.push({ at: ['content', index], set: { ...block } });
     return { boundary: true, output: false };
@@ -247,7 +255,10 @@ export class MessageAssembler {
   }
 
   private blockStop(data: Record<string, unknown>): AssemblerStep {
-    if (typeof data.index === 'number') this.settleToolInput(data.index);
+    if (typeof data.index === 'number') {
+      this.settleToolInput(data.index);
+      this.open.delete(data.index);
+    }
     return { boundary: true, output: false };
   }
 

@@ -47,7 +47,7 @@ export class CheckpointDeltas {
     const payload = outcomePayload(state, 'streaming');
     const deltas: string[] = [];
     const volatile = new Map<string, string>();
-    const rest: Record<string, unknown> = {};
+    let rest: Record<string, unknown> = {};
     for (const [key, value] of Object.entries(payload)) {
       if (VOLATILE.has(key)) {
         const json = JSON.stringify(value) ?? 'null';
@@ -55,11 +55,15 @@ export class CheckpointDeltas {
         if (this.written.volatile.get(key) !== json) deltas.push(setDelta([key], json));
       } else rest[key] = value;
     }
-    const message = state.assembler ? asRecord(rest.response) : undefined;
+    let message = state.assembler ? asRecord(rest.response) : undefined;
     if (message) {
       // The content goes by the assembler's changes: an empty array here, so the first checkpoint makes one.
       const { content: _content, ...fields } = message;
       rest.response = { ...fields, content: [] };
+    }
+    if (state.masking) {
+      rest = state.masking.checkpointFields(rest);
+      if (message) message = asRecord(rest.response);
     }
     const restJson = JSON.stringify(rest);
     if (this.written.rest === '{}') {
@@ -75,7 +79,11 @@ export class CheckpointDeltas {
         diffFields(['response'], asRecord(responseBefore) ?? {}, asRecord(response) ?? {}, deltas);
       } else diffFields([], before, rest, deltas);
     }
-    const taken = (state.assembler?.takeChanges() ?? []).map((change) =>
+    const { assembler, masking } = state;
+    const changes = assembler?.takeChanges() ?? [];
+    // Masked for storage: streamed text only as far as it is finished (reply-masking.ts).
+    const shown = assembler && masking ? masking.content(changes, (i) => assembler.isOpen(i)) : changes;
+    const taken = shown.map((change) =>
       JSON.stringify({ ...change, at: ['response', ...change.at] } as InflightDelta),
     );
     const content = this.unconfirmed ? [...this.unconfirmed.content, ...taken] : taken;

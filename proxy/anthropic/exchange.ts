@@ -18,6 +18,7 @@ import {
 } from './outcome.js';
 import type { PriceOverrides } from './pricing.js';
 import { refuseUnrecorded } from './recording-failed.js';
+import type { ReplyMasking } from './reply-masking.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
@@ -43,6 +44,8 @@ export interface ExchangeInit {
   checkpointIntervalUs: number;
   /** Prices for models newer than the built-in table. */
   prices: PriceOverrides;
+  /** How the reply is masked before storage (checkpoints and seal); undefined when nothing is masked. */
+  masking?: ReplyMasking;
   /** Called once when the exchange is sealed. */
   onDone: (exchange: Exchange) => void;
 }

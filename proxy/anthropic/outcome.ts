@@ -3,6 +3,7 @@ import type { MessageAssembler } from './assembler.js';
 import { CappedCollector, recordBody } from './body.js';
 import { type ApiError, type AssistantMessage, asRecord, asText, type Usage } from './message.js';
 import { estimateCost, type PriceOverrides } from './pricing.js';
+import type { ReplyMasking } from './reply-masking.js';
 import { replySearchText } from './text.js';
 
 /** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
@@ -45,6 +46,8 @@ export interface OutcomeState {
   decoded: boolean;
   maxBodyBytes: number;
   prices: PriceOverrides;
+  /** How the reply is masked before storage; absent when the policy masks nothing. */
+  masking?: ReplyMasking;
 }
 
 /**
@@ -52,10 +55,16 @@ export interface OutcomeState {
  * `facts`: what the request body says, when it was read before forwarding.
  */
 export function initialOutcomeState(
-  init: { requestSeq: number; isMessages: boolean; maxBodyBytes: number; prices: PriceOverrides },
+  init: {
+    requestSeq: number;
+    isMessages: boolean;
+    maxBodyBytes: number;
+    prices: PriceOverrides;
+    masking?: ReplyMasking;
+  },
   facts: { model: string | undefined; stream: boolean } | undefined,
 ): OutcomeState {
-  const { requestSeq, isMessages, maxBodyBytes, prices } = init;
+  const { requestSeq, isMessages, maxBodyBytes, prices, masking } = init;
   return {
     requestSeq,
     isMessages,
@@ -71,6 +80,7 @@ export function initialOutcomeState(
     decoded: false,
     maxBodyBytes,
     prices,
+    masking,
   };
 }
 
@@ -93,8 +103,15 @@ export function naturalOutcome(state: OutcomeState): ExchangeOutcome {
  * (the assistant message), stop_reason, usage, cost_usd (US dollars or null), error; other replies carry
  * their body as `body` / `body_raw`. A streamed reply whose content passed the storage cap (maxBodyBytes)
  * has `response_truncated: true` and the content up to the cap, as a body has `body_truncated`.
+ * Every outcome but `streaming` comes masked for storage (ReplyMasking.seal, with `masked` counts) when the
+ * state says how; a checkpoint masks what it takes of the `streaming` payload itself (checkpoint.ts).
  */
 export function outcomePayload(state: OutcomeState, outcome: ExchangeOutcome): Record<string, unknown> {
+  const payload = unmaskedPayload(state, outcome);
+  return state.masking && outcome !== 'streaming' ? state.masking.seal(payload) : payload;
+}
+
+function unmaskedPayload(state: OutcomeState, outcome: ExchangeOutcome): Record<string, unknown> {
   const base: Record<string, unknown> = {
     request_seq: state.requestSeq,
     outcome,

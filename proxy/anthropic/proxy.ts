@@ -11,6 +11,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
+import type { CompiledPolicy } from '../policy/compile.js';
 import { CredentialFingerprints, redactHeaders, redactQuery } from '../policy/credentials.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
@@ -19,10 +20,13 @@ import type { Identity } from '../store/types.js';
 import { type AnthropicErrorType, glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
 import { type Refusal, refuseForeignRequest } from './guards.js';
+import { PolicyMaskings } from './mask-memo.js';
 import type { PriceOverrides } from './pricing.js';
 import { type BodyLimits, PendingBytes, receiveBody } from './receive.js';
 import { refuseUnrecorded } from './recording-failed.js';
+import { ReplyMasking } from './reply-masking.js';
 import { prepareBody, requestPayload } from './request-body.js';
+import { addCounts, recordedHead } from './request-head.js';
 import { AnthropicSessionResolver } from './sessions.js';
 import {
   bodySource,
@@ -30,6 +34,7 @@ import {
   proxyTarget,
   UpstreamTimeout,
   type UpstreamTimeouts,
+  upstreamBody,
   upstreamHeaders,
 } from './upstream.js';
 import { UpstreamHealth } from './upstream-health.js';
@@ -72,6 +77,11 @@ export interface AnthropicProxyOptions {
   idleGapUs?: number;
   /** The engine's recording switch: while `paused`, requests are forwarded without being recorded. */
   pause?: PauseCheck;
+  /**
+   * The policy in force (the engine's `policy.current()`), taken once per request: what is masked before
+   * storage, and before a request leaves (outbound).
+   */
+  policy: () => CompiledPolicy;
 }
 
 /**
@@ -92,6 +102,8 @@ export class AnthropicProxy {
   private readonly agent: HttpAgent;
   private readonly commit: GroupCommit;
   private readonly fingerprints = new CredentialFingerprints();
+  /** The masking of the policy in force, with what it remembers of strings masked before. */
+  private readonly maskings = new PolicyMaskings();
   /** Where requests go, as recorded with each: scheme, host and base path without a trailing slash. */
   private readonly upstreamBase: string;
   private readonly allowedOrigins: ReadonlySet<string>;
@@ -229,25 +241,51 @@ export class AnthropicProxy {
 
   /** Records the request (group-committed), then forwards it; refuses it when it could not be recorded. */
   private forward(req: IncomingMessage, res: ServerResponse, bytes: Buffer, startedMono: number): void {
-    if (this.options.pause?.paused) {
-      this.forwardUnrecorded(req, res, bytes);
-      return;
-    }
-    const { store, maxBodyBytes } = this.options;
+    const { store, maxBodyBytes, maxRequestBytes } = this.options;
+    const masking = this.maskings.of(this.options.policy());
     const path = req.url ?? '/';
     // The path is never parsed as a URL: an absolute-form target with a bad port would throw.
     const isMessages = req.method === 'POST' && (path.split('?')[0] ?? '').endsWith('/v1/messages');
-    const encoding = req.headers['content-encoding'];
-    const body = prepareBody(bytes, req.headers['content-type'], maxBodyBytes, isMessages, encoding);
+    const prepare = () =>
+      prepareBody(
+        bytes,
+        req.headers['content-type'],
+        maxBodyBytes,
+        isMessages,
+        req.headers['content-encoding'],
+        {
+          masking,
+          maxDecodedBytes: maxRequestBytes,
+        },
+      );
+    if (this.options.pause?.paused) {
+      // Nothing is recorded; what outbound masking replaces is replaced all the same.
+      const body = masking.outbound ? prepare() : undefined;
+      if (body?.refusal) this.refuse(res, body.refusal);
+      else this.forwardUnrecorded(req, res, upstreamBody(req, bytes, body?.forward));
+      return;
+    }
+    const body = prepare();
+    if (body.refusal) {
+      this.refuse(res, body.refusal);
+      return;
+    }
     let exchange: Exchange | undefined;
     this.commit.enqueue(
       () => {
         const sessionId = this.sessions.resolve(req.headers, req.socket.remoteAddress);
-        const headers = redactHeaders(req.headers, this.fingerprints);
+        const head = recordedHead(redactQuery(path), redactHeaders(req.headers, this.fingerprints), masking);
         const { seq } = store.appendRequest(
           sessionId,
           'http.request',
-          requestPayload(req.method, redactQuery(path), headers, body, this.upstreamBase),
+          requestPayload(
+            req.method,
+            head.path,
+            head.headers,
+            body,
+            this.upstreamBase,
+            addCounts(body.masked, head.counts),
+          ),
           isMessages ? 'llm.turn' : 'http.exchange',
           (requestSeq) => ({ request_seq: requestSeq, outcome: 'streaming' }),
           { text: body.searchText, stats: isMessages ? TURN_STATS : REQUEST_STATS },
@@ -263,13 +301,14 @@ export class AnthropicProxy {
           maxBodyBytes,
           checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
           prices: this.options.prices,
+          ...(masking.active ? { masking: new ReplyMasking(masking) } : {}),
           onDone: (done) => this.active.delete(done),
         });
       },
       (error) => {
         // Recording failed (a full disk…): refuse at once rather than forward unrecorded.
         if (error || !exchange) return refuseUnrecorded(res, 'request', error ?? new Error('unknown error'));
-        this.sendUpstream(req, res, bytes, exchange);
+        this.sendUpstream(req, res, upstreamBody(req, bytes, body.forward), exchange);
       },
     );
   }
@@ -296,7 +335,7 @@ export class AnthropicProxy {
     );
   }
 
-  /** Recording is paused: the request goes upstream untouched and nothing about it is stored. */
+  /** Recording is paused: the request goes upstream (as outbound masking left it) and nothing is stored. */
   private forwardUnrecorded(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     this.proxy.web(req, res, { buffer: bodySource(body) }, (error: Error) =>
       this.refuse(res, this.unreachable(req, error)),

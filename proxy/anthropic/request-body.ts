@@ -1,10 +1,12 @@
 /**
  * What the Anthropic proxy records of a request body before forwarding it, and what it reads from it.
  *
- * A body is normally parsed before it is forwarded: its JSON text is recorded as it arrived (or redacted), and
- * the model, stream flag and search text are read from it. A large JSON body (a Claude Code turn is 100 KB and
- * more) is instead recorded as its bytes, unparsed, and read after it has gone upstream: parsing it is most of
- * what recording costs such a request on its way (280 µs for 106 KB). The journal checks those bytes when they
+ * Under a policy that masks anything (the default), the body is read, masked and recorded before it is
+ * forwarded (masked-body.ts): the journal is storage too. Under one that masks nothing, a body is normally
+ * parsed before it is forwarded: its JSON text is recorded as it arrived (or redacted), and the model, stream
+ * flag and search text are read from it. A large JSON body (a Claude Code turn is 100 KB and more) is then
+ * instead recorded as its bytes, unparsed, and read after it has gone upstream: parsing it is most of what
+ * recording costs such a request on its way (280 µs for 106 KB). The journal checks those bytes when they
  * are read back (store/journal-line.ts), and stores them as text when they are not JSON, as a malformed body
  * parsed here would be. Only a body that cannot hold a credential redaction replaces is recorded this way.
  */
@@ -15,6 +17,9 @@ import {
   redactRequestBodySecrets,
 } from '../policy/secrets-in-content.js';
 import { type RecordedBody, readBody } from './body.js';
+import type { Refusal } from './guards.js';
+import type { PolicyMasking } from './mask-memo.js';
+import { prepareMaskedBody } from './masked-body.js';
 import { asRecord } from './message.js';
 import { requestSearchText } from './text.js';
 
@@ -46,11 +51,30 @@ export interface PreparedBody {
   request: RequestFacts | (() => RequestFacts);
   /** The body's search text when it was read before forwarding. */
   searchText: string | undefined;
+  /** How many values each detector masked in the recorded body (absent: none). */
+  masked?: Record<string, number>;
+  /** How many of those were masked in what went upstream too (outbound masking; absent: none). */
+  maskedOutbound?: Record<string, number>;
+  /**
+   * What goes upstream instead of the bytes that arrived (outbound masking changed something): the body as
+   * JSON (or text), never compressed — `decoded` says the request's Content-Encoding must go.
+   */
+  forward?: { bytes: Buffer; decoded: boolean };
+  /** Why the request may not be forwarded at all (a body outbound masking cannot read). */
+  refusal?: Refusal;
+}
+
+/** Masking of a request body under the policy in force, and the bounds it is decoded within. */
+export interface BodyMasking {
+  masking: PolicyMasking;
+  /** Largest body a compressed one may decode to, bytes. */
+  maxDecodedBytes: number;
 }
 
 /**
- * Prepares a request body for recording: parsed now, or (large JSON without line feeds that cannot name a
- * credential) left to be read after forwarding.
+ * Prepares a request body for recording. Under a policy that masks anything (`masking` given and active),
+ * the body is read and masked now (masked-body.ts). Without one: parsed now, or (large JSON without line
+ * feeds that cannot name a credential) left to be read after forwarding.
  * @param capBytes the storage cap: larger bodies are stored truncated (see readBody)
  */
 export function prepareBody(
@@ -60,7 +84,17 @@ export function prepareBody(
   isMessages: boolean,
   /** The request's Content-Encoding: only a body sent as it is (none, or identity) is recorded unread. */
   contentEncoding?: string,
+  masking?: BodyMasking,
 ): PreparedBody {
+  if (masking?.masking.active) {
+    return prepareMaskedBody(body, masking.masking, {
+      contentType,
+      contentEncoding,
+      capBytes,
+      maxDecodedBytes: masking.maxDecodedBytes,
+      isMessages,
+    });
+  }
   if (
     body.length >= BODY_BYTES_FROM &&
     (contentEncoding ?? 'identity').trim().toLowerCase() === 'identity' &&
@@ -102,8 +136,19 @@ export function requestPayload(
   headers: Record<string, unknown>,
   body: PreparedBody,
   upstream?: string,
+  /** How many values each detector masked in the request (path, headers and body); absent: none. */
+  masked?: Record<string, number>,
 ): unknown {
-  const payload = { method, upstream, path, headers, ...body.recorded };
+  const outbound = body.maskedOutbound ? { masked_outbound: body.maskedOutbound } : {};
+  const payload = {
+    method,
+    upstream,
+    path,
+    headers,
+    ...(masked ? { masked } : {}),
+    ...outbound,
+    ...body.recorded,
+  };
   if (body.unchecked) {
     return JsonText.withUnchecked(`${JSON.stringify(payload).slice(0, -1)},`, 'body', body.unchecked, '}');
   }

@@ -40,6 +40,24 @@ export function bodySource(body: Buffer): Stream {
 }
 
 /**
+ * The body to send upstream: what arrived, or `forward` — what outbound masking made of it — and then the
+ * request's framing headers are made to fit it: its Content-Length, no Transfer-Encoding, and no
+ * Content-Encoding when it goes as plain JSON (`decoded`). http-proxy copies the request's own headers
+ * upstream, so they are changed there; call this once the request is recorded (as it arrived).
+ */
+export function upstreamBody(
+  req: IncomingMessage,
+  bytes: Buffer,
+  forward: { bytes: Buffer; decoded: boolean } | undefined,
+): Buffer {
+  if (!forward) return bytes;
+  req.headers['content-length'] = String(forward.bytes.length);
+  delete req.headers['transfer-encoding'];
+  if (forward.decoded) delete req.headers['content-encoding'];
+  return forward.bytes;
+}
+
+/**
  * Header overrides for the upstream request: `accept-encoding` narrowed to encodings the recorder can decode
  * (Claude Code also offers zstd, which Node 20 cannot decode), so replies stay recordable.
  */

@@ -9,12 +9,16 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 
-/** A content block the mock will send, whole (JSON) or as deltas (stream). */
+/**
+ * A content block the mock will send, whole (JSON) or as deltas (stream). `deltas`, when given, are the
+ * pieces it streams instead of cutting the text (or the tool input's JSON) every `deltaChars` characters:
+ * they must join to the text, or to JSON that parses to `input`.
+ */
 export type MockBlock =
-  | { type: 'text'; text: string }
-  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'text'; text: string; deltas?: string[] }
+  | { type: 'thinking'; thinking: string; signature: string; deltas?: string[] }
   | { type: 'redacted_thinking'; data: string }
-  | { type: 'tool_use'; id: string; name: string; input: unknown };
+  | { type: 'tool_use'; id: string; name: string; input: unknown; deltas?: string[] };
 
 /** What the mock answers to one request. */
 export type MockPlan =
@@ -173,7 +177,11 @@ export class MockAnthropic {
             type: 'message',
             role: 'assistant',
             model,
-            content: plan.content,
+            content: plan.content.map((block) => {
+              if (!('deltas' in block)) return block;
+              const { deltas: _deltas, ...whole } = block;
+              return whole;
+            }),
             stop_reason: plan.stop_reason ?? 'end_turn',
             stop_sequence: null,
             usage: { ...USAGE, output_tokens: 12 },
@@ -305,14 +313,15 @@ export class MockAnthropic {
     const pieces = (text: string) => text.match(new RegExp(`[\\s\\S]{1,${size}}`, 'g')) ?? [];
     switch (block.type) {
       case 'text':
-        for (const text of pieces(block.text)) yield { type: 'text_delta', text };
+        for (const text of block.deltas ?? pieces(block.text)) yield { type: 'text_delta', text };
         return;
       case 'thinking':
-        for (const thinking of pieces(block.thinking)) yield { type: 'thinking_delta', thinking };
+        for (const thinking of block.deltas ?? pieces(block.thinking))
+          yield { type: 'thinking_delta', thinking };
         yield { type: 'signature_delta', signature: block.signature };
         return;
       case 'tool_use':
-        for (const partial_json of pieces(JSON.stringify(block.input)))
+        for (const partial_json of block.deltas ?? pieces(JSON.stringify(block.input)))
           yield { type: 'input_json_delta', partial_json };
         return;
       case 'redacted_thinking':
