@@ -5,6 +5,7 @@ import { prepareMaskedBody } from '../../proxy/anthropic/masked-body.js';
 import { compilePolicy } from '../../proxy/policy/compile.js';
 import { defaultPolicy, parsePolicy } from '../../proxy/policy/document.js';
 import type { MaskedText, TextMasker } from '../../proxy/policy/masking/types.js';
+import { fake } from '../helpers/fake-secrets.js';
 
 /** A masker replacing `SECRET`, counting how often it was asked. */
 function secretMasker(): TextMasker & { calls: number } {
@@ -96,9 +97,8 @@ describe('masking a request body', () => {
 
   it('records a body with a key given twice as its masked value, never its text', () => {
     const masking = new PolicyMaskings().of(compilePolicy(defaultPolicy(), { hashKey: Buffer.alloc(32, 1) }));
-    const bytes = Buffer.from(
-      `{"model":"m","messages":[{"role":"user","content":"sk-ant-api03-${'a'.repeat(30)}"}],"model":"m"}`,
-    );
+    const key = fake.anthropic();
+    const bytes = Buffer.from(`{"model":"m","messages":[{"role":"user","content":"${key}"}],"model":"m"}`);
     const prepared = prepareMaskedBody(bytes, masking, {
       contentType: 'application/json',
       contentEncoding: undefined,
@@ -107,7 +107,7 @@ describe('masking a request body', () => {
       isMessages: true,
     });
     expect(prepared.json).toBeUndefined();
-    expect(JSON.stringify(prepared.recorded)).not.toContain('aaaaaaaaaa');
+    expect(JSON.stringify(prepared.recorded)).not.toContain(key.slice(13, 40));
     expect(prepared.masked).toEqual({ 'secret.anthropic_api_key': 1 });
   });
 });

@@ -2,7 +2,8 @@
  * "Try on recordings" (issue 16, point 7): what a draft policy would mask in the last recorded sessions that
  * the policy in force leaves alone. Stored payloads are already masked by the policy in force when they were
  * recorded, so a value the current policy masks is a `[MASKED:…]` there; what the draft finds beyond the
- * current policy's findings is what applying it would mask additionally from now on. Examples are shown
+ * current policy's findings is what applying it would mask additionally from now on, and a `[MASKED:<id>]`
+ * whose detector the draft turns off is a value it would no longer mask. Examples are shown
  * masked — by the draft and by the current policy together — so the answer holds nothing that is not
  * already in the store.
  */
@@ -151,6 +152,7 @@ function compare(
   additional: Map<string, { count: number; examples: TryExample[] }>,
   noLonger: Map<string, number>,
 ): void {
+  countMarkersLeft(text, current, draft, noLonger);
   const byDraft = draft.text.mask(text).spans;
   const byCurrent = current.text.mask(text).spans;
   if (byDraft.length === 0 && byCurrent.length === 0) return;
@@ -169,6 +171,27 @@ function compare(
     additional.set(span.detector, entry);
     entry.count++;
     if (entry.examples.length < keep) entry.examples.push(example(text, span, union, event));
+  }
+}
+
+/** `[MASKED:<id>]`, as the `redact` action writes it (masking/actions.ts). */
+const MARKER = /\[MASKED:([a-z][a-z0-9_.-]*)\]/g;
+
+/**
+ * Counts the `[MASKED:<id>]` markers in a stored text whose detector is on in the current policy and off (or
+ * gone) in the draft: values recorded masked that the draft would let through from now on.
+ */
+function countMarkersLeft(
+  text: string,
+  current: CompiledPolicy,
+  draft: CompiledPolicy,
+  noLonger: Map<string, number>,
+): void {
+  if (!text.includes('[MASKED:')) return;
+  const enabled = (policy: CompiledPolicy, id: string) =>
+    policy.effective.detectors.some((d) => d.id === id && d.enabled);
+  for (const [, id] of text.matchAll(MARKER)) {
+    if (enabled(current, id!) && !enabled(draft, id!)) noLonger.set(id!, (noLonger.get(id!) ?? 0) + 1);
   }
 }
 
