@@ -1,3 +1,4 @@
+import { wireValueAs } from '../policy/wire-form.js';
 import type { FieldDescription } from './backend-messages.js';
 import type { PgColumnRule, PgMaskingPolicy, WireForm } from './masking.js';
 import { wireForm } from './masking.js';
@@ -76,10 +77,7 @@ export function maskPlan(
  * action and for types a masked text is no valid value of; a JSON string for json/jsonb; else the masked text.
  */
 export function wireText(mask: ColumnMask, value: string): string | null {
-  const { action, rule } = mask.rule;
-  if (mask.form === 'null' || action.type === 'null') return null;
-  const masked = mask.policy.maskValue(value, action, rule);
-  return mask.form === 'json' ? JSON.stringify(masked) : masked;
+  return wireValueAs(mask.policy, mask.rule, mask.form, value);
 }
 
 /** Format of result column `index` as a Bind asked for it (PostgreSQL docs, 55.7 "Bind"): none → text, one → all. */

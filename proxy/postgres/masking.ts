@@ -85,30 +85,7 @@ function redactFindings(text: string): MaskedText {
   };
 }
 
-/**
- * How a masked value of a type is written in text format on the wire, so that it stays valid for the type:
- * `text` (text, varchar, bpchar, name, unknown) takes the masked text as it is; `json` (json, jsonb) takes it
- * as a JSON string; every other type (numbers, dates, uuid, bool, arrays, bytea, types of extensions whose OID
- * is not built in) becomes NULL, since `[MASKED:…]` or `hash:…` is no valid value of it. Built-in type OIDs
- * from the PostgreSQL source, src/include/catalog/pg_type.dat.
- */
-export type WireForm = 'text' | 'json' | 'null';
-
-const TEXT_TYPES = new Set([
-  25, // text
-  1043, // varchar
-  1042, // bpchar
-  19, // name
-  705, // unknown
-]);
-const JSON_TYPES = new Set([114, 3802]); // json, jsonb
-
-/** The {@link WireForm} of a column of type `typeOid` (see there). */
-export function wireForm(typeOid: number): WireForm {
-  if (TEXT_TYPES.has(typeOid)) return 'text';
-  if (JSON_TYPES.has(typeOid)) return 'json';
-  return 'null';
-}
+export { type WireForm, wireForm } from '../policy/wire-form.js';
 
 /** An action as it applies to storage: `null` (SQL NULL) exists on the wire only; stored, it acts as redact. */
 export function storageAction(action: MaskAction): MaskAction {

@@ -107,6 +107,18 @@ describe('control API: preview a PostgreSQL table under a draft policy', () => {
     expect(setup.test.engine.store.listSessions({ kind: 'postgres' })).toEqual([]);
   });
 
+  it('shows a masked number as the proxy sends it: NULL, since [MASKED:…] is no valid integer', async () => {
+    const draft = { columns: [{ match: 'customers.emails_sent_count', action: 'redact', wire: true }] };
+    const { status, body } = await preview({ draft, connection: setup.name, table: 'customers' });
+    expect(status, JSON.stringify(body)).toBe(200);
+    const rule = 'column.customers.emails_sent_count';
+    expect(body.agent.map((row) => row[4])).toEqual([
+      { value: null, masked_by: [rule] },
+      { value: null, masked_by: [rule] },
+    ]);
+    expect(body.stored[0]![4]).toEqual({ value: `[MASKED:${rule}]`, masked_by: [rule] });
+  });
+
   it('quotes table names, and runs a typed SELECT wrapped with a limit', async () => {
     const odd = await preview({ connection: setup.name, table: { schema: 'crm', name: 'Odd "Name"' } });
     expect(odd.status, JSON.stringify(odd.body)).toBe(200);

@@ -5,6 +5,7 @@
  * masked it. Pure: the rows come from preview-query.ts, and nothing here is recorded.
  */
 import type { ColumnMask, CompiledPolicy } from '../compile.js';
+import { wireValue } from '../wire-form.js';
 
 /** One value of a masked view: the text shown (null = SQL NULL) and what masked it (empty: untouched). */
 export interface PreviewCell {
@@ -34,8 +35,9 @@ export const MAX_CELL_CHARS = 2_000;
 
 /**
  * Masks a result under `policy` for the connection named `connection`.
- * On the wire a column rule's action replaces the value (`null` sends SQL NULL); in storage `null` is written
- * as the redact form, as everywhere outside the wire.
+ * On the wire a column rule's action replaces the value exactly as the PostgreSQL proxy writes it in text
+ * format (wire-form.ts: `null`, and types a masked text is no valid value of, send SQL NULL; json gets a JSON
+ * string); in storage `null` is written as the redact form, as everywhere outside the wire.
  */
 export function maskRows(
   policy: CompiledPolicy,
@@ -53,8 +55,7 @@ export function maskRows(
     row.map((value, i): PreviewCell => {
       const rule = views[i]?.rule;
       if (value === null || !rule?.wire) return cell(value, []);
-      if (rule.action.type === 'null') return { value: null, masked_by: [rule.rule] };
-      return cell(policy.maskValue(value, rule.action, rule.rule), [rule.rule]);
+      return cell(wireValue(policy, rule, views[i]!.type_oid, value), [rule.rule]);
     }),
   );
   const stored = rows.map((row) =>
