@@ -163,4 +163,19 @@ describe('masking preview in Chromium', () => {
     await page.keyboard.press('Escape');
     await expect.poll(() => new URL(page.url()).pathname).toBe('/');
   });
+
+  it('records the next statement masked by the applied draft, as its session page shows', async () => {
+    const agent = new pg.Client({ connectionString: setup.url });
+    await agent.connect();
+    await agent.query(`SELECT id FROM customers WHERE note = 'badge ${EMPLOYEE}'`);
+    await agent.end();
+    const session = setup.test.engine.store.listSessions({ kind: 'postgres', limit: 1 })[0]!;
+    await page.goto(new URL(`/s/${session.id}`, page.url()).toString());
+    const statement = page.getByTestId('statement').first();
+    await statement.waitFor();
+    await expect
+      .poll(() => statement.textContent())
+      .toContain("WHERE note = 'badge [MASKED:custom.employee_id]'");
+    expect(await page.locator('body').textContent()).not.toContain(EMPLOYEE);
+  });
 });
