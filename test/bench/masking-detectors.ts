@@ -19,6 +19,7 @@ import { BUILTIN_DETECTORS, findAll } from '../../proxy/policy/detectors/index.j
 import { buildPrefilter } from '../../proxy/policy/detectors/prefilter.js';
 import { isScanDetector, TextScan } from '../../proxy/policy/detectors/scan.js';
 import { fake } from '../helpers/fake-secrets.js';
+import { reportHeadlines } from './summary.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 30);
@@ -162,6 +163,9 @@ function measure(label: string, corpus: string[]): void {
     perRequest.push((seconds * 1e6) / corpus.length);
   }
   const kb = Math.round(corpus.reduce((n, t) => n + t.length, 0) / corpus.length / 1024);
+  reportHeadlines('detectors', [
+    { what: `throughput, ${kb} KB requests, ${label}`, value: `${median(rates).toFixed(1)} MB/s` },
+  ]);
   console.log(
     `${label.padEnd(26)} ${median(rates).toFixed(1).padStart(7)} MB/s   ${median(perRequest).toFixed(0).padStart(6)} µs per ${kb} KB request   (${findings} findings in the last)`,
   );

@@ -19,6 +19,7 @@ import pg from 'pg';
 import { type MaskingEngineProcess, startMaskingEngine } from '../helpers/masking-engine.js';
 import type { TestColumnRule } from '../helpers/masking-policy.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
+import { reportHeadlines } from './summary.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
@@ -153,6 +154,13 @@ async function main(): Promise<void> {
           }
         }
         const [plain, masked] = [median(tps.plain!), median(tps.masked!)];
+        reportHeadlines('pg', [
+          {
+            what: `TPS wire masking on / off, ${mode}, ${clients} client${clients > 1 ? 's' : ''}`,
+            value: `${(masked / plain).toFixed(2)}× (${masked.toFixed(0)} / ${plain.toFixed(0)})`,
+            target: '≥ 0.85×',
+          },
+        ]);
         console.log(
           `| ${mode} | ${clients} | ${plain.toFixed(0)} | ${masked.toFixed(0)} | ${(masked / plain).toFixed(2)}× | ` +
             `${median(cpu.plain!).toFixed(0)} | ${median(cpu.masked!).toFixed(0)} |`,

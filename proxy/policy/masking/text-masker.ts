@@ -1,9 +1,9 @@
-import { findAll } from '../detectors/index.js';
+import { compileDetectors } from '../detectors/index.js';
 import { maskWith } from './actions.js';
 import type { Detector, MaskAction, MaskedText, MaskSpan, TextMasker } from './types.js';
 
 /**
- * A {@link TextMasker} that runs `detectors` (findAll: keyword prefilter, first listed wins an overlap) and
+ * A {@link TextMasker} that runs `detectors` (keyword prefilter compiled once here, first listed wins an overlap) and
  * replaces each finding by its detector's action from `actions` (maskWith). Spans are in the original
  * text's offsets (UTF-16 code units); a text with no finding comes back as the same string with no spans.
  * @param actions per detector id; every detector in `detectors` must have one
@@ -14,10 +14,11 @@ export function textMasker(
   actions: ReadonlyMap<string, MaskAction>,
   hashKey: Buffer,
 ): TextMasker {
+  const scanner = compileDetectors(detectors);
   return {
     mask(text: string): MaskedText {
       if (text.length === 0 || detectors.length === 0) return { text, spans: [], counts: {} };
-      const findings = findAll(text, detectors);
+      const findings = scanner.findAll(text);
       if (findings.length === 0) return { text, spans: [], counts: {} };
       const spans: MaskSpan[] = [];
       const counts: Record<string, number> = {};
