@@ -5,6 +5,7 @@
  * parsed document by compile.ts.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
 import { UserError } from '../common/errors.js';
 import { CONNECTION_NAME } from '../config.js';
@@ -267,6 +268,10 @@ function patternProblem(pattern: string, flags: string): string | null {
   }
   if (re.exec('')?.[0] === '')
     return 'matches the empty text, so it would match everywhere; make it require at least one character';
+  // Custom patterns run on every recorded text: one that backtracks exponentially (a quantified group whose
+  // body is quantified, e.g. (a+)+ or (\w+\s?)*) could stall the engine on a crafted input.
+  if (!safeRegex(pattern))
+    return 'repeats a group that itself repeats (like (a+)+), which can take exponential time on some texts; rewrite it without the nested repetition';
   return null;
 }
 

@@ -111,6 +111,7 @@ describe('the policy document', () => {
         { id: 'custom.a', pattern: '(' },
         { id: 'custom.b', pattern: 'x*' },
         { id: 'custom.b', pattern: 'y' },
+        { id: 'custom.c', pattern: '([a-z]+)*@' },
       ],
       outbound: { detectors: ['secret.nope'] },
       sensitiveColumns: { remove: ['salary'] },
@@ -122,6 +123,8 @@ describe('the policy document', () => {
     expect(cross['custom[0].pattern']).toMatch(/not a valid regular expression/);
     expect(cross['custom[1].pattern']).toMatch(/matches the empty text/);
     expect(cross['custom[2].id']).toMatch(/"custom.b" is used twice/);
+    // ([a-z]+)*@ takes seconds on 30 letters with no @: refused before it can stall the engine.
+    expect(cross['custom[3].pattern']).toMatch(/exponential time.*rewrite it without the nested repetition/);
     expect(cross['outbound.detectors[0]']).toMatch(/no detector has the id "secret.nope"/);
     expect(cross['sensitiveColumns.remove[0]']).toMatch(/"salary" is not in the default dictionary/);
   });
