@@ -166,7 +166,10 @@ class Walk {
       return;
     }
     // An unwrapped struct (a field typed as one struct): a RangeVar, a FuncCall, or one that passes the role on.
-    if (isRangeVar(value)) return this.relation(value, role, scope);
+    if (isRangeVar(value)) {
+      this.relation(value, role, scope);
+      return;
+    }
     if (isFuncCall(value)) this.functionCall(value);
     for (const key in value) this.stack.push({ value: value[key], role, scope });
   }
@@ -205,7 +208,8 @@ class Walk {
     const f = node.fields;
     switch (node.type) {
       case 'FuncCall':
-        return this.functionCall(f);
+        this.functionCall(f);
+        return;
       case 'InsertStmt': {
         const conflict = isFields(f.onConflictClause) ? str(f.onConflictClause, 'action') : '';
         this.facts.effects.push(conflict === 'ONCONFLICT_UPDATE' ? 'update' : 'insert');
@@ -217,12 +221,14 @@ class Walk {
         if (!f.whereClause || isConstantTrue(f.whereClause)) this.facts.noWhere = true;
         return;
       case 'MergeStmt':
-        return this.merge(f);
+        this.merge(f);
+        return;
       case 'AlterTableCmd':
         if (ALTER_DROPS.has(str(f, 'subtype'))) this.facts.alterDrop = true;
         return;
       case 'DropStmt':
-        return this.dropped(f);
+        this.dropped(f);
+        return;
       default:
         return;
     }
