@@ -53,6 +53,18 @@ export const DDL: SqlCase[] = [
     reads: ['customers'],
     writes: ['orders'],
   },
+  {
+    sql: 'ALTER TABLE measurement DETACH PARTITION m2023',
+    effect: 'ddl',
+    commands: ['ALTER TABLE'],
+    writes: ['m2023', 'measurement'],
+  },
+  {
+    sql: "ALTER TABLE measurement ATTACH PARTITION m2024 FOR VALUES FROM ('2024-01-01') TO ('2025-01-01')",
+    effect: 'ddl',
+    commands: ['ALTER TABLE'],
+    writes: ['m2024', 'measurement'],
+  },
   { sql: 'ALTER INDEX i RENAME TO j', effect: 'ddl', commands: ['ALTER INDEX'], writes: ['i'] },
   { sql: 'ALTER TABLE a RENAME COLUMN x TO y', effect: 'ddl', commands: ['ALTER TABLE'], writes: ['a'] },
   { sql: 'ALTER TABLE a SET SCHEMA archive', effect: 'ddl', commands: ['ALTER TABLE'], writes: ['a'] },

@@ -115,7 +115,10 @@ function inScope(scope: CteScope | undefined, name: string): boolean {
   return false;
 }
 
-/** Fields of a node whose RangeVars are written: the target of INSERT/UPDATE/DELETE/MERGE/COPY FROM/INTO. */
+/**
+ * Fields of a node whose RangeVars are written, wherever the node sits: the target of INSERT, UPDATE, DELETE,
+ * MERGE, COPY FROM, SELECT INTO, CREATE TABLE AS, TRUNCATE, and an attached or detached partition.
+ */
 function writeFields(node: PgNode): readonly string[] {
   switch (node.type) {
     case 'InsertStmt':
@@ -131,6 +134,8 @@ function writeFields(node: PgNode): readonly string[] {
       return ['into'];
     case 'TruncateStmt':
       return ['relations'];
+    case 'PartitionCmd': // ALTER TABLE … ATTACH/DETACH PARTITION changes the partition too
+      return ['name'];
     default:
       return [];
   }
