@@ -145,6 +145,7 @@ export const DCL: SqlCase[] = [
   },
   { sql: 'REVOKE ALL ON ALL TABLES IN SCHEMA public FROM bob', effect: 'dcl', commands: ['REVOKE'] },
   { sql: 'GRANT admin TO bob', effect: 'dcl', commands: ['GRANT ROLE'] },
+  { sql: 'REVOKE admin FROM bob', effect: 'dcl', commands: ['REVOKE ROLE'] },
   { sql: "CREATE ROLE app LOGIN PASSWORD 'x'", effect: 'dcl', commands: ['CREATE ROLE'] },
   { sql: 'CREATE USER u', effect: 'dcl', commands: ['CREATE ROLE'] },
   { sql: 'ALTER ROLE app SUPERUSER', effect: 'dcl', commands: ['ALTER ROLE'] },

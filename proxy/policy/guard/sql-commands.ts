@@ -77,7 +77,6 @@ const FIXED: Readonly<Record<string, StatementKind>> = {
   CheckPointStmt: { effect: 'utility', command: 'CHECKPOINT' },
   ReindexStmt: { effect: 'utility', command: 'REINDEX' },
   PrepareStmt: { effect: 'utility', command: 'PREPARE' },
-  GrantRoleStmt: { effect: 'dcl', command: 'GRANT ROLE' },
   CreateRoleStmt: { effect: 'dcl', command: 'CREATE ROLE' },
   AlterRoleStmt: { effect: 'dcl', command: 'ALTER ROLE' },
   AlterRoleSetStmt: { effect: 'dcl', command: 'ALTER ROLE' },
@@ -187,6 +186,8 @@ function variable(node: PgNode): StatementKind | undefined {
       return { effect: 'utility', command: flag(f, 'isall') ? 'DEALLOCATE ALL' : 'DEALLOCATE' };
     case 'GrantStmt':
       return { effect: 'dcl', command: flag(f, 'is_grant') ? 'GRANT' : 'REVOKE' };
+    case 'GrantRoleStmt':
+      return { effect: 'dcl', command: flag(f, 'is_grant') ? 'GRANT ROLE' : 'REVOKE ROLE' };
     case 'CreateTableAsStmt': {
       const into = f.is_select_into ? 'SELECT INTO' : 'CREATE TABLE AS';
       const command = str(f, 'objtype') === 'OBJECT_MATVIEW' ? 'CREATE MATERIALIZED VIEW' : into;
