@@ -118,6 +118,13 @@ export const DDL: SqlCase[] = [
   },
   { sql: 'CREATE EXTENSION IF NOT EXISTS dblink', effect: 'ddl', commands: ['CREATE EXTENSION'] },
   { sql: 'CREATE SCHEMA IF NOT EXISTS app', effect: 'ddl', commands: ['CREATE SCHEMA'] },
+  {
+    sql: 'CREATE SCHEMA hollywood CREATE TABLE films (title text) CREATE VIEW winners AS SELECT title FROM films',
+    effect: 'ddl',
+    commands: ['CREATE SCHEMA'],
+    reads: ['films'],
+    writes: ['films', 'winners'],
+  },
   { sql: "COMMENT ON TABLE t IS 'DROP TABLE t'", effect: 'ddl', commands: ['COMMENT'] },
   { sql: "ALTER SYSTEM SET wal_level = 'logical'", effect: 'ddl', commands: ['ALTER SYSTEM'] },
   { sql: "CREATE TYPE mood AS ENUM ('sad', 'ok')", effect: 'ddl', commands: ['CREATE TYPE'] },

@@ -5,6 +5,7 @@
  * a data-modifying CTE, a rule's action) contributes its effect and its no-WHERE fact. The walk keeps its own
  * stack rather than recursing, so a deeply nested expression cannot exhaust the call stack.
  */
+import { statementKind } from './sql-commands.js';
 import { isConstantTrue } from './sql-constant.js';
 import {
   flag,
@@ -141,6 +142,17 @@ function writeFields(node: PgNode): readonly string[] {
   }
 }
 
+/**
+ * How a node's fields hold relations unless writeFields says otherwise: a DDL or DCL statement (at the top,
+ * or inside CREATE SCHEMA) writes the relations it names directly (ALTER TABLE's table, GRANT's tables,
+ * CREATE INDEX's table); everything else, and whatever sits in its nested queries, reads them.
+ */
+function targetRole(node: PgNode): Role {
+  if (!node.type.endsWith('Stmt') || QUERIES.has(node.type)) return 'read';
+  const { effect } = statementKind(node);
+  return effect === 'ddl' || effect === 'dcl' ? 'write' : 'read';
+}
+
 class Walk {
   readonly facts: WalkFacts = {
     reads: new Set(),
@@ -152,8 +164,8 @@ class Walk {
   };
   private readonly stack: Frame[] = [];
 
-  run(top: PgNode, writesTargets: boolean): WalkFacts {
-    this.visitNode(top, undefined, writesTargets && !QUERIES.has(top.type) ? 'write' : 'read');
+  run(top: PgNode): WalkFacts {
+    this.visitNode(top, undefined, targetRole(top));
     for (let frame = this.stack.pop(); frame; frame = this.stack.pop()) this.visit(frame);
     return this.facts;
   }
@@ -167,7 +179,7 @@ class Walk {
     const node = unwrap(value);
     if (node) {
       if (node.type === 'RangeVar') this.relation(node.fields, role, scope);
-      else this.visitNode(node, scope, 'read');
+      else this.visitNode(node, scope, targetRole(node));
       return;
     }
     // An unwrapped struct (a field typed as one struct): a RangeVar, a FuncCall, or one that passes the role on.
@@ -278,11 +290,7 @@ class Walk {
   }
 }
 
-/**
- * Walk a top-level statement's tree. `writesTargets` (for DDL and DCL statements) makes the relations the
- * statement names directly (ALTER TABLE's table, GRANT's tables, CREATE INDEX's table) written; relations in
- * its nested queries stay read.
- */
-export function walkStatement(top: PgNode, writesTargets: boolean): WalkFacts {
-  return new Walk().run(top, writesTargets);
+/** Walk a top-level statement's whole tree. */
+export function walkStatement(top: PgNode): WalkFacts {
+  return new Walk().run(top);
 }

@@ -82,10 +82,10 @@ function explain(fields: PgFields): SqlStatementFacts {
 }
 
 /** The facts of one top-level statement. */
-export function statementFacts(node: PgNode): SqlStatementFacts {
+function statementFacts(node: PgNode): SqlStatementFacts {
   if (node.type === 'ExplainStmt') return explain(node.fields);
   const kind = statementKind(node);
-  const walk = walkStatement(node, kind.effect === 'ddl' || kind.effect === 'dcl');
+  const walk = walkStatement(node);
   let effect = walk.effects.reduce(moreDangerous, kind.effect);
   // COPY … PROGRAM runs a shell command on the database server: what it does is not in the SQL.
   const copyProgram = node.type === 'CopyStmt' && flag(node.fields, 'is_program');
@@ -105,7 +105,7 @@ export function statementFacts(node: PgNode): SqlStatementFacts {
 }
 
 /** A whole message's facts from its statements' (the most dangerous effect; the union of the rest). */
-export function combine(statements: SqlStatementFacts[], parseError?: string): SqlFacts {
+function combine(statements: SqlStatementFacts[], parseError?: string): SqlFacts {
   const facts: SqlFacts = {
     effect: statements.map((s) => s.effect).reduce<SqlEffect>(moreDangerous, 'read'),
     statements,
