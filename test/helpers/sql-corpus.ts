@@ -74,6 +74,36 @@ export const READS: SqlCase[] = [
     reads: ['t'],
   },
   { sql: 'TABLE pg_catalog.pg_class', effect: 'read', commands: ['SELECT'], reads: ['pg_catalog.pg_class'] },
+  {
+    sql: 'SELECT * FROM orders o, LATERAL (SELECT * FROM items i WHERE i.order_id = o.id LIMIT 3) li',
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['items', 'orders'],
+  },
+  {
+    sql: "SELECT jt.* FROM docs, JSON_TABLE(docs.body, '$.items[*]' COLUMNS (name text PATH '$.name')) AS jt",
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['docs'],
+  },
+  {
+    sql: "SELECT * FROM XMLTABLE('/r' PASSING (SELECT x FROM xdocs) COLUMNS a int)",
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['xdocs'],
+  },
+  {
+    sql: 'SELECT (SELECT max(id) FROM a) + (SELECT count(*) FROM b.c), g FROM generate_series(1, 3) g',
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['a', 'b.c'],
+  },
+  {
+    sql: 'SELECT * FROM a NATURAL JOIN b FULL JOIN c USING (id)',
+    effect: 'read',
+    commands: ['SELECT'],
+    reads: ['a', 'b', 'c'],
+  },
 ];
 
 export const COMMENTS_AND_QUOTES: SqlCase[] = [
@@ -166,6 +196,20 @@ export const WRITES: SqlCase[] = [
     writes: ['films'],
   },
   {
+    sql: 'UPDATE t SET (a, b) = (SELECT x, y FROM s WHERE s.id = t.id) WHERE t.k > 0 RETURNING *',
+    effect: 'update',
+    commands: ['UPDATE'],
+    reads: ['s'],
+    writes: ['t'],
+  },
+  {
+    sql: 'INSERT INTO t SELECT * FROM s ON CONFLICT ON CONSTRAINT t_pkey DO UPDATE SET v = excluded.v WHERE t.v IS DISTINCT FROM excluded.v',
+    effect: 'update',
+    commands: ['INSERT'],
+    reads: ['s'],
+    writes: ['t'],
+  },
+  {
     sql: 'DELETE FROM tasks WHERE CURRENT OF c_tasks',
     effect: 'delete',
     commands: ['DELETE'],
@@ -214,6 +258,14 @@ export const CTES: SqlCase[] = [
     effect: 'delete',
     commands: ['INSERT'],
     writes: ['products', 'products_log'],
+  },
+  {
+    // The USING t is the CTE, not a relation.
+    sql: 'WITH t AS (INSERT INTO y SELECT * FROM src RETURNING *) DELETE FROM y USING t WHERE t.a = y.a',
+    effect: 'delete',
+    commands: ['DELETE'],
+    reads: ['src'],
+    writes: ['y'],
   },
   {
     sql: 'WITH t AS (UPDATE products SET price = price * 1.05 RETURNING *) SELECT * FROM products',
