@@ -117,6 +117,16 @@ describe('SQL classifier: cache', () => {
     expect(b2).toEqual(b);
   });
 
+  it('keeps at most cacheChars characters of text, dropping the least recently used', () => {
+    const c = new SqlClassifier({ cacheChars: 40 });
+    const a = c.classify('SELECT * FROM table_aaaaaa'); // 26 characters
+    expect(c.classify('SELECT * FROM table_aaaaaa')).toBe(a);
+    const b = c.classify('SELECT * FROM b'); // 15: 41 in all, so a goes
+    expect(c.classify('SELECT * FROM b')).toBe(b);
+    expect(c.classify('SELECT * FROM table_aaaaaa')).not.toBe(a); // back in; b goes
+    expect(c.classify('SELECT * FROM b')).not.toBe(b);
+  });
+
   it('does not keep texts longer than maxCachedChars', () => {
     const c = new SqlClassifier({ maxCachedChars: 20 });
     const text = 'SELECT * FROM a_table_with_a_long_name';

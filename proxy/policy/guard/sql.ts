@@ -35,6 +35,8 @@ export interface SqlClassifierOptions {
   cacheEntries?: number;
   /** Texts longer than this (UTF-16 code units) are classified every time, not kept; default 64 Ki. */
   maxCachedChars?: number;
+  /** The cached texts' total length (UTF-16 code units), least recently used dropped first; default 4 Mi. */
+  cacheChars?: number;
   /**
    * Texts longer than this are not parsed: effect `unknown`, with a parseError saying why. Parsing takes
    * about 0.3–1.2 µs per character on the event loop; default 1 Mi (1,048,576).
@@ -154,11 +156,14 @@ export class SqlClassifier {
   private readonly cache = new Map<string, SqlFacts>();
   private readonly cacheEntries: number;
   private readonly maxCachedChars: number;
+  private readonly cacheChars: number;
   private readonly maxTextChars: number;
+  private cachedChars = 0;
 
   constructor(options: SqlClassifierOptions = {}) {
     this.cacheEntries = Math.max(0, options.cacheEntries ?? 2000);
     this.maxCachedChars = options.maxCachedChars ?? 64 * 1024;
+    this.cacheChars = options.cacheChars ?? 4 * 1024 * 1024;
     this.maxTextChars = options.maxTextChars ?? 1024 * 1024;
   }
 
@@ -176,14 +181,19 @@ export class SqlClassifier {
       return cached;
     }
     const facts = deepFreeze(this.compute(text));
-    if (text.length <= this.maxCachedChars && this.cacheEntries > 0) {
+    if (text.length <= Math.min(this.maxCachedChars, this.cacheChars) && this.cacheEntries > 0) {
       this.cache.set(text, facts);
-      if (this.cache.size > this.cacheEntries) {
-        const oldest = this.cache.keys().next();
-        if (!oldest.done) this.cache.delete(oldest.value);
-      }
+      this.cachedChars += text.length;
+      while (this.cache.size > this.cacheEntries || this.cachedChars > this.cacheChars) this.evictOldest();
     }
     return facts;
+  }
+
+  private evictOldest(): void {
+    const oldest = this.cache.keys().next();
+    if (oldest.done) return;
+    this.cache.delete(oldest.value);
+    this.cachedChars -= oldest.value.length;
   }
 
   private compute(text: string): SqlFacts {
