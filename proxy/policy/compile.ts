@@ -113,11 +113,15 @@ export function compilePolicy(doc: PolicyDocument, options: CompileOptions): Com
     wireRules:
       effective.columns.some((rule) => rule.wire) ||
       (effective.sensitiveColumns.enabled && effective.sensitiveColumns.wire),
-    guard: compileGuardRules(doc.guardrails.rules, doc.guardrails.defaults ? BUILTIN_GUARD_RULES : [], {
-      enabled: doc.guardrails.enabled,
-    }),
+    guard: guardMatcher(doc),
     approvals: effective.approvals,
   };
+}
+
+/** The guard rules of a parsed document: its `guardrails` rules, then the built-in ones unless turned off. */
+export function guardMatcher(doc: PolicyDocument): RuleMatcher {
+  const { rules, defaults, enabled } = doc.guardrails;
+  return compileGuardRules(rules, defaults ? BUILTIN_GUARD_RULES : [], { enabled });
 }
 
 /** A custom pattern as a detector: its regular expression (global, with its flags), empty matches skipped. */
