@@ -156,6 +156,12 @@ describe('guard rules and approvals in the policy document', () => {
           'unknown field "rule": remove it or check its spelling (fields here: enabled, defaults, rules)',
       },
     ]);
+    expect(issues(rules({ id: 'z', action: 'flag', message: 'm', match: {}, when: 'always' }))).toEqual([
+      {
+        path: 'guardrails.rules[0]',
+        message: 'unknown field "when": remove it or check its spelling (fields here: id, action, message, match)',
+      },
+    ]);
     expect(issues({ guardrails: { enabled: 'yes' } })).toEqual([
       { path: 'guardrails.enabled', message: 'must be true or false' },
     ]);

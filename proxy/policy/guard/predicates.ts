@@ -28,10 +28,16 @@ import type {
 /** Whether a rule matches an operation in its context. */
 export type Predicate = (facts: OperationFacts, context: GuardContext) => boolean;
 
-/** Compiles a rule's `match`; a match naming no kind matches every operation (subject to connection/groups). */
-export function matchPredicate(match: GuardMatch): Predicate {
-  const sql = match.sql ? sqlTest(match.sql) : undefined;
-  const shell = match.shell ? shellTest(match.shell) : undefined;
+/** The statements SQL conditions are tried on ({@link sqlUnits}), memoised by the caller per facts object. */
+export type SqlUnits = (facts: SqlFacts) => readonly SqlUnit[];
+
+/**
+ * Compiles a rule's `match`; a match naming no kind matches every operation (subject to connection/groups).
+ * @param units {@link sqlUnits}, or a memoised version of it shared by a matcher's rules
+ */
+export function matchPredicate(match: GuardMatch, units: SqlUnits = sqlUnits): Predicate {
+  const sql = match.sql ? sqlTest(match.sql, units) : undefined;
+  const shell = match.shell ? shellTest(match.shell, units) : undefined;
   const file = match.file ? fileTest(match.file) : undefined;
   const anyKind = !sql && !shell && !file;
   const connections = match.connection ? new Set(match.connection) : undefined;
@@ -55,7 +61,7 @@ export function matchPredicate(match: GuardMatch): Predicate {
 }
 
 /** One statement as SQL conditions see it (a statement, or the message as a whole). */
-interface SqlUnit {
+export interface SqlUnit {
   effect: SqlStatementFacts['effect'];
   commands: readonly string[];
   reads: readonly string[];
@@ -70,14 +76,14 @@ interface SqlUnit {
  * The units SQL conditions are tried on: each statement; the message as a whole when it has no statements
  * or did not parse (so an `unknown` message is matched even when the classifier listed no statement).
  */
-function sqlUnits(facts: SqlFacts): SqlUnit[] {
+export function sqlUnits(facts: SqlFacts): SqlUnit[] {
   const units: SqlUnit[] = facts.statements.map((s) => ({ ...s, commands: [s.command] }));
   if (units.length === 0 || facts.parseError !== undefined)
     units.push({ ...facts, commands: facts.commands });
   return units;
 }
 
-function sqlTest(match: SqlMatch): (facts: SqlFacts) => boolean {
+function sqlTest(match: SqlMatch, units: SqlUnits): (facts: SqlFacts) => boolean {
   const tests: Array<(unit: SqlUnit) => boolean> = [];
   if (match.effect !== undefined) {
     const effects = new Set(Array.isArray(match.effect) ? match.effect : [match.effect]);
@@ -102,12 +108,12 @@ function sqlTest(match: SqlMatch): (facts: SqlFacts) => boolean {
     const wanted = match[flag];
     if (wanted !== undefined) tests.push((u) => u[flag] === wanted);
   }
-  return (facts) => sqlUnits(facts).some((unit) => tests.every((test) => test(unit)));
+  return (facts) => units(facts).some((unit) => tests.every((test) => test(unit)));
 }
 
 type ShellTest = (shell: ShellFacts, sql: readonly SqlFacts[], context: GuardContext) => boolean;
 
-function shellTest(match: ShellMatch): ShellTest {
+function shellTest(match: ShellMatch, units: SqlUnits): ShellTest {
   const tests: Array<(c: ShellCommandFacts, base: PathBase) => boolean> = [];
   if (match.command) {
     const test = wordsTest(match.command, false);
@@ -147,7 +153,7 @@ function shellTest(match: ShellMatch): ShellTest {
       return push !== null && (push.unnamed || push.branches.some(test));
     });
   }
-  const inside = match.sqlInside ? sqlTest(match.sqlInside) : undefined;
+  const inside = match.sqlInside ? sqlTest(match.sqlInside, units) : undefined;
   return (shell, sql, context) => {
     const base: PathBase = { home: context.home, cwd: context.cwd };
     if (inside && !sql.some(inside)) return false;

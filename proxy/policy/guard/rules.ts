@@ -4,9 +4,16 @@
  * The first rule that matches decides; when none does, the operation is allowed.
  */
 import { BUILTIN_GUARD_RULES } from './default-rules.js';
-import { matchPredicate, type Predicate } from './predicates.js';
+import { matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
 import type { GuardMatch, GuardRuleDefinition } from './rule-schema.js';
-import type { DecidingRule, GuardAction, GuardContext, GuardDecision, OperationFacts } from './types.js';
+import type {
+  DecidingRule,
+  GuardAction,
+  GuardContext,
+  GuardDecision,
+  OperationFacts,
+  SqlFacts,
+} from './types.js';
 
 /** A rule as it applies: the file's (filled in from the built-in rule it replaces) or a built-in one. */
 export interface EffectiveGuardRule {
@@ -74,10 +81,19 @@ export function compileGuardRules(
 ): RuleMatcher {
   const enabled = options.enabled ?? true;
   const rules = resolveGuardRules(definitions, defaults);
+  // The SQL classifier hands out the same facts object for a repeated text: derive its units once.
+  const memo = new WeakMap<SqlFacts, readonly SqlUnit[]>();
+  const units = (facts: SqlFacts) => {
+    const found = memo.get(facts);
+    if (found) return found;
+    const derived = sqlUnits(facts);
+    memo.set(facts, derived);
+    return derived;
+  };
   const compiled: Array<{ rule: DecidingRule; action: GuardAction; test: Predicate }> = rules.map((rule) => ({
     rule: { id: rule.id, message: rule.message, builtin: rule.builtin },
     action: rule.action,
-    test: matchPredicate(rule.match),
+    test: matchPredicate(rule.match, units),
   }));
   return {
     enabled,
