@@ -159,7 +159,8 @@ describe('guard rules and approvals in the policy document', () => {
     expect(issues(rules({ id: 'z', action: 'flag', message: 'm', match: {}, when: 'always' }))).toEqual([
       {
         path: 'guardrails.rules[0]',
-        message: 'unknown field "when": remove it or check its spelling (fields here: id, action, message, match)',
+        message:
+          'unknown field "when": remove it or check its spelling (fields here: id, action, message, match)',
       },
     ]);
     expect(issues({ guardrails: { enabled: 'yes' } })).toEqual([
