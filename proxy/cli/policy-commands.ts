@@ -3,22 +3,44 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../common/errors.js';
 import { glassboxHome, homePaths } from '../config.js';
-import { compilePolicy } from '../policy/compile.js';
+import { compilePolicy, guardMatcher } from '../policy/compile.js';
 import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
 import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
 import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
+import type { GuardClassifiers } from '../policy/guard/guard.js';
 import { loadMaskKey } from '../policy/masking/mask-key.js';
 import { counted } from './format.js';
+import { addExplainCommand } from './policy-explain.js';
+import { describeGuard, guardSummary } from './policy-guard-text.js';
 
-/** Adds `glassbox policy show | check` and `glassbox mask` to the program. */
-export function addPolicyCommands(program: Command): void {
+/**
+ * WIRE AT MERGE (issue 17): the real classifiers for `glassbox policy explain`. The SQL classifier
+ * (proxy/policy/guard/sql.ts `SqlClassifier`, after `loadSqlParser()`), the shell classifier (shell.ts
+ * `ShellClassifier`) and file-tools.ts `classifyFileTool` are built on other branches; construct them here.
+ */
+async function guardClassifiers(): Promise<GuardClassifiers> {
+  throw new UserError(
+    'glassbox policy explain is not available in this build: its classifiers are not wired in',
+  );
+}
+
+/**
+ * Adds `glassbox policy show | check | explain` and `glassbox mask` to the program.
+ * @param classifiers the guard's classifiers for `policy explain` (default: {@link guardClassifiers})
+ */
+export function addPolicyCommands(
+  program: Command,
+  classifiers: () => Promise<GuardClassifiers> = guardClassifiers,
+): void {
   const policy = program
     .command('policy')
-    .description('the masking policy ($GLASSBOX_HOME/policy.json; without it the built-in default applies)');
+    .description(
+      'the policy: masking and guardrails ($GLASSBOX_HOME/policy.json; without it the built-in default applies)',
+    );
   policy
     .command('show')
     .description(
-      'print the policy in force: detectors on or off with their actions, column rules, custom patterns',
+      'print the policy in force: detectors on or off with their actions, column rules, custom patterns, guard rules in order, approvals',
     )
     .option('--json', 'print the effective policy as JSON (defaults included)')
     .action((options: { json?: boolean }) => {
@@ -38,8 +60,17 @@ export function addPolicyCommands(program: Command): void {
         if (file) throw new UserError(`${path} does not exist`);
         return void process.stdout.write(`${path} does not exist: the built-in default policy applies\n`);
       }
-      process.stdout.write(`${path}: valid\n  ${summary(effectivePolicy(doc))}\n`);
+      const effective = effectivePolicy(doc);
+      process.stdout.write(`${path}: valid\n  ${summary(effective)}\n  ${guardSummary(effective)}\n`);
     });
+  addExplainCommand(
+    policy,
+    () => {
+      const { doc } = readPolicy();
+      return { guard: guardMatcher(doc), version: effectivePolicy(doc).version };
+    },
+    classifiers,
+  );
   program
     .command('mask')
     .description('print a text masked by the policy in force, as the proxies mask what they record')
@@ -108,6 +139,7 @@ function describe(policy: EffectivePolicy, path: string | null): string {
   const lines = [
     `Policy ${policy.version}: ${path ?? 'the built-in default (no policy.json)'}`,
     `  ${summary(policy)}`,
+    `  ${guardSummary(policy)}`,
     '',
     'Detectors (text in every recording; custom patterns first)',
     ...policy.detectors.map((d) => {
@@ -145,6 +177,8 @@ function describe(policy: EffectivePolicy, path: string | null): string {
     `Outbound to the Anthropic API: ${
       policy.outbound.enabled ? `on, ${policy.outbound.detectors.join(', ') || '(no detector)'}` : 'off'
     }`,
+    '',
+    ...describeGuard(policy),
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -9,6 +9,9 @@ import { type ColumnMask, type ColumnRef, columnMatcher } from './column-rules.j
 import { BUILTIN_DETECTORS } from './detectors/index.js';
 import type { CustomRule, PolicyDocument } from './document.js';
 import { type EffectivePolicy, effectivePolicy } from './effective.js';
+import { BUILTIN_GUARD_RULES } from './guard/default-rules.js';
+import type { ApprovalSettings } from './guard/rule-schema.js';
+import { compileGuardRules, type RuleMatcher } from './guard/rules.js';
 import { maskWith } from './masking/actions.js';
 import { type MaskedJson, maskJsonWith } from './masking/mask-json.js';
 import { textMasker } from './masking/text-masker.js';
@@ -55,6 +58,10 @@ export interface CompiledPolicy {
   readonly tableRules: boolean;
   /** False when no column rule applies on the wire: COPY OUT then needs no column lookup. */
   readonly wireRules: boolean;
+  /** The guard rules (guardrails section and built-in defaults): decides operations' facts, first match wins. */
+  readonly guard: RuleMatcher;
+  /** How held operations wait for a decision (the approvals section, durations in ms). */
+  readonly approvals: ApprovalSettings;
 }
 
 /** What compiling needs besides the document. */
@@ -106,7 +113,15 @@ export function compilePolicy(doc: PolicyDocument, options: CompileOptions): Com
     wireRules:
       effective.columns.some((rule) => rule.wire) ||
       (effective.sensitiveColumns.enabled && effective.sensitiveColumns.wire),
+    guard: guardMatcher(doc),
+    approvals: effective.approvals,
   };
+}
+
+/** The guard rules of a parsed document: its `guardrails` rules, then the built-in ones unless turned off. */
+export function guardMatcher(doc: PolicyDocument): RuleMatcher {
+  const { rules, defaults, enabled } = doc.guardrails;
+  return compileGuardRules(rules, defaults ? BUILTIN_GUARD_RULES : [], { enabled });
 }
 
 /** A custom pattern as a detector: its regular expression (global, with its flags), empty matches skipped. */

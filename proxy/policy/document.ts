@@ -11,6 +11,8 @@ import { UserError } from '../common/errors.js';
 import { CONNECTION_NAME } from '../config.js';
 import { DEFAULT_OUTBOUND_DETECTORS, DEFAULT_PARTIAL_KEEP, DEFAULT_SENSITIVE_COLUMNS } from './defaults.js';
 import { BUILTIN_DETECTORS } from './detectors/index.js';
+import { BUILTIN_RULE_IDS } from './guard/default-rules.js';
+import { approvalsSchema, checkGuardRules, GUARD_FIELDS, guardrailsSchema } from './guard/rule-schema.js';
 import type { Detector, MaskAction } from './masking/types.js';
 
 /** The document version this Glassbox reads. */
@@ -151,6 +153,10 @@ export const PolicySchema = z
     columns: z.array(columnRule).max(1_000).default([]),
     sensitiveColumns: sensitiveColumns.prefault({}),
     outbound: outbound.prefault({}),
+    /** Guard rules (guard/rule-schema.ts): what is flagged, blocked or held for an approver. */
+    guardrails: guardrailsSchema.prefault({}),
+    /** How held operations wait for a decision. */
+    approvals: approvalsSchema.prefault({}),
   })
   .strict();
 
@@ -255,6 +261,7 @@ function crossCheck(doc: PolicyDocument, detectors: readonly Detector[]): Policy
       });
     }
   });
+  issues.push(...checkGuardRules(doc.guardrails, BUILTIN_RULE_IDS));
   return issues;
 }
 
@@ -289,19 +296,27 @@ export function fieldPath(path: readonly PropertyKey[]): string {
 
 /** Fields each object of the document may hold, for "unknown field" messages. */
 const FIELDS: Record<string, string> = {
-  top: 'version, detectors, custom, columns, sensitiveColumns, outbound',
+  top: 'version, detectors, custom, columns, sensitiveColumns, outbound, guardrails, approvals',
   detectors: 'enabled, action',
   custom: 'id, description, pattern, flags, keywords, action',
   columns: 'match, connection, action, wire',
   sensitiveColumns: 'enabled, action, wire, add, remove',
   outbound: 'enabled, detectors',
+  ...GUARD_FIELDS,
 };
+
+/** The FIELDS key of an issue's object: its first name, or every name for the guard sections' nested objects. */
+function section(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return 'top';
+  const first = String(path[0]);
+  if (first !== 'guardrails' && first !== 'approvals') return first;
+  return path.filter((key) => typeof key === 'string').join('.');
+}
 
 function describeIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
-    const section = issue.path.length === 0 ? 'top' : String(issue.path[0]);
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    return `unknown field ${keys}: remove it or check its spelling (fields here: ${FIELDS[section] ?? '?'})`;
+    return `unknown field ${keys}: remove it or check its spelling (fields here: ${FIELDS[section(issue.path)] ?? '?'})`;
   }
   return issue.message.replace(/^Invalid input: /, '');
 }

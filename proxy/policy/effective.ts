@@ -1,7 +1,8 @@
 /**
  * The effective policy: a parsed document resolved against the detectors this Glassbox has — every detector
  * on or off with its action, the custom patterns, column rules, the sensitive-column dictionary as it
- * applies, and outbound masking. Plain data: what `glassbox policy show` prints, what the dashboard lists,
+ * applies, outbound masking, the guard rules in the order they are tried (the file's, then the built-in
+ * ones) and the approvals settings. Plain data: what `glassbox policy show` prints, what the dashboard lists,
  * and what `policy.changed` events record and diff.
  */
 import { createHash } from 'node:crypto';
@@ -9,6 +10,9 @@ import { canonicalJson } from '../common/canonical-json.js';
 import { DEFAULT_SENSITIVE_COLUMNS, defaultAction } from './defaults.js';
 import { BUILTIN_DETECTORS } from './detectors/index.js';
 import type { ColumnAction, CustomRule, PolicyDocument } from './document.js';
+import { BUILTIN_GUARD_RULES } from './guard/default-rules.js';
+import { type ApprovalSettings, approvalSettings } from './guard/rule-schema.js';
+import { type EffectiveGuardRule, resolveGuardRules } from './guard/rules.js';
 import type { Detector, DetectorCategory, MaskAction } from './masking/types.js';
 
 /** One detector as the policy applies it. */
@@ -37,6 +41,13 @@ export interface EffectivePolicy {
   }>;
   sensitiveColumns: { enabled: boolean; action: MaskAction; wire: boolean; names: string[] };
   outbound: { enabled: boolean; detectors: string[] };
+  /**
+   * Guard rules in the order they are tried: the file's own, then the built-in ones it does not replace
+   * (none when `defaults` is false). When `enabled` is false they are listed but nothing is decided by them.
+   */
+  guardrails: { enabled: boolean; defaults: boolean; rules: EffectiveGuardRule[] };
+  /** How held operations wait, durations in ms. */
+  approvals: ApprovalSettings;
 }
 
 /**
@@ -86,6 +97,12 @@ export function effectivePolicy(
       enabled: doc.outbound.enabled,
       detectors: detectors.filter((d) => d.outbound).map((d) => d.id),
     },
+    guardrails: {
+      enabled: doc.guardrails.enabled,
+      defaults: doc.guardrails.defaults,
+      rules: resolveGuardRules(doc.guardrails.rules, doc.guardrails.defaults ? BUILTIN_GUARD_RULES : []),
+    },
+    approvals: approvalSettings(doc.approvals),
   };
   const version = createHash('sha256').update(canonicalJson(body)).digest('hex').slice(0, 12);
   return { version, ...body };

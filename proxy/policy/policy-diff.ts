@@ -4,7 +4,8 @@ import type { EffectivePolicy } from './effective.js';
 /**
  * One difference between two effective policies: where, as a JSON Pointer (RFC 6901) into the effective
  * policy with detectors and custom patterns addressed by id (`/detectors/pii.email/action`,
- * `/custom/custom.order_id/pattern`, `/columns/0`), and the values before and after (absent when there was
+ * `/custom/custom.order_id/pattern`, `/columns/0`, guard rules by id: `/guardrails/rules/pg.drop/action`, and
+ * `/guardrails/rules/(order)` listing the ids both sides have when only their order changed), and the values before and after (absent when there was
  * none). Policies hold no secret values (a custom pattern is a definition, not a secret), so values are
  * recorded as they are.
  */
@@ -15,7 +16,9 @@ export interface PolicyChange {
 }
 
 /** Arrays whose members are matched by their `id` rather than their position. */
-const BY_ID = new Set(['/detectors', '/custom']);
+const BY_ID = new Set(['/detectors', '/custom', '/guardrails/rules']);
+/** Arrays matched by id whose order matters too (the first matching guard rule wins). */
+const ORDERED = new Set(['/guardrails/rules']);
 
 /** What changed from `before` to `after` (their `version` aside), in document order. Empty when nothing. */
 export function diffPolicies(before: EffectivePolicy, after: EffectivePolicy): PolicyChange[] {
@@ -36,6 +39,14 @@ function walk(a: unknown, b: unknown, path: string, changes: PolicyChange[]): vo
     const right = byId(b);
     const ids = [...left.keys(), ...[...right.keys()].filter((id) => !left.has(id))];
     for (const id of ids) walk(left.get(id), right.get(id), `${path}/${pointerToken(id)}`, changes);
+    if (ORDERED.has(path)) {
+      const order = (list: Map<string, unknown>, other: Map<string, unknown>) =>
+        [...list.keys()].filter((id) => other.has(id));
+      const before = order(left, right);
+      const after = order(right, left);
+      if (!isDeepStrictEqual(before, after))
+        changes.push({ path: `${path}/(order)`, from: before, to: after });
+    }
     return;
   }
   // An action ({type, keep?}) is one value: `partial` → `hash` reads better whole than field by field.

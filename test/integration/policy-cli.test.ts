@@ -112,6 +112,78 @@ describe('glassbox mask and glassbox policy', () => {
     expect(masked).toMatch(/^hash:[0-9a-f]{8} maria\.gonzalez@acme-corp\.io$/);
   });
 
+  it('shows guard rules in order (the file rules, then the built-in ones) and the approvals settings', () => {
+    rmSync(join(home, 'policy.json'), { force: true });
+    const defaults = runCli(home, ['policy', 'show']);
+    expect(defaults.status, defaults.stderr).toBe(0);
+    expect(defaults.stdout).toMatch(
+      /guardrails on, 19 guard rules \(19 built-in\), approvals hold, expire after 5m/,
+    );
+    expect(defaults.stdout).toMatch(
+      /\n {2}approve +pg\.delete-without-where +\(built-in\) DELETE without a WHERE clause deletes every row of the table\n +when sql: effect=delete noWhere=true\n/,
+    );
+    expect(defaults.stdout).toContain(
+      'Approvals: hold the operation until decided; expire after 5m; "for the session" lasts 15m; engine not running: deny',
+    );
+
+    const file = join(home, 'policy.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        guardrails: {
+          rules: [
+            {
+              id: 'prod.orders-read-only',
+              action: 'block',
+              message: 'orders are read-only on prod',
+              match: { sql: { tables: ['public.orders'], tablesIn: 'writes' }, connection: ['prod'] },
+            },
+            { id: 'pg.ddl', action: 'allow' },
+          ],
+        },
+        approvals: { mode: 'retry', timeout: '90s' },
+      }),
+    );
+    const shown = runCli(home, ['policy', 'show']).stdout;
+    const ids = [...shown.matchAll(/^ {2}(?:allow|flag|block|approve) +(\S+)/gm)].map((m) => m[1]);
+    expect(ids.slice(0, 3)).toEqual(['prod.orders-read-only', 'pg.ddl', 'pg.drop']);
+    expect(ids.filter((id) => id === 'pg.ddl')).toHaveLength(1);
+    expect(shown).toContain('when sql: tables=public.orders tablesIn=writes, connection=prod');
+    expect(shown).toContain(
+      'Approvals: refuse at once, let it through once when approved (retry); expire after 1m30s',
+    );
+    const json = JSON.parse(runCli(home, ['policy', 'show', '--json']).stdout) as EffectivePolicy;
+    expect(json.guardrails.rules[0]).toEqual({
+      id: 'prod.orders-read-only',
+      action: 'block',
+      message: 'orders are read-only on prod',
+      match: { sql: { tables: ['public.orders'], tablesIn: 'writes' }, connection: ['prod'] },
+      builtin: false,
+    });
+    expect(json.guardrails.rules[1]).toMatchObject({ id: 'pg.ddl', action: 'allow', builtin: false });
+    expect(json.approvals).toEqual({
+      mode: 'retry',
+      timeoutMs: 90_000,
+      sessionScopeMs: 900_000,
+      engineDown: 'deny',
+    });
+    expect(runCli(home, ['policy', 'check']).stdout).toContain('guardrails on, 20 guard rules (18 built-in)');
+
+    writeFileSync(
+      file,
+      JSON.stringify({
+        guardrails: { rules: [{ id: 'x', action: 'hold', match: { sql: { efect: 'delete' } } }] },
+      }),
+    );
+    const invalid = runCli(home, ['policy', 'check']);
+    expect(invalid.status).toBe(2);
+    expect(invalid.stderr).toContain(
+      'guardrails.rules[0].action: must be one of "allow", "flag", "block", "approve"',
+    );
+    expect(invalid.stderr).toContain('guardrails.rules[0].match.sql: unknown field "efect"');
+    rmSync(file);
+  });
+
   it('refuses to mask by an invalid policy, naming the field', () => {
     writeFileSync(join(home, 'policy.json'), JSON.stringify({ outbound: { detectors: ['secret.nope'] } }));
     const result = runCli(home, ['mask'], {}, PASTED);

@@ -136,4 +136,36 @@ describe('policy.json changes while the engine runs', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('custom[0].pattern: not a valid regular expression');
   });
+
+  it('records guard rule and approvals changes, rule by rule, and a new rule order', async () => {
+    writePolicy({ detectors: { 'pii.email': { action: 'hash' } } });
+    serve = await spawnServe(home, 'http://127.0.0.1:9');
+    const count = policyEvents().length;
+    const rule = {
+      id: 'prod.no-ddl',
+      action: 'block',
+      message: 'no DDL on prod',
+      match: { sql: { effect: 'ddl' } },
+    };
+    writePolicy({
+      detectors: { 'pii.email': { action: 'hash' } },
+      guardrails: { rules: [rule, { id: 'pg.truncate', action: 'block' }] },
+      approvals: { timeout: '2m' },
+    });
+    const events = await waitFor(
+      () => (policyEvents().length === count + 1 ? policyEvents() : null),
+      15_000,
+      'the event',
+    );
+    const { changes } = events[count]!.payload;
+    expect(changes).toEqual(
+      expect.arrayContaining([
+        { path: '/guardrails/rules/pg.truncate/action', from: 'approve', to: 'block' },
+        { path: '/guardrails/rules/prod.no-ddl', to: { ...rule, builtin: false } },
+        { path: '/approvals/timeoutMs', from: 300_000, to: 120_000 },
+      ]),
+    );
+    expect(changes.map((c) => c.path)).toContain('/guardrails/rules/(order)');
+    await stopServe();
+  });
 });

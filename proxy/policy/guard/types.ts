@@ -71,6 +71,12 @@ export interface ShellCommandFacts {
   paths: string[];
   /** True when this command's stdin is fed by a pipe from a download (`curl …|sh`, `wget -O- …|bash`). */
   pipedFromDownload: boolean;
+  /**
+   * Files this command writes, absolute, when the classifier knows them: output redirection targets (`>`,
+   * `>>`), `tee`'s files, the destination of `cp`/`mv`/`install`/`ln`. When absent, rules fall back to
+   * `tee`'s paths and the last path of `cp`/`mv`/`install`/`ln` (command-facts.ts `writtenPaths`).
+   */
+  writes?: string[];
 }
 
 /** A shell command line (a Claude Code `Bash` tool call) classified. */
