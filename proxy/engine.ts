@@ -204,6 +204,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     version: glassboxVersion(),
     recording: { control: recording, identity },
     policy: { policy, identity, home, connections: () => postgres.connections() },
+    approvals: { approvals, osUser: identity.os_user },
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),
