@@ -105,6 +105,22 @@ describe('glassbox approvals / approve / deny', () => {
     expect(denied.stdout).toBe(`Denied ${approval.id}: DROP TABLE orders\n  Reason: not on production\n`);
     expect((await settled).approval.reason).toBe('not on production');
 
+    // `glassbox show` tells the story in order: the statement, the request, the denial.
+    const shown = await glassbox(test.home, ['show', approval.subject.session_id]);
+    expect(shown.code).toBe(0);
+    const story = shown.stdout.split('\n').filter((l) => /DROP TABLE orders|approval ap_/.test(l));
+    expect(story).toEqual([
+      expect.stringMatching(/^\s+\d\d:\d\d:\d\d\.\d{3}\s+running\s+DROP TABLE orders$/),
+      expect.stringMatching(
+        new RegExp(
+          `approval ${approval.id} requested \\(rule pg\\.drop: DELETE without WHERE needs an approval\\): DROP TABLE orders · ≈ 12,000 rows of public\\.orders · expires \\d\\d:\\d\\d`,
+        ),
+      ),
+      expect.stringMatching(
+        new RegExp(`approval ${approval.id} denied by \\S+ \\(self-approved\\) via cli: not on production$`),
+      ),
+    ]);
+
     const late = await glassbox(test.home, ['approve', approval.id]);
     expect(late.code).toBe(1);
     expect(late.stderr).toBe(`glassbox: approval ${approval.id} is no longer pending: it was denied\n`);
