@@ -66,6 +66,8 @@ export const WITHDRAWN_AT_STOP = 'the engine stopped';
 
 /** Approvals listed at most at once. */
 const MAX_LIST = 1_000;
+/** Ended approvals kept in memory. */
+const RECENT = 1_000;
 
 interface Pending {
   approval: Approval;
@@ -80,6 +82,14 @@ export class Approvals implements ApprovalBroker, Component {
   private readonly issued = new Set<string>();
   private readonly listeners = new Set<(approval: Approval) => void>();
   private readonly standing: StandingApprovals;
+  /**
+   * Approvals of this run that ended, newest last, at most {@link RECENT}: answered from memory, since SQLite
+   * may lag the journal (a full disk) and the hook's long-poll asks often.
+   */
+  private readonly ended = new Map<string, Approval>();
+  /** Ids of ended approvals the store refused to record (a full disk): recorded once it takes writes again. */
+  private readonly unrecorded = new Set<string>();
+  private stopHealth: (() => void) | undefined;
   private stopped = false;
 
   constructor(private readonly options: ApprovalsOptions) {
@@ -116,6 +126,10 @@ export class Approvals implements ApprovalBroker, Component {
       if (approval?.scope?.type === 'session' && approval.scope.until_us > now)
         this.standing.add(approval, now);
     }
+    this.stopHealth = store.onHealthChange((health) => {
+      // After the store has finished coming back (listeners are told while it changes state).
+      if (health.ok) setImmediate(() => this.recordLate());
+    });
   }
 
   /** Withdraws (recorded) every approval still pending: their clients are being disconnected. */
@@ -124,6 +138,8 @@ export class Approvals implements ApprovalBroker, Component {
     for (const entry of [...this.pending.values()]) {
       this.finish(entry, { status: 'withdrawn', reason: WITHDRAWN_AT_STOP }, false);
     }
+    this.stopHealth?.();
+    this.recordLate();
     this.standing.clear();
     this.listeners.clear();
   }
@@ -139,6 +155,7 @@ export class Approvals implements ApprovalBroker, Component {
   request(subject: ApprovalSubject): { approval: Approval; settled: Promise<ApprovalOutcome> } {
     if (this.stopped) throw new Error('the engine is stopping: no approval can be requested');
     const { store } = this.options;
+    this.recordLate();
     const id = newApprovalId((candidate) => this.issued.has(candidate) || store.approvalIdTaken(candidate));
     const now = nowMicros();
     const asked: Approval = {
@@ -212,14 +229,33 @@ export class Approvals implements ApprovalBroker, Component {
   get(id: string): Approval | undefined {
     const pending = this.pending.get(id);
     if (pending) return pending.approval;
+    const ended = this.ended.get(id);
+    if (ended) return ended;
     const row = this.options.store.getApproval(id);
     return row && readRow(row);
   }
 
   list(options: { all?: boolean; limit?: number } = {}): Approval[] {
+    const all = options.all ?? false;
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), MAX_LIST);
-    const rows = this.options.store.listApprovals({ all: options.all ?? false, limit });
-    return rows.flatMap((row) => readRow(row) ?? []);
+    // The table, with what this run knows better (SQLite may lag the journal) laid over it.
+    const byId = new Map<string, Approval>();
+    for (const row of this.options.store.listApprovals({ all, limit })) {
+      const approval = readRow(row);
+      if (approval) byId.set(approval.id, approval);
+    }
+    for (const approval of this.ended.values())
+      if (all || byId.has(approval.id)) byId.set(approval.id, approval);
+    for (const { approval } of this.pending.values()) byId.set(approval.id, approval);
+    return [...byId.values()]
+      .filter((approval) => all || approval.status === 'pending')
+      .sort(
+        (a, b) =>
+          Number(b.status === 'pending') - Number(a.status === 'pending') ||
+          b.requested_at - a.requested_at ||
+          (b.id < a.id ? -1 : 1),
+      )
+      .slice(0, limit);
   }
 
   subscribe(listener: (approval: Approval) => void): () => void {
@@ -259,17 +295,39 @@ export class Approvals implements ApprovalBroker, Component {
       approval = recordDecided(this.options.store, decided);
     } catch (error) {
       if (strict) throw error;
-      const warn = this.options.warn ?? ((line: string) => process.stderr.write(`glassbox: ${line}\n`));
-      warn(
-        `approval ${decided.id} ${decided.status}, but this could not be recorded: ${(error as Error).message}`,
+      this.unrecorded.add(decided.id);
+      this.warn(
+        `approval ${decided.id} ${decided.status}; it is recorded once the store takes writes again (${(error as Error).message})`,
       );
     }
     this.pending.delete(approval.id);
     clearTimeout(entry.timer);
+    this.ended.set(approval.id, approval);
+    for (const id of this.ended.keys()) {
+      if (this.ended.size <= RECENT) break;
+      if (!this.unrecorded.has(id)) this.ended.delete(id);
+    }
     if (approval.status === 'approved') this.standing.add(approval, nowMicros());
     entry.resolve({ status: approval.status, approval } as ApprovalOutcome);
     this.notify(approval);
     return approval;
+  }
+
+  /** Records the endings the store refused earlier (in the order they happened); what it still refuses waits. */
+  private recordLate(): void {
+    for (const id of this.unrecorded) {
+      const approval = this.ended.get(id);
+      try {
+        if (approval) this.ended.set(id, recordDecided(this.options.store, approval));
+      } catch {
+        return;
+      }
+      this.unrecorded.delete(id);
+    }
+  }
+
+  private warn(line: string): void {
+    (this.options.warn ?? ((text: string) => process.stderr.write(`glassbox: ${text}\n`)))(line);
   }
 
   private notify(approval: Approval): void {
