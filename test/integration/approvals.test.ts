@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nowMicros } from '../../proxy/common/time.js';
@@ -10,7 +11,8 @@ import type {
   ApprovalRequestedPayload,
 } from '../../proxy/policy/approvals/record.js';
 import type { Approval } from '../../proxy/policy/guard/types.js';
-import { sqlSubject } from '../helpers/approvals.js';
+import { Store } from '../../proxy/store/store.js';
+import { heldStatement, sqlSubject } from '../helpers/approvals.js';
 import { waitFor } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
@@ -271,6 +273,57 @@ describe('approvals after an engine was killed', () => {
         'session.end',
       ]);
       expect(test.engine.store.verifySession(sessionId!).intact).toBe(true);
+    } finally {
+      await test.cleanup();
+      await mock.stop();
+    }
+  });
+});
+
+describe('approvals left pending in a database edited by hand', () => {
+  it('starts anyway, withdrawing a pending row whose session is not in the store and one whose subject is not JSON', async () => {
+    const home = tempHome();
+    const store = Store.open(join(home, 'glassbox.db'));
+    const pending = {
+      status: 'pending',
+      requested_at: 1,
+      expires_at: 2,
+      decided_at: null,
+      decided_by: null,
+      reason: null,
+      scope: null,
+    };
+    store.putApproval({
+      id: 'ap_00000001',
+      session_id: 'NO-SUCH-SESSION',
+      request_seq: 1,
+      rule_id: 'r',
+      what: '{}',
+      ...pending,
+    });
+    const { session_id, seq } = heldStatement(store, 'DELETE FROM t');
+    store.putApproval({
+      id: 'ap_00000002',
+      session_id,
+      request_seq: seq,
+      rule_id: 'r',
+      what: 'not json',
+      ...pending,
+    });
+    store.close();
+    const mock = await MockAnthropic.start();
+    const test = await startTestEngine(mock.url, undefined, home);
+    try {
+      expect(test.engine.approvals.get('ap_00000001')).toMatchObject({
+        status: 'withdrawn',
+        reason: WITHDRAWN_AT_START,
+      });
+      expect(test.engine.approvals.get('ap_00000002')).toMatchObject({
+        status: 'withdrawn',
+        subject: { rule: { id: 'r' } },
+      });
+      const decided = test.engine.store.listEvents(session_id).filter((e) => e.kind === 'approval.decided');
+      expect(decided.map((e) => (e.payload as ApprovalDecidedPayload).approval_id)).toEqual(['ap_00000002']);
     } finally {
       await test.cleanup();
       await mock.stop();

@@ -22,7 +22,7 @@ import type {
 } from '../guard/types.js';
 import { formatDuration } from './duration.js';
 import { newApprovalId } from './ids.js';
-import { fromRow, recordDecided, recordRequested } from './record.js';
+import { fromRow, recordDecided, recordRequested, toRow } from './record.js';
 import { StandingApprovals } from './standing.js';
 
 /** How long approvals wait and how long a `session` approval lasts when the approver names no time. */
@@ -112,12 +112,15 @@ export class Approvals implements ApprovalBroker, Component {
       if (rows.length === 0) break;
       for (const row of rows) {
         const approval = readRow(row) ?? brokenRow(row);
-        recordDecided(store, {
+        const withdrawn: Approval = {
           ...approval,
           status: 'withdrawn',
           decided_at: nowMicros(),
           reason: WITHDRAWN_AT_START,
-        });
+        };
+        // A row whose session is not in the store (edited by hand) has no chain to record in: the row alone.
+        if (store.getSession(row.session_id)) recordDecided(store, withdrawn);
+        else store.putApproval(toRow(withdrawn));
       }
     }
     const now = nowMicros();
@@ -344,7 +347,14 @@ export class Approvals implements ApprovalBroker, Component {
 /** An approval from its row, or undefined when the row cannot be read (a JSON column damaged by hand). */
 function readRow(row: Parameters<typeof fromRow>[0]): Approval | undefined {
   try {
-    return fromRow(row);
+    const approval = fromRow(row);
+    const { subject } = approval;
+    const readable =
+      typeof subject === 'object' &&
+      subject !== null &&
+      typeof subject.text === 'string' &&
+      typeof subject.rule?.id === 'string';
+    return readable ? approval : undefined;
   } catch {
     return undefined;
   }
