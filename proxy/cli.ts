@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { addApprovalCommands } from './cli/approval-commands.js';
 import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
@@ -113,6 +114,7 @@ function buildProgram(): Command {
 
   addPgCommands(program);
   addPolicyCommands(program);
+  addApprovalCommands(program);
 
   program
     .command('env')

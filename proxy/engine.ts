@@ -11,6 +11,7 @@ import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
+import { type ApprovalSettings, Approvals } from './policy/approvals/broker.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -39,6 +40,11 @@ export interface EngineOptions {
    * policy in force (policy.json, or the built-in default); tests may pass their own.
    */
   pgMasking?: PgMaskingSource;
+  /**
+   * How long approvals wait and how long a `session` approval lasts, read at each request and decision
+   * (policy/approvals/broker.ts); default 5 and 15 minutes.
+   */
+  approvals?: () => ApprovalSettings;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -65,6 +71,8 @@ interface EngineParts {
   policy: PolicyWatcher;
   /** Applies config.json and vault changes while running. */
   live: LiveConfig;
+  /** Operations held until a person decides (guardrails' `approve` rules). */
+  approvals: Approvals;
   /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
   reindex: ReindexThread | undefined;
   addresses: EngineAddresses;
@@ -74,7 +82,7 @@ interface EngineParts {
 
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
- * reverse — the engine lock, the store (recovering what a dead engine left live), the policy, the Anthropic proxy, the
+ * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the policy, the Anthropic proxy, the
  * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
  * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
@@ -86,6 +94,7 @@ export class Engine implements EngineParts {
   readonly postgres: PgProxy;
   readonly policy: PolicyWatcher;
   readonly live: LiveConfig;
+  readonly approvals: Approvals;
   readonly reindex: ReindexThread | undefined;
   readonly addresses: EngineAddresses;
   readonly recovered: number;
@@ -100,6 +109,7 @@ export class Engine implements EngineParts {
     this.postgres = running.postgres;
     this.policy = running.policy;
     this.live = running.live;
+    this.approvals = running.approvals;
     this.reindex = running.reindex;
     this.addresses = running.addresses;
     this.recovered = running.recovered;
@@ -145,6 +155,8 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
 
   const store = Store.open(paths.database, { journalDir: paths.journal });
   await parts.add('store', { stop: () => closeStore(store) });
+  // Before recovery: what a dead engine left pending is withdrawn in its session's chain before that ends.
+  const approvals = await parts.add('approvals', new Approvals({ store, settings: options.approvals, warn }));
   const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
   // A database indexed by an older Glassbox: the index starts afresh now, before anything is recorded, and
   // what was stored before is indexed again in the background (the last component).
@@ -192,6 +204,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     version: glassboxVersion(),
     recording: { control: recording, identity },
     policy: { policy, identity, home, connections: () => postgres.connections() },
+    approvals: { approvals, osUser: identity.os_user },
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),
@@ -232,7 +245,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     database: paths.database,
     postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
   };
-  return { store, anthropic, api, postgres, policy, live, reindex, addresses, recovered };
+  return { store, anthropic, api, postgres, policy, live, approvals, reindex, addresses, recovered };
 }
 
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */

@@ -20,6 +20,7 @@ import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
+import { type ApprovalRouteOptions, ApprovalRoutes, isApprovalsPath } from './routes/approvals.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
@@ -41,6 +42,8 @@ export interface ApiServerOptions {
   recording?: { control: RecordingSwitch; identity: Identity };
   /** The masking policy behind /api/policy (read, preview, apply); without it those paths answer 404. */
   policy?: Omit<PolicyRouteOptions, 'store'>;
+  /** The approval broker behind /api/approvals, whose changes go to /api/live; without it those paths answer 404. */
+  approvals?: ApprovalRouteOptions;
   /**
    * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
    * function that pushes a message to every client; returns the function that stops it.
@@ -61,11 +64,14 @@ export class ApiServer {
   private heartbeat: NodeJS.Timeout | undefined;
   private readonly files: StaticFiles | undefined;
   private readonly policy: PolicyRoutes | undefined;
+  private readonly approvals: ApprovalRoutes | undefined;
+  private unsubscribeApprovals: (() => void) | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
     this.files = rendererDir ? new StaticFiles(rendererDir) : undefined;
     this.policy = options.policy && new PolicyRoutes({ ...options.policy, store: options.store });
+    this.approvals = options.approvals && new ApprovalRoutes(options.approvals);
     this.server = createServer((req, res) => this.handle(req, res));
     this.server.on('upgrade', (req, socket, head) => this.upgrade(req, socket as Socket, head));
     this.server.on('clientError', (_error, socket) => socket.destroy());
@@ -92,6 +98,9 @@ export class ApiServer {
     await once(this.server, 'listening');
     this.heartbeat = setInterval(() => this.broadcast({ type: 'heartbeat' }), HEARTBEAT_MS).unref();
     this.stopNotices = this.options.notices?.((message) => this.broadcast(message));
+    this.unsubscribeApprovals = this.options.approvals?.approvals.subscribe((approval) =>
+      this.broadcast({ type: 'approval', approval }),
+    );
     this.unsubscribeHealth = this.options.store.onHealthChange((store) =>
       this.broadcast({ type: 'store', store }),
     );
@@ -101,6 +110,7 @@ export class ApiServer {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.stopNotices?.();
+    this.unsubscribeApprovals?.();
     this.unsubscribeHealth?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');
@@ -122,6 +132,13 @@ export class ApiServer {
       }
       if (isPolicyPath(url.pathname) && this.policy) {
         this.policy.handle(req, url).then(
+          (body) => send(res, 200, body),
+          (error: unknown) => sendError(res, error),
+        );
+        return;
+      }
+      if (isApprovalsPath(url.pathname) && this.approvals) {
+        this.approvals.handle(req, url).then(
           (body) => send(res, 200, body),
           (error: unknown) => sendError(res, error),
         );

@@ -5,6 +5,14 @@
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
 import type { PolicyDocument, PolicyIssue } from '../policy/document.js';
 import type { EffectivePolicy } from '../policy/effective.js';
+import type {
+  Approval,
+  ApprovalScope,
+  ApprovalStatus,
+  ApprovalSubject,
+  DecidingRule,
+  OperationFacts,
+} from '../policy/guard/types.js';
 import type { PolicyChange } from '../policy/policy-diff.js';
 import type { TryExample, TryResult } from '../policy/preview/recordings.js';
 import type { MaskedRows, PreviewCell, PreviewColumnView } from '../policy/preview/table.js';
@@ -75,16 +83,77 @@ export interface EventsResponse {
  * `sqlstate`.
  */
 export interface ErrorResponse {
-  error: { code: string; message: string; issues?: PolicyIssue[]; sqlstate?: string };
+  error: {
+    code: string;
+    message: string;
+    issues?: PolicyIssue[];
+    sqlstate?: string;
+    /** With 409 `not_pending`: how the approval ended. */
+    status?: ApprovalStatus;
+  };
+}
+
+export type { Approval, ApprovalScope, ApprovalStatus, ApprovalSubject, DecidingRule, OperationFacts };
+
+/**
+ * On /api/live whenever an approval changes: a new request (`pending`), a decision, an expiry, a
+ * withdrawal. The whole approval, so an inbox updates without asking again.
+ */
+export interface ApprovalMessage {
+  type: 'approval';
+  approval: Approval;
+}
+
+/** GET /api/approvals?all=1&limit=N: pending first, newest first (`all`: decided ones too; limit 1–1000, default 100). */
+export interface ApprovalsResponse {
+  approvals: Approval[];
+  /** How many are pending now (the header's badge), whatever `all` and `limit` say. */
+  pending: number;
+  /** The engine's clock, µs since epoch, for "time left" against `expires_at`. */
+  now: number;
+}
+
+/** GET /api/approvals/:id, and the answer of approve and deny: the approval as it is now. */
+export interface ApprovalResponse {
+  approval: Approval;
 }
 
 /**
- * Messages on the /api/live WebSocket: store changes, upstream changes, the store's health whenever it
- * changes (a full disk stops recording, space freed resumes it), and a heartbeat every 30 s.
+ * GET /api/approvals/:id/wait?timeout=30 (seconds, or a duration like `90s`; at most 10 minutes, default 30
+ * seconds): answers as soon as the approval is decided, or at the timeout with it still pending.
+ */
+export interface ApprovalWaitResponse {
+  approval: Approval;
+  /** True when the wait ended before a decision (the approval is still `pending`). */
+  timed_out: boolean;
+}
+
+/**
+ * POST /api/approvals/:id/approve. `scope` `once` (default: this exact operation, once) or `session` (the
+ * same rule in the same session for `for`, a duration like `15m`, 1s to 24h; default 15 minutes; giving
+ * `for` alone means `session`). `via` names the client (`cli`, `dashboard`, `tray`; default `api`).
+ */
+export interface ApproveRequest {
+  scope?: 'once' | 'session';
+  for?: string;
+  reason?: string;
+  via?: string;
+}
+
+/** POST /api/approvals/:id/deny: the reason is required (the agent or client is shown it). */
+export interface DenyRequest {
+  reason: string;
+  via?: string;
+}
+
+/**
+ * Messages on the /api/live WebSocket: store changes, upstream changes, approval changes, the store's health
+ * whenever it changes (a full disk stops recording, space freed resumes it), and a heartbeat every 30 s.
  */
 export type LiveMessage =
   | StoreChange
   | UpstreamMessage
+  | ApprovalMessage
   | { type: 'store'; store: StoreHealth }
   | { type: 'hello'; version: string }
   | { type: 'heartbeat' };

@@ -2,6 +2,7 @@ import { asRecord } from '../anthropic/message.js';
 import type { RecordedEvent } from '../store/types.js';
 import { clip, clock, counted, duration, hang } from './format.js';
 import { statementLog } from './pg-log.js';
+import { approvalLine } from './show-approvals.js';
 
 const PAD = ' '.repeat(26);
 
@@ -98,6 +99,9 @@ function renderEvent(event: RecordedEvent): string[] {
       return [`${at}cancel request ${p.forwarded ? 'forwarded upstream' : `failed: ${String(p.error)}`}`];
     case 'session.end':
       return [`${at}session ended (${String(p.reason)})`];
+    case 'approval.requested':
+    case 'approval.decided':
+      return [`${at}${hang(approvalLine(event.kind, p) ?? '', PAD)}`];
     default:
       return [`${at}${event.kind} ${clip(JSON.stringify(p), 300)}`];
   }

@@ -7,6 +7,7 @@ import {
 } from '../anthropic/transcript.js';
 import type { InflightExchange, RecordedEvent, Session } from '../store/types.js';
 import { clip, clock, count, counted, dollars, duration, hang, timestamp } from './format.js';
+import { approvalLine } from './show-approvals.js';
 import { renderStatementLog } from './show-postgres.js';
 
 const LABEL = 13;
@@ -152,6 +153,9 @@ function renderOther(entry: OtherEntry): string[] {
       return [`─── ${clock(entry.ts)} malformed request on the proxy port: ${String(p.code ?? p.message)}`];
     case 'session.end':
       return [`─── ${clock(entry.ts)} session ended (${String(p.reason)})`];
+    case 'approval.requested':
+    case 'approval.decided':
+      return [`─── ${clock(entry.ts)} ${approvalLine(entry.kind, p) ?? ''}`];
     default:
       return [`─── ${clock(entry.ts)} ${entry.kind} ${clip(JSON.stringify(p), 300)}`];
   }

@@ -101,6 +101,26 @@ const MIGRATIONS: readonly string[] = [
        WHERE session_id = sessions.id AND kind = 'pg.result'))
   WHERE kind = 'postgres' AND status != 'live' AND json_extract(stats, '$.awaiting_outcome') IS NULL;
   `,
+  // 6: just-in-time approvals (DESIGN.md, "Guardrails and just-in-time approvals"; policy/approvals/). One row
+  // per approval, rewritten whole at each transition; the requesting session's chain holds the same story as
+  // `approval.requested` and `approval.decided` events, so this table is an index, never the record.
+  `
+  CREATE TABLE approvals (
+    id          TEXT PRIMARY KEY,            -- ap_ + 8 Crockford base32 characters
+    session_id  TEXT NOT NULL,               -- the session that asked
+    request_seq INTEGER NOT NULL,            -- the event in it that asked
+    rule_id     TEXT NOT NULL,
+    what        TEXT NOT NULL,               -- JSON: the approval's subject (masked operation, facts, rule, who)
+    status      TEXT NOT NULL,               -- pending | approved | denied | expired | withdrawn
+    requested_at INTEGER NOT NULL,           -- µs since epoch
+    expires_at  INTEGER NOT NULL,            -- µs since epoch
+    decided_at  INTEGER,                     -- µs since epoch
+    decided_by  TEXT,                        -- JSON: os_user, email, subject, self_approved, via
+    reason      TEXT,
+    scope       TEXT                         -- JSON: {"type":"once"} | {"type":"session","until_us":…}
+  );
+  CREATE INDEX approvals_status ON approvals (status, requested_at DESC);
+  `,
 ];
 
 /** The schema version this build writes. */

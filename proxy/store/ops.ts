@@ -2,7 +2,7 @@ import { canonicalJson } from '../common/canonical-json.js';
 import { JsonText } from '../common/json-text.js';
 import { chainHash } from './chain.js';
 import type { prepareStatements } from './rows.js';
-import type { SessionKind, SessionStatus } from './types.js';
+import type { ApprovalRow, SessionKind, SessionStatus } from './types.js';
 
 /**
  * One row-level write of the store, as journaled and then applied to SQLite. The store fixes everything that
@@ -69,7 +69,9 @@ export type StoreOp =
    */
   | { op: 'seal'; session_id: string; request_seq: number; request_text?: string }
   | { op: 'end'; session_id: string; status: SessionStatus; ended_at: number }
-  | { op: 'reopen'; session_id: string };
+  | { op: 'reopen'; session_id: string }
+  /** Writes an `approvals` row whole (inserted, or replaced at a transition). */
+  | { op: 'approval'; row: ApprovalRow };
 
 type Statements = ReturnType<typeof prepareStatements>;
 
@@ -165,6 +167,9 @@ function applyOp(sql: Statements, chain: ChainHeads, op: StoreOp, advanceHead: b
       return;
     case 'reopen':
       sql.reopen.run(op.session_id);
+      return;
+    case 'approval':
+      sql.putApproval.run(op.row);
       return;
   }
 }

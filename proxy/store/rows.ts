@@ -111,6 +111,12 @@ export function prepareStatements(db: Db) {
          SELECT json_extract(payload, '$.' || @ref) FROM events WHERE session_id = @id AND kind = @outcome)
        ORDER BY seq`,
     ).pluck(),
+    putApproval: p(`INSERT OR REPLACE INTO approvals (id, session_id, request_seq, rule_id, what, status,
+      requested_at, expires_at, decided_at, decided_by, reason, scope) VALUES (@id, @session_id, @request_seq,
+      @rule_id, @what, @status, @requested_at, @expires_at, @decided_at, @decided_by, @reason, @scope)`),
+    approval: p('SELECT * FROM approvals WHERE id = ?'),
+    approvals: p(`SELECT * FROM approvals WHERE @all OR status = 'pending'
+      ORDER BY status = 'pending' DESC, requested_at DESC, id DESC LIMIT @limit`),
     inflightOf: p(`SELECT session_id, request_seq, kind, started_at, updated_at, partial FROM inflight
       WHERE session_id = ? ORDER BY request_seq`),
   };

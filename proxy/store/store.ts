@@ -21,6 +21,7 @@ import { type RebuildProgress, SearchIndex } from './search-index.js';
 import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
+  ApprovalRow,
   InflightExchange,
   NewSession,
   RecordedEvent,
@@ -457,6 +458,35 @@ export class Store {
       seq: session.head_seq,
       hash: session.head_hash,
     });
+  }
+
+  /**
+   * Writes an `approvals` row whole (policy/approvals/), through the journal like every write; inside a
+   * {@link Store.batch} it is durable together with the events written there.
+   * @throws StoreUnavailableError when the store refuses writes (a full disk)
+   */
+  putApproval(row: ApprovalRow): void {
+    this.writes.batch(() => this.write([{ op: 'approval', row: { ...row } }]));
+  }
+
+  /** One `approvals` row by id, or undefined. */
+  getApproval(id: string): ApprovalRow | undefined {
+    this.ingest.settle();
+    return this.sql.approval.get(id) as ApprovalRow | undefined;
+  }
+
+  /**
+   * Whether the `approvals` table holds `id`, read without waiting for queued writes (a point read that
+   * never waits for the writer): for choosing new ids, whose caller knows the ones it wrote itself.
+   */
+  approvalIdTaken(id: string): boolean {
+    return this.sql.approval.get(id) !== undefined;
+  }
+
+  /** `approvals` rows, pending first, newest first; only pending ones unless `all`; at most `limit`. */
+  listApprovals(options: { all: boolean; limit: number }): ApprovalRow[] {
+    this.ingest.settle();
+    return this.sql.approvals.all({ all: options.all ? 1 : 0, limit: options.limit }) as ApprovalRow[];
   }
 
   /** Ids of all sessions, oldest first. */

@@ -136,3 +136,25 @@ export interface StoreHealth {
    */
   behind: { error: string; since: number } | null;
 }
+
+/**
+ * A row of the `approvals` table as written and read (JSON columns as text; times in µs since epoch). The
+ * approval broker (policy/approvals/) owns its meaning; the store only keeps it.
+ */
+export interface ApprovalRow {
+  id: string;
+  session_id: string;
+  request_seq: number;
+  rule_id: string;
+  /** JSON text of the approval's subject. */
+  what: string;
+  status: string;
+  requested_at: number;
+  expires_at: number;
+  decided_at: number | null;
+  /** JSON text of who decided, or null. */
+  decided_by: string | null;
+  reason: string | null;
+  /** JSON text of the scope, or null. */
+  scope: string | null;
+}

@@ -71,8 +71,10 @@ function indexAsBefore(database: string): void {
         insert.run(row.id, replySearchText(content));
       }
     }
-    // The schema as it was then: version 2, before the search state (3) and in-flight deltas (4).
-    db.exec('DROP TABLE IF EXISTS search_state; DROP TABLE IF EXISTS inflight_parts');
+    // The schema as it was then: version 2, before the search state (3), in-flight deltas (4) and approvals (6).
+    db.exec(
+      'DROP TABLE IF EXISTS search_state; DROP TABLE IF EXISTS inflight_parts; DROP TABLE IF EXISTS approvals',
+    );
     db.pragma('user_version = 2');
   } finally {
     db.close();

@@ -245,11 +245,12 @@ describe('start-up recovery of outcomes lost while the store refused writes', ()
     );
     store.endSession(pg.id, 'client_closed');
     store.close();
-    // The database as that version left it: schema 4, no awaiting_outcome in the session's stats.
+    // The database as that version left it: schema 4 (no approvals table), no awaiting_outcome in the stats.
     const db = new Database(join(home, 'glassbox.db'));
     expect(
       JSON.parse(db.prepare('SELECT stats FROM sessions WHERE id = ?').pluck().get(pg.id) as string),
     ).not.toHaveProperty(PG_AWAITING);
+    db.exec('DROP TABLE approvals');
     db.pragma('user_version = 4');
     db.close();
 

@@ -169,6 +169,12 @@ export interface ApprovalSubject {
   identity?: GuardContext['identity'];
   /** Extra context for the approver: the planner's row estimate, the driving Claude session's last prompt. */
   context?: { estimated_rows?: number; estimate_of?: string; prompt?: string; prompt_session_id?: string };
+  /**
+   * How the enforcement point waits: `hold` (default) keeps the operation until `settled`, so an approved
+   * `once` is used by that operation; `retry` refuses it at once and lets the same operation (the same
+   * `operation_hash` and rule) through exactly once afterwards, through {@link ApprovalBroker.covered}.
+   */
+  mode?: 'hold' | 'retry';
 }
 
 /** One approval, as the `approvals` table and the control API hold it. */
