@@ -11,7 +11,7 @@ import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
-import { type ApprovalSettings, Approvals } from './policy/approvals/broker.js';
+import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './policy/approvals/broker.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -156,7 +156,18 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const store = Store.open(paths.database, { journalDir: paths.journal });
   await parts.add('store', { stop: () => closeStore(store) });
   // Before recovery: what a dead engine left pending is withdrawn in its session's chain before that ends.
-  const approvals = await parts.add('approvals', new Approvals({ store, settings: options.approvals, warn }));
+  // The broker starts before the policy (it must withdraw what a dead engine left pending before recovery);
+  // its settings are read lazily, at each request and decision, from the policy in force by then.
+  let policyRef: PolicyWatcher | undefined;
+  const settings =
+    options.approvals ??
+    (() => {
+      const inForce = policyRef?.current().approvals;
+      return inForce
+        ? { timeoutMs: inForce.timeoutMs, sessionScopeMs: inForce.sessionScopeMs }
+        : DEFAULT_APPROVAL_SETTINGS;
+    });
+  const approvals = await parts.add('approvals', new Approvals({ store, settings, warn }));
   const recovered = recoverInterrupted(store, [PG_UNANSWERED], recoveredSearchText);
   // A database indexed by an older Glassbox: the index starts afresh now, before anything is recorded, and
   // what was stored before is indexed again in the background (the last component).
@@ -166,6 +177,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const identity = localIdentity();
   const log = options.log ?? (() => undefined);
   const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
+  policyRef = policy;
 
   const anthropic = new AnthropicProxy(
     anthropicOptions(config, { store, host, identity, pause: recording, policy: () => policy.current() }),
