@@ -24,6 +24,7 @@ import type {
   ApprovalBroker,
   ApprovalOutcome,
   ApprovalSubject,
+  DecidingRule,
   Guard,
   GuardContext,
   GuardDecision,
@@ -31,7 +32,6 @@ import type {
 } from '../policy/guard/types.js';
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
-import { parseBind, parseExecute, parseParse, parseQuery, parseTarget } from './frontend-messages.js';
 import {
   blockedError,
   cancelledError,
@@ -44,6 +44,7 @@ import {
   uncheckedError,
   waitingNotice,
 } from './guard-refusals.js';
+import { type StatementText, StatementTexts } from './guard-statements.js';
 import { FRONTEND } from './messages.js';
 import { Pieces } from './pieces.js';
 import type { PgRecorder } from './recorder.js';
@@ -91,19 +92,14 @@ interface Hold {
   approval?: Approval;
   /** The client sent a CancelRequest while it waited. */
   cancelled?: boolean;
-}
-
-/** The client's statement text, as bytes (what `once` approvals are keyed by) and as text. */
-interface Sql {
-  bytes: Buffer;
-  text: string;
+  /** An Execute: refused, the server skips what follows it up to Sync. */
+  extended: boolean;
 }
 
 /** Checks each statement of one connection against the guard and holds, refuses or forwards it. */
 export class GuardGate {
-  /** Prepared statements and portals by name, with the SQL their Parse carried. */
-  private readonly statements = new Map<string, Sql>();
-  private readonly portals = new Map<string, Sql>();
+  /** What each Query or Execute runs. */
+  private readonly texts = new StatementTexts();
   /** What waits behind an undecided hold, in order; empty when nothing is held. */
   private readonly queue: Array<Buffer | Hold> = [];
   private readonly ready = new Pieces();
@@ -121,7 +117,7 @@ export class GuardGate {
    * queued for the upstream as is, as its stand-in, or held. @throws ProtocolError for a malformed message
    */
   frame(frame: Frame, out: TrackerOutput): void {
-    const sql = this.statementOf(frame);
+    const sql = this.texts.of(frame);
     const guard = sql && this.settings.guard();
     if (!sql || !guard) {
       this.sinks.tracker.onFrontend(frame, out);
@@ -174,21 +170,45 @@ export class GuardGate {
       );
       return;
     }
+    this.holdForApproval(frame, out, { sql, facts, rule, approvals });
+  }
+
+  /**
+   * An `approve` decision: let through at once when a standing approval covers it, else held in the send
+   * queue (its stand-in refused at once in `retry` mode) while the approval is asked for once it is recorded.
+   */
+  private holdForApproval(
+    frame: Frame,
+    out: TrackerOutput,
+    asked: { sql: StatementText; facts: OperationFacts; rule: DecidingRule; approvals: ApprovalBroker },
+  ): void {
+    const { sql, facts, rule, approvals } = asked;
+    const { session, context } = this.settings;
     const operation_hash = createHash('sha256').update(sql.bytes).digest('hex');
-    const covered = approvals.covered({ session_id: this.settings.session.id, operation_hash, rule });
+    let covered: Approval | undefined;
+    try {
+      covered = approvals.covered({ session_id: session.id, operation_hash, rule });
+    } catch (error) {
+      this.refuse(frame, out, uncheckedError(describeError(error)), () => undefined);
+      return;
+    }
     if (covered) {
       this.sinks.tracker.onFrontend(frame, out);
       this.send(frame.raw);
       return;
     }
     const verdict: GuardVerdict = {};
-    const hold: Hold = { original: frame.raw, standIn: standIn(frame), verdict };
+    const hold: Hold = {
+      original: frame.raw,
+      standIn: standIn(frame),
+      verdict,
+      extended: frame.type === FRONTEND.Execute,
+    };
     const execution = this.track(frame, out, verdict);
     this.send(hold);
     const retry = (this.settings.approvalMode?.() ?? 'hold') === 'retry';
-    const { session, context } = this.settings;
     this.after.push(() => {
-      if (this.closed) return;
+      if (this.closed || hold.bytes) return;
       if (hold.cancelled) return this.resolve(hold, cancelledError(undefined));
       const subject: ApprovalSubject = {
         session_id: session.id,
@@ -202,11 +222,20 @@ export class GuardGate {
         ...(session.target ? { target: session.target } : {}),
         ...(context.identity ? { identity: context.identity } : {}),
       };
-      const { approval, settled } = approvals.request(subject);
+      let requested: ReturnType<ApprovalBroker['request']>;
+      try {
+        requested = approvals.request(subject);
+      } catch (error) {
+        return this.resolve(hold, uncheckedError(`asking for approval failed: ${describeError(error)}`));
+      }
+      const { approval, settled } = requested;
       hold.approval = approval;
       if (retry) return this.resolve(hold, retryError(approval));
       this.sinks.client(waitingNotice(approval));
-      void settled.then((outcome) => this.settled(hold, outcome));
+      settled.then(
+        (outcome) => this.settled(hold, outcome),
+        (error: unknown) => this.resolve(hold, uncheckedError(describeError(error))),
+      );
     });
   }
 
@@ -237,8 +266,7 @@ export class GuardGate {
     const hold = this.queue.find((entry): entry is Hold => !Buffer.isBuffer(entry) && !entry.bytes);
     if (!hold || hold.cancelled) return false;
     hold.cancelled = true;
-    if (hold.approval)
-      this.settings.approvals?.withdraw(hold.approval.id, 'the client cancelled the statement');
+    if (hold.approval) this.withdraw(hold.approval, 'the client cancelled the statement');
     return true;
   }
 
@@ -248,7 +276,7 @@ export class GuardGate {
     this.closed = true;
     for (const entry of this.queue) {
       if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval)
-        this.settings.approvals?.withdraw(entry.approval.id, 'the client disconnected');
+        this.withdraw(entry.approval, 'the client disconnected');
     }
     this.queue.length = 0;
     this.ready.take();
@@ -282,8 +310,10 @@ export class GuardGate {
 
   /** Decides a hold: its statement goes on (`refusal` undefined) or its stand-in does; then what waited behind. */
   private resolve(hold: Hold, refusal: Buffer | undefined): void {
+    if (this.closed || hold.bytes) return;
     if (refusal) hold.verdict.refusal = refusal;
     hold.bytes = refusal ? hold.standIn : hold.original;
+    if (refusal && hold.extended) this.skippedAfter(hold);
     while (this.queue.length > 0) {
       const head = this.queue[0]!;
       if (Buffer.isBuffer(head)) this.ready.add(head);
@@ -294,47 +324,35 @@ export class GuardGate {
     this.flush();
   }
 
+  /**
+   * After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so holds
+   * behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent (discarded too).
+   */
+  private skippedAfter(refused: Hold): void {
+    for (let i = this.queue.indexOf(refused) + 1; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (Buffer.isBuffer(entry)) {
+        if (entry[0] === FRONTEND.Sync || entry[0] === FRONTEND.Query) return;
+        continue;
+      }
+      if (!entry.extended) return;
+      if (entry.bytes) continue;
+      entry.bytes = entry.standIn;
+      if (entry.approval) this.withdraw(entry.approval, 'an earlier statement of its batch was refused');
+    }
+  }
+
+  /** Withdraws an approval; a broker failure here changes nothing for the client. */
+  private withdraw(approval: Approval, why: string): void {
+    try {
+      this.settings.approvals?.withdraw(approval.id, why);
+    } catch {
+      // The statement is refused or gone either way.
+    }
+  }
+
   private send(entry: Buffer | Hold): void {
     if (this.queue.length === 0 && Buffer.isBuffer(entry)) this.ready.add(entry);
     else this.queue.push(entry);
   }
-
-  /**
-   * The SQL a Query or Execute frame runs (an Execute's from the Parse its portal was bound to); keeps the
-   * names of prepared statements and portals from Parse, Bind and Close. Undefined for other messages and
-   * for a portal Glassbox did not see bound (the server refuses to execute it).
-   */
-  private statementOf(frame: Frame): Sql | undefined {
-    switch (frame.type) {
-      case FRONTEND.Query:
-        return { bytes: cstringAt(frame.body, 0), text: parseQuery(frame.body) };
-      case FRONTEND.Parse: {
-        const { name, query } = parseParse(frame.body);
-        const bytes = Buffer.from(cstringAt(frame.body, frame.body.indexOf(0) + 1));
-        this.statements.set(name, { bytes, text: query });
-        return undefined;
-      }
-      case FRONTEND.Bind: {
-        const { portal, statement } = parseBind(frame.body);
-        const sql = this.statements.get(statement);
-        if (sql) this.portals.set(portal, sql);
-        else this.portals.delete(portal);
-        return undefined;
-      }
-      case FRONTEND.Close: {
-        const { target, name } = parseTarget(frame.body);
-        (target === 'S' ? this.statements : this.portals).delete(name);
-        return undefined;
-      }
-      case FRONTEND.Execute:
-        return this.portals.get(parseExecute(frame.body).portal);
-      default:
-        return undefined;
-    }
-  }
-}
-
-/** The bytes of the C string at `offset` of a message body (checked by the parser already), without its NUL. */
-function cstringAt(body: Buffer, offset: number): Buffer {
-  return body.subarray(offset, body.indexOf(0, offset));
 }
