@@ -51,6 +51,16 @@ import type { PgRecorder } from './recorder.js';
 import type { StatementTracker } from './tracker.js';
 import type { TrackerOutput } from './tracker-output.js';
 
+/** Frames of an extended-protocol batch, up to (not including) its Sync (PostgreSQL docs, 55.2.3). */
+const EXTENDED = new Set<number>([
+  FRONTEND.Parse,
+  FRONTEND.Bind,
+  FRONTEND.Describe,
+  FRONTEND.Execute,
+  FRONTEND.Close,
+  FRONTEND.Flush,
+]);
+
 /** How `approve` rules hold a statement: wait on the connection, or refuse it until it is run again. */
 export type ApprovalMode = 'hold' | 'retry';
 
@@ -103,6 +113,8 @@ export class GuardGate {
   /** What waits behind an undecided hold, in order; empty when nothing is held. */
   private readonly queue: Array<Buffer | Hold> = [];
   private readonly ready = new Pieces();
+  /** Extended-protocol frames of the batch being read since its last Sync, not yet in `ready` (see send). */
+  private readonly unit: Buffer[] = [];
   /** What to do once the current batch's statements are recorded (their seqs known). */
   private after: Array<() => void> = [];
   private closed = false;
@@ -254,6 +266,7 @@ export class GuardGate {
 
   /** Writes upstream what is ready to go (call after each batch of frames, after the relay took its hold). */
   flush(): void {
+    this.unitReady();
     const bytes = this.ready.take();
     if (bytes) this.sinks.upstream(bytes);
   }
@@ -279,6 +292,7 @@ export class GuardGate {
         this.withdraw(entry.approval, 'the client disconnected');
     }
     this.queue.length = 0;
+    this.unit.length = 0;
     this.ready.take();
   }
 
@@ -351,8 +365,28 @@ export class GuardGate {
     }
   }
 
+  /**
+   * Queues a frame (or a hold) for the upstream in order. Extended-protocol frames wait in `unit` until the
+   * batch is flushed or a Sync comes, so that an Execute held for approval takes the Parse and Bind sent with
+   * it into the queue: nothing of the statement reaches the server before the decision (no parse-analysis
+   * locks held, no constants folded at Bind while a person decides).
+   */
   private send(entry: Buffer | Hold): void {
-    if (this.queue.length === 0 && Buffer.isBuffer(entry)) this.ready.add(entry);
-    else this.queue.push(entry);
+    if (this.queue.length > 0) this.queue.push(entry);
+    else if (!Buffer.isBuffer(entry)) {
+      if (entry.extended) this.queue.push(...this.unit.splice(0));
+      else this.unitReady();
+      this.queue.push(entry);
+    } else if (EXTENDED.has(entry[0]!)) this.unit.push(entry);
+    else {
+      this.unitReady();
+      this.ready.add(entry);
+    }
+  }
+
+  /** The extended-protocol frames waiting in `unit` are ready to go. */
+  private unitReady(): void {
+    for (const frame of this.unit) this.ready.add(frame);
+    this.unit.length = 0;
   }
 }

@@ -69,6 +69,11 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
       const first = client.query(wipe);
       const id = await g.nextPending();
       expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+      // Its Parse and Bind wait with it: the server holds no lock on t while a person decides.
+      const locks = await g.direct.query(
+        "SELECT mode FROM pg_locks WHERE relation = 't'::regclass AND pid <> pg_backend_pid()",
+      );
+      expect(locks.rows).toEqual([]);
       g.broker.decide(id, { approve: true, by: BY });
       expect((await first).rowCount).toBe(3);
       await g.direct.query('INSERT INTO t VALUES (4)');
