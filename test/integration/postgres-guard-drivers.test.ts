@@ -58,6 +58,8 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
       expect(await rejection(client.query('INSERT INTO t VALUES ($1)', [11]))).toMatchObject({
         code: '25P02',
       });
+      // In a failed transaction PostgreSQL answers any statement 25P02, a blocked one too.
+      expect(await rejection(client.query('DROP TABLE t'))).toMatchObject({ code: '25P02' });
       await client.query('ROLLBACK');
       expect((await client.query('SELECT count(*)::int AS n FROM t')).rows).toEqual([{ n: 3 }]);
       expect(await idsIn(g.direct)).toEqual([1, 2, 3]);

@@ -201,6 +201,20 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     expect(await idsIn(g.direct)).toEqual([4]);
   });
 
+  it('streams allowed traffic as before: COPY FROM STDIN and a large result', async () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `${i + 10}\n`).join('');
+    const copy = spawn(PSQL, ['-X', '-w', '-d', g.setup.url, '-c', 'COPY t FROM STDIN'], {
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const done = collectOutput(copy);
+    copy.stdin?.end(rows);
+    expect(await done).toMatchObject({ code: 0, stdout: expect.stringContaining('COPY 100000') });
+    const select = await psql(['-A', '-t', '-c', 'SELECT id FROM t ORDER BY id']).done;
+    expect(select.code).toBe(0);
+    expect(select.stdout.trim().split('\n')).toHaveLength(100_003);
+  });
+
   it('forwards a flagged statement and records guard.flagged', async () => {
     const run = psql(['-c', 'CREATE INDEX t_id ON t (id)']);
     const out = await run.done;
