@@ -90,8 +90,9 @@ export function uncheckedError(why: string): Buffer {
 /** The NoticeResponse a client gets at once when its statement is held for approval. */
 export function waitingNotice(approval: Approval): Buffer {
   const { id, subject } = approval;
+  // 00000, as PostgreSQL's own RAISE NOTICE sends.
   return noticeResponse(
-    '01000',
+    '00000',
     `Glassbox: waiting for approval ${id} (rule ${subject.rule.id}: ${subject.rule.message}); open the dashboard or run glassbox approve ${id}`,
   );
 }

@@ -20,16 +20,20 @@ export interface RegexRule {
 /**
  * A stand-in Guard for enforcement tests: decides SQL by regular expressions over the statement's text (the
  * real guard classifies with PostgreSQL's parser; tests switch to it once merged). Tool calls are allowed.
- * `seen` lists every text and context it was asked about, in order.
+ * Facts are kept per distinct text, as the real classifier caches them.
  */
 export class RegexGuard implements Guard {
-  readonly seen: Array<{ text: string; context: GuardContext }> = [];
+  private readonly facts = new Map<string, OperationFacts>();
 
   constructor(private readonly rules: RegexRule[]) {}
 
-  sql(text: string, context: GuardContext): { facts: OperationFacts; decision: GuardDecision } {
-    this.seen.push({ text, context });
-    const facts: OperationFacts = { kind: 'sql', text, sql: roughFacts(text) };
+  sql(text: string, _context: GuardContext): { facts: OperationFacts; decision: GuardDecision } {
+    let facts = this.facts.get(text);
+    if (!facts) {
+      if (this.facts.size >= 1_000) this.facts.clear();
+      facts = { kind: 'sql', text, sql: roughFacts(text) };
+      this.facts.set(text, facts);
+    }
     const rule = this.rules.find((r) => r.pattern.test(text));
     if (!rule) return { facts, decision: { action: 'allow' } };
     const deciding: DecidingRule = { id: rule.id, message: rule.message, builtin: false };
