@@ -283,13 +283,12 @@ export class GuardGate {
     return true;
   }
 
-  /** The connection ended: approvals still pending are withdrawn, nothing more is sent. */
-  close(): void {
+  /** The connection ended (`why`, for the approvals): those still pending are withdrawn, nothing more is sent. */
+  close(why = 'the client disconnected'): void {
     if (this.closed) return;
     this.closed = true;
     for (const entry of this.queue) {
-      if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval)
-        this.withdraw(entry.approval, 'the client disconnected');
+      if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval) this.withdraw(entry.approval, why);
     }
     this.queue.length = 0;
     this.unit.length = 0;

@@ -308,7 +308,11 @@ export class PgRelay {
   private finish(reason: RelayEndReason): void {
     if (this.ended) return;
     this.ended = true;
-    this.gate?.close();
+    this.gate?.close(
+      reason === 'client_closed' || reason === 'client_terminated'
+        ? 'the client disconnected'
+        : `the connection ended (${reason})`,
+    );
     this.toUpstream.clear();
     for (const execution of this.tracker.pending()) {
       execution.error ??= { sqlstate: '08006', severity: 'FATAL', message: `connection ended (${reason})` };
