@@ -38,7 +38,9 @@ interface Held {
  *
  * Client → upstream: bytes are framed and checked (unknown message types and malformed messages end the
  * session with FATAL 08P01); a chunk that completes a Query, Execute or FunctionCall is held in the outbox
- * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded.
+ * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded — except with
+ * guardrails (guard-gate.ts): then whole messages go upstream as the gate lets them (a refused statement as
+ * its stand-in, a held one when decided), and the server's reply to a stand-in is rewritten into Glassbox's.
  * Upstream → client: bytes are framed for the tracker (row counts, samples, errors, notices) and forwarded
  * whole message by whole message — as the bytes they came as, except what wire masking rewrites
  * (wire-masking.ts) — with backpressure: a slow client pauses the upstream socket, so a result set streams
