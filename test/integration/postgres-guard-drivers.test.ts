@@ -93,6 +93,31 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
       await client.end();
     });
 
+    it('a session-scope approval lets the same rule through at once in that session only', async () => {
+      const first = client.query('DELETE FROM t');
+      const id = await g.nextPending();
+      g.broker.decide(id, {
+        approve: true,
+        scope: { type: 'session', until_us: (Date.now() + 15 * 60_000) * 1000 },
+        by: BY,
+      });
+      expect((await first).rowCount).toBe(3);
+      await g.direct.query('INSERT INTO t VALUES (8)');
+      expect((await client.query('DELETE FROM t')).rowCount).toBe(1);
+      expect(g.broker.pendingIds()).toEqual([]);
+      // Another connection is another session: held again.
+      const other = new pg.Client(g.setup.url);
+      await other.connect();
+      await g.direct.query('INSERT INTO t VALUES (9)');
+      const held = other.query('DELETE FROM t');
+      const again = await g.nextPending();
+      g.broker.decide(again, { approve: false, reason: 'not this one', by: BY });
+      expect(await rejection(held)).toMatchObject({ code: '42501' });
+      await other.end();
+      expect(await idsIn(g.direct)).toEqual([9]);
+      await client.end();
+    });
+
     it('withdraws the approval on client.cancel() and answers 57014', async () => {
       const query = new pg.Query('DELETE FROM t');
       const held = new Promise((resolve, reject) => {
