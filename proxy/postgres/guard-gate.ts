@@ -151,12 +151,13 @@ export class GuardGate {
       return;
     }
     const { facts, decision } = checked;
-    const rule = decision.rule;
-    if (decision.action === 'allow' || !rule) {
+    if (decision.action === 'allow') {
       this.sinks.tracker.onFrontend(frame, out);
       this.send(frame.raw);
       return;
     }
+    // A decision other than allow names its rule (types.ts); one that does not is still enforced.
+    const rule = decision.rule ?? { id: '(unnamed)', message: 'a policy rule', builtin: false };
     const summary = factsSummary(facts);
     const event = (kind: string, execution: Execution | undefined, extra: Record<string, unknown> = {}) =>
       this.sinks.recorder.event(kind, {
