@@ -15,6 +15,7 @@ import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './p
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
+import type { PgGuardOptions } from './postgres/guard-gate.js';
 import type { PgMaskingSource } from './postgres/masking.js';
 import { PG_UNANSWERED } from './postgres/recorder.js';
 import { PgProxy } from './postgres/server.js';
@@ -45,6 +46,11 @@ export interface EngineOptions {
    * (policy/approvals/broker.ts); default 5 and 15 minutes.
    */
   approvals?: () => ApprovalSettings;
+  /**
+   * The PostgreSQL proxy's guardrails (postgres/guard-gate.ts): the guard, the approval broker and the mode.
+   * Default: none yet (the policy's guard and the engine's broker are wired in when they exist); tests pass their own.
+   */
+  pgGuard?: PgGuardOptions;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -201,6 +207,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
     // Read at each statement and result, so a policy change applies to the next one without a restart.
     masking: options.pgMasking ?? (() => policy.current()),
+    ...options.pgGuard,
   });
   await parts.add('PostgreSQL proxy', {
     start: async () => void (await postgres.start(loadConnections(config, vault))),

@@ -118,11 +118,28 @@ export function errorResponse(
   message: string,
   extra: ErrorFields & { S?: string } = {},
 ): Buffer {
-  const severity = extra.S ?? 'ERROR';
+  return fieldsMessage('E', code, message, extra.S ?? 'ERROR', extra);
+}
+
+/**
+ * A NoticeResponse (severity NOTICE unless given) with SQLSTATE `code`: the fields of an ErrorResponse under
+ * type 'N'; a server may send one at any time (PostgreSQL docs, 55.2.7 "Asynchronous Operations").
+ */
+export function noticeResponse(code: string, message: string, severity = 'NOTICE'): Buffer {
+  return fieldsMessage('N', code, message, severity, {});
+}
+
+function fieldsMessage(
+  type: 'E' | 'N',
+  code: string,
+  message: string,
+  severity: string,
+  extra: ErrorFields,
+): Buffer {
   const fields: ErrorFields = { S: severity, V: severity, C: code, M: message, ...extra };
   const writer = new Writer();
   for (const [key, value] of Object.entries(fields)) writer.int8(key.charCodeAt(0)).cstring(value);
-  return writer.int8(0).frame('E');
+  return writer.int8(0).frame(type);
 }
 
 // ---------------------------------------------------------------- query protocol replies (read by the recorder)

@@ -13,6 +13,8 @@ interface Route {
   processId: number;
   secretKey: Buffer;
   sessionId: string;
+  /** Told before the request is forwarded (a statement held for approval is withdrawn). */
+  onCancel: (() => void) | undefined;
 }
 
 /**
@@ -26,11 +28,15 @@ export class CancelRegistry {
 
   constructor(private readonly store: Store) {}
 
-  /** Issues a fake key for a session whose upstream backend has `upstreamKey`. */
+  /**
+   * Issues a fake key for a session whose upstream backend has `upstreamKey`; `onCancel` is called when a
+   * CancelRequest with it arrives, before it is forwarded.
+   */
   register(
     target: UpstreamTarget,
     upstreamKey: { processId: number; secretKey: Buffer } | undefined,
     sessionId: string,
+    onCancel?: () => void,
   ): FakeBackendKey {
     // The process id is the backend's own, so it matches pg_backend_pid() and pg_stat_activity (clients such
     // as postgres.js compare them); it is no secret. Only the secret key, which authorises a cancel, is Glassbox's.
@@ -40,7 +46,7 @@ export class CancelRegistry {
       fake = { processId, secretKey: randomInt(-0x80000000, 0x7fffffff) };
     } while (this.routes.has(keyOf(fake.processId, fake.secretKey)));
     if (upstreamKey)
-      this.routes.set(keyOf(fake.processId, fake.secretKey), { target, ...upstreamKey, sessionId });
+      this.routes.set(keyOf(fake.processId, fake.secretKey), { target, ...upstreamKey, sessionId, onCancel });
     return fake;
   }
 
@@ -57,6 +63,7 @@ export class CancelRegistry {
     if (secretKey.length !== 4) return false;
     const route = this.routes.get(keyOf(processId, secretKey.readInt32BE(0)));
     if (!route) return false;
+    route.onCancel?.();
     let error: string | null = null;
     try {
       await sendCancel(route.target, route.processId, route.secretKey);

@@ -126,6 +126,11 @@ export class PgRecorder {
     );
   }
 
+  /** `sql` masked as a `pg.statement` would store it (for an approval's subject, which the inbox shows). */
+  maskedSql(sql: string): string {
+    return this.masking.statement({ protocol: 'simple', sql }).sql ?? '';
+  }
+
   /** Appends any other event; errors, notices, notifications and parameter changes masked first. */
   event(kind: string, payload: Record<string, unknown>, stats?: Record<string, number>): void {
     const masked = MASKED_EVENTS.has(kind) ? this.masking.event(payload) : payload;

@@ -6,6 +6,8 @@ import { isDiskFull } from '../store/unavailable.js';
 import { type ErrorFields, errorResponse, parseErrorFields } from './backend-messages.js';
 import { type Frame, Framer } from './framer.js';
 import { terminate } from './frontend-messages.js';
+import { type GateSettings, GuardGate } from './guard-gate.js';
+import { refusedReply } from './guard-refusals.js';
 import { BACKEND, FRONTEND, isFrontendType } from './messages.js';
 import { Outbox } from './outbox.js';
 import { Pieces } from './pieces.js';
@@ -36,7 +38,9 @@ interface Held {
  *
  * Client → upstream: bytes are framed and checked (unknown message types and malformed messages end the
  * session with FATAL 08P01); a chunk that completes a Query, Execute or FunctionCall is held in the outbox
- * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded.
+ * until its `pg.statement` is committed. Chunks are forwarded as they came, never re-encoded — except with
+ * guardrails (guard-gate.ts): then whole messages go upstream as the gate lets them (a refused statement as
+ * its stand-in, a held one when decided), and the server's reply to a stand-in is rewritten into Glassbox's.
  * Upstream → client: bytes are framed for the tracker (row counts, samples, errors, notices) and forwarded
  * whole message by whole message — as the bytes they came as, except what wire masking rewrites
  * (wire-masking.ts) — with backpressure: a slow client pauses the upstream socket, so a result set streams
@@ -54,6 +58,8 @@ export class PgRelay {
   private clientFull = false;
   /** Frames from the upstream waiting for the masker (the first followed by the tracker already). */
   private held: Held | undefined;
+  /** The guardrails' enforcement point (guard-gate.ts), when the proxy has a guard. */
+  private readonly gate: GuardGate | undefined;
 
   constructor(
     private readonly client: Socket,
@@ -65,8 +71,31 @@ export class PgRelay {
     private readonly masker: WireMasker,
     /** The engine's recording switch: while `paused`, statements are forwarded without being recorded. */
     private readonly pause?: PauseCheck,
+    /**
+     * The guardrails: with them every statement is checked before it is forwarded, and client bytes go
+     * upstream as whole messages (never part of one not yet checked) instead of as the chunks they came in.
+     */
+    guard?: GateSettings,
   ) {
     this.toUpstream = new Outbox(upstream, client);
+    this.gate =
+      guard &&
+      new GuardGate(guard, {
+        tracker,
+        recorder,
+        upstream: (bytes) => this.toUpstream.push(bytes),
+        client: (bytes) => {
+          if (!this.ended && !this.client.destroyed) this.client.write(bytes);
+        },
+      });
+  }
+
+  /**
+   * A CancelRequest for this session's backend arrived (cancel.ts): a statement waiting for approval is
+   * withdrawn. The request itself is still forwarded upstream, as ever.
+   */
+  cancelRequested(): void {
+    if (!this.ended) this.gate?.cancel();
   }
 
   /** Starts relaying; `clientBytes` and `upstreamBytes` are what each side sent during start-up but unread. */
@@ -98,6 +127,7 @@ export class PgRelay {
   private fromClient(chunk: Buffer): void {
     if (this.ended) return; // after a FATAL or shutdown nothing more is recorded or forwarded
     const out = emptyOutput();
+    const gate = this.gate;
     try {
       for (const frame of this.clientFramer.push(chunk)) {
         if (!isFrontendType(frame.type)) {
@@ -106,26 +136,32 @@ export class PgRelay {
           );
         }
         if (frame.type === FRONTEND.Terminate) this.clientTerminated = true;
-        this.tracker.onFrontend(frame, out);
+        if (gate) gate.frame(frame, out);
+        else this.tracker.onFrontend(frame, out);
       }
     } catch (error) {
       this.violation(error);
       return;
     }
+    // The guard's follow-ups (approval requests, guard events) need the statements' seqs.
+    const after = gate?.takeAfterRecording();
     if (out.record.length > 0 && this.pause?.paused) {
       for (const execution of out.record) execution.unrecorded = true;
+      after?.();
     } else if (out.record.length > 0) {
       this.toUpstream.hold();
       this.recorder.statements(out.record, (error) => {
         if (error) return this.recordingFailed(error);
         const now = monoMicros();
         for (const execution of out.record) execution.started = now;
+        after?.();
         this.toUpstream.release();
       });
-    }
+    } else after?.();
     // Outcomes known already (statements the server will skip), sealed after the statements just queued.
     this.record(out);
-    this.toUpstream.push(chunk);
+    if (gate) gate.flush();
+    else this.toUpstream.push(chunk);
   }
 
   private fromUpstream(chunk: Buffer): void {
@@ -152,8 +188,10 @@ export class PgRelay {
     const pieces = new Pieces();
     try {
       for (let i = from; i < frames.length; i++) {
-        const frame = frames[i]!;
+        let frame = frames[i]!;
         if (!tracked || i > from) {
+          // The server's refusal of a refused statement's stand-in becomes Glassbox's (guard-refusals.ts).
+          if (this.gate) frames[i] = frame = refusedReply(frame, this.tracker.verdict());
           if (frame.type === BACKEND.ErrorResponse && isFatal(parseErrorFields(frame.body)))
             this.upstreamFatal = true;
           this.tracker.onBackend(frame, out);
@@ -272,6 +310,11 @@ export class PgRelay {
   private finish(reason: RelayEndReason): void {
     if (this.ended) return;
     this.ended = true;
+    this.gate?.close(
+      reason === 'client_closed' || reason === 'client_terminated'
+        ? 'the client disconnected'
+        : `the connection ended (${reason})`,
+    );
     this.toUpstream.clear();
     for (const execution of this.tracker.pending()) {
       execution.error ??= { sqlstate: '08006', severity: 'FATAL', message: `connection ended (${reason})` };

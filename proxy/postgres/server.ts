@@ -13,6 +13,7 @@ import { errorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
 import type { PgConnection } from './connections.js';
+import type { PgGuardOptions } from './guard-gate.js';
 import { detectorsOnlyPolicy, type PgMaskingPolicy, type PgMaskingSource } from './masking.js';
 import {
   closeAfterRefusal,
@@ -27,8 +28,11 @@ import { serveClient } from './session.js';
 import { TableNamesRegistry } from './table-names.js';
 import { tlsServerEndPoint } from './tls-server-end-point.js';
 
-/** Settings shared by all PostgreSQL listeners. */
-export interface PgProxyOptions {
+/**
+ * Settings shared by all PostgreSQL listeners. The guardrails (`guard`, `approvals`, `approvalMode`, see
+ * guard-gate.ts) check every statement when `guard` is given.
+ */
+export interface PgProxyOptions extends PgGuardOptions {
   store: Store;
   identity: Identity;
   host: string;
@@ -245,6 +249,7 @@ export class PgProxy {
         },
         preAuth: { guard: this.guard, ticket },
         masking: { policy: this.masking, tables: this.tables },
+        ...(this.options.guard ? { guard: guardOptions(this.options) } : {}),
       }).catch(() => socket.destroy());
     };
   }
@@ -254,6 +259,15 @@ export class PgProxy {
     for (const [relay, of] of [...this.relays]) if (of === name) relay.shutdown('connection_removed');
     for (const [socket, of] of this.sockets) if (of === name) socket.destroySoon();
   }
+}
+
+/** The guardrails' part of the proxy's options. */
+function guardOptions(options: PgProxyOptions): PgGuardOptions {
+  return {
+    ...(options.guard ? { guard: options.guard } : {}),
+    ...(options.approvals ? { approvals: options.approvals } : {}),
+    ...(options.approvalMode ? { approvalMode: options.approvalMode } : {}),
+  };
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { homedir } from 'node:os';
 import { describeError } from '../common/errors.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -17,6 +18,7 @@ import {
 import type { PgConnection } from './connections.js';
 import { describeServed, servedDatabase, sessionTarget } from './databases.js';
 import type { StartupParameters } from './frontend-messages.js';
+import type { GateSettings, PgGuardOptions } from './guard-gate.js';
 import type { PgMaskingSource } from './masking.js';
 import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
@@ -48,6 +50,10 @@ export interface SessionContext {
   preAuth: { guard: PreAuthGuard; ticket: PreAuthTicket };
   /** The masking policy now, and the table names of each connection's databases (masking.ts). */
   masking: { policy: PgMaskingSource; tables: TableNamesRegistry };
+  /** The guardrails (guard-gate.ts); without `guard`, statements are not checked. */
+  guard?: PgGuardOptions;
+  /** The user's home directory, for the guard's context. */
+  home?: string;
 }
 
 /**
@@ -171,7 +177,9 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       session.end('client_closed');
       return;
     }
-    const fakeKey = ctx.cancels.register(target, upstream.backendKey, session.sessionId);
+    const fakeKey = ctx.cancels.register(target, upstream.backendKey, session.sessionId, () =>
+      relay.cancelRequested(),
+    );
     const greeting = [
       ...Object.entries(upstream.parameters).map(([name, value]) => parameterStatus(name, value)),
     ];
@@ -206,6 +214,12 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
           }),
       }),
       ctx.pause,
+      gateSettings(
+        ctx,
+        session.sessionId,
+        parameters.application_name,
+        sessionTarget(connection, parameters.database || user),
+      ),
     );
     const untrack = ctx.track(relay);
     relay.start(hello.queue.detach(), upstream.leftover);
@@ -260,6 +274,31 @@ function notAuthenticated(
     socket.end(errorResponse(sqlstate, describeError(error), { S: 'FATAL' }));
   }
   closeAfterRefusal(socket);
+}
+
+/** The guard's settings for one session, when the proxy has a guard. */
+function gateSettings(
+  ctx: SessionContext,
+  sessionId: string,
+  client: string | undefined,
+  target: string,
+): GateSettings | undefined {
+  const guard = ctx.guard?.guard;
+  if (!guard) return undefined;
+  return {
+    ...ctx.guard,
+    guard,
+    context: {
+      connection: ctx.connection.name,
+      home: ctx.home ?? homedir(),
+      identity: {
+        os_user: ctx.identity.os_user,
+        ...(ctx.identity.email ? { email: ctx.identity.email } : {}),
+        groups: ctx.identity.groups,
+      },
+    },
+    session: { id: sessionId, ...(client ? { client } : {}), target },
+  };
 }
 
 /**

@@ -26,6 +26,7 @@ import {
   parseQuery,
   parseTarget,
 } from './frontend-messages.js';
+import type { GuardVerdict } from './guard-refusals.js';
 import { BACKEND, FRONTEND } from './messages.js';
 import { notRunWhileSkipping } from './skip-till-sync.js';
 import { StatementsAndPortals } from './statements-and-portals.js';
@@ -44,7 +45,8 @@ export { Execution } from './execution.js';
 type Expectation =
   | { kind: 'parse'; name: string; statement: PreparedStatement }
   | { kind: 'bind' | 'close' | 'describe' | 'flush'; sql?: string | null }
-  | { kind: 'execute' | 'query' | 'function'; execution: Execution }
+  | { kind: 'execute' | 'query'; execution: Execution; verdict?: GuardVerdict }
+  | { kind: 'function'; execution: Execution }
   | { kind: 'sync' };
 
 /**
@@ -89,11 +91,18 @@ export class StatementTracker {
     return this.expected.flatMap((e) => ('execution' in e ? [e.execution] : []));
   }
 
+  /** The guard's verdict on the statement the server's next reply belongs to (guard-gate.ts), if any. */
+  verdict(): GuardVerdict | undefined {
+    const head = this.expected[0];
+    return head && (head.kind === 'query' || head.kind === 'execute') ? head.verdict : undefined;
+  }
+
   /**
    * A message from the client. Statements to record go to `out.record`; the outcome of one the server will
-   * skip goes to `out.emitted`. @throws ProtocolError for a malformed message
+   * skip goes to `out.emitted`. `verdict`: the guard's on a Query or Execute (its reply may be rewritten).
+   * @throws ProtocolError for a malformed message
    */
-  onFrontend(frame: Frame, out: TrackerOutput): void {
+  onFrontend(frame: Frame, out: TrackerOutput, verdict?: GuardVerdict): void {
     // Sync and Flush have no body. PostgreSQL answers one that has with an error (after a Flush, skipping to the
     // next Sync) that no reply the tracker expects would match: refuse it as the malformed message it is.
     if ((frame.type === FRONTEND.Sync || frame.type === FRONTEND.Flush) && frame.body.length > 0) {
@@ -122,7 +131,7 @@ export class StatementTracker {
         this.prepared.forgetDeallocated(sql);
         const execution = new Execution({ protocol: 'simple', sql: this.echoes.redact(sql) }, null);
         out.record.push(execution);
-        this.expected.push({ kind: 'query', execution });
+        this.expected.push(verdict ? { kind: 'query', execution, verdict } : { kind: 'query', execution });
         return;
       }
       case FRONTEND.Parse: {
@@ -151,7 +160,9 @@ export class StatementTracker {
         const execution = portalExecution(bound?.execution, portal, maxRows);
         if (bound) bound.execution = execution;
         out.record.push(execution);
-        this.expected.push({ kind: 'execute', execution });
+        this.expected.push(
+          verdict ? { kind: 'execute', execution, verdict } : { kind: 'execute', execution },
+        );
         return;
       }
       case FRONTEND.Describe: {

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Config } from '../../proxy/config.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
+import type { PgGuardOptions } from '../../proxy/postgres/guard-gate.js';
 import type { PgMaskingSource } from '../../proxy/postgres/masking.js';
 import { startTestEngine, type TestEngine, tempHome } from './engine.js';
 import { type PgServer, type StartPostgresOptions, startPostgres } from './postgres.js';
@@ -42,6 +43,8 @@ export async function startPgProxy(
     tweak?: (config: Config) => void;
     /** The PostgreSQL proxy's masking policy (default: the engine's). */
     masking?: PgMaskingSource;
+    /** The PostgreSQL proxy's guardrails (default: none). */
+    guard?: PgGuardOptions;
   } = {},
 ): Promise<PgProxySetup> {
   const pg = await startPostgres({ auth: 'scram-sha-256', ...options });
@@ -55,12 +58,10 @@ export async function startPgProxy(
     upstreamTls: options.upstreamTls ?? 'disable',
     ...(options.databases !== undefined ? { databases: options.databases } : {}),
   });
-  const test = await startTestEngine(
-    'http://127.0.0.1:9',
-    options.tweak ?? (() => undefined),
-    home,
-    options.masking ? { pgMasking: options.masking } : {},
-  );
+  const test = await startTestEngine('http://127.0.0.1:9', options.tweak ?? (() => undefined), home, {
+    ...(options.masking ? { pgMasking: options.masking } : {}),
+    ...(options.guard ? { pgGuard: options.guard } : {}),
+  });
   const localPassword = decodeURIComponent(new URL(added.url).password);
   return {
     pg,

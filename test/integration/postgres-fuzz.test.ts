@@ -30,8 +30,10 @@ import { PG_UNANSWERED } from '../../proxy/postgres/recorder.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 import { waitFor } from '../helpers/cli.js';
 import { fuzzSeeds, type Rng, withSeed } from '../helpers/fuzz.js';
+import { MemoryBroker } from '../helpers/memory-broker.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
 import { RawPgClient } from '../helpers/raw-pg.js';
+import { RegexGuard } from '../helpers/regex-guard.js';
 
 /** How long a reply may take before the proxy counts as hanging (replies here take milliseconds). */
 const HANG_MS = 3_000;
@@ -801,4 +803,49 @@ describe('PostgreSQL proxy: fuzz', () => {
         `${sessions.length} sessions verified; steps ${JSON.stringify(stats.steps)}; SQLSTATEs ${JSON.stringify(stats.sqlstates)}`,
     );
   });
+});
+
+describe('PostgreSQL proxy: fuzz, with guardrails', () => {
+  let setup: PgProxySetup;
+  let broker: MemoryBroker;
+  const stats: Stats = { connections: 0, sessionless: 0, steps: {}, answered: [], sqlstates: {} };
+  const escaped: unknown[] = [];
+  const onEscape = (error: unknown) => escaped.push(error);
+
+  beforeAll(async () => {
+    // Every kind of decision on the fuzzer's statements; approvals decided (alternately yes and no) at once.
+    const guard = new RegexGuard([
+      { id: 'fuzz.block', pattern: /1\/0/, action: 'block', message: 'no division by zero' },
+      { id: 'fuzz.hold', pattern: /no_such_table|\$2/, action: 'approve', message: 'ask first' },
+      { id: 'fuzz.flag', pattern: /generate_series/, action: 'flag', message: 'noted' },
+    ]);
+    broker = new MemoryBroker({ timeoutMs: 2_000 });
+    let decided = 0;
+    broker.subscribe((approval) => {
+      if (approval.status !== 'pending') return;
+      setTimeout(() => {
+        if (broker.get(approval.id)?.status !== 'pending') return;
+        broker.decide(approval.id, { approve: decided++ % 2 === 0, by: { os_user: 'fuzz', via: 'test' } });
+      }, 5);
+    });
+    setup = await startPgProxy({ guard: { guard: () => guard, approvals: broker } });
+    process.on('uncaughtException', onEscape);
+    process.on('unhandledRejection', onEscape);
+  });
+  afterAll(async () => {
+    process.off('uncaughtException', onEscape);
+    process.off('unhandledRejection', onEscape);
+    broker?.close();
+    await setup?.cleanup();
+  });
+
+  it('answers random and mutated messages with a SQLSTATE error or a close, never hanging, losing nothing', async () => {
+    const seeds = fuzzSeeds(0x9e5_f003, 200, []);
+    await inLanes(seeds, (seed) => postStartupCase(setup, seed, stats));
+    expect(escaped).toEqual([]);
+    expect(broker.list({ all: true }).length).toBeGreaterThan(0);
+    console.log(
+      `postgres fuzz with guardrails: ${stats.connections} connections, ${broker.list({ all: true }).length} approvals; SQLSTATEs ${JSON.stringify(stats.sqlstates)}`,
+    );
+  }, 90_000);
 });

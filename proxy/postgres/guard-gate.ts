@@ -1,0 +1,392 @@
+/**
+ * The PostgreSQL enforcement point of the guardrails (DESIGN.md, "Guardrails and just-in-time approvals";
+ * issue 17, point 4): every statement a client runs — a Query message, or an Execute of a portal, checked by
+ * the SQL its Parse carried — goes through the guard before it is forwarded.
+ *
+ * - `allow`: forwarded. `flag`: forwarded, and `guard.flagged` recorded.
+ * - `block`: refused through a stand-in (guard-refusals.ts) so the server fails the transaction as it would
+ *   have failed the statement; the client gets 42501; `guard.blocked` recorded.
+ * - `approve`: unless a standing approval covers it, held. In `hold` mode it waits, recorded but not
+ *   forwarded, while the client gets a NoticeResponse; approved, it goes on; denied, expired or withdrawn, it
+ *   is refused (42501; 57014 when the client cancelled). In `retry` mode it is refused at once with the
+ *   approval's id, and the same statement bytes pass once approved (`covered`).
+ *
+ * Order is kept: bytes go upstream strictly in the order the client sent them, so nothing behind a held
+ * statement is forwarded before it. Every frame is followed by the tracker when it arrives (the server will
+ * see it, or its stand-in, in that order), so a held statement's `pg.statement` is recorded before the
+ * approval is asked for. The statement is checked at Execute rather than at Parse: every execution of a
+ * prepared statement is checked (postgres.js and pg re-execute named statements with Bind/Execute only).
+ */
+import { createHash } from 'node:crypto';
+import { describeError } from '../common/errors.js';
+import type {
+  Approval,
+  ApprovalBroker,
+  ApprovalOutcome,
+  ApprovalSubject,
+  DecidingRule,
+  Guard,
+  GuardContext,
+  GuardDecision,
+  OperationFacts,
+} from '../policy/guard/types.js';
+import type { Execution } from './execution.js';
+import type { Frame } from './framer.js';
+import {
+  blockedError,
+  cancelledError,
+  factsSummary,
+  type GuardVerdict,
+  noApprovalsError,
+  outcomeError,
+  retryError,
+  standIn,
+  uncheckedError,
+  waitingNotice,
+} from './guard-refusals.js';
+import { type StatementText, StatementTexts } from './guard-statements.js';
+import { FRONTEND } from './messages.js';
+import { Pieces } from './pieces.js';
+import type { PgRecorder } from './recorder.js';
+import type { StatementTracker } from './tracker.js';
+import type { TrackerOutput } from './tracker-output.js';
+
+/** Frames of an extended-protocol batch, up to (not including) its Sync (PostgreSQL docs, 55.2.3). */
+const EXTENDED = new Set<number>([
+  FRONTEND.Parse,
+  FRONTEND.Bind,
+  FRONTEND.Describe,
+  FRONTEND.Execute,
+  FRONTEND.Close,
+  FRONTEND.Flush,
+]);
+
+/** How `approve` rules hold a statement: wait on the connection, or refuse it until it is run again. */
+export type ApprovalMode = 'hold' | 'retry';
+
+/** What the proxy's options give the guard at each connection (see PgProxyOptions). */
+export interface PgGuardOptions {
+  /** The guard in effect, read at each statement; undefined: guardrails off (everything is allowed). */
+  guard?: () => Guard | undefined;
+  /** The approval broker; without one, a statement that needs approval is refused. */
+  approvals?: ApprovalBroker;
+  /** `approvals.mode`, read at each held statement (default `hold`). */
+  approvalMode?: () => ApprovalMode;
+}
+
+/** One connection's settings for the gate. */
+export interface GateSettings extends PgGuardOptions {
+  guard: () => Guard | undefined;
+  /** Who and where, for the rules (connection name, home, identity). */
+  context: GuardContext;
+  /** The Glassbox session, client and target, for approval subjects. */
+  session: { id: string; client?: string; target?: string };
+}
+
+/** Where the gate's output goes: the relay's tracker, recorder, outbox and client socket. */
+export interface GateSinks {
+  tracker: StatementTracker;
+  recorder: PgRecorder;
+  /** Bytes for the upstream, in the order they were sent (the relay's outbox). */
+  upstream: (bytes: Buffer) => void;
+  /** Bytes for the client at once (the NoticeResponse of a held statement). */
+  client: (bytes: Buffer) => void;
+}
+
+/** A statement held in the send queue until it is decided: `bytes` is what goes upstream once it is. */
+interface Hold {
+  original: Buffer;
+  standIn: Buffer;
+  verdict: GuardVerdict;
+  bytes?: Buffer;
+  approval?: Approval;
+  /** The client sent a CancelRequest while it waited. */
+  cancelled?: boolean;
+  /** An Execute: refused, the server skips what follows it up to Sync. */
+  extended: boolean;
+}
+
+/** Checks each statement of one connection against the guard and holds, refuses or forwards it. */
+export class GuardGate {
+  /** What each Query or Execute runs. */
+  private readonly texts = new StatementTexts();
+  /** What waits behind an undecided hold, in order; empty when nothing is held. */
+  private readonly queue: Array<Buffer | Hold> = [];
+  private readonly ready = new Pieces();
+  /** Extended-protocol frames of the batch being read since its last Sync, not yet in `ready` (see send). */
+  private readonly unit: Buffer[] = [];
+  /** What to do once the current batch's statements are recorded (their seqs known). */
+  private after: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly settings: GateSettings,
+    private readonly sinks: GateSinks,
+  ) {}
+
+  /**
+   * One frame from the client: followed by the tracker (with the guard's verdict when it is a statement) and
+   * queued for the upstream as is, as its stand-in, or held. @throws ProtocolError for a malformed message
+   */
+  frame(frame: Frame, out: TrackerOutput): void {
+    const sql = this.texts.of(frame);
+    const guard = sql && this.settings.guard();
+    if (!sql || !guard) {
+      this.sinks.tracker.onFrontend(frame, out);
+      this.send(frame.raw);
+      return;
+    }
+    let checked: { facts: OperationFacts; decision: GuardDecision };
+    try {
+      checked = guard.sql(sql.text, this.settings.context);
+    } catch (error) {
+      // Never assumed safe: refused, and the reason recorded with it.
+      this.refuse(frame, out, uncheckedError(describeError(error)), (execution) =>
+        this.sinks.recorder.event('guard.blocked', {
+          statement_seq: execution?.seq || null,
+          reason: 'guard_failed',
+          error: describeError(error),
+        }),
+      );
+      return;
+    }
+    const { facts, decision } = checked;
+    if (decision.action === 'allow') {
+      this.sinks.tracker.onFrontend(frame, out);
+      this.send(frame.raw);
+      return;
+    }
+    // A decision other than allow names its rule (types.ts); one that does not is still enforced.
+    const rule = decision.rule ?? { id: '(unnamed)', message: 'a policy rule', builtin: false };
+    const summary = factsSummary(facts);
+    const event = (kind: string, execution: Execution | undefined, extra: Record<string, unknown> = {}) =>
+      this.sinks.recorder.event(kind, {
+        rule: { id: rule.id, message: rule.message, builtin: rule.builtin },
+        statement_seq: execution?.seq || null,
+        facts: summary,
+        ...extra,
+      });
+    if (decision.action === 'flag') {
+      const execution = this.track(frame, out);
+      this.send(frame.raw);
+      this.after.push(() => event('guard.flagged', execution));
+      return;
+    }
+    if (decision.action === 'block') {
+      this.refuse(frame, out, blockedError(rule), (execution) => event('guard.blocked', execution));
+      return;
+    }
+    const { approvals } = this.settings;
+    if (!approvals) {
+      this.refuse(frame, out, noApprovalsError(rule), (execution) =>
+        event('guard.blocked', execution, { reason: 'no_approvals' }),
+      );
+      return;
+    }
+    this.holdForApproval(frame, out, { sql, facts, rule, approvals });
+  }
+
+  /**
+   * An `approve` decision: let through at once when a standing approval covers it, else held in the send
+   * queue (its stand-in refused at once in `retry` mode) while the approval is asked for once it is recorded.
+   */
+  private holdForApproval(
+    frame: Frame,
+    out: TrackerOutput,
+    asked: { sql: StatementText; facts: OperationFacts; rule: DecidingRule; approvals: ApprovalBroker },
+  ): void {
+    const { sql, facts, rule, approvals } = asked;
+    const { session, context } = this.settings;
+    const operation_hash = createHash('sha256').update(sql.bytes).digest('hex');
+    let covered: Approval | undefined;
+    try {
+      covered = approvals.covered({ session_id: session.id, operation_hash, rule });
+    } catch (error) {
+      this.refuse(frame, out, uncheckedError(describeError(error)), () => undefined);
+      return;
+    }
+    if (covered) {
+      this.sinks.tracker.onFrontend(frame, out);
+      this.send(frame.raw);
+      return;
+    }
+    const verdict: GuardVerdict = {};
+    const hold: Hold = {
+      original: frame.raw,
+      standIn: standIn(frame),
+      verdict,
+      extended: frame.type === FRONTEND.Execute,
+    };
+    const execution = this.track(frame, out, verdict);
+    this.send(hold);
+    const retry = (this.settings.approvalMode?.() ?? 'hold') === 'retry';
+    this.after.push(() => {
+      if (this.closed || hold.bytes) return;
+      if (hold.cancelled) return this.resolve(hold, cancelledError(undefined));
+      const subject: ApprovalSubject = {
+        session_id: session.id,
+        request_seq: execution?.seq ?? 0,
+        kind: 'sql',
+        text: this.sinks.recorder.maskedSql(sql.text),
+        operation_hash,
+        facts,
+        rule,
+        ...(session.client ? { client: session.client } : {}),
+        ...(session.target ? { target: session.target } : {}),
+        ...(context.identity ? { identity: context.identity } : {}),
+      };
+      let requested: ReturnType<ApprovalBroker['request']>;
+      try {
+        requested = approvals.request(subject);
+      } catch (error) {
+        return this.resolve(hold, uncheckedError(`asking for approval failed: ${describeError(error)}`));
+      }
+      const { approval, settled } = requested;
+      hold.approval = approval;
+      if (retry) return this.resolve(hold, retryError(approval));
+      this.sinks.client(waitingNotice(approval));
+      settled.then(
+        (outcome) => this.settled(hold, outcome),
+        (error: unknown) => this.resolve(hold, uncheckedError(describeError(error))),
+      );
+    });
+  }
+
+  /**
+   * Runs once the statements of the frames given since the last call are recorded (seqs known): asks for
+   * approvals, records guard events. Returns undefined when there is nothing to do.
+   */
+  takeAfterRecording(): (() => void) | undefined {
+    if (this.after.length === 0) return undefined;
+    const actions = this.after;
+    this.after = [];
+    return () => {
+      for (const action of actions) action();
+    };
+  }
+
+  /** Writes upstream what is ready to go (call after each batch of frames, after the relay took its hold). */
+  flush(): void {
+    this.unitReady();
+    const bytes = this.ready.take();
+    if (bytes) this.sinks.upstream(bytes);
+  }
+
+  /**
+   * A CancelRequest for this connection's backend: the first statement still waiting for approval is
+   * withdrawn and refused with 57014, as a cancelled statement is. True when one was waiting.
+   */
+  cancel(): boolean {
+    const hold = this.queue.find((entry): entry is Hold => !Buffer.isBuffer(entry) && !entry.bytes);
+    if (!hold || hold.cancelled) return false;
+    hold.cancelled = true;
+    if (hold.approval) this.withdraw(hold.approval, 'the client cancelled the statement');
+    return true;
+  }
+
+  /** The connection ended (`why`, for the approvals): those still pending are withdrawn, nothing more is sent. */
+  close(why = 'the client disconnected'): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const entry of this.queue) {
+      if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval) this.withdraw(entry.approval, why);
+    }
+    this.queue.length = 0;
+    this.unit.length = 0;
+    this.ready.take();
+  }
+
+  /** Follows a statement in the tracker; returns its execution (recorded with this batch). */
+  private track(frame: Frame, out: TrackerOutput, verdict?: GuardVerdict): Execution | undefined {
+    const before = out.record.length;
+    this.sinks.tracker.onFrontend(frame, out, verdict);
+    return out.record.length > before ? out.record.at(-1) : undefined;
+  }
+
+  /** Refuses a statement with `error`: its stand-in goes upstream, and `then` runs once it is recorded. */
+  private refuse(
+    frame: Frame,
+    out: TrackerOutput,
+    error: Buffer,
+    then: (execution: Execution | undefined) => void,
+  ): void {
+    const execution = this.track(frame, out, { refusal: error });
+    this.send(standIn(frame));
+    this.after.push(() => then(execution));
+  }
+
+  private settled(hold: Hold, outcome: ApprovalOutcome): void {
+    if (this.closed || hold.bytes) return;
+    if (outcome.status === 'approved') this.resolve(hold, undefined);
+    else if (hold.cancelled) this.resolve(hold, cancelledError(outcome.approval));
+    else this.resolve(hold, outcomeError(outcome));
+  }
+
+  /** Decides a hold: its statement goes on (`refusal` undefined) or its stand-in does; then what waited behind. */
+  private resolve(hold: Hold, refusal: Buffer | undefined): void {
+    if (this.closed || hold.bytes) return;
+    if (refusal) hold.verdict.refusal = refusal;
+    hold.bytes = refusal ? hold.standIn : hold.original;
+    if (refusal && hold.extended) this.skippedAfter(hold);
+    while (this.queue.length > 0) {
+      const head = this.queue[0]!;
+      if (Buffer.isBuffer(head)) this.ready.add(head);
+      else if (head.bytes) this.ready.add(head.bytes);
+      else break;
+      this.queue.shift();
+    }
+    this.flush();
+  }
+
+  /**
+   * After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so holds
+   * behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent (discarded too).
+   */
+  private skippedAfter(refused: Hold): void {
+    for (let i = this.queue.indexOf(refused) + 1; i < this.queue.length; i++) {
+      const entry = this.queue[i]!;
+      if (Buffer.isBuffer(entry)) {
+        if (entry[0] === FRONTEND.Sync || entry[0] === FRONTEND.Query) return;
+        continue;
+      }
+      if (!entry.extended) return;
+      if (entry.bytes) continue;
+      entry.bytes = entry.standIn;
+      if (entry.approval) this.withdraw(entry.approval, 'an earlier statement of its batch was refused');
+    }
+  }
+
+  /** Withdraws an approval; a broker failure here changes nothing for the client. */
+  private withdraw(approval: Approval, why: string): void {
+    try {
+      this.settings.approvals?.withdraw(approval.id, why);
+    } catch {
+      // The statement is refused or gone either way.
+    }
+  }
+
+  /**
+   * Queues a frame (or a hold) for the upstream in order. Extended-protocol frames wait in `unit` until the
+   * batch is flushed or a Sync comes, so that an Execute held for approval takes the Parse and Bind sent with
+   * it into the queue: nothing of the statement reaches the server before the decision (no parse-analysis
+   * locks held, no constants folded at Bind while a person decides).
+   */
+  private send(entry: Buffer | Hold): void {
+    if (this.queue.length > 0) this.queue.push(entry);
+    else if (!Buffer.isBuffer(entry)) {
+      if (entry.extended) this.queue.push(...this.unit.splice(0));
+      else this.unitReady();
+      this.queue.push(entry);
+    } else if (EXTENDED.has(entry[0]!)) this.unit.push(entry);
+    else {
+      this.unitReady();
+      this.ready.add(entry);
+    }
+  }
+
+  /** The extended-protocol frames waiting in `unit` are ready to go. */
+  private unitReady(): void {
+    for (const frame of this.unit) this.ready.add(frame);
+    this.unit.length = 0;
+  }
+}

@@ -1,0 +1,225 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ResultPayload, StatementPayload } from '../../proxy/postgres/tracker.js';
+import type { RecordedEvent } from '../../proxy/store/types.js';
+import { waitFor } from '../helpers/cli.js';
+import { type GuardedProxy, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
+import { collectOutput, type ProcessOutput } from '../helpers/process.js';
+
+const PSQL = '/usr/bin/psql';
+const BY = { os_user: 'approver', via: 'test' };
+
+/** The statement recorded with `sql` and its outcome. */
+function outcomeOf(events: RecordedEvent[], sql: string): ResultPayload | undefined {
+  const statement = events.find(
+    (e) => e.kind === 'pg.statement' && (e.payload as StatementPayload).sql === sql,
+  );
+  return events.find(
+    (e) => e.kind === 'pg.result' && (e.payload as ResultPayload).statement_seq === statement?.seq,
+  )?.payload as ResultPayload | undefined;
+}
+
+describe('psql through the guarded PostgreSQL proxy', () => {
+  let g: GuardedProxy;
+  let runs = 0;
+
+  beforeAll(async () => {
+    g = await startGuardedProxy();
+  });
+  afterAll(async () => {
+    await g?.cleanup();
+  });
+  beforeEach(async () => {
+    g.mode.value = 'hold';
+    g.broker.timeoutMs = 60_000;
+    await g.direct.query(
+      'DROP TABLE IF EXISTS t; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3)',
+    );
+  });
+
+  /** Starts psql (asynchronously: the engine runs in this process) with a unique application_name. */
+  function psql(args: string[]): {
+    child: ChildProcess;
+    app: string;
+    done: Promise<ProcessOutput>;
+    stderr: () => string;
+  } {
+    const app = `psql-guard-${++runs}`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG')));
+    const child = spawn(PSQL, ['-X', '-w', '-d', g.setup.url, ...args], {
+      env: { ...env, LC_ALL: 'C', PGAPPNAME: app, PGCONNECT_TIMEOUT: '10' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    return { child, app, done: collectOutput(child), stderr: () => stderr };
+  }
+
+  it('refuses a blocked statement with 42501 naming the rule, and records guard.blocked', async () => {
+    const run = psql(['-c', 'DROP TABLE t']);
+    const out = await run.done;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(
+      'ERROR:  Glassbox blocked this statement: rule pg.drop (Dropping tables is not allowed). Ask an approver to change the policy.',
+    );
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+    const events = await waitFor(() => {
+      const all = g.eventsOf(run.app);
+      return all.some((e) => e.kind === 'guard.blocked') && all.some((e) => e.kind === 'pg.result') && all;
+    });
+    const blocked = events.find((e) => e.kind === 'guard.blocked')!;
+    const statement = events.find((e) => e.kind === 'pg.statement')!;
+    expect(blocked.payload).toMatchObject({
+      rule: { id: 'pg.drop', message: 'Dropping tables is not allowed', builtin: false },
+      statement_seq: statement.seq,
+      facts: { kind: 'sql', effect: 'ddl', commands: ['DROP TABLE'] },
+    });
+    expect(outcomeOf(events, 'DROP TABLE t')).toMatchObject({
+      outcome: 'error',
+      error: { sqlstate: '42501' },
+    });
+  });
+
+  it('fails the transaction as PostgreSQL would: 25P02 after, ROLLBACK undoes, a savepoint recovers', async () => {
+    const script = [
+      'BEGIN;',
+      'INSERT INTO t VALUES (10);',
+      'DROP TABLE t;',
+      'INSERT INTO t VALUES (11);',
+      'COMMIT;',
+      'BEGIN;',
+      'INSERT INTO t VALUES (20);',
+      'SAVEPOINT s;',
+      'DROP TABLE t;',
+      'ROLLBACK TO SAVEPOINT s;',
+      'INSERT INTO t VALUES (21);',
+      'COMMIT;',
+      '',
+    ].join('\n');
+    // One Query message of several statements is decided as a whole: none of it runs.
+    const whole = await psql(['-c', 'INSERT INTO t VALUES (30); DROP TABLE t']).done;
+    expect(whole.stderr).toContain('Glassbox blocked this statement');
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+    const lines = script.split('\n').filter(Boolean);
+    const args = lines.flatMap((line) => ['-c', line]);
+    const step = psql(['-v', 'ON_ERROR_STOP=0', ...args]);
+    const out = await step.done;
+    expect(out.stderr).toContain('ERROR:  Glassbox blocked this statement: rule pg.drop');
+    expect(out.stderr).toContain(
+      'ERROR:  current transaction is aborted, commands ignored until end of transaction block',
+    );
+    // COMMIT of the failed transaction rolls it back; the savepoint's rollback recovered the second one.
+    expect(out.stdout).toContain('ROLLBACK');
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3, 20, 21]);
+  });
+
+  it('holds a statement that needs approval, tells the client at once, and runs it once approved', async () => {
+    const run = psql(['-c', 'DELETE FROM t']);
+    const id = await g.nextPending();
+    await waitFor(() => run.stderr().includes(id), 10_000, 'the waiting notice');
+    expect(run.stderr()).toContain(
+      `NOTICE:  Glassbox: waiting for approval ${id} (rule pg.delete-no-where: DELETE without WHERE needs approval); open the dashboard or run glassbox approve ${id}`,
+    );
+    // Recorded, not forwarded.
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+    const subject = g.broker.get(id)!.subject;
+    const statement = g.eventsOf(run.app).find((e) => e.kind === 'pg.statement')!;
+    expect(subject).toMatchObject({
+      kind: 'sql',
+      text: 'DELETE FROM t',
+      request_seq: statement.seq,
+      client: run.app,
+      rule: { id: 'pg.delete-no-where' },
+    });
+    expect(subject.operation_hash).toMatch(/^[0-9a-f]{64}$/);
+    g.broker.decide(id, { approve: true, by: BY });
+    const out = await run.done;
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('DELETE 3');
+    expect(await idsIn(g.direct)).toEqual([]);
+  });
+
+  it('refuses a denied statement with the approver and the reason', async () => {
+    const run = psql(['-c', 'DELETE FROM t']);
+    const id = await g.nextPending();
+    g.broker.decide(id, { approve: false, reason: 'not on a Friday', by: BY });
+    const out = await run.done;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain(
+      `ERROR:  Glassbox: approval ${id} was denied by approver: not on a Friday (rule pg.delete-no-where: DELETE without WHERE needs approval); the statement was not run`,
+    );
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+  });
+
+  it('refuses an expired one', async () => {
+    g.broker.timeoutMs = 300;
+    const run = psql(['-c', 'DELETE FROM t']);
+    const out = await run.done;
+    expect(out.code).toBe(1);
+    expect(out.stderr).toMatch(/ERROR: {2}Glassbox: approval ap_\w+ expired before anyone decided/);
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+  });
+
+  it('withdraws the approval when psql cancels (Ctrl-C) and when it is killed', async () => {
+    const run = psql(['-c', 'DELETE FROM t']);
+    const id = await g.nextPending();
+    await waitFor(() => run.stderr().includes(id), 10_000, 'the waiting notice');
+    run.child.kill('SIGINT'); // psql sends a CancelRequest
+    const out = await run.done;
+    expect(out.stderr).toContain(
+      `ERROR:  canceling statement due to user request (Glassbox withdrew approval ${id})`,
+    );
+    expect(g.broker.get(id)!.status).toBe('withdrawn');
+
+    const killed = psql(['-c', 'DELETE FROM t']);
+    const second = await g.nextPending();
+    killed.child.kill('SIGKILL');
+    await killed.done;
+    await waitFor(() => g.broker.get(second)!.status === 'withdrawn', 10_000, 'the withdrawal');
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+  });
+
+  it('retry mode: refuses at once with the approval id, then lets the same statement through exactly once', async () => {
+    g.mode.value = 'retry';
+    const first = await psql(['-c', 'DELETE FROM t']).done;
+    expect(first.code).toBe(1);
+    const id = /approval (ap_\w+) requested; run it again once approved/.exec(first.stderr)?.[1];
+    expect(id).toBeDefined();
+    expect(g.broker.get(id!)!.status).toBe('pending');
+    g.broker.decide(id!, { approve: true, by: BY });
+    const again = await psql(['-c', 'DELETE FROM t']).done;
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain('DELETE 3');
+    await g.direct.query('INSERT INTO t VALUES (4)');
+    const third = await psql(['-c', 'DELETE FROM t']).done;
+    expect(third.code).toBe(1);
+    expect(third.stderr).toMatch(/approval ap_\w+ requested/);
+    expect(third.stderr).not.toContain(id!);
+    expect(await idsIn(g.direct)).toEqual([4]);
+  });
+
+  it('streams allowed traffic as before: COPY FROM STDIN and a large result', async () => {
+    const rows = Array.from({ length: 100_000 }, (_, i) => `${i + 10}\n`).join('');
+    const copy = spawn(PSQL, ['-X', '-w', '-d', g.setup.url, '-c', 'COPY t FROM STDIN'], {
+      env: { ...process.env, LC_ALL: 'C' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const done = collectOutput(copy);
+    copy.stdin?.end(rows);
+    expect(await done).toMatchObject({ code: 0, stdout: expect.stringContaining('COPY 100000') });
+    const select = await psql(['-A', '-t', '-c', 'SELECT id FROM t ORDER BY id']).done;
+    expect(select.code).toBe(0);
+    expect(select.stdout.trim().split('\n')).toHaveLength(100_003);
+  });
+
+  it('forwards a flagged statement and records guard.flagged', async () => {
+    const run = psql(['-c', 'CREATE INDEX t_id ON t (id)']);
+    const out = await run.done;
+    expect(out.code).toBe(0);
+    const flagged = await waitFor(() => g.eventsOf(run.app).find((e) => e.kind === 'guard.flagged'));
+    expect(flagged.payload).toMatchObject({ rule: { id: 'pg.ddl' }, facts: { kind: 'sql' } });
+  });
+});
