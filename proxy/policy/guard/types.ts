@@ -55,6 +55,11 @@ export interface ShellCommandFacts {
   name: string;
   /** The path as written when it had one (`/bin/rm`, `./deploy.sh`). */
   path?: string;
+  /**
+   * True when the name comes from an expansion that only running the line would tell (`$(echo rm) -rf /`,
+   * `$CMD x`): `name` is then the word as written. Rules should treat such a command as unknown.
+   */
+  unresolved?: boolean;
   /** Wrappers looked through, outermost first (`sudo`, `env`, `xargs`, `timeout`, `sh -c`). */
   via: string[];
   /**

@@ -1,0 +1,206 @@
+/**
+ * Walking tree-sitter-bash's syntax tree for every simple command that would run: through pipelines, lists
+ * (`;`, `&&`, `||`, `&`), subshells, `{ …; }` groups, compound statements (if/for/while/case, function
+ * bodies), command substitutions (`$(…)`, backticks, also inside strings, `${x:-$(…)}` and here-documents),
+ * process substitutions and variable assignments' values. Node types are those of tree-sitter-bash's grammar
+ * (src/node-types.json). The walk is bounded: past `limits.depth` nested nodes or `limits.nodes` visited nodes
+ * it stops and reports why, keeping what it found.
+ */
+import type { Node } from 'web-tree-sitter';
+import { type Word, wordOf } from './shell-words.js';
+
+/** What a command's standard input is, when the classifier can tell. */
+export interface Stdin {
+  /** The text fed (here-document body, here-string, `echo` piped in). */
+  text?: string;
+  /** A file redirected in (`< schema.sql`, `cat schema.sql |`), as written. */
+  file?: string;
+}
+
+/** One simple command as found in the tree, before wrappers are looked through. */
+export interface RawCommand {
+  /** The words after quote removal, name first; leading `NAME=value` assignments left out. */
+  words: Word[];
+  /** Wrappers and shells already looked through (from an outer `sh -c` or `eval`). */
+  via: string[];
+  /** Its stdin comes, through the pipeline, from `curl`/`wget`. */
+  piped: boolean;
+  /** An argument's `$(…)`/`<(…)` ran `curl`/`wget` (`bash <(curl …)`). */
+  argsFromDownload: boolean;
+  stdin?: Stdin;
+}
+
+/** Where the walk is: what every command found here inherits. */
+export interface WalkScope {
+  via: string[];
+  piped: boolean;
+  stdin?: Stdin;
+}
+
+/** Receives what the walk finds; owned by the classifier. */
+export interface WalkSink {
+  command(raw: RawCommand): void;
+  /** How many commands were found so far (to look at the ones a part of the tree added). */
+  count(): number;
+  /** Names of the commands found since `from`. */
+  namesSince(from: number): string[];
+  /** The last command found since `from` when it is the only one, for pipes into psql (`cat f.sql | psql`). */
+  onlySince(from: number): { name: string; args: string[]; stdin?: Stdin } | undefined;
+  error(message: string): void;
+}
+
+/** Bounds on one walk. */
+export interface WalkLimits {
+  /** Deepest nesting of syntax nodes walked. */
+  depth: number;
+  /** Most syntax nodes visited. */
+  nodes: number;
+}
+
+const DOWNLOADERS = new Set(['curl', 'wget']);
+
+/** Walks one parsed command line; one instance per parse. */
+export class ShellWalker {
+  private visited = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly sink: WalkSink,
+    private readonly limits: WalkLimits,
+  ) {}
+
+  /** Walks `node` and everything under it. */
+  walk(node: Node, scope: WalkScope, depth = 0): void {
+    if (this.stopped) return;
+    if (++this.visited > this.limits.nodes) {
+      this.stop(`more than ${this.limits.nodes} syntax nodes: the rest is not classified`);
+      return;
+    }
+    if (depth > this.limits.depth) {
+      this.stop(`nested deeper than ${this.limits.depth} levels: the rest is not classified`);
+      return;
+    }
+    switch (node.type) {
+      case 'command':
+        this.command(node, scope, [], depth);
+        return;
+      case 'redirected_statement':
+        this.redirected(node, scope, depth);
+        return;
+      case 'pipeline':
+        this.stages(
+          node.namedChildren.filter((c): c is Node => c !== null),
+          scope,
+          depth,
+          false,
+        );
+        return;
+      default:
+        for (const child of node.children) if (child) this.walk(child, scope, depth + 1);
+    }
+  }
+
+  private stop(message: string): void {
+    if (!this.stopped) this.sink.error(message);
+    this.stopped = true;
+  }
+
+  /** A pipeline's stages in order: a stage after a download reads it; `cat f |`/`echo … |` feed the next one's stdin. */
+  private stages(
+    stages: Node[],
+    scope: WalkScope,
+    depth: number,
+    downloadBefore: boolean,
+    first?: Node,
+  ): void {
+    let download = downloadBefore;
+    let feed: Stdin | undefined = scope.stdin;
+    for (const stage of first ? [first, ...stages] : stages) {
+      if (stage.type === 'comment') continue;
+      const from = this.sink.count();
+      this.walk(stage, { ...scope, piped: scope.piped || download, stdin: feed }, depth + 1);
+      if (this.sink.namesSince(from).some((n) => DOWNLOADERS.has(n))) download = true;
+      feed = fedBy(this.sink.onlySince(from));
+    }
+  }
+
+  /** `cmd <redirects>`: here-documents, here-strings and `< file` become the command's stdin. */
+  private redirected(node: Node, scope: WalkScope, depth: number): void {
+    const body = node.childForFieldName('body');
+    const redirects = node.childrenForFieldName('redirect').filter((c): c is Node => c !== null);
+    let pipeline: Node | undefined;
+    for (const r of redirects) {
+      // tree-sitter-bash hangs `cat <<EOF | psql`'s pipeline off the here-document redirect.
+      for (const c of r.namedChildren) if (c?.type === 'pipeline' || c?.type === 'list') pipeline ??= c;
+      for (const c of r.namedChildren) if (c && c !== pipeline) this.walk(c, scope, depth + 1);
+    }
+    const stdin = stdinOf(redirects) ?? scope.stdin;
+    if (pipeline?.type === 'pipeline' && body) {
+      const rest = pipeline.namedChildren.filter((c): c is Node => c !== null);
+      this.stages(rest, { ...scope, stdin }, depth, false, body);
+      return;
+    }
+    if (body) this.walk(body, { ...scope, stdin }, depth + 1);
+    if (pipeline) this.walk(pipeline, scope, depth + 1);
+  }
+
+  /** One simple command: its substitutions first (they run first), then the command itself. */
+  private command(node: Node, scope: WalkScope, extraRedirects: Node[], depth: number): void {
+    const words: Word[] = [];
+    const redirects = [...extraRedirects];
+    const from = this.sink.count();
+    for (const child of node.children) {
+      if (!child) continue;
+      const type = child.type;
+      if (type === 'variable_assignment' || type.endsWith('_redirect')) {
+        if (type.endsWith('_redirect')) redirects.push(child);
+        for (const c of child.namedChildren) if (c) this.walk(c, scope, depth + 1);
+        continue;
+      }
+      if (type === 'comment' || type === '$' || !child.isNamed) continue;
+      this.walk(child, scope, depth + 1);
+      words.push(wordOf(child));
+    }
+    if (words.length === 0) return;
+    const argsFromDownload = this.sink.namesSince(from).some((n) => DOWNLOADERS.has(n));
+    this.sink.command({
+      words,
+      via: scope.via,
+      piped: scope.piped,
+      argsFromDownload,
+      stdin: stdinOf(redirects) ?? scope.stdin,
+    });
+  }
+}
+
+/** Stdin from redirections: the last of `<<EOF`, `<<<`, `< file` wins, as in the shell. */
+function stdinOf(redirects: Node[]): Stdin | undefined {
+  let stdin: Stdin | undefined;
+  for (const r of redirects) {
+    if (r.type === 'heredoc_redirect') {
+      const body = r.namedChildren.find((c) => c?.type === 'heredoc_body');
+      if (body) stdin = { text: body.text };
+    } else if (r.type === 'herestring_redirect') {
+      const last = r.lastNamedChild;
+      if (last) stdin = { text: wordOf(last).value };
+    } else if (r.type === 'file_redirect') {
+      const op = r.children.find((c) => c && !c.isNamed)?.text;
+      const destination = r.childForFieldName('destination');
+      const fd = r.childForFieldName('descriptor')?.text;
+      if (op === '<' && destination && (fd === undefined || fd === '0'))
+        stdin = { file: wordOf(destination).value };
+    }
+  }
+  return stdin;
+}
+
+/** What a pipeline stage feeds the next one, when it is plain: `cat FILE`, `cat` of its stdin, `echo`/`printf` text. */
+function fedBy(only: { name: string; args: string[]; stdin?: Stdin } | undefined): Stdin | undefined {
+  if (!only) return undefined;
+  if (only.name === 'cat') {
+    if (only.args.length === 0) return only.stdin;
+    if (only.args.length === 1) return { file: only.args[0] };
+  }
+  if (only.name === 'echo' || only.name === 'printf') return { text: only.args.join(' ') };
+  return undefined;
+}

@@ -1,0 +1,157 @@
+/**
+ * Shell words as the shell would see them after quote removal (bash manual, 3.1.2 "Quoting" and 3.5.9 "Quote
+ * Removal"): tree-sitter-bash gives the word's parts (`word`, `'raw'`, `"string"`, `$'ansi-c'`, expansions,
+ * concatenations); this turns them into the text a program receives as argv. Parts the classifier cannot know
+ * without running anything (`$VAR`, `${…}`, `$(…)`, backticks, `$((…))`, `<(…)`) are kept as written and make the
+ * word `dynamic`.
+ */
+import type { Node } from 'web-tree-sitter';
+
+/** One shell word: its value after quote removal, and whether part of it is only known at run time. */
+export interface Word {
+  value: string;
+  dynamic: boolean;
+}
+
+/** A literal word (from a table or a split string), not from the parse tree. */
+export function literal(value: string): Word {
+  return { value, dynamic: false };
+}
+
+/** Node types whose value is only known when the shell runs. */
+const DYNAMIC = new Set([
+  'simple_expansion',
+  'expansion',
+  'command_substitution',
+  'process_substitution',
+  'arithmetic_expansion',
+]);
+
+/** An unquoted word: a backslash quotes the next character; a backslash-newline is a line continuation. */
+function unescapeBare(text: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length) {
+      i++;
+      if (text[i] !== '\n') out += text[i];
+    } else out += c;
+  }
+  return out;
+}
+
+/** Inside double quotes a backslash quotes only `$`, `` ` ``, `"`, `\` and newline (bash manual, 3.1.2.3). */
+function unescapeDouble(text: string): string {
+  if (!text.includes('\\')) return text;
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const n = text[i + 1];
+    if (c === '\\' && n !== undefined && '$`"\\\n'.includes(n)) {
+      i++;
+      if (n !== '\n') out += n;
+    } else out += c;
+  }
+  return out;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  e: '\x1b',
+  E: '\x1b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
+};
+
+/** `$'…'` (bash manual, 3.1.2.4 "ANSI-C Quoting"): `\n`, `\xHH`, `\NNN` octal, `\uHHHH`, `\UHHHHHHHH`, `\cX`. */
+export function decodeAnsiC(body: string): string {
+  let out = '';
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c !== '\\' || i + 1 >= body.length) {
+      out += c;
+      continue;
+    }
+    const n = body[++i]!;
+    const simple = SIMPLE_ESCAPES[n];
+    if (simple !== undefined) {
+      out += simple;
+      continue;
+    }
+    const hex = (max: number) => {
+      let j = i + 1;
+      while (j < body.length && j <= i + max && /[0-9a-fA-F]/.test(body[j]!)) j++;
+      const digits = body.slice(i + 1, j);
+      i = j - 1;
+      return digits;
+    };
+    if (n === 'x' || n === 'u' || n === 'U') {
+      const digits = hex(n === 'x' ? 2 : n === 'u' ? 4 : 8);
+      const code = Number.parseInt(digits, 16);
+      out += digits && code <= 0x10ffff ? String.fromCodePoint(code) : `\\${n}`;
+    } else if (n >= '0' && n <= '7') {
+      let j = i;
+      while (j < body.length && j < i + 3 && body[j]! >= '0' && body[j]! <= '7') j++;
+      out += String.fromCharCode(Number.parseInt(body.slice(i, j), 8) & 0xff);
+      i = j - 1;
+    } else if (n === 'c' && i + 1 < body.length) {
+      out += String.fromCharCode(body[++i]!.toUpperCase().charCodeAt(0) & 0x1f);
+    } else out += `\\${n}`;
+  }
+  return out;
+}
+
+/** The word a node stands for, after quote removal; expansions kept as written. */
+export function wordOf(node: Node): Word {
+  switch (node.type) {
+    case 'word':
+    case 'number':
+      return { value: unescapeBare(node.text), dynamic: false };
+    case 'raw_string':
+      return { value: node.text.slice(1, -1), dynamic: false };
+    case 'ansi_c_string':
+      return { value: decodeAnsiC(node.text.slice(2, -1)), dynamic: false };
+    case 'string':
+    case 'translated_string': {
+      let value = '';
+      let dynamic = false;
+      for (const child of node.namedChildren) {
+        if (!child) continue;
+        if (child.type === 'string_content') value += unescapeDouble(child.text);
+        else {
+          const part = wordOf(child);
+          value += part.value;
+          dynamic ||= part.dynamic;
+        }
+      }
+      return { value, dynamic };
+    }
+    case 'concatenation': {
+      let value = '';
+      let dynamic = false;
+      for (const child of node.children) {
+        if (!child) continue;
+        const part = wordOf(child);
+        value += part.value;
+        dynamic ||= part.dynamic;
+      }
+      return { value, dynamic };
+    }
+    case 'command_name':
+      return node.firstChild ? wordOf(node.firstChild) : { value: '', dynamic: false };
+    case '$':
+      // `$"…"` (translated string): the `$` is its own token before the string.
+      return { value: '', dynamic: false };
+    default:
+      return { value: node.text, dynamic: DYNAMIC.has(node.type) };
+  }
+}

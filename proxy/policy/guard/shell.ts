@@ -1,0 +1,212 @@
+/**
+ * The shell command classifier (issue 17, point 1): a Claude Code `Bash` tool call's command line into the
+ * simple commands it would run (`ShellFacts`), parsed by the real bash grammar (tree-sitter-bash through
+ * web-tree-sitter), looking through pipelines, lists, subshells, groups, substitutions, `sh -c`/`bash -c`/
+ * `zsh -c` strings, `eval`, `find -exec` and wrappers (see shell-wrappers.ts), with per-command flag tables
+ * (shell-commands.ts).
+ *
+ * Bounds (what happens past them: `parseError` says so and the commands found until then are kept):
+ * the first `MAX_INPUT_CHARS` characters of a line are parsed; at most `MAX_NESTING` command strings inside
+ * each other (`bash -c "bash -c '…'"`, `eval`); at most `MAX_COMMANDS` commands; the syntax walk stops past
+ * `MAX_DEPTH` nested nodes or `MAX_NODES` visited nodes (each parse).
+ */
+import type { Parser } from 'web-tree-sitter';
+import { analyseCommand, type PathContext } from './shell-facts.js';
+import { newShellParser } from './shell-parser.js';
+import { type RawCommand, ShellWalker, type Stdin, type WalkScope, type WalkSink } from './shell-walk.js';
+import { literal, type Word } from './shell-words.js';
+import { unwrap } from './shell-wrappers.js';
+import type { ShellCommandFacts, ShellFacts } from './types.js';
+
+export { loadShellParser } from './shell-parser.js';
+
+/** Characters of one command line parsed (256 KiB of UTF-16 units); the rest is reported, not classified. */
+export const MAX_INPUT_CHARS = 256 * 1024;
+/** Command strings parsed inside each other (`sh -c`, `eval`, `env -S`). */
+export const MAX_NESTING = 8;
+/** Commands reported for one line. */
+export const MAX_COMMANDS = 1000;
+/** Syntax nodes nested inside each other that the walk follows. */
+export const MAX_DEPTH = 400;
+/** Syntax nodes one walk visits. */
+export const MAX_NODES = 200_000;
+
+/** Interpreters that run what an argument gives them (`bash <(curl …)`, `python <(wget -O- …)`). */
+const RUNS_ARGUMENT = new Set([
+  'sh',
+  'bash',
+  'zsh',
+  'dash',
+  'ksh',
+  'source',
+  '.',
+  'python',
+  'python3',
+  'perl',
+  'ruby',
+  'node',
+]);
+
+/** One `classify` call's findings. */
+class Findings {
+  readonly commands: ShellCommandFacts[] = [];
+  readonly sql: string[] = [];
+  readonly errors: string[] = [];
+  /** Args and stdin of each command, parallel to `commands`, for pipes into psql. */
+  private readonly extra: Array<{ args: string[]; stdin?: Stdin }> = [];
+
+  add(facts: ShellCommandFacts, stdin: Stdin | undefined): void {
+    if (this.commands.length >= MAX_COMMANDS) {
+      this.error(`more than ${MAX_COMMANDS} commands: the rest are not listed`);
+      return;
+    }
+    this.commands.push(facts);
+    this.extra.push({ args: facts.args, stdin });
+  }
+  count(): number {
+    return this.commands.length;
+  }
+  namesSince(from: number): string[] {
+    return this.commands.slice(from).map((c) => c.name);
+  }
+  onlySince(from: number): { name: string; args: string[]; stdin?: Stdin } | undefined {
+    if (this.commands.length !== from + 1) return undefined;
+    return { name: this.commands[from]!.name, ...this.extra[from]! };
+  }
+  error(message: string): void {
+    if (!this.errors.includes(message)) this.errors.push(message);
+  }
+}
+
+/** Where a line is being classified, and how deep in nested command strings. */
+interface Run {
+  findings: Findings;
+  context: PathContext;
+}
+
+/**
+ * Classifies shell command lines. Construct after `await loadShellParser()`; one instance may be reused for
+ * any number of lines (it holds one Wasm parser; `dispose()` frees it).
+ */
+export class ShellClassifier {
+  private readonly parser: Parser;
+
+  /** @throws Error when `loadShellParser()` has not finished (a programming error, not bad input). */
+  constructor() {
+    this.parser = newShellParser();
+  }
+
+  /** Frees the parser's Wasm memory; the instance cannot classify afterwards. */
+  dispose(): void {
+    this.parser.delete();
+  }
+
+  /**
+   * Every simple command `command` would run, with the SQL given to `psql`. Synchronous; never throws on its
+   * input: text the grammar rejects, or past the bounds above, gives `parseError` with the commands found.
+   * `context.readFile` (absolute path → text, or undefined) reads `psql -f` files; without it they are skipped.
+   */
+  classify(command: string, context: PathContext): ShellFacts {
+    const findings = new Findings();
+    const run: Run = { findings, context };
+    let text = command;
+    if (text.length > MAX_INPUT_CHARS) {
+      findings.error(
+        `command longer than ${MAX_INPUT_CHARS} characters: only the first ${MAX_INPUT_CHARS} are classified`,
+      );
+      text = text.slice(0, MAX_INPUT_CHARS);
+    }
+    this.parseAndWalk(text, { via: [], piped: false }, run, 0);
+    const facts: ShellFacts = { commands: findings.commands, sql: findings.sql };
+    if (findings.errors.length) facts.parseError = findings.errors.join('; ');
+    return facts;
+  }
+
+  private parseAndWalk(text: string, scope: WalkScope, run: Run, level: number): void {
+    let tree: ReturnType<Parser['parse']> = null;
+    try {
+      tree = this.parser.parse(text);
+    } catch (err) {
+      run.findings.error(`the shell parser failed: ${(err as Error).message}`);
+    }
+    if (!tree) {
+      run.findings.error('the shell parser returned nothing');
+      return;
+    }
+    try {
+      if (tree.rootNode.hasError)
+        run.findings.error(syntaxError(tree.rootNode, level > 0 ? scope.via.at(-1) : undefined));
+      // Commands go to the run's findings; this per-parse sink routes them with their nesting level.
+      const sink: WalkSink = {
+        command: (raw) => this.onCommand(raw, run, level),
+        count: () => run.findings.count(),
+        namesSince: (from) => run.findings.namesSince(from),
+        onlySince: (from) => run.findings.onlySince(from),
+        error: (message) => run.findings.error(message),
+      };
+      new ShellWalker(sink, { depth: MAX_DEPTH, nodes: MAX_NODES }).walk(tree.rootNode, scope);
+    } finally {
+      tree.delete();
+    }
+  }
+
+  /** Looks through wrappers; a command string is parsed again (bounded), a command is analysed. */
+  private onCommand(raw: RawCommand, run: Run, level: number): void {
+    const piped = raw.piped;
+    const unwrapped = unwrap(raw.words, raw.via);
+    if (unwrapped.kind === 'reparse') {
+      if (level + 1 > MAX_NESTING) {
+        run.findings.error(
+          `command strings nested deeper than ${MAX_NESTING} levels: the rest is not classified`,
+        );
+        return;
+      }
+      // `bash -c "$(curl …)"`, `eval "$(wget -O- …)"`: the string is a download's output.
+      const fromDownload = piped || (raw.argsFromDownload && unwrapped.text.dynamic);
+      this.parseAndWalk(
+        unwrapped.text.value,
+        { via: unwrapped.via, piped: fromDownload, stdin: raw.stdin },
+        run,
+        level + 1,
+      );
+      return;
+    }
+    const name = unwrapped.words[0] ?? literal('');
+    const runsDownload =
+      raw.argsFromDownload && !name.dynamic && RUNS_ARGUMENT.has(name.value.split('/').at(-1) ?? '');
+    const analysis = analyseCommand(
+      unwrapped.words,
+      unwrapped.via,
+      piped || runsDownload,
+      raw.stdin,
+      run.context,
+    );
+    run.findings.add(analysis.facts, raw.stdin);
+    run.findings.sql.push(...analysis.sql);
+    for (const exec of analysis.execs) {
+      const words: Word[] = exec.words.flatMap((w) =>
+        w.value === '{}' && !w.dynamic ? exec.startPaths.map(literal) : [w],
+      );
+      this.onCommand({ ...raw, words, via: [...unwrapped.via, 'find'], argsFromDownload: false }, run, level);
+    }
+  }
+}
+
+/** Where the grammar first gave up, as a message (`syntax error at line 1, column 9`). */
+function syntaxError(root: import('web-tree-sitter').Node, inside: string | undefined): string {
+  const where = inside ? ` (inside ${inside})` : '';
+  const stack = [root];
+  for (let n = 0; stack.length > 0 && n < 10_000; n++) {
+    const node = stack.pop()!;
+    if (node.isError || node.isMissing) {
+      const { row, column } = node.startPosition;
+      const what = node.isMissing ? `missing ${JSON.stringify(node.type)}` : 'syntax error';
+      return `${what} at line ${row + 1}, column ${column + 1}${where}`;
+    }
+    for (let i = node.childCount - 1; i >= 0; i--) {
+      const child = node.child(i);
+      if (child?.hasError || child?.isMissing) stack.push(child);
+    }
+  }
+  return `syntax error${where}`;
+}
