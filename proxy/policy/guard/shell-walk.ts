@@ -47,6 +47,8 @@ export interface WalkSink {
   /** The last command found since `from` when it is the only one, for pipes into psql (`cat f.sql | psql`). */
   onlySince(from: number): { name: string; args: string[]; stdin?: Stdin } | undefined;
   error(message: string): void;
+  /** Text the grammar leaves unparsed but the shell runs (backticks in a here-document): parse and walk it. */
+  script(text: string, scope: WalkScope): void;
 }
 
 /** Bounds on one walk. */
@@ -130,6 +132,7 @@ export class ShellWalker {
     const redirects = node.childrenForFieldName('redirect').filter((c): c is Node => c !== null);
     let pipeline: Node | undefined;
     for (const r of redirects) {
+      if (r.type === 'heredoc_redirect') this.heredocBackticks(r, scope);
       // tree-sitter-bash hangs `cat <<EOF | psql`'s pipeline off the here-document redirect.
       for (const c of r.namedChildren) if (c?.type === 'pipeline' || c?.type === 'list') pipeline ??= c;
       for (const c of r.namedChildren) if (c && c !== pipeline) this.walk(c, scope, depth + 1);
@@ -142,6 +145,26 @@ export class ShellWalker {
     }
     if (body) this.walk(body, { ...scope, stdin }, depth + 1);
     if (pipeline) this.walk(pipeline, scope, depth + 1);
+  }
+
+  /**
+   * tree-sitter-bash parses `$(…)` in an unquoted here-document's body but leaves backticks as text; the shell
+   * runs both (bash manual, 3.6.6 "Here Documents"), so backtick commands are parsed from the text here.
+   */
+  private heredocBackticks(redirect: Node, scope: WalkScope): void {
+    const start = redirect.namedChildren.find((c) => c?.type === 'heredoc_start')?.text ?? '';
+    if (/['"\\]/.test(start)) return;
+    const body = redirect.namedChildren.find((c) => c?.type === 'heredoc_body');
+    if (!body) return;
+    // The body's text with what the grammar did parse ($(…), ${…}) blanked out (offsets are UTF-16 units).
+    let text = body.text;
+    for (const child of body.namedChildren) {
+      if (!child || child.type === 'heredoc_content') continue;
+      const from = child.startIndex - body.startIndex;
+      const to = child.endIndex - body.startIndex;
+      text = text.slice(0, from) + ' '.repeat(Math.max(0, to - from)) + text.slice(to);
+    }
+    for (const m of text.matchAll(/`((?:\\.|[^`\\])*)`/g)) this.sink.script(m[1] ?? '', scope);
   }
 
   /** One simple command: its substitutions first (they run first), then the command itself. */

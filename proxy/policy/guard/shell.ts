@@ -143,6 +143,13 @@ export class ShellClassifier {
         namesSince: (from) => run.findings.namesSince(from),
         onlySince: (from) => run.findings.onlySince(from),
         error: (message) => run.findings.error(message),
+        script: (text, inner) => {
+          if (level + 1 > MAX_NESTING)
+            run.findings.error(
+              `command strings nested deeper than ${MAX_NESTING} levels: the rest is not classified`,
+            );
+          else this.parseAndWalk(text, inner, run, level + 1);
+        },
       };
       new ShellWalker(sink, { depth: MAX_DEPTH, nodes: MAX_NODES }).walk(tree.rootNode, scope);
     } finally {
@@ -199,7 +206,8 @@ function syntaxError(root: import('web-tree-sitter').Node, inside: string | unde
   for (let n = 0; stack.length > 0 && n < 10_000; n++) {
     const node = stack.pop()!;
     if (node.isError || node.isMissing) {
-      const { row, column } = node.startPosition;
+      // An ERROR node may start at the whitespace before it; its first token is where the trouble is.
+      const { row, column } = (node.isError ? node.firstChild : null)?.startPosition ?? node.startPosition;
       const what = node.isMissing ? `missing ${JSON.stringify(node.type)}` : 'syntax error';
       return `${what} at line ${row + 1}, column ${column + 1}${where}`;
     }
