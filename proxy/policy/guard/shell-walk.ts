@@ -47,6 +47,8 @@ export interface WalkSink {
   /** The last command found since `from` when it is the only one, for pipes into psql (`cat f.sql | psql`). */
   onlySince(from: number): { name: string; args: string[]; stdin?: Stdin } | undefined;
   error(message: string): void;
+  /** True once no more commands are taken (the walk then stops). */
+  full(): boolean;
   /** Text the grammar leaves unparsed but the shell runs (backticks in a here-document): parse and walk it. */
   script(text: string, scope: WalkScope): void;
 }
@@ -74,6 +76,10 @@ export class ShellWalker {
   /** Walks `node` and everything under it. */
   walk(node: Node, scope: WalkScope, depth = 0): void {
     if (this.stopped) return;
+    if (this.sink.full()) {
+      this.stopped = true;
+      return;
+    }
     if (++this.visited > this.limits.nodes) {
       this.stop(`more than ${this.limits.nodes} syntax nodes: the rest is not classified`);
       return;
@@ -97,8 +103,14 @@ export class ShellWalker {
           false,
         );
         return;
-      default:
-        for (const child of node.children) if (child) this.walk(child, scope, depth + 1);
+      default: {
+        // child(i) rather than `children`: four times faster in web-tree-sitter (no array of wrappers).
+        const count = node.childCount;
+        for (let i = 0; i < count; i++) {
+          const child = node.child(i);
+          if (child) this.walk(child, scope, depth + 1);
+        }
+      }
     }
   }
 
@@ -172,7 +184,9 @@ export class ShellWalker {
     const words: Word[] = [];
     const redirects = [...extraRedirects];
     const from = this.sink.count();
-    for (const child of node.children) {
+    const count = node.childCount;
+    for (let i = 0; i < count; i++) {
+      const child = node.child(i);
       if (!child) continue;
       const type = child.type;
       if (type === 'variable_assignment' || type.endsWith('_redirect')) {

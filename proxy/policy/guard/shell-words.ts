@@ -124,7 +124,8 @@ export function wordOf(node: Node): Word {
     case 'translated_string': {
       let value = '';
       let dynamic = false;
-      for (const child of node.namedChildren) {
+      for (let i = 0; i < node.namedChildCount; i++) {
+        const child = node.namedChild(i);
         if (!child) continue;
         if (child.type === 'string_content') value += unescapeDouble(child.text);
         else {
@@ -138,7 +139,8 @@ export function wordOf(node: Node): Word {
     case 'concatenation': {
       let value = '';
       let dynamic = false;
-      for (const child of node.children) {
+      for (let i = 0; i < node.childCount; i++) {
+        const child = node.child(i);
         if (!child) continue;
         const part = wordOf(child);
         value += part.value;

@@ -20,8 +20,10 @@ import type { ShellCommandFacts, ShellFacts } from './types.js';
 
 export { loadShellParser } from './shell-parser.js';
 
-/** Characters of one command line parsed (256 KiB of UTF-16 units); the rest is reported, not classified. */
-export const MAX_INPUT_CHARS = 256 * 1024;
+/** Characters of one command line parsed (128 Ki UTF-16 units); the rest is reported, not classified. */
+export const MAX_INPUT_CHARS = 128 * 1024;
+/** Characters handed to the parser at a time. */
+const PARSE_CHUNK = 8192;
 /** Command strings parsed inside each other (`sh -c`, `eval`, `env -S`). */
 export const MAX_NESTING = 8;
 /** Commands reported for one line. */
@@ -29,7 +31,7 @@ export const MAX_COMMANDS = 1000;
 /** Syntax nodes nested inside each other that the walk follows. */
 export const MAX_DEPTH = 400;
 /** Syntax nodes one walk visits. */
-export const MAX_NODES = 200_000;
+export const MAX_NODES = 50_000;
 
 /** Interpreters that run what an argument gives them (`bash <(curl …)`, `python <(wget -O- …)`). */
 const RUNS_ARGUMENT = new Set([
@@ -52,12 +54,15 @@ class Findings {
   readonly commands: ShellCommandFacts[] = [];
   readonly sql: string[] = [];
   readonly errors: string[] = [];
+  /** Set once MAX_COMMANDS were taken. */
+  full = false;
   /** Args and stdin of each command, parallel to `commands`, for pipes into psql. */
   private readonly extra: Array<{ args: string[]; stdin?: Stdin }> = [];
 
   add(facts: ShellCommandFacts, stdin: Stdin | undefined): void {
     if (this.commands.length >= MAX_COMMANDS) {
       this.error(`more than ${MAX_COMMANDS} commands: the rest are not listed`);
+      this.full = true;
       return;
     }
     this.commands.push(facts);
@@ -125,7 +130,9 @@ export class ShellClassifier {
   private parseAndWalk(text: string, scope: WalkScope, run: Run, level: number): void {
     let tree: ReturnType<Parser['parse']> = null;
     try {
-      tree = this.parser.parse(text);
+      // A callback handing out bounded chunks: given a string, web-tree-sitter slices off the whole rest of it
+      // for every chunk it reads, which makes long lines quadratic.
+      tree = this.parser.parse((index) => text.slice(index, index + PARSE_CHUNK));
     } catch (err) {
       run.findings.error(`the shell parser failed: ${(err as Error).message}`);
     }
@@ -143,6 +150,7 @@ export class ShellClassifier {
         namesSince: (from) => run.findings.namesSince(from),
         onlySince: (from) => run.findings.onlySince(from),
         error: (message) => run.findings.error(message),
+        full: () => run.findings.full,
         script: (text, inner) => {
           if (level + 1 > MAX_NESTING)
             run.findings.error(
