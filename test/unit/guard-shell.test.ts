@@ -77,10 +77,33 @@ describe('wrappers are looked through and listed in via', () => {
     expect(rm.paths).toEqual(['/x']);
   });
 
+  it.each([
+    ["su -c 'rm -rf /x' root", ['su']],
+    ["su root -c 'rm -rf /x'", ['su']],
+    ['runuser -u app -- rm -rf /x', ['runuser']],
+    ['flock /tmp/lock rm -rf /x', ['flock']],
+    ["flock -c 'rm -rf /x' /tmp/lock", ['flock']],
+    ['watch -n 5 rm -rf /x', ['watch']],
+    ["script -qc 'rm -rf /x' /dev/null", ['script']],
+    ['strace -f -o trace.log rm -rf /x', ['strace']],
+    ['caffeinate -i rm -rf /x', ['caffeinate']],
+    ['unbuffer chronic rm -rf /x', ['unbuffer', 'chronic']],
+    ['systemd-run --user -p Nice=5 rm -rf /x', ['systemd-run']],
+    ['doas -u root rm -rf /x', ['doas']],
+    ['pkexec rm -rf /x', ['pkexec']],
+  ])('beyond the wrappers Claude Code unwraps: %s', (line, via) => {
+    const rm = only(classify(line), 'rm');
+    expect(rm.via).toEqual(via);
+    expect(rm.flags).toEqual(['force', 'recursive']);
+    expect(rm.paths).toEqual(['/x']);
+  });
+
   it('leaves a wrapper that runs nothing as the command', () => {
     expect(summary(classify('sudo -v'))).toEqual(['sudo flags:v']);
     expect(summary(classify('command -v rm'))).toEqual(['command flags:v']);
     expect(summary(classify('env'))).toEqual(['env']);
+    expect(summary(classify('su postgres'))).toEqual(['su']);
+    expect(summary(classify('strace -p 1234'))).toEqual(['strace flags:p']);
     expect(classify('exec 3>&1').commands.map((c) => c.name)).toEqual(['exec']);
   });
 

@@ -19,6 +19,10 @@ interface WrapperSpec {
   noRun?: readonly string[];
   /** The command run when none is given (xargs runs `echo`). */
   defaultCommand?: string;
+  /** An option whose value is a command line run by a shell (`su -c 'cmd'`, `flock -c`, `script -c`). */
+  commandOption?: string;
+  /** The wrapper joins its command words with spaces and hands them to `sh -c` (`watch`). */
+  joinsForShell?: boolean;
 }
 
 const WRAPPERS: ReadonlyMap<string, WrapperSpec> = new Map<string, WrapperSpec>([
@@ -114,6 +118,89 @@ const WRAPPERS: ReadonlyMap<string, WrapperSpec> = new Map<string, WrapperSpec>(
   ['setsid', { options: {} }],
   ['chrt', { options: {}, operands: 1 }],
   ['taskset', { options: {}, operands: 1 }],
+  // Wrappers beyond the ones Claude Code's own rules unwrap (anthropics/claude-code#92542).
+  [
+    'watch',
+    {
+      options: { long: { interval: 'n', differences: 'd' }, values: ['n', 'interval'] },
+      joinsForShell: true,
+    },
+  ],
+  [
+    'flock',
+    {
+      options: {
+        long: { command: 'c', timeout: 'w', wait: 'w', 'conflict-exit-code': 'E' },
+        values: ['c', 'w', 'E'],
+      },
+      operands: 1,
+      commandOption: 'c',
+    },
+  ],
+  [
+    'su',
+    {
+      options: { long: { command: 'c', login: 'l', shell: 's', group: 'g' }, values: ['c', 's', 'g', 'G'] },
+      commandOption: 'c',
+      noRun: [],
+    },
+  ],
+  [
+    'runuser',
+    {
+      options: { long: { command: 'c', user: 'u', group: 'g' }, values: ['c', 'u', 'g', 'G', 's'] },
+      commandOption: 'c',
+    },
+  ],
+  [
+    'script',
+    {
+      options: { long: { command: 'c', quiet: 'q' }, values: ['c', 'E', 'T', 'B', 'I', 'O'] },
+      commandOption: 'c',
+    },
+  ],
+  ['pkexec', { options: { values: ['user'] } }],
+  ['unbuffer', { options: {} }],
+  ['chronic', { options: {} }],
+  ['caffeinate', { options: { values: ['t', 'w'] } }],
+  ['strace', { options: { values: ['o', 'p', 'e', 's', 'u', 'E', 'P', 'I', 'a', 'b', 'X'] }, noRun: ['p'] }],
+  [
+    'ltrace',
+    { options: { values: ['o', 'p', 'e', 's', 'u', 'n', 'a', 'l', 'x', 'L', 'A', 'D', 'F'] }, noRun: ['p'] },
+  ],
+  ['proxychains', { options: { values: ['f'] } }],
+  ['proxychains4', { options: { values: ['f'] } }],
+  ['torsocks', { options: { values: ['u', 'p', 'a', 'P'] } }],
+  [
+    'xvfb-run',
+    {
+      options: { values: ['n', 's', 'f', 'e', 'p', 'server-num', 'server-args', 'auth-file', 'error-file'] },
+    },
+  ],
+  ['firejail', { options: {} }],
+  [
+    'systemd-run',
+    {
+      options: {
+        short: { p: 'property', u: 'unit', E: 'setenv', M: 'machine', H: 'host' },
+        values: [
+          'property',
+          'unit',
+          'setenv',
+          'machine',
+          'host',
+          'description',
+          'slice',
+          'uid',
+          'gid',
+          'nice',
+          'working-directory',
+          'on-calendar',
+        ],
+      },
+    },
+  ],
+  ['dbus-run-session', { options: { values: ['config-file', 'dbus-daemon'] } }],
 ]);
 
 /** Shells whose `-c STRING` runs STRING as a command line. */
@@ -167,7 +254,16 @@ export function unwrap(words: Word[], via: string[]): Unwrapped {
     if (split) return { kind: 'reparse', text: split, via: [...seen, name] };
     const parsed = parseOptions(args, spec.options, true);
     if (spec.noRun?.some((f) => parsed.flags.has(f))) break;
+    const given = spec.commandOption ? parsed.values.find(([n]) => n === spec.commandOption)?.[1] : undefined;
+    if (given) return { kind: 'reparse', text: given, via: [...seen, name] };
     let rest = args.slice(parsed.rest);
+    if (name === 'su' || name === 'runuser') {
+      // `su user -c 'cmd'`: the user may come first, the -c after it.
+      const after = parseOptions(rest.slice(1), spec.options);
+      const command = after.values.find(([n]) => n === 'c')?.[1];
+      if (command) return { kind: 'reparse', text: command, via: [...seen, name] };
+      if (name === 'su') break;
+    }
     if (name === 'env' && args.some((w) => w.value === '-' && !w.dynamic))
       rest = rest.filter((w) => w.value !== '-');
     if (spec.assignments) {
@@ -178,6 +274,10 @@ export function unwrap(words: Word[], via: string[]): Unwrapped {
     rest = rest.slice(Math.min(spec.operands ?? 0, rest.length));
     if (rest.length === 0 && spec.defaultCommand) rest = [literal(spec.defaultCommand)];
     if (rest.length === 0) break;
+    if (spec.joinsForShell) {
+      const text = { value: rest.map((w) => w.value).join(' '), dynamic: rest.some((w) => w.dynamic) };
+      return { kind: 'reparse', text, via: [...seen, name] };
+    }
     seen.push(name);
     current = rest;
   }
