@@ -265,3 +265,25 @@ describe('psql: SQL in -c, -f, stdin', () => {
     expect(psql.paths).toEqual([]);
   });
 });
+
+describe('cd earlier on the line moves where later paths resolve', () => {
+  it.each([
+    ['cd / && rm -rf *', ['/*']],
+    ['cd /tmp; rm -rf x', ['/tmp/x']],
+    ['cd .. && cd other && rm -rf z', ['/home/dev/other/z']],
+    ['cd && rm -rf x', [`${HOME}/x`]],
+    ['cd ~ && rm -rf x', [`${HOME}/x`]],
+    ['pushd /srv > /dev/null && rm -rf data', ['/srv/data']],
+    ['sh -c "cd /etc && rm -rf ssh"', ['/etc/ssh']],
+    ['eval "cd /var"; rm -rf log', ['/var/log']],
+    ['(cd /tmp && make) && rm -rf build', ['/home/dev/project/build']],
+    ['echo $(cd /; pwd) && rm -rf build', ['/home/dev/project/build']],
+    ['cd /tmp | cat; rm -rf build', ['/home/dev/project/build']],
+    ['bash -c "cd /"; rm -rf build', ['/home/dev/project/build']],
+    ['cd "$WORK" && rm -rf build /abs', ['/abs']],
+    ['cd - && rm -rf build', []],
+    ['popd && rm -rf build', []],
+  ])('%s', (line, paths) => {
+    expect(only(classify(line), 'rm').paths).toEqual(paths);
+  });
+});

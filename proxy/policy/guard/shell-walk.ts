@@ -49,6 +49,11 @@ export interface WalkSink {
   error(message: string): void;
   /** True once no more commands are taken (the walk then stops). */
   full(): boolean;
+  /**
+   * Entering a subshell (`( … )`, `$( … )`, `<( … )`, a stage of a pipeline): returns a function that, on
+   * leaving it, undoes what `cd` did inside, as the shell would.
+   */
+  subshell(): () => void;
   /** Text the grammar leaves unparsed but the shell runs (backticks in a here-document): parse and walk it. */
   script(text: string, scope: WalkScope): void;
 }
@@ -95,6 +100,14 @@ export class ShellWalker {
       case 'redirected_statement':
         this.redirected(node, scope, depth);
         return;
+      case 'subshell':
+      case 'command_substitution':
+      case 'process_substitution': {
+        const leave = this.sink.subshell();
+        this.children(node, scope, depth);
+        leave();
+        return;
+      }
       case 'pipeline':
         this.stages(
           node.namedChildren.filter((c): c is Node => c !== null),
@@ -103,14 +116,17 @@ export class ShellWalker {
           false,
         );
         return;
-      default: {
-        // child(i) rather than `children`: four times faster in web-tree-sitter (no array of wrappers).
-        const count = node.childCount;
-        for (let i = 0; i < count; i++) {
-          const child = node.child(i);
-          if (child) this.walk(child, scope, depth + 1);
-        }
-      }
+      default:
+        this.children(node, scope, depth);
+    }
+  }
+
+  private children(node: Node, scope: WalkScope, depth: number): void {
+    // child(i) rather than `children`: four times faster in web-tree-sitter (no array of wrappers).
+    const count = node.childCount;
+    for (let i = 0; i < count; i++) {
+      const child = node.child(i);
+      if (child) this.walk(child, scope, depth + 1);
     }
   }
 
@@ -132,7 +148,9 @@ export class ShellWalker {
     for (const stage of first ? [first, ...stages] : stages) {
       if (stage.type === 'comment') continue;
       const from = this.sink.count();
+      const leave = this.sink.subshell();
       this.walk(stage, { ...scope, piped: scope.piped || download, stdin: feed }, depth + 1);
+      leave();
       if (this.sink.namesSince(from).some((n) => DOWNLOADERS.has(n))) download = true;
       feed = fedBy(this.sink.onlySince(from));
     }

@@ -5,6 +5,10 @@
  * `zsh -c` strings, `eval`, `find -exec` and wrappers (see shell-wrappers.ts), with per-command flag tables
  * (shell-commands.ts).
  *
+ * Paths follow `cd`/`pushd` earlier on the line (`cd / && rm -rf *` removes `/*`), undone on leaving a subshell,
+ * a pipeline stage, a substitution or an `sh -c` string; after `cd -`, `popd` or `cd "$X"` relative paths are
+ * not resolved (left out of `paths`, still in `args`).
+ *
  * Bounds (what happens past them: `parseError` says so and the commands found until then are kept):
  * the first `MAX_INPUT_CHARS` characters of a line are parsed; at most `MAX_NESTING` command strings inside
  * each other (`bash -c "bash -c '…'"`, `eval`); at most `MAX_COMMANDS` commands; the syntax walk stops past
@@ -87,6 +91,8 @@ class Findings {
 interface Run {
   findings: Findings;
   context: PathContext;
+  /** The working directory as `cd`/`pushd` earlier on the line left it; undefined when unknown (`cd "$X"`). */
+  cwd: string | undefined;
 }
 
 /**
@@ -113,7 +119,7 @@ export class ShellClassifier {
    */
   classify(command: string, context: PathContext): ShellFacts {
     const findings = new Findings();
-    const run: Run = { findings, context };
+    const run: Run = { findings, context, cwd: context.cwd };
     let text = command;
     if (text.length > MAX_INPUT_CHARS) {
       findings.error(
@@ -151,6 +157,12 @@ export class ShellClassifier {
         onlySince: (from) => run.findings.onlySince(from),
         error: (message) => run.findings.error(message),
         full: () => run.findings.full,
+        subshell: () => {
+          const saved = run.cwd;
+          return () => {
+            run.cwd = saved;
+          };
+        },
         script: (text, inner) => {
           if (level + 1 > MAX_NESTING)
             run.findings.error(
@@ -178,24 +190,27 @@ export class ShellClassifier {
       }
       // `bash -c "$(curl …)"`, `eval "$(wget -O- …)"`: the string is a download's output.
       const fromDownload = piped || (raw.argsFromDownload && unwrapped.text.dynamic);
+      // A `cd` inside `sh -c '…'` (a child process) is undone after it; inside `eval` it is not.
+      const saved = run.cwd;
       this.parseAndWalk(
         unwrapped.text.value,
         { via: unwrapped.via, piped: fromDownload, stdin: raw.stdin },
         run,
         level + 1,
       );
+      if (unwrapped.via.at(-1) !== 'eval') run.cwd = saved;
       return;
     }
     const name = unwrapped.words[0] ?? literal('');
     const runsDownload =
       raw.argsFromDownload && !name.dynamic && RUNS_ARGUMENT.has(name.value.split('/').at(-1) ?? '');
-    const analysis = analyseCommand(
-      unwrapped.words,
-      unwrapped.via,
-      piped || runsDownload,
-      raw.stdin,
-      run.context,
-    );
+    const analysis = analyseCommand(unwrapped.words, unwrapped.via, piped || runsDownload, raw.stdin, {
+      ...run.context,
+      cwd: run.cwd,
+    });
+    if (CHANGES_DIRECTORY.has(analysis.facts.name)) {
+      run.cwd = afterCd(analysis.facts, unwrapped.words.slice(1), run);
+    }
     run.findings.add(analysis.facts, raw.stdin);
     run.findings.sql.push(...analysis.sql);
     for (const exec of analysis.execs) {
@@ -205,6 +220,21 @@ export class ShellClassifier {
       this.onCommand({ ...raw, words, via: [...unwrapped.via, 'find'], argsFromDownload: false }, run, level);
     }
   }
+}
+
+const CHANGES_DIRECTORY = new Set(['cd', 'pushd', 'popd']);
+
+/**
+ * The directory a `cd` leaves the shell in (bash manual, 4.1 "cd"): no operand → home; an operand that resolves
+ * → it; `cd -`, `popd`, `$VAR`, or anything else not known → undefined (later relative paths are not resolved).
+ */
+function afterCd(facts: ShellCommandFacts, args: Word[], run: Run): string | undefined {
+  if (facts.name === 'popd') return undefined;
+  const operands = args.filter((w) => w.dynamic || !w.value.startsWith('-') || w.value === '-');
+  if (operands.length === 0) return facts.name === 'cd' ? run.context.home : run.cwd;
+  const target = operands[0]!;
+  if (target.dynamic || target.value === '-') return undefined;
+  return facts.paths[0];
 }
 
 /** Where the grammar first gave up, as a message (`syntax error at line 1, column 9`). */
