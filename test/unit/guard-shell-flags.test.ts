@@ -287,3 +287,45 @@ describe('cd earlier on the line moves where later paths resolve', () => {
     expect(only(classify(line), 'rm').paths).toEqual(paths);
   });
 });
+
+describe('files written by output redirections', () => {
+  it.each([
+    ['echo "ssh-ed25519 AAA" >> ~/.ssh/authorized_keys', 'echo', [`${HOME}/.ssh/authorized_keys`]],
+    ['printf "K=v" > .env.local', 'printf', ['/home/dev/project/.env.local']],
+    ['ls &> /tmp/out', 'ls', ['/tmp/out']],
+    ['ls >& /tmp/out', 'ls', ['/tmp/out']],
+    ['ls 2>> err.log >| out.log', 'ls', ['/home/dev/project/err.log', '/home/dev/project/out.log']],
+    ["cat <<'EOF' > ~/.aws/credentials\n[default]\nEOF", 'cat', [`${HOME}/.aws/credentials`]],
+    ['cat > config/.env <<EOF\nA=1\nEOF', 'cat', ['/home/dev/project/config/.env']],
+    ['sudo tee /etc/hosts < h > /dev/null', 'tee', ['/dev/null']],
+  ])('%s', (line, name, writes) => {
+    expect(only(classify(line), name).writes).toEqual(writes);
+  });
+
+  it('a group redirected writes from each command in it; descriptors are not files', () => {
+    const facts = classify('{ echo a; echo b; } >> .env 2>&1; ls >&2 2>&1');
+    expect(facts.commands.map((c) => c.writes)).toEqual([
+      ['/home/dev/project/.env'],
+      ['/home/dev/project/.env'],
+      undefined,
+    ]);
+  });
+
+  it('what follows a here-document on its line runs after it, and counts', () => {
+    const facts = classify('cat <<EOF >> notes && cd / && rm -rf *\nk\nEOF');
+    expect(facts.commands.map((c) => c.name)).toEqual(['cat', 'cd', 'rm']);
+    expect(only(facts, 'rm').paths).toEqual(['/*']);
+    expect(only(facts, 'cat').writes).toEqual(['/home/dev/project/notes']);
+  });
+});
+
+describe('xargs gets the words piped into it when the line shows them', () => {
+  it.each([
+    ['echo /etc | xargs rm -rf', ['/etc']],
+    ['echo ~/a b | xargs -n1 sudo rm -rf', [`${HOME}/a`, '/home/dev/project/b']],
+    ['xargs rm -f <<< "/tmp/x /tmp/y"', ['/tmp/x', '/tmp/y']],
+    ['find / | xargs rm -rf', []],
+  ])('%s', (line, paths) => {
+    expect(only(classify(line), 'rm').paths).toEqual(paths);
+  });
+});

@@ -116,6 +116,7 @@ export function analyseCommand(
   pipedFromDownload: boolean,
   stdin: Stdin | undefined,
   context: PathContext,
+  writes: Word[] = [],
 ): CommandAnalysis {
   const head = words[0] ?? { value: '', dynamic: true };
   const written = head.value;
@@ -158,6 +159,8 @@ export function analyseCommand(
   };
   if (!head.dynamic && written.includes('/')) facts.path = written;
   if (head.dynamic) facts.unresolved = true;
+  const targets = [...new Set(writes.map((w) => resolvePath(w, context)).filter((p): p is string => !!p))];
+  if (targets.length) facts.writes = targets;
   return {
     facts,
     sql: name === 'psql' ? psqlSql(parsed, stdin, context) : [],

@@ -28,6 +28,8 @@ export interface RawCommand {
   /** An argument's `$(…)`/`<(…)` ran `curl`/`wget` (`bash <(curl …)`). */
   argsFromDownload: boolean;
   stdin?: Stdin;
+  /** Files its output redirections write (`> f`, `>> f`, `&> f`), as written; a group's apply to each command in it. */
+  writes: Word[];
 }
 
 /** Where the walk is: what every command found here inherits. */
@@ -35,6 +37,8 @@ export interface WalkScope {
   via: string[];
   piped: boolean;
   stdin?: Stdin;
+  /** Output redirections of an enclosing statement (`{ a; b; } > out`). */
+  writes?: Word[];
 }
 
 /** Receives what the walk finds; owned by the classifier. */
@@ -68,6 +72,25 @@ export interface WalkLimits {
 
 const DOWNLOADERS = new Set(['curl', 'wget']);
 
+/** Node types of tree-sitter-bash that are whole statements (commands that run), not parts of one. */
+const STATEMENTS = new Set([
+  'command',
+  'redirected_statement',
+  'subshell',
+  'compound_statement',
+  'negated_command',
+  'if_statement',
+  'for_statement',
+  'c_style_for_statement',
+  'while_statement',
+  'case_statement',
+  'function_definition',
+  'test_command',
+  'declaration_command',
+  'unset_command',
+  'variable_assignment',
+]);
+
 /** Walks one parsed command line; one instance per parse. */
 export class ShellWalker {
   private visited = 0;
@@ -95,7 +118,7 @@ export class ShellWalker {
     }
     switch (node.type) {
       case 'command':
-        this.command(node, scope, [], depth);
+        this.command(node, scope, depth);
         return;
       case 'redirected_statement':
         this.redirected(node, scope, depth);
@@ -161,20 +184,35 @@ export class ShellWalker {
     const body = node.childForFieldName('body');
     const redirects = node.childrenForFieldName('redirect').filter((c): c is Node => c !== null);
     let pipeline: Node | undefined;
+    const after: Node[] = [];
     for (const r of redirects) {
       if (r.type === 'heredoc_redirect') this.heredocBackticks(r, scope);
-      // tree-sitter-bash hangs `cat <<EOF | psql`'s pipeline off the here-document redirect.
-      for (const c of r.namedChildren) if (c?.type === 'pipeline' || c?.type === 'list') pipeline ??= c;
-      for (const c of r.namedChildren) if (c && c !== pipeline) this.walk(c, scope, depth + 1);
+      // tree-sitter-bash hangs `cat <<EOF | psql`'s pipeline, and `cat <<EOF && next`'s next command, off the
+      // here-document redirect: they run after the command, so they are walked after it.
+      for (let i = 0; i < r.namedChildCount; i++) {
+        const c = r.namedChild(i);
+        if (!c) continue;
+        if (c.type === 'pipeline' || c.type === 'list') pipeline ??= c;
+        else if (r.type === 'heredoc_redirect' && STATEMENTS.has(c.type)) after.push(c);
+        else this.walk(c, scope, depth + 1);
+      }
     }
-    const stdin = stdinOf(redirects) ?? scope.stdin;
+    // The grammar also hangs the rest of a here-document's line (`cat <<EOF > f`) off its redirect.
+    const all = redirects.flatMap((r) =>
+      r.type === 'heredoc_redirect'
+        ? [r, ...r.namedChildren.filter((c): c is Node => !!c && c.type.endsWith('_redirect'))]
+        : [r],
+    );
+    const stdin = stdinOf(all) ?? scope.stdin;
+    const writes = [...(scope.writes ?? []), ...writesOf(all)];
     if (pipeline?.type === 'pipeline' && body) {
       const rest = pipeline.namedChildren.filter((c): c is Node => c !== null);
-      this.stages(rest, { ...scope, stdin }, depth, false, body);
+      this.stages(rest, { ...scope, stdin, writes }, depth, false, body);
       return;
     }
-    if (body) this.walk(body, { ...scope, stdin }, depth + 1);
+    if (body) this.walk(body, { ...scope, stdin, writes }, depth + 1);
     if (pipeline) this.walk(pipeline, scope, depth + 1);
+    for (const c of after) this.walk(c, scope, depth + 1);
   }
 
   /**
@@ -198,9 +236,9 @@ export class ShellWalker {
   }
 
   /** One simple command: its substitutions first (they run first), then the command itself. */
-  private command(node: Node, scope: WalkScope, extraRedirects: Node[], depth: number): void {
+  private command(node: Node, scope: WalkScope, depth: number): void {
     const words: Word[] = [];
-    const redirects = [...extraRedirects];
+    const redirects: Node[] = [];
     const from = this.sink.count();
     const count = node.childCount;
     for (let i = 0; i < count; i++) {
@@ -224,8 +262,26 @@ export class ShellWalker {
       piped: scope.piped,
       argsFromDownload,
       stdin: stdinOf(redirects) ?? scope.stdin,
+      writes: [...(scope.writes ?? []), ...writesOf(redirects)],
     });
   }
+}
+
+/** Operators that open their destination for writing (bash manual, 3.6 "Redirections"). */
+const WRITE_OPERATORS = new Set(['>', '>>', '&>', '&>>', '>|', '<>', '>&']);
+
+/** Files output redirections write: `> f`, `2>> log`, `&> f`, `>& f` (not `>&2`, a descriptor). */
+function writesOf(redirects: Node[]): Word[] {
+  const writes: Word[] = [];
+  for (const r of redirects) {
+    if (r.type !== 'file_redirect') continue;
+    const op = r.children.find((c) => c && !c.isNamed)?.text ?? '';
+    const destination = r.childForFieldName('destination');
+    if (!destination || !WRITE_OPERATORS.has(op)) continue;
+    if (op === '>&' && (destination.type === 'number' || destination.text === '-')) continue;
+    writes.push(wordOf(destination));
+  }
+  return writes;
 }
 
 /** Stdin from redirections: the last of `<<EOF`, `<<<`, `< file` wins, as in the shell. */

@@ -204,10 +204,21 @@ export class ShellClassifier {
     const name = unwrapped.words[0] ?? literal('');
     const runsDownload =
       raw.argsFromDownload && !name.dynamic && RUNS_ARGUMENT.has(name.value.split('/').at(-1) ?? '');
-    const analysis = analyseCommand(unwrapped.words, unwrapped.via, piped || runsDownload, raw.stdin, {
-      ...run.context,
-      cwd: run.cwd,
-    });
+    let words = unwrapped.words;
+    const added = unwrapped.via.slice(raw.via.length);
+    if (added.includes('xargs') && raw.stdin?.text !== undefined) {
+      // `echo /etc | xargs rm -rf`: xargs appends the words it reads (when the line shows them).
+      words = [...words, ...raw.stdin.text.split(/\s+/).filter(Boolean).map(literal)];
+    }
+    const context = { ...run.context, cwd: run.cwd };
+    const analysis = analyseCommand(
+      words,
+      unwrapped.via,
+      piped || runsDownload,
+      raw.stdin,
+      context,
+      raw.writes,
+    );
     if (CHANGES_DIRECTORY.has(analysis.facts.name)) {
       run.cwd = afterCd(analysis.facts, unwrapped.words.slice(1), run);
     }

@@ -74,6 +74,11 @@ export interface ShellCommandFacts {
   args: string[];
   /** Positional arguments that name files, resolved to absolute paths against the working directory (`~` → home). */
   paths: string[];
+  /**
+   * Files its output redirections write (`> f`, `>> f`, `&> f`, also of an enclosing `{ …; } > f`), resolved
+   * like `paths`; absent when there are none.
+   */
+  writes?: string[];
   /** True when this command's stdin is fed by a pipe from a download (`curl …|sh`, `wget -O- …|bash`). */
   pipedFromDownload: boolean;
 }
