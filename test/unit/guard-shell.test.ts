@@ -91,6 +91,7 @@ describe('wrappers are looked through and listed in via', () => {
     ['systemd-run --user -p Nice=5 rm -rf /x', ['systemd-run']],
     ['doas -u root rm -rf /x', ['doas']],
     ['pkexec rm -rf /x', ['pkexec']],
+    ['busybox rm -rf /x', ['busybox']],
   ])('beyond the wrappers Claude Code unwraps: %s', (line, via) => {
     const rm = only(classify(line), 'rm');
     expect(rm.via).toEqual(via);

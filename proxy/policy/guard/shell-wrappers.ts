@@ -161,6 +161,8 @@ const WRAPPERS: ReadonlyMap<string, WrapperSpec> = new Map<string, WrapperSpec>(
   ],
   ['pkexec', { options: { values: ['user'] } }],
   ['unbuffer', { options: {} }],
+  // `busybox rm -rf /`: the applet named by the first operand.
+  ['busybox', { options: {} }],
   ['chronic', { options: {} }],
   ['caffeinate', { options: { values: ['t', 'w'] } }],
   ['strace', { options: { values: ['o', 'p', 'e', 's', 'u', 'E', 'P', 'I', 'a', 'b', 'X'] }, noRun: ['p'] }],
