@@ -98,6 +98,19 @@ describe('bad input: parseError, commands found so far kept, never a throw', () 
     for (const name of names) expect(facts.commands.map((c) => c.name)).toContain(name);
   });
 
+  it.each([
+    ["echo $'a\\\\' ; rm -rf / #'", ['echo', 'rm']],
+    ["echo $'a\\\\'; rm -rf /x; echo 'y'", ['echo', 'rm', 'echo']],
+    ["echo $'a\\\\\\'b\\\\' ; rm -rf / #'", ['echo', 'rm']],
+    ["bash -c \"echo $'a\\\\\\\\' ; rm -rf / #'\"", ['echo', 'rm']],
+  ])("$'…\\\\' ends where bash ends it, though tree-sitter-bash reads on: %s", (line, names) => {
+    const facts = classify(line);
+    expect(facts.commands.map((c) => c.name)).toEqual(names);
+    expect(facts.commands[0]!.args[0]).toMatch(/^a\\/);
+    expect(only(facts, 'rm').flags).toEqual(['force', 'recursive']);
+    expect(facts.parseError).toBeUndefined();
+  });
+
   it('says where, and inside which command string', () => {
     expect(classify('ls &&\n&& rm').parseError).toMatch(/line 2/);
     expect(classify('bash -c "ls; ("').parseError).toMatch(/inside bash -c/);

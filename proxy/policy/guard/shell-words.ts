@@ -122,18 +122,26 @@ export function wordOf(node: Node): Word {
       return { value: decodeAnsiC(node.text.slice(2, -1)), dynamic: false };
     case 'string':
     case 'translated_string': {
+      // The text between the quotes, by offsets: tree-sitter-bash leaves some characters (a newline between
+      // two string_content nodes) in no child, so the gaps count as text too. Expansions stay as written.
+      const text = node.text;
+      const base = node.startIndex;
+      const open = text.indexOf('"');
       let value = '';
       let dynamic = false;
+      let at = open + 1;
       for (let i = 0; i < node.namedChildCount; i++) {
         const child = node.namedChild(i);
-        if (!child) continue;
-        if (child.type === 'string_content') value += unescapeDouble(child.text);
-        else {
-          const part = wordOf(child);
-          value += part.value;
-          dynamic ||= part.dynamic;
-        }
+        if (!child || child.type === 'string_content') continue;
+        const from = child.startIndex - base;
+        value += unescapeDouble(text.slice(at, from));
+        const part = wordOf(child);
+        value += part.value;
+        dynamic ||= part.dynamic;
+        at = child.endIndex - base;
       }
+      const close = text.endsWith('"') && text.length - 1 >= at ? text.length - 1 : text.length;
+      value += unescapeDouble(text.slice(at, close));
       return { value, dynamic };
     }
     case 'concatenation': {
@@ -156,4 +164,38 @@ export function wordOf(node: Node): Word {
     default:
       return { value: node.text, dynamic: DYNAMIC.has(node.type) };
   }
+}
+
+/**
+ * tree-sitter-bash 0.25 reads `\\'` inside `$'…'` as an escaped quote, so `$'a\\' ; rm -rf / #'` becomes one
+ * string and the `rm` disappears, where bash ends the string after `a\\` (bash manual, 3.1.2.4: `\\` is a
+ * backslash). For the first `$'…'` the grammar read past bash's end, returns the line with that string's
+ * `\\` escapes spelled `\x5c` (the same character, which the grammar reads right); undefined when none.
+ */
+export function repairAnsiC(root: Node, text: string): string | undefined {
+  for (const node of root.descendantsOfType('ansi_c_string')) {
+    if (!node) continue;
+    const body = node.text;
+    let end = -1;
+    for (let i = 2; i < body.length; i++) {
+      if (body[i] === '\\') i++;
+      else if (body[i] === "'") {
+        end = i;
+        break;
+      }
+    }
+    if (end < 0 || end === body.length - 1) continue;
+    let fixed = '';
+    for (let i = 2; i < end; i++) {
+      if (body[i] === '\\' && body[i + 1] === '\\') {
+        fixed += '\\x5c';
+        i++;
+      } else if (body[i] === '\\') {
+        fixed += body.slice(i, i + 2);
+        i++;
+      } else fixed += body[i];
+    }
+    return text.slice(0, node.startIndex + 2) + fixed + text.slice(node.startIndex + end);
+  }
+  return undefined;
 }

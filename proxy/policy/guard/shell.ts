@@ -14,11 +14,11 @@
  * each other (`bash -c "bash -c '…'"`, `eval`); at most `MAX_COMMANDS` commands; the syntax walk stops past
  * `MAX_DEPTH` nested nodes or `MAX_NODES` visited nodes (each parse).
  */
-import type { Parser } from 'web-tree-sitter';
+import type { Parser, Tree } from 'web-tree-sitter';
 import { analyseCommand, type PathContext } from './shell-facts.js';
 import { newShellParser } from './shell-parser.js';
 import { type RawCommand, ShellWalker, type Stdin, type WalkScope, type WalkSink } from './shell-walk.js';
-import { literal, type Word } from './shell-words.js';
+import { literal, repairAnsiC, type Word } from './shell-words.js';
 import { unwrap } from './shell-wrappers.js';
 import type { ShellCommandFacts, ShellFacts } from './types.js';
 
@@ -26,6 +26,8 @@ export { loadShellParser } from './shell-parser.js';
 
 /** Characters of one command line parsed (128 Ki UTF-16 units); the rest is reported, not classified. */
 export const MAX_INPUT_CHARS = 128 * 1024;
+/** `$'…'` strings respelled and parsed again, at most, per command string. */
+const MAX_REPAIRS = 16;
 /** Characters handed to the parser at a time. */
 const PARSE_CHUNK = 8192;
 /** Command strings parsed inside each other (`sh -c`, `eval`, `env -S`). */
@@ -133,15 +135,28 @@ export class ShellClassifier {
     return facts;
   }
 
-  private parseAndWalk(text: string, scope: WalkScope, run: Run, level: number): void {
-    let tree: ReturnType<Parser['parse']> = null;
-    try {
-      // A callback handing out bounded chunks: given a string, web-tree-sitter slices off the whole rest of it
-      // for every chunk it reads, which makes long lines quadratic.
-      tree = this.parser.parse((index) => text.slice(index, index + PARSE_CHUNK));
-    } catch (err) {
-      run.findings.error(`the shell parser failed: ${(err as Error).message}`);
+  /** Parses `text`, respelling `$'…'` strings the grammar misreads (see repairAnsiC); null if the parser fails. */
+  private parse(line: string, run: Run): Tree | null {
+    let text = line;
+    for (let attempt = 0; ; attempt++) {
+      let tree: Tree | null = null;
+      try {
+        // A callback handing out bounded chunks: given a string, web-tree-sitter slices off the whole rest of
+        // it for every chunk it reads, which makes long lines quadratic.
+        tree = this.parser.parse((index) => text.slice(index, index + PARSE_CHUNK));
+      } catch (err) {
+        run.findings.error(`the shell parser failed: ${(err as Error).message}`);
+      }
+      if (!tree) return null;
+      const repaired = attempt < MAX_REPAIRS ? repairAnsiC(tree.rootNode, text) : undefined;
+      if (repaired === undefined) return tree;
+      tree.delete();
+      text = repaired;
     }
+  }
+
+  private parseAndWalk(text: string, scope: WalkScope, run: Run, level: number): void {
+    const tree = this.parse(text, run);
     if (!tree) {
       run.findings.error('the shell parser returned nothing');
       return;
