@@ -111,6 +111,20 @@ describe('bad input: parseError, commands found so far kept, never a throw', () 
     expect(facts.parseError).toBeUndefined();
   });
 
+  it.each([
+    ["cat <<'EOF'; rm -rf /t\nhello\nEOF", ['cat', 'rm']],
+    ["cat <<'EOF' > f; sudo rm -rf /t\nhello\nEOF", ['cat', 'rm']],
+    ["cat <<'EOF' | tail; rm -rf /t\nhello\nEOF", ['cat', 'tail', 'rm']],
+    ["cat <<'EOF' 2>&1 | tail -5; rm -rf /t\nhello\nEOF", ['cat', 'tail', 'rm']],
+  ])('commands after `;` on a here-document line are kept (tree-sitter-bash#346): %j', (line, names) => {
+    const facts = classify(line);
+    expect(facts.commands.map((c) => c.name)).toEqual(names);
+    const rm = only(facts, 'rm');
+    expect(rm.flags).toEqual(['force', 'recursive']);
+    expect(rm.paths).toEqual(['/t']);
+    expect(facts.parseError).toMatch(/syntax error/);
+  });
+
   it('says where, and inside which command string', () => {
     expect(classify('ls &&\n&& rm').parseError).toMatch(/line 2/);
     expect(classify('bash -c "ls; ("').parseError).toMatch(/inside bash -c/);

@@ -185,6 +185,7 @@ export class ShellWalker {
     const redirects = node.childrenForFieldName('redirect').filter((c): c is Node => c !== null);
     let pipeline: Node | undefined;
     const after: Node[] = [];
+    const recovered: Word[][] = [];
     for (const r of redirects) {
       if (r.type === 'heredoc_redirect') this.heredocBackticks(r, scope);
       // tree-sitter-bash hangs `cat <<EOF | psql`'s pipeline, and `cat <<EOF && next`'s next command, off the
@@ -203,6 +204,7 @@ export class ShellWalker {
         ? [r, ...r.namedChildren.filter((c): c is Node => !!c && c.type.endsWith('_redirect'))]
         : [r],
     );
+    for (const r of all) recovered.push(...this.afterSeparators(r, scope, depth));
     const stdin = stdinOf(all) ?? scope.stdin;
     const writes = [...(scope.writes ?? []), ...writesOf(all)];
     if (pipeline?.type === 'pipeline' && body) {
@@ -213,6 +215,7 @@ export class ShellWalker {
     if (body) this.walk(body, { ...scope, stdin, writes }, depth + 1);
     if (pipeline) this.walk(pipeline, scope, depth + 1);
     for (const c of after) this.walk(c, scope, depth + 1);
+    for (const words of recovered) this.emit(words, [], scope, this.sink.count());
   }
 
   /**
@@ -239,7 +242,7 @@ export class ShellWalker {
   private command(node: Node, scope: WalkScope, depth: number): void {
     const words: Word[] = [];
     const redirects: Node[] = [];
-    const from = this.sink.count();
+    let from = this.sink.count();
     const count = node.childCount;
     for (let i = 0; i < count; i++) {
       const child = node.child(i);
@@ -251,9 +254,43 @@ export class ShellWalker {
         continue;
       }
       if (type === 'comment' || type === '$' || !child.isNamed) continue;
+      if (isSeparatorError(child)) {
+        // `tail; rm -rf x` after a here-document (tree-sitter-bash#346): the `;` is an ERROR inside the
+        // command and the next command's words follow as arguments. Split there.
+        this.emit(words.splice(0), redirects.splice(0), scope, from);
+        from = this.sink.count();
+        continue;
+      }
       this.walk(child, scope, depth + 1);
       words.push(wordOf(child));
     }
+    this.emit(words, redirects, scope, from);
+  }
+
+  /**
+   * `cat <<'EOF'; rm -rf x`, `cat <<'EOF' > f; rm x` (tree-sitter-bash#346): the grammar puts the `;` (or `|`)
+   * in an ERROR inside the redirect and the next command's words after it as the redirect's arguments or
+   * destinations. They are commands all the same: one word list per separator.
+   */
+  private afterSeparators(redirect: Node, scope: WalkScope, depth: number): Word[][] {
+    const groups: Word[][] = [];
+    for (let i = 0; i < redirect.namedChildCount; i++) {
+      const c = redirect.namedChild(i);
+      if (!c) continue;
+      if (isSeparatorError(c)) groups.push([]);
+      else if (
+        groups.length > 0 &&
+        ['argument', 'destination'].includes(redirect.fieldNameForNamedChild(i) ?? '')
+      ) {
+        this.walk(c, scope, depth + 1);
+        groups.at(-1)!.push(wordOf(c));
+      }
+    }
+    return groups;
+  }
+
+  /** Hands one command's words to the sink; `from` is where its substitutions' commands start. */
+  private emit(words: Word[], redirects: Node[], scope: WalkScope, from: number): void {
     if (words.length === 0) return;
     const argsFromDownload = this.sink.namesSince(from).some((n) => DOWNLOADERS.has(n));
     this.sink.command({
@@ -265,6 +302,11 @@ export class ShellWalker {
       writes: [...(scope.writes ?? []), ...writesOf(redirects)],
     });
   }
+}
+
+/** An ERROR node that holds only a command separator (`;`, `&`, `&&`, `||`, `|`). */
+function isSeparatorError(node: Node): boolean {
+  return node.type === 'ERROR' && /^\s*(;|&|&&|\|\||\|&?)\s*$/.test(node.text);
 }
 
 /** Operators that open their destination for writing (bash manual, 3.6 "Redirections"). */
