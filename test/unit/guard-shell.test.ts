@@ -92,6 +92,7 @@ describe('wrappers are looked through and listed in via', () => {
     ['doas -u root rm -rf /x', ['doas']],
     ['pkexec rm -rf /x', ['pkexec']],
     ['busybox rm -rf /x', ['busybox']],
+    ['coproc rm -rf /x', ['coproc']],
   ])('beyond the wrappers Claude Code unwraps: %s', (line, via) => {
     const rm = only(classify(line), 'rm');
     expect(rm.via).toEqual(via);
@@ -158,6 +159,18 @@ describe('command strings are parsed again', () => {
     expect(rm.via).toEqual(via);
     expect(rm.flags).toEqual(['force', 'recursive']);
     expect(rm.paths).toEqual(['/']);
+  });
+
+  it('trap actions are command strings, run at the signal or at exit', () => {
+    const facts = classify(
+      'trap \'rm -rf /x\' EXIT; trap -- "sudo rm -rf /x" INT TERM; trap - EXIT; trap -p',
+    );
+    expect(summary(facts)).toEqual([
+      'rm via:trap flags:force,recursive',
+      'rm via:trap,sudo flags:force,recursive',
+      'trap',
+      'trap flags:p',
+    ]);
   });
 
   it('a shell given a script file, not a string, is the command', () => {

@@ -163,6 +163,8 @@ const WRAPPERS: ReadonlyMap<string, WrapperSpec> = new Map<string, WrapperSpec>(
   ['unbuffer', { options: {} }],
   // `busybox rm -rf /`: the applet named by the first operand.
   ['busybox', { options: {} }],
+  // `coproc cmd args` runs cmd as a coprocess (bash manual, 3.2.6).
+  ['coproc', { options: {} }],
   ['chronic', { options: {} }],
   ['caffeinate', { options: { values: ['t', 'w'] } }],
   ['strace', { options: { values: ['o', 'p', 'e', 's', 'u', 'E', 'P', 'I', 'a', 'b', 'X'] }, noRun: ['p'] }],
@@ -244,6 +246,19 @@ export function unwrap(words: Word[], via: string[]): Unwrapped {
         text: { value: text, dynamic: args.some((w) => w.dynamic) },
         via: [...seen, 'eval'],
       };
+    }
+    if (name === 'trap') {
+      // `trap 'cmd' EXIT`: cmd runs when the signal comes, or when the shell exits (bash manual, 4.1).
+      const operands = args[0]?.value === '--' ? args.slice(1) : args;
+      const action = operands[0];
+      if (
+        !action ||
+        operands.length < 2 ||
+        action.value === '-' ||
+        (!action.dynamic && /^-[lp]$/.test(action.value))
+      )
+        break;
+      return { kind: 'reparse', text: action, via: [...seen, 'trap'] };
     }
     if (SHELLS.has(name)) {
       const script = shellCommandString(args);
