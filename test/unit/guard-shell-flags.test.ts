@@ -193,7 +193,7 @@ describe('kubectl, terraform, aws, gcloud, docker, npm', () => {
       'docker',
       ['run'],
       ['interactive', 'rm', 'tty', 'volume'],
-      ['alpine', 'sh'],
+      ['alpine'],
     ],
     ['npm run build', 'npm', ['run'], [], ['build']],
     ['npm publish --tag next', 'npm', ['publish'], ['tag'], []],

@@ -262,3 +262,59 @@ describe('names only running the line would tell', () => {
     ]);
   });
 });
+
+describe('commands run in a container or on another host', () => {
+  it.each([
+    ['docker exec -it db psql -U postgres -c "DROP TABLE x"', 'psql', ['docker exec'], ['DROP TABLE x']],
+    ['docker container exec db psql -c "DROP TABLE x"', 'psql', ['docker exec'], ['DROP TABLE x']],
+    [
+      'docker compose -f dev.yml exec -T db psql -c "TRUNCATE t"',
+      'psql',
+      ['docker compose exec'],
+      ['TRUNCATE t'],
+    ],
+    [
+      'docker-compose run --rm -e A=1 web psql -c "DELETE FROM t"',
+      'psql',
+      ['docker compose run'],
+      ['DELETE FROM t'],
+    ],
+    [
+      'kubectl -n prod exec -it pg-0 -c db -- psql -c "DELETE FROM t"',
+      'psql',
+      ['kubectl exec'],
+      ['DELETE FROM t'],
+    ],
+    [
+      'ssh -p 2222 -i key deploy@host \'psql -c "DROP DATABASE app"\'',
+      'psql',
+      ['ssh'],
+      ['DROP DATABASE app'],
+    ],
+    [
+      'sudo docker exec db sh -c "psql -c \'DROP TABLE y\'"',
+      'psql',
+      ['sudo', 'docker exec', 'sh -c'],
+      ['DROP TABLE y'],
+    ],
+  ])('%s', (line, name, via, sql) => {
+    const facts = classify(line);
+    expect(only(facts, name).via).toEqual(via);
+    expect(facts.sql).toEqual(sql);
+  });
+
+  it('the local command keeps only its own options; the inner one gets the rest', () => {
+    const facts = classify('docker run --rm -v /:/host alpine rm -rf /host/etc');
+    expect(summary(facts)).toEqual(['docker flags:rm,volume', 'rm via:docker run flags:force,recursive']);
+    expect(only(facts, 'docker').args).toEqual(['alpine']);
+    expect(summary(classify("ssh host 'sudo rm -rf /var/www'"))).toEqual([
+      'ssh',
+      'rm via:ssh,sudo flags:force,recursive',
+    ]);
+    expect(summary(classify('docker ps -a; ssh host; kubectl exec pod ls'))).toEqual([
+      'docker flags:a',
+      'ssh',
+      'kubectl',
+    ]);
+  });
+});

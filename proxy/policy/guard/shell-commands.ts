@@ -201,7 +201,8 @@ const GCLOUD: CommandSpec = {
   paths: false,
 };
 
-const DOCKER_RUN: OptionSpec = {
+/** Options of `docker run`/`create`/`exec` (also read by shell-remote.ts to find the container's command). */
+export const DOCKER_RUN: OptionSpec = {
   short: shorts('v=volume e=env p=publish u=user w=workdir i=interactive t=tty d=detach a=attach l=label'),
   values: words(
     'volume env publish user workdir name network mount entrypoint platform label env-file attach',

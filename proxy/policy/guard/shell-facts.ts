@@ -6,6 +6,7 @@
 import { resolveToolPath } from './paths.js';
 import { COMMANDS, type CommandSpec, mergeSpecs } from './shell-commands.js';
 import { mergeOptions, type ParsedOptions, parseOptions } from './shell-options.js';
+import { type Inner, innerCommand } from './shell-remote.js';
 import type { Stdin } from './shell-walk.js';
 import type { Word } from './shell-words.js';
 import { baseName } from './shell-wrappers.js';
@@ -24,6 +25,8 @@ export interface CommandAnalysis {
   sql: string[];
   /** `find … -exec CMD … ;` commands, with `{}` standing for find's start paths (resolved). */
   execs: Array<{ words: Word[]; startPaths: string[] }>;
+  /** What it runs in a container or on another host (`docker exec`, `kubectl exec`, `ssh`). */
+  inner?: Inner;
 }
 
 const URL_LIKE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\//;
@@ -131,6 +134,8 @@ export function analyseCommand(
     execs = split.execs;
     extraFlags.push(...split.kinds);
   }
+  const inner = head.dynamic ? undefined : innerCommand(name, args);
+  if (inner) args = args.slice(0, args.length - inner.tail);
   const { parsed, subcommands } = parseWithSpec(args, spec);
   for (const f of extraFlags) parsed.flags.add(f);
   if (name === 'git' && subcommands[0] === 'push') {
@@ -163,6 +168,7 @@ export function analyseCommand(
   if (targets.length) facts.writes = targets;
   return {
     facts,
+    inner,
     sql: name === 'psql' ? psqlSql(parsed, stdin, context) : [],
     execs: execs.map((segment) => ({
       words: segment,

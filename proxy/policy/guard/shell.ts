@@ -239,6 +239,19 @@ export class ShellClassifier {
     }
     run.findings.add(analysis.facts, raw.stdin);
     run.findings.sql.push(...analysis.sql);
+    const elsewhere = analysis.inner;
+    if (elsewhere && 'words' in elsewhere) {
+      this.onCommand({ ...raw, words: elsewhere.words, via: [...unwrapped.via, elsewhere.via] }, run, level);
+    } else if (elsewhere && level + 1 <= MAX_NESTING) {
+      const saved = run.cwd;
+      this.parseAndWalk(
+        elsewhere.text.value,
+        { via: [...unwrapped.via, elsewhere.via], piped },
+        run,
+        level + 1,
+      );
+      run.cwd = saved;
+    }
     for (const exec of analysis.execs) {
       const words: Word[] = exec.words.flatMap((w) =>
         w.value === '{}' && !w.dynamic ? exec.startPaths.map(literal) : [w],
