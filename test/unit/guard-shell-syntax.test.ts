@@ -173,6 +173,15 @@ describe('bounded work', () => {
     expect(classify(subst).parseError).toMatch(/nested deeper than/);
   });
 
+  it('find -exec and docker exec hops count as nesting', () => {
+    const docker = classify(`${'docker exec c '.repeat(50)}rm -rf /`);
+    expect(docker.commands.length).toBe(9);
+    expect(docker.parseError).toMatch(/nested deeper than 8/);
+    const find = classify(`${'find . -exec '.repeat(50)}rm -rf / ${'\\; '.repeat(50)}`);
+    expect(find.commands.length).toBe(9);
+    expect(find.parseError).toMatch(/nested deeper than 8/);
+  });
+
   it('a long but ordinary line is classified whole', () => {
     const line = Array.from({ length: 300 }, (_, i) => `rm -f /tmp/f${i}`).join(' && ');
     const facts = classify(line);

@@ -14,7 +14,7 @@
  * each other (`bash -c "bash -c '…'"`, `eval`); at most `MAX_COMMANDS` commands; the syntax walk stops past
  * `MAX_DEPTH` nested nodes or `MAX_NODES` visited nodes (each parse).
  */
-import type { Parser, Tree } from 'web-tree-sitter';
+import type { Node, Parser, Tree } from 'web-tree-sitter';
 import { analyseCommand, type PathContext } from './shell-facts.js';
 import { newShellParser } from './shell-parser.js';
 import { type RawCommand, ShellWalker, type Stdin, type WalkScope, type WalkSink } from './shell-walk.js';
@@ -30,7 +30,7 @@ export const MAX_INPUT_CHARS = 128 * 1024;
 const MAX_REPAIRS = 16;
 /** Characters handed to the parser at a time. */
 const PARSE_CHUNK = 8192;
-/** Command strings parsed inside each other (`sh -c`, `eval`, `env -S`). */
+/** Command strings parsed inside each other (`sh -c`, `eval`, `env -S`), and `find -exec`/`docker exec` hops. */
 export const MAX_NESTING = 8;
 /** Commands reported for one line. */
 export const MAX_COMMANDS = 1000;
@@ -129,7 +129,12 @@ export class ShellClassifier {
       );
       text = text.slice(0, MAX_INPUT_CHARS);
     }
-    this.parseAndWalk(text, { via: [], piped: false }, run, 0);
+    try {
+      this.parseAndWalk(text, { via: [], piped: false }, run, 0);
+    } catch (err) {
+      // Not expected (every bound above is checked); if it happens, the line is reported, not thrown.
+      findings.error(`the classifier failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
     const facts: ShellFacts = { commands: findings.commands, sql: findings.sql };
     if (findings.errors.length) facts.parseError = findings.errors.join('; ');
     return facts;
@@ -240,9 +245,15 @@ export class ShellClassifier {
     run.findings.add(analysis.facts, raw.stdin);
     run.findings.sql.push(...analysis.sql);
     const elsewhere = analysis.inner;
+    const deeper = analysis.execs.length > 0 || elsewhere !== undefined;
+    if (deeper && level + 1 > MAX_NESTING) {
+      run.findings.error(`commands nested deeper than ${MAX_NESTING} levels: the rest is not classified`);
+      return;
+    }
     if (elsewhere && 'words' in elsewhere) {
-      this.onCommand({ ...raw, words: elsewhere.words, via: [...unwrapped.via, elsewhere.via] }, run, level);
-    } else if (elsewhere && level + 1 <= MAX_NESTING) {
+      const via = [...unwrapped.via, elsewhere.via];
+      this.onCommand({ ...raw, words: elsewhere.words, via }, run, level + 1);
+    } else if (elsewhere) {
       const saved = run.cwd;
       this.parseAndWalk(
         elsewhere.text.value,
@@ -256,7 +267,8 @@ export class ShellClassifier {
       const words: Word[] = exec.words.flatMap((w) =>
         w.value === '{}' && !w.dynamic ? exec.startPaths.map(literal) : [w],
       );
-      this.onCommand({ ...raw, words, via: [...unwrapped.via, 'find'], argsFromDownload: false }, run, level);
+      const via = [...unwrapped.via, 'find'];
+      this.onCommand({ ...raw, words, via, argsFromDownload: false }, run, level + 1);
     }
   }
 }
@@ -277,7 +289,7 @@ function afterCd(facts: ShellCommandFacts, args: Word[], run: Run): string | und
 }
 
 /** Where the grammar first gave up, as a message (`syntax error at line 1, column 9`). */
-function syntaxError(root: import('web-tree-sitter').Node, inside: string | undefined): string {
+function syntaxError(root: Node, inside: string | undefined): string {
   const where = inside ? ` (inside ${inside})` : '';
   const stack = [root];
   for (let n = 0; stack.length > 0 && n < 10_000; n++) {
