@@ -258,6 +258,19 @@ describe('psql: SQL in -c, -f, stdin', () => {
     expect(facts.parseError).toBeUndefined();
   });
 
+  it('a reader that throws is treated as a missing file', async () => {
+    const { loadShellParser, ShellClassifier } = await import('../../proxy/policy/guard/shell.js');
+    await loadShellParser();
+    const classifier = new ShellClassifier();
+    const readFile = () => {
+      throw new Error('EACCES');
+    };
+    const facts = classifier.classify("psql -f x.sql -c 'SELECT 1'", { cwd: '/p', home: '/h', readFile });
+    expect(facts.sql).toEqual(['SELECT 1']);
+    expect(facts.parseError).toBeUndefined();
+    classifier.dispose();
+  });
+
   it('psql flags and positionals', () => {
     const psql = facts("psql -h host -U me -c 'DROP TABLE x' mydb", 'psql');
     expect(psql.flags).toEqual(['command', 'host', 'username']);

@@ -99,7 +99,12 @@ function psqlSql(parsed: ParsedOptions, stdin: Stdin | undefined, context: PathC
   const read = (file: Word) => {
     if (file.value === '-' || !context.readFile) return;
     const path = resolvePath(file, context);
-    const text = path === undefined ? undefined : context.readFile(path);
+    let text: string | undefined;
+    try {
+      text = path === undefined ? undefined : context.readFile(path);
+    } catch {
+      text = undefined; // unreadable: as if absent (the caller's reader should not throw, but may)
+    }
     if (text !== undefined) sql.push(text);
   };
   for (const [name, value] of parsed.values) {
