@@ -12,6 +12,7 @@ import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './policy/approvals/broker.js';
+import { GuardComponent } from './policy/guard/component.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -48,7 +49,8 @@ export interface EngineOptions {
   approvals?: () => ApprovalSettings;
   /**
    * The PostgreSQL proxy's guardrails (postgres/guard-gate.ts): the guard, the approval broker and the mode.
-   * Default: none yet (the policy's guard and the engine's broker are wired in when they exist); tests pass their own.
+   * Default: the policy's guard rules, the engine's approval broker and the policy's `approvals.mode`; tests
+   * may replace any of them.
    */
   pgGuard?: PgGuardOptions;
 }
@@ -161,9 +163,8 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
 
   const store = Store.open(paths.database, { journalDir: paths.journal });
   await parts.add('store', { stop: () => closeStore(store) });
-  // Before recovery: what a dead engine left pending is withdrawn in its session's chain before that ends.
-  // The broker starts before the policy (it must withdraw what a dead engine left pending before recovery);
-  // its settings are read lazily, at each request and decision, from the policy in force by then.
+  // The broker starts before recovery, so that what a dead engine left pending is withdrawn in its session's
+  // chain before that session ends; and so before the policy, whose settings it reads at each request.
   let policyRef: PolicyWatcher | undefined;
   const settings =
     options.approvals ??
@@ -184,6 +185,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const log = options.log ?? (() => undefined);
   const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
   policyRef = policy;
+  const guard = await parts.add('guard', new GuardComponent(() => policy.current()));
 
   const anthropic = new AnthropicProxy(
     anthropicOptions(config, { store, host, identity, pause: recording, policy: () => policy.current() }),
@@ -207,6 +209,9 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     ...(config.postgres.tls ? { tls: config.postgres.tls } : {}),
     // Read at each statement and result, so a policy change applies to the next one without a restart.
     masking: options.pgMasking ?? (() => policy.current()),
+    guard: () => guard.current(),
+    approvals,
+    approvalMode: () => policy.current().approvals.mode,
     ...options.pgGuard,
   });
   await parts.add('PostgreSQL proxy', {

@@ -7,21 +7,16 @@ import { compilePolicy, guardMatcher } from '../policy/compile.js';
 import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
 import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
 import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
+import { loadGuardClassifiers } from '../policy/guard/component.js';
 import type { GuardClassifiers } from '../policy/guard/guard.js';
 import { loadMaskKey } from '../policy/masking/mask-key.js';
 import { counted } from './format.js';
 import { addExplainCommand } from './policy-explain.js';
 import { describeGuard, guardSummary } from './policy-guard-text.js';
 
-/**
- * WIRE AT MERGE (issue 17): the real classifiers for `glassbox policy explain`. The SQL classifier
- * (proxy/policy/guard/sql.ts `SqlClassifier`, after `loadSqlParser()`), the shell classifier (shell.ts
- * `ShellClassifier`) and file-tools.ts `classifyFileTool` are built on other branches; construct them here.
- */
+/** The real classifiers for `glassbox policy explain` (the same as the engine's guard). */
 async function guardClassifiers(): Promise<GuardClassifiers> {
-  throw new UserError(
-    'glassbox policy explain is not available in this build: its classifiers are not wired in',
-  );
+  return loadGuardClassifiers();
 }
 
 /**

@@ -77,7 +77,7 @@ async function sqlRow(): Promise<Row> {
   };
 }
 
-/** Rows to print; another classifier (shell commands) adds its own function here. */
+/** Rows to print (the shell and file tool classifiers print their own table after these). */
 const ROWS: Array<() => Promise<Row>> = [sqlRow];
 
 function percentile(sorted: Float64Array, p: number): number {
@@ -139,3 +139,6 @@ async function main(): Promise<void> {
 }
 
 await main();
+// The shell and file tool classifiers' table, in the same run (policy-classify-tools.ts prints it on import).
+console.log('');
+await import('./policy-classify-tools.js');

@@ -51,12 +51,13 @@ export function forcedPush(command: ShellCommandFacts): ForcedPush | null {
 const LAST_PATH_IS_TARGET = new Set(['cp', 'mv', 'install', 'ln', 'rsync', 'scp']);
 
 /**
- * The files a command writes: the classifier's `writes` when it gave them, else `tee`'s paths and the last
- * path of `cp`/`mv`/`install`/`ln`/`rsync`/`scp` (their destination), else none.
+ * The files a command writes: its output redirections' targets (the classifier's `writes`), plus `tee`'s
+ * paths or the last path of `cp`/`mv`/`install`/`ln`/`rsync`/`scp` (their destination).
  */
 export function writtenPaths(command: ShellCommandFacts): readonly string[] {
-  if (command.writes) return command.writes;
-  if (command.name === 'tee') return command.paths;
-  if (LAST_PATH_IS_TARGET.has(command.name) && command.paths.length > 1) return command.paths.slice(-1);
-  return [];
+  const redirected = command.writes ?? [];
+  if (command.name === 'tee') return [...redirected, ...command.paths];
+  if (LAST_PATH_IS_TARGET.has(command.name) && command.paths.length > 1)
+    return [...redirected, ...command.paths.slice(-1)];
+  return redirected;
 }

@@ -55,6 +55,11 @@ export interface ShellCommandFacts {
   name: string;
   /** The path as written when it had one (`/bin/rm`, `./deploy.sh`). */
   path?: string;
+  /**
+   * True when the name comes from an expansion that only running the line would tell (`$(echo rm) -rf /`,
+   * `$CMD x`): `name` is then the word as written. Rules should treat such a command as unknown.
+   */
+  unresolved?: boolean;
   /** Wrappers looked through, outermost first (`sudo`, `env`, `xargs`, `timeout`, `sh -c`). */
   via: string[];
   /**
@@ -69,14 +74,14 @@ export interface ShellCommandFacts {
   args: string[];
   /** Positional arguments that name files, resolved to absolute paths against the working directory (`~` → home). */
   paths: string[];
-  /** True when this command's stdin is fed by a pipe from a download (`curl …|sh`, `wget -O- …|bash`). */
-  pipedFromDownload: boolean;
   /**
-   * Files this command writes, absolute, when the classifier knows them: output redirection targets (`>`,
-   * `>>`), `tee`'s files, the destination of `cp`/`mv`/`install`/`ln`. When absent, rules fall back to
-   * `tee`'s paths and the last path of `cp`/`mv`/`install`/`ln` (command-facts.ts `writtenPaths`).
+   * Files its output redirections write (`> f`, `>> f`, `&> f`, also of an enclosing `{ …; } > f`), resolved
+   * like `paths`; absent when there are none. Rules add `tee`'s paths and the destination of
+   * `cp`/`mv`/`install`/`ln` to these (command-facts.ts `writtenPaths`).
    */
   writes?: string[];
+  /** True when this command's stdin is fed by a pipe from a download (`curl …|sh`, `wget -O- …|bash`). */
+  pipedFromDownload: boolean;
 }
 
 /** A shell command line (a Claude Code `Bash` tool call) classified. */
