@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
@@ -11,6 +12,7 @@ import { localIdentity } from './identity/local.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
+import type { ApprovalBroker, Guard } from './policy/guard/types.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -39,6 +41,14 @@ export interface EngineOptions {
    * policy in force (policy.json, or the built-in default); tests may pass their own.
    */
   pgMasking?: PgMaskingSource;
+  /**
+   * The guard in force (proxy/policy/guard/types.ts), read at each checked operation; undefined (or a
+   * function returning undefined) turns guardrails off: every tool call the Claude Code hook asks about is
+   * allowed and nothing is checked.
+   */
+  guard?: () => Guard | undefined;
+  /** The approval broker that holds operations a rule sends for approval; without it they are refused. */
+  approvals?: ApprovalBroker;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -137,6 +147,7 @@ export class Engine implements EngineParts {
  */
 async function compose(parts: Lifecycle, options: EngineOptions): Promise<EngineParts> {
   const { home, config } = options;
+  const startedAt = Date.now();
   const host = options.host ?? '127.0.0.1';
   const paths = homePaths(home);
   const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
@@ -192,6 +203,14 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     version: glassboxVersion(),
     recording: { control: recording, identity },
     policy: { policy, identity, home, connections: () => postgres.connections() },
+    guard: {
+      guard: options.guard ?? (() => undefined),
+      ...(options.approvals ? { approvals: options.approvals } : {}),
+      policy: () => policy.current(),
+      identity,
+      target: new URL(upstream).host,
+      home: homedir(),
+    },
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),
@@ -218,6 +237,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
       postgres,
       openVault,
       addresses: { anthropicUrl: anthropic.url, apiUrl: api.url },
+      startedAt,
       log,
     }),
   );

@@ -20,6 +20,8 @@ import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
+import { approvalWaitId, approvalWaitRoute } from './routes/approval-wait.js';
+import { GUARD_TOOL_CALL_PATH, type GuardRouteOptions, guardToolCallRoute } from './routes/guard.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
@@ -41,6 +43,8 @@ export interface ApiServerOptions {
   recording?: { control: RecordingSwitch; identity: Identity };
   /** The masking policy behind /api/policy (read, preview, apply); without it those paths answer 404. */
   policy?: Omit<PolicyRouteOptions, 'store'>;
+  /** The guard behind POST /api/guard/tool-call (the Claude Code hook); without it that path answers 404. */
+  guard?: Omit<GuardRouteOptions, 'store'>;
   /**
    * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
    * function that pushes a message to every client; returns the function that stops it.
@@ -120,6 +124,15 @@ export class ApiServer {
         );
         return;
       }
+      if (url.pathname === GUARD_TOOL_CALL_PATH && this.options.guard) {
+        this.answer(res, guardToolCallRoute(req, { ...this.options.guard, store: this.options.store }));
+        return;
+      }
+      const waitFor = approvalWaitId(url.pathname);
+      if (waitFor !== undefined && this.options.guard?.approvals) {
+        this.answer(res, approvalWaitRoute(req, url, waitFor, this.options.guard.approvals));
+        return;
+      }
       if (isPolicyPath(url.pathname) && this.policy) {
         this.policy.handle(req, url).then(
           (body) => send(res, 200, body),
@@ -136,6 +149,14 @@ export class ApiServer {
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /** Sends what a route resolves to (200), or its error. */
+  private answer(res: ServerResponse, body: Promise<unknown>): void {
+    body.then(
+      (json) => send(res, 200, json),
+      (error: unknown) => sendError(res, error),
+    );
   }
 
   /** Runs the guards in order and returns the parsed URL. */

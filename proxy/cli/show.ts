@@ -152,6 +152,13 @@ function renderOther(entry: OtherEntry): string[] {
       return [`─── ${clock(entry.ts)} malformed request on the proxy port: ${String(p.code ?? p.message)}`];
     case 'session.end':
       return [`─── ${clock(entry.ts)} session ended (${String(p.reason)})`];
+    case 'guard.check': {
+      const rule = asRecord(p.rule);
+      const by = rule ? ` (rule ${String(rule.id)})` : '';
+      return [
+        `─── ${clock(entry.ts)} guard ${String(p.tool)}: ${clip(String(p.text), 300)} → ${String(p.decision)}${by}`,
+      ];
+    }
     default:
       return [`─── ${clock(entry.ts)} ${entry.kind} ${clip(JSON.stringify(p), 300)}`];
   }

@@ -25,7 +25,7 @@ export async function startTestEngine(
   upstream: string,
   tweak: (config: Config) => void = () => undefined,
   home = tempHome(),
-  options: Pick<EngineOptions, 'pgMasking'> = {},
+  options: Pick<EngineOptions, 'pgMasking' | 'guard' | 'approvals'> = {},
 ): Promise<TestEngine> {
   const config = loadConfig(home, { anthropicPort: 0, apiPort: 0, anthropicUpstream: upstream });
   config.shutdownGraceMs = 200;
