@@ -14,7 +14,7 @@ import {
 import { UserError } from '../common/errors.js';
 import { glassboxHome } from '../config.js';
 import { anthropicUrlFor } from './engine-finder.js';
-import { claudeCodeHook, type HookOutcome, hookFailure, readStdin } from './hook-claude-code.js';
+import { hookCommandMain } from './hook-claude-code.js';
 
 /** Adds `glassbox hook claude-code` and `glassbox setup claude-code [--undo]` to the program. */
 export function addClaudeCodeCommands(program: Command): void {
@@ -30,21 +30,9 @@ export function addClaudeCodeCommands(program: Command): void {
       `the hook's timeout as configured in Claude Code (default ${HOOK_TIMEOUT_S}); the hook answers before it`,
       (v) => seconds(v),
     )
-    .action(async (options: { timeout?: number }) => {
-      let outcome: HookOutcome;
-      try {
-        outcome = await claudeCodeHook(await readStdin(), {
-          home: glassboxHome(),
-          ...(options.timeout !== undefined ? { timeoutS: options.timeout } : {}),
-        });
-      } catch (error) {
-        // Any other exit would let the tool call proceed (see hook-claude-code.ts): refuse it instead.
-        outcome = hookFailure(error);
-      }
-      if (outcome.stderr) process.stderr.write(outcome.stderr);
-      process.stdout.write(outcome.stdout);
-      process.exitCode = outcome.exitCode;
-    });
+    .action((options: { timeout?: number }) =>
+      hookCommandMain(options.timeout !== undefined ? ['--timeout', String(options.timeout)] : []),
+    );
 
   program
     .command('setup')

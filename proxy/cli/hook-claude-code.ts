@@ -29,8 +29,7 @@
  */
 import type { GuardToolCallResponse } from '../api/types.js';
 import { HOOK_TIMEOUT_S } from '../claude-code/settings.js';
-import { homePaths } from '../config.js';
-import { readPolicyFile } from '../policy/document.js';
+import { glassboxHome, homePaths } from '../config.js';
 import type { Approval } from '../policy/guard/types.js';
 import { findRunningEngine } from './engine-finder.js';
 
@@ -210,9 +209,11 @@ function decider(by: NonNullable<Approval['decided_by']>): string {
  * through the policy loader; a policy that cannot be read (or a Glassbox whose policy has no such setting)
  * means the default, `deny`.
  */
-function engineDown(home: string, why: string): HookOutcome {
+async function engineDown(home: string, why: string): Promise<HookOutcome> {
   let setting: unknown;
   try {
+    // Loaded only here: the policy loader is most of the hook's start-up time, paid on every tool call.
+    const { readPolicyFile } = await import('../policy/document.js');
     const doc = readPolicyFile(homePaths(home).policy) as { approvals?: { engineDown?: unknown } } | null;
     setting = doc?.approvals?.engineDown;
   } catch {
@@ -259,6 +260,33 @@ function describe(error: unknown): string {
   const cause = (error as { cause?: { code?: string } }).cause;
   if ((error as Error).name === 'TimeoutError') return 'timed out';
   return cause?.code ?? (error as Error).message;
+}
+
+/**
+ * The whole `glassbox hook claude-code [--timeout SECONDS]` command: reads stdin, prints the outcome, sets
+ * the exit code (always 0). bin/glassbox.js calls this directly, without loading the rest of the CLI, since
+ * Claude Code starts the hook for every tool call it matches.
+ */
+export async function hookCommandMain(args: string[], home = glassboxHome()): Promise<void> {
+  let outcome: HookOutcome;
+  try {
+    const at = args.indexOf('--timeout');
+    const timeoutS = at === -1 ? undefined : Number(args[at + 1]);
+    if (timeoutS !== undefined && !(Number.isInteger(timeoutS) && timeoutS > 0))
+      throw new Error('--timeout must be whole seconds');
+    outcome = await claudeCodeHook(await readStdin(), {
+      home,
+      ...(timeoutS !== undefined ? { timeoutS } : {}),
+    });
+  } catch (error) {
+    // Any other exit would let the tool call proceed (see the module comment): refuse it instead.
+    outcome = hookFailure(error);
+  }
+  process.exitCode = outcome.exitCode;
+  // Flushed before returning: the caller may exit at once (pipes are asynchronous on macOS).
+  if (outcome.stderr)
+    await new Promise<void>((resolve) => process.stderr.write(outcome.stderr, () => resolve()));
+  await new Promise<void>((resolve) => process.stdout.write(outcome.stdout, () => resolve()));
 }
 
 /**
