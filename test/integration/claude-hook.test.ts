@@ -206,6 +206,29 @@ describe('glassbox hook claude-code against a running engine', () => {
     expect(decision.permissionDecisionReason).toMatch(/could not read the hook's input/);
   });
 
+  it('answers bad requests to the control API with clear errors, and only with the token', async () => {
+    const { apiUrl, token } = test.engine.addresses;
+    const post = (body: string, headers: Record<string, string> = {}) =>
+      fetch(`${apiUrl}/api/guard/tool-call`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...headers },
+        body,
+      });
+    const missing = await post(JSON.stringify({ session_id: 's', tool_input: {} }));
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/^tool_name: /);
+    expect((await post('{')).status).toBe(400);
+    expect((await post('{}', { authorization: 'Bearer wrong' })).status).toBe(401);
+    const get = await fetch(`${apiUrl}/api/guard/tool-call`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(get.status).toBe(405);
+    const wait = await fetch(`${apiUrl}/api/approvals/nope/wait?timeout=1`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    expect(wait.status).toBe(404);
+  });
+
   it('shows the check in `glassbox show`', () => {
     const shown = runCli(test.home, ['show', 'claude-session-1']);
     expect(shown.status, shown.stderr).toBe(0);
@@ -235,5 +258,25 @@ describe('glassbox hook claude-code with no engine running', () => {
     writeFileSync(join(home, 'policy.json'), '{ not json');
     const decision = decisionOf(await runHook(home, bash('ls')))!;
     expect(decision.permissionDecision).toBe('deny');
+  });
+});
+
+describe('glassbox hook claude-code against an engine with guardrails off', () => {
+  let mock: MockAnthropic;
+  let test: TestEngine;
+  beforeAll(async () => {
+    mock = await MockAnthropic.start();
+    test = await startTestEngine(mock.url);
+  });
+  afterAll(async () => {
+    await test.cleanup();
+    await mock.stop();
+  });
+
+  it('has no objection and records nothing', async () => {
+    const result = await runHook(test.home, bash('rm -rf /tmp/x', 'claude-off'));
+    expect(result.code).toBe(0);
+    expect(decisionOf(result)).toBeUndefined();
+    expect(test.engine.store.findByExternalId('anthropic', 'claude-off')).toBeUndefined();
   });
 });
