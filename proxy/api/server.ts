@@ -21,7 +21,13 @@ import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
 import { approvalWaitId, approvalWaitRoute } from './routes/approval-wait.js';
-import { GUARD_TOOL_CALL_PATH, type GuardRouteOptions, guardToolCallRoute } from './routes/guard.js';
+import {
+  GUARD_TOOL_CALL_PATH,
+  GUARD_WITHDRAW_PATH,
+  type GuardRouteOptions,
+  guardToolCallRoute,
+  guardWithdrawRoute,
+} from './routes/guard.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
@@ -126,6 +132,10 @@ export class ApiServer {
       }
       if (url.pathname === GUARD_TOOL_CALL_PATH && this.options.guard) {
         this.answer(res, guardToolCallRoute(req, { ...this.options.guard, store: this.options.store }));
+        return;
+      }
+      if (url.pathname === GUARD_WITHDRAW_PATH && this.options.guard) {
+        this.answer(res, guardWithdrawRoute(req, { ...this.options.guard, store: this.options.store }));
         return;
       }
       const waitFor = approvalWaitId(url.pathname);

@@ -39,6 +39,8 @@ export const TIMEOUT_MARGIN_MS = 20_000;
 const CHECK_TIMEOUT_MS = 15_000;
 /** Longest single long-poll, seconds; the hook polls again until its deadline. */
 const POLL_S = 60;
+/** Longest wait for the engine to take a withdrawal, ms. */
+const WITHDRAW_TIMEOUT_MS = 3_000;
 /** Longest wait for stdin, ms: Claude Code writes the input and closes it at once. */
 const STDIN_TIMEOUT_MS = 10_000;
 
@@ -74,6 +76,21 @@ interface HookInput {
  * every failure becomes a decision (see the module comment).
  */
 export async function claudeCodeHook(input: string, options: HookOptions): Promise<HookOutcome> {
+  // Claude Code cancelling the hook (the user interrupting, or its timeout) must not leave an approval
+  // pending for a call that will not run: the wait below withdraws it.
+  const cancel = new AbortController();
+  const onSignal = () => cancel.abort();
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    return await check(input, options, cancel.signal);
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+}
+
+async function check(input: string, options: HookOptions, cancelled: AbortSignal): Promise<HookOutcome> {
   const deadline =
     Date.now() + Math.max(1_000, (options.timeoutS ?? HOOK_TIMEOUT_S) * 1000 - TIMEOUT_MARGIN_MS);
   let call: HookInput;
@@ -105,7 +122,10 @@ export async function claudeCodeHook(input: string, options: HookOptions): Promi
         tool_input: call.tool_input ?? null,
         ...(typeof call.tool_use_id === 'string' ? { tool_use_id: call.tool_use_id } : {}),
       }),
-      signal: AbortSignal.timeout(Math.min(CHECK_TIMEOUT_MS, deadline - Date.now())),
+      signal: AbortSignal.any([
+        cancelled,
+        AbortSignal.timeout(Math.min(CHECK_TIMEOUT_MS, deadline - Date.now())),
+      ]),
     });
     const body = (await response.json()) as GuardToolCallResponse & { error?: { message?: string } };
     if (!response.ok) {
@@ -115,6 +135,7 @@ export async function claudeCodeHook(input: string, options: HookOptions): Promi
     }
     answer = body;
   } catch (error) {
+    if (cancelled.aborted) return deny('Glassbox: the tool call was cancelled while it was being checked');
     return engineDown(options.home, `the Glassbox engine at ${api} did not answer (${describe(error)})`);
   }
   switch (answer.action) {
@@ -125,7 +146,7 @@ export async function claudeCodeHook(input: string, options: HookOptions): Promi
     case 'approve':
       if (!answer.approval_id)
         return deny('Glassbox: this tool call needs an approval that could not be requested');
-      return waitForDecision(api, headers, answer, deadline);
+      return waitForDecision(api, headers, answer, deadline, cancelled);
     default:
       if (answer.covered && answer.approval_id) {
         return allow(`Glassbox: covered by approval ${answer.approval_id} (rule ${answer.rule?.id ?? '?'})`);
@@ -134,23 +155,31 @@ export async function claudeCodeHook(input: string, options: HookOptions): Promi
   }
 }
 
-/** Long-polls the approval until it is decided or the hook's deadline comes. */
+/**
+ * Long-polls the approval until it is decided or the hook's deadline comes. When the hook stops waiting
+ * without a decision — its deadline, or Claude Code cancelling it (SIGTERM, SIGINT) — it withdraws the
+ * approval, so nobody approves a call that will not run.
+ */
 async function waitForDecision(
   api: string,
   headers: Record<string, string>,
   answer: GuardToolCallResponse,
   deadline: number,
+  cancelled: AbortSignal,
 ): Promise<HookOutcome> {
   const id = answer.approval_id!;
   const rule = answer.rule?.id ?? '?';
   const waiting = `Glassbox: waiting for approval ${id} (rule ${rule}); open the dashboard or run \`glassbox approve ${id}\``;
   let lastProblem = '';
-  while (Date.now() < deadline - 1_000) {
+  while (Date.now() < deadline - 1_000 && !cancelled.aborted) {
     const seconds = Math.max(1, Math.min(POLL_S, Math.floor((deadline - Date.now()) / 1000) - 1));
     try {
       const response = await fetch(`${api}/api/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}`, {
         headers,
-        signal: AbortSignal.timeout(Math.min(seconds * 1000 + 5_000, deadline - Date.now())),
+        signal: AbortSignal.any([
+          cancelled,
+          AbortSignal.timeout(Math.min(seconds * 1000 + 5_000, deadline - Date.now())),
+        ]),
       });
       const body = (await response.json()) as {
         approval?: Approval;
@@ -158,6 +187,7 @@ async function waitForDecision(
         error?: { message?: string };
       };
       if (!response.ok || !body.approval) {
+        await withdraw(api, headers, id, 'the Claude Code hook could not wait for it');
         return deny(
           `Glassbox: could not wait for approval ${id} (${response.status}: ${body.error?.message ?? 'no approval in the answer'}); the tool call is refused`,
           waiting,
@@ -166,6 +196,7 @@ async function waitForDecision(
       const outcome = decided(body.approval);
       if (outcome) return { ...outcome, stderr: `${waiting}\n${outcome.stderr}` };
     } catch (error) {
+      if (cancelled.aborted) break;
       // The engine restarting or a dropped connection: try again until the deadline.
       lastProblem = ` (last error: ${describe(error)})`;
       await new Promise((resolve) =>
@@ -173,10 +204,35 @@ async function waitForDecision(
       );
     }
   }
+  if (cancelled.aborted) {
+    await withdraw(api, headers, id, 'Claude Code cancelled the tool call');
+    return deny(`Glassbox: the tool call was cancelled while approval ${id} was pending`, waiting);
+  }
+  await withdraw(api, headers, id, 'nobody decided within the time the Claude Code hook may wait');
   return deny(
     `Glassbox: nobody decided approval ${id} (rule ${rule}) within the time this hook may wait${lastProblem}; the tool call did not run. Ask again once someone can approve it.`,
     waiting,
   );
+}
+
+/** Withdraws a pending approval the hook no longer waits for (best effort, bounded). */
+async function withdraw(
+  api: string,
+  headers: Record<string, string>,
+  id: string,
+  reason: string,
+): Promise<void> {
+  try {
+    const response = await fetch(`${api}/api/guard/withdraw`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ approval_id: id, reason }),
+      signal: AbortSignal.timeout(WITHDRAW_TIMEOUT_MS),
+    });
+    await response.body?.cancel();
+  } catch {
+    // The approval expires by itself (approvals.timeout).
+  }
 }
 
 /** The hook's answer once the approval is no longer pending; undefined while it is. */

@@ -176,6 +176,27 @@ describe('glassbox hook claude-code against a running engine', () => {
     expect(decision.permissionDecisionReason).toMatch(
       /^Glassbox: nobody decided approval ap\d+ \(rule shell\.rm-outside-cwd\)/,
     );
+    // Withdrawn, so nobody approves a call that will not run.
+    const [approval] = broker.list({ all: true });
+    expect(approval).toMatchObject({ status: 'withdrawn', subject: { text: 'rm -rf /srv/data' } });
+  });
+
+  it('withdraws the approval when Claude Code cancels the hook while it waits', async () => {
+    const child = spawn(process.execPath, [GLASSBOX_BIN, 'hook', 'claude-code'], {
+      env: { ...process.env, GLASSBOX_HOME: test.home },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdin.end(JSON.stringify(bash('rm -rf /opt/app', 'claude-session-4')));
+    const finished = collectOutput(child);
+    const id = await pendingApproval(broker);
+    child.kill('SIGTERM');
+    const result = await finished;
+    expect(result.code).toBe(0);
+    expect(decisionOf(result)?.permissionDecision).toBe('deny');
+    expect(broker.get(id)).toMatchObject({
+      status: 'withdrawn',
+      reason: 'Claude Code cancelled the tool call',
+    });
   });
 
   it('masks what it records: a secret in the command never reaches the chain', async () => {

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { canonicalJson } from '../../common/canonical-json.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type {
+  Approval,
   ApprovalBroker,
   ApprovalSubject,
   Guard,
@@ -25,8 +26,10 @@ import { ApiError } from '../guards.js';
 import { readJsonBody } from '../json-body.js';
 import type { GuardToolCallResponse } from '../types.js';
 
-/** The path this module answers. */
+/** The path of the check. */
 export const GUARD_TOOL_CALL_PATH = '/api/guard/tool-call';
+/** The path the hook withdraws its approval through when it stops waiting (its deadline, or cancelled). */
+export const GUARD_WITHDRAW_PATH = '/api/guard/withdraw';
 
 /** The kind of the event that records a check. */
 export const GUARD_CHECK_EVENT = 'guard.check';
@@ -139,6 +142,32 @@ export async function guardToolCallRoute(
     approval_id: approval.id,
     expires_at: approval.expires_at,
   };
+}
+
+const WithdrawBody = z.object({
+  approval_id: z.string().min(1).max(64),
+  reason: z.string().max(500).optional(),
+});
+
+/**
+ * Handles a guarded `POST /api/guard/withdraw` `{ approval_id, reason? }`: the hook stopped waiting, so the
+ * approval can no longer let anything run; a pending one becomes `withdrawn` (no-op otherwise).
+ * @returns the approval as it is now
+ * @throws ApiError 405, 415/413/400 for a bad body, 404 for an unknown approval or no broker
+ */
+export async function guardWithdrawRoute(
+  req: IncomingMessage,
+  options: GuardRouteOptions,
+): Promise<{ approval: Approval }> {
+  if (req.method !== 'POST') throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported`);
+  const parsed = WithdrawBody.safeParse(await readJsonBody(req, 4096));
+  if (!parsed.success)
+    throw new ApiError(400, 'bad_body', 'expected {"approval_id": string, "reason"?: string}');
+  const { approval_id: id, reason } = parsed.data;
+  const approvals = options.approvals;
+  if (!approvals?.get(id)) throw new ApiError(404, 'not_found', `no approval ${id}`);
+  approvals.withdraw(id, reason ?? 'the Claude Code hook stopped waiting');
+  return { approval: approvals.get(id)! };
 }
 
 /**
