@@ -4,7 +4,8 @@
  * `guard.check` event in the Claude session the call belongs to (found by its `x-claude-code-session-id`,
  * which is the hook's `session_id`; created under that external id when no request of it was recorded yet),
  * and for `approve` an approval is requested from the broker, whose id the hook then waits on
- * (`GET /api/approvals/:id/wait`). What is recorded and shown to approvers is masked by the policy in force.
+ * (`GET /api/approvals/:id/wait`) and which it withdraws (`POST /api/guard/withdraw`) if it stops waiting
+ * without a decision. What is recorded and shown to approvers is masked by the policy in force.
  * The server runs its guards (Host, Origin, bearer token) before handing a request here.
  */
 import { createHash } from 'node:crypto';
