@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLAUDE, CLAUDE_TEST_API_KEY } from '../helpers/claude-cli.js';
@@ -164,5 +164,39 @@ describe('the real claude CLI with `glassbox setup claude-code` done in its HOME
     ]);
     const shown = await runCliAsync(test.home, ['show', sessionId]);
     expect(shown.stdout).toContain(`guard Bash: rm -rf ${outside} → approve (rule shell.rm-outside-cwd)`);
+  });
+});
+
+describe('glassbox setup claude-code --undo', () => {
+  it('removes exactly what setup added, keeping the user’s own settings and hooks', async () => {
+    const home = tempHome('glassbox-claude-home-');
+    const glassbox = tempHome();
+    try {
+      const own = {
+        model: 'opus',
+        env: { FOO: '1' },
+        hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: 'audit.sh' }] }] },
+      };
+      const elsewhere = join(home, 'elsewhere.json');
+      await runCliAsync(glassbox, ['setup', 'claude-code', '--settings', elsewhere]);
+      expect(existsSync(elsewhere)).toBe(true);
+      const path = join(home, '.claude', 'settings.json');
+      mkdirSync(join(home, '.claude'));
+      writeFileSync(path, JSON.stringify(own));
+      const setup = await runCliAsync(glassbox, ['setup', 'claude-code'], { HOME: home });
+      expect(setup.code, setup.stderr).toBe(0);
+      expect(setup.stdout).toContain('Add a PreToolUse hook');
+      const again = await runCliAsync(glassbox, ['setup', 'claude-code'], { HOME: home });
+      expect(again.stdout).toMatch(/already set up .* nothing changed/);
+      const undo = await runCliAsync(glassbox, ['setup', 'claude-code', '--undo'], { HOME: home });
+      expect(undo.code, undo.stderr).toBe(0);
+      expect(JSON.parse(readFileSync(path, 'utf8'))).toEqual(own);
+      const twice = await runCliAsync(glassbox, ['setup', 'claude-code', '--undo'], { HOME: home });
+      expect(twice.code).toBe(2);
+      expect(twice.stderr).toMatch(/no Glassbox change to undo/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+      rmSync(glassbox, { recursive: true, force: true });
+    }
   });
 });
