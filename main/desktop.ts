@@ -3,14 +3,15 @@
  * shows notifications, and answers the window's IPC. main.ts supplies the Electron side through
  * {@link DesktopPorts}; tests can supply plain objects.
  */
-import type { StartAtLogin } from './autostart.js';
+
 import {
   applyClaudeSetup,
   ClaudeSettingsError,
   canUndoClaudeSetup,
   planClaudeSetup,
   undoClaudeSetup,
-} from './claude-settings.js';
+} from '../proxy/claude-code/settings.js';
+import type { StartAtLogin } from './autostart.js';
 import { EngineClient, startOfTodayUs } from './engine-client.js';
 import type { DesktopState, EngineConnection } from './ipc-contract.js';
 import type { NotificationDecider, NotificationSpec } from './notifications.js';
@@ -50,6 +51,11 @@ export interface DesktopOptions {
   startAtLogin: StartAtLogin;
   /** ~/.claude/settings.json */
   claudeSettings: string;
+  /**
+   * The shell command Claude Code runs as its PreToolUse hook (`glassbox hook claude-code` through this
+   * app's runtime; proxy/claude-code/settings.ts `hookCommand`).
+   */
+  claudeHookCommand: string;
   /** The `glassbox env` lines for the user's shell (runs the CLI entry). */
   terminalSetup: () => Promise<string>;
   /** Set when secrets are not protected by the OS keychain (see vault-key.ts). */
@@ -146,10 +152,13 @@ export class DesktopShell {
         case 'setup-claude':
           await this.setUpClaude();
           break;
-        case 'undo-claude':
-          undoClaudeSetup(this.options.claudeSettings);
-          ports.alert('info', 'Claude Code', 'Claude Code no longer goes through Glassbox.');
+        case 'undo-claude': {
+          const { notes } = undoClaudeSetup(this.options.claudeSettings);
+          const done =
+            'Claude Code no longer goes through Glassbox, and its tool calls are no longer checked.';
+          ports.alert('info', 'Claude Code', [done, ...notes].join('\n'));
           break;
+        }
         case 'toggle-start-at-login':
           this.options.startAtLogin.setEnabled(!this.options.startAtLogin.isEnabled());
           break;
@@ -170,7 +179,10 @@ export class DesktopShell {
   private async setUpClaude(): Promise<void> {
     const { ports, claudeSettings } = this.options;
     const health = (await this.healthUrl()) ?? 'http://127.0.0.1:8787';
-    const plan = planClaudeSetup(claudeSettings, health);
+    const plan = planClaudeSetup(claudeSettings, {
+      baseUrl: health,
+      hookCommand: this.options.claudeHookCommand,
+    });
     if (!plan.changes) {
       ports.alert('info', 'Claude Code', `Claude Code already goes through Glassbox (${health}).`);
       return;
@@ -178,7 +190,7 @@ export class DesktopShell {
     const yes = await ports.confirm(
       'Set up Claude Code',
       plan.summary,
-      `Every \`claude\` run will then be recorded by Glassbox. A backup of the file is kept, and the tray can undo this.\n\nNew contents:\n${plan.after}`,
+      `Every \`claude\` run will then be recorded by Glassbox, and its shell commands and file edits checked by Glassbox's guardrails first. A backup of the file is kept, and the tray can undo this.\n\nNew contents:\n${plan.after}`,
       'Change settings',
     );
     if (!yes) return;
@@ -186,7 +198,7 @@ export class DesktopShell {
     ports.alert(
       'info',
       'Claude Code',
-      `Done. New \`claude\` sessions are recorded.${backup ? ` The previous file is saved as ${backup}.` : ''}`,
+      `Done. New \`claude\` sessions are recorded and their tool calls checked.${backup ? ` The previous file is saved as ${backup}.` : ''}`,
     );
   }
 

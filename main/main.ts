@@ -9,6 +9,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { app, dialog, net, protocol, safeStorage, session, shell } from 'electron';
+import { hookCommand } from '../proxy/claude-code/settings.js';
 import { appContentSecurityPolicy, isAppUrl, resolveAppAsset } from './app-protocol.js';
 import { autostartFile, HIDDEN_ARG, linuxStartAtLogin, loginItemsStartAtLogin } from './autostart.js';
 import { DesktopShell } from './desktop.js';
@@ -162,6 +163,11 @@ async function run(): Promise<void> {
     decider,
     startAtLogin,
     claudeSettings: join(homedir(), '.claude', 'settings.json'),
+    // Electron's binary run as Node, as for `glassbox env`; the data directory too when it is not the default.
+    claudeHookCommand: hookCommand(process.execPath, join(root, 'bin', 'glassbox.js'), {
+      ELECTRON_RUN_AS_NODE: '1',
+      ...(process.env.GLASSBOX_HOME?.trim() ? { GLASSBOX_HOME: engine.home } : {}),
+    }),
     terminalSetup: () => terminalSetup(root),
     secretsWarning: vault.warning,
   });

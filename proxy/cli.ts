@@ -1,6 +1,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { addApprovalCommands } from './cli/approval-commands.js';
+import { addClaudeCodeCommands } from './cli/claude-code-commands.js';
+import { anthropicUrlFor } from './cli/engine-finder.js';
 import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell } from './cli/env.js';
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
@@ -17,8 +19,6 @@ import { glassboxVersion } from './common/version.js';
 import { glassboxHome, homePaths, loadConfig, parsePort } from './config.js';
 import { Engine } from './engine.js';
 import { privateUmask } from './home-permissions.js';
-import { runningEngine } from './lock.js';
-import { readRuntime } from './runtime-file.js';
 import { type SearchMatch, searchMatches } from './search/snippet.js';
 import { type ShownStatus, shownActivity } from './store/activity.js';
 import { Store } from './store/store.js';
@@ -115,6 +115,7 @@ function buildProgram(): Command {
   addPgCommands(program);
   addPolicyCommands(program);
   addApprovalCommands(program);
+  addClaudeCodeCommands(program);
 
   program
     .command('env')
@@ -366,18 +367,6 @@ function listShown(store: Store, filter: SessionFilter & { limit: number }, stat
     .listSessions({ ...filter, status: 'live', limit: 10_000 })
     .filter((session) => shownActivity(session, now).status === status)
     .slice(0, filter.limit);
-}
-
-/**
- * The Anthropic proxy's URL for `glassbox env`: the running engine's (its runtime file says where it really
- * listens, e.g. after `serve --anthropic-port`), else the configured port's.
- */
-function anthropicUrlFor(home: string): string {
-  const paths = homePaths(home);
-  const pid = runningEngine(paths.lock);
-  const runtime = pid === undefined ? undefined : readRuntime(paths.runtime);
-  if (runtime && runtime.pid === pid) return runtime.anthropicUrl;
-  return `http://127.0.0.1:${loadConfig(home).anthropic.port}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { homedir } from 'node:os';
 import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
@@ -13,6 +14,7 @@ import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './policy/approvals/broker.js';
 import { GuardComponent } from './policy/guard/component.js';
+import type { Guard } from './policy/guard/types.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
 import { listConnections, loadConnections } from './postgres/connections.js';
@@ -53,6 +55,11 @@ export interface EngineOptions {
    * may replace any of them.
    */
   pgGuard?: PgGuardOptions;
+  /**
+   * The guard the Claude Code hook's route asks (api/routes/guard.ts), read at each tool call. Default: the
+   * policy's guard (undefined while guardrails are off); tests may pass their own.
+   */
+  guard?: () => Guard | undefined;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -155,6 +162,7 @@ export class Engine implements EngineParts {
  */
 async function compose(parts: Lifecycle, options: EngineOptions): Promise<EngineParts> {
   const { home, config } = options;
+  const startedAt = Date.now();
   const host = options.host ?? '127.0.0.1';
   const paths = homePaths(home);
   const warn = options.warn ?? ((message: string) => process.stderr.write(`glassbox: ${message}\n`));
@@ -229,6 +237,14 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     recording: { control: recording, identity },
     policy: { policy, identity, home, connections: () => postgres.connections() },
     approvals: { approvals, osUser: identity.os_user },
+    guard: {
+      guard: options.guard ?? (() => guard.current()),
+      approvals,
+      policy: () => policy.current(),
+      identity,
+      target: new URL(upstream).host,
+      home: homedir(),
+    },
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),
@@ -255,6 +271,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
       postgres,
       openVault,
       addresses: { anthropicUrl: anthropic.url, apiUrl: api.url },
+      startedAt,
       log,
     }),
   );

@@ -21,6 +21,8 @@ export interface LiveConfigOptions {
   openVault: (connectionNames: string[]) => CredentialVault;
   /** Addresses that do not change while the engine runs, for the runtime file. */
   addresses: { anthropicUrl: string; apiUrl: string };
+  /** When the engine started, ms since the epoch, for the runtime file. */
+  startedAt: number;
   log: EngineLog;
   /** Quiet time after a change before it is read, ms (editors write a file in several steps). */
   settleMs?: number;
@@ -122,6 +124,7 @@ export class LiveConfig {
     const paths = homePaths(home);
     const runtime: EngineRuntime = {
       pid: process.pid,
+      startedAt: this.options.startedAt,
       ...addresses,
       postgres: postgres.listening(),
       failed: this.failed,

@@ -2,12 +2,18 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
  * What a running engine tells other commands about itself in `$GLASSBOX_HOME/engine.json` (mode 0600, no
- * secrets), rewritten whenever it applies a configuration: its pid, the addresses it really listens on, and
- * the version of config.json it last read.
+ * secrets), rewritten whenever it applies a configuration: its pid, when it started, the addresses it really
+ * listens on (ports given by flags, or 0 for "any free port", included: these are the bound ones), and the
+ * version of config.json it last read. Every command that talks to a running engine (`glassbox env`, `pg
+ * add`, `hook claude-code`, `setup claude-code`) finds it here, never by assuming the configured ports.
  */
 export interface EngineRuntime {
   pid: number;
+  /** When the engine started, ms since the epoch: tells a restarted engine (same pid reused) apart. */
+  startedAt: number;
+  /** The Anthropic proxy, e.g. `http://127.0.0.1:8787`. */
   anthropicUrl: string;
+  /** The control API and dashboard, e.g. `http://127.0.0.1:8789`. */
   apiUrl: string;
   /** PostgreSQL connections listening now. */
   postgres: Array<{ name: string; port: number }>;

@@ -21,6 +21,13 @@ import type { Identity } from '../store/types.js';
 import { ApiError, checkHost, checkOrigin, checkToken } from './guards.js';
 import { RECORDING_PATH, recordingRoute } from './recording.js';
 import { type ApprovalRouteOptions, ApprovalRoutes, isApprovalsPath } from './routes/approvals.js';
+import {
+  GUARD_TOOL_CALL_PATH,
+  GUARD_WITHDRAW_PATH,
+  type GuardRouteOptions,
+  guardToolCallRoute,
+  guardWithdrawRoute,
+} from './routes/guard.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
@@ -44,6 +51,8 @@ export interface ApiServerOptions {
   policy?: Omit<PolicyRouteOptions, 'store'>;
   /** The approval broker behind /api/approvals, whose changes go to /api/live; without it those paths answer 404. */
   approvals?: ApprovalRouteOptions;
+  /** The guard behind POST /api/guard/tool-call (the Claude Code hook); without it that path answers 404. */
+  guard?: Omit<GuardRouteOptions, 'store'>;
   /**
    * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
    * function that pushes a message to every client; returns the function that stops it.
@@ -130,6 +139,14 @@ export class ApiServer {
         );
         return;
       }
+      if (url.pathname === GUARD_TOOL_CALL_PATH && this.options.guard) {
+        this.answer(res, guardToolCallRoute(req, { ...this.options.guard, store: this.options.store }));
+        return;
+      }
+      if (url.pathname === GUARD_WITHDRAW_PATH && this.options.guard) {
+        this.answer(res, guardWithdrawRoute(req, { ...this.options.guard, store: this.options.store }));
+        return;
+      }
       if (isPolicyPath(url.pathname) && this.policy) {
         this.policy.handle(req, url).then(
           (body) => send(res, 200, body),
@@ -153,6 +170,14 @@ export class ApiServer {
     } catch (error) {
       sendError(res, error);
     }
+  }
+
+  /** Sends what a route resolves to (200), or its error. */
+  private answer(res: ServerResponse, body: Promise<unknown>): void {
+    body.then(
+      (json) => send(res, 200, json),
+      (error: unknown) => sendError(res, error),
+    );
   }
 
   /** Runs the guards in order and returns the parsed URL. */

@@ -11,6 +11,7 @@ import type {
   ApprovalStatus,
   ApprovalSubject,
   DecidingRule,
+  GuardAction,
   OperationFacts,
 } from '../policy/guard/types.js';
 import type { PolicyChange } from '../policy/policy-diff.js';
@@ -307,4 +308,35 @@ export interface PolicyApplyResponse {
   /** What changed in effect; empty when the document differs only in form. */
   changes: PolicyChange[];
   message: string;
+}
+
+/**
+ * POST /api/guard/tool-call (the Claude Code hook): `{ session_id, cwd?, tool_name, tool_input,
+ * tool_use_id? }` as Claude Code's PreToolUse input has them.
+ */
+export interface GuardToolCallRequest {
+  session_id: string;
+  cwd?: string;
+  tool_name: string;
+  tool_input: unknown;
+  tool_use_id?: string;
+}
+
+/**
+ * Answer of POST /api/guard/tool-call. `action` is the guard's decision: `allow`/`flag` (no objection),
+ * `block` (refuse with `rule.message`), `approve` (an approval `approval_id` is pending until `expires_at`,
+ * µs since the epoch: wait on GET /api/approvals/:id/wait). An `approve` already covered by a standing
+ * approval answers `allow` with that approval's id and `covered`.
+ */
+export interface GuardToolCallResponse {
+  action: GuardAction;
+  rule?: DecidingRule;
+  approval_id?: string;
+  expires_at?: number;
+  covered?: boolean;
+  /** False when guardrails are off (no guard): nothing was checked or recorded. */
+  checked: boolean;
+  /** The Glassbox session the check was recorded in, and its event's seq. */
+  session_id?: string;
+  seq?: number;
 }

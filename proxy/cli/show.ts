@@ -156,6 +156,13 @@ function renderOther(entry: OtherEntry): string[] {
     case 'approval.requested':
     case 'approval.decided':
       return [`─── ${clock(entry.ts)} ${approvalLine(entry.kind, p) ?? ''}`];
+    case 'guard.check': {
+      const rule = asRecord(p.rule);
+      const by = rule ? ` (rule ${String(rule.id)})` : '';
+      return [
+        `─── ${clock(entry.ts)} guard ${String(p.tool)}: ${clip(String(p.text), 300)} → ${String(p.decision)}${by}`,
+      ];
+    }
     default:
       return [`─── ${clock(entry.ts)} ${entry.kind} ${clip(JSON.stringify(p), 300)}`];
   }

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { collectOutput, type ProcessOutput } from './process.js';
 
 /** The built `glassbox` entry (npm test builds before running the suite). */
 export const GLASSBOX_BIN = join(fileURLToPath(new URL('../..', import.meta.url)), 'bin', 'glassbox.js');
@@ -21,6 +22,25 @@ export function runCli(home: string, args: string[], env: NodeJS.ProcessEnv = {}
     ...(input !== undefined ? { input } : {}),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs `glassbox ...args` asynchronously (for tests whose engine runs in this process, which a synchronous
+ * child would stall) with `GLASSBOX_HOME=home`; `input` goes to its stdin.
+ */
+export function runCliAsync(
+  home: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  input = '',
+): Promise<ProcessOutput> {
+  const child = spawn(process.execPath, [GLASSBOX_BIN, ...args], {
+    env: { ...process.env, GLASSBOX_HOME: home, ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    timeout: 60_000,
+  });
+  child.stdin?.end(input);
+  return collectOutput(child);
 }
 
 /** A `glassbox serve` child process and the addresses it printed. */

@@ -25,7 +25,7 @@ export async function startTestEngine(
   upstream: string,
   tweak: (config: Config) => void = () => undefined,
   home = tempHome(),
-  options: Pick<EngineOptions, 'pgMasking' | 'pgGuard' | 'approvals' | 'warn'> = {},
+  options: Pick<EngineOptions, 'pgMasking' | 'pgGuard' | 'guard' | 'approvals' | 'warn'> = {},
 ): Promise<TestEngine> {
   const config = loadConfig(home, { anthropicPort: 0, apiPort: 0, anthropicUpstream: upstream });
   config.shutdownGraceMs = 200;

@@ -11,8 +11,13 @@ import { watchEngine } from '../../main/live-signals.js';
 import { NotificationDecider, type NotificationSpec } from '../../main/notifications.js';
 import { EngineSupervisor } from '../../main/supervisor.js';
 import type { TrayIconState, TrayMenuItem } from '../../main/tray-model.js';
+import { hookCommand } from '../../proxy/claude-code/settings.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
+
+const HOOK_COMMAND = hookCommand('/opt/Glassbox/glassbox', '/opt/Glassbox/bin/glassbox.js', {
+  ELECTRON_RUN_AS_NODE: '1',
+});
 
 /** Records what the shell asks of Electron. */
 function recordingPorts(answer: boolean) {
@@ -79,6 +84,7 @@ describe('desktop shell against a real engine', () => {
       decider,
       startAtLogin: linuxStartAtLogin(join(scratch, 'autostart', 'glassbox.desktop'), ['/usr/bin/glassbox']),
       claudeSettings: join(scratch, '.claude', 'settings.json'),
+      claudeHookCommand: HOOK_COMMAND,
       terminalSetup: () =>
         glassboxEnv(process.cwd(), process.execPath, {
           ...process.env,
@@ -120,8 +126,17 @@ describe('desktop shell against a real engine', () => {
     expect(() => readFileSync(settings)).toThrow();
     const { desktop, seen } = shell(true);
     await desktop.act('setup-claude');
+    // The same shared writer as `glassbox setup claude-code`: the proxy's URL and the guard hook.
     expect(JSON.parse(readFileSync(settings, 'utf8'))).toEqual({
       env: { ANTHROPIC_BASE_URL: test.engine.addresses.anthropicUrl },
+      hooks: {
+        PreToolUse: [
+          {
+            matcher: 'Bash|Write|Edit|MultiEdit|NotebookEdit',
+            hooks: [{ type: 'command', command: HOOK_COMMAND, timeout: 600 }],
+          },
+        ],
+      },
     });
     expect(desktop.trayInputs().claudeConfigured).toBe(true);
     await desktop.act('undo-claude');

@@ -149,6 +149,7 @@ describe.skipIf(cannotMount)('a full disk under GLASSBOX_HOME (points 18 and 19)
       }),
       startAtLogin: { isEnabled: () => false, setEnabled: () => undefined },
       claudeSettings: join(small.dir, 'claude-settings.json'),
+      claudeHookCommand: 'glassbox hook claude-code',
       terminalSetup: async () => '',
       secretsWarning: null,
     });
