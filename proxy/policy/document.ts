@@ -277,7 +277,8 @@ function patternProblem(pattern: string, flags: string): string | null {
     return 'matches the empty text, so it would match everywhere; make it require at least one character';
   // Custom patterns run on every recorded text: one that backtracks exponentially (a quantified group whose
   // body is quantified, e.g. (a+)+ or (\w+\s?)*) could stall the engine on a crafted input.
-  if (!safeRegex(pattern))
+  // safe-regex2's parser knows no lookbehind; read it as a plain group for the repetition check.
+  if (!safeRegex(pattern.replace(/\(\?<[=!]/g, '(?:')))
     return 'repeats a group that itself repeats (like (a+)+), which can take exponential time on some texts; rewrite it without the nested repetition';
   return null;
 }

@@ -112,6 +112,7 @@ describe('the policy document', () => {
         { id: 'custom.b', pattern: 'x*' },
         { id: 'custom.b', pattern: 'y' },
         { id: 'custom.c', pattern: '([a-z]+)*@' },
+        { id: 'custom.d', pattern: '(?<=token: )[a-z0-9]{12}' },
       ],
       outbound: { detectors: ['secret.nope'] },
       sensitiveColumns: { remove: ['salary'] },
@@ -125,6 +126,7 @@ describe('the policy document', () => {
     expect(cross['custom[2].id']).toMatch(/"custom.b" is used twice/);
     // ([a-z]+)*@ takes seconds on 30 letters with no @: refused before it can stall the engine.
     expect(cross['custom[3].pattern']).toMatch(/exponential time.*rewrite it without the nested repetition/);
+    expect(cross['custom[4].pattern']).toBeUndefined(); // a lookbehind is no repetition
     expect(cross['outbound.detectors[0]']).toMatch(/no detector has the id "secret.nope"/);
     expect(cross['sensitiveColumns.remove[0]']).toMatch(/"salary" is not in the default dictionary/);
   });
