@@ -170,7 +170,10 @@ export const ApprovalCard = memo(function ApprovalCard(props: ApprovalCardProps)
       data-id={approval.id}
       data-status={approval.status}
       aria-current={selected ? 'true' : undefined}
-      onClick={() => props.onSelect(approval.id)}
+      onClick={(event) => {
+        // A click on a link, button or the reason box does its own thing (a link leaves the inbox).
+        if (!(event.target as Element).closest('a, button, input')) props.onSelect(approval.id);
+      }}
     >
       <div className="approval-head">
         <span className={`status status-${approval.status}`}>
