@@ -232,7 +232,7 @@ describe('desktop shell against a real engine', () => {
         open: `/approvals/${asked.id}`,
       });
       expect(approvals[0]!.body).toBe(
-        'DROP TABLE orders\npsql on shop as ' + subject.identity!.os_user + ' · rule pg.drop',
+        `DROP TABLE orders\npsql on shop as ${subject.identity!.os_user} · rule pg.drop`,
       );
       // A submenu entry opens that approval in the window.
       await desktop.act('open-approval', asked.id);
