@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { Approval } from '../../../proxy/api/types';
 import { ApiCallError } from '../api/client';
 import { useApi } from '../api/context';
@@ -13,6 +13,13 @@ const SESSION_FOR = '15m';
 
 const estimate = (approval: Approval) => (approval.status === 'pending' ? 260 : 200);
 const approvalKey = (approval: Approval) => approval.id;
+
+/** The pending approval after `id` in inbox order (else the one before it), or undefined. */
+export function nextPending(approvals: readonly Approval[], id: string): string | undefined {
+  const at = approvals.findIndex((a) => a.id === id);
+  const after = approvals.slice(at + 1).find((a) => a.status === 'pending' && a.id !== id);
+  return (after ?? approvals.slice(0, Math.max(at, 0)).findLast((a) => a.status === 'pending'))?.id;
+}
 
 /** Why a decision failed, in words: a 409 says how the approval ended meanwhile. */
 export function decisionError(error: unknown): string {
@@ -49,6 +56,9 @@ export function ApprovalsView({
   const found = selectedId === null ? -1 : approvals.findIndex((a) => a.id === selectedId);
   const index = found >= 0 ? found : approvals.length > 0 && selectedId === null ? 0 : found;
   const selected = index >= 0 ? approvals[index] : undefined;
+  // What a decision's answer finds when it arrives (the list and selection may have moved meanwhile).
+  const latest = useRef({ approvals, selectedId: selected?.id });
+  latest.current = { approvals, selectedId: selected?.id };
 
   // An approval asked for by id that the list does not hold (older than the list, or typed differently).
   const [missing, setMissing] = useState<string | null>(null);
@@ -79,7 +89,14 @@ export function ApprovalsView({
             );
       call
         .then(
-          (answer) => put(answer.approval),
+          (answer) => {
+            put(answer.approval);
+            // The next one waiting gets the selection, so a queue is worked through with the keyboard.
+            if (latest.current.selectedId === id) {
+              const next = nextPending(latest.current.approvals, id);
+              if (next) onSelect(next);
+            }
+          },
           (failure: unknown) => {
             setErrors((all) => ({ ...all, [id]: decisionError(failure) }));
             // Show how it ended meanwhile (the live feed may be down).
@@ -97,7 +114,7 @@ export function ApprovalsView({
           }),
         );
     },
-    [client, put],
+    [client, put, onSelect],
   );
 
   const move = (step: number) => {
