@@ -11,6 +11,7 @@ import {
   compareApprovals,
   estimateText,
   factChips,
+  mergeApprovals,
   timeLeft,
   upsertApproval,
 } from '../../renderer/src/approvals/facts';
@@ -141,6 +142,22 @@ describe('approval inbox order and time', () => {
     ]);
     expect(upsertApproval(list, approval('ap_NEW', { requested_at: 3 }))).toBe(list);
     expect([...list].sort(compareApprovals)).toEqual(list);
+  });
+
+  it('merges a list read late with what the live feed said meanwhile', () => {
+    const live = [
+      approval('ap_A', { status: 'approved', requested_at: 2 }),
+      approval('ap_NEW', { requested_at: 9 }),
+    ];
+    const read = [
+      approval('ap_A', { requested_at: 2 }),
+      approval('ap_B', { requested_at: 1, status: 'expired' }),
+    ];
+    expect(mergeApprovals(live, read).map((a) => [a.id, a.status])).toEqual([
+      ['ap_NEW', 'pending'],
+      ['ap_A', 'approved'],
+      ['ap_B', 'expired'],
+    ]);
   });
 
   it('counts time left down to the second, and the estimate as rows of a table', () => {

@@ -112,6 +112,21 @@ export function upsertApproval(list: readonly Approval[], approval: Approval): A
   return next.sort(compareApprovals);
 }
 
+/**
+ * `current` with a freshly read list merged in, in inbox order: each approval as read, unless `current`
+ * already knows it decided and the read still says pending (a live message overtook the read); approvals
+ * only `current` holds (older than the read's limit, or requested since) stay.
+ */
+export function mergeApprovals(current: readonly Approval[], read: readonly Approval[]): Approval[] {
+  const byId = new Map(current.map((a) => [a.id, a]));
+  for (const approval of read) {
+    const known = byId.get(approval.id);
+    if (!(known && known.status !== 'pending' && approval.status === 'pending'))
+      byId.set(approval.id, approval);
+  }
+  return [...byId.values()].sort(compareApprovals);
+}
+
 /** How many of `list` are pending (the header's badge). */
 export function pendingCount(list: readonly Approval[]): number {
   return list.reduce((n, a) => n + (a.status === 'pending' ? 1 : 0), 0);

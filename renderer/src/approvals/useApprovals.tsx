@@ -11,7 +11,7 @@ import {
 import type { Approval } from '../../../proxy/api/types';
 import type { ApiClient } from '../api/client';
 import { useLiveMessages } from '../api/live';
-import { pendingCount, upsertApproval } from './facts';
+import { mergeApprovals, pendingCount, upsertApproval } from './facts';
 
 /** Approvals the inbox holds at most (pending first, so a long decided history never hides a pending one). */
 const LIMIT = 500;
@@ -74,14 +74,7 @@ function useApprovalsRoot(client: ApiClient): ApprovalsState {
         if (!alive.current) return;
         setOffsetUs(answer.now - Date.now() * 1000);
         // Live messages that came while the list was on its way are newer: merge, never replace.
-        setApprovals((current) => {
-          let merged = current.filter((a) => !answer.approvals.some((b) => b.id === a.id));
-          for (const approval of answer.approvals) {
-            const known = current.find((a) => a.id === approval.id);
-            merged = upsertApproval(known ? [...merged, known] : merged, approval);
-          }
-          return merged;
-        });
+        setApprovals((current) => mergeApprovals(current, answer.approvals));
         setLoaded(true);
         setError(null);
       },
