@@ -33,9 +33,12 @@ export function parseRoute(pathname: string): Route {
   return match ? { view: 'session', id: match[1]! } : { view: 'list' };
 }
 
-/** The header's count of pending approvals; nothing while none waits. */
+/** The header's count of pending approvals, also in the tab's title (`(2) Glassbox`); nothing while none waits. */
 function PendingBadge() {
   const { pending } = useApprovals();
+  useEffect(() => {
+    document.title = pending > 0 ? `(${pending}) Glassbox` : 'Glassbox';
+  }, [pending]);
   if (pending === 0) return null;
   return (
     <span className="count-badge" data-testid="approvals-badge" title={`${pending} waiting for a decision`}>

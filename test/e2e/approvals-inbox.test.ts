@@ -57,6 +57,7 @@ describe('approvals inbox in Chromium', () => {
     await inbox.card(first.id).waitFor();
     console.log(`approval shown in the inbox ${Date.now() - shown} ms after the request`);
     await expect.poll(() => inbox.badge()).toBe('1');
+    expect(await page.title()).toBe('(1) Glassbox');
     const card = inbox.card(first.id);
     expect(await card.getByTestId('chips').locator('.chip').allTextContents()).toEqual([
       'DELETE',
@@ -132,6 +133,7 @@ describe('approvals inbox in Chromium', () => {
     expect(await card.getByTestId('decided-by').textContent()).toBe('bob');
     expect(await card.getByTestId('decision-reason').textContent()).toBe('“decided in the terminal”');
     expect(await inbox.badge()).toBeNull();
+    expect(await page.title()).toBe('Glassbox');
   });
 
   it('says plainly that an approval was decided meanwhile when its decision comes too late (409)', async () => {

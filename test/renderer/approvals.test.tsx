@@ -46,7 +46,12 @@ function subject(over: Partial<ApprovalSubject> = {}): ApprovalSubject {
     client: 'psql',
     target: 'shop',
     identity: { os_user: 'alice' },
-    context: { estimated_rows: 12_000, estimate_of: 'public.orders', prompt: 'clean up old orders' },
+    context: {
+      estimated_rows: 12_000,
+      estimate_of: 'public.orders',
+      prompt: 'clean up old orders',
+      prompt_session_id: 'CLAUDE01',
+    },
     ...over,
   };
 }
@@ -208,6 +213,7 @@ describe('approval card', () => {
     expect(document.querySelector('.sql .hljs-keyword')?.textContent).toBe('DELETE');
     expect(screen.getByTestId('estimate').textContent).toBe('≈ 12,000 rows of public.orders');
     expect(screen.getByTestId('prompt').textContent).toContain('clean up old orders');
+    expect(screen.getByTestId('prompt-session').getAttribute('href')).toBe('/s/CLAUDE01');
     expect(screen.getByTestId('requester').textContent).toMatch(/alice.*psql.*shop.*session/);
     expect(screen.getByTestId('session-link').getAttribute('href')).toBe('/s/01JSESSION00000000000000AB');
     expect(screen.getByTestId('time-left').textContent).toBe('4:00 left');

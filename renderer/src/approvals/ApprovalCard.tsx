@@ -215,7 +215,19 @@ export const ApprovalCard = memo(function ApprovalCard(props: ApprovalCardProps)
       ) : null}
       {subject.context?.prompt ? (
         <blockquote className="approval-prompt" data-testid="prompt">
-          <span className="faint small">The Claude session driving it was asked:</span>
+          <span className="faint small">
+            The Claude session driving it
+            {subject.context.prompt_session_id ? (
+              <>
+                {' ('}
+                <RouteLink to={`/s/${subject.context.prompt_session_id}`} testId="prompt-session">
+                  open
+                </RouteLink>
+                {')'}
+              </>
+            ) : null}{' '}
+            was last asked:
+          </span>
           <div>{subject.context.prompt}</div>
         </blockquote>
       ) : null}
