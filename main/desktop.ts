@@ -3,7 +3,7 @@
  * shows notifications, and answers the window's IPC. main.ts supplies the Electron side through
  * {@link DesktopPorts}; tests can supply plain objects.
  */
-
+import type { Approval } from '../proxy/api/types.js';
 import {
   applyClaudeSetup,
   ClaudeSettingsError,
@@ -11,6 +11,7 @@ import {
   planClaudeSetup,
   undoClaudeSetup,
 } from '../proxy/claude-code/settings.js';
+import { PendingApprovals } from './approvals.js';
 import type { StartAtLogin } from './autostart.js';
 import { EngineClient, startOfTodayUs } from './engine-client.js';
 import type { DesktopState, EngineConnection } from './ipc-contract.js';
@@ -23,12 +24,14 @@ import {
   type TrayMenuItem,
   trayIcon,
   trayMenu,
+  trayTitle,
   trayTooltip,
 } from './tray-model.js';
 
 /** The Electron side, reduced to what the shell does with it. */
 export interface DesktopPorts {
-  showTray(icon: TrayIconState, tooltip: string, menu: TrayMenuItem[]): void;
+  /** `title`: text beside the icon (macOS shows it; the pending approvals' count, or ''). */
+  showTray(icon: TrayIconState, tooltip: string, menu: TrayMenuItem[], title: string): void;
   notify(spec: NotificationSpec): void;
   /** Asks a yes/no question; true for yes. */
   confirm(title: string, message: string, detail: string, yes: string): Promise<boolean>;
@@ -70,6 +73,9 @@ export class DesktopShell {
   private notRecording: string | undefined;
   private sessionsToday = 0;
   private engine: EngineState = 'stopped';
+  private readonly approvals = new PendingApprovals();
+  /** How many approvals wait, by the engine's last count (may exceed those listed). */
+  private pendingCount = 0;
 
   constructor(private readonly options: DesktopOptions) {}
 
@@ -79,14 +85,17 @@ export class DesktopShell {
     if (state !== 'running') {
       this.recording = undefined;
       this.notRecording = undefined;
+      // A stopped engine withdraws what was pending (proxy/policy/approvals/broker.ts).
+      this.approvals.reset([]);
+      this.pendingCount = 0;
     }
     this.render();
     if (state === 'running') void this.refresh();
   }
 
   /**
-   * Re-reads the recording state, whether the engine can record, and today's count from the engine, then
-   * redraws. Never throws.
+   * Re-reads the recording state, whether the engine can record, today's count and the pending approvals
+   * from the engine, then redraws. Never throws.
    */
   async refresh(): Promise<void> {
     try {
@@ -96,9 +105,20 @@ export class DesktopShell {
       const { store } = await this.client().health();
       this.notRecording = store && !store.ok ? (store.error ?? 'the store refuses writes') : undefined;
       this.sessionsToday = await this.client().sessionsSince(startOfTodayUs());
+      const { approvals, pending } = await this.client().approvals();
+      this.approvals.reset(approvals);
+      this.pendingCount = Math.max(pending, this.approvals.size);
     } catch {
       // The engine is (re)starting; the supervisor's state change redraws.
     }
+    this.render();
+  }
+
+  /** An approval changed on the live feed: the tray's count and list follow at once. */
+  approvalChanged(approval: Approval): void {
+    const before = this.approvals.size;
+    if (!this.approvals.change(approval)) return;
+    this.pendingCount = Math.max(0, this.pendingCount + this.approvals.size - before);
     this.render();
   }
 
@@ -123,14 +143,15 @@ export class DesktopShell {
       ...(this.pausedBy ? { pausedBy: this.pausedBy } : {}),
       ...(this.notRecording ? { notRecording: this.notRecording } : {}),
       sessionsToday: this.sessionsToday,
-      pendingApprovals: 0,
+      pendingApprovals: this.pendingCount,
+      approvals: this.approvals.entries(),
       startAtLogin: this.options.startAtLogin.isEnabled(),
       claudeConfigured: canUndoClaudeSetup(this.options.claudeSettings),
     };
   }
 
-  /** Runs a tray menu action. Errors become a dialog; never throws. */
-  async act(action: TrayAction): Promise<void> {
+  /** Runs a tray menu action (`arg`: the approval `open-approval` opens). Errors become a dialog; never throws. */
+  async act(action: TrayAction, arg?: string): Promise<void> {
     const { ports } = this.options;
     try {
       switch (action) {
@@ -145,6 +166,9 @@ export class DesktopShell {
           break;
         case 'open-approvals':
           ports.openWindow('/approvals');
+          break;
+        case 'open-approval':
+          ports.openWindow(arg ? `/approvals/${encodeURIComponent(arg)}` : '/approvals');
           break;
         case 'copy-terminal-setup':
           ports.copyText(await this.options.terminalSetup());
@@ -228,7 +252,7 @@ export class DesktopShell {
 
   private render(): void {
     const inputs = this.trayInputs();
-    this.options.ports.showTray(trayIcon(inputs), trayTooltip(inputs), trayMenu(inputs));
+    this.options.ports.showTray(trayIcon(inputs), trayTooltip(inputs), trayMenu(inputs), trayTitle(inputs));
     this.options.ports.pushState(this.desktopState());
   }
 }

@@ -28,7 +28,8 @@ export { engineSettings, seenClientsFile } from './engine-settings.js';
 /** The Electron ports plus what main.ts wires itself. */
 export interface ElectronPorts extends DesktopPorts {
   ipc: IpcRegistrar;
-  onAction(listener: (action: TrayAction) => void): void;
+  /** Tray menu clicks: the action, and the thing it concerns (`open-approval`: the approval's id). */
+  onAction(listener: (action: TrayAction, arg?: string) => void): void;
 }
 
 /** Builds the tray, window and dialog ports. `trusted` receives the window's webContents id. */
@@ -41,7 +42,7 @@ export function electronPorts(options: {
   const tray = new Tray(
     nativeImage.createFromPath(join(options.iconsDir, trayIconFile('recording', process.platform))),
   );
-  const listeners: Array<(action: TrayAction) => void> = [];
+  const listeners: Array<(action: TrayAction, arg?: string) => void> = [];
   const holder: { window: BrowserWindow | undefined } = { window: undefined };
   const shown = new Set<Notification>();
   const toMenu = (item: TrayMenuItem): MenuItemConstructorOptions => {
@@ -50,6 +51,8 @@ export function electronPorts(options: {
         return { type: 'separator' };
       case 'info':
         return { label: item.label, enabled: false };
+      case 'submenu':
+        return { label: item.label, submenu: item.items.map(toMenu) };
       case 'checkbox':
       case 'action':
         return {
@@ -57,7 +60,8 @@ export function electronPorts(options: {
           enabled: item.enabled,
           ...(item.type === 'checkbox' ? { type: 'checkbox' as const, checked: item.checked } : {}),
           click: () => {
-            for (const listener of listeners) listener(item.id);
+            for (const listener of listeners)
+              listener(item.id, item.type === 'action' ? item.arg : undefined);
           },
         };
     }
@@ -111,10 +115,12 @@ export function electronPorts(options: {
         ),
     },
     onAction: (listener) => void listeners.push(listener),
-    showTray: (icon, tooltip, menu) => {
+    showTray: (icon, tooltip, menu, title) => {
       const file = join(options.iconsDir, trayIconFile(icon, process.platform));
       if (existsSync(file)) tray.setImage(nativeImage.createFromPath(file));
       tray.setToolTip(tooltip);
+      // Beside the icon in macOS's menu bar (ignored elsewhere): the pending approvals' count.
+      if (process.platform === 'darwin') tray.setTitle(title);
       tray.setContextMenu(Menu.buildFromTemplate(menu.map(toMenu)));
     },
     notify: (spec) => {

@@ -1,5 +1,10 @@
 import type { RecordingResponse } from '../proxy/api/recording.js';
-import type { EventsResponse, HealthResponse, SessionsResponse } from '../proxy/api/types.js';
+import type {
+  ApprovalsResponse,
+  EventsResponse,
+  HealthResponse,
+  SessionsResponse,
+} from '../proxy/api/types.js';
 
 /** Where the engine's control API is and the bearer token it wants. */
 export interface EngineAddress {
@@ -64,6 +69,11 @@ export class EngineClient {
   async sessionsSince(sinceUs: number, cap = 1_000): Promise<number> {
     const page = await this.request<SessionsResponse>(`/api/sessions?limit=${cap}&from=${sinceUs}`);
     return page.sessions.filter((session) => session.started_at >= sinceUs).length;
+  }
+
+  /** GET /api/approvals: the pending approvals (newest first, at most `limit`) and how many wait. @throws EngineRequestError */
+  approvals(limit = 100): Promise<ApprovalsResponse> {
+    return this.request<ApprovalsResponse>(`/api/approvals?limit=${limit}`);
   }
 
   /** The distinct client names of the newest `cap` sessions. @throws EngineRequestError */

@@ -1,10 +1,12 @@
 /**
  * Watches the engine's live feed (WebSocket /api/live) and turns it into what the desktop shell reacts to:
- * {@link EngineSignal}s for notifications, and a "something changed" tick for the tray's counts and
- * recording state. Reconnects after the engine restarts. Electron-free (uses `ws`).
+ * {@link EngineSignal}s for notifications (one per new approval request, none for its later changes), the
+ * approvals' changes for the tray's list, and a "something changed" tick for the tray's counts and recording
+ * state. Reconnects after the engine restarts. Electron-free (uses `ws`).
  */
 import WebSocket from 'ws';
-import type { LiveMessage } from '../proxy/api/types.js';
+import type { Approval, LiveMessage } from '../proxy/api/types.js';
+import { approvalNotice } from './approvals.js';
 import type { EngineAddress, EngineClient } from './engine-client.js';
 import type { EngineSignal } from './notifications.js';
 
@@ -13,8 +15,10 @@ export interface LiveWatchOptions {
   address: EngineAddress;
   client: EngineClient;
   onSignal: (signal: EngineSignal) => void;
-  /** Sessions, recording or the store's health changed: refresh the tray. */
+  /** Sessions, recording or the store's health changed, or the feed (re)connected: refresh the tray. */
   onChange: () => void;
+  /** An approval was requested, decided, expired or withdrawn (the whole approval, as /api/live sends it). */
+  onApproval?: (approval: Approval) => void;
   /** Delay before reconnecting after the feed closes, in ms (default 2 000). */
   reconnectMs?: number;
 }
@@ -43,6 +47,21 @@ export function watchEngine(options: LiveWatchOptions): () => void {
       if (session.client && session.client !== CONTROL_CLIENT) {
         options.onSignal({ type: 'client-seen', client: session.client, kind: session.kind });
       }
+      return;
+    }
+    if (message.type === 'approval') {
+      const { approval } = message;
+      options.onApproval?.(approval);
+      // Only a new request is news; its decision, expiry or withdrawal only updates the tray.
+      if (approval.status === 'pending') {
+        const { title, body } = approvalNotice(approval);
+        options.onSignal({ type: 'approval-requested', id: approval.id, title, summary: body });
+      }
+      return;
+    }
+    if (message.type === 'hello') {
+      // (Re)connected: what changed while the feed was down (approvals decided meanwhile) is re-read.
+      options.onChange();
       return;
     }
     if (message.type === 'store') {

@@ -171,7 +171,7 @@ async function run(): Promise<void> {
     terminalSetup: () => terminalSetup(root),
     secretsWarning: vault.warning,
   });
-  ports.onAction((action) => void desktop.act(action));
+  ports.onAction((action, arg) => void desktop.act(action, arg));
   registerIpc(
     ports.ipc,
     {
@@ -221,6 +221,7 @@ function liveWatcher(engine: EngineSettings, decider: NotificationDecider, deskt
             client: engine.client(),
             onSignal: (signal) => desktop.notify(decider.decide(signal)),
             onChange: () => void desktop.refresh(),
+            onApproval: (approval) => desktop.approvalChanged(approval),
           });
         });
     },

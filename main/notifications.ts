@@ -10,7 +10,7 @@ export type EngineSignal =
   | { type: 'client-seen'; client: string; kind: string }
   | { type: 'upstream-unreachable'; target: string; detail: string }
   | { type: 'upstream-ok'; target: string }
-  | { type: 'approval-requested'; id: string; summary: string };
+  | { type: 'approval-requested'; id: string; summary: string; title?: string };
 
 /** A notification to show; `open` is what clicking it opens in the window (a renderer route). */
 export interface NotificationSpec {
@@ -33,6 +33,9 @@ export interface NotificationDeciderOptions {
   /** True while the OS is in do-not-disturb / focus mode. */
   doNotDisturb: () => boolean;
 }
+
+/** Approval ids remembered as already notified, at most. */
+const MAX_REMEMBERED = 10_000;
 
 /** See the file comment. */
 export class NotificationDecider {
@@ -93,10 +96,13 @@ export class NotificationDecider {
         return undefined;
       case 'approval-requested': {
         if (this.approvals.has(signal.id)) return undefined;
+        // Ids of long-decided approvals are forgotten first (a Set keeps insertion order).
+        if (this.approvals.size >= MAX_REMEMBERED)
+          this.approvals.delete(this.approvals.values().next().value!);
         this.approvals.add(signal.id);
         return {
           key: `approval:${signal.id}`,
-          title: 'Approval requested',
+          title: signal.title ?? 'Approval requested',
           body: signal.summary,
           open: `/approvals/${encodeURIComponent(signal.id)}`,
         };

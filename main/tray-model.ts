@@ -17,12 +17,23 @@ export interface TrayInputs {
    */
   notRecording?: string;
   sessionsToday: number;
-  /** 0 until approvals exist. */
+  /** How many approvals wait for a decision now. */
   pendingApprovals: number;
+  /** Pending approvals to list in the tray's submenu, newest first (at most {@link MAX_LISTED} shown). */
+  approvals: PendingApprovalEntry[];
   startAtLogin: boolean;
   /** True when `~/.claude/settings.json` has a Glassbox change that can be undone. */
   claudeConfigured: boolean;
 }
+
+/** A pending approval as the tray lists it: its id and a one-line label (what, by which client, where). */
+export interface PendingApprovalEntry {
+  id: string;
+  label: string;
+}
+
+/** Pending approvals listed in the submenu at most; the rest are counted ("and 3 more"). */
+export const MAX_LISTED = 10;
 
 /** The tray icon's state, in order of precedence: error, approval pending, paused, recording. */
 export type TrayIconState = 'error' | 'approval' | 'paused' | 'recording';
@@ -32,6 +43,7 @@ export type TrayAction =
   | 'toggle-recording'
   | 'open'
   | 'open-approvals'
+  | 'open-approval'
   | 'copy-terminal-setup'
   | 'setup-claude'
   | 'undo-claude'
@@ -39,9 +51,13 @@ export type TrayAction =
   | 'restart-engine'
   | 'quit';
 
-/** One menu entry: an action, a checkbox, a disabled line of information, or a separator. */
+/**
+ * One menu entry: an action (with `arg` when it concerns one thing, e.g. the approval `open-approval`
+ * opens), a checkbox, a disabled line of information, a submenu, or a separator.
+ */
 export type TrayMenuItem =
-  | { type: 'action'; id: TrayAction; label: string; enabled: boolean }
+  | { type: 'action'; id: TrayAction; label: string; enabled: boolean; arg?: string }
+  | { type: 'submenu'; label: string; items: TrayMenuItem[] }
   | { type: 'checkbox'; id: TrayAction; label: string; checked: boolean; enabled: boolean }
   | { type: 'info'; label: string }
   | { type: 'separator' };
@@ -62,6 +78,11 @@ export function trayIcon(inputs: TrayInputs): TrayIconState {
  */
 export function trayIconFile(state: TrayIconState, platform: NodeJS.Platform): string {
   return platform === 'darwin' ? `tray-${state}Template.png` : `tray-${state}.png`;
+}
+
+/** Text beside the icon (shown by macOS's menu bar): the pending approvals' count, else nothing. */
+export function trayTitle(inputs: TrayInputs): string {
+  return inputs.pendingApprovals > 0 ? String(inputs.pendingApprovals) : '';
 }
 
 /** The tooltip: one plain sentence, saying so when traffic is not being recorded. */
@@ -116,10 +137,9 @@ export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
   items.push({ type: 'info', label: `Sessions today: ${inputs.sessionsToday}` });
   if (inputs.pendingApprovals > 0) {
     items.push({
-      type: 'action',
-      id: 'open-approvals',
-      label: `Pending approvals: ${inputs.pendingApprovals}`,
-      enabled: true,
+      type: 'submenu',
+      label: `Pending approvals (${inputs.pendingApprovals})`,
+      items: approvalItems(inputs),
     });
   } else {
     items.push({ type: 'info', label: 'Pending approvals: 0' });
@@ -140,6 +160,23 @@ export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
   });
   items.push({ type: 'separator' });
   items.push({ type: 'action', id: 'quit', label: 'Quit Glassbox', enabled: true });
+  return items;
+}
+
+/** The "Pending approvals" submenu: each pending approval (opens it in the window), then the inbox. */
+function approvalItems(inputs: TrayInputs): TrayMenuItem[] {
+  const listed = inputs.approvals.slice(0, MAX_LISTED);
+  const items: TrayMenuItem[] = listed.map((entry) => ({
+    type: 'action',
+    id: 'open-approval',
+    arg: entry.id,
+    label: entry.label,
+    enabled: true,
+  }));
+  const more = inputs.pendingApprovals - listed.length;
+  if (more > 0) items.push({ type: 'info', label: `and ${more} more` });
+  items.push({ type: 'separator' });
+  items.push({ type: 'action', id: 'open-approvals', label: 'Open the Approvals inbox', enabled: true });
   return items;
 }
 

@@ -4,20 +4,47 @@ import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
 import type { Connection } from './api/desktop';
 import { LiveContext, useLiveHub } from './api/live';
+import { ApprovalsView } from './approvals/ApprovalsView';
+import { ApprovalsProvider, useApprovals } from './approvals/useApprovals';
 import { MaskingView } from './masking/MaskingView';
 import { RecordingToggle } from './RecordingToggle';
 import { StatusBanner } from './StatusBanner';
 import { SessionView } from './session/SessionView';
 import { SessionsView } from './sessions/SessionsView';
+import { NavigateContext, RouteLink } from './ui/nav';
 
-/** Where the dashboard is: the sessions list at `/`, a session at `/s/ID`, the masking view at `/masking`. */
-export type Route = { view: 'list' } | { view: 'session'; id: string } | { view: 'masking' };
+/**
+ * Where the dashboard is: the sessions list at `/`, a session at `/s/ID`, the masking view at `/masking`,
+ * the approvals inbox at `/approvals` (one selected: `/approvals/ap_…`).
+ */
+export type Route =
+  | { view: 'list' }
+  | { view: 'session'; id: string }
+  | { view: 'masking' }
+  | { view: 'approvals'; id: string | null };
 
 /** The route for a URL path. */
 export function parseRoute(pathname: string): Route {
   if (pathname === '/masking') return { view: 'masking' };
+  if (pathname === '/approvals') return { view: 'approvals', id: null };
+  const approval = /^\/approvals\/([0-9A-Za-z_-]{1,64})$/.exec(pathname);
+  if (approval) return { view: 'approvals', id: approval[1]! };
   const match = /^\/s\/([0-9A-Za-z_-]+)$/.exec(pathname);
   return match ? { view: 'session', id: match[1]! } : { view: 'list' };
+}
+
+/** The header's count of pending approvals, also in the tab's title (`(2) Glassbox`); nothing while none waits. */
+function PendingBadge() {
+  const { pending } = useApprovals();
+  useEffect(() => {
+    document.title = pending > 0 ? `(${pending}) Glassbox` : 'Glassbox';
+  }, [pending]);
+  if (pending === 0) return null;
+  return (
+    <span className="count-badge" data-testid="approvals-badge" title={`${pending} waiting for a decision`}>
+      {pending}
+    </span>
+  );
 }
 
 function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
@@ -45,46 +72,55 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
     window.history.pushState(null, '', '/');
     setRoute({ view: 'list' });
   }, []);
-  const masking = useCallback((event: MouseEvent) => {
-    if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    event.preventDefault();
-    window.history.pushState(null, '', '/masking');
-    setRoute({ view: 'masking' });
+  const navigate = useCallback((path: string) => {
+    window.history.pushState(null, '', path);
+    setRoute(parseRoute(path));
+  }, []);
+  // Selecting in the inbox changes the address without adding a history entry per arrow key.
+  const selectApproval = useCallback((id: string) => {
+    const path = `/approvals/${encodeURIComponent(id)}`;
+    window.history.replaceState(null, '', path);
+    setRoute({ view: 'approvals', id });
   }, []);
   return (
     <LiveContext.Provider value={hub}>
-      <div className="app">
-        <header className="topbar">
-          <span className="brand">Glassbox</span>
-          <span className={`live-state live-${hub.state}`} data-testid="live-state">
-            <i className="dot" />
-            {hub.state === 'live'
-              ? 'live'
-              : hub.state === 'connecting'
-                ? 'connecting…'
-                : 'engine offline, retrying'}
-          </span>
-          <nav className="topnav" aria-label="Views">
-            <a
-              href="/masking"
-              onClick={(event) => masking(event.nativeEvent)}
-              aria-current={route.view === 'masking' ? 'page' : undefined}
-              data-testid="nav-masking"
-            >
-              Masking
-            </a>
-          </nav>
-          <span className="spacer" />
-          <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
-          <RecordingToggle client={client} />
-        </header>
-        <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
-        <main className="main">
-          <SessionsView active={route.view === 'list'} onOpen={open} />
-          {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
-          {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
-        </main>
-      </div>
+      <NavigateContext.Provider value={navigate}>
+        <ApprovalsProvider client={client}>
+          <div className="app">
+            <header className="topbar">
+              <span className="brand">Glassbox</span>
+              <span className={`live-state live-${hub.state}`} data-testid="live-state">
+                <i className="dot" />
+                {hub.state === 'live'
+                  ? 'live'
+                  : hub.state === 'connecting'
+                    ? 'connecting…'
+                    : 'engine offline, retrying'}
+              </span>
+              <nav className="topnav" aria-label="Views">
+                <RouteLink to="/masking" current={route.view === 'masking'} testId="nav-masking">
+                  Masking
+                </RouteLink>
+                <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
+                  Approvals <PendingBadge />
+                </RouteLink>
+              </nav>
+              <span className="spacer" />
+              <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
+              <RecordingToggle client={client} />
+            </header>
+            <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
+            <main className="main">
+              <SessionsView active={route.view === 'list'} onOpen={open} />
+              {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
+              {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
+              {route.view === 'approvals' ? (
+                <ApprovalsView selectedId={route.id} onSelect={selectApproval} onBack={back} />
+              ) : null}
+            </main>
+          </div>
+        </ApprovalsProvider>
+      </NavigateContext.Provider>
     </LiveContext.Provider>
   );
 }

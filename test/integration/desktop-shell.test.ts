@@ -12,6 +12,7 @@ import { NotificationDecider, type NotificationSpec } from '../../main/notificat
 import { EngineSupervisor } from '../../main/supervisor.js';
 import type { TrayIconState, TrayMenuItem } from '../../main/tray-model.js';
 import { hookCommand } from '../../proxy/claude-code/settings.js';
+import { sqlSubject } from '../helpers/approvals.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 
@@ -22,7 +23,8 @@ const HOOK_COMMAND = hookCommand('/opt/Glassbox/glassbox', '/opt/Glassbox/bin/gl
 /** Records what the shell asks of Electron. */
 function recordingPorts(answer: boolean) {
   const seen = {
-    tray: [] as Array<{ icon: TrayIconState; tooltip: string; menu: TrayMenuItem[] }>,
+    tray: [] as Array<{ icon: TrayIconState; tooltip: string; menu: TrayMenuItem[]; title: string }>,
+    opened: [] as Array<string | undefined>,
     notifications: [] as NotificationSpec[],
     alerts: [] as string[],
     confirms: [] as string[],
@@ -30,7 +32,7 @@ function recordingPorts(answer: boolean) {
     states: [] as DesktopState[],
   };
   const ports: DesktopPorts = {
-    showTray: (icon, tooltip, menu) => void seen.tray.push({ icon, tooltip, menu }),
+    showTray: (icon, tooltip, menu, title) => void seen.tray.push({ icon, tooltip, menu, title }),
     notify: (spec) => void seen.notifications.push(spec),
     confirm: async (_title, message) => {
       seen.confirms.push(message);
@@ -38,7 +40,7 @@ function recordingPorts(answer: boolean) {
     },
     alert: (_kind, _title, message) => void seen.alerts.push(message),
     copyText: (text) => void seen.copied.push(text),
-    openWindow: () => undefined,
+    openWindow: (route) => void seen.opened.push(route),
     pushState: (state) => void seen.states.push(state),
     quit: () => undefined,
   };
@@ -184,6 +186,72 @@ describe('desktop shell against a real engine', () => {
       await waitFor(() => desktop.trayInputs().sessionsToday >= 2);
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(seen.notifications.filter((n) => n.key === 'client:desktop-test-agent/1.0')).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+  it('shows pending approvals in the tray from engine state, and notifies each request exactly once', async () => {
+    const { desktop, seen, decider } = shell();
+    // One already waits when the app starts: counted and listed, not announced.
+    const before = test.engine.approvals.request(
+      sqlSubject(test.engine.store, 'DELETE FROM orders'),
+    ).approval;
+    desktop.engineState('running');
+    await waitFor(() => desktop.trayInputs().pendingApprovals === 1);
+    expect(seen.tray.at(-1)!.title).toBe('1');
+    expect(seen.tray.at(-1)!.icon).toBe('approval');
+    const stop = watchEngine({
+      address: connection(),
+      client: new EngineClient(connection()),
+      onSignal: (signal) => desktop.notify(decider.decide(signal)),
+      onChange: () => void desktop.refresh(),
+      onApproval: (approval) => desktop.approvalChanged(approval),
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the feed connects
+      const subject = sqlSubject(test.engine.store, 'DROP TABLE orders', { rule: 'pg.drop' });
+      const asked = test.engine.approvals.request(subject).approval;
+      await waitFor(() => desktop.trayInputs().pendingApprovals === 2);
+      const tray = seen.tray.at(-1)!;
+      expect(tray.title).toBe('2');
+      expect(tray.tooltip).toBe('Glassbox: 2 approvals waiting');
+      const submenu = tray.menu.find((item) => item.type === 'submenu');
+      expect(submenu?.type === 'submenu' && submenu.items.slice(0, 2)).toEqual([
+        {
+          type: 'action',
+          id: 'open-approval',
+          arg: asked.id,
+          label: 'DROP TABLE orders — psql on shop',
+          enabled: true,
+        },
+        {
+          type: 'action',
+          id: 'open-approval',
+          arg: before.id,
+          label: 'DELETE FROM orders — psql on shop',
+          enabled: true,
+        },
+      ]);
+      await waitFor(() => seen.notifications.some((n) => n.key === `approval:${asked.id}`));
+      // Decisions, expiry and withdrawal update the tray but never notify again.
+      test.engine.approvals.decide(asked.id, { approve: true, by: { os_user: 'bob', via: 'cli' } });
+      test.engine.approvals.withdraw(before.id, 'the client went away');
+      await waitFor(() => desktop.trayInputs().pendingApprovals === 0);
+      expect(seen.tray.at(-1)!.title).toBe('');
+      expect(seen.tray.at(-1)!.menu.some((item) => item.type === 'submenu')).toBe(false);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const approvals = seen.notifications.filter((n) => n.key.startsWith('approval:'));
+      expect(approvals).toHaveLength(1);
+      expect(approvals[0]).toMatchObject({
+        title: 'Approval requested: DELETE without WHERE needs an approval',
+        open: `/approvals/${asked.id}`,
+      });
+      expect(approvals[0]!.body).toBe(
+        `DROP TABLE orders\npsql on shop as ${subject.identity!.os_user} · rule pg.drop`,
+      );
+      // A submenu entry opens that approval in the window.
+      await desktop.act('open-approval', asked.id);
+      expect(seen.opened.at(-1)).toBe(`/approvals/${asked.id}`);
     } finally {
       stop();
     }

@@ -1,4 +1,8 @@
 import type {
+  ApprovalResponse,
+  ApprovalsResponse,
+  ApproveRequest,
+  DenyRequest,
   ErrorResponse,
   EventsResponse,
   ExportFormat,
@@ -113,6 +117,26 @@ export class ApiClient {
   /** Writes policy.json and puts it in force (recorded as policy.changed via api). */
   applyPolicy(body: PolicyApplyRequest): Promise<PolicyApplyResponse> {
     return this.send('PUT', '/api/policy', body);
+  }
+
+  /** Approvals, pending first and newest first; `all` adds the decided ones. */
+  approvals(all: boolean, limit: number): Promise<ApprovalsResponse> {
+    return this.get('/api/approvals', { all: all ? 1 : undefined, limit });
+  }
+
+  /** One approval as it is now. @throws ApiCallError 404 `not_found` */
+  approval(id: string): Promise<ApprovalResponse> {
+    return this.get(`/api/approvals/${encodeURIComponent(id)}`);
+  }
+
+  /** Approves (once, or for the same rule in the session for a time). @throws ApiCallError 409 `not_pending` */
+  approve(id: string, body: ApproveRequest): Promise<ApprovalResponse> {
+    return this.send('POST', `/api/approvals/${encodeURIComponent(id)}/approve`, body);
+  }
+
+  /** Denies with a reason the requester is shown. @throws ApiCallError 409 `not_pending`, 400 without a reason */
+  deny(id: string, body: DenyRequest): Promise<ApprovalResponse> {
+    return this.send('POST', `/api/approvals/${encodeURIComponent(id)}/deny`, body);
   }
 
   verify(id: string): Promise<VerifyResponse> {

@@ -79,10 +79,13 @@ export const StatementView = memo(function StatementView({
   statement,
   maxDurationUs,
   pending,
+  heldFor,
 }: {
   statement: Statement;
   maxDurationUs: number;
   pending: boolean;
+  /** The approval this statement waits for (held, not yet forwarded), if any. */
+  heldFor?: string | undefined;
 }) {
   const { result, error } = statement;
   const done = result !== undefined && !pending;
@@ -96,7 +99,13 @@ export const StatementView = memo(function StatementView({
     >
       <div className="stmt-gutter">
         <span className="mono faint">{clockMs(statement.ts)}</span>
-        <span className="mono">{done ? duration(statement.durationUs) : 'running'}</span>
+        {done || !heldFor ? (
+          <span className="mono">{done ? duration(statement.durationUs) : 'running'}</span>
+        ) : (
+          <span className="tone-warn" data-testid="held" title={`held until ${heldFor} is decided`}>
+            waiting for approval
+          </span>
+        )}
         <span className="bar" title={done ? duration(statement.durationUs) : 'running'}>
           <span className="bar-fill" style={{ width: `${share * 100}%` }} />
         </span>

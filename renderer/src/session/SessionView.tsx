@@ -14,6 +14,7 @@ import { identityOf } from '../sessions/SessionRow';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
+import { approvalOutcomes, describeGuardEvent, GuardEventLine, heldStatements } from './guardEvents';
 import { ExportButtons, IntegrityBadge } from './Integrity';
 import { RawView } from './RawView';
 import { useSessionData } from './useSessionData';
@@ -114,6 +115,9 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
     () => items.reduce((m, i) => (i.type === 'statement' ? Math.max(m, i.statement.durationUs ?? 0) : m), 0),
     [items],
   );
+  // Approval decisions so far: a request without one reads "waiting for approval", and its statement too.
+  const outcomes = useMemo(() => approvalOutcomes(data.events), [data.events]);
+  const held = useMemo(() => heldStatements(data.events, outcomes), [data.events, outcomes]);
   const turnNumbers = useMemo(() => {
     const numbers = new Map<number, number>();
     for (const item of items) if (item.type === 'turn') numbers.set(item.turn.requestSeq, numbers.size + 1);
@@ -153,12 +157,20 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
       if (item.type === 'statement')
         return (
           <div className={`entry${focused}`}>
-            <StatementView statement={item.statement} maxDurationUs={maxDurationUs} pending={pending} />
+            <StatementView
+              statement={item.statement}
+              maxDurationUs={maxDurationUs}
+              pending={pending}
+              heldFor={held.get(item.statement.seq)}
+            />
           </div>
         );
+      const guard = describeGuardEvent(item.event, outcomes);
       return (
         <div className={`entry${focused}`}>
-          {isPg ? (
+          {guard ? (
+            <GuardEventLine event={item.event} line={guard} />
+          ) : isPg ? (
             <PgEventView event={item.event as RecordedEvent} />
           ) : (
             <OtherEventView event={item.event as OtherEvent} />
@@ -166,7 +178,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
         </div>
       );
     },
-    [replay.cursor, focus, turnNumbers, maxDurationUs, isPg],
+    [replay.cursor, focus, turnNumbers, maxDurationUs, isPg, outcomes, held],
   );
 
   if (data.error && !session)

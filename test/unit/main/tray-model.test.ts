@@ -1,11 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { type TrayInputs, trayIcon, trayIconFile, trayMenu, trayTooltip } from '../../../main/tray-model.js';
+import {
+  type TrayInputs,
+  trayIcon,
+  trayIconFile,
+  trayMenu,
+  trayTitle,
+  trayTooltip,
+} from '../../../main/tray-model.js';
 
 const base: TrayInputs = {
   engine: 'running',
   recording: true,
   sessionsToday: 3,
   pendingApprovals: 0,
+  approvals: [],
   startAtLogin: false,
   claudeConfigured: false,
 };
@@ -67,14 +75,45 @@ describe('tray icon and menu from engine state', () => {
     expect(labels(base).some((label) => label.startsWith('Cannot record'))).toBe(false);
   });
 
-  it('makes pending approvals clickable, offers undo once Claude Code is set up, reflects login items', () => {
-    const menu = trayMenu({ ...base, pendingApprovals: 2, claudeConfigured: true, startAtLogin: true });
-    expect(menu).toContainEqual({
-      type: 'action',
-      id: 'open-approvals',
-      label: 'Pending approvals: 2',
-      enabled: true,
+  it('lists pending approvals in a submenu, each opening it, and shows the count as title and tooltip', () => {
+    const approvals = [
+      { id: 'ap_B', label: 'DELETE FROM carts — psql on shop' },
+      { id: 'ap_A', label: 'DROP TABLE orders — psql on shop' },
+    ];
+    const inputs = { ...base, pendingApprovals: 3, approvals };
+    const submenu = trayMenu(inputs).find((item) => item.type === 'submenu');
+    expect(submenu).toEqual({
+      type: 'submenu',
+      label: 'Pending approvals (3)',
+      items: [
+        {
+          type: 'action',
+          id: 'open-approval',
+          arg: 'ap_B',
+          label: 'DELETE FROM carts — psql on shop',
+          enabled: true,
+        },
+        {
+          type: 'action',
+          id: 'open-approval',
+          arg: 'ap_A',
+          label: 'DROP TABLE orders — psql on shop',
+          enabled: true,
+        },
+        { type: 'info', label: 'and 1 more' },
+        { type: 'separator' },
+        { type: 'action', id: 'open-approvals', label: 'Open the Approvals inbox', enabled: true },
+      ],
     });
+    expect(trayTitle(inputs)).toBe('3');
+    expect(trayTitle(base)).toBe('');
+    expect(trayTooltip({ ...base, pendingApprovals: 1 })).toBe('Glassbox: 1 approval waiting');
+    expect(labels(base)).toContain('Pending approvals: 0');
+    expect(trayMenu(base).some((item) => item.type === 'submenu')).toBe(false);
+  });
+
+  it('offers undo once Claude Code is set up, and reflects login items', () => {
+    const menu = trayMenu({ ...base, claudeConfigured: true, startAtLogin: true });
     expect(menu).toContainEqual({
       type: 'action',
       id: 'undo-claude',
@@ -88,7 +127,6 @@ describe('tray icon and menu from engine state', () => {
       checked: true,
       enabled: true,
     });
-    expect(trayTooltip({ ...base, pendingApprovals: 1 })).toBe('Glassbox: 1 approval waiting');
   });
 
   it('disables the recording switch until the engine answers, and offers a retry when it failed', () => {
