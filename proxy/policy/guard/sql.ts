@@ -10,6 +10,7 @@ import type * as PgQuery from 'libpg-query';
 import { moreDangerous, statementKind } from './sql-commands.js';
 import { parseBool } from './sql-constant.js';
 import { flag, isFields, type PgFields, type PgNode, str, unwrap } from './sql-nodes.js';
+import { literalFreeShape, shareableFacts } from './sql-shape.js';
 import { walkStatement } from './sql-walk.js';
 import type { SqlEffect, SqlFacts, SqlStatementFacts } from './types.js';
 
@@ -151,10 +152,16 @@ function errorMessage(error: unknown): string {
 /**
  * Classifies SQL text (a Query message's string, a Parse message's statement) into SqlFacts. Synchronous and
  * cheap on repeats: the facts of each distinct text are kept in a least-recently-used cache, frozen and shared
- * between callers (do not modify them).
+ * between callers (do not modify them). Read-only statements are also cached by their literal-free shape
+ * (sql-shape.ts), so `… WHERE aid = 7` after `… WHERE aid = 48213` is not parsed again.
  */
+/** Shapes remembered at most (each up to 4 Ki characters), oldest first out. */
+const SHAPES = 500;
+
 export class SqlClassifier {
   private readonly cache = new Map<string, SqlFacts>();
+  /** Facts of read-only statements by literal-free shape (a separate map: a shape is not a text). */
+  private readonly shapes = new Map<string, SqlFacts>();
   private readonly cacheEntries: number;
   private readonly maxCachedChars: number;
   private readonly cacheChars: number;
@@ -175,19 +182,38 @@ export class SqlClassifier {
    * @throws Error when called before loadSqlParser() has finished
    */
   classify(text: string): SqlFacts {
-    const cached = this.cache.get(text);
-    if (cached) {
-      this.cache.delete(text);
-      this.cache.set(text, cached);
-      return cached;
-    }
+    const cached = this.lookup(text);
+    if (cached) return cached;
+    // A text that differs from one seen before only in its constants shares that text's facts, when nothing
+    // in them can depend on a constant (sql-shape.ts): clients that inline values repeat shapes, not texts.
+    const shape = this.cacheEntries > 0 && typeof text === 'string' ? literalFreeShape(text) : undefined;
+    const shaped = shape === undefined ? undefined : this.shapes.get(shape);
+    if (shaped) return shaped;
     const facts = deepFreeze(this.compute(text));
-    if (text.length <= Math.min(this.maxCachedChars, this.cacheChars) && this.cacheEntries > 0) {
-      this.cache.set(text, facts);
-      this.cachedChars += text.length;
-      while (this.cache.size > this.cacheEntries || this.cachedChars > this.cacheChars) this.evictOldest();
+    this.remember(text, facts);
+    if (shape !== undefined && shareableFacts(facts)) {
+      this.shapes.set(shape, facts);
+      if (this.shapes.size > SHAPES) this.shapes.delete(this.shapes.keys().next().value!);
     }
     return facts;
+  }
+
+  /** The cached facts of `key` (a text or a shape), refreshed as the most recently used. */
+  private lookup(key: string): SqlFacts | undefined {
+    const cached = this.cache.get(key);
+    if (cached) {
+      this.cache.delete(key);
+      this.cache.set(key, cached);
+    }
+    return cached;
+  }
+
+  private remember(key: string, facts: SqlFacts): void {
+    if (key.length > Math.min(this.maxCachedChars, this.cacheChars) || this.cacheEntries === 0) return;
+    if (this.cache.has(key)) return;
+    this.cache.set(key, facts);
+    this.cachedChars += key.length;
+    while (this.cache.size > this.cacheEntries || this.cachedChars > this.cacheChars) this.evictOldest();
   }
 
   private evictOldest(): void {
