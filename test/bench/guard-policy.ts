@@ -38,7 +38,9 @@ interface Target {
 async function engine(pgServer: PgServer, guardrails: boolean): Promise<Target> {
   const home = tempHome('glassbox-bench-guard-');
   if (!guardrails)
-    writeFileSync(join(home, 'policy.json'), JSON.stringify({ version: 1, guardrails: { enabled: false } }));
+    writeFileSync(join(home, 'policy.json'), JSON.stringify({ version: 1, guardrails: { enabled: false } }), {
+      mode: 0o600,
+    });
   const port = await freePort();
   const upstream = `postgres://${pgServer.user}:${pgServer.password}@127.0.0.1:${pgServer.port}/${pgServer.database}`;
   const added = addConnection(home, new FileVault(`${home}/vault.json`), 'bench', upstream, {

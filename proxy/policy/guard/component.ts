@@ -32,6 +32,10 @@ export async function loadGuardClassifiers(): Promise<GuardClassifiers & { dispo
   await Promise.all([loadSqlParser(), loadShellParser()]);
   const sql = new SqlClassifier();
   const shell = new ShellClassifier();
+  // Warm both parsers: their WebAssembly memory grows on first use, so that happens at start, not on the
+  // first statement a client sends (which would pay for it in time and look like a leak of its own).
+  sql.classify('SELECT 1');
+  shell.classify('true', { home: '/' });
   return {
     sql,
     shell: { classify: (command, context) => shell.classify(command, { ...context, readFile: readSqlFile }) },
