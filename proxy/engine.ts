@@ -198,7 +198,15 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const guard = await parts.add('guard', new GuardComponent(() => policy.current()));
 
   const anthropic = new AnthropicProxy(
-    anthropicOptions(config, { store, host, identity, pause: recording, policy: () => policy.current() }),
+    anthropicOptions(config, {
+      store,
+      host,
+      identity,
+      pause: recording,
+      policy: () => policy.current(),
+      // A reply's tool_use blocks are checked by the same guard the hook asks (recorded, not enforced).
+      guard: options.guard ?? (() => guard.current()),
+    }),
   );
   await parts.add('Anthropic proxy', {
     start: () =>
@@ -295,7 +303,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */
 function anthropicOptions(
   config: Config,
-  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy'>,
+  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy' | 'guard'>,
 ): AnthropicProxyOptions {
   const { anthropic, recording } = config;
   return {
