@@ -111,18 +111,25 @@ describe('context of a held PostgreSQL statement', { timeout: 90_000 }, () => {
       apiKey: 'sk-ant-test-context',
       maxRetries: 0,
     });
+    const ask = (session: string, text: string) =>
+      claude.messages.create(
+        {
+          model: 'claude-sonnet-4-5',
+          max_tokens: 100,
+          tools: [{ name: 'Bash', description: 'run', input_schema: { type: 'object', properties: {} } }],
+          messages: [
+            { role: 'user', content: 'an earlier question' },
+            { role: 'assistant', content: 'an earlier answer' },
+            { role: 'user', content: [{ type: 'text', text }] },
+          ],
+        },
+        { headers: { 'x-claude-code-session-id': session } },
+      );
+    // Two live Claude sessions: the one active most recently is taken to be driving.
+    await ask('claude-older', 'Summarise the README');
     const prompt = 'Please clean up the stale rows in the orders table';
-    await claude.messages.create({
-      model: 'claude-sonnet-4-5',
-      max_tokens: 100,
-      tools: [{ name: 'Bash', description: 'run', input_schema: { type: 'object', properties: {} } }],
-      messages: [
-        { role: 'user', content: 'an earlier question' },
-        { role: 'assistant', content: 'an earlier answer' },
-        { role: 'user', content: [{ type: 'text', text: prompt }] },
-      ],
-    });
-    const claudeSession = setup.test.engine.store.listSessions({ kind: 'anthropic', limit: 5 })[0]!;
+    await ask('claude-driving', prompt);
+    const claudeSession = setup.test.engine.store.findByExternalId('anthropic', 'claude-driving')!;
 
     const { approval, done, client } = await hold('UPDATE orders SET total = 0');
     expect(approval.subject.rule.id).toBe('pg.update-without-where');
