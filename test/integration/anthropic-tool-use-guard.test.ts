@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ToolUseFlaggedPayload } from '../../proxy/anthropic/tool-use-guard.js';
+import { renderSession } from '../../proxy/cli/show.js';
 import type { RecordedEvent } from '../../proxy/store/types.js';
 import { waitFor } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine } from '../helpers/engine.js';
@@ -94,6 +95,11 @@ describe('tool_use blocks of replies through the Anthropic proxy', () => {
       const flagEvent = events.find((e) => e.kind === 'guard.flagged')!;
       expect(flagEvent.seq).toBeGreaterThan(turnEvent.seq);
       expect(flag!.request_seq).toBe((turnEvent.payload as { request_seq: number }).request_seq);
+      // `glassbox show` tells it after the turn.
+      const session = test.engine.store.getSession(turnEvent.session_id)!;
+      expect(renderSession(session, events, [])).toContain(
+        `guard would hold Bash in reply to #${flag!.request_seq}: rm -rf / (rule shell.rm-outside-cwd; not enforced without the hook)`,
+      );
     }
   });
 

@@ -1,6 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { renderSession } from '../../proxy/cli/show.js';
 import type { ApprovalAnnotatedPayload } from '../../proxy/policy/approvals/record.js';
 import type { Approval } from '../../proxy/policy/guard/types.js';
 import { estimateRows } from '../../proxy/postgres/row-estimate.js';
@@ -96,6 +97,9 @@ describe('context of a held PostgreSQL statement', { timeout: 90_000 }, () => {
     const row = JSON.parse(store.getApproval(approval.id)!.what) as Approval['subject'];
     expect(row.context).toMatchObject({ estimated_rows: rows, estimate_of: 'public.orders' });
     expect(store.verifySession(approval.subject.session_id).intact).toBe(true);
+    const pgSession = store.getSession(approval.subject.session_id)!;
+    const told = renderSession(pgSession, store.listEvents(pgSession.id, 0, 5_000), []);
+    expect(told).toMatch(new RegExp(`approval ${approval.id} context: ≈ [\\d,]+ rows of public\\.orders`));
 
     // The estimate ran nothing: every row is still there; denied, the statement fails and still nothing ran.
     expect((await direct.query('SELECT count(*)::int AS n FROM orders')).rows[0].n).toBe(ROWS);
@@ -138,6 +142,9 @@ describe('context of a held PostgreSQL statement', { timeout: 90_000 }, () => {
       .listEvents(approval.subject.session_id, 0, 5_000)
       .find((e) => e.kind === 'approval.requested');
     expect(requested?.payload).toMatchObject({ context: { prompt, prompt_session_id: claudeSession.id } });
+    const pgSession = setup.test.engine.store.getSession(approval.subject.session_id)!;
+    const events = setup.test.engine.store.listEvents(pgSession.id, 0, 5_000);
+    expect(renderSession(pgSession, events, [])).toContain(`prompt "${prompt}"`);
 
     setup.test.engine.approvals.decide(approval.id, { approve: false, reason: 'no', by: ME });
     await done;
