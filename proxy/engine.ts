@@ -5,6 +5,7 @@ import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
 import { type Component, Lifecycle } from './common/lifecycle.js';
+import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths, loadConfig } from './config.js';
 import { describeTightened, secureHome } from './home-permissions.js';
@@ -13,6 +14,7 @@ import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './policy/approvals/broker.js';
+import { drivingPrompt } from './policy/approvals/driving-prompt.js';
 import { GuardComponent } from './policy/guard/component.js';
 import type { Guard } from './policy/guard/types.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
@@ -196,7 +198,15 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const guard = await parts.add('guard', new GuardComponent(() => policy.current()));
 
   const anthropic = new AnthropicProxy(
-    anthropicOptions(config, { store, host, identity, pause: recording, policy: () => policy.current() }),
+    anthropicOptions(config, {
+      store,
+      host,
+      identity,
+      pause: recording,
+      policy: () => policy.current(),
+      // A reply's tool_use blocks are checked by the same guard the hook asks (recorded, not enforced).
+      guard: options.guard ?? (() => guard.current()),
+    }),
   );
   await parts.add('Anthropic proxy', {
     start: () =>
@@ -220,6 +230,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     guard: () => guard.current(),
     approvals,
     approvalMode: () => policy.current().approvals.mode,
+    drivingPrompt: () => drivingPrompt(store, nowMicros()),
     ...options.pgGuard,
   });
   await parts.add('PostgreSQL proxy', {
@@ -292,7 +303,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */
 function anthropicOptions(
   config: Config,
-  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy'>,
+  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy' | 'guard'>,
 ): AnthropicProxyOptions {
   const { anthropic, recording } = config;
   return {

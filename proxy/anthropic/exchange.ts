@@ -22,6 +22,7 @@ import type { ReplyMasking } from './reply-masking.js';
 import { ReplyOutbox } from './reply-outbox.js';
 import { type RequestFacts, RequestFactsOnce } from './request-body.js';
 import { SseParser } from './sse.js';
+import type { ToolUseGuard } from './tool-use-guard.js';
 import { UpstreamTimeout } from './upstream.js';
 import { decoderFor, relayableHeaders } from './wire.js';
 
@@ -46,6 +47,8 @@ export interface ExchangeInit {
   prices: PriceOverrides;
   /** How the reply is masked before storage (checkpoints and seal); undefined when nothing is masked. */
   masking?: ReplyMasking;
+  /** The guard a reply's tool_use blocks are checked against (recorded, not enforced); undefined: off. */
+  toolGuard?: ToolUseGuard;
   /** Called once when the exchange is sealed. */
   onDone: (exchange: Exchange) => void;
 }
@@ -392,12 +395,13 @@ export class Exchange {
     this.readRequest();
     const payload = outcomePayload(this.state, outcome);
     this.init.onDone(this);
-    return sealWrite(this.init, payload, this.request.lateSearchText);
+    return sealWrite(this.init, payload, this.request.lateSearchText, this.request.known?.cwd);
   }
 
   /** The seal write for `outcome` of an exchange already decided once (its timings stay as they were). */
   private redecideOutcome(outcome: ExchangeOutcome): () => void {
-    return sealWrite(this.init, outcomePayload(this.state, outcome), this.request.lateSearchText);
+    const payload = outcomePayload(this.state, outcome);
+    return sealWrite(this.init, payload, this.request.lateSearchText, this.request.known?.cwd);
   }
 
   private elapsed(): number {

@@ -23,6 +23,7 @@ import type { PolicyMasking } from './mask-memo.js';
 import { asRecord } from './message.js';
 import type { PreparedBody } from './request-body.js';
 import { requestSearchText } from './text.js';
+import { systemWorkingDirectory, withCwd } from './tool-use-guard.js';
 
 /** Synchronous decoders of request bodies by content coding (RFC 9110 §8.4.1). */
 const DECODE: Readonly<Record<string, (bytes: Buffer, options: ZlibOptions) => Buffer>> = {
@@ -77,6 +78,7 @@ export function prepareMaskedBody(
     model: typeof parsed?.model === 'string' ? parsed.model : undefined,
     stream: parsed?.stream === true,
     searchText: options.isMessages ? requestSearchText(body.stored) : undefined,
+    ...withCwd(options.isMessages ? systemWorkingDirectory(body.stored) : undefined),
   };
   const prepared = {
     request,

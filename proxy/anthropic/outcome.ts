@@ -5,6 +5,7 @@ import { type ApiError, type AssistantMessage, asRecord, asText, type Usage } fr
 import { estimateCost, type PriceOverrides } from './pricing.js';
 import type { ReplyMasking } from './reply-masking.js';
 import { replySearchText } from './text.js';
+import { flaggedText, flaggedToolUses, GUARD_FLAGGED_EVENT, type ToolUseGuard } from './tool-use-guard.js';
 
 /** How an exchange ended. `interrupted` is set by start-up recovery after the engine died mid-exchange. */
 export type ExchangeOutcome =
@@ -174,20 +175,35 @@ function modelName(model: unknown): string | undefined {
 /**
  * The store write that seals an exchange's in-flight record with its outcome `payload`: an `llm.turn` event
  * (Messages, with the reply's text indexed) or an `http.exchange`. `requestText` is the request's search text
- * when its body was read only after it was recorded.
+ * when its body was read only after it was recorded. With a guard, a reply's tool_use blocks that a rule would
+ * block or hold are recorded after it as `guard.flagged` events (tool-use-guard.ts), in the same write.
  */
 export function sealWrite(
-  exchange: { store: Store; sessionId: string; requestSeq: number; isMessages: boolean },
+  exchange: {
+    store: Store;
+    sessionId: string;
+    requestSeq: number;
+    isMessages: boolean;
+    toolGuard?: ToolUseGuard | undefined;
+  },
   payload: Record<string, unknown>,
   requestText: string | undefined,
+  /** The working directory the request's system prompt names, for the guard. */
+  cwd?: string,
 ): () => void {
-  const { store, sessionId, requestSeq, isMessages } = exchange;
-  return () =>
+  const { store, sessionId, requestSeq, isMessages, toolGuard } = exchange;
+  // Decided once, from the reply as recorded: the write may run again after a rolled-back batch.
+  const flagged =
+    isMessages && toolGuard ? flaggedToolUses(toolGuard, payload.response, requestSeq, cwd) : [];
+  return () => {
     store.sealInflight(sessionId, requestSeq, isMessages ? 'llm.turn' : 'http.exchange', payload, {
       text: isMessages ? replySearchText((payload.response as AssistantMessage | null)?.content) : undefined,
       stats: outcomeStats(payload, isMessages),
       requestText,
     });
+    for (const event of flagged)
+      store.append(sessionId, GUARD_FLAGGED_EVENT, event, { text: flaggedText(event) });
+  };
 }
 
 /** Running totals an outcome adds to its session's stats (the turn itself was counted with its request). */

@@ -13,6 +13,7 @@ import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { CredentialFingerprints, redactHeaders, redactQuery } from '../policy/credentials.js';
+import type { Guard } from '../policy/guard/types.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -28,6 +29,7 @@ import { ReplyMasking } from './reply-masking.js';
 import { prepareBody, requestPayload } from './request-body.js';
 import { addCounts, recordedHead } from './request-head.js';
 import { AnthropicSessionResolver } from './sessions.js';
+import { toolGuardOf } from './tool-use-guard.js';
 import {
   bodySource,
   boundUpstreamRequest,
@@ -82,6 +84,9 @@ export interface AnthropicProxyOptions {
    * storage, and before a request leaves (outbound).
    */
   policy: () => CompiledPolicy;
+  /** The guard in force, taken once per Messages request, and `home` for `~`: see tool-use-guard.ts. */
+  guard?: () => Guard | undefined;
+  home?: string;
 }
 
 /**
@@ -302,6 +307,7 @@ export class AnthropicProxy {
           checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
           prices: this.options.prices,
           ...(masking.active ? { masking: new ReplyMasking(masking) } : {}),
+          ...(isMessages ? toolGuardOf(this.options) : {}),
           onDone: (done) => this.active.delete(done),
         });
       },

@@ -22,6 +22,7 @@ import type { PolicyMasking } from './mask-memo.js';
 import { prepareMaskedBody } from './masked-body.js';
 import { asRecord } from './message.js';
 import { requestSearchText } from './text.js';
+import { systemWorkingDirectory, withCwd } from './tool-use-guard.js';
 
 /** Bodies from this size on (bytes) go to the journal as the bytes they arrived as. */
 const BODY_BYTES_FROM = 16 * 1024;
@@ -34,6 +35,8 @@ export interface RequestFacts {
   stream: boolean;
   /** Text for the full-text index (Messages requests only). */
   searchText: string | undefined;
+  /** The working directory the system prompt names (Claude Code's), for the guard (tool-use-guard.ts). */
+  cwd?: string;
 }
 
 /** A request body prepared for recording. */
@@ -199,6 +202,7 @@ function factsOf(body: unknown, isMessages: boolean): RequestFacts {
     model: typeof request?.model === 'string' ? request.model : undefined,
     stream: request?.stream === true,
     searchText: isMessages ? requestSearchText(body) : undefined,
+    ...withCwd(isMessages ? systemWorkingDirectory(body) : undefined),
   };
 }
 

@@ -1,11 +1,16 @@
 import { asRecord } from '../anthropic/message.js';
-import type { ApprovalDecidedPayload, ApprovalRequestedPayload } from '../policy/approvals/record.js';
+import type {
+  ApprovalAnnotatedPayload,
+  ApprovalDecidedPayload,
+  ApprovalRequestedPayload,
+} from '../policy/approvals/record.js';
 import { clip, clock, count, timestamp } from './format.js';
 
 /**
- * `approval.requested` and `approval.decided` as `glassbox show` tells them, one line each (policy/approvals/
- * record.ts has the payloads): who asked for what under which rule and until when; who decided what, for
- * how long, and why. Undefined for other kinds.
+ * `approval.requested`, `approval.annotated` and `approval.decided` as `glassbox show` tells them, one line
+ * each (policy/approvals/record.ts has the payloads): who asked for what under which rule and until when,
+ * with the context the approver had (row estimate, the driving Claude session's prompt); who decided what,
+ * for how long, and why. Undefined for other kinds.
  */
 export function approvalLine(kind: string, payload: unknown): string | undefined {
   const p = asRecord(payload);
@@ -13,12 +18,12 @@ export function approvalLine(kind: string, payload: unknown): string | undefined
   if (kind === 'approval.requested') {
     const r = p as Partial<ApprovalRequestedPayload>;
     const rule = asRecord(r.rule);
-    const estimate =
-      typeof r.context?.estimated_rows === 'number'
-        ? ` · ≈ ${count(r.context.estimated_rows)} rows${r.context.estimate_of ? ` of ${r.context.estimate_of}` : ''}`
-        : '';
     const expires = typeof r.expires_at === 'number' ? ` · expires ${clock(r.expires_at)}` : '';
-    return `approval ${String(r.approval_id)} requested (rule ${String(rule?.id)}: ${String(rule?.message ?? '')}): ${clip(String(r.text ?? ''), 300)}${estimate}${expires}`;
+    return `approval ${String(r.approval_id)} requested (rule ${String(rule?.id)}: ${String(rule?.message ?? '')}): ${clip(String(r.text ?? ''), 300)}${contextText(r.context)}${expires}`;
+  }
+  if (kind === 'approval.annotated') {
+    const a = p as Partial<ApprovalAnnotatedPayload>;
+    return `approval ${String(a.approval_id)} context:${contextText(a.context).replace(/^ ·/, '')}`;
   }
   if (kind === 'approval.decided') {
     const d = p as Partial<ApprovalDecidedPayload>;
@@ -35,4 +40,17 @@ export function approvalLine(kind: string, payload: unknown): string | undefined
     return `approval ${String(d.approval_id)} ${String(d.decision)}${by}${scope}${reason}`;
   }
   return undefined;
+}
+
+/** An approval's context as ` · ≈ 12,000 rows of public.orders · prompt "…"`, or '' when it has none. */
+function contextText(context: ApprovalRequestedPayload['context'] | undefined): string {
+  const c = asRecord(context);
+  if (!c) return '';
+  const estimate =
+    typeof c.estimated_rows === 'number'
+      ? ` · ≈ ${count(c.estimated_rows)} rows${typeof c.estimate_of === 'string' ? ` of ${c.estimate_of}` : ''}`
+      : '';
+  const prompt =
+    typeof c.prompt === 'string' ? ` · prompt "${clip(c.prompt.replace(/\s+/g, ' '), 200)}"` : '';
+  return `${estimate}${prompt}`;
 }

@@ -100,6 +100,7 @@ function renderEvent(event: RecordedEvent): string[] {
     case 'session.end':
       return [`${at}session ended (${String(p.reason)})`];
     case 'approval.requested':
+    case 'approval.annotated':
     case 'approval.decided':
       return [`${at}${hang(approvalLine(event.kind, p) ?? '', PAD)}`];
     default:

@@ -154,8 +154,16 @@ function renderOther(entry: OtherEntry): string[] {
     case 'session.end':
       return [`─── ${clock(entry.ts)} session ended (${String(p.reason)})`];
     case 'approval.requested':
+    case 'approval.annotated':
     case 'approval.decided':
       return [`─── ${clock(entry.ts)} ${approvalLine(entry.kind, p) ?? ''}`];
+    case 'guard.flagged': {
+      const rule = asRecord(p.rule);
+      const would = p.action === 'block' ? 'block' : 'hold';
+      return [
+        `─── ${clock(entry.ts)} guard would ${would} ${String(p.tool)} in reply to #${String(p.request_seq)}: ${clip(String(p.summary), 300)} (rule ${String(rule?.id)}; not enforced without the hook)`,
+      ];
+    }
     case 'guard.check': {
       const rule = asRecord(p.rule);
       const by = rule ? ` (rule ${String(rule.id)})` : '';

@@ -34,11 +34,16 @@ export class CatalogConnection {
   ) {}
 
   /**
-   * Connects (`application_name` "glassbox masking"), each step waiting at most `timeoutMs`.
+   * Connects with start-up `parameters` (default `application_name` "glassbox masking"; any run-time setting
+   * may be given, e.g. `statement_timeout`), each step waiting at most `timeoutMs`.
    * @throws UpstreamError when the upstream cannot be reached or refuses the credentials
    */
-  static async open(target: UpstreamTarget, timeoutMs: number): Promise<CatalogConnection> {
-    const upstream = await connectUpstream(target, { application_name: 'glassbox masking' }, timeoutMs);
+  static async open(
+    target: UpstreamTarget,
+    timeoutMs: number,
+    parameters: Record<string, string> = { application_name: 'glassbox masking' },
+  ): Promise<CatalogConnection> {
+    const upstream = await connectUpstream(target, parameters, timeoutMs);
     upstream.socket.on('error', () => upstream.socket.destroy());
     return new CatalogConnection(upstream.socket, new FrameQueue(upstream.socket, upstream.leftover));
   }
@@ -76,6 +81,25 @@ export class CatalogConnection {
       if (type === BACKEND.RowDescription) columns = parseRowDescription(body);
     });
     return columns;
+  }
+
+  /**
+   * Runs exactly one statement through the extended protocol (Parse, Bind without parameters, Execute, Sync
+   * — PostgreSQL docs, 55.2.3) and returns its rows' text values. A text holding several statements is
+   * refused by the server ("cannot insert multiple commands into a prepared statement"), and one with
+   * parameters (`$1`) fails at Bind: either way nothing but that one statement can run.
+   * @throws CatalogError with the server's message, or on a broken connection or a timeout
+   */
+  async single(sql: string, timeoutMs: number): Promise<Array<Array<string | null>>> {
+    const parse = new Writer().cstring('').cstring(sql).int16(0).frame('P');
+    const bind = new Writer().cstring('').cstring('').int16(0).int16(0).int16(0).frame('B');
+    const execute = new Writer().cstring('').int32(0).frame('E');
+    this.socket.write(Buffer.concat([parse, bind, execute, new Writer().frame('S')]));
+    const rows: Array<Array<string | null>> = [];
+    await this.untilReady(timeoutMs, (type, body) => {
+      if (type === BACKEND.DataRow) rows.push(parseDataRow(body).map((v) => v?.toString('utf8') ?? null));
+    });
+    return rows;
   }
 
   /** Ends the connection (Terminate); a request waiting on it fails at once. */

@@ -32,6 +32,7 @@ import type {
 } from '../policy/guard/types.js';
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
+import { type ApprovalContextSources, contextAtRequest, estimateLater } from './guard-context.js';
 import {
   blockedError,
   cancelledError,
@@ -72,6 +73,8 @@ export interface PgGuardOptions {
   approvals?: ApprovalBroker;
   /** `approvals.mode`, read at each held statement (default `hold`). */
   approvalMode?: () => ApprovalMode;
+  /** The latest prompt of a Claude session driving this one, for the approver (guard-context.ts). */
+  drivingPrompt?: ApprovalContextSources['drivingPrompt'];
 }
 
 /** One connection's settings for the gate. */
@@ -81,6 +84,8 @@ export interface GateSettings extends PgGuardOptions {
   context: GuardContext;
   /** The Glassbox session, client and target, for approval subjects. */
   session: { id: string; client?: string; target?: string };
+  /** The planner's row estimate of a held UPDATE/DELETE, on a side connection (row-estimate.ts). */
+  estimate?: ApprovalContextSources['estimate'];
 }
 
 /** Where the gate's output goes: the relay's tracker, recorder, outbox and client socket. */
@@ -235,6 +240,8 @@ export class GuardGate {
         ...(session.target ? { target: session.target } : {}),
         ...(context.identity ? { identity: context.identity } : {}),
       };
+      const extra = contextAtRequest(this.settings);
+      if (extra) subject.context = extra;
       let requested: ReturnType<ApprovalBroker['request']>;
       try {
         requested = approvals.request(subject);
@@ -243,6 +250,7 @@ export class GuardGate {
       }
       const { approval, settled } = requested;
       hold.approval = approval;
+      estimateLater(this.settings, approvals, approval, sql.text, facts);
       if (retry) return this.resolve(hold, retryError(approval));
       this.sinks.client(waitingNotice(approval));
       settled.then(

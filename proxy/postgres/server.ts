@@ -29,8 +29,8 @@ import { TableNamesRegistry } from './table-names.js';
 import { tlsServerEndPoint } from './tls-server-end-point.js';
 
 /**
- * Settings shared by all PostgreSQL listeners. The guardrails (`guard`, `approvals`, `approvalMode`, see
- * guard-gate.ts) check every statement when `guard` is given.
+ * Settings shared by all PostgreSQL listeners. The guardrails (`guard`, `approvals`, `approvalMode`,
+ * `drivingPrompt`, see guard-gate.ts) check every statement when `guard` is given.
  */
 export interface PgProxyOptions extends PgGuardOptions {
   store: Store;
@@ -267,6 +267,7 @@ function guardOptions(options: PgProxyOptions): PgGuardOptions {
     ...(options.guard ? { guard: options.guard } : {}),
     ...(options.approvals ? { approvals: options.approvals } : {}),
     ...(options.approvalMode ? { approvalMode: options.approvalMode } : {}),
+    ...(options.drivingPrompt ? { drivingPrompt: options.drivingPrompt } : {}),
   };
 }
 

@@ -23,6 +23,7 @@ import type { PgMaskingSource } from './masking.js';
 import { closeAfterRefusal, type PreAuthGuard, type PreAuthTicket } from './pre-auth.js';
 import { PgRecorder } from './recorder.js';
 import { PgRelay, recordingFailedSqlstate } from './relay.js';
+import { estimateRows } from './row-estimate.js';
 import type { ScramCredentials } from './scram.js';
 import { StorageMasking } from './storage-masking.js';
 import type { TableNamesRegistry } from './table-names.js';
@@ -219,6 +220,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         session.sessionId,
         parameters.application_name,
         sessionTarget(connection, parameters.database || user),
+        target,
       ),
     );
     const untrack = ctx.track(relay);
@@ -282,6 +284,7 @@ function gateSettings(
   sessionId: string,
   client: string | undefined,
   target: string,
+  upstream: UpstreamTarget,
 ): GateSettings | undefined {
   const guard = ctx.guard?.guard;
   if (!guard) return undefined;
@@ -298,6 +301,7 @@ function gateSettings(
       },
     },
     session: { id: sessionId, ...(client ? { client } : {}), target },
+    estimate: (sql) => estimateRows(upstream, sql),
   };
 }
 

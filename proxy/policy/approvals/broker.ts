@@ -22,7 +22,7 @@ import type {
 } from '../guard/types.js';
 import { formatDuration } from './duration.js';
 import { newApprovalId } from './ids.js';
-import { fromRow, recordDecided, recordRequested, toRow } from './record.js';
+import { fromRow, recordAnnotated, recordDecided, recordRequested, toRow } from './record.js';
 import { StandingApprovals } from './standing.js';
 
 /** How long approvals wait and how long a `session` approval lasts when the approver names no time. */
@@ -222,6 +222,26 @@ export class Approvals implements ApprovalBroker, Component {
       { status: decision.approve ? 'approved' : 'denied', decided_by: by, reason: decision.reason, scope },
       true,
     );
+  }
+
+  /** See {@link ApprovalBroker.annotate}; a context that cannot be recorded is reported and dropped. */
+  annotate(id: string, context: NonNullable<ApprovalSubject['context']>): Approval | undefined {
+    const entry = this.pending.get(id);
+    if (!entry) return undefined;
+    const { subject } = entry.approval;
+    const approval: Approval = {
+      ...entry.approval,
+      subject: { ...subject, context: { ...subject.context, ...context } },
+    };
+    try {
+      recordAnnotated(this.options.store, approval, context);
+    } catch (error) {
+      this.warn(`approval ${id}: its context could not be recorded (${(error as Error).message})`);
+      return entry.approval;
+    }
+    entry.approval = approval;
+    this.notify(approval);
+    return approval;
   }
 
   withdraw(id: string, why: string): void {

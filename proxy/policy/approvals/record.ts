@@ -3,6 +3,7 @@
  * session's chain, and the `approvals` table row (store/migrations.ts, 6) beside them, written together in
  * one store batch (one journal line), so the table never says what the chain does not.
  */
+import { nowMicros } from '../../common/time.js';
 import type { Store } from '../../store/store.js';
 import type { ApprovalRow } from '../../store/types.js';
 import type { Approval, ApprovalStatus, ApprovalSubject } from '../guard/types.js';
@@ -85,6 +86,41 @@ export function recordDecided(store: Store, approval: Approval): Approval {
     store.putApproval(toRow(recorded));
   });
   return recorded;
+}
+
+/** Payload of `approval.annotated`: context for the approver that came after the request. */
+export interface ApprovalAnnotatedPayload {
+  approval_id: string;
+  /** The event that asked, in this session. */
+  request_seq: number;
+  /** What was added (merged into the subject's `context`). */
+  context: NonNullable<ApprovalSubject['context']>;
+}
+
+/**
+ * Records context added to a pending approval: `approval.annotated` in its session's chain and its row (whose
+ * subject now carries the merged `context`), in one batch.
+ * @throws StoreUnavailableError when the store refuses writes; nothing changed then
+ */
+export function recordAnnotated(
+  store: Store,
+  approval: Approval,
+  context: NonNullable<ApprovalSubject['context']>,
+): void {
+  const sessionId = approval.subject.session_id;
+  const payload: ApprovalAnnotatedPayload = {
+    approval_id: approval.id,
+    request_seq: approval.subject.request_seq,
+    context,
+  };
+  const words = Object.entries(context).map(([key, value]) => `${key}=${String(value).slice(0, 80)}`);
+  store.batch(() => {
+    store.append(sessionId, 'approval.annotated', payload, {
+      ts: eventTime(store, sessionId, nowMicros()),
+      text: `approval ${approval.id} context: ${words.join(' ')}`,
+    });
+    store.putApproval(toRow(approval));
+  });
 }
 
 /**

@@ -226,6 +226,13 @@ export interface ApprovalBroker {
       by: NonNullable<Approval['decided_by']>;
     },
   ): Approval;
+  /**
+   * Adds context that arrived after the request (the planner's row estimate) to a pending approval's
+   * `subject.context`: recorded (`approval.annotated` in the chain, and the row), and subscribers are told.
+   * Returns the approval as it is now, or undefined when it is no longer pending (then nothing changes).
+   * Optional: an enforcement point without it simply shows no late context. Never throws for a bad id.
+   */
+  annotate?(id: string, context: NonNullable<ApprovalSubject['context']>): Approval | undefined;
   /** The client went away or cancelled: a pending approval becomes `withdrawn` (no-op otherwise). */
   withdraw(id: string, why: string): void;
   get(id: string): Approval | undefined;
