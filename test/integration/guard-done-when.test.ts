@@ -12,6 +12,8 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { ApprovalsResponse, LiveMessage } from '../../proxy/api/types.js';
 import type { Approval } from '../../proxy/policy/guard/types.js';
 import { runCliAsync, waitFor } from '../helpers/cli.js';
 import { idsIn } from '../helpers/pg-guard.js';
@@ -62,7 +64,9 @@ describe('guardrails, done when', () => {
 
   /** Waits until `glassbox approvals --json` lists exactly one pending approval, and returns it. */
   async function listedPending(): Promise<Approval> {
+    const deadline = Date.now() + 20_000;
     for (;;) {
+      if (Date.now() > deadline) throw new Error('glassbox approvals --json listed nothing pending');
       const listed = await glassbox(['approvals', '--json']);
       expect(listed.code, listed.stderr).toBe(0);
       const pending = JSON.parse(listed.stdout) as Approval[];
@@ -89,8 +93,22 @@ describe('guardrails, done when', () => {
   }
 
   it('DELETE without WHERE waits, is listed, runs once approved, and `glassbox show` tells it in order', async () => {
+    // What the dashboard's inbox and the desktop's notifications follow: approval changes pushed on /api/live.
+    const { apiUrl, token } = setup.test.engine.addresses;
+    const live = new WebSocket(`${apiUrl.replace('http', 'ws')}/api/live?access_token=${token}`);
+    const pushed: Approval[] = [];
+    live.on('message', (data) => {
+      const message = JSON.parse(data.toString()) as LiveMessage;
+      if (message.type === 'approval') pushed.push(message.approval);
+    });
+    await new Promise((resolve) => live.once('open', resolve));
+
     const run = psql('DELETE FROM t');
     const approval = await listedPending();
+    await waitFor(() => pushed.some((a) => a.id === approval.id), 10_000, 'the approval pushed on /api/live');
+    const inbox = await fetch(`${apiUrl}/api/approvals`, { headers: { authorization: `Bearer ${token}` } });
+    const listed = (await inbox.json()) as ApprovalsResponse;
+    expect(listed).toMatchObject({ pending: 1, approvals: [{ id: approval.id, status: 'pending' }] });
     expect(approval).toMatchObject({
       status: 'pending',
       subject: {
@@ -114,6 +132,12 @@ describe('guardrails, done when', () => {
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain('DELETE 3');
     expect(await idsIn(direct)).toEqual([]);
+    await waitFor(
+      () => pushed.some((a) => a.id === approval.id && a.status === 'approved'),
+      10_000,
+      'the decision',
+    );
+    live.close();
 
     const session = sessionOf(run.app);
     await waitFor(
