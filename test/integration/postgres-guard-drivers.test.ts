@@ -99,10 +99,18 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     it('a session-scope approval lets the same rule through at once in that session only', async () => {
       const first = client.query('DELETE FROM t');
       const id = await g.nextPending();
-      g.broker.decide(id, {
-        approve: true,
-        scope: { type: 'session', until_us: (Date.now() + 15 * 60_000) * 1000 },
-        by: BY,
+      // As the dashboard's "Approve for 15 min" does: through the control API.
+      const { apiUrl, token } = g.setup.test.engine.addresses;
+      const approved = await fetch(`${apiUrl}/api/approvals/${id}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ for: '15m', via: 'dashboard' }),
+      });
+      expect(approved.status).toBe(200);
+      expect(g.broker.get(id)).toMatchObject({
+        status: 'approved',
+        scope: { type: 'session' },
+        decided_by: { via: 'dashboard' },
       });
       expect((await first).rowCount).toBe(3);
       await g.direct.query('INSERT INTO t VALUES (8)');

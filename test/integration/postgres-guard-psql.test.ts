@@ -151,6 +151,21 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('DELETE 3');
     expect(await idsIn(g.direct)).toEqual([]);
+    // The session's chain holds the request and the decision, in order, and verifies.
+    const events = await waitFor(() => {
+      const all = g.eventsOf(run.app);
+      return all.some((e) => e.kind === 'pg.result') && all;
+    });
+    const story = ['pg.statement', 'approval.requested', 'approval.decided', 'pg.result'];
+    expect(events.map((e) => e.kind).filter((kind) => story.includes(kind))).toEqual(story);
+    expect(events.find((e) => e.kind === 'approval.decided')!.payload).toMatchObject({
+      approval_id: id,
+      request_seq: statement.seq,
+      decision: 'approved',
+      by: { os_user: 'approver', via: 'test' },
+    });
+    const store = g.setup.test.engine.store;
+    expect(store.verifySession(events[0]!.session_id)).toMatchObject({ intact: true });
   });
 
   it('refuses a denied statement with the approver and the reason', async () => {
