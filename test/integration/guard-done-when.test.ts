@@ -212,9 +212,7 @@ describe('guardrails, done when', () => {
 
   /** The policy in force holds the `team.no-drop` rule (policy.json was applied). */
   function policyApplied(): boolean {
-    const document = setup.test.engine.policy.current().document as {
-      guardrails?: { rules?: Array<{ id: string }> };
-    };
-    return document.guardrails?.rules?.some((rule) => rule.id === 'team.no-drop') ?? false;
+    const { rules } = setup.test.engine.policy.current().document.guardrails;
+    return rules.some((rule) => rule.id === 'team.no-drop');
   }
 });
