@@ -9,15 +9,21 @@ const PAD = ' '.repeat(26);
 /**
  * A PostgreSQL session's statement log for `glassbox show`: time, duration, SQL, parameters, then rows and
  * command tag or the error with its SQLSTATE; notices, notifications, cancels and session events in place.
+ * A statement held for approval tells its story in the order it happened: the statement, the approval asked
+ * for and decided, then its outcome.
  */
 export function renderStatementLog(events: RecordedEvent[]): string[] {
   const lines: string[] = [];
+  const outcomeAfter = approvalsBeforeOutcome(events);
+  /** Outcomes to print after the event of that seq. */
+  const deferred = new Map<number, string[]>();
   for (const item of statementLog(events)) {
     if (item.kind === 'event') {
-      lines.push(...renderEvent(item.event));
+      lines.push(...renderEvent(item.event), ...(deferred.get(item.event.seq) ?? []));
       continue;
     }
     const { ts, statement, result } = item.entry;
+    const outcome = [`${PAD}${outcomeLine(result)}`, ...sampleLines(result)];
     const took = result ? duration(result.duration_us as number) : 'running';
     const sql = typeof statement.sql === 'string' ? statement.sql.trim() : describeUnnamed(statement);
     lines.push(`  ${clock(ts)}  ${took.padStart(8)}  ${hang(clip(sql, 4_000), PAD)}`);
@@ -31,10 +37,30 @@ export function renderStatementLog(events: RecordedEvent[]): string[] {
       );
       lines.push(`${PAD}params ${shown.join(', ')}`);
     }
-    lines.push(`${PAD}${outcomeLine(result)}`);
-    lines.push(...sampleLines(result));
+    const after = outcomeAfter.get(item.entry.seq);
+    if (after === undefined) lines.push(...outcome);
+    else deferred.set(after, [...(deferred.get(after) ?? []), ...outcome]);
   }
   return lines;
+}
+
+/**
+ * For each statement with approval events recorded before its outcome (a held statement), the seq of the
+ * last of them: its outcome is told after it. A `retry`-mode statement's outcome comes before its approval is
+ * decided, and stays with the statement.
+ */
+function approvalsBeforeOutcome(events: RecordedEvent[]): Map<number, number> {
+  const outcomeSeq = new Map<number, number>();
+  for (const event of events) {
+    if (event.kind === 'pg.result') outcomeSeq.set(Number(asRecord(event.payload)?.statement_seq), event.seq);
+  }
+  const after = new Map<number, number>();
+  for (const event of events) {
+    if (event.kind !== 'approval.requested' && event.kind !== 'approval.decided') continue;
+    const statement = Number(asRecord(event.payload)?.request_seq);
+    if (event.seq < (outcomeSeq.get(statement) ?? Number.POSITIVE_INFINITY)) after.set(statement, event.seq);
+  }
+  return after;
 }
 
 const SHOWN_ROWS = 5;

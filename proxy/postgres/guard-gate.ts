@@ -239,6 +239,8 @@ export class GuardGate {
         ...(session.client ? { client: session.client } : {}),
         ...(session.target ? { target: session.target } : {}),
         ...(context.identity ? { identity: context.identity } : {}),
+        // The broker keeps an approved `retry` request standing for the statement's second run (covered).
+        ...(retry ? { mode: 'retry' as const } : {}),
       };
       const extra = contextAtRequest(this.settings);
       if (extra) subject.context = extra;

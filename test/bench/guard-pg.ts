@@ -2,18 +2,26 @@
  * Benchmark: what the PostgreSQL guard's enforcement point (proxy/postgres/guard-gate.ts) costs a client whose
  * statements it allows. Not a test; run with `node --import tsx test/bench/guard-pg.ts` (BENCH_SECONDS per
  * run, default 6; BENCH_ROUNDS, default 3). One PostgreSQL server (`pgbench -i -s 1`), two Glassbox engines in
- * this process, identical but for the guard: `off` has none (chunks forwarded as they come), `gate` has the
- * test helpers' regex guard (three rules, none matching `pgbench -S`'s SELECT) and an in-memory broker, so
- * every statement goes through the gate and is allowed. The real guard (libpg-query classification, cached
- * per text) adds its own cost on top; this measures the gate. pgbench -S runs in simple and prepared mode at
+ * this process, identical but for the policy: `off` has guardrails turned off in policy.json (chunks forwarded
+ * as they come), `gate` runs the default policy — the engine's real guard (libpg-query classification, cached
+ * per text) and approval broker — whose rules allow `pgbench -S`'s SELECT, so every statement is classified,
+ * goes through the gate and is allowed. pgbench -S runs in simple and prepared mode at
  * 1 client, the order alternating per round; medians of TPS and of this process's CPU µs per transaction.
  * On a loaded machine those swing by ±30% run to run, so a second phase times the gate alone, in this
  * process without sockets: a prepared pgbench -S transaction's frames (Bind, Execute, Sync) and replies through
- * the statement tracker, with and without the gate in front of it, µs per transaction (medians of 5 runs).
+ * the statement tracker, with and without the gate (with the real guard under the default policy) in front of
+ * it, µs per transaction (medians of 5 runs).
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FileVault } from '../../proxy/identity/vault.js';
+import { compilePolicy } from '../../proxy/policy/compile.js';
+import { defaultPolicy } from '../../proxy/policy/document.js';
+import { loadGuardClassifiers } from '../../proxy/policy/guard/component.js';
+import { createGuard } from '../../proxy/policy/guard/guard.js';
+import type { Guard } from '../../proxy/policy/guard/types.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
 import { Framer } from '../../proxy/postgres/framer.js';
 import { GuardGate } from '../../proxy/postgres/guard-gate.js';
@@ -22,11 +30,8 @@ import { StatementTracker } from '../../proxy/postgres/tracker.js';
 import { emptyOutput } from '../../proxy/postgres/tracker-output.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
-import { MemoryBroker } from '../helpers/memory-broker.js';
-import { TEST_RULES } from '../helpers/pg-guard.js';
 import { freePort } from '../helpers/pg-proxy.js';
 import { type PgServer, startPostgres } from '../helpers/postgres.js';
-import { RegexGuard } from '../helpers/regex-guard.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -46,10 +51,12 @@ async function engine(pgServer: PgServer, guarded: boolean): Promise<Target> {
     listen: port,
     upstreamTls: 'disable',
   });
-  const guard = new RegexGuard(TEST_RULES);
-  const broker = new MemoryBroker({ timeoutMs: 60_000 });
-  const options = guarded ? { pgGuard: { guard: () => guard, approvals: broker } } : {};
-  const started = await startTestEngine('http://127.0.0.1:9', () => undefined, home, options);
+  // The default policy (no policy.json) guards; `off` turns guardrails off.
+  if (!guarded) {
+    const off = { version: 1, guardrails: { enabled: false } };
+    writeFileSync(join(home, 'policy.json'), JSON.stringify(off), { mode: 0o600 });
+  }
+  const started = await startTestEngine('http://127.0.0.1:9', () => undefined, home);
   return { engine: started, port, password: decodeURIComponent(new URL(added.url).password) };
 }
 
@@ -83,9 +90,8 @@ function median(values: number[]): number {
 }
 
 /** µs per prepared pgbench -S transaction through the tracker, with the gate in front when `gated`. */
-function gateAlone(gated: boolean, transactions = 100_000): number {
+function gateAlone(guard: Guard, gated: boolean, transactions = 100_000): number {
   const tracker = new StatementTracker(20);
-  const guard = new RegexGuard(TEST_RULES);
   const gate = new GuardGate(
     { guard: () => guard, context: { home: '/' }, session: { id: 'bench' } },
     { tracker, recorder: {} as PgRecorder, upstream: () => undefined, client: () => undefined },
@@ -162,10 +168,14 @@ async function main(): Promise<void> {
       );
     }
     const alone = { off: [] as number[], gate: [] as number[] };
+    const policy = compilePolicy(defaultPolicy(), { hashKey: randomBytes(32) });
+    const classifiers = await loadGuardClassifiers();
+    const guard = createGuard(() => policy, classifiers);
     for (let run = 0; run < 5; run++) {
-      alone.off.push(gateAlone(false));
-      alone.gate.push(gateAlone(true));
+      alone.off.push(gateAlone(guard, false));
+      alone.gate.push(gateAlone(guard, true));
     }
+    classifiers.dispose();
     console.log(
       `\ngate alone (tracker only → with the gate): ${median(alone.off).toFixed(2)} → ${median(alone.gate).toFixed(2)} µs per prepared transaction`,
     );

@@ -68,6 +68,9 @@ describe('dashboard in Chromium against a real engine', () => {
       tweak: (config) => {
         config.anthropic.upstream = mock.url;
       },
+      // Not about guardrails: the timeline's DO block would wait for approval under the default policy. Off for
+      // PostgreSQL alone, without a policy.json, whose recorded change would be one more session in the list.
+      guard: { guard: () => undefined },
     });
     client = new Anthropic({
       baseURL: setup.test.engine.addresses.anthropicUrl,

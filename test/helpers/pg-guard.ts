@@ -1,67 +1,96 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import pg from 'pg';
-import type { ApprovalMode } from '../../proxy/postgres/guard-gate.js';
+import type { Approvals } from '../../proxy/policy/approvals/broker.js';
+import { durationMs } from '../../proxy/policy/guard/rule-schema.js';
 import type { RecordedEvent } from '../../proxy/store/types.js';
 import { waitFor } from './cli.js';
-import { MemoryBroker } from './memory-broker.js';
 import { type PgProxySetup, startPgProxy } from './pg-proxy.js';
-import { RegexGuard } from './regex-guard.js';
 
-/** The rules enforcement tests run under (stand-ins for the default policy's). */
-export const TEST_RULES = [
-  {
-    id: 'pg.drop',
-    pattern: /\bdrop\s+table\b/i,
-    action: 'block' as const,
-    message: 'Dropping tables is not allowed',
-  },
-  {
-    id: 'pg.delete-no-where',
-    pattern: /^\s*delete\s+from\s+[\w.]+\s*;?\s*$/i,
-    action: 'approve' as const,
-    message: 'DELETE without WHERE needs approval',
-  },
-  { id: 'pg.ddl', pattern: /^\s*create\s+index\b/i, action: 'flag' as const, message: 'Schema change' },
-];
+/** The rule enforcement tests add to the built-in ones: DROP is refused outright rather than held. */
+export const NO_DROP_RULE = {
+  id: 'test.no-drop',
+  action: 'block',
+  message: 'Dropping tables is not allowed',
+  match: { sql: { command: ['DROP *'] } },
+} as const;
 
-/** A PostgreSQL proxy with the regex guard and an in-memory broker whose mode and timeout tests may change. */
+/** How held statements wait, as policy.json's `approvals` section says it. */
+export interface ApprovalsSection {
+  mode: 'hold' | 'retry';
+  /** A duration as written in policy.json: `"60s"`, `"500ms"`. */
+  timeout: string;
+}
+
+/** The policy enforcement tests run under: {@link NO_DROP_RULE}, then the built-in rules. */
+export function guardTestPolicy(approvals: ApprovalsSection): unknown {
+  return { version: 1, guardrails: { rules: [NO_DROP_RULE] }, approvals };
+}
+
+/** A PostgreSQL proxy under a real policy.json, the engine's real guard and approval broker. */
 export interface GuardedProxy {
   setup: PgProxySetup;
-  guard: RegexGuard;
-  broker: MemoryBroker;
-  mode: { value: ApprovalMode };
+  /** The engine's approval broker (`engine.approvals`): decide with `broker.decide(id, {approve, by})`. */
+  broker: Approvals;
   /** A plain pg client straight to the server (not through Glassbox), to look at the database. */
   direct: pg.Client;
-  /** Waits for the next pending approval and returns its id. */
-  nextPending: (after?: Set<string>) => Promise<string>;
+  /**
+   * Rewrites policy.json's `approvals` section (when it differs) and waits until the engine applies it.
+   */
+  setApprovals: (approvals: ApprovalsSection) => Promise<void>;
+  /**
+   * Waits for the next approval requested that is still pending and not returned before (in the order they
+   * were requested), and returns its id.
+   */
+  nextPending: () => Promise<string>;
   /** Events of the postgres session whose application_name is `app`. */
   eventsOf: (app: string) => RecordedEvent[];
   cleanup: () => Promise<void>;
 }
 
-/** Starts PostgreSQL, Glassbox with the guard, and a direct client; creates table `t(id int)`. */
+/** `hold` mode, one minute to decide: what each test starts from. */
+export const HOLD: ApprovalsSection = { mode: 'hold', timeout: '60s' };
+
+/** Starts PostgreSQL, Glassbox with {@link guardTestPolicy} and a direct client. */
 export async function startGuardedProxy(): Promise<GuardedProxy> {
-  const guard = new RegexGuard(TEST_RULES);
-  const mode = { value: 'hold' as ApprovalMode };
-  const broker = new MemoryBroker({ timeoutMs: 60_000, mode: () => mode.value });
-  const setup = await startPgProxy({
-    guard: { guard: () => guard, approvals: broker, approvalMode: () => mode.value },
-  });
+  let current = HOLD;
+  const setup = await startPgProxy({ policy: guardTestPolicy(current) });
+  const { engine, home } = setup.test;
   const direct = new pg.Client(setup.pg.superuserUrl);
   await direct.connect();
-  const seen = new Set<string>();
-  const store = setup.test.engine.store;
+  // Every request, in the order the broker was asked (list() sorts by time, which may tie within a batch).
+  const requested: string[] = [];
+  let taken = 0;
+  const unsubscribe = engine.approvals.subscribe((approval) => {
+    if (approval.status === 'pending') requested.push(approval.id);
+  });
+  const store = engine.store;
   return {
     setup,
-    guard,
-    broker,
-    mode,
+    broker: engine.approvals,
     direct,
-    nextPending: (after = seen) =>
+    setApprovals: async (approvals) => {
+      if (approvals.mode === current.mode && approvals.timeout === current.timeout) return;
+      current = approvals;
+      writeFileSync(join(home, 'policy.json'), JSON.stringify(guardTestPolicy(approvals)));
+      const timeoutMs = durationMs(approvals.timeout);
+      await waitFor(
+        () => {
+          const inForce = engine.policy.current().approvals;
+          return inForce.mode === approvals.mode && inForce.timeoutMs === timeoutMs;
+        },
+        15_000,
+        `the engine to apply approvals ${JSON.stringify(approvals)}`,
+      );
+    },
+    nextPending: () =>
       waitFor(
         () => {
-          const id = broker.pendingIds().find((pending) => !after.has(pending));
-          if (id) after.add(id);
-          return id;
+          while (taken < requested.length) {
+            const id = requested[taken++]!;
+            if (engine.approvals.get(id)?.status === 'pending') return id;
+          }
+          return undefined;
         },
         15_000,
         'a pending approval',
@@ -71,7 +100,7 @@ export async function startGuardedProxy(): Promise<GuardedProxy> {
       return session ? store.listEvents(session.id, 0, 5_000) : [];
     },
     cleanup: async () => {
-      broker.close();
+      unsubscribe();
       await direct.end();
       await setup.cleanup();
     },

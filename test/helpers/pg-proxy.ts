@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type { Config } from '../../proxy/config.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
@@ -43,12 +45,16 @@ export async function startPgProxy(
     tweak?: (config: Config) => void;
     /** The PostgreSQL proxy's masking policy (default: the engine's). */
     masking?: PgMaskingSource;
-    /** The PostgreSQL proxy's guardrails (default: none). */
+    /** The PostgreSQL proxy's guardrails (default: the engine's — the policy's guard rules and broker). */
     guard?: PgGuardOptions;
+    /** A policy document written to the data directory's policy.json before the engine starts. */
+    policy?: unknown;
   } = {},
 ): Promise<PgProxySetup> {
   const pg = await startPostgres({ auth: 'scram-sha-256', ...options });
   const home = tempHome();
+  if (options.policy !== undefined)
+    writeFileSync(join(home, 'policy.json'), JSON.stringify(options.policy), { mode: 0o600 });
   const name = options.name ?? 'testdb';
   const port = await freePort();
   const upstream = `postgres://${encodeURIComponent(pg.user)}:${encodeURIComponent(pg.password)}@127.0.0.1:${pg.port}/${pg.database}`;

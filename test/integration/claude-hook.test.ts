@@ -8,27 +8,26 @@ import type { EngineRuntime } from '../../proxy/runtime-file.js';
 import { GLASSBOX_BIN, runCli } from '../helpers/cli.js';
 import { startTestEngine, type TestEngine, tempHome } from '../helpers/engine.js';
 import { fake } from '../helpers/fake-secrets.js';
-import { RegexGuard } from '../helpers/hook-regex-guard.js';
 import { MockAnthropic } from '../helpers/mock-anthropic.js';
 import { collectOutput, type ProcessOutput } from '../helpers/process.js';
 
-/** A test guard standing in for the real one: `rm -rf` outside the working directory waits for a person. */
-const guard = new RegexGuard([
-  {
-    id: 'shell.rm-outside-cwd',
-    action: 'approve',
-    message: 'rm -rf outside the working directory needs an approval',
-    pattern: /\brm\s+-rf\s+(\S+)/,
-    outsideCwd: true,
+/**
+ * The engine's policy here: one rule of its own (shutdown is refused), then the built-in ones (`rm -rf`
+ * outside the working directory waits for a person, writes to `.env*` are flagged).
+ */
+const POLICY = {
+  version: 1,
+  guardrails: {
+    rules: [
+      {
+        id: 'shell.no-shutdown',
+        action: 'block',
+        message: 'Do not shut the machine down.',
+        match: { shell: { command: ['shutdown'] } },
+      },
+    ],
   },
-  {
-    id: 'shell.no-shutdown',
-    action: 'block',
-    message: 'Do not shut the machine down.',
-    pattern: /\bshutdown\b/,
-  },
-  { id: 'file.env', action: 'flag', message: 'writes to .env files are flagged', pattern: /\/\.env[^/]*$/ },
-]);
+};
 
 /** Runs `glassbox hook claude-code` as Claude Code would: the input JSON on stdin, asynchronously. */
 function runHook(home: string, input: unknown, args: string[] = []): Promise<ProcessOutput> {
@@ -87,7 +86,9 @@ describe('glassbox hook claude-code against a running engine', () => {
 
   beforeAll(async () => {
     mock = await MockAnthropic.start();
-    test = await startTestEngine(mock.url, undefined, undefined, { guard: () => guard });
+    const home = tempHome();
+    writeFileSync(join(home, 'policy.json'), JSON.stringify(POLICY), { mode: 0o600 });
+    test = await startTestEngine(mock.url, undefined, home);
     broker = test.engine.approvals;
   });
   afterAll(async () => {
@@ -290,7 +291,9 @@ describe('glassbox hook claude-code against an engine with guardrails off', () =
   beforeAll(async () => {
     mock = await MockAnthropic.start();
     const home = tempHome();
-    writeFileSync(join(home, 'policy.json'), JSON.stringify({ version: 1, guardrails: { enabled: false } }));
+    writeFileSync(join(home, 'policy.json'), JSON.stringify({ version: 1, guardrails: { enabled: false } }), {
+      mode: 0o600,
+    });
     test = await startTestEngine(mock.url, undefined, home);
   });
   afterAll(async () => {

@@ -30,10 +30,8 @@ import { PG_UNANSWERED } from '../../proxy/postgres/recorder.js';
 import { Writer } from '../../proxy/postgres/wire.js';
 import { waitFor } from '../helpers/cli.js';
 import { fuzzSeeds, type Rng, withSeed } from '../helpers/fuzz.js';
-import { MemoryBroker } from '../helpers/memory-broker.js';
 import { type PgProxySetup, startPgProxy } from '../helpers/pg-proxy.js';
 import { RawPgClient } from '../helpers/raw-pg.js';
-import { RegexGuard } from '../helpers/regex-guard.js';
 
 /** How long a reply may take before the proxy counts as hanging (replies here take milliseconds). */
 const HANG_MS = 3_000;
@@ -674,6 +672,8 @@ describe('PostgreSQL proxy: fuzz', () => {
       tweak: (config) => {
         config.postgres.preAuth.maxFailedLoginsPerMinute = 1_000_000;
       },
+      // The proxy on its own: mangled SQL would wait for approval (pg.unknown); the guarded run is below.
+      policy: { version: 1, guardrails: { enabled: false } },
     });
     process.on('uncaughtException', onEscape);
     process.on('unhandledRejection', onEscape);
@@ -807,35 +807,53 @@ describe('PostgreSQL proxy: fuzz', () => {
 
 describe('PostgreSQL proxy: fuzz, with guardrails', () => {
   let setup: PgProxySetup;
-  let broker: MemoryBroker;
   const stats: Stats = { connections: 0, sessionless: 0, steps: {}, answered: [], sqlstates: {} };
   const escaped: unknown[] = [];
   const onEscape = (error: unknown) => escaped.push(error);
 
   beforeAll(async () => {
-    // Every kind of decision on the fuzzer's statements; approvals decided (alternately yes and no) at once.
-    const guard = new RegexGuard([
-      { id: 'fuzz.block', pattern: /1\/0/, action: 'block', message: 'no division by zero' },
-      { id: 'fuzz.hold', pattern: /no_such_table|\$2/, action: 'approve', message: 'ask first' },
-      { id: 'fuzz.flag', pattern: /generate_series/, action: 'flag', message: 'noted' },
-    ]);
-    broker = new MemoryBroker({ timeoutMs: 2_000 });
+    // Every kind of decision on the fuzzer's statements, by the engine's guard under this policy.json (its rules,
+    // then the built-in ones: mangled SQL is of unknown effect, held); the engine's broker, decided
+    // (alternately yes and no) at once.
+    const rule = (id: string, action: string, sql: Record<string, unknown>) => ({
+      id,
+      action,
+      message: `fuzz: ${action}`,
+      match: { sql },
+    });
+    setup = await startPgProxy({
+      policy: {
+        version: 1,
+        guardrails: {
+          rules: [
+            rule('fuzz.block', 'block', { command: ['SHOW'] }),
+            rule('fuzz.hold', 'approve', { tables: ['no_such_table'] }),
+            rule('fuzz.hold-deallocate', 'approve', { command: ['DEALLOCATE*'] }),
+            rule('fuzz.flag', 'flag', { command: ['SET'] }),
+          ],
+        },
+        approvals: { timeout: '2s' },
+      },
+    });
+    const broker = setup.test.engine.approvals;
     let decided = 0;
     broker.subscribe((approval) => {
       if (approval.status !== 'pending') return;
       setTimeout(() => {
         if (broker.get(approval.id)?.status !== 'pending') return;
-        broker.decide(approval.id, { approve: decided++ % 2 === 0, by: { os_user: 'fuzz', via: 'test' } });
+        try {
+          broker.decide(approval.id, { approve: decided++ % 2 === 0, by: { os_user: 'fuzz', via: 'test' } });
+        } catch (error) {
+          escaped.push(error);
+        }
       }, 5);
     });
-    setup = await startPgProxy({ guard: { guard: () => guard, approvals: broker } });
     process.on('uncaughtException', onEscape);
     process.on('unhandledRejection', onEscape);
   });
   afterAll(async () => {
     process.off('uncaughtException', onEscape);
     process.off('unhandledRejection', onEscape);
-    broker?.close();
     await setup?.cleanup();
   });
 
@@ -843,9 +861,19 @@ describe('PostgreSQL proxy: fuzz, with guardrails', () => {
     const seeds = fuzzSeeds(0x9e5_f003, 200, []);
     await inLanes(seeds, (seed) => postStartupCase(setup, seed, stats));
     expect(escaped).toEqual([]);
-    expect(broker.list({ all: true }).length).toBeGreaterThan(0);
+    const approvals = setup.test.engine.approvals.list({ all: true, limit: 1_000 });
+    expect(approvals.length).toBeGreaterThan(0);
+    expect(approvals.filter((a) => a.status === 'pending')).toEqual([]);
+    const kinds = new Set(
+      setup.test.engine.store
+        .listSessions({ kind: 'postgres', limit: 10_000 })
+        .flatMap((s) => [...setup.test.engine.store.iterateEvents(s.id)].map((e) => e.kind)),
+    );
+    // Every kind of decision was made and recorded.
+    for (const kind of ['guard.blocked', 'guard.flagged', 'approval.requested', 'approval.decided'])
+      expect(kinds, kind).toContain(kind);
     console.log(
-      `postgres fuzz with guardrails: ${stats.connections} connections, ${broker.list({ all: true }).length} approvals; SQLSTATEs ${JSON.stringify(stats.sqlstates)}`,
+      `postgres fuzz with guardrails: ${stats.connections} connections, ${approvals.length} approvals; SQLSTATEs ${JSON.stringify(stats.sqlstates)}`,
     );
   }, 90_000);
 });

@@ -2,7 +2,7 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/cli.js';
-import { type GuardedProxy, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
+import { type GuardedProxy, HOLD, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
 
 const BY = { os_user: 'approver', via: 'test' };
 
@@ -16,6 +16,10 @@ async function rejection(promise: Promise<unknown>): Promise<{ code?: string; me
   throw new Error('expected the statement to fail');
 }
 
+/**
+ * pg and postgres.js through Glassbox under a real policy.json (a `test.no-drop` block rule, then the built-in
+ * rules), decided by the engine's guard and approval broker.
+ */
 describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
   let g: GuardedProxy;
 
@@ -26,8 +30,7 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     await g?.cleanup();
   });
   beforeEach(async () => {
-    g.mode.value = 'hold';
-    g.broker.timeoutMs = 60_000;
+    await g.setApprovals(HOLD);
     await g.direct.query(
       'DROP TABLE IF EXISTS t; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3)',
     );
@@ -46,7 +49,7 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     it('refuses a blocked statement (simple and extended) with 42501, failing the transaction as PostgreSQL would', async () => {
       expect(await rejection(client.query('DROP TABLE t'))).toMatchObject({
         code: '42501',
-        message: expect.stringContaining('rule pg.drop (Dropping tables is not allowed)'),
+        message: expect.stringContaining('rule test.no-drop (Dropping tables is not allowed)'),
       });
       await client.query('BEGIN');
       await client.query('INSERT INTO t VALUES ($1)', [10]);
@@ -96,15 +99,23 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     it('a session-scope approval lets the same rule through at once in that session only', async () => {
       const first = client.query('DELETE FROM t');
       const id = await g.nextPending();
-      g.broker.decide(id, {
-        approve: true,
-        scope: { type: 'session', until_us: (Date.now() + 15 * 60_000) * 1000 },
-        by: BY,
+      // As the dashboard's "Approve for 15 min" does: through the control API.
+      const { apiUrl, token } = g.setup.test.engine.addresses;
+      const approved = await fetch(`${apiUrl}/api/approvals/${id}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ for: '15m', via: 'dashboard' }),
+      });
+      expect(approved.status).toBe(200);
+      expect(g.broker.get(id)).toMatchObject({
+        status: 'approved',
+        scope: { type: 'session' },
+        decided_by: { via: 'dashboard' },
       });
       expect((await first).rowCount).toBe(3);
       await g.direct.query('INSERT INTO t VALUES (8)');
       expect((await client.query('DELETE FROM t')).rowCount).toBe(1);
-      expect(g.broker.pendingIds()).toEqual([]);
+      expect(g.broker.list()).toEqual([]);
       // Another connection is another session: held again.
       const other = new pg.Client(g.setup.url);
       await other.connect();
@@ -203,7 +214,7 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     });
 
     it('retry mode: refused with the approval id, then the same statement passes once', async () => {
-      g.mode.value = 'retry';
+      await g.setApprovals({ mode: 'retry', timeout: '60s' });
       const first = await rejection(sql`delete from t`);
       expect(first.code).toBe('42501');
       const id = /approval (ap_\w+) requested/.exec(first.message)?.[1];

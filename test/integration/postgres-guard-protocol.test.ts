@@ -34,6 +34,10 @@ async function replies(client: RawPgClient): Promise<string[]> {
   }
 }
 
+/**
+ * Raw protocol messages through Glassbox under a real policy.json (a `test.no-drop` block rule, then the
+ * built-in rules), decided by the engine's guard and approval broker.
+ */
 describe('the guard at the protocol level', () => {
   let g: GuardedProxy;
   let client: RawPgClient;

@@ -3,11 +3,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ResultPayload, StatementPayload } from '../../proxy/postgres/tracker.js';
 import type { RecordedEvent } from '../../proxy/store/types.js';
 import { waitFor } from '../helpers/cli.js';
-import { type GuardedProxy, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
+import { type GuardedProxy, HOLD, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
 import { collectOutput, type ProcessOutput } from '../helpers/process.js';
 
 const PSQL = '/usr/bin/psql';
 const BY = { os_user: 'approver', via: 'test' };
+/** The built-in rule that holds `DELETE FROM t`, as clients see it named. */
+const DELETE_RULE =
+  'rule pg.delete-without-where: DELETE without a WHERE clause deletes every row of the table';
 
 /** The statement recorded with `sql` and its outcome. */
 function outcomeOf(events: RecordedEvent[], sql: string): ResultPayload | undefined {
@@ -19,6 +22,10 @@ function outcomeOf(events: RecordedEvent[], sql: string): ResultPayload | undefi
   )?.payload as ResultPayload | undefined;
 }
 
+/**
+ * psql through Glassbox under a real policy.json: its own `test.no-drop` block rule, then the built-in rules
+ * (DELETE without WHERE held for approval, other DDL flagged), decided by the engine's guard and broker.
+ */
 describe('psql through the guarded PostgreSQL proxy', () => {
   let g: GuardedProxy;
   let runs = 0;
@@ -30,8 +37,7 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     await g?.cleanup();
   });
   beforeEach(async () => {
-    g.mode.value = 'hold';
-    g.broker.timeoutMs = 60_000;
+    await g.setApprovals(HOLD);
     await g.direct.query(
       'DROP TABLE IF EXISTS t; CREATE TABLE t (id int); INSERT INTO t VALUES (1), (2), (3)',
     );
@@ -63,7 +69,7 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const out = await run.done;
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(
-      'ERROR:  Glassbox blocked this statement: rule pg.drop (Dropping tables is not allowed). Ask an approver to change the policy.',
+      'ERROR:  Glassbox blocked this statement: rule test.no-drop (Dropping tables is not allowed). Ask an approver to change the policy.',
     );
     expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
     const events = await waitFor(() => {
@@ -73,9 +79,9 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const blocked = events.find((e) => e.kind === 'guard.blocked')!;
     const statement = events.find((e) => e.kind === 'pg.statement')!;
     expect(blocked.payload).toMatchObject({
-      rule: { id: 'pg.drop', message: 'Dropping tables is not allowed', builtin: false },
+      rule: { id: 'test.no-drop', message: 'Dropping tables is not allowed', builtin: false },
       statement_seq: statement.seq,
-      facts: { kind: 'sql', effect: 'ddl', commands: ['DROP TABLE'] },
+      facts: { kind: 'sql', effect: 'ddl', commands: ['DROP TABLE'], writes: ['t'] },
     });
     expect(outcomeOf(events, 'DROP TABLE t')).toMatchObject({
       outcome: 'error',
@@ -107,7 +113,7 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const args = lines.flatMap((line) => ['-c', line]);
     const step = psql(['-v', 'ON_ERROR_STOP=0', ...args]);
     const out = await step.done;
-    expect(out.stderr).toContain('ERROR:  Glassbox blocked this statement: rule pg.drop');
+    expect(out.stderr).toContain('ERROR:  Glassbox blocked this statement: rule test.no-drop');
     expect(out.stderr).toContain(
       'ERROR:  current transaction is aborted, commands ignored until end of transaction block',
     );
@@ -121,7 +127,7 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const id = await g.nextPending();
     await waitFor(() => run.stderr().includes(id), 10_000, 'the waiting notice');
     expect(run.stderr()).toContain(
-      `NOTICE:  Glassbox: waiting for approval ${id} (rule pg.delete-no-where: DELETE without WHERE needs approval); open the dashboard or run glassbox approve ${id}`,
+      `NOTICE:  Glassbox: waiting for approval ${id} (${DELETE_RULE}); open the dashboard or run glassbox approve ${id}`,
     );
     // Recorded, not forwarded.
     expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
@@ -132,7 +138,12 @@ describe('psql through the guarded PostgreSQL proxy', () => {
       text: 'DELETE FROM t',
       request_seq: statement.seq,
       client: run.app,
-      rule: { id: 'pg.delete-no-where' },
+      rule: {
+        id: 'pg.delete-without-where',
+        message: 'DELETE without a WHERE clause deletes every row of the table',
+        builtin: true,
+      },
+      facts: { kind: 'sql', sql: { effect: 'delete', noWhere: true, commands: ['DELETE'] } },
     });
     expect(subject.operation_hash).toMatch(/^[0-9a-f]{64}$/);
     g.broker.decide(id, { approve: true, by: BY });
@@ -140,6 +151,21 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('DELETE 3');
     expect(await idsIn(g.direct)).toEqual([]);
+    // The session's chain holds the request and the decision, in order, and verifies.
+    const events = await waitFor(() => {
+      const all = g.eventsOf(run.app);
+      return all.some((e) => e.kind === 'pg.result') && all;
+    });
+    const story = ['pg.statement', 'approval.requested', 'approval.decided', 'pg.result'];
+    expect(events.map((e) => e.kind).filter((kind) => story.includes(kind))).toEqual(story);
+    expect(events.find((e) => e.kind === 'approval.decided')!.payload).toMatchObject({
+      approval_id: id,
+      request_seq: statement.seq,
+      decision: 'approved',
+      by: { os_user: 'approver', via: 'test' },
+    });
+    const store = g.setup.test.engine.store;
+    expect(store.verifySession(events[0]!.session_id)).toMatchObject({ intact: true });
   });
 
   it('refuses a denied statement with the approver and the reason', async () => {
@@ -149,17 +175,20 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const out = await run.done;
     expect(out.code).toBe(1);
     expect(out.stderr).toContain(
-      `ERROR:  Glassbox: approval ${id} was denied by approver: not on a Friday (rule pg.delete-no-where: DELETE without WHERE needs approval); the statement was not run`,
+      `ERROR:  Glassbox: approval ${id} was denied by approver: not on a Friday (${DELETE_RULE}); the statement was not run`,
     );
     expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
   });
 
   it('refuses an expired one', async () => {
-    g.broker.timeoutMs = 300;
+    await g.setApprovals({ mode: 'hold', timeout: '300ms' });
     const run = psql(['-c', 'DELETE FROM t']);
     const out = await run.done;
     expect(out.code).toBe(1);
-    expect(out.stderr).toMatch(/ERROR: {2}Glassbox: approval ap_\w+ expired before anyone decided/);
+    const id = /ERROR: {2}Glassbox: approval (ap_\w+) expired before anyone decided/.exec(out.stderr)?.[1];
+    expect(id, out.stderr).toBeDefined();
+    // The broker's timer, set by the policy's approvals.timeout, expired it, and says so.
+    expect(g.broker.get(id!)).toMatchObject({ status: 'expired', reason: 'nobody decided within 300ms' });
     expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
   });
 
@@ -183,7 +212,7 @@ describe('psql through the guarded PostgreSQL proxy', () => {
   });
 
   it('retry mode: refuses at once with the approval id, then lets the same statement through exactly once', async () => {
-    g.mode.value = 'retry';
+    await g.setApprovals({ mode: 'retry', timeout: '60s' });
     const first = await psql(['-c', 'DELETE FROM t']).done;
     expect(first.code).toBe(1);
     const id = /approval (ap_\w+) requested; run it again once approved/.exec(first.stderr)?.[1];
@@ -220,6 +249,9 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     const out = await run.done;
     expect(out.code).toBe(0);
     const flagged = await waitFor(() => g.eventsOf(run.app).find((e) => e.kind === 'guard.flagged'));
-    expect(flagged.payload).toMatchObject({ rule: { id: 'pg.ddl' }, facts: { kind: 'sql' } });
+    expect(flagged.payload).toMatchObject({
+      rule: { id: 'pg.ddl', message: 'a schema change (DDL)', builtin: true },
+      facts: { kind: 'sql', effect: 'ddl', commands: ['CREATE INDEX'] },
+    });
   });
 });
