@@ -112,3 +112,13 @@ export async function idsIn(direct: pg.Client, name = 't'): Promise<number[]> {
   const { rows } = await direct.query<{ id: number }>(`SELECT id FROM ${name} ORDER BY id`);
   return rows.map((row) => row.id);
 }
+
+/** What a promise rejected with: a driver's error for a refused statement (a test failure when it resolved). */
+export async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; message: string };
+  }
+  throw new Error('expected the statement to fail');
+}

@@ -2,17 +2,7 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runCliAsync } from '../helpers/cli.js';
-import { type GuardedProxy, HOLD, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
-
-/** What a promise rejected with (a failure when it resolved). */
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-}
+import { type GuardedProxy, HOLD, idsIn, rejection, startGuardedProxy } from '../helpers/pg-guard.js';
 
 /**
  * The same approver paths for every driver (psql's are in postgres-guard-psql.test.ts and

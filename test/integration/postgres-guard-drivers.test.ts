@@ -2,19 +2,9 @@ import pg from 'pg';
 import postgres from 'postgres';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../helpers/cli.js';
-import { type GuardedProxy, HOLD, idsIn, startGuardedProxy } from '../helpers/pg-guard.js';
+import { type GuardedProxy, HOLD, idsIn, rejection, startGuardedProxy } from '../helpers/pg-guard.js';
 
 const BY = { os_user: 'approver', via: 'test' };
-
-/** What a promise rejected with (a failure when it resolved). */
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; message: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; message: string };
-  }
-  throw new Error('expected the statement to fail');
-}
 
 /**
  * pg and postgres.js through Glassbox under a real policy.json (a `test.no-drop` block rule, then the built-in
