@@ -33,6 +33,7 @@ import type {
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
 import { type ApprovalContextSources, contextAtRequest, estimateLater } from './guard-context.js';
+import { ServerReading } from './guard-reading.js';
 import {
   blockedError,
   cancelledError,
@@ -86,6 +87,11 @@ export interface GateSettings extends PgGuardOptions {
   session: { id: string; client?: string; target?: string };
   /** The planner's row estimate of a held UPDATE/DELETE, on a side connection (row-estimate.ts). */
   estimate?: ApprovalContextSources['estimate'];
+  /**
+   * The server's ParameterStatus values at start-up (client_encoding, standard_conforming_strings); later
+   * changes reach the gate through {@link GuardGate.parameter}.
+   */
+  parameters?: Record<string, string>;
 }
 
 /** Where the gate's output goes: the relay's tracker, recorder, outbox and client socket. */
@@ -123,11 +129,20 @@ export class GuardGate {
   /** What to do once the current batch's statements are recorded (their seqs known). */
   private after: Array<() => void> = [];
   private closed = false;
+  /** How the server reads the session's statements (client_encoding, standard_conforming_strings). */
+  private readonly reading: ServerReading;
 
   constructor(
     private readonly settings: GateSettings,
     private readonly sinks: GateSinks,
-  ) {}
+  ) {
+    this.reading = new ServerReading(settings.parameters);
+  }
+
+  /** A ParameterStatus from the server: see {@link ServerReading.parameter}. */
+  parameter(name: string, value: string): void {
+    this.reading.parameter(name, value);
+  }
 
   /**
    * One frame from the client: followed by the tracker (with the guard's verdict when it is a statement) and
@@ -143,7 +158,7 @@ export class GuardGate {
     }
     let checked: { facts: OperationFacts; decision: GuardDecision };
     try {
-      checked = guard.sql(sql.text, this.settings.context);
+      checked = guard.sql(sql.text, this.reading.context(this.settings.context, sql.text));
     } catch (error) {
       // Never assumed safe: refused, and the reason recorded with it.
       this.refuse(frame, out, uncheckedError(describeError(error)), (execution) =>

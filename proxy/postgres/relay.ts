@@ -3,7 +3,12 @@ import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { isDiskFull } from '../store/unavailable.js';
-import { type ErrorFields, errorResponse, parseErrorFields } from './backend-messages.js';
+import {
+  type ErrorFields,
+  errorResponse,
+  parseErrorFields,
+  parseParameterStatus,
+} from './backend-messages.js';
 import { type Frame, Framer } from './framer.js';
 import { terminate } from './frontend-messages.js';
 import { type GateSettings, GuardGate } from './guard-gate.js';
@@ -192,6 +197,10 @@ export class PgRelay {
         if (!tracked || i > from) {
           // The server's refusal of a refused statement's stand-in becomes Glassbox's (guard-refusals.ts).
           if (this.gate) frames[i] = frame = refusedReply(frame, this.tracker.verdict());
+          if (this.gate && frame.type === BACKEND.ParameterStatus) {
+            const { name, value } = parseParameterStatus(frame.body);
+            this.gate.parameter(name, value);
+          }
           if (frame.type === BACKEND.ErrorResponse && isFatal(parseErrorFields(frame.body)))
             this.upstreamFatal = true;
           this.tracker.onBackend(frame, out);

@@ -221,6 +221,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         parameters.application_name,
         sessionTarget(connection, parameters.database || user),
         target,
+        upstream.parameters,
       ),
     );
     const untrack = ctx.track(relay);
@@ -285,6 +286,7 @@ function gateSettings(
   client: string | undefined,
   target: string,
   upstream: UpstreamTarget,
+  serverParameters: Record<string, string>,
 ): GateSettings | undefined {
   const guard = ctx.guard?.guard;
   if (!guard) return undefined;
@@ -302,6 +304,7 @@ function gateSettings(
     },
     session: { id: sessionId, ...(client ? { client } : {}), target },
     estimate: (sql) => estimateRows(upstream, sql),
+    parameters: { ...serverParameters },
   };
 }
 

@@ -4,7 +4,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadSqlParser, SqlClassifier } from '../../proxy/policy/guard/sql.js';
-import { literalFreeShape } from '../../proxy/policy/guard/sql-shape.js';
+import {
+  literalFreeShape,
+  readsDifferentlyWithoutStandardStrings,
+} from '../../proxy/policy/guard/sql-shape.js';
 
 describe('SQL classification by literal-free shape', () => {
   beforeAll(async () => {
@@ -45,6 +48,24 @@ describe('SQL classification by literal-free shape', () => {
       effect: 'ddl',
       commands: ['SELECT', 'DROP TABLE'],
     });
+  });
+
+  it('never shares EXPLAIN: a constant option decides whether the statement runs', () => {
+    const classifier = new SqlClassifier();
+    expect(classifier.classify("EXPLAIN (ANALYZE 'off') DELETE FROM orders").effect).toBe('read');
+    expect(classifier.classify("EXPLAIN (ANALYZE 'on') DELETE FROM orders")).toMatchObject({
+      effect: 'delete',
+      noWhere: true,
+    });
+    expect(classifier.classify('EXPLAIN (ANALYZE 0) UPDATE t SET a = 1').effect).toBe('read');
+    expect(classifier.classify('EXPLAIN (ANALYZE 1) UPDATE t SET a = 1').effect).toBe('update');
+  });
+
+  it('tells when standard_conforming_strings off would move a string constant’s end', () => {
+    expect(readsDifferentlyWithoutStandardStrings("SELECT '\\' || $$'; DELETE FROM t; --$$")).toBe(true);
+    expect(readsDifferentlyWithoutStandardStrings("SELECT 'C:\\path'")).toBe(false); // ends at the same quote
+    expect(readsDifferentlyWithoutStandardStrings("SELECT E'a\\'b'")).toBe(false); // E'' reads the same
+    expect(readsDifferentlyWithoutStandardStrings('SELECT 1')).toBe(false);
   });
 
   it('does not share reads that call functions of note', () => {

@@ -43,7 +43,8 @@ export function createGuard(
   });
   return {
     sql(text, context) {
-      return decide({ kind: 'sql', text, sql: sqlFacts(text) }, context);
+      const facts = context.sqlUnreadable ? unknownSql(context.sqlUnreadable) : sqlFacts(text);
+      return decide({ kind: 'sql', text, sql: facts }, context);
     },
     toolCall(tool, input, context) {
       const where = { cwd: context.cwd, home: context.home };

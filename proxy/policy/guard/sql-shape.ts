@@ -46,17 +46,36 @@ export function literalFreeShape(text: string): string | undefined {
 }
 
 /**
- * True when facts classified from one text may stand for every text of the same shape: a statement that only
- * reads, calls no function of note and runs no program — nothing in its facts can depend on a constant.
+ * True when facts classified from one text may stand for every text of the same shape: plain SELECTs that
+ * only read, call no function of note and run no program — nothing in their facts can depend on a constant.
+ * Not EXPLAIN, whose options are constants (`EXPLAIN (ANALYZE 'on') DELETE …` runs the DELETE where
+ * `ANALYZE 'off'` does not), nor any other statement type.
  */
 export function shareableFacts(facts: SqlFacts): boolean {
   return (
     facts.parseError === undefined &&
     facts.effect === 'read' &&
     facts.statements.length > 0 &&
-    facts.statements.every((s) => s.effect === 'read') &&
+    facts.statements.every((s) => s.effect === 'read' && s.node === 'SelectStmt') &&
     facts.functions.length === 0 &&
     !facts.copyProgram &&
     !facts.noWhere
   );
+}
+
+/**
+ * True when `text` tokenises differently with `standard_conforming_strings` off than on (PostgreSQL docs,
+ * 4.1.2.1): a backslash in a plain `'…'` string then escapes the next character, so a literal may end
+ * elsewhere and SQL hide inside or outside it. Texts without a backslash read the same either way.
+ */
+export function readsDifferentlyWithoutStandardStrings(text: string): boolean {
+  if (!text.includes('\\')) return false;
+  const on = new SqlScanner(text, { standardConformingStrings: true });
+  const off = new SqlScanner(text, { standardConformingStrings: false });
+  for (;;) {
+    const more = on.next();
+    if (more !== off.next()) return true;
+    if (!more) return false;
+    if (on.start !== off.start || on.end !== off.end || on.kind !== off.kind) return true;
+  }
 }

@@ -117,6 +117,12 @@ export interface GuardContext {
   home: string;
   /** The session's identity: OS user, and OIDC subject/email/groups once sign-in exists. */
   identity?: { os_user?: string; email?: string; groups?: string[] };
+  /**
+   * Why a SQL text cannot be read as the server will read it (the session's client_encoding is not UTF-8 and
+   * the text is not ASCII; standard_conforming_strings is off and a backslash moves a literal's end): the
+   * statement is then classified as `unknown`, never as what the UTF-8, standard reading would make it.
+   */
+  sqlUnreadable?: string;
 }
 
 /** What a rule asks for. */
