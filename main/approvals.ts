@@ -41,11 +41,24 @@ export class PendingApprovals {
   private readonly byId = new Map<string, Approval>();
   /** Ids known to be decided, so a list read before a decision never brings one back as pending. */
   private readonly ended = new Set<string>();
+  /** Ids the live feed added since the current read of the list began: a list read before them lacks them. */
+  private readonly arrived = new Set<string>();
 
-  /** Replaces the list with the engine's pending approvals (GET /api/approvals). */
+  /** Call before reading GET /api/approvals: what the live feed adds meanwhile survives {@link reset}. */
+  startReading(): void {
+    this.arrived.clear();
+  }
+
+  /**
+   * Replaces the list with the engine's pending approvals (GET /api/approvals), keeping those the live feed
+   * brought since {@link startReading} (the engine may have answered before they were requested).
+   */
   reset(pending: readonly Approval[]): void {
+    const kept = [...this.arrived].map((id) => this.byId.get(id)).filter((a) => a !== undefined);
     this.byId.clear();
-    for (const approval of pending) if (!this.ended.has(approval.id)) this.byId.set(approval.id, approval);
+    for (const approval of [...pending, ...kept])
+      if (!this.ended.has(approval.id)) this.byId.set(approval.id, approval);
+    this.arrived.clear();
   }
 
   /** Applies a change from /api/live. @returns true when the list changed */
@@ -53,6 +66,7 @@ export class PendingApprovals {
     if (approval.status === 'pending') {
       if (this.ended.has(approval.id) || this.byId.has(approval.id)) return false;
       this.byId.set(approval.id, approval);
+      if (this.arrived.size < 10_000) this.arrived.add(approval.id);
       return true;
     }
     if (this.ended.size >= 10_000) this.ended.clear();

@@ -105,6 +105,7 @@ export class DesktopShell {
       const { store } = await this.client().health();
       this.notRecording = store && !store.ok ? (store.error ?? 'the store refuses writes') : undefined;
       this.sessionsToday = await this.client().sessionsSince(startOfTodayUs());
+      this.approvals.startReading();
       const { approvals, pending } = await this.client().approvals();
       this.approvals.reset(approvals);
       this.pendingCount = Math.max(pending, this.approvals.size);
