@@ -2,6 +2,7 @@ import type { Database as Db } from 'better-sqlite3';
 import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
 import { endsAtLastEvent, idleAt } from './activity.js';
+import { ApprovalTable } from './approval-table.js';
 import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
 import { openDatabase } from './database.js';
@@ -21,7 +22,6 @@ import { type RebuildProgress, SearchIndex } from './search-index.js';
 import { StagedWrites } from './staged-writes.js';
 import type {
   Appended,
-  ApprovalRow,
   InflightExchange,
   NewSession,
   RecordedEvent,
@@ -77,6 +77,8 @@ export class Store {
   private readonly search: SearchIndex;
   /** In-flight partials rebuilt by earlier reads, so a read applies only newer checkpoints. */
   private readonly partials = new InflightPartials();
+  /** The `approvals` table (policy/approvals/). */
+  readonly approvals: ApprovalTable;
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
     this.db = db;
@@ -90,6 +92,11 @@ export class Store {
     this.writes = new StagedWrites(this.ingest, this.heads, this.feed);
     this.checkpointOnClose = options.journalDir !== undefined;
     this.search = new SearchIndex(db);
+    this.approvals = new ApprovalTable({
+      sql: this.sql,
+      settle: () => this.ingest.settle(),
+      write: (ops) => this.writes.batch(() => this.write(ops)),
+    });
   }
 
   /**
@@ -458,35 +465,6 @@ export class Store {
       seq: session.head_seq,
       hash: session.head_hash,
     });
-  }
-
-  /**
-   * Writes an `approvals` row whole (policy/approvals/), through the journal like every write; inside a
-   * {@link Store.batch} it is durable together with the events written there.
-   * @throws StoreUnavailableError when the store refuses writes (a full disk)
-   */
-  putApproval(row: ApprovalRow): void {
-    this.writes.batch(() => this.write([{ op: 'approval', row: { ...row } }]));
-  }
-
-  /** One `approvals` row by id, or undefined. */
-  getApproval(id: string): ApprovalRow | undefined {
-    this.ingest.settle();
-    return this.sql.approval.get(id) as ApprovalRow | undefined;
-  }
-
-  /**
-   * Whether the `approvals` table holds `id`, read without waiting for queued writes (a point read that
-   * never waits for the writer): for choosing new ids, whose caller knows the ones it wrote itself.
-   */
-  approvalIdTaken(id: string): boolean {
-    return this.sql.approval.get(id) !== undefined;
-  }
-
-  /** `approvals` rows, pending first, newest first; only pending ones unless `all`; at most `limit`. */
-  listApprovals(options: { all: boolean; limit: number }): ApprovalRow[] {
-    this.ingest.settle();
-    return this.sql.approvals.all({ all: options.all ? 1 : 0, limit: options.limit }) as ApprovalRow[];
   }
 
   /** Ids of all sessions, oldest first. */

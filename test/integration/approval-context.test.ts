@@ -94,7 +94,7 @@ describe('context of a held PostgreSQL statement', { timeout: 90_000 }, () => {
       request_seq: approval.subject.request_seq,
       context: { estimated_rows: rows, estimate_of: 'public.orders' },
     });
-    const row = JSON.parse(store.getApproval(approval.id)!.what) as Approval['subject'];
+    const row = JSON.parse(store.approvals.get(approval.id)!.what) as Approval['subject'];
     expect(row.context).toMatchObject({ estimated_rows: rows, estimate_of: 'public.orders' });
     expect(store.verifySession(approval.subject.session_id).intact).toBe(true);
     const pgSession = store.getSession(approval.subject.session_id)!;

@@ -84,7 +84,7 @@ describe.skipIf(cannotMount)('approvals while the disk under GLASSBOX_HOME is fu
       20_000,
       'the withdrawal to be recorded',
     );
-    expect(store.getApproval(withdrawn.approval.id)?.status).toBe('withdrawn');
+    expect(store.approvals.get(withdrawn.approval.id)?.status).toBe('withdrawn');
     expect(store.verifySession(sessionId).intact).toBe(true);
 
     approvals.decide(decided.approval.id, { approve: true, by: { via: 'test' } });

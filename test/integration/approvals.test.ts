@@ -205,7 +205,7 @@ describe('approval broker in the engine', () => {
 
   it('keeps every requesting session chain intact', () => {
     const { store } = test.engine;
-    const ids = new Set(store.listApprovals({ all: true, limit: 1_000 }).map((row) => row.session_id));
+    const ids = new Set(store.approvals.list({ all: true, limit: 1_000 }).map((row) => row.session_id));
     expect(ids.size).toBeGreaterThan(5);
     for (const id of ids) expect(store.verifySession(id)).toMatchObject({ intact: true });
   });
@@ -293,7 +293,7 @@ describe('approvals left pending in a database edited by hand', () => {
       reason: null,
       scope: null,
     };
-    store.putApproval({
+    store.approvals.put({
       id: 'ap_00000001',
       session_id: 'NO-SUCH-SESSION',
       request_seq: 1,
@@ -302,7 +302,7 @@ describe('approvals left pending in a database edited by hand', () => {
       ...pending,
     });
     const { session_id, seq } = heldStatement(store, 'DELETE FROM t');
-    store.putApproval({
+    store.approvals.put({
       id: 'ap_00000002',
       session_id,
       request_seq: seq,

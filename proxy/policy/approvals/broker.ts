@@ -108,7 +108,7 @@ export class Approvals implements ApprovalBroker, Component {
   start(): void {
     const { store } = this.options;
     for (;;) {
-      const rows = store.listApprovals({ all: false, limit: MAX_LIST });
+      const rows = store.approvals.list({ all: false, limit: MAX_LIST });
       if (rows.length === 0) break;
       for (const row of rows) {
         const approval = readRow(row) ?? brokenRow(row);
@@ -120,11 +120,11 @@ export class Approvals implements ApprovalBroker, Component {
         };
         // A row whose session is not in the store (edited by hand) has no chain to record in: the row alone.
         if (store.getSession(row.session_id)) recordDecided(store, withdrawn);
-        else store.putApproval(toRow(withdrawn));
+        else store.approvals.put(toRow(withdrawn));
       }
     }
     const now = nowMicros();
-    for (const row of store.listApprovals({ all: true, limit: MAX_LIST })) {
+    for (const row of store.approvals.list({ all: true, limit: MAX_LIST })) {
       const approval = row.status === 'approved' ? readRow(row) : undefined;
       if (approval?.scope?.type === 'session' && approval.scope.until_us > now)
         this.standing.add(approval, now);
@@ -159,7 +159,7 @@ export class Approvals implements ApprovalBroker, Component {
     if (this.stopped) throw new Error('the engine is stopping: no approval can be requested');
     const { store } = this.options;
     this.recordLate();
-    const id = newApprovalId((candidate) => this.issued.has(candidate) || store.approvalIdTaken(candidate));
+    const id = newApprovalId((candidate) => this.issued.has(candidate) || store.approvals.idTaken(candidate));
     const now = nowMicros();
     const asked: Approval = {
       id,
@@ -254,7 +254,7 @@ export class Approvals implements ApprovalBroker, Component {
     if (pending) return pending.approval;
     const ended = this.ended.get(id);
     if (ended) return ended;
-    const row = this.options.store.getApproval(id);
+    const row = this.options.store.approvals.get(id);
     return row && readRow(row);
   }
 
@@ -263,7 +263,7 @@ export class Approvals implements ApprovalBroker, Component {
     const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), MAX_LIST);
     // The table, with what this run knows better (SQLite may lag the journal) laid over it.
     const byId = new Map<string, Approval>();
-    for (const row of this.options.store.listApprovals({ all, limit })) {
+    for (const row of this.options.store.approvals.list({ all, limit })) {
       const approval = readRow(row);
       if (approval) byId.set(approval.id, approval);
     }

@@ -53,7 +53,7 @@ export function recordRequested(store: Store, approval: Approval): Approval {
       ts: at,
       text: `approval ${approval.id} requested (${approval.subject.rule.id}): ${approval.subject.text}`,
     });
-    store.putApproval(toRow(recorded));
+    store.approvals.put(toRow(recorded));
   });
   return recorded;
 }
@@ -83,7 +83,7 @@ export function recordDecided(store: Store, approval: Approval): Approval {
       ts: at,
       text: `approval ${approval.id} ${decision}${by}: ${approval.reason ?? ''}`,
     });
-    store.putApproval(toRow(recorded));
+    store.approvals.put(toRow(recorded));
   });
   return recorded;
 }
@@ -119,7 +119,7 @@ export function recordAnnotated(
       ts: eventTime(store, sessionId, nowMicros()),
       text: `approval ${approval.id} context: ${words.join(' ')}`,
     });
-    store.putApproval(toRow(approval));
+    store.approvals.put(toRow(approval));
   });
 }
 
