@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './common/errors.js';
+import { IdentitySettingsSchema } from './identity/settings.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -157,6 +158,8 @@ export const ConfigSchema = z
       .default({}),
     /** How long a clean shutdown waits for in-flight exchanges, ms. */
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(5_000),
+    /** Sign-in with the company's OIDC provider (proxy/identity/settings.ts); absent: not configured. */
+    identity: IdentitySettingsSchema.optional(),
   })
   .strict();
 
@@ -192,6 +195,12 @@ export function homePaths(home: string) {
     policy: join(home, 'policy.json'),
     /** The installation's key for the `hash` masking action (proxy/policy/masking/mask-key.ts). */
     maskKey: join(home, 'mask.key'),
+    /** The non-secret sign-in state (proxy/identity/sign-in-state.ts); never a token. */
+    identity: join(home, 'identity.json'),
+    /** Tokens when no keychain holds them (proxy/identity/token-store.ts), 0600; `.sealed` when the desktop app's key seals them. */
+    tokens: join(home, 'tokens.json'),
+    /** The lock only one process refreshing the tokens holds (proxy/identity/refresh.ts). */
+    identityLock: join(home, 'identity.lock'),
   };
 }
 

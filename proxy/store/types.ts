@@ -14,6 +14,17 @@ export interface Identity {
   host: string;
   /** Fingerprint of the credential the client presented (never the credential), e.g. `sk-ant-…Q9xA #3f2a91c04b7e`. */
   credential?: string | null;
+  /** The OIDC issuer that verified this person (sign-in); absent or null while signed out. */
+  issuer?: string | null;
+  /** The person's name from the verified ID token. */
+  name?: string | null;
+  /** Fingerprint of the ID token that verified the identity (proxy/identity/fingerprint.ts), never the token. */
+  token_fingerprint?: string | null;
+  /**
+   * `verified` (signed in), `signed-out`, or `expired` (signed in once, refresh failed: sign in again).
+   * Absent on sessions recorded before sign-in existed (read as `signed-out`).
+   */
+  identity_status?: 'verified' | 'signed-out' | 'expired';
 }
 
 /** Counters kept per session; every field is a running total. Cost in US dollars. */
