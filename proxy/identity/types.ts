@@ -142,3 +142,29 @@ export interface IdentityLoginResponse {
   /** The provider's authorization URL (the desktop app opens it with shell.openExternal). */
   url: string;
 }
+
+/**
+ * A browser sign-in under way (browser-flow.ts `startBrowserSignIn`): the loopback listener is up and `url`
+ * is the authorization URL to open; `result` settles when the provider redirects back (or on timeout/cancel).
+ */
+export interface PendingBrowserSignIn {
+  url: string;
+  /** The tokens of the completed sign-in (not yet stored). @throws IdentityError timeout, cancelled, refused */
+  result: Promise<TokenSet>;
+  cancel(): void;
+}
+
+/** What the control API needs of the engine's identity component: the live state and sign-in/out. */
+export interface IdentityControl {
+  /** The `identity` section of config.json, or null when sign-in is not configured. */
+  readonly settings: IdentitySettings | null;
+  readonly source: IdentitySource;
+  /**
+   * Starts a browser sign-in in the engine (the desktop app and the dashboard open the URL); when it completes
+   * the tokens are stored and the state changes (subscribers are told).
+   * @throws IdentityError `not-configured`, `unreachable`, `not-an-issuer`
+   */
+  beginBrowserLogin(): Promise<IdentityLoginResponse>;
+  /** Revokes the refresh token where the provider supports it, forgets the tokens, state → signed out. */
+  logout(): Promise<void>;
+}
