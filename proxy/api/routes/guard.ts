@@ -153,7 +153,8 @@ const WithdrawBody = z.object({
 /**
  * Handles a guarded `POST /api/guard/withdraw` `{ approval_id, reason? }`: the hook stopped waiting, so the
  * approval can no longer let anything run; a pending one becomes `withdrawn` (no-op otherwise).
- * @returns the approval as it is now
+ * @returns the approval as it is now: `withdrawn`, or the decision a person made before the withdrawal came
+ *   (which the hook then follows)
  * @throws ApiError 405, 415/413/400 for a bad body, 404 for an unknown approval or no broker
  */
 export async function guardWithdrawRoute(
