@@ -9,7 +9,8 @@
  * - `approve`: unless a standing approval covers it, held. In `hold` mode it waits, recorded but not
  *   forwarded, while the client gets a NoticeResponse; approved, it goes on; denied, expired or withdrawn, it
  *   is refused (42501; 57014 when the client cancelled). In `retry` mode it is refused at once with the
- *   approval's id, and the same statement bytes pass once approved (`covered`).
+ *   approval's id, and the same statement (bytes, and Bind parameters for an Execute) passes once approved,
+ *   in the same session (`covered`).
  *
  * Order is kept: bytes go upstream strictly in the order the client sent them, so nothing behind a held
  * statement is forwarded before it. Every frame is followed by the tracker when it arrives (the server will
@@ -17,7 +18,6 @@
  * approval is asked for. The statement is checked at Execute rather than at Parse: every execution of a
  * prepared statement is checked (postgres.js and pg re-execute named statements with Bind/Execute only).
  */
-import { createHash } from 'node:crypto';
 import { describeError } from '../common/errors.js';
 import type {
   Approval,
@@ -46,7 +46,7 @@ import {
   uncheckedError,
   waitingNotice,
 } from './guard-refusals.js';
-import { type StatementText, StatementTexts } from './guard-statements.js';
+import { operationHash, type StatementText, StatementTexts } from './guard-statements.js';
 import { FRONTEND } from './messages.js';
 import { Pieces } from './pieces.js';
 import type { PgRecorder } from './recorder.js';
@@ -217,7 +217,7 @@ export class GuardGate {
   ): void {
     const { sql, facts, rule, approvals } = asked;
     const { session, context } = this.settings;
-    const operation_hash = createHash('sha256').update(sql.bytes).digest('hex');
+    const operation_hash = operationHash(sql);
     let covered: Approval | undefined;
     try {
       covered = approvals.covered({ session_id: session.id, operation_hash, rule });
