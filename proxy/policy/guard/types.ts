@@ -252,3 +252,16 @@ export interface ApprovalBroker {
   /** Called on every change (new request, decision, expiry, withdrawal); returns an unsubscribe function. */
   subscribe(listener: (approval: Approval) => void): () => void;
 }
+
+/**
+ * The guard's state for /api/health (policy/guard/component.ts). `ok`: both parsers loaded; `unavailable`:
+ * at least one could not be loaded at start (`reason` says which and why), so operations that a rule needs
+ * it for are refused (fail closed) while everything else, recording included, goes on; `stopped`: not
+ * running.
+ */
+export interface GuardHealth {
+  status: 'ok' | 'unavailable' | 'stopped';
+  /** `guardrails.enabled` of the policy in force. */
+  enabled: boolean;
+  reason?: string;
+}
