@@ -76,6 +76,20 @@ export interface PgGuardOptions {
   approvalMode?: () => ApprovalMode;
   /** The latest prompt of a Claude session driving this one, for the approver (guard-context.ts). */
   drivingPrompt?: ApprovalContextSources['drivingPrompt'];
+  /**
+   * Told how much waits behind held statements (monitoring, tests): after each batch of client frames taken
+   * while something is held, and when a hold is decided.
+   */
+  onQueue?: (state: HeldQueueState) => void;
+}
+
+/** What waits behind a connection's held statements (see {@link PgGuardOptions.onQueue}). */
+export interface HeldQueueState {
+  session_id: string;
+  /** Bytes of client messages queued behind (and including) the first undecided hold. */
+  bytes: number;
+  /** Whether the gate has stopped reading the client's socket until the queue drains. */
+  paused: boolean;
 }
 
 /** One connection's settings for the gate. */
@@ -123,6 +137,9 @@ export class GuardGate {
   private readonly texts = new StatementTexts();
   /** What waits behind an undecided hold, in order; empty when nothing is held. */
   private readonly queue: Array<Buffer | Hold> = [];
+  /** Bytes of the messages in `queue`. */
+  private queuedBytes = 0;
+  private paused = false;
   private readonly ready = new Pieces();
   /** Extended-protocol frames of the batch being read since its last Sync, not yet in `ready` (see send). */
   private readonly unit: Buffer[] = [];
@@ -295,6 +312,7 @@ export class GuardGate {
     this.unitReady();
     const bytes = this.ready.take();
     if (bytes) this.sinks.upstream(bytes);
+    if (this.queue.length > 0) this.report();
   }
 
   /**
@@ -317,6 +335,7 @@ export class GuardGate {
       if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval) this.withdraw(entry.approval, why);
     }
     this.queue.length = 0;
+    this.queuedBytes = 0;
     this.unit.length = 0;
     this.ready.take();
   }
@@ -359,8 +378,26 @@ export class GuardGate {
       else if (head.bytes) this.ready.add(head.bytes);
       else break;
       this.queue.shift();
+      this.queuedBytes -= sizeOf(head);
     }
     this.flush();
+    if (this.queue.length === 0) this.report();
+  }
+
+  private report(): void {
+    this.settings.onQueue?.({
+      session_id: this.settings.session.id,
+      bytes: this.queuedBytes,
+      paused: this.paused,
+    });
+  }
+
+  /** Puts `entries` at the end of the queue. */
+  private enqueue(...entries: Array<Buffer | Hold>): void {
+    for (const entry of entries) {
+      this.queue.push(entry);
+      this.queuedBytes += sizeOf(entry);
+    }
   }
 
   /**
@@ -397,11 +434,11 @@ export class GuardGate {
    * locks held, no constants folded at Bind while a person decides).
    */
   private send(entry: Buffer | Hold): void {
-    if (this.queue.length > 0) this.queue.push(entry);
+    if (this.queue.length > 0) this.enqueue(entry);
     else if (!Buffer.isBuffer(entry)) {
-      if (entry.extended) this.queue.push(...this.unit.splice(0));
+      if (entry.extended) this.enqueue(...this.unit.splice(0));
       else this.unitReady();
-      this.queue.push(entry);
+      this.enqueue(entry);
     } else if (EXTENDED.has(entry[0]!)) this.unit.push(entry);
     else {
       this.unitReady();
@@ -414,4 +451,9 @@ export class GuardGate {
     for (const frame of this.unit) this.ready.add(frame);
     this.unit.length = 0;
   }
+}
+
+/** The bytes of a queued message: a hold counts as its statement. */
+function sizeOf(entry: Buffer | Hold): number {
+  return Buffer.isBuffer(entry) ? entry.length : entry.original.length;
 }
