@@ -116,7 +116,19 @@ export interface GateSinks {
   upstream: (bytes: Buffer) => void;
   /** Bytes for the client at once (the NoticeResponse of a held statement). */
   client: (bytes: Buffer) => void;
+  /**
+   * Stops (`true`) or resumes reading the client's socket: stopped while more than {@link MAX_QUEUED_BYTES}
+   * wait behind held statements, asked again after each batch read meanwhile.
+   */
+  clientFlow: (paused: boolean) => void;
 }
+
+/**
+ * Bytes of client messages the gate keeps behind held statements before it stops reading the client (1 MiB):
+ * a client that goes on sending while a person decides waits in its own socket (TCP backpressure), not in
+ * the engine's memory. A socket read already taken is queued whole, so the queue can pass this by one read.
+ */
+export const MAX_QUEUED_BYTES = 1024 * 1024;
 
 /** A statement held in the send queue until it is decided: `bytes` is what goes upstream once it is. */
 interface Hold {
@@ -312,7 +324,20 @@ export class GuardGate {
     this.unitReady();
     const bytes = this.ready.take();
     if (bytes) this.sinks.upstream(bytes);
-    if (this.queue.length > 0) this.report();
+    this.flow();
+  }
+
+  /**
+   * Pauses the client while the queue is over {@link MAX_QUEUED_BYTES} (again after each batch: the outbox
+   * may have resumed it meanwhile, outbox.ts), resumes it once below; reports the queue while it is not empty
+   * or when that changes.
+   */
+  private flow(): void {
+    const over = this.queuedBytes > MAX_QUEUED_BYTES;
+    const changed = over !== this.paused;
+    this.paused = over;
+    if (over || changed) this.sinks.clientFlow(over);
+    if (this.queue.length > 0 || changed) this.report();
   }
 
   /**
@@ -380,8 +405,10 @@ export class GuardGate {
       this.queue.shift();
       this.queuedBytes -= sizeOf(head);
     }
+    const paused = this.paused;
     this.flush();
-    if (this.queue.length === 0) this.report();
+    // Drained: said once (flush says it when the client was paused).
+    if (this.queue.length === 0 && !paused) this.report();
   }
 
   private report(): void {
