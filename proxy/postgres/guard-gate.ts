@@ -13,7 +13,8 @@
  *   in the same session (`covered`).
  *
  * Order is kept: bytes go upstream strictly in the order the client sent them, so nothing behind a held
- * statement is forwarded before it. Every frame is followed by the tracker when it arrives (the server will
+ * statement is forwarded before it (guard-queue.ts); once 1 MiB waits behind it, the client's socket is not
+ * read until the queue drains, so a client that keeps sending is held back by TCP, not kept in memory. Every frame is followed by the tracker when it arrives (the server will
  * see it, or its stand-in, in that order), so a held statement's `pg.statement` is recorded before the
  * approval is asked for. The statement is checked at Execute rather than at Parse: every execution of a
  * prepared statement is checked (postgres.js and pg re-execute named statements with Bind/Execute only).
@@ -33,6 +34,7 @@ import type {
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
 import { type ApprovalContextSources, contextAtRequest, estimateLater } from './guard-context.js';
+import { type Hold, HoldQueue } from './guard-queue.js';
 import { ServerReading } from './guard-reading.js';
 import {
   blockedError,
@@ -48,20 +50,9 @@ import {
 } from './guard-refusals.js';
 import { operationHash, type StatementText, StatementTexts } from './guard-statements.js';
 import { FRONTEND } from './messages.js';
-import { Pieces } from './pieces.js';
 import type { PgRecorder } from './recorder.js';
 import type { StatementTracker } from './tracker.js';
 import type { TrackerOutput } from './tracker-output.js';
-
-/** Frames of an extended-protocol batch, up to (not including) its Sync (PostgreSQL docs, 55.2.3). */
-const EXTENDED = new Set<number>([
-  FRONTEND.Parse,
-  FRONTEND.Bind,
-  FRONTEND.Describe,
-  FRONTEND.Execute,
-  FRONTEND.Close,
-  FRONTEND.Flush,
-]);
 
 /** How `approve` rules hold a statement: wait on the connection, or refuse it until it is run again. */
 export type ApprovalMode = 'hold' | 'retry';
@@ -117,44 +108,18 @@ export interface GateSinks {
   /** Bytes for the client at once (the NoticeResponse of a held statement). */
   client: (bytes: Buffer) => void;
   /**
-   * Stops (`true`) or resumes reading the client's socket: stopped while more than {@link MAX_QUEUED_BYTES}
-   * wait behind held statements, asked again after each batch read meanwhile.
+   * Stops (`true`) or resumes reading the client's socket: stopped while more than MAX_QUEUED_BYTES (1 MiB,
+   * guard-queue.ts) wait behind held statements, asked again after each batch read meanwhile.
    */
   clientFlow: (paused: boolean) => void;
-}
-
-/**
- * Bytes of client messages the gate keeps behind held statements before it stops reading the client (1 MiB):
- * a client that goes on sending while a person decides waits in its own socket (TCP backpressure), not in
- * the engine's memory. A socket read already taken is queued whole, so the queue can pass this by one read.
- */
-export const MAX_QUEUED_BYTES = 1024 * 1024;
-
-/** A statement held in the send queue until it is decided: `bytes` is what goes upstream once it is. */
-interface Hold {
-  original: Buffer;
-  standIn: Buffer;
-  verdict: GuardVerdict;
-  bytes?: Buffer;
-  approval?: Approval;
-  /** The client sent a CancelRequest while it waited. */
-  cancelled?: boolean;
-  /** An Execute: refused, the server skips what follows it up to Sync. */
-  extended: boolean;
 }
 
 /** Checks each statement of one connection against the guard and holds, refuses or forwards it. */
 export class GuardGate {
   /** What each Query or Execute runs. */
   private readonly texts = new StatementTexts();
-  /** What waits behind an undecided hold, in order; empty when nothing is held. */
-  private readonly queue: Array<Buffer | Hold> = [];
-  /** Bytes of the messages in `queue`. */
-  private queuedBytes = 0;
-  private paused = false;
-  private readonly ready = new Pieces();
-  /** Extended-protocol frames of the batch being read since its last Sync, not yet in `ready` (see send). */
-  private readonly unit: Buffer[] = [];
+  /** Client messages on their way upstream, in order, behind undecided holds (guard-queue.ts). */
+  private readonly queue: HoldQueue;
   /** What to do once the current batch's statements are recorded (their seqs known). */
   private after: Array<() => void> = [];
   private closed = false;
@@ -166,6 +131,11 @@ export class GuardGate {
     private readonly sinks: GateSinks,
   ) {
     this.reading = new ServerReading(settings.parameters);
+    this.queue = new HoldQueue({
+      upstream: sinks.upstream,
+      clientFlow: sinks.clientFlow,
+      report: (state) => settings.onQueue?.({ session_id: settings.session.id, ...state }),
+    });
   }
 
   /** A ParameterStatus from the server: see {@link ServerReading.parameter}. */
@@ -321,23 +291,7 @@ export class GuardGate {
 
   /** Writes upstream what is ready to go (call after each batch of frames, after the relay took its hold). */
   flush(): void {
-    this.unitReady();
-    const bytes = this.ready.take();
-    if (bytes) this.sinks.upstream(bytes);
-    this.flow();
-  }
-
-  /**
-   * Pauses the client while the queue is over {@link MAX_QUEUED_BYTES} (again after each batch: the outbox
-   * may have resumed it meanwhile, outbox.ts), resumes it once below; reports the queue while it is not empty
-   * or when that changes.
-   */
-  private flow(): void {
-    const over = this.queuedBytes > MAX_QUEUED_BYTES;
-    const changed = over !== this.paused;
-    this.paused = over;
-    if (over || changed) this.sinks.clientFlow(over);
-    if (this.queue.length > 0 || changed) this.report();
+    this.queue.flush();
   }
 
   /**
@@ -345,7 +299,7 @@ export class GuardGate {
    * withdrawn and refused with 57014, as a cancelled statement is. True when one was waiting.
    */
   cancel(): boolean {
-    const hold = this.queue.find((entry): entry is Hold => !Buffer.isBuffer(entry) && !entry.bytes);
+    const [hold] = this.queue.undecided();
     if (!hold || hold.cancelled) return false;
     hold.cancelled = true;
     if (hold.approval) this.withdraw(hold.approval, 'the client cancelled the statement');
@@ -356,13 +310,8 @@ export class GuardGate {
   close(why = 'the client disconnected'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const entry of this.queue) {
-      if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval) this.withdraw(entry.approval, why);
-    }
-    this.queue.length = 0;
-    this.queuedBytes = 0;
-    this.unit.length = 0;
-    this.ready.take();
+    for (const hold of this.queue.undecided()) if (hold.approval) this.withdraw(hold.approval, why);
+    this.queue.clear();
   }
 
   /** Follows a statement in the tracker; returns its execution (recorded with this batch). */
@@ -396,53 +345,15 @@ export class GuardGate {
     if (this.closed || hold.bytes) return;
     if (refusal) hold.verdict.refusal = refusal;
     hold.bytes = refusal ? hold.standIn : hold.original;
-    if (refusal && hold.extended) this.skippedAfter(hold);
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      if (Buffer.isBuffer(head)) this.ready.add(head);
-      else if (head.bytes) this.ready.add(head.bytes);
-      else break;
-      this.queue.shift();
-      this.queuedBytes -= sizeOf(head);
-    }
-    const paused = this.paused;
-    this.flush();
-    // Drained: said once (flush says it when the client was paused).
-    if (this.queue.length === 0 && !paused) this.report();
-  }
-
-  private report(): void {
-    this.settings.onQueue?.({
-      session_id: this.settings.session.id,
-      bytes: this.queuedBytes,
-      paused: this.paused,
-    });
-  }
-
-  /** Puts `entries` at the end of the queue. */
-  private enqueue(...entries: Array<Buffer | Hold>): void {
-    for (const entry of entries) {
-      this.queue.push(entry);
-      this.queuedBytes += sizeOf(entry);
-    }
-  }
-
-  /**
-   * After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so holds
-   * behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent (discarded too).
-   */
-  private skippedAfter(refused: Hold): void {
-    for (let i = this.queue.indexOf(refused) + 1; i < this.queue.length; i++) {
-      const entry = this.queue[i]!;
-      if (Buffer.isBuffer(entry)) {
-        if (entry[0] === FRONTEND.Sync || entry[0] === FRONTEND.Query) return;
-        continue;
+    if (refusal && hold.extended) {
+      // After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so
+      // holds behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent.
+      for (const moot of this.queue.skippedAfter(hold)) {
+        moot.bytes = moot.standIn;
+        if (moot.approval) this.withdraw(moot.approval, 'an earlier statement of its batch was refused');
       }
-      if (!entry.extended) return;
-      if (entry.bytes) continue;
-      entry.bytes = entry.standIn;
-      if (entry.approval) this.withdraw(entry.approval, 'an earlier statement of its batch was refused');
     }
+    this.queue.drain();
   }
 
   /** Withdraws an approval; a broker failure here changes nothing for the client. */
@@ -454,33 +365,8 @@ export class GuardGate {
     }
   }
 
-  /**
-   * Queues a frame (or a hold) for the upstream in order. Extended-protocol frames wait in `unit` until the
-   * batch is flushed or a Sync comes, so that an Execute held for approval takes the Parse and Bind sent with
-   * it into the queue: nothing of the statement reaches the server before the decision (no parse-analysis
-   * locks held, no constants folded at Bind while a person decides).
-   */
+  /** Queues a frame (or a hold) for the upstream in order (guard-queue.ts). */
   private send(entry: Buffer | Hold): void {
-    if (this.queue.length > 0) this.enqueue(entry);
-    else if (!Buffer.isBuffer(entry)) {
-      if (entry.extended) this.enqueue(...this.unit.splice(0));
-      else this.unitReady();
-      this.enqueue(entry);
-    } else if (EXTENDED.has(entry[0]!)) this.unit.push(entry);
-    else {
-      this.unitReady();
-      this.ready.add(entry);
-    }
+    this.queue.send(entry);
   }
-
-  /** The extended-protocol frames waiting in `unit` are ready to go. */
-  private unitReady(): void {
-    for (const frame of this.unit) this.ready.add(frame);
-    this.unit.length = 0;
-  }
-}
-
-/** The bytes of a queued message: a hold counts as its statement. */
-function sizeOf(entry: Buffer | Hold): number {
-  return Buffer.isBuffer(entry) ? entry.length : entry.original.length;
 }
