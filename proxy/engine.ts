@@ -15,7 +15,7 @@ import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
 import { type ApprovalSettings, Approvals, DEFAULT_APPROVAL_SETTINGS } from './policy/approvals/broker.js';
 import { drivingPrompt } from './policy/approvals/driving-prompt.js';
-import { GuardComponent } from './policy/guard/component.js';
+import { GuardComponent, type GuardParserLoaders } from './policy/guard/component.js';
 import type { Guard } from './policy/guard/types.js';
 import { RecordingSwitch } from './policy/recording-switch.js';
 import { PolicyWatcher } from './policy/watcher.js';
@@ -62,6 +62,8 @@ export interface EngineOptions {
    * policy's guard (undefined while guardrails are off); tests may pass their own.
    */
   guard?: () => Guard | undefined;
+  /** How the guard loads its parsers (policy/guard/component.ts); default the real ones. Tests make one fail. */
+  guardParsers?: GuardParserLoaders;
 }
 
 /** Addresses of a running engine, for printing and for tests. */
@@ -195,7 +197,10 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const log = options.log ?? (() => undefined);
   const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
   policyRef = policy;
-  const guard = await parts.add('guard', new GuardComponent(() => policy.current()));
+  const guard = await parts.add(
+    'guard',
+    new GuardComponent(() => policy.current(), { loaders: options.guardParsers, warn }),
+  );
 
   const anthropic = new AnthropicProxy(
     anthropicOptions(config, {
@@ -259,6 +264,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     health: () => ({
       proxies: { anthropic: { url: anthropic.url, upstream, status: anthropic.health.status } },
       postgres: postgres.health(),
+      guard: guard.health(),
     }),
     notices: (push) =>
       anthropic.health.subscribe(({ upstream: url, status }) =>

@@ -12,6 +12,7 @@ import type {
   ApprovalSubject,
   DecidingRule,
   GuardAction,
+  GuardHealth,
   OperationFacts,
 } from '../policy/guard/types.js';
 import type { PolicyChange } from '../policy/policy-diff.js';
@@ -45,6 +46,8 @@ export interface HealthResponse {
   postgres: PreAuthHealth;
   /** Whether recording works: while `store.ok` is false, requests and statements are refused with the reason. */
   store: StoreHealth;
+  /** Whether the guardrails' parsers loaded; while `unavailable`, what a rule needs them for is refused. */
+  guard: GuardHealth;
 }
 
 /** On /api/live when an upstream starts failing or answers again (never once per request). */

@@ -59,6 +59,11 @@ export interface HookOptions {
   home: string;
   /** The hook's timeout as configured in Claude Code, seconds (default {@link HOOK_TIMEOUT_S}). */
   timeoutS?: number;
+  /**
+   * The time now, ms since the epoch (default `Date.now`): what the hook's deadline is computed and checked
+   * against. Tests pass their own to put a decision exactly at the deadline.
+   */
+  clock?: () => number;
 }
 
 /** Claude Code's PreToolUse input, as far as the hook reads it. */
@@ -91,8 +96,8 @@ export async function claudeCodeHook(input: string, options: HookOptions): Promi
 }
 
 async function check(input: string, options: HookOptions, cancelled: AbortSignal): Promise<HookOutcome> {
-  const deadline =
-    Date.now() + Math.max(1_000, (options.timeoutS ?? HOOK_TIMEOUT_S) * 1000 - TIMEOUT_MARGIN_MS);
+  const now = options.clock ?? Date.now;
+  const deadline = now() + Math.max(1_000, (options.timeoutS ?? HOOK_TIMEOUT_S) * 1000 - TIMEOUT_MARGIN_MS);
   let call: HookInput;
   try {
     call = JSON.parse(input) as HookInput;
@@ -124,7 +129,7 @@ async function check(input: string, options: HookOptions, cancelled: AbortSignal
       }),
       signal: AbortSignal.any([
         cancelled,
-        AbortSignal.timeout(Math.min(CHECK_TIMEOUT_MS, deadline - Date.now())),
+        AbortSignal.timeout(Math.max(1, Math.min(CHECK_TIMEOUT_MS, deadline - now()))),
       ]),
     });
     const body = (await response.json()) as GuardToolCallResponse & { error?: { message?: string } };
@@ -146,7 +151,7 @@ async function check(input: string, options: HookOptions, cancelled: AbortSignal
     case 'approve':
       if (!answer.approval_id)
         return deny('Glassbox: this tool call needs an approval that could not be requested');
-      return waitForDecision(api, headers, answer, deadline, cancelled);
+      return waitForDecision(api, headers, answer, { deadline, now }, cancelled);
     default:
       if (answer.covered && answer.approval_id) {
         return allow(`Glassbox: covered by approval ${answer.approval_id} (rule ${answer.rule?.id ?? '?'})`);
@@ -158,27 +163,29 @@ async function check(input: string, options: HookOptions, cancelled: AbortSignal
 /**
  * Long-polls the approval until it is decided or the hook's deadline comes. When the hook stops waiting
  * without a decision — its deadline, or Claude Code cancelling it (SIGTERM, SIGINT) — it withdraws the
- * approval, so nobody approves a call that will not run.
+ * approval, so nobody approves a call that will not run. At the deadline, a decision that reached the engine
+ * after the last look but before the withdrawal is the answer (approved → `allow`), as the record says.
  */
 async function waitForDecision(
   api: string,
   headers: Record<string, string>,
   answer: GuardToolCallResponse,
-  deadline: number,
+  time: { deadline: number; now: () => number },
   cancelled: AbortSignal,
 ): Promise<HookOutcome> {
+  const { deadline, now } = time;
   const id = answer.approval_id!;
   const rule = answer.rule?.id ?? '?';
   const waiting = `Glassbox: waiting for approval ${id} (rule ${rule}); open the dashboard or run \`glassbox approve ${id}\``;
   let lastProblem = '';
-  while (Date.now() < deadline - 1_000 && !cancelled.aborted) {
-    const seconds = Math.max(1, Math.min(POLL_S, Math.floor((deadline - Date.now()) / 1000) - 1));
+  while (now() < deadline - 1_000 && !cancelled.aborted) {
+    const seconds = Math.max(1, Math.min(POLL_S, Math.floor((deadline - now()) / 1000) - 1));
     try {
       const response = await fetch(`${api}/api/approvals/${encodeURIComponent(id)}/wait?timeout=${seconds}`, {
         headers,
         signal: AbortSignal.any([
           cancelled,
-          AbortSignal.timeout(Math.min(seconds * 1000 + 5_000, deadline - Date.now())),
+          AbortSignal.timeout(Math.max(1, Math.min(seconds * 1000 + 5_000, deadline - now()))),
         ]),
       });
       const body = (await response.json()) as {
@@ -187,7 +194,8 @@ async function waitForDecision(
         error?: { message?: string };
       };
       if (!response.ok || !body.approval) {
-        await withdraw(api, headers, id, 'the Claude Code hook could not wait for it');
+        const late = await withdraw(api, headers, id, 'the Claude Code hook could not wait for it');
+        if (late) return { ...late, stderr: `${waiting}\n${late.stderr}` };
         return deny(
           `Glassbox: could not wait for approval ${id} (${response.status}: ${body.error?.message ?? 'no approval in the answer'}); the tool call is refused`,
           waiting,
@@ -199,29 +207,41 @@ async function waitForDecision(
       if (cancelled.aborted) break;
       // The engine restarting or a dropped connection: try again until the deadline.
       lastProblem = ` (last error: ${describe(error)})`;
-      await new Promise((resolve) =>
-        setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - Date.now()))),
-      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1_000, Math.max(0, deadline - now()))));
     }
   }
   if (cancelled.aborted) {
     await withdraw(api, headers, id, 'Claude Code cancelled the tool call');
     return deny(`Glassbox: the tool call was cancelled while approval ${id} was pending`, waiting);
   }
-  await withdraw(api, headers, id, 'nobody decided within the time the Claude Code hook may wait');
+  // A person may have decided after the last look and before the withdrawal reached the engine: that
+  // decision stands (the record says so), so it is the answer.
+  const late = await withdraw(
+    api,
+    headers,
+    id,
+    'nobody decided within the time the Claude Code hook may wait',
+  );
+  if (late) return { ...late, stderr: `${waiting}\n${late.stderr}` };
   return deny(
     `Glassbox: nobody decided approval ${id} (rule ${rule}) within the time this hook may wait${lastProblem}; the tool call did not run. Ask again once someone can approve it.`,
     waiting,
   );
 }
 
-/** Withdraws a pending approval the hook no longer waits for (best effort, bounded). */
+/**
+ * Withdraws a pending approval the hook no longer waits for (best effort, bounded). The engine answers with the
+ * approval as it is after the withdrawal (`POST /api/guard/withdraw`, api/routes/guard.ts): when a person
+ * decided it first, the withdrawal changed nothing and that decision is returned as the hook's answer.
+ * @returns the answer for a decision made before the withdrawal, or undefined when it was withdrawn (or the
+ *   engine could not be asked: the approval then expires by itself, approvals.timeout)
+ */
 async function withdraw(
   api: string,
   headers: Record<string, string>,
   id: string,
   reason: string,
-): Promise<void> {
+): Promise<HookOutcome | undefined> {
   try {
     const response = await fetch(`${api}/api/guard/withdraw`, {
       method: 'POST',
@@ -229,9 +249,11 @@ async function withdraw(
       body: JSON.stringify({ approval_id: id, reason }),
       signal: AbortSignal.timeout(WITHDRAW_TIMEOUT_MS),
     });
-    await response.body?.cancel();
+    const body = (await response.json()) as { approval?: Approval };
+    if (!response.ok || body.approval?.status === 'withdrawn') return undefined;
+    return body.approval ? decided(body.approval) : undefined;
   } catch {
-    // The approval expires by itself (approvals.timeout).
+    return undefined;
   }
 }
 

@@ -9,15 +9,16 @@
  * - `approve`: unless a standing approval covers it, held. In `hold` mode it waits, recorded but not
  *   forwarded, while the client gets a NoticeResponse; approved, it goes on; denied, expired or withdrawn, it
  *   is refused (42501; 57014 when the client cancelled). In `retry` mode it is refused at once with the
- *   approval's id, and the same statement bytes pass once approved (`covered`).
+ *   approval's id, and the same statement (bytes, and Bind parameters for an Execute) passes once approved,
+ *   in the same session (`covered`).
  *
  * Order is kept: bytes go upstream strictly in the order the client sent them, so nothing behind a held
- * statement is forwarded before it. Every frame is followed by the tracker when it arrives (the server will
+ * statement is forwarded before it (guard-queue.ts); once 1 MiB waits behind it, the client's socket is not
+ * read until the queue drains, so a client that keeps sending is held back by TCP, not kept in memory. Every frame is followed by the tracker when it arrives (the server will
  * see it, or its stand-in, in that order), so a held statement's `pg.statement` is recorded before the
  * approval is asked for. The statement is checked at Execute rather than at Parse: every execution of a
  * prepared statement is checked (postgres.js and pg re-execute named statements with Bind/Execute only).
  */
-import { createHash } from 'node:crypto';
 import { describeError } from '../common/errors.js';
 import type {
   Approval,
@@ -33,6 +34,7 @@ import type {
 import type { Execution } from './execution.js';
 import type { Frame } from './framer.js';
 import { type ApprovalContextSources, contextAtRequest, estimateLater } from './guard-context.js';
+import { type Hold, HoldQueue } from './guard-queue.js';
 import { ServerReading } from './guard-reading.js';
 import {
   blockedError,
@@ -46,22 +48,11 @@ import {
   uncheckedError,
   waitingNotice,
 } from './guard-refusals.js';
-import { type StatementText, StatementTexts } from './guard-statements.js';
+import { operationHash, type StatementText, StatementTexts } from './guard-statements.js';
 import { FRONTEND } from './messages.js';
-import { Pieces } from './pieces.js';
 import type { PgRecorder } from './recorder.js';
 import type { StatementTracker } from './tracker.js';
 import type { TrackerOutput } from './tracker-output.js';
-
-/** Frames of an extended-protocol batch, up to (not including) its Sync (PostgreSQL docs, 55.2.3). */
-const EXTENDED = new Set<number>([
-  FRONTEND.Parse,
-  FRONTEND.Bind,
-  FRONTEND.Describe,
-  FRONTEND.Execute,
-  FRONTEND.Close,
-  FRONTEND.Flush,
-]);
 
 /** How `approve` rules hold a statement: wait on the connection, or refuse it until it is run again. */
 export type ApprovalMode = 'hold' | 'retry';
@@ -76,6 +67,20 @@ export interface PgGuardOptions {
   approvalMode?: () => ApprovalMode;
   /** The latest prompt of a Claude session driving this one, for the approver (guard-context.ts). */
   drivingPrompt?: ApprovalContextSources['drivingPrompt'];
+  /**
+   * Told how much waits behind held statements (monitoring, tests): after each batch of client frames taken
+   * while something is held, and when a hold is decided.
+   */
+  onQueue?: (state: HeldQueueState) => void;
+}
+
+/** What waits behind a connection's held statements (see {@link PgGuardOptions.onQueue}). */
+export interface HeldQueueState {
+  session_id: string;
+  /** Bytes of client messages queued behind (and including) the first undecided hold. */
+  bytes: number;
+  /** Whether the gate has stopped reading the client's socket until the queue drains. */
+  paused: boolean;
 }
 
 /** One connection's settings for the gate. */
@@ -102,30 +107,19 @@ export interface GateSinks {
   upstream: (bytes: Buffer) => void;
   /** Bytes for the client at once (the NoticeResponse of a held statement). */
   client: (bytes: Buffer) => void;
-}
-
-/** A statement held in the send queue until it is decided: `bytes` is what goes upstream once it is. */
-interface Hold {
-  original: Buffer;
-  standIn: Buffer;
-  verdict: GuardVerdict;
-  bytes?: Buffer;
-  approval?: Approval;
-  /** The client sent a CancelRequest while it waited. */
-  cancelled?: boolean;
-  /** An Execute: refused, the server skips what follows it up to Sync. */
-  extended: boolean;
+  /**
+   * Stops (`true`) or resumes reading the client's socket: stopped while more than MAX_QUEUED_BYTES (1 MiB,
+   * guard-queue.ts) wait behind held statements, asked again after each batch read meanwhile.
+   */
+  clientFlow: (paused: boolean) => void;
 }
 
 /** Checks each statement of one connection against the guard and holds, refuses or forwards it. */
 export class GuardGate {
   /** What each Query or Execute runs. */
   private readonly texts = new StatementTexts();
-  /** What waits behind an undecided hold, in order; empty when nothing is held. */
-  private readonly queue: Array<Buffer | Hold> = [];
-  private readonly ready = new Pieces();
-  /** Extended-protocol frames of the batch being read since its last Sync, not yet in `ready` (see send). */
-  private readonly unit: Buffer[] = [];
+  /** Client messages on their way upstream, in order, behind undecided holds (guard-queue.ts). */
+  private readonly queue: HoldQueue;
   /** What to do once the current batch's statements are recorded (their seqs known). */
   private after: Array<() => void> = [];
   private closed = false;
@@ -137,6 +131,11 @@ export class GuardGate {
     private readonly sinks: GateSinks,
   ) {
     this.reading = new ServerReading(settings.parameters);
+    this.queue = new HoldQueue({
+      upstream: sinks.upstream,
+      clientFlow: sinks.clientFlow,
+      report: (state) => settings.onQueue?.({ session_id: settings.session.id, ...state }),
+    });
   }
 
   /** A ParameterStatus from the server: see {@link ServerReading.parameter}. */
@@ -217,7 +216,7 @@ export class GuardGate {
   ): void {
     const { sql, facts, rule, approvals } = asked;
     const { session, context } = this.settings;
-    const operation_hash = createHash('sha256').update(sql.bytes).digest('hex');
+    const operation_hash = operationHash(sql);
     let covered: Approval | undefined;
     try {
       covered = approvals.covered({ session_id: session.id, operation_hash, rule });
@@ -292,9 +291,7 @@ export class GuardGate {
 
   /** Writes upstream what is ready to go (call after each batch of frames, after the relay took its hold). */
   flush(): void {
-    this.unitReady();
-    const bytes = this.ready.take();
-    if (bytes) this.sinks.upstream(bytes);
+    this.queue.flush();
   }
 
   /**
@@ -302,7 +299,7 @@ export class GuardGate {
    * withdrawn and refused with 57014, as a cancelled statement is. True when one was waiting.
    */
   cancel(): boolean {
-    const hold = this.queue.find((entry): entry is Hold => !Buffer.isBuffer(entry) && !entry.bytes);
+    const [hold] = this.queue.undecided();
     if (!hold || hold.cancelled) return false;
     hold.cancelled = true;
     if (hold.approval) this.withdraw(hold.approval, 'the client cancelled the statement');
@@ -313,12 +310,8 @@ export class GuardGate {
   close(why = 'the client disconnected'): void {
     if (this.closed) return;
     this.closed = true;
-    for (const entry of this.queue) {
-      if (!Buffer.isBuffer(entry) && !entry.bytes && entry.approval) this.withdraw(entry.approval, why);
-    }
-    this.queue.length = 0;
-    this.unit.length = 0;
-    this.ready.take();
+    for (const hold of this.queue.undecided()) if (hold.approval) this.withdraw(hold.approval, why);
+    this.queue.clear();
   }
 
   /** Follows a statement in the tracker; returns its execution (recorded with this batch). */
@@ -352,33 +345,15 @@ export class GuardGate {
     if (this.closed || hold.bytes) return;
     if (refusal) hold.verdict.refusal = refusal;
     hold.bytes = refusal ? hold.standIn : hold.original;
-    if (refusal && hold.extended) this.skippedAfter(hold);
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      if (Buffer.isBuffer(head)) this.ready.add(head);
-      else if (head.bytes) this.ready.add(head.bytes);
-      else break;
-      this.queue.shift();
-    }
-    this.flush();
-  }
-
-  /**
-   * After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so holds
-   * behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent (discarded too).
-   */
-  private skippedAfter(refused: Hold): void {
-    for (let i = this.queue.indexOf(refused) + 1; i < this.queue.length; i++) {
-      const entry = this.queue[i]!;
-      if (Buffer.isBuffer(entry)) {
-        if (entry[0] === FRONTEND.Sync || entry[0] === FRONTEND.Query) return;
-        continue;
+    if (refusal && hold.extended) {
+      // After a refused Execute the server discards everything up to Sync (PostgreSQL docs, 55.2.3), so
+      // holds behind it in that batch are moot: their approvals are withdrawn and their stand-ins sent.
+      for (const moot of this.queue.skippedAfter(hold)) {
+        moot.bytes = moot.standIn;
+        if (moot.approval) this.withdraw(moot.approval, 'an earlier statement of its batch was refused');
       }
-      if (!entry.extended) return;
-      if (entry.bytes) continue;
-      entry.bytes = entry.standIn;
-      if (entry.approval) this.withdraw(entry.approval, 'an earlier statement of its batch was refused');
     }
+    this.queue.drain();
   }
 
   /** Withdraws an approval; a broker failure here changes nothing for the client. */
@@ -390,28 +365,8 @@ export class GuardGate {
     }
   }
 
-  /**
-   * Queues a frame (or a hold) for the upstream in order. Extended-protocol frames wait in `unit` until the
-   * batch is flushed or a Sync comes, so that an Execute held for approval takes the Parse and Bind sent with
-   * it into the queue: nothing of the statement reaches the server before the decision (no parse-analysis
-   * locks held, no constants folded at Bind while a person decides).
-   */
+  /** Queues a frame (or a hold) for the upstream in order (guard-queue.ts). */
   private send(entry: Buffer | Hold): void {
-    if (this.queue.length > 0) this.queue.push(entry);
-    else if (!Buffer.isBuffer(entry)) {
-      if (entry.extended) this.queue.push(...this.unit.splice(0));
-      else this.unitReady();
-      this.queue.push(entry);
-    } else if (EXTENDED.has(entry[0]!)) this.unit.push(entry);
-    else {
-      this.unitReady();
-      this.ready.add(entry);
-    }
-  }
-
-  /** The extended-protocol frames waiting in `unit` are ready to go. */
-  private unitReady(): void {
-    for (const frame of this.unit) this.ready.add(frame);
-    this.unit.length = 0;
+    this.queue.send(entry);
   }
 }

@@ -97,12 +97,15 @@ export function waitingNotice(approval: Approval): Buffer {
   );
 }
 
-/** The ErrorResponse of `retry` mode: the approval is asked for, the statement refused until it is run again. */
+/**
+ * The ErrorResponse of `retry` mode: the approval is asked for, the statement refused until it is run again on
+ * the same connection (the approval covers it in its own session only).
+ */
 export function retryError(approval: Approval): Buffer {
   const { id, subject } = approval;
   return errorResponse(
     REFUSED_SQLSTATE,
-    `Glassbox: this statement needs approval (rule ${subject.rule.id}: ${subject.rule.message}); approval ${id} requested; run it again once approved (glassbox approve ${id})`,
+    `Glassbox: this statement needs approval (rule ${subject.rule.id}: ${subject.rule.message}); approval ${id} requested; run it again on this connection once approved (glassbox approve ${id})`,
   );
 }
 

@@ -1,11 +1,28 @@
+import { createHash } from 'node:crypto';
 import type { Frame } from './framer.js';
 import { parseBind, parseExecute, parseParse, parseQuery, parseTarget } from './frontend-messages.js';
 import { FRONTEND } from './messages.js';
 
-/** A statement's SQL as the client sent it: its bytes (what `once` approvals are keyed by) and its text. */
+/** A statement's SQL as the client sent it: its bytes and its text, and for an Execute what it was bound with. */
 export interface StatementText {
   bytes: Buffer;
   text: string;
+  /**
+   * An Execute's Bind message after its portal and statement names: parameter format codes, parameter values
+   * and result format codes (PostgreSQL docs, 55.7 "Message Formats", Bind).
+   */
+  bound?: Buffer;
+}
+
+/**
+ * What a `once` approval of `sql` covers (ApprovalSubject.operation_hash): SHA-256 hex of the SQL bytes, and
+ * for an Execute of the SQL bytes, a NUL and the Bind's parameters, so that other values are another
+ * operation.
+ */
+export function operationHash(sql: StatementText): string {
+  const hash = createHash('sha256').update(sql.bytes);
+  if (sql.bound) hash.update(Buffer.of(0)).update(sql.bound);
+  return hash.digest('hex');
 }
 
 /**
@@ -35,7 +52,9 @@ export class StatementTexts {
       case FRONTEND.Bind: {
         const { portal, statement } = parseBind(frame.body);
         const sql = this.statements.get(statement);
-        if (sql) this.portals.set(portal, sql);
+        const names = frame.body.indexOf(0, frame.body.indexOf(0) + 1) + 1;
+        // Copied: the portal outlives the read it came in.
+        if (sql) this.portals.set(portal, { ...sql, bound: Buffer.from(frame.body.subarray(names)) });
         else this.portals.delete(portal);
         return undefined;
       }

@@ -92,6 +92,11 @@ export class PgRelay {
         client: (bytes) => {
           if (!this.ended && !this.client.destroyed) this.client.write(bytes);
         },
+        clientFlow: (paused) => {
+          if (paused) this.client.pause();
+          // While the upstream is full, the outbox resumes the client once it drains (outbox.ts).
+          else if (!this.upstream.writableNeedDrain) this.client.resume();
+        },
       });
   }
 

@@ -268,6 +268,7 @@ function guardOptions(options: PgProxyOptions): PgGuardOptions {
     ...(options.approvals ? { approvals: options.approvals } : {}),
     ...(options.approvalMode ? { approvalMode: options.approvalMode } : {}),
     ...(options.drivingPrompt ? { drivingPrompt: options.drivingPrompt } : {}),
+    ...(options.onQueue ? { onQueue: options.onQueue } : {}),
   };
 }
 

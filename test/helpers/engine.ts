@@ -25,7 +25,10 @@ export async function startTestEngine(
   upstream: string,
   tweak: (config: Config) => void = () => undefined,
   home = tempHome(),
-  options: Pick<EngineOptions, 'pgMasking' | 'pgGuard' | 'guard' | 'approvals' | 'warn'> = {},
+  options: Pick<
+    EngineOptions,
+    'pgMasking' | 'pgGuard' | 'guard' | 'approvals' | 'warn' | 'guardParsers'
+  > = {},
 ): Promise<TestEngine> {
   const config = loadConfig(home, { anthropicPort: 0, apiPort: 0, anthropicUpstream: upstream });
   config.shutdownGraceMs = 200;

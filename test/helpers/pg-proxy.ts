@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from '../../proxy/config.js';
 import { FileVault } from '../../proxy/identity/vault.js';
+import type { GuardParserLoaders } from '../../proxy/policy/guard/component.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
 import type { PgGuardOptions } from '../../proxy/postgres/guard-gate.js';
 import type { PgMaskingSource } from '../../proxy/postgres/masking.js';
@@ -49,6 +50,8 @@ export async function startPgProxy(
     guard?: PgGuardOptions;
     /** A policy document written to the data directory's policy.json before the engine starts. */
     policy?: unknown;
+    /** How the engine's guard loads its parsers (default: the real ones). */
+    guardParsers?: GuardParserLoaders;
   } = {},
 ): Promise<PgProxySetup> {
   const pg = await startPostgres({ auth: 'scram-sha-256', ...options });
@@ -67,6 +70,7 @@ export async function startPgProxy(
   const test = await startTestEngine('http://127.0.0.1:9', options.tweak ?? (() => undefined), home, {
     ...(options.masking ? { pgMasking: options.masking } : {}),
     ...(options.guard ? { pgGuard: options.guard } : {}),
+    ...(options.guardParsers ? { guardParsers: options.guardParsers } : {}),
   });
   const localPassword = decodeURIComponent(new URL(added.url).password);
   return {

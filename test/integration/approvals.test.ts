@@ -93,14 +93,22 @@ describe('approval broker in the engine', () => {
     expect(store.verifySession(subject.session_id).intact).toBe(true);
   });
 
-  it('in retry mode lets the same statement bytes through exactly once after approval', async () => {
+  it('in retry mode lets the same statement bytes through exactly once after approval, in its own session only', async () => {
     const { approvals, store } = test.engine;
     const subject = sqlSubject(store, 'TRUNCATE audit_log', { rule: 'pg.truncate', mode: 'retry' });
     expect(approvals.covered(subject)).toBeUndefined();
     const { approval } = approvals.request(subject);
     approvals.decide(approval.id, { approve: true, by: me });
-    // The client reconnects and sends the same bytes: a new session, the same operation.
-    const again = sqlSubject(store, 'TRUNCATE audit_log', { rule: 'pg.truncate', mode: 'retry' });
+    // Another session sending the same bytes (another connection, another agent) does not ride on it…
+    const elsewhere = sqlSubject(store, 'TRUNCATE audit_log', { rule: 'pg.truncate', mode: 'retry' });
+    expect(elsewhere.session_id).not.toBe(subject.session_id);
+    expect(approvals.covered(elsewhere)).toBeUndefined();
+    // …nor uses it up: the session that asked runs it again, once.
+    const again = sqlSubject(store, 'TRUNCATE audit_log', {
+      rule: 'pg.truncate',
+      mode: 'retry',
+      sessionId: subject.session_id,
+    });
     expect(approvals.covered(again)?.id).toBe(approval.id);
     expect(approvals.covered(again)).toBeUndefined();
   });

@@ -119,6 +119,37 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
       await client.end();
     });
 
+    it('retry mode: an approval covers the statement and its Bind values in the session that asked, once', async () => {
+      await g.setApprovals({ mode: 'retry', timeout: '60s' });
+      // UPDATE without WHERE is held by the built-in rules; its value comes in the Bind message.
+      const update = 'UPDATE t SET id = $1';
+      const first = await rejection(client.query(update, [7]));
+      expect(first.code).toBe('42501');
+      const id = /approval (ap_\w+) requested/.exec(first.message)?.[1];
+      expect(id).toBeDefined();
+      g.broker.decide(id!, { approve: true, by: BY });
+      // Another connection running the same statement with the same value is another session: it asks anew
+      // and does not use the approval up.
+      const other = new pg.Client(g.setup.url);
+      await other.connect();
+      const elsewhere = await rejection(other.query(update, [7]));
+      expect(elsewhere.message).toMatch(/approval ap_\w+ requested/);
+      expect(elsewhere.message).not.toContain(id!);
+      await other.end();
+      // The same statement with another value is another operation.
+      const otherValue = await rejection(client.query(update, [8]));
+      expect(otherValue.message).toMatch(/approval ap_\w+ requested/);
+      expect(otherValue.message).not.toContain(id!);
+      expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+      // What was approved runs, once.
+      expect((await client.query(update, [7])).rowCount).toBe(3);
+      expect(await idsIn(g.direct)).toEqual([7, 7, 7]);
+      expect((await rejection(client.query(update, [7]))).code).toBe('42501');
+      // The requests refused in retry mode stay pending: withdrawn so that later tests wait for their own.
+      for (const pending of g.broker.list()) g.broker.withdraw(pending.id, 'the test is over');
+      await client.end();
+    });
+
     it('withdraws the approval on client.cancel() and answers 57014', async () => {
       const query = new pg.Query('DELETE FROM t');
       const held = new Promise((resolve, reject) => {

@@ -211,22 +211,51 @@ describe('psql through the guarded PostgreSQL proxy', () => {
     expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
   });
 
-  it('retry mode: refuses at once with the approval id, then lets the same statement through exactly once', async () => {
+  it('retry mode: refuses at once with the approval id, then lets the same statement through exactly once in that session', async () => {
     await g.setApprovals({ mode: 'retry', timeout: '60s' });
-    const first = await psql(['-c', 'DELETE FROM t']).done;
-    expect(first.code).toBe(1);
-    const id = /approval (ap_\w+) requested; run it again once approved/.exec(first.stderr)?.[1];
-    expect(id).toBeDefined();
-    expect(g.broker.get(id!)!.status).toBe('pending');
-    g.broker.decide(id!, { approve: true, by: BY });
-    const again = await psql(['-c', 'DELETE FROM t']).done;
-    expect(again.code).toBe(0);
-    expect(again.stdout).toContain('DELETE 3');
+    // One psql session, fed statement by statement: a retry is the same statement again on its connection.
+    const app = `psql-guard-${++runs}`;
+    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('PG')));
+    const child = spawn(PSQL, ['-X', '-w', '-d', g.setup.url], {
+      env: { ...env, LC_ALL: 'C', PGAPPNAME: app, PGCONNECT_TIMEOUT: '10' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const done = collectOutput(child);
+    child.stdin?.write('DELETE FROM t;\n');
+    const id = await waitFor(
+      () => /approval (ap_\w+) requested; run it again on this connection once approved/.exec(stderr)?.[1],
+      15_000,
+      'the refusal naming the approval',
+    );
+    expect(g.broker.get(id)!.status).toBe('pending');
+    // Another psql (another connection, so another session) sending the same bytes (psql sends the `;` too)
+    // does not ride on it.
+    const elsewhere = await psql(['-c', 'DELETE FROM t;']).done;
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toMatch(/approval ap_\w+ requested/);
+    g.broker.decide(id, { approve: true, by: BY });
+    const elsewhereAfter = await psql(['-c', 'DELETE FROM t;']).done;
+    expect(elsewhereAfter.code).toBe(1);
+    expect(elsewhereAfter.stderr).not.toContain(id);
+    expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
+    child.stdin?.write('DELETE FROM t;\n');
+    await waitFor(() => stdout.includes('DELETE 3'), 15_000, 'the approved DELETE');
     await g.direct.query('INSERT INTO t VALUES (4)');
-    const third = await psql(['-c', 'DELETE FROM t']).done;
-    expect(third.code).toBe(1);
-    expect(third.stderr).toMatch(/approval ap_\w+ requested/);
-    expect(third.stderr).not.toContain(id!);
+    const before = stderr.length;
+    child.stdin?.end('DELETE FROM t;\n');
+    await done;
+    const third = stderr.slice(before);
+    expect(third).toMatch(/approval ap_\w+ requested/);
+    expect(third).not.toContain(id);
     expect(await idsIn(g.direct)).toEqual([4]);
   });
 

@@ -13,6 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { canonicalJson } from '../../common/canonical-json.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
+import { ClassifierUnavailableError } from '../../policy/guard/guard.js';
 import type {
   Approval,
   ApprovalBroker,
@@ -70,7 +71,8 @@ type ToolCall = z.infer<typeof ToolCallBody>;
 /**
  * Handles a guarded `POST /api/guard/tool-call`.
  * @returns the decision (status 200)
- * @throws ApiError 405 for other methods, 415/413/400 for a bad body; the store's StoreUnavailableError when
+ * @throws ApiError 405 for other methods, 415/413/400 for a bad body, 503 when a rule needs a parser that
+ *   could not be loaded (the hook then refuses the call); the store's StoreUnavailableError when
  *   the check cannot be recorded (answered 500: the hook then refuses the call)
  */
 export async function guardToolCallRoute(
@@ -91,11 +93,20 @@ export async function guardToolCallRoute(
   const guard = options.guard();
   if (!guard) return { action: 'allow', checked: false };
   const { identity } = options;
-  const { facts, decision } = guard.toolCall(call.tool_name, call.tool_input, {
-    ...(call.cwd ? { cwd: call.cwd } : {}),
-    home: options.home,
-    identity: { os_user: identity.os_user },
-  });
+  let checked: ReturnType<Guard['toolCall']>;
+  try {
+    checked = guard.toolCall(call.tool_name, call.tool_input, {
+      ...(call.cwd ? { cwd: call.cwd } : {}),
+      home: options.home,
+      identity: { os_user: identity.os_user },
+    });
+  } catch (error) {
+    // A rule needs a parser that could not be loaded (component.ts): the hook refuses the call, saying why.
+    if (error instanceof ClassifierUnavailableError)
+      throw new ApiError(503, 'guard_unavailable', `${error.message}; the tool call cannot be checked`);
+    throw error;
+  }
+  const { facts, decision } = checked;
   const policy = options.policy();
   const text = policy.text.mask(operationText(call, facts)).text;
   const sessionId = claudeSession(options, call.session_id);
@@ -153,7 +164,8 @@ const WithdrawBody = z.object({
 /**
  * Handles a guarded `POST /api/guard/withdraw` `{ approval_id, reason? }`: the hook stopped waiting, so the
  * approval can no longer let anything run; a pending one becomes `withdrawn` (no-op otherwise).
- * @returns the approval as it is now
+ * @returns the approval as it is now: `withdrawn`, or the decision a person made before the withdrawal came
+ *   (which the hook then follows)
  * @throws ApiError 405, 415/413/400 for a bad body, 404 for an unknown approval or no broker
  */
 export async function guardWithdrawRoute(

@@ -4,14 +4,16 @@ import type { Approval, ApprovalSubject } from '../guard/types.js';
  * Approvals that cover operations after their decision, in memory (answered on the proxies' path without
  * touching SQLite):
  *  - `session` scope: the same rule in the same session until `until_us` (not consumed);
- *  - `once` in `retry` mode: the same operation hash and rule, once, within `retryWindowUs` of the decision
- *    (the enforcement point refused the operation and its client sends it again).
+ *  - `once` in `retry` mode: the same operation hash and rule in the same session, once, within
+ *    `retryWindowUs` of the decision (the enforcement point refused the operation and its client sends it
+ *    again). Another session sending the same operation neither uses it nor uses it up (DESIGN.md: "An
+ *    approval covers exactly what was asked (the statement's or command's hash) once").
  * A `once` approval of a held operation (`hold` mode) is used by that operation and never kept here.
  */
 export class StandingApprovals {
   /** By session id. */
   private readonly sessions = new Map<string, Approval[]>();
-  /** By operation hash: approved, unused `retry` approvals with the time (µs) they stop covering. */
+  /** By {@link retryKey}: approved, unused `retry` approvals with the time (µs) they stop covering. */
   private readonly retries = new Map<string, Array<{ approval: Approval; until: number }>>();
 
   constructor(private readonly retryWindowUs: () => number) {}
@@ -26,9 +28,10 @@ export class StandingApprovals {
       list.push(approval);
       this.sessions.set(subject.session_id, list);
     } else if (subject.mode === 'retry') {
-      const list = this.retries.get(subject.operation_hash) ?? [];
+      const key = retryKey(subject);
+      const list = this.retries.get(key) ?? [];
       list.push({ approval, until: (approval.decided_at ?? 0) + this.retryWindowUs() });
-      this.retries.set(subject.operation_hash, list);
+      this.retries.set(key, list);
     }
   }
 
@@ -48,13 +51,14 @@ export class StandingApprovals {
       const found = live.find((a) => a.subject.rule.id === subject.rule.id);
       if (found) return found;
     }
-    const retries = this.retries.get(subject.operation_hash);
+    const key = retryKey(subject);
+    const retries = this.retries.get(key);
     if (!retries) return undefined;
     const live = retries.filter((entry) => entry.until > nowUs);
     const index = live.findIndex((entry) => entry.approval.subject.rule.id === subject.rule.id);
     const found = index >= 0 ? live.splice(index, 1)[0]!.approval : undefined;
-    if (live.length === 0) this.retries.delete(subject.operation_hash);
-    else this.retries.set(subject.operation_hash, live);
+    if (live.length === 0) this.retries.delete(key);
+    else this.retries.set(key, live);
     return found;
   }
 
@@ -65,10 +69,10 @@ export class StandingApprovals {
       if (live.length === 0) this.sessions.delete(id);
       else this.sessions.set(id, live);
     }
-    for (const [hash, list] of this.retries) {
+    for (const [key, list] of this.retries) {
       const live = list.filter((entry) => entry.until > nowUs);
-      if (live.length === 0) this.retries.delete(hash);
-      else this.retries.set(hash, live);
+      if (live.length === 0) this.retries.delete(key);
+      else this.retries.set(key, live);
     }
   }
 
@@ -77,4 +81,9 @@ export class StandingApprovals {
     this.sessions.clear();
     this.retries.clear();
   }
+}
+
+/** What a `retry` approval is kept under: its session and its operation's hash (a NUL between them). */
+function retryKey(subject: Pick<ApprovalSubject, 'session_id' | 'operation_hash'>): string {
+  return `${subject.session_id}\u0000${subject.operation_hash}`;
 }

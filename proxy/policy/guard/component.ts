@@ -1,15 +1,17 @@
 /**
  * The guard as an engine component: loads the two WebAssembly parsers (PostgreSQL's, via libpg-query, and
  * tree-sitter-bash) at start, then answers with one {@link Guard} built from the classifiers and the policy
- * in force, read at each operation so a policy change applies to the next one.
+ * in force, read at each operation so a policy change applies to the next one. A parser failing to load
+ * (a packaged app missing its .wasm, the parser's heap out of memory) never stops the engine.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { describeError } from '../../common/errors.js';
 import type { CompiledPolicy } from '../compile.js';
 import { classifyFileTool } from './file-tools.js';
-import { createGuard, type GuardClassifiers } from './guard.js';
+import { ClassifierUnavailableError, createGuard, type GuardClassifiers } from './guard.js';
 import { loadShellParser, ShellClassifier } from './shell.js';
 import { loadSqlParser, SqlClassifier } from './sql.js';
-import type { Guard } from './types.js';
+import type { Guard, GuardHealth } from './types.js';
 
 /**
  * Classified once at load so that PostgreSQL's parser compiles its code paths and sizes its memory at start
@@ -31,40 +33,128 @@ function readSqlFile(path: string): string | undefined {
   }
 }
 
+/** How the two WebAssembly parsers are loaded (tests inject a failing one); each rejects when it cannot be. */
+export interface GuardParserLoaders {
+  /** PostgreSQL's parser (libpg-query); default {@link loadSqlParser}. */
+  sql?: () => Promise<void>;
+  /** tree-sitter-bash; default {@link loadShellParser}. */
+  shell?: () => Promise<void>;
+}
+
+/** The classifiers as loaded: a part whose parser failed throws its {@link ClassifierUnavailableError}. */
+export interface LoadedGuardClassifiers {
+  classifiers: GuardClassifiers;
+  /** Frees the shell parser's memory. */
+  dispose(): void;
+  /** Why each parser that could not be loaded could not (empty when both loaded). */
+  failures: ClassifierUnavailableError[];
+}
+
 /**
- * Loads both WebAssembly parsers (about 20 ms the first time), has PostgreSQL's parse one statement of many
- * kinds ({@link WARM_UP_SQL}), and returns the real classifiers, the shell classifier reading `psql -f` files
- * of up to 1 MiB; `dispose` frees the shell parser's memory.
+ * Loads both WebAssembly parsers (about 20 ms the first time), each on its own so that one failing leaves the
+ * other working; has PostgreSQL's parse one statement of many kinds ({@link WARM_UP_SQL}). A parser that
+ * cannot be loaded (or warmed up) is replaced by a classifier that throws {@link ClassifierUnavailableError}
+ * naming it and the cause. The shell classifier reads `psql -f` files of up to 1 MiB. Never rejects.
  */
-export async function loadGuardClassifiers(): Promise<GuardClassifiers & { dispose(): void }> {
-  await Promise.all([loadSqlParser(), loadShellParser()]);
-  const sql = new SqlClassifier();
-  // Warm both parsers: their WebAssembly memory grows on first use, so that happens at start, not on the
-  // first statements a client sends (which would pay for it in time and look like a leak of its own).
-  new SqlClassifier({ cacheEntries: 0 }).classify(WARM_UP_SQL);
-  const shell = new ShellClassifier();
-  shell.classify('true', { home: '/' });
+export async function loadGuardParts(loaders: GuardParserLoaders = {}): Promise<LoadedGuardClassifiers> {
+  const failures: ClassifierUnavailableError[] = [];
+  const unavailable = (what: string, error: unknown) => {
+    const failure = new ClassifierUnavailableError(
+      `the ${what} could not be loaded when the engine started (${describeError(error)})`,
+    );
+    failures.push(failure);
+    return {
+      classify: (): never => {
+        throw failure;
+      },
+    };
+  };
+  const [sql, shell] = await Promise.all([
+    (async (): Promise<GuardClassifiers['sql']> => {
+      try {
+        await (loaders.sql ?? loadSqlParser)();
+        const classifier = new SqlClassifier();
+        // Warm the parser: its WebAssembly memory grows on first use, so that happens at start, not on the
+        // first statements a client sends (which would pay for it in time and look like a leak of its own).
+        new SqlClassifier({ cacheEntries: 0 }).classify(WARM_UP_SQL);
+        return classifier;
+      } catch (error) {
+        return unavailable('PostgreSQL parser (libpg-query)', error);
+      }
+    })(),
+    (async (): Promise<{ classifier: GuardClassifiers['shell']; dispose?: () => void }> => {
+      try {
+        await (loaders.shell ?? loadShellParser)();
+        const classifier = new ShellClassifier();
+        classifier.classify('true', { home: '/' });
+        return {
+          classifier: {
+            classify: (command, context) =>
+              classifier.classify(command, { ...context, readFile: readSqlFile }),
+          },
+          dispose: () => classifier.dispose(),
+        };
+      } catch (error) {
+        return { classifier: unavailable('shell parser (tree-sitter-bash)', error) };
+      }
+    })(),
+  ]);
   return {
-    sql,
-    shell: { classify: (command, context) => shell.classify(command, { ...context, readFile: readSqlFile }) },
-    fileTool: classifyFileTool,
-    dispose: () => shell.dispose(),
+    classifiers: { sql, shell: shell.classifier, fileTool: classifyFileTool },
+    dispose: () => shell.dispose?.(),
+    failures,
   };
 }
 
-/** The engine's guard: start() loads the parsers; current() is the guard in effect (undefined when off). */
+/**
+ * The real classifiers, as {@link loadGuardParts} loads them, for commands that need both
+ * (`glassbox policy explain`); `dispose` frees the shell parser's memory.
+ * @throws ClassifierUnavailableError when a parser cannot be loaded
+ */
+export async function loadGuardClassifiers(
+  loaders: GuardParserLoaders = {},
+): Promise<GuardClassifiers & { dispose(): void }> {
+  const { classifiers, dispose, failures } = await loadGuardParts(loaders);
+  if (failures[0]) {
+    dispose();
+    throw failures[0];
+  }
+  return { ...classifiers, dispose };
+}
+
+/** What the guard component is given besides the policy. */
+export interface GuardComponentOptions {
+  /** How the parsers are loaded (default: the real ones). */
+  loaders?: GuardParserLoaders | undefined;
+  /** Where a parser that could not be loaded is reported at start (the engine's warnings). */
+  warn?: (message: string) => void;
+}
+
+/**
+ * The engine's guard: start() loads the parsers; current() is the guard in effect (undefined when off).
+ * A parser that cannot be loaded does not stop the engine: the guard then refuses what a rule needs that
+ * parser for (fail closed) and decides the rest, and {@link GuardComponent.health} says why.
+ */
 export class GuardComponent {
   private guard: Guard | undefined;
   private dispose: (() => void) | undefined;
+  private failures: ClassifierUnavailableError[] = [];
 
   /** @param policy the policy in force (the watcher's `current`), read at each operation */
-  constructor(private readonly policy: () => CompiledPolicy) {}
+  constructor(
+    private readonly policy: () => CompiledPolicy,
+    private readonly options: GuardComponentOptions = {},
+  ) {}
 
-  /** Loads both parsers and builds the guard. */
+  /** Loads both parsers and builds the guard; never rejects (see the class comment). */
   async start(): Promise<void> {
-    const classifiers = await loadGuardClassifiers();
-    this.dispose = classifiers.dispose;
+    const { classifiers, dispose, failures } = await loadGuardParts(this.options.loaders);
+    this.dispose = dispose;
+    this.failures = failures;
     this.guard = createGuard(this.policy, classifiers);
+    for (const failure of failures) {
+      this.options.warn?.(`guardrails: ${failure.message}; what a guard rule needs it for is refused`);
+    }
   }
 
   async stop(): Promise<void> {
@@ -79,5 +169,13 @@ export class GuardComponent {
    */
   current(): Guard | undefined {
     return this.policy().guard.enabled ? this.guard : undefined;
+  }
+
+  /** For /api/health: whether both parsers loaded, and if not, why. */
+  health(): GuardHealth {
+    const enabled = this.policy().guard.enabled;
+    if (!this.guard) return { status: 'stopped', enabled };
+    if (this.failures.length === 0) return { status: 'ok', enabled };
+    return { status: 'unavailable', enabled, reason: this.failures.map((f) => f.message).join('; ') };
   }
 }

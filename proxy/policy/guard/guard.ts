@@ -5,9 +5,30 @@
  */
 import { describeError } from '../../common/errors.js';
 import type { CompiledPolicy } from '../compile.js';
-import type { FileFacts, Guard, GuardContext, OperationFacts, ShellFacts, SqlFacts } from './types.js';
+import { decideWithoutFacts } from './rules.js';
+import type {
+  FileFacts,
+  Guard,
+  GuardContext,
+  GuardDecision,
+  OperationFacts,
+  ShellFacts,
+  SqlFacts,
+} from './types.js';
 
-/** The classifiers a Guard composes; each must not throw on any input (a Guard survives it if one does). */
+/**
+ * What a classifier throws when its parser could not be loaded (component.ts): unlike a classifier failing
+ * on one input, nothing it would say can be known, so the Guard decides without facts where the rules allow
+ * that and rethrows this where a rule needs them (the enforcement point then refuses, naming `message`).
+ */
+export class ClassifierUnavailableError extends Error {
+  override readonly name = 'ClassifierUnavailableError';
+}
+
+/**
+ * The classifiers a Guard composes; each must not throw on any input (a Guard survives it if one does), except
+ * {@link ClassifierUnavailableError} from one whose parser is not loaded.
+ */
 export interface GuardClassifiers {
   /** PostgreSQL statements (sql.ts `SqlClassifier`). */
   sql: { classify(text: string): SqlFacts };
@@ -41,9 +62,28 @@ export function createGuard(
     facts,
     decision: policy().guard.decide(facts, context),
   });
+  /** An operation whose classifier is unavailable: decided by rules that need no facts, else `error`. */
+  const withoutFacts = (
+    facts: OperationFacts & { kind: 'sql' | 'bash' },
+    error: ClassifierUnavailableError,
+    context: GuardContext,
+  ): { facts: OperationFacts; decision: GuardDecision } => {
+    const decision = decideWithoutFacts(policy().guard, facts.kind, context);
+    if (!decision) throw error;
+    return { facts, decision };
+  };
   return {
     sql(text, context) {
-      const facts = context.sqlUnreadable ? unknownSql(context.sqlUnreadable) : sqlFacts(text);
+      if (context.sqlUnreadable)
+        return decide({ kind: 'sql', text, sql: unknownSql(context.sqlUnreadable) }, context);
+      let facts: SqlFacts;
+      try {
+        facts = classifiers.sql.classify(text);
+      } catch (error) {
+        if (error instanceof ClassifierUnavailableError)
+          return withoutFacts({ kind: 'sql', text, sql: unknownSql(error.message) }, error, context);
+        facts = unknownSql(`the SQL classifier failed: ${describeError(error)}`);
+      }
       return decide({ kind: 'sql', text, sql: facts }, context);
     },
     toolCall(tool, input, context) {
@@ -54,6 +94,10 @@ export function createGuard(
         try {
           shell = classifiers.shell.classify(command, where);
         } catch (error) {
+          if (error instanceof ClassifierUnavailableError) {
+            const unknown: ShellFacts = { commands: [], sql: [], parseError: error.message };
+            return withoutFacts({ kind: 'bash', command, shell: unknown, sql: [] }, error, context);
+          }
           shell = {
             commands: [],
             sql: [],

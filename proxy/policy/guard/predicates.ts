@@ -40,12 +40,9 @@ export function matchPredicate(match: GuardMatch, units: SqlUnits = sqlUnits): P
   const shell = match.shell ? shellTest(match.shell, units) : undefined;
   const file = match.file ? fileTest(match.file) : undefined;
   const anyKind = !sql && !shell && !file;
-  const connections = match.connection ? new Set(match.connection) : undefined;
-  const groups = match.groups ? new Set(match.groups) : undefined;
+  const where = contextPredicate(match);
   return (facts, context) => {
-    if (connections && (context.connection === undefined || !connections.has(context.connection)))
-      return false;
-    if (groups && !(context.identity?.groups ?? []).some((g) => groups.has(g))) return false;
+    if (!where(context)) return false;
     if (anyKind) return true;
     switch (facts.kind) {
       case 'sql':
@@ -57,6 +54,20 @@ export function matchPredicate(match: GuardMatch, units: SqlUnits = sqlUnits): P
       default:
         return false;
     }
+  };
+}
+
+/**
+ * The part of a rule's match that reads no facts: its `connection` and `groups` conditions (true when it has
+ * neither).
+ */
+export function contextPredicate(match: GuardMatch): (context: GuardContext) => boolean {
+  const connections = match.connection ? new Set(match.connection) : undefined;
+  const groups = match.groups ? new Set(match.groups) : undefined;
+  return (context) => {
+    if (connections && (context.connection === undefined || !connections.has(context.connection)))
+      return false;
+    return !groups || (context.identity?.groups ?? []).some((g) => groups.has(g));
   };
 }
 

@@ -4,7 +4,7 @@
  * The first rule that matches decides; when none does, the operation is allowed.
  */
 import { BUILTIN_GUARD_RULES } from './default-rules.js';
-import { matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
+import { contextPredicate, matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
 import type { GuardMatch, GuardRuleDefinition } from './rule-schema.js';
 import type {
   DecidingRule,
@@ -106,4 +106,27 @@ export function compileGuardRules(
       return { action: 'allow' };
     },
   };
+}
+
+/**
+ * Decides an operation of `kind` whose facts cannot be known (its classifier is unavailable), when the rules
+ * allow that: trying them in order as {@link RuleMatcher.decide} would, a rule whose `connection`/`groups`
+ * do not apply, or whose conditions are only for other kinds of operation, is passed over; one with no
+ * condition on facts decides. A rule with conditions on this kind's facts (`sql` for SQL; `shell` for a
+ * Bash call) needs them: then undefined. No rule left: `allow`.
+ */
+export function decideWithoutFacts(
+  matcher: RuleMatcher,
+  kind: 'sql' | 'bash',
+  context: GuardContext,
+): GuardDecision | undefined {
+  if (!matcher.enabled) return { action: 'allow' };
+  for (const rule of matcher.rules) {
+    const { match } = rule;
+    if (!contextPredicate(match)(context)) continue;
+    if (kind === 'sql' ? match.sql : match.shell) return undefined;
+    if (match.sql || match.shell || match.file) continue;
+    return { action: rule.action, rule: { id: rule.id, message: rule.message, builtin: rule.builtin } };
+  }
+  return { action: 'allow' };
 }

@@ -170,7 +170,10 @@ export interface ApprovalSubject {
   kind: OperationFacts['kind'];
   /** The operation as text (SQL, the command line, the tool and its paths), masked for storage. */
   text: string;
-  /** SHA-256 hex of the exact operation (the statement's or command's bytes): what `once` covers. */
+  /**
+   * SHA-256 hex of the exact operation: what `once` covers. A Query's SQL bytes; an Execute's Parse SQL with
+   * the Bind's parameters (postgres/guard-statements.ts); a tool call's name and input.
+   */
   operation_hash: string;
   facts: OperationFacts;
   rule: DecidingRule;
@@ -183,7 +186,8 @@ export interface ApprovalSubject {
   /**
    * How the enforcement point waits: `hold` (default) keeps the operation until `settled`, so an approved
    * `once` is used by that operation; `retry` refuses it at once and lets the same operation (the same
-   * `operation_hash` and rule) through exactly once afterwards, through {@link ApprovalBroker.covered}.
+   * `operation_hash` and rule, in the same session) through exactly once afterwards, through
+   * {@link ApprovalBroker.covered}.
    */
   mode?: 'hold' | 'retry';
 }
@@ -217,7 +221,8 @@ export type ApprovalOutcome =
 export interface ApprovalBroker {
   /**
    * A standing approval that already covers this operation (scope `session` for the same rule and session,
-   * or an unused `once` approval of the same operation hash in `retry` mode), consumed when `once`.
+   * or an unused `once` approval of the same operation hash and rule in the same session in `retry` mode),
+   * consumed when `once`.
    */
   covered(subject: Pick<ApprovalSubject, 'session_id' | 'operation_hash' | 'rule'>): Approval | undefined;
   /** Records `approval.requested` and returns the pending approval and a promise of its outcome (never rejects). */
@@ -246,4 +251,17 @@ export interface ApprovalBroker {
   list(options?: { all?: boolean; limit?: number }): Approval[];
   /** Called on every change (new request, decision, expiry, withdrawal); returns an unsubscribe function. */
   subscribe(listener: (approval: Approval) => void): () => void;
+}
+
+/**
+ * The guard's state for /api/health (policy/guard/component.ts). `ok`: both parsers loaded; `unavailable`:
+ * at least one could not be loaded at start (`reason` says which and why), so operations that a rule needs
+ * it for are refused (fail closed) while everything else, recording included, goes on; `stopped`: not
+ * running.
+ */
+export interface GuardHealth {
+  status: 'ok' | 'unavailable' | 'stopped';
+  /** `guardrails.enabled` of the policy in force. */
+  enabled: boolean;
+  reason?: string;
 }
