@@ -43,6 +43,13 @@ export interface OidcProviderOptions {
   deviceInterval?: number;
   /** Extra accounts, merged over {@link TEST_ACCOUNTS}. */
   accounts?: Record<string, TestAccount>;
+  /** The device authorization grant (RFC 8628) on (default) or off: off, discovery has no device endpoint. */
+  deviceFlow?: boolean;
+  /**
+   * Whether the code flow's ID token carries email, name and groups (default true, like Keycloak/Okta/Entra).
+   * False is oidc-provider's own default (`conformIdTokenClaims`): those claims only at the userinfo endpoint.
+   */
+  idTokenClaims?: boolean;
 }
 
 /** A running provider. */
@@ -82,10 +89,10 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     pkce: { required: () => true, methods: ['S256'] },
     features: {
       devInteractions: { enabled: true },
-      deviceFlow: { enabled: true },
+      deviceFlow: { enabled: options.deviceFlow ?? true },
       revocation: { enabled: true },
     },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: !(options.idTokenClaims ?? true),
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
