@@ -39,7 +39,7 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
     cleanup.push(() => started.close());
     return started;
   };
-  const start = async (op: TestOidcProvider, settings: IdentitySettings, timeoutMs?: number) => {
+  const start = async (settings: IdentitySettings, timeoutMs?: number) => {
     const pending = await startBrowserSignIn(await discover(settings), settings, { timeoutMs });
     cleanup.push(() => pending.cancel());
     return pending;
@@ -48,7 +48,7 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
   it('asks for code + PKCE S256 + state on a loopback redirect, with consent for offline_access', async () => {
     const op = await provider();
     const settings = testIdentitySettings(op, { audience: 'https://glassbox.example.test' });
-    const pending = await start(op, settings);
+    const pending = await start(settings);
     const url = new URL(pending.url);
     expect(url.origin + url.pathname).toBe(`${op.issuer}/auth`);
     const p = url.searchParams;
@@ -65,13 +65,13 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
 
   it('no offline_access: no forced consent prompt', async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op, { scopes: ['openid', 'email'] }));
+    const pending = await start(testIdentitySettings(op, { scopes: ['openid', 'email'] }));
     expect(new URL(pending.url).searchParams.has('prompt')).toBe(false);
   });
 
   it('signs alice in: the callback page says the tab may close, tokens carry her groups, the listener closes', async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op));
+    const pending = await start(testIdentitySettings(op));
     const page = await signInAt(pending.url);
     expect(page.status).toBe(200);
     expect(page.text).toContain('Signed in as Alice Example. You may close this tab.');
@@ -92,7 +92,7 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
 
   it('a callback with the wrong state is refused and the sign-in goes on', async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op));
+    const pending = await start(testIdentitySettings(op));
     const redirect = new URL(pending.url).searchParams.get('redirect_uri') ?? '';
     const forged = await fetch(`${redirect}?code=stolen&state=not-this-one`);
     expect(forged.status).toBe(400);
@@ -105,7 +105,7 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
 
   it("the provider's error comes back as a refusal, on the page and in the result", async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op));
+    const pending = await start(testIdentitySettings(op));
     const browser = formBrowser();
     const login = await browser.get(pending.url);
     const abort = /<a href="([^"]+)">\[ Cancel \]<\/a>/.exec(login.text)?.[1];
@@ -121,7 +121,7 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
 
   it('times out with a message saying what to do', async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op), 300);
+    const pending = await start(testIdentitySettings(op), 300);
     const error = await failure(pending.result);
     expect(error.code).toBe('timeout');
     expect(error.message).toContain('did not come back');
@@ -130,14 +130,14 @@ describe('browser sign-in (authorization code + PKCE through a loopback redirect
 
   it('cancel ends it as cancelled', async () => {
     const op = await provider();
-    const pending = await start(op, testIdentitySettings(op));
+    const pending = await start(testIdentitySettings(op));
     pending.cancel();
     expect((await failure(pending.result)).code).toBe('cancelled');
   });
 
   it('claims the ID token leaves out come from the userinfo endpoint', async () => {
     const op = await provider({ idTokenClaims: false });
-    const pending = await start(op, testIdentitySettings(op));
+    const pending = await start(testIdentitySettings(op));
     await signInAt(pending.url);
     const tokens = await pending.result;
     expect(tokens.claims.email).toBe('alice@example.test');
