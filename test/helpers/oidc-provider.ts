@@ -61,6 +61,8 @@ export interface TestOidcProvider {
   slowDowns: number[];
   /** Grant types of every token request so far, in order (e.g. `refresh_token`), for race assertions. */
   tokenRequests: string[];
+  /** The same with the time each arrived (ms since epoch), for assertions on polling intervals. */
+  tokenRequestLog: { grantType: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -116,6 +118,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const provider = new Provider(issuer, configuration);
   const slowDowns: number[] = [];
   const tokenRequests: string[] = [];
+  const tokenRequestLog: { grantType: string; at: number }[] = [];
   let slowDownsLeft = options.slowDownPolls ?? 0;
   const deviceInterval = options.deviceInterval ?? 1;
   provider.use(async (ctx, next) => {
@@ -124,6 +127,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       const body = await readBody(ctx.req);
       const grantType = new URLSearchParams(body).get('grant_type') ?? '';
       tokenRequests.push(grantType);
+      tokenRequestLog.push({ grantType, at: Date.now() });
       if (grantType === DEVICE_GRANT && slowDownsLeft > 0) {
         slowDownsLeft -= 1;
         slowDowns.push(Date.now());
@@ -145,6 +149,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     provider,
     slowDowns,
     tokenRequests,
+    tokenRequestLog,
     close: async () => {
       server.closeAllConnections();
       server.close();
