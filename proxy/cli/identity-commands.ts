@@ -112,11 +112,22 @@ async function login(options: LoginOptions): Promise<void> {
   process.stdout.write(`${signedInLine(tokens, store)}\n`);
 }
 
-/** Runs `sign-in` until it settles; Ctrl+C cancels it (the promise then rejects with `cancelled`). */
-async function untilDone<T>(pending: { result: Promise<T>; cancel(): void }): Promise<T> {
-  const onInterrupt = () => pending.cancel();
+/**
+ * Waits for a sign-in. Ctrl+C cancels it (the loopback listener closes, polling stops) and exits with 130
+ * at once: nothing is stored yet, and openid-client's poll would otherwise notice only at its next step.
+ */
+async function untilDone<T>(
+  pending: { result: Promise<T>; cancel(): void },
+  show: () => Promise<void> | void,
+): Promise<T> {
+  const onInterrupt = () => {
+    pending.cancel();
+    say('\nSign-in cancelled.');
+    process.exit(130);
+  };
   process.once('SIGINT', onInterrupt);
   try {
+    await show();
     return await pending.result;
   } finally {
     process.removeListener('SIGINT', onInterrupt);
@@ -130,19 +141,20 @@ async function browserLogin(
   timeoutMs = DEFAULT_BROWSER_TIMEOUT_MS,
 ): Promise<TokenSet> {
   const pending = await startBrowserSignIn(config, settings, { timeoutMs, onProgress: say });
-  say(
-    openIt
-      ? `Opening your browser to sign in at ${settings.issuer}. If it does not open, open this URL yourself:`
-      : `Open this URL in a browser on this machine to sign in at ${settings.issuer}:`,
-  );
-  say(`\n    ${pending.url}\n`);
-  say(`Waiting for the browser to come back (up to ${waitText(timeoutMs)}; Ctrl+C to cancel)…`);
-  if (openIt) {
-    await openBrowser(pending.url, (why) =>
-      say(`The browser could not be opened (${why}): open the URL above yourself.`),
+  return untilDone(pending, async () => {
+    say(
+      openIt
+        ? `Opening your browser to sign in at ${settings.issuer}. If it does not open, open this URL yourself:`
+        : `Open this URL in a browser on this machine to sign in at ${settings.issuer}:`,
     );
-  }
-  return untilDone(pending);
+    say(`\n    ${pending.url}\n`);
+    say(`Waiting for the browser to come back (up to ${waitText(timeoutMs)}; Ctrl+C to cancel)…`);
+    if (openIt) {
+      await openBrowser(pending.url, (why) =>
+        say(`The browser could not be opened (${why}): open the URL above yourself.`),
+      );
+    }
+  });
 }
 
 async function deviceLogin(
@@ -151,14 +163,15 @@ async function deviceLogin(
   timeoutMs: number | undefined,
 ): Promise<TokenSet> {
   const pending = await startDeviceSignIn(config, settings, { timeoutMs });
-  say(`To sign in at ${settings.issuer}, open this page on any device:`);
-  say(`\n    ${pending.verificationUri}\n`);
-  say('and enter the code:');
-  say(`\n    ${pending.userCode}\n`);
-  if (pending.verificationUriComplete) {
-    say(`(or open ${pending.verificationUriComplete}, which has the code filled in)`);
-  }
-  const wait = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, pending.expiresIn * 1000);
-  say(`Waiting for you to finish there (the code is valid for ${waitText(wait)}; Ctrl+C to cancel)…`);
-  return untilDone(pending);
+  return untilDone(pending, () => {
+    say(`To sign in at ${settings.issuer}, open this page on any device:`);
+    say(`\n    ${pending.verificationUri}\n`);
+    say('and enter the code:');
+    say(`\n    ${pending.userCode}\n`);
+    if (pending.verificationUriComplete) {
+      say(`(or open ${pending.verificationUriComplete}, which has the code filled in)`);
+    }
+    const wait = Math.min(timeoutMs ?? Number.POSITIVE_INFINITY, pending.expiresIn * 1000);
+    say(`Waiting for you to finish there (the code is valid for ${waitText(wait)}; Ctrl+C to cancel)…`);
+  });
 }

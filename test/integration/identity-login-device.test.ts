@@ -4,9 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenSet } from '../../proxy/identity/types.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { useStoreHome } from '../helpers/files.js';
-import { startLogin, printedDeviceCode, writeIdentityConfig } from '../helpers/login-cli.js';
+import { printedDeviceCode, startLogin, writeIdentityConfig } from '../helpers/login-cli.js';
 import { completeDeviceSignIn, formBrowser } from '../helpers/oidc-browser.js';
-import { type OidcProviderOptions, startOidcProvider, type TestOidcProvider } from '../helpers/oidc-provider.js';
+import {
+  type OidcProviderOptions,
+  startOidcProvider,
+  type TestOidcProvider,
+} from '../helpers/oidc-provider.js';
 
 const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
@@ -31,7 +35,9 @@ describe('glassbox login --device (RFC 8628) as the real bin', () => {
     const { uri, userCode } = await printedDeviceCode(login);
     expect(uri).toBe(`${op.issuer}/device`);
     expect(userCode).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
-    expect(login.stderr()).toContain(`(or open ${op.issuer}/device?user_code=${userCode}, which has the code filled in)`);
+    expect(login.stderr()).toContain(
+      `(or open ${op.issuer}/device?user_code=${userCode}, which has the code filled in)`,
+    );
     await completeDeviceSignIn(uri, userCode, 'alice');
     expect(await login.exited).toBe(0);
     expect(login.stdout()).toMatch(
@@ -62,7 +68,8 @@ describe('glassbox login --device (RFC 8628) as the real bin', () => {
       issuer: op.issuer,
       claims: { subject: 'alice', email: 'alice@example.test', groups: ['engineering', 'auditors'] },
     });
-    for (const secret of [tokens.access_token, tokens.refresh_token]) expect(whoami.stdout).not.toContain(secret);
+    for (const secret of [tokens.access_token, tokens.refresh_token])
+      expect(whoami.stdout).not.toContain(secret);
   }, 60_000);
 
   it('CI=1 makes plain `glassbox login` use the device flow, and says why', async () => {
