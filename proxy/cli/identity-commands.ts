@@ -47,7 +47,7 @@ export function addIdentityCommands(program: Command): void {
     .option('--no-open', 'print the sign-in URL for a browser on this machine instead of opening one')
     .option(
       '--timeout <s>',
-      `how long to wait for the sign-in, seconds (default ${DEFAULT_BROWSER_TIMEOUT_MS / 1000}; the device code's own life caps it)`,
+      `how long to wait for the sign-in, seconds (browser: default ${DEFAULT_BROWSER_TIMEOUT_MS / 1000}; device: the code's life, which also caps it)`,
       seconds,
     )
     .action(login);
