@@ -50,6 +50,8 @@ export interface OidcProviderOptions {
    * False is oidc-provider's own default (`conformIdTokenClaims`): those claims only at the userinfo endpoint.
    */
   idTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) on (default) or off: off, discovery has no revocation endpoint. */
+  revocation?: boolean;
 }
 
 /** A running provider. */
@@ -92,7 +94,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     features: {
       devInteractions: { enabled: true },
       deviceFlow: { enabled: options.deviceFlow ?? true },
-      revocation: { enabled: true },
+      revocation: { enabled: options.revocation ?? true },
     },
     conformIdTokenClaims: !(options.idTokenClaims ?? true),
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],

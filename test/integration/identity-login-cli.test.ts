@@ -10,7 +10,12 @@ import { useStoreHome } from '../helpers/files.js';
 import { signInForTest } from '../helpers/identity-signin.js';
 import { printedAuthorizationUrl, startLogin, writeIdentityConfig } from '../helpers/login-cli.js';
 import { formBrowser } from '../helpers/oidc-browser.js';
-import { startOidcProvider, TEST_CLIENT_ID, type TestOidcProvider } from '../helpers/oidc-provider.js';
+import {
+  type OidcProviderOptions,
+  startOidcProvider,
+  TEST_CLIENT_ID,
+  type TestOidcProvider,
+} from '../helpers/oidc-provider.js';
 
 describe('glassbox login (browser) / whoami / logout as the real bin', () => {
   const paths = useStoreHome('gb-login-cli-');
@@ -18,8 +23,8 @@ describe('glassbox login (browser) / whoami / logout as the real bin', () => {
   afterEach(async () => {
     for (const step of cleanup.splice(0)) await step();
   });
-  const provider = async (): Promise<TestOidcProvider> => {
-    const started = await startOidcProvider();
+  const provider = async (options: OidcProviderOptions = {}): Promise<TestOidcProvider> => {
+    const started = await startOidcProvider(options);
     cleanup.push(() => started.close());
     return started;
   };
@@ -127,6 +132,19 @@ describe('glassbox login (browser) / whoami / logout as the real bin', () => {
     expect(refused).toBeInstanceOf(client.ResponseBodyError);
     expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
   }, 60_000);
+
+  it('logout at a provider without revocation forgets the tokens and says they stay valid there', async () => {
+    const op = await provider({ revocation: false });
+    const { home } = paths();
+    await signInForTest(op, home, 'alice');
+    const result = await runCliAsync(home, ['logout']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(
+      `the tokens were forgotten. ${op.issuer} does not offer token revocation`,
+    );
+    expect(openTokenStore(home).read()).toBeNull();
+    expect(readSignInState(home).status).toBe('signed-out');
+  });
 
   it('logout forgets the tokens even when the provider cannot be reached, and says so', async () => {
     const op = await provider();
