@@ -65,14 +65,20 @@ export async function startBrowserSignIn(
     );
   }
   const redirectUri = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
-  const url = client.buildAuthorizationUrl(config, {
-    ...audienceParameters(settings),
-    redirect_uri: redirectUri,
-    code_challenge: challenge,
-    code_challenge_method: 'S256',
-    state,
-    ...(settings.scopes.includes('offline_access') && { prompt: 'consent' }),
-  }).href;
+  let url: string;
+  try {
+    url = client.buildAuthorizationUrl(config, {
+      ...audienceParameters(settings),
+      redirect_uri: redirectUri,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      state,
+      ...(settings.scopes.includes('offline_access') && { prompt: 'consent' }),
+    }).href;
+  } catch (error) {
+    server.close();
+    throw grantError(issuer, error);
+  }
 
   let phase: 'waiting' | 'exchanging' | 'done' = 'waiting';
   let settle: { resolve: (tokens: TokenSet) => void; reject: (error: IdentityError) => void } | undefined;
