@@ -7,6 +7,7 @@ import { applyEnvCommand, cliCommand, detectShell, envLines, SHELLS, type Shell 
 import { EXPORT_FORMATS, type ExportFormat, exportHar, exportJsonl, formatRefusal } from './cli/export.js';
 import { exportSql } from './cli/export-sql.js';
 import { counted } from './cli/format.js';
+import { addIdentityCommands } from './cli/identity-commands.js';
 import { addPgCommands } from './cli/pg-commands.js';
 import { addPolicyCommands } from './cli/policy-commands.js';
 import { matchLine, noSessionsLine } from './cli/search-lines.js';
@@ -116,6 +117,7 @@ function buildProgram(): Command {
   addPolicyCommands(program);
   addApprovalCommands(program);
   addClaudeCodeCommands(program);
+  addIdentityCommands(program);
 
   program
     .command('env')

@@ -59,10 +59,11 @@ export function deviceEndpoint(config: client.Configuration): string {
 /** Turns what openid-client throws during discovery into an IdentityError naming the failure. */
 function discoveryError(issuer: string, error: unknown): IdentityError {
   const code = (error as { code?: unknown }).code;
-  const cause = (error as { cause?: { code?: unknown; message?: unknown } }).cause;
+  const cause = (error as { cause?: unknown }).cause;
   const where = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
   if (error instanceof TypeError || (error instanceof Error && error.name === 'TimeoutError')) {
-    const why = typeof cause?.code === 'string' ? cause.code : describeError(cause ?? error);
+    const causeCode = (cause as { code?: unknown } | undefined)?.code;
+    const why = typeof causeCode === 'string' ? causeCode : describeError(cause ?? error);
     return new IdentityError(
       'unreachable',
       `Cannot reach the identity provider at ${issuer} (${why}). Check identity.issuer in config.json and ` +
@@ -70,15 +71,18 @@ function discoveryError(issuer: string, error: unknown): IdentityError {
     );
   }
   if (code === 'OAUTH_JSON_ATTRIBUTE_COMPARISON_FAILED') {
-    return new IdentityError(
-      'not-an-issuer',
-      `${where} names a different issuer than ${issuer}. Set identity.issuer in config.json to exactly the ` +
-        '"issuer" value of that document.',
-    );
+    const stated = (cause as { body?: { issuer?: unknown } } | undefined)?.body?.issuer;
+    const fix =
+      typeof stated === 'string'
+        ? `Set identity.issuer in config.json to "${stated}", exactly as that document states it.`
+        : 'Set identity.issuer in config.json to exactly the "issuer" value of that document.';
+    return new IdentityError('not-an-issuer', `${where} names a different issuer than ${issuer}. ${fix}`);
   }
+  const why =
+    cause instanceof Response ? `${describeError(error)}: HTTP ${cause.status}` : describeError(error);
   return new IdentityError(
     'not-an-issuer',
     `${issuer} is not an OpenID Connect issuer: ${where} did not answer with a valid discovery document ` +
-      `(${describeError(error)}). Check identity.issuer in config.json.`,
+      `(${why}). Check identity.issuer in config.json.`,
   );
 }

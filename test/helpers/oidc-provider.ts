@@ -43,6 +43,15 @@ export interface OidcProviderOptions {
   deviceInterval?: number;
   /** Extra accounts, merged over {@link TEST_ACCOUNTS}. */
   accounts?: Record<string, TestAccount>;
+  /** The device authorization grant (RFC 8628) on (default) or off: off, discovery has no device endpoint. */
+  deviceFlow?: boolean;
+  /**
+   * Whether the code flow's ID token carries email, name and groups (default true, like Keycloak/Okta/Entra).
+   * False is oidc-provider's own default (`conformIdTokenClaims`): those claims only at the userinfo endpoint.
+   */
+  idTokenClaims?: boolean;
+  /** Token revocation (RFC 7009) on (default) or off: off, discovery has no revocation endpoint. */
+  revocation?: boolean;
 }
 
 /** A running provider. */
@@ -54,6 +63,8 @@ export interface TestOidcProvider {
   slowDowns: number[];
   /** Grant types of every token request so far, in order (e.g. `refresh_token`), for race assertions. */
   tokenRequests: string[];
+  /** The same with the time each arrived (ms since epoch), for assertions on polling intervals. */
+  tokenRequestLog: { grantType: string; at: number }[];
   close(): Promise<void>;
 }
 
@@ -82,10 +93,10 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     pkce: { required: () => true, methods: ['S256'] },
     features: {
       devInteractions: { enabled: true },
-      deviceFlow: { enabled: true },
-      revocation: { enabled: true },
+      deviceFlow: { enabled: options.deviceFlow ?? true },
+      revocation: { enabled: options.revocation ?? true },
     },
-    conformIdTokenClaims: false,
+    conformIdTokenClaims: !(options.idTokenClaims ?? true),
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
@@ -109,6 +120,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const provider = new Provider(issuer, configuration);
   const slowDowns: number[] = [];
   const tokenRequests: string[] = [];
+  const tokenRequestLog: { grantType: string; at: number }[] = [];
   let slowDownsLeft = options.slowDownPolls ?? 0;
   const deviceInterval = options.deviceInterval ?? 1;
   provider.use(async (ctx, next) => {
@@ -117,6 +129,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       const body = await readBody(ctx.req);
       const grantType = new URLSearchParams(body).get('grant_type') ?? '';
       tokenRequests.push(grantType);
+      tokenRequestLog.push({ grantType, at: Date.now() });
       if (grantType === DEVICE_GRANT && slowDownsLeft > 0) {
         slowDownsLeft -= 1;
         slowDowns.push(Date.now());
@@ -138,6 +151,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     provider,
     slowDowns,
     tokenRequests,
+    tokenRequestLog,
     close: async () => {
       server.closeAllConnections();
       server.close();
