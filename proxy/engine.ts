@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
+import { readOnlyIdentityControl } from './api/routes/identity.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
 import { describeError, UserError } from './common/errors.js';
@@ -9,7 +10,7 @@ import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths, loadConfig } from './config.js';
 import { describeTightened, secureHome } from './home-permissions.js';
-import { localIdentity } from './identity/local.js';
+import { IdentityComponent } from './identity/component.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
@@ -90,6 +91,8 @@ interface EngineParts {
   live: LiveConfig;
   /** Operations held until a person decides (guardrails' `approve` rules). */
   approvals: Approvals;
+  /** The live sign-in (identity.json, watched): each new session takes `identity.current()`. */
+  identity: IdentityComponent;
   /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
   reindex: ReindexThread | undefined;
   addresses: EngineAddresses;
@@ -99,7 +102,8 @@ interface EngineParts {
 
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
- * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the policy, the Anthropic proxy, the
+ * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the live
+ * sign-in (identity), the policy, the Anthropic proxy, the
  * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
  * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
@@ -112,6 +116,7 @@ export class Engine implements EngineParts {
   readonly policy: PolicyWatcher;
   readonly live: LiveConfig;
   readonly approvals: Approvals;
+  readonly identity: IdentityComponent;
   readonly reindex: ReindexThread | undefined;
   readonly addresses: EngineAddresses;
   readonly recovered: number;
@@ -127,6 +132,7 @@ export class Engine implements EngineParts {
     this.policy = running.policy;
     this.live = running.live;
     this.approvals = running.approvals;
+    this.identity = running.identity;
     this.reindex = running.reindex;
     this.addresses = running.addresses;
     this.recovered = running.recovered;
@@ -191,9 +197,14 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const rebuild = store.beginSearchRebuild(SEARCH_TEXT_VERSION);
   const token = ensureToken(paths.token);
   const recording = new RecordingSwitch(store);
-  const identity = localIdentity();
+  // Read live (identity.json is watched): a sign-in or sign-out applies to the next session, never cached.
+  const identity = await parts.add(
+    'identity',
+    new IdentityComponent({ home, settings: config.identity, warn }),
+  );
+  const now = () => identity.current();
   const log = options.log ?? (() => undefined);
-  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
+  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity: now, log }));
   policyRef = policy;
   const guard = await parts.add('guard', new GuardComponent(() => policy.current()));
 
@@ -245,14 +256,18 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     host,
     port: config.api.port,
     version: glassboxVersion(),
-    recording: { control: recording, identity },
-    policy: { policy, identity, home, connections: () => postgres.connections() },
-    approvals: { approvals, osUser: identity.os_user },
+    recording: { control: recording, identity: now },
+    policy: { policy, identity: now, home, connections: () => postgres.connections() },
+    approvals: { approvals, identity: now },
+    // TODO(lead, issue 18): once proxy/identity/control.ts (the flows engineer's IdentityControl) is on
+    // main, construct it here instead (settings, the component, home) so POST /api/identity/login and
+    // /logout work; until then they answer 501 and GET /api/identity and the live feed read the component.
+    identity: readOnlyIdentityControl(config.identity ?? null, identity),
     guard: {
       guard: options.guard ?? (() => guard.current()),
       approvals,
       policy: () => policy.current(),
-      identity,
+      identity: now,
       target: new URL(upstream).host,
       home: homedir(),
     },
@@ -297,7 +312,19 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     database: paths.database,
     postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
   };
-  return { store, anthropic, api, postgres, policy, live, approvals, reindex, addresses, recovered };
+  return {
+    store,
+    anthropic,
+    api,
+    postgres,
+    policy,
+    live,
+    approvals,
+    identity,
+    reindex,
+    addresses,
+    recovered,
+  };
 }
 
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */

@@ -4,14 +4,13 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import type { IdentityResponse } from '../../proxy/identity/types.js';
+import type { IdentityResponse, SignInStatus } from '../../proxy/identity/types.js';
 import { FileVault } from '../../proxy/identity/vault.js';
 import { addConnection } from '../../proxy/postgres/connections.js';
-import type { SignInStatus } from '../../proxy/identity/types.js';
 import { startTestEngine, type TestEngine, tempHome } from './engine.js';
+import { testIdentitySettings } from './identity-signin.js';
 import { MockAnthropic } from './mock-anthropic.js';
 import { startOidcProvider, type TestOidcProvider } from './oidc-provider.js';
-import { testIdentitySettings } from './identity-signin.js';
 import { freePort } from './pg-proxy.js';
 import { type PgServer, startPostgres } from './postgres.js';
 import { collectOutput, type ProcessOutput } from './process.js';
@@ -46,7 +45,13 @@ export async function startIdentitySetup(options: { required?: boolean } = {}): 
     upstreamTls: 'disable',
   });
   const settings = testIdentitySettings(provider, { required: options.required ?? false });
-  const test = await startTestEngine(mock.url, (config) => void (config.identity = settings), home);
+  const test = await startTestEngine(
+    mock.url,
+    (config) => {
+      config.identity = settings;
+    },
+    home,
+  );
   const api = test.engine.addresses.apiUrl;
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(`${api}${path}`, {
@@ -71,10 +76,14 @@ export async function startIdentitySetup(options: { required?: boolean } = {}): 
   const psql = (app: string, args: string[]) => {
     const url = new URL(added.url);
     url.searchParams.set('application_name', app);
-    const child = spawn('/usr/bin/psql', ['-X', '-w', '-v', 'ON_ERROR_STOP=1', '-d', url.toString(), ...args], {
-      env: { ...process.env, PGCONNECT_TIMEOUT: '20' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      '/usr/bin/psql',
+      ['-X', '-w', '-v', 'ON_ERROR_STOP=1', '-d', url.toString(), ...args],
+      {
+        env: { ...process.env, PGCONNECT_TIMEOUT: '20' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     return collectOutput(child);
   };
   return {

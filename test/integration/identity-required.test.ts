@@ -16,7 +16,11 @@ describe('identity.required: unsigned clients are refused, in their own protocol
 
   beforeAll(async () => {
     setup = await startIdentitySetup({ required: true });
-    claude = new Anthropic({ baseURL: setup.test.engine.addresses.anthropicUrl, apiKey: API_KEY, maxRetries: 0 });
+    claude = new Anthropic({
+      baseURL: setup.test.engine.addresses.anthropicUrl,
+      apiKey: API_KEY,
+      maxRetries: 0,
+    });
     // Every connection PostgreSQL accepts is logged with its application_name, to prove none came through.
     const admin = new pg.Client({ connectionString: setup.pg.superuserUrl });
     await admin.connect();
@@ -40,7 +44,11 @@ describe('identity.required: unsigned clients are refused, in their own protocol
 
   it('answers the Anthropic SDK 401 authentication_error saying to run glassbox login, and forwards nothing', async () => {
     const identity = await setup.call<IdentityResponse>('GET', '/api/identity');
-    expect(identity.body).toMatchObject({ required: true, hint: 'glassbox login', state: { status: 'signed-out' } });
+    expect(identity.body).toMatchObject({
+      required: true,
+      hint: 'glassbox login',
+      state: { status: 'signed-out' },
+    });
     const error = await ask('refused-claude').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     const refused = error as InstanceType<typeof Anthropic.AuthenticationError>;
@@ -100,9 +108,12 @@ describe('identity.required: unsigned clients are refused, in their own protocol
     const run = await setup.psql('allowed-psql', ['-A', '-t', '-c', 'SELECT 40 + 2']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout.trim()).toBe('42');
-    const allowed = sessions().filter((s) => s.external_id === 'allowed-claude' || s.client === 'allowed-psql');
+    const allowed = sessions().filter(
+      (s) => s.external_id === 'allowed-claude' || s.client === 'allowed-psql',
+    );
     expect(allowed).toHaveLength(2);
-    for (const s of allowed) expect(s.identity).toMatchObject({ verified: true, email: 'alice@example.test' });
+    for (const s of allowed)
+      expect(s.identity).toMatchObject({ verified: true, email: 'alice@example.test' });
     expect(serverLog()).toMatch(/application_name=allowed-psql/);
   });
 });

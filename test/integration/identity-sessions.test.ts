@@ -3,10 +3,15 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ApprovalResponse, LiveMessage, SessionsResponse } from '../../proxy/api/types.js';
-import { expiredState, readSignInState, signedOutState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
+import {
+  expiredState,
+  readSignInState,
+  signedOutState,
+  writeSignInState,
+} from '../../proxy/identity/sign-in-state.js';
 import type { Session } from '../../proxy/store/types.js';
 import { sqlSubject } from '../helpers/approvals.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, waitFor } from '../helpers/cli.js';
 import { type IdentitySetup, startIdentitySetup } from '../helpers/identity-engine.js';
 import { signInForTest } from '../helpers/identity-signin.js';
 
@@ -23,7 +28,9 @@ describe('the verified identity on every session, read live while the engine run
     setup = await startIdentitySetup();
     const { engine } = setup.test;
     claude = new Anthropic({ baseURL: engine.addresses.anthropicUrl, apiKey: API_KEY, maxRetries: 0 });
-    ws = new WebSocket(`${engine.addresses.apiUrl.replace('http', 'ws')}/api/live?access_token=${engine.addresses.token}`);
+    ws = new WebSocket(
+      `${engine.addresses.apiUrl.replace('http', 'ws')}/api/live?access_token=${engine.addresses.token}`,
+    );
     ws.on('message', (data) => live.push(JSON.parse(String(data)) as LiveMessage));
     await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
   });
@@ -52,7 +59,12 @@ describe('the verified identity on every session, read live while the engine run
 
     const alice = await signInForTest(setup.provider, setup.home, 'alice');
     const identity = await setup.untilStatus('signed-in');
-    expect(identity).toMatchObject({ configured: true, required: false, hint: null, issuer: setup.provider.issuer });
+    expect(identity).toMatchObject({
+      configured: true,
+      required: false,
+      hint: null,
+      issuer: setup.provider.issuer,
+    });
     expect(identity.state.claims).toMatchObject({ subject: 'alice', email: 'alice@example.test' });
     expect(JSON.stringify(identity)).not.toContain(alice.access_token);
     await ask('alice-claude');
@@ -69,15 +81,22 @@ describe('the verified identity on every session, read live while the engine run
     await setup.untilStatus('signed-in');
     await ask('bob-claude');
 
-    writeSignInState(setup.home, expiredState(readSignInState(setup.home), 'the provider refused the refresh token'));
+    writeSignInState(
+      setup.home,
+      expiredState(readSignInState(setup.home), 'the provider refused the refresh token'),
+    );
     await setup.untilStatus('expired');
     const expiredReply = await ask('expired-claude');
     expect(expiredReply.content.length).toBeGreaterThan(0);
     fingerprints = { alice: alice.token_fingerprint, bob: bob.token_fingerprint };
 
-    const listed = runCli(setup.home, ['sessions', '--json', '--limit', '50']);
-    expect(listed.status, listed.stderr).toBe(0);
-    const sessions = JSON.parse(listed.stdout) as Session[];
+    // The CLI reads the database, which the engine's journal reaches a moment after the write is durable.
+    const sessions = await waitFor(() => {
+      const listed = runCli(setup.home, ['sessions', '--json', '--limit', '50']);
+      expect(listed.status, listed.stderr).toBe(0);
+      const all = JSON.parse(listed.stdout) as Session[];
+      return byExternal(all, 'expired-claude')?.stats.turns ? all : undefined;
+    }, 20_000);
     const aliceVerified = {
       verified: true,
       subject: 'alice',
@@ -112,29 +131,46 @@ describe('the verified identity on every session, read live while the engine run
     const api = await setup.call<SessionsResponse>('GET', '/api/sessions?limit=50');
     expect(byExternal(api.body.sessions, 'alice-claude')?.identity).toMatchObject(aliceVerified);
     // The live feed told about each change, without a token.
-    const states = live.filter((m) => m.type === 'identity').map((m) => (m.type === 'identity' ? m.state.status : ''));
+    const states = live
+      .filter((m) => m.type === 'identity')
+      .map((m) => (m.type === 'identity' ? m.state.status : ''));
     expect(states).toEqual(['signed-in', 'signed-out', 'signed-in', 'expired']);
     expect(JSON.stringify(live)).not.toContain(alice.access_token);
   });
 
   it('filters sessions by person (subject or email, any case) and by group, in the API and the CLI', async () => {
-    const ids = (sessions: Session[]) => sessions.map((s) => s.client ?? s.external_id).sort();
+    const ids = (sessions: Session[]) =>
+      sessions.map((s) => (s.kind === 'anthropic' ? s.external_id : s.client)).sort();
     const byEmail = await setup.call<SessionsResponse>('GET', '/api/sessions?person=ALICE@Example.TEST');
     expect(byEmail.status).toBe(200);
-    expect(byEmail.body.sessions.map((s) => s.identity.email)).toEqual(['alice@example.test', 'alice@example.test', 'alice@example.test']);
+    expect(byEmail.body.sessions.map((s) => s.identity.email)).toEqual([
+      'alice@example.test',
+      'alice@example.test',
+      'alice@example.test',
+    ]);
     const bySubject = await setup.call<SessionsResponse>('GET', '/api/sessions?person=bob');
     expect(bySubject.body.sessions.map((s) => s.external_id)).toEqual(['bob-claude']);
     const byGroup = await setup.call<SessionsResponse>('GET', '/api/sessions?group=auditors');
     expect(byGroup.body.sessions).toHaveLength(3);
     const both = await setup.call<SessionsResponse>('GET', '/api/sessions?person=alice&group=db-approvers');
     expect(both.body.sessions).toEqual([]);
-    const bad = await setup.call<{ error: { code: string } }>('GET', `/api/sessions?group=${'g'.repeat(300)}`);
+    const bad = await setup.call<{ error: { code: string } }>(
+      'GET',
+      `/api/sessions?group=${'g'.repeat(300)}`,
+    );
     expect(bad.status).toBe(400);
 
-    const cli = runCli(setup.home, ['sessions', '--person', 'alice@example.test', '--group', 'engineering', '--json']);
+    const cli = runCli(setup.home, [
+      'sessions',
+      '--person',
+      'alice@example.test',
+      '--group',
+      'engineering',
+      '--json',
+    ]);
     expect(cli.status, cli.stderr).toBe(0);
     const fromCli = JSON.parse(cli.stdout) as Session[];
-    expect(ids(fromCli)).toEqual(['alice-claude', 'alice-pg', 'alice-psql'].sort().map((c) => c));
+    expect(ids(fromCli)).toEqual(['alice-claude', 'alice-pg', 'alice-psql']);
     expect(fromCli.every((s) => s.identity.token_fingerprint === fingerprints.alice)).toBe(true);
     const table = runCli(setup.home, ['sessions', '--group', 'db-approvers']);
     expect(table.stdout).toContain('bob@example.test');
@@ -143,9 +179,10 @@ describe('the verified identity on every session, read live while the engine run
 
   it('shows the identity with a verified mark, or why it is unverified', async () => {
     const sessions = (await setup.call<SessionsResponse>('GET', '/api/sessions?limit=50')).body.sessions;
-    const shown = (external: string) => runCli(setup.home, ['show', byExternal(sessions, external)!.id]).stdout;
+    const shown = (external: string) =>
+      runCli(setup.home, ['show', byExternal(sessions, external)!.id]).stdout;
     expect(shown('alice-claude')).toMatch(
-      /✓ verified Alice Example <alice@example\.test> · engineering, auditors · http:\/\/127\.0\.0\.1:\d+/,
+      /✓ verified Alice Example <alice@example\.test> · groups engineering, auditors · issuer http:\/\/127\.0\.0\.1:\d+/,
     );
     expect(shown('after-sign-out')).toContain('unverified (signed out)');
     expect(shown('expired-claude')).toContain('unverified (sign-in expired)');

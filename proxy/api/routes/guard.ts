@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { canonicalJson } from '../../common/canonical-json.js';
+import { guardIdentity } from '../../policy/actor.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import type {
   Approval,
@@ -44,8 +45,11 @@ export interface GuardRouteOptions {
   approvals?: ApprovalBroker;
   /** The policy in force, whose text masker masks what is recorded. */
   policy: () => CompiledPolicy;
-  /** The engine's local identity: the identity of a Claude session created here, and the guard's context. */
-  identity: Identity;
+  /**
+   * The engine's identity now (the live sign-in): the identity of a Claude session created here. The guard's
+   * context takes the identity of the call's session (the one it was created with), or this one for a new one.
+   */
+  identity: () => Identity;
   /** The target of a Claude session created here (the Anthropic upstream, as the proxy records it). */
   target: string;
   /** The user's home directory, for `~` in paths. */
@@ -90,15 +94,16 @@ export async function guardToolCallRoute(
   const call = parsed.data;
   const guard = options.guard();
   if (!guard) return { action: 'allow', checked: false };
-  const { identity } = options;
+  const known = options.store.externalSessionId('anthropic', call.session_id);
+  const identity = (known && options.store.getSession(known)?.identity) || options.identity();
   const { facts, decision } = guard.toolCall(call.tool_name, call.tool_input, {
     ...(call.cwd ? { cwd: call.cwd } : {}),
     home: options.home,
-    identity: { os_user: identity.os_user },
+    identity: guardIdentity(identity),
   });
   const policy = options.policy();
   const text = policy.text.mask(operationText(call, facts)).text;
-  const sessionId = claudeSession(options, call.session_id);
+  const sessionId = claudeSession(options, call.session_id, identity);
   const { seq } = options.store.append(sessionId, GUARD_CHECK_EVENT, {
     tool: call.tool_name,
     ...(call.tool_use_id ? { tool_use_id: call.tool_use_id } : {}),
@@ -130,7 +135,7 @@ export async function guardToolCallRoute(
     rule: decision.rule,
     client: 'claude-code',
     target: options.target,
-    identity: { os_user: identity.os_user },
+    identity: guardIdentity(identity),
   };
   const standing = approvals.covered(subject);
   if (standing)
@@ -204,10 +209,10 @@ function answer(decision: GuardDecision): Pick<GuardToolCallResponse, 'action' |
 
 /**
  * The recorded Claude session whose external id is `externalId` (reopened when it had ended, as the
- * Anthropic proxy does when the session's requests come back), or a new live one under that id, which the
- * proxy then finds for the session's next request.
+ * Anthropic proxy does when the session's requests come back), or a new live one under that id with
+ * `identity`, which the proxy then finds for the session's next request.
  */
-function claudeSession(options: GuardRouteOptions, externalId: string): string {
+function claudeSession(options: GuardRouteOptions, externalId: string, identity: Identity): string {
   const { store } = options;
   const id = store.externalSessionId('anthropic', externalId);
   const state = id ? store.liveness(id) : undefined;
@@ -219,7 +224,7 @@ function claudeSession(options: GuardRouteOptions, externalId: string): string {
     kind: 'anthropic',
     target: options.target,
     client: 'claude-code (hook)',
-    identity: { ...options.identity, credential: null },
+    identity: { ...identity, credential: null },
     external_id: externalId,
   }).id;
 }
