@@ -2,7 +2,12 @@ import Anthropic from '@anthropic-ai/sdk';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ApprovalResponse, LiveMessage, SessionsResponse } from '../../proxy/api/types.js';
+import type {
+  ApprovalResponse,
+  LiveMessage,
+  RecordingResponse,
+  SessionsResponse,
+} from '../../proxy/api/types.js';
 import {
   expiredState,
   readSignInState,
@@ -213,5 +218,19 @@ describe('the verified identity on every session, read live while the engine run
     expect(event.payload).toMatchObject({ decision: 'approved', by });
     expect(JSON.parse(engine.store.approvals.get(held.approval.id)!.decided_by!)).toMatchObject(by);
     expect(engine.store.verifySession(held.approval.subject.session_id).intact).toBe(true);
+
+    // A recording pause asked for while signed in names the same person.
+    const paused = await setup.call<RecordingResponse>('POST', '/api/recording', {
+      recording: false,
+      via: 'tray',
+    });
+    expect(paused.body.paused).toMatchObject({ by: 'bob@example.test', via: 'tray' });
+    await setup.call<RecordingResponse>('POST', '/api/recording', { recording: true, via: 'tray' });
+    const pauseEvents = engine.store.listEvents(paused.body.paused!.session_id);
+    for (const kind of ['recording.paused', 'recording.resumed'])
+      expect(pauseEvents.find((e) => e.kind === kind)?.payload).toMatchObject({
+        by: 'bob@example.test',
+        actor: { verified: true, subject: 'bob', issuer: setup.provider.issuer },
+      });
   });
 });
