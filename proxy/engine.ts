@@ -4,11 +4,12 @@ import { recoveredSearchText } from './anthropic/request-body.js';
 import { readOnlyIdentityControl } from './api/routes/identity.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
-import { describeError, UserError } from './common/errors.js';
-import { type Component, Lifecycle } from './common/lifecycle.js';
+import { UserError } from './common/errors.js';
+import { Lifecycle } from './common/lifecycle.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
-import { type Config, homePaths, loadConfig } from './config.js';
+import { type Config, homePaths } from './config.js';
+import { every, fileConfig, listen, startFailure } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
 import { IdentityComponent } from './identity/component.js';
 import { openEngineVault } from './identity/sealed-vault.js';
@@ -29,7 +30,7 @@ import { SEARCH_TEXT_VERSION } from './search/event-text.js';
 import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
-import { diskIsFull, isDiskFull, StoreUnavailableError, storageFailure } from './store/unavailable.js';
+import { StoreUnavailableError } from './store/unavailable.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -379,63 +380,4 @@ function closeStore(store: Store): void {
     );
   }
   store.close();
-}
-
-/** A component that runs `task` every `ms` (unref'd); a failing run is tried again at the next tick. */
-function every(ms: number, task: () => void): Component {
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    start: () => {
-      timer = setInterval(() => {
-        try {
-          task();
-        } catch {
-          // Tried again at the next tick.
-        }
-      }, ms).unref();
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/** config.json as it is on disk (the base live changes are compared to); `config` when it cannot be read. */
-function fileConfig(home: string, config: Config): Config {
-  try {
-    return loadConfig(home);
-  } catch {
-    return config;
-  }
-}
-
-/**
- * What a failed start tells the user: a full disk (or one SQLite cannot even open its shared memory on) is
- * said in words, with what to do, instead of surfacing as an unexpected ENOSPC.
- */
-function startFailure(error: unknown, home: string): unknown {
-  if (error instanceof UserError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const full =
-    isDiskFull(error) || (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && diskIsFull(home));
-  if (!full) return error;
-  const cause = isDiskFull(error)
-    ? storageFailure(error, home).message
-    : `the disk holding ${home} is full (${describeError(error)})`;
-  return new UserError(
-    `cannot start: ${cause}. Nothing recorded is lost: free some space there, then start Glassbox again.`,
-    1,
-  );
-}
-
-async function listen(what: string, port: number, flag: string, start: () => Promise<void>): Promise<void> {
-  try {
-    await start();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new UserError(
-        `Port ${port} for the ${what} is already in use. Stop what uses it, or pick another with ${flag}.`,
-      );
-    }
-    throw new UserError(`Could not start the ${what} on port ${port}: ${describeError(error)}`);
-  }
 }
