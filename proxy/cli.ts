@@ -88,6 +88,8 @@ function buildProgram(): Command {
       ),
     )
     .option('--search <words>', 'only sessions whose prompts, replies, tool calls or SQL contain these words')
+    .option('--person <who>', "only this signed-in person's sessions: subject or email (any case)")
+    .option('--group <name>', "only sessions of people in this group (from the identity provider's claim)")
     .action(listSessions);
 
   program
@@ -238,11 +240,14 @@ function listSessions(options: {
   kind?: Session['kind'];
   status?: ShownStatus;
   search?: string;
+  person?: string;
+  group?: string;
 }) {
   const { sessions, matches } = withStore(
     (store) => {
-      const text = options.search;
-      const found = listShown(store, { limit: options.limit, kind: options.kind, text }, options.status);
+      const { search: text, person, group } = options;
+      const filter = { limit: options.limit, kind: options.kind, text, person, group };
+      const found = listShown(store, filter, options.status);
       const ids = found.map((s) => s.id);
       return { sessions: found, matches: text ? searchMatches(store, ids, text) : {} };
     },

@@ -3,13 +3,15 @@ import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
-import { describeError, UserError } from './common/errors.js';
-import { type Component, Lifecycle } from './common/lifecycle.js';
+import { UserError } from './common/errors.js';
+import { Lifecycle } from './common/lifecycle.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
-import { type Config, homePaths, loadConfig } from './config.js';
+import { type Config, homePaths } from './config.js';
+import { every, fileConfig, listen, startFailure } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
-import { localIdentity } from './identity/local.js';
+import { IdentityComponent } from './identity/component.js';
+import { IdentityController } from './identity/control.js';
 import { openEngineVault } from './identity/sealed-vault.js';
 import { type EngineLog, LiveConfig } from './live-config.js';
 import { takeEngineLock } from './lock.js';
@@ -28,7 +30,7 @@ import { SEARCH_TEXT_VERSION } from './search/event-text.js';
 import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
-import { diskIsFull, isDiskFull, StoreUnavailableError, storageFailure } from './store/unavailable.js';
+import { StoreUnavailableError } from './store/unavailable.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -92,6 +94,8 @@ interface EngineParts {
   live: LiveConfig;
   /** Operations held until a person decides (guardrails' `approve` rules). */
   approvals: Approvals;
+  /** The live sign-in (identity.json, watched): each new session takes `identity.current()`. */
+  identity: IdentityComponent;
   /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
   reindex: ReindexThread | undefined;
   addresses: EngineAddresses;
@@ -101,7 +105,8 @@ interface EngineParts {
 
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
- * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the policy, the Anthropic proxy, the
+ * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the live
+ * sign-in (identity), the policy, the Anthropic proxy, the
  * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
  * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
@@ -114,6 +119,7 @@ export class Engine implements EngineParts {
   readonly policy: PolicyWatcher;
   readonly live: LiveConfig;
   readonly approvals: Approvals;
+  readonly identity: IdentityComponent;
   readonly reindex: ReindexThread | undefined;
   readonly addresses: EngineAddresses;
   readonly recovered: number;
@@ -129,6 +135,7 @@ export class Engine implements EngineParts {
     this.policy = running.policy;
     this.live = running.live;
     this.approvals = running.approvals;
+    this.identity = running.identity;
     this.reindex = running.reindex;
     this.addresses = running.addresses;
     this.recovered = running.recovered;
@@ -193,9 +200,23 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   const rebuild = store.beginSearchRebuild(SEARCH_TEXT_VERSION);
   const token = ensureToken(paths.token);
   const recording = new RecordingSwitch(store);
-  const identity = localIdentity();
+  // Read live (identity.json is watched): a sign-in or sign-out applies to the next session, never cached.
+  const identity = await parts.add(
+    'identity',
+    new IdentityComponent({ home, settings: config.identity, warn }),
+  );
+  const now = () => identity.current();
   const log = options.log ?? (() => undefined);
-  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity, log }));
+  // Sign-in and sign-out from the dashboard and the desktop app (POST /api/identity/login|logout); a browser
+  // sign-in under way is cancelled at shutdown so its loopback listener does not hold the process.
+  const signIn = new IdentityController({
+    home,
+    settings: config.identity,
+    source: identity,
+    log,
+  });
+  await parts.add('sign-in controls', { stop: async () => signIn.stop() });
+  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity: now, log }));
   policyRef = policy;
   const guard = await parts.add(
     'guard',
@@ -250,14 +271,15 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     host,
     port: config.api.port,
     version: glassboxVersion(),
-    recording: { control: recording, identity },
-    policy: { policy, identity, home, connections: () => postgres.connections() },
-    approvals: { approvals, osUser: identity.os_user },
+    recording: { control: recording, identity: now },
+    policy: { policy, identity: now, home, connections: () => postgres.connections() },
+    approvals: { approvals, identity: now },
+    identity: signIn,
     guard: {
       guard: options.guard ?? (() => guard.current()),
       approvals,
       policy: () => policy.current(),
-      identity,
+      identity: now,
       target: new URL(upstream).host,
       home: homedir(),
     },
@@ -303,7 +325,19 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     database: paths.database,
     postgres: listConnections(config, vault).map(({ name, url, upstream }) => ({ name, url, upstream })),
   };
-  return { store, anthropic, api, postgres, policy, live, approvals, reindex, addresses, recovered };
+  return {
+    store,
+    anthropic,
+    api,
+    postgres,
+    policy,
+    live,
+    approvals,
+    identity,
+    reindex,
+    addresses,
+    recovered,
+  };
 }
 
 /** The Anthropic proxy's options from the configuration and the engine's shared parts. */
@@ -358,63 +392,4 @@ function closeStore(store: Store): void {
     );
   }
   store.close();
-}
-
-/** A component that runs `task` every `ms` (unref'd); a failing run is tried again at the next tick. */
-function every(ms: number, task: () => void): Component {
-  let timer: NodeJS.Timeout | undefined;
-  return {
-    start: () => {
-      timer = setInterval(() => {
-        try {
-          task();
-        } catch {
-          // Tried again at the next tick.
-        }
-      }, ms).unref();
-    },
-    stop: () => clearInterval(timer),
-  };
-}
-
-/** config.json as it is on disk (the base live changes are compared to); `config` when it cannot be read. */
-function fileConfig(home: string, config: Config): Config {
-  try {
-    return loadConfig(home);
-  } catch {
-    return config;
-  }
-}
-
-/**
- * What a failed start tells the user: a full disk (or one SQLite cannot even open its shared memory on) is
- * said in words, with what to do, instead of surfacing as an unexpected ENOSPC.
- */
-function startFailure(error: unknown, home: string): unknown {
-  if (error instanceof UserError) return error;
-  const code = (error as { code?: unknown } | null)?.code;
-  const full =
-    isDiskFull(error) || (typeof code === 'string' && code.startsWith('SQLITE_IOERR') && diskIsFull(home));
-  if (!full) return error;
-  const cause = isDiskFull(error)
-    ? storageFailure(error, home).message
-    : `the disk holding ${home} is full (${describeError(error)})`;
-  return new UserError(
-    `cannot start: ${cause}. Nothing recorded is lost: free some space there, then start Glassbox again.`,
-    1,
-  );
-}
-
-async function listen(what: string, port: number, flag: string, start: () => Promise<void>): Promise<void> {
-  try {
-    await start();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new UserError(
-        `Port ${port} for the ${what} is already in use. Stop what uses it, or pick another with ${flag}.`,
-      );
-    }
-    throw new UserError(`Could not start the ${what} on port ${port}: ${describeError(error)}`);
-  }
 }

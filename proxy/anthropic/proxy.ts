@@ -11,16 +11,17 @@ import type { AddressInfo, Socket } from 'node:net';
 import httpProxy from 'http-proxy';
 import { describeError } from '../common/errors.js';
 import { monoMicros } from '../common/time.js';
+import type { IdentitySource } from '../identity/types.js';
 import type { CompiledPolicy } from '../policy/compile.js';
 import { CredentialFingerprints, redactHeaders, redactQuery } from '../policy/credentials.js';
 import type { Guard } from '../policy/guard/types.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
-import type { Identity } from '../store/types.js';
 import { type AnthropicErrorType, glassboxErrorBody } from './errors.js';
 import { Exchange } from './exchange.js';
 import { type Refusal, refuseForeignRequest } from './guards.js';
+import { refuseWithoutSignIn } from './identity-gate.js';
 import { PolicyMaskings } from './mask-memo.js';
 import type { PriceOverrides } from './pricing.js';
 import { type BodyLimits, PendingBytes, receiveBody } from './receive.js';
@@ -74,7 +75,11 @@ export interface AnthropicProxyOptions {
   checkpointIntervalMs: number;
   /** Prices for models newer than the built-in table (US dollars per million tokens). */
   prices: PriceOverrides;
-  identity: Identity;
+  /**
+   * The engine's live sign-in: `current()` is taken when a session is created; while `refusal()` is non-null
+   * (identity required, nobody signed in) every request is answered 401 and recorded, never forwarded.
+   */
+  identity: Pick<IdentitySource, 'current' | 'refusal'>;
   /** Idle gap for grouping requests without a session header, in µs. */
   idleGapUs?: number;
   /** The engine's recording switch: while `paused`, requests are forwarded without being recorded. */
@@ -135,7 +140,7 @@ export class AnthropicProxy {
     this.sessions = new AnthropicSessionResolver(
       options.store,
       options.upstream.host,
-      options.identity,
+      () => options.identity.current(),
       this.fingerprints,
       options.idleGapUs,
     );
@@ -225,6 +230,13 @@ export class AnthropicProxy {
       this.refuse(res, refusal);
       return;
     }
+    const unsigned = this.options.identity.refusal();
+    if (unsigned) {
+      const { store, upstream, identity } = this.options;
+      const context = { store, target: upstream.host, identity: () => identity.current() };
+      refuseWithoutSignIn(req, res, unsigned, { ...context, fingerprints: this.fingerprints });
+      return;
+    }
     receiveBody(
       req,
       this.bodyLimits,
@@ -307,7 +319,7 @@ export class AnthropicProxy {
           checkpointIntervalUs: this.options.checkpointIntervalMs * 1000,
           prices: this.options.prices,
           ...(masking.active ? { masking: new ReplyMasking(masking) } : {}),
-          ...(isMessages ? toolGuardOf(this.options) : {}),
+          ...(isMessages ? toolGuardOf(this.options, this.sessions.identityOf(sessionId)) : {}),
           onDone: (done) => this.active.delete(done),
         });
       },

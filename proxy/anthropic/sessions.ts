@@ -15,18 +15,23 @@ export const GLASSBOX_SESSION_HEADER = 'x-glassbox-session';
 /**
  * Groups Anthropic API requests into sessions (DESIGN.md "Sessions"): by `x-claude-code-session-id`, else
  * by `x-glassbox-session`, else by client (user agent) + credential fingerprint with an idle gap. The
- * header's value becomes the session's `external_id`; a closed session whose id comes back is reopened.
+ * header's value becomes the session's `external_id`; a closed session whose id comes back is reopened. A
+ * session takes the engine's identity as it is when the session is created (signing in or out applies to the
+ * next session, never to one already recorded under another identity).
  */
 export class AnthropicSessionResolver {
   /** Fallback grouping key (client + credential) → session id. */
   private readonly byClientKey = new Map<string, string>();
   /** Session header value → session id (the newest session with that external id). */
   private readonly byExternalId = new Map<string, string>();
+  /** Session id → the identity it was created with here (for the guard's context), newest last. */
+  private readonly identities = new Map<string, Identity>();
 
   constructor(
     private readonly store: Store,
     private readonly target: string,
-    private readonly baseIdentity: Identity,
+    /** The identity to stamp on a session created now (the engine's live sign-in), read at each creation. */
+    private readonly identity: () => Identity,
     /** The proxy's memory of credential fingerprints, shared with its header redaction. */
     private readonly fingerprints: CredentialFingerprints,
     private readonly idleGapUs = DEFAULT_IDLE_GAP_US,
@@ -79,14 +84,26 @@ export class AnthropicSessionResolver {
     return closed;
   }
 
+  /**
+   * The identity session `id` was created with: remembered for sessions created by this resolver, else read
+   * from the store (a session created by the hook's route, or before a restart); the live one as a last resort.
+   */
+  identityOf(id: string): Identity {
+    return this.identities.get(id) ?? this.store.getSession(id)?.identity ?? this.identity();
+  }
+
   private create(client: string | null, credential: string | null, externalId: string | null): string {
-    return this.store.createSession({
+    const identity = { ...this.identity(), credential };
+    const { id } = this.store.createSession({
       kind: 'anthropic',
       target: this.target,
       client,
-      identity: { ...this.baseIdentity, credential },
+      identity,
       external_id: externalId,
-    }).id;
+    });
+    this.identities.set(id, identity);
+    if (this.identities.size > MAX_REMEMBERED) this.identities.delete(this.identities.keys().next().value!);
+    return id;
   }
 }
 

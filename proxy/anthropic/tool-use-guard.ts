@@ -5,7 +5,9 @@
  * enforced here: the tool runs on the client, after the reply has gone; the event says what a rule would do.
  */
 import { homedir } from 'node:os';
+import { guardIdentity } from '../policy/actor.js';
 import type { Guard, GuardContext, OperationFacts } from '../policy/guard/types.js';
+import type { Identity } from '../store/types.js';
 import { asRecord } from './message.js';
 
 /** The kind of the event. */
@@ -38,17 +40,17 @@ export interface ToolUseFlaggedPayload {
 }
 
 /**
- * An exchange's {@link ToolUseGuard} from the proxy's options (`guard`, read now; `home`, default the OS's;
- * the local identity): `{ toolGuard }`, or nothing while no guard is in force.
+ * An exchange's {@link ToolUseGuard} from the proxy's options (`guard`, read now; `home`, default the OS's)
+ * and the identity of the exchange's session (OS user, and the verified email and groups when signed in):
+ * `{ toolGuard }`, or nothing while no guard is in force.
  */
-export function toolGuardOf(options: {
-  guard?: () => Guard | undefined;
-  home?: string;
-  identity: { os_user: string };
-}): { toolGuard?: ToolUseGuard } {
+export function toolGuardOf(
+  options: { guard?: () => Guard | undefined; home?: string },
+  identity: Identity,
+): { toolGuard?: ToolUseGuard } {
   const guard = options.guard?.();
   if (!guard) return {};
-  const context = { home: options.home ?? homedir(), identity: { os_user: options.identity.os_user } };
+  const context = { home: options.home ?? homedir(), identity: guardIdentity(identity) };
   return { toolGuard: { guard, context } };
 }
 

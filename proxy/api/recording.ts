@@ -26,12 +26,14 @@ const MAX_BODY_BYTES = 4096;
 /**
  * Handles a guarded request to {@link RECORDING_PATH}.
  * @returns the JSON answer (status 200)
+ * `identity` is the engine's identity now (the signed-in person, else its OS user): whose name a pause or
+ * resume is recorded under.
  * @throws ApiError 405 for other methods, 415 for a non-JSON body, 413 when over 4 KiB, 400 for a bad body
  */
 export async function recordingRoute(
   req: IncomingMessage,
   recording: RecordingSwitch,
-  identity: Identity,
+  identity: () => Identity,
 ): Promise<RecordingResponse> {
   if (req.method === 'GET' || req.method === 'HEAD') return describe(recording.current());
   if (req.method !== 'POST') throw new ApiError(405, 'method_not_allowed', `${req.method} is not supported`);
@@ -42,7 +44,7 @@ export async function recordingRoute(
   }
   const body = parseRequest(await readBody(req));
   const actor = {
-    identity,
+    identity: identity(),
     via: body.via ?? 'api',
     ...(body.reason ? { reason: body.reason } : {}),
   };

@@ -15,6 +15,7 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { IdentityControl } from '../identity/types.js';
 import type { RecordingSwitch } from '../policy/recording-switch.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
@@ -28,6 +29,7 @@ import {
   guardToolCallRoute,
   guardWithdrawRoute,
 } from './routes/guard.js';
+import { identityHealth, identityRoute, isIdentityPath } from './routes/identity.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
@@ -45,8 +47,16 @@ export interface ApiServerOptions {
   health: () => Omit<HealthResponse, 'ok' | 'version' | 'uptime_s' | 'store'>;
   /** The built dashboard served at /; defaults to {@link findRendererDir}. Null serves none. */
   rendererDir?: string | null;
-  /** The recording switch behind GET/POST /api/recording, and whose name a pause is recorded under. */
-  recording?: { control: RecordingSwitch; identity: Identity };
+  /**
+   * The recording switch behind GET/POST /api/recording, and the identity (read at each request: the live
+   * sign-in) a pause or resume is recorded under.
+   */
+  recording?: { control: RecordingSwitch; identity: () => Identity };
+  /**
+   * The sign-in behind /api/identity (read, login, logout), whose changes go to /api/live as
+   * `{type: 'identity', state}` and whose status /api/health includes; without it those paths answer 404.
+   */
+  identity?: IdentityControl;
   /** The masking policy behind /api/policy (read, preview, apply); without it those paths answer 404. */
   policy?: Omit<PolicyRouteOptions, 'store'>;
   /** The approval broker behind /api/approvals, whose changes go to /api/live; without it those paths answer 404. */
@@ -75,6 +85,7 @@ export class ApiServer {
   private readonly policy: PolicyRoutes | undefined;
   private readonly approvals: ApprovalRoutes | undefined;
   private unsubscribeApprovals: (() => void) | undefined;
+  private unsubscribeIdentity: (() => void) | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
@@ -110,6 +121,9 @@ export class ApiServer {
     this.unsubscribeApprovals = this.options.approvals?.approvals.subscribe((approval) =>
       this.broadcast({ type: 'approval', approval }),
     );
+    this.unsubscribeIdentity = this.options.identity?.source.subscribe((state) =>
+      this.broadcast({ type: 'identity', state }),
+    );
     this.unsubscribeHealth = this.options.store.onHealthChange((store) =>
       this.broadcast({ type: 'store', store }),
     );
@@ -120,6 +134,7 @@ export class ApiServer {
     this.unsubscribe?.();
     this.stopNotices?.();
     this.unsubscribeApprovals?.();
+    this.unsubscribeIdentity?.();
     this.unsubscribeHealth?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');
@@ -152,6 +167,10 @@ export class ApiServer {
           (body) => send(res, 200, body),
           (error: unknown) => sendError(res, error),
         );
+        return;
+      }
+      if (isIdentityPath(url.pathname) && this.options.identity) {
+        this.answer(res, identityRoute(req, url, this.options.identity));
         return;
       }
       if (isApprovalsPath(url.pathname) && this.approvals) {
@@ -215,6 +234,7 @@ export class ApiServer {
         uptime_s: Math.round((Date.now() - this.startedAt) / 1000),
         ...this.options.health(),
         store: this.options.store.health(),
+        ...(this.options.identity ? { identity: identityHealth(this.options.identity) } : {}),
       };
       return { json: body };
     }

@@ -3,6 +3,7 @@
  * `import type` only.
  */
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
+import type { IdentityLoginResponse, IdentityResponse, SignInState } from '../identity/types.js';
 import type { PolicyDocument, PolicyIssue } from '../policy/document.js';
 import type { EffectivePolicy } from '../policy/effective.js';
 import type {
@@ -48,6 +49,17 @@ export interface HealthResponse {
   store: StoreHealth;
   /** Whether the guardrails' parsers loaded; while `unavailable`, what a rule needs them for is refused. */
   guard: GuardHealth;
+  /** The sign-in (issue 18): configured, required, and the status now; absent from engines without it. */
+  identity?: { configured: boolean; required: boolean; status: SignInState['status'] };
+}
+
+/**
+ * On /api/live whenever the sign-in state changes (a login, a logout, a refresh, an expiry, in this process
+ * or another): the new non-secret state, so the dashboard and the tray update without polling.
+ */
+export interface IdentityMessage {
+  type: 'identity';
+  state: SignInState;
 }
 
 /** On /api/live when an upstream starts failing or answers again (never once per request). */
@@ -158,6 +170,7 @@ export type LiveMessage =
   | StoreChange
   | UpstreamMessage
   | ApprovalMessage
+  | IdentityMessage
   | { type: 'store'; store: StoreHealth }
   | { type: 'hello'; version: string }
   | { type: 'heartbeat' };
@@ -172,7 +185,9 @@ export type {
 /**
  * GET /api/sessions query parameters (all optional): `limit` (1–10,000, default 50), `before` (µs; older
  * page), `kind`, `status`, `target` (substring), `from` / `to` (µs since epoch, start-time range), `q` (words
- * searched in the full-text index over prompts, replies, tool calls and SQL).
+ * searched in the full-text index over prompts, replies, tool calls and SQL), `person` (the identity's
+ * subject or email, case-insensitive) and `group` (one of the identity's groups); each text at most 256
+ * characters.
  */
 export interface SessionsQuery {
   limit?: number;
@@ -183,6 +198,8 @@ export interface SessionsQuery {
   from?: number;
   to?: number;
   q?: string;
+  person?: string;
+  group?: string;
 }
 
 /** GET /api/sessions/:id/verify — the session's hash chain recomputed from its stored events. */
@@ -343,3 +360,6 @@ export interface GuardToolCallResponse {
   session_id?: string;
   seq?: number;
 }
+
+/** `GET /api/identity` and `POST /api/identity/logout` (shapes in proxy/identity/types.ts). */
+export type { IdentityLoginResponse, IdentityResponse, SignInState };

@@ -14,10 +14,19 @@ export function matchLine(match: SearchMatch): string {
  * What `glassbox sessions` says when it lists nothing: that nothing matched the search or filters given,
  * else that nothing is recorded yet.
  */
-export function noSessionsLine(filters: { search?: string; kind?: string; status?: string }): string {
-  const given = [filters.kind && `kind ${filters.kind}`, filters.status && `status ${filters.status}`].filter(
-    Boolean,
-  );
+export function noSessionsLine(filters: {
+  search?: string;
+  kind?: string;
+  status?: string;
+  person?: string;
+  group?: string;
+}): string {
+  const given = [
+    filters.kind && `kind ${filters.kind}`,
+    filters.status && `status ${filters.status}`,
+    filters.person && `person ${filters.person}`,
+    filters.group && `group ${filters.group}`,
+  ].filter(Boolean);
   if (filters.search) {
     const also = given.length > 0 ? ` with ${given.join(' and ')}` : '';
     return `No sessions match "${filters.search}"${also}.`;

@@ -1,6 +1,7 @@
 import { shownActivity } from '../store/activity.js';
 import type { Session } from '../store/types.js';
 import { count, dollars, duration, timestamp } from './format.js';
+import { personCell } from './identity-text.js';
 
 /** The columns of `glassbox sessions`, each counting one thing and named for it. */
 const HEAD = [
@@ -15,6 +16,7 @@ const HEAD = [
   'TOKENS',
   'COST',
   'ERRORS',
+  'PERSON',
   'CLIENT',
 ];
 
@@ -22,7 +24,7 @@ const HEAD = [
  * The `glassbox sessions` table at `nowUs` (µs since epoch), one line per session, columns padded to align.
  * STATUS is the shown status (`idle` for a quiet live Claude session, see activity.ts) and DURATION runs to
  * now, the last event or the end accordingly. TURNS, TOKENS and COST apply to Claude sessions and STATEMENTS
- * to PostgreSQL ones; elsewhere they show '—'.
+ * to PostgreSQL ones; elsewhere they show '—'. PERSON is the verified person (`✓ email`) or the OS user.
  * `under` gives lines to print below a session's row (where a search matched).
  * @returns the lines with a trailing line feed
  */
@@ -46,6 +48,7 @@ export function sessionsTable(
       claude ? count((s.stats.input_tokens ?? 0) + (s.stats.output_tokens ?? 0)) : '—',
       claude ? costCell(s) : '—',
       count(s.stats.errors),
+      clipCell(personCell(s.identity), 40),
       (s.client ?? '—').slice(0, 40),
     ];
   });

@@ -7,6 +7,7 @@ import {
 } from '../anthropic/transcript.js';
 import type { InflightExchange, RecordedEvent, Session } from '../store/types.js';
 import { clip, clock, count, counted, dollars, duration, hang, timestamp } from './format.js';
+import { identityLine } from './identity-text.js';
 import { approvalLine } from './show-approvals.js';
 import { renderStatementLog } from './show-postgres.js';
 
@@ -40,18 +41,13 @@ export function renderSession(
 
 function header(session: Session): string[] {
   const s = session.stats;
-  const who = [
-    `${session.identity.os_user}@${session.identity.host}`,
-    session.identity.email,
-    session.identity.verified ? 'verified' : 'unverified',
-  ].filter(Boolean);
   const ended = session.ended_at ?? session.last_event_at;
   return [
     `Session ${session.id} · ${session.kind} · ${session.status}`,
     row('target', session.target),
     row('client', session.client ?? '—'),
     ...(session.external_id ? [row('external id', session.external_id)] : []),
-    row('identity', who.join(' · ')),
+    row('identity', identityLine(session.identity)),
     ...(session.identity.credential ? [row('credential', session.identity.credential)] : []),
     row('started', `${timestamp(session.started_at)} · lasted ${duration(ended - session.started_at)}`),
     row(

@@ -6,6 +6,7 @@
  */
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
+import { type Actor, actorName, actorOf } from './actor.js';
 import type { EffectivePolicy } from './effective.js';
 import type { PolicyChange } from './policy-diff.js';
 
@@ -21,18 +22,24 @@ export type PolicyVia = 'file' | 'api' | 'start';
 
 /** Who changed the policy and through what. */
 export interface PolicyActor {
-  /** The person's identity; for `file` and `start`, the engine's OS user (whoever may write the file). */
+  /**
+   * The person's identity: the engine's identity when the change came (the signed-in person, verified, else
+   * the OS user); for `file` and `start` that is as far as the engine can tell who wrote the file.
+   */
   identity: Identity;
   via: PolicyVia;
 }
 
 /**
- * The payload of a `policy.changed` event: who (`by`: OS user), through what, the versions before and
+ * The payload of a `policy.changed` event: who (`by`: the verified email, else the OS user; `actor`: the
+ * whole identity, see actor.ts), through what, the versions before and
  * after, what changed, and the whole effective policy now in force (so the chain alone says which policy
  * masked what; it holds definitions only, never a masked value).
  */
 export interface PolicyChangedPayload {
   by: string;
+  /** Absent from changes recorded before sign-in existed. */
+  actor?: Actor;
   via: PolicyVia;
   version: string;
   /** The version replaced; null when none was recorded before (the built-in default applied). */
@@ -59,7 +66,8 @@ export function recordPolicyChange(
     external_id: null,
   });
   const payload: PolicyChangedPayload = {
-    by: actor.identity.os_user,
+    by: actorName(actor.identity),
+    actor: actorOf(actor.identity),
     via: actor.via,
     version: change.next.version,
     previous: change.previous?.version ?? null,

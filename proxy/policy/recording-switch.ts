@@ -1,10 +1,14 @@
 import { nowMicros } from '../common/time.js';
 import type { Store } from '../store/store.js';
 import type { Identity } from '../store/types.js';
+import { actorName, actorOf } from './actor.js';
 
 /** Who asked to pause or resume recording, as recorded in the event. */
 export interface SwitchActor {
-  /** The operating-system identity of the engine's user (the control API is that user's alone). */
+  /**
+   * The engine's identity when asked: the signed-in person (verified), else the OS user of the engine (the
+   * control API is that user's alone).
+   */
   identity: Identity;
   /** The client that asked: `tray`, `dashboard`, `cli`, … (free text from the request, at most 64 chars). */
   via: string;
@@ -19,7 +23,7 @@ export interface RecordingState {
   paused: {
     /** When recording was paused, µs since epoch. */
     since: number;
-    /** Who paused it (OS user) and through what client. */
+    /** Who paused it (the verified email when signed in, else the OS user) and through what client. */
     by: string;
     via: string;
     /** The session holding the `recording.paused` event (kind `http`, target `glassbox`). */
@@ -36,7 +40,8 @@ export interface PauseCheck {
  * The engine-wide recording switch. Proxies consult {@link RecordingSwitch.paused} where they record; while
  * it is true traffic is forwarded unrecorded. Pausing and resuming are themselves recorded: each pause opens
  * a session (kind `http`, target `glassbox`, client `glassbox-control`) whose first event is
- * `recording.paused` {by, via, reason} and whose last is `recording.resumed` {by, via, paused_us}; the
+ * `recording.paused` {by, via, reason, actor} and whose last is `recording.resumed` {by, via, paused_us,
+ * actor} (`by` names the person, `actor` is the whole {@link actorOf} of the identity asking); the
  * session's start and end are the unrecorded gap. The engine starts recording (a restart never stays paused).
  */
 export class RecordingSwitch implements PauseCheck {
@@ -68,13 +73,14 @@ export class RecordingSwitch implements PauseCheck {
       identity: actor.identity,
       external_id: null,
     });
+    const by = actorName(actor.identity);
     const { ts } = this.store.append(
       session.id,
       'recording.paused',
-      { by: actor.identity.os_user, via: actor.via, reason: actor.reason ?? null },
-      { text: `recording paused by ${actor.identity.os_user} via ${actor.via}` },
+      { by, via: actor.via, reason: actor.reason ?? null, actor: actorOf(actor.identity) },
+      { text: `recording paused by ${by} via ${actor.via}` },
     );
-    this.state = { since: ts, by: actor.identity.os_user, via: actor.via, session_id: session.id };
+    this.state = { since: ts, by, via: actor.via, session_id: session.id };
     return this.current();
   }
 
@@ -92,10 +98,11 @@ export class RecordingSwitch implements PauseCheck {
       paused.session_id,
       'recording.resumed',
       {
-        by: actor.identity.os_user,
+        by: actorName(actor.identity),
         via: actor.via,
         reason: actor.reason ?? null,
         paused_us: now - paused.since,
+        actor: actorOf(actor.identity),
       },
       { ts: now },
     );

@@ -19,8 +19,11 @@ export interface PolicyWatcherOptions {
   /** The data directory ($GLASSBOX_HOME): policy.json and mask.key live there. */
   home: string;
   store: Store;
-  /** The engine's OS identity: who changed policy.json, as far as the engine can tell. */
-  identity: Identity;
+  /**
+   * The engine's identity now (the signed-in person, else the OS user), read at each change: who changed
+   * policy.json, as far as the engine can tell.
+   */
+  identity: () => Identity;
   log: EngineLog;
   /** Quiet time after a change to policy.json before it is read, ms (default 100). */
   settleMs?: number;
@@ -62,7 +65,7 @@ export class PolicyWatcher implements Component {
     if (changes.length > 0) {
       recordPolicyChange(
         store,
-        { identity, via: 'start' },
+        { identity: identity(), via: 'start' },
         { previous: recorded, next: next.effective, changes },
       );
     }
@@ -172,7 +175,7 @@ export class PolicyWatcher implements Component {
     if (this.refusal !== null) log('Policy: policy.json is valid again', 'info');
     this.refusal = null;
     try {
-      this.swap(next, { identity, via: 'file' });
+      this.swap(next, { identity: identity(), via: 'file' });
     } catch (error) {
       log(
         `Policy: the new policy.json is not applied, because its change could not be recorded (${describeError(error)}); the engine keeps the previous policy. Save the file again to retry.`,

@@ -5,10 +5,10 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext } from 'node:tls';
 import { isDeepStrictEqual } from 'node:util';
 import { UserError } from '../common/errors.js';
+import type { IdentitySource } from '../identity/types.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
-import type { Identity } from '../store/types.js';
 import { errorResponse } from './backend-messages.js';
 import { CancelRegistry } from './cancel.js';
 import type { ClientTls } from './client-startup.js';
@@ -34,7 +34,12 @@ import { tlsServerEndPoint } from './tls-server-end-point.js';
  */
 export interface PgProxyOptions extends PgGuardOptions {
   store: Store;
-  identity: Identity;
+  /**
+   * The engine's live sign-in: each client connection takes `current()` when its session is created; while
+   * `refusal()` is non-null (identity required, nobody signed in) a client that logged in is refused with
+   * FATAL 28000, recorded, and never connected upstream.
+   */
+  identity: Pick<IdentitySource, 'current' | 'refusal'>;
   host: string;
   /** Result rows sampled per statement. */
   sampleRows: number;

@@ -1,6 +1,9 @@
 import type { Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { describeError } from '../common/errors.js';
+import type { IdentitySource } from '../identity/types.js';
+import { guardIdentity } from '../policy/actor.js';
+import { recordIdentityRefusal } from '../policy/identity-refusal.js';
 import type { PauseCheck } from '../policy/recording-switch.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Store } from '../store/store.js';
@@ -39,7 +42,8 @@ export interface SessionContext {
   store: Store;
   commit: GroupCommit;
   cancels: CancelRegistry;
-  identity: Identity;
+  /** The engine's live sign-in, read once per client connection after it logged in. */
+  identity: Pick<IdentitySource, 'current' | 'refusal'>;
   /** TLS offered to clients, when a certificate is configured. */
   tls: ClientTls | undefined;
   sampleRows: number;
@@ -133,6 +137,9 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
     const target = database === undefined ? undefined : upstreamTarget(connection, database);
     const tables = target && ctx.masking.tables.for(connection.name, target);
     const masking = { connection: connection.name, policy: ctx.masking.policy, tables };
+    const identity = ctx.identity.current();
+    const unsigned = ctx.identity.refusal();
+    if (unsigned) return refuseWithoutSignIn(socket, ctx, identity, unsigned, { parameters, user, client });
     recorder = new PgRecorder(
       ctx.store,
       ctx.commit,
@@ -140,7 +147,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
         kind: 'postgres',
         target: sessionTarget(connection, parameters.database || user),
         client: parameters.application_name || null,
-        identity: ctx.identity,
+        identity,
         external_id: null,
       }).id,
       new StorageMasking(masking),
@@ -217,6 +224,7 @@ export async function serveClient(plain: Socket, ctx: SessionContext): Promise<v
       ctx.pause,
       gateSettings(
         ctx,
+        identity,
         session.sessionId,
         parameters.application_name,
         sessionTarget(connection, parameters.database || user),
@@ -282,6 +290,7 @@ function notAuthenticated(
 /** The guard's settings for one session, when the proxy has a guard. */
 function gateSettings(
   ctx: SessionContext,
+  identity: Identity,
   sessionId: string,
   client: string | undefined,
   target: string,
@@ -296,11 +305,7 @@ function gateSettings(
     context: {
       connection: ctx.connection.name,
       home: ctx.home ?? homedir(),
-      identity: {
-        os_user: ctx.identity.os_user,
-        ...(ctx.identity.email ? { email: ctx.identity.email } : {}),
-        groups: ctx.identity.groups,
-      },
+      identity: guardIdentity(identity),
     },
     session: { id: sessionId, ...(client ? { client } : {}), target },
     estimate: (sql) => estimateRows(upstream, sql),
@@ -317,6 +322,49 @@ function refuse(socket: Socket, session: PgRecorder, sqlstate: string, message: 
   socket.end(errorResponse(sqlstate, message, { S: 'FATAL' }));
   session.end('refused');
 }
+
+/**
+ * Refuses a client that logged in while identity is required and nobody is signed in: ErrorResponse FATAL
+ * 28000 invalid_authorization_specification with `reason` and the hint to sign in (PostgreSQL docs, 55.8
+ * "Error and Notice Message Fields": M, H), sent before any upstream connection; recorded as a closed
+ * session holding `identity.refused` (policy/identity-refusal.ts). A refusal that cannot be recorded is sent
+ * all the same.
+ */
+function refuseWithoutSignIn(
+  socket: Socket,
+  ctx: SessionContext,
+  identity: Identity,
+  reason: string,
+  attempt: { parameters: StartupParameters; user: string; client: string },
+): void {
+  const { parameters, user } = attempt;
+  const target = sessionTarget(ctx.connection, parameters.database || user);
+  const app = parameters.application_name || null;
+  try {
+    recordIdentityRefusal(
+      ctx.store,
+      { kind: 'postgres', target, client: app, identity },
+      {
+        reason,
+        client: app,
+        target,
+        sqlstate: SIGN_IN_SQLSTATE,
+        user,
+        database: parameters.database ?? user,
+        client_address: attempt.client,
+      },
+    );
+  } catch {
+    // Refused either way: what cannot be recorded is not let through.
+  }
+  socket.end(errorResponse(SIGN_IN_SQLSTATE, reason, { S: 'FATAL', H: SIGN_IN_HINT }));
+  closeAfterRefusal(socket);
+}
+
+/** SQLSTATE of a refusal for want of sign-in: invalid_authorization_specification (Appendix A). */
+const SIGN_IN_SQLSTATE = '28000';
+/** The HINT field of that refusal. */
+const SIGN_IN_HINT = 'run glassbox login';
 
 /** The upstream side of a connection, opening `database` (default: the connection's default database). */
 export function upstreamTarget(connection: PgConnection, database = connection.database): UpstreamTarget {

@@ -17,7 +17,8 @@ export function ftsQuery(input: string): string {
 
 /**
  * The SQL and named parameters listing sessions newest first for `filter` (started before, kind, status,
- * target substring, start-time range, full-text words); `limit` defaults to 50 and is capped at 10,000.
+ * target substring, start-time range, person (subject or email) and group of the recorded identity, full-text
+ * words); `limit` defaults to 50 and is capped at 10,000.
  */
 export function sessionListQuery(filter: SessionFilter): { sql: string; params: Record<string, unknown> } {
   const where: string[] = [];
@@ -45,6 +46,17 @@ export function sessionListQuery(filter: SessionFilter): { sql: string; params: 
   if (filter.to !== undefined) {
     where.push('started_at < @to');
     params.to = filter.to;
+  }
+  if (filter.person) {
+    // Sessions record `identity` as JSON text (store/rows.ts); subject and email are strings or null.
+    where.push(
+      "(lower(json_extract(identity, '$.email')) = lower(@person) OR lower(json_extract(identity, '$.subject')) = lower(@person))",
+    );
+    params.person = filter.person;
+  }
+  if (filter.group) {
+    where.push("EXISTS (SELECT 1 FROM json_each(identity, '$.groups') WHERE lower(value) = lower(@group))");
+    params.group = filter.group;
   }
   const match = filter.text ? ftsQuery(filter.text) : '';
   if (match) {

@@ -88,6 +88,10 @@ export interface SessionFilter {
   from?: number;
   /** Only sessions started strictly before this time. */
   to?: number;
+  /** Only sessions of this person: the identity's `subject` or `email`, compared case-insensitively. */
+  person?: string;
+  /** Only sessions whose identity's `groups` hold this group (case-insensitive). */
+  group?: string;
 }
 
 /** A change pushed to live subscribers (the control API's WebSocket). */

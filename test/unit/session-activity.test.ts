@@ -73,7 +73,7 @@ describe('when a session is idle and when it ended', () => {
     const resolver = new AnthropicSessionResolver(
       store,
       'api.anthropic.com',
-      identity,
+      () => identity,
       new CredentialFingerprints(),
     );
     expect(resolver.closeIdle()).toBe(1);

@@ -2,16 +2,19 @@
  * The approvals routes (issue 17, points 5 and 6): list, read, approve and deny just-in-time approvals, and
  * wait for one to be decided (the Claude Code hook long-polls this). The server runs its guards (Host,
  * Origin, bearer token) before handing a request here, for every method; bodies are JSON only (a foreign
- * page cannot send that without a preflight) and size-capped. Whoever holds the token is the engine's OS
- * user, so a decision is recorded as that user's, through the client the body names (`via`).
+ * page cannot send that without a preflight) and size-capped. Whoever holds the token is the engine's user,
+ * so a decision is recorded as the engine's identity at that moment — the signed-in person with the claims
+ * the provider verified, else the OS user, unverified — through the client the body names (`via`).
  */
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { nowMicros } from '../../common/time.js';
+import { actorOf } from '../../policy/actor.js';
 import { ApprovalError, type Approvals } from '../../policy/approvals/broker.js';
 import { formatDuration, parseDuration } from '../../policy/approvals/duration.js';
 import { normalizeApprovalId } from '../../policy/approvals/ids.js';
 import type { Approval, ApprovalScope } from '../../policy/guard/types.js';
+import type { Identity } from '../../store/types.js';
 import { StoreUnavailableError } from '../../store/unavailable.js';
 import { ApiError } from '../guards.js';
 import { readJsonBody } from '../json-body.js';
@@ -20,8 +23,11 @@ import type { ApprovalResponse, ApprovalsResponse, ApprovalWaitResponse } from '
 /** What the approvals routes need from the engine. */
 export interface ApprovalRouteOptions {
   approvals: Pick<Approvals, 'list' | 'get' | 'decide' | 'subscribe' | 'settings'>;
-  /** The OS user a decision is recorded as (the engine's: the token is that user's alone). */
-  osUser: string;
+  /**
+   * The identity a decision is recorded as, read at each decision: the engine's live sign-in (verified
+   * claims when signed in), else its OS user (the token is that user's alone).
+   */
+  identity: () => Identity;
 }
 
 /** True for the paths {@link ApprovalRoutes} answers. */
@@ -132,7 +138,7 @@ export class ApprovalRoutes {
         approve,
         ...(scope ? { scope } : {}),
         ...(reason ? { reason } : {}),
-        by: { os_user: this.options.osUser, via: decision.via ?? 'api' },
+        by: { ...actorOf(this.options.identity()), via: decision.via ?? 'api' },
       });
     } catch (error) {
       throw apiError(error);

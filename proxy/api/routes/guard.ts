@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { canonicalJson } from '../../common/canonical-json.js';
+import { guardIdentity } from '../../policy/actor.js';
 import type { CompiledPolicy } from '../../policy/compile.js';
 import { ClassifierUnavailableError } from '../../policy/guard/guard.js';
 import type {
@@ -45,8 +46,11 @@ export interface GuardRouteOptions {
   approvals?: ApprovalBroker;
   /** The policy in force, whose text masker masks what is recorded. */
   policy: () => CompiledPolicy;
-  /** The engine's local identity: the identity of a Claude session created here, and the guard's context. */
-  identity: Identity;
+  /**
+   * The engine's identity now (the live sign-in): the identity of a Claude session created here. The guard's
+   * context takes the identity of the call's session (the one it was created with), or this one for a new one.
+   */
+  identity: () => Identity;
   /** The target of a Claude session created here (the Anthropic upstream, as the proxy records it). */
   target: string;
   /** The user's home directory, for `~` in paths. */
@@ -92,13 +96,14 @@ export async function guardToolCallRoute(
   const call = parsed.data;
   const guard = options.guard();
   if (!guard) return { action: 'allow', checked: false };
-  const { identity } = options;
+  const known = options.store.externalSessionId('anthropic', call.session_id);
+  const identity = (known && options.store.getSession(known)?.identity) || options.identity();
   let checked: ReturnType<Guard['toolCall']>;
   try {
     checked = guard.toolCall(call.tool_name, call.tool_input, {
       ...(call.cwd ? { cwd: call.cwd } : {}),
       home: options.home,
-      identity: { os_user: identity.os_user },
+      identity: guardIdentity(identity),
     });
   } catch (error) {
     // A rule needs a parser that could not be loaded (component.ts): the hook refuses the call, saying why.
@@ -109,7 +114,7 @@ export async function guardToolCallRoute(
   const { facts, decision } = checked;
   const policy = options.policy();
   const text = policy.text.mask(operationText(call, facts)).text;
-  const sessionId = claudeSession(options, call.session_id);
+  const sessionId = claudeSession(options, call.session_id, identity);
   const { seq } = options.store.append(sessionId, GUARD_CHECK_EVENT, {
     tool: call.tool_name,
     ...(call.tool_use_id ? { tool_use_id: call.tool_use_id } : {}),
@@ -141,7 +146,7 @@ export async function guardToolCallRoute(
     rule: decision.rule,
     client: 'claude-code',
     target: options.target,
-    identity: { os_user: identity.os_user },
+    identity: guardIdentity(identity),
   };
   const standing = approvals.covered(subject);
   if (standing)
@@ -216,10 +221,10 @@ function answer(decision: GuardDecision): Pick<GuardToolCallResponse, 'action' |
 
 /**
  * The recorded Claude session whose external id is `externalId` (reopened when it had ended, as the
- * Anthropic proxy does when the session's requests come back), or a new live one under that id, which the
- * proxy then finds for the session's next request.
+ * Anthropic proxy does when the session's requests come back), or a new live one under that id with
+ * `identity`, which the proxy then finds for the session's next request.
  */
-function claudeSession(options: GuardRouteOptions, externalId: string): string {
+function claudeSession(options: GuardRouteOptions, externalId: string, identity: Identity): string {
   const { store } = options;
   const id = store.externalSessionId('anthropic', externalId);
   const state = id ? store.liveness(id) : undefined;
@@ -231,7 +236,7 @@ function claudeSession(options: GuardRouteOptions, externalId: string): string {
     kind: 'anthropic',
     target: options.target,
     client: 'claude-code (hook)',
-    identity: { ...options.identity, credential: null },
+    identity: { ...identity, credential: null },
     external_id: externalId,
   }).id;
 }

@@ -37,8 +37,8 @@ import type {
 /** What the policy routes need from the engine. */
 export interface PolicyRouteOptions {
   policy: Pick<PolicyWatcher, 'current' | 'draft' | 'apply' | 'refused'>;
-  /** Who applies a policy through the API (the engine's local identity). */
-  identity: Identity;
+  /** Who applies a policy through the API: the engine's identity now (the signed-in person, else the OS user). */
+  identity: () => Identity;
   store: Store;
   /** $GLASSBOX_HOME, where policy.json is read as written. */
   home: string;
@@ -194,7 +194,7 @@ export class PolicyRoutes {
     }
     let changes: PolicyApplyResponse['changes'];
     try {
-      changes = await policy.apply(body.document, { identity, via: 'api' });
+      changes = await policy.apply(body.document, { identity: identity(), via: 'api' });
     } catch (error) {
       throw policyFailure(error);
     }

@@ -73,6 +73,13 @@ function listSessions(store: Store, params: URLSearchParams): SessionsResponse {
     throw new ApiError(400, 'bad_param', `unknown status "${status}"`);
   const target = params.get('target') ?? '';
   if (target.length > 256) throw new ApiError(400, 'bad_param', 'target is longer than 256 characters');
+  const person = params.get('person') ?? '';
+  const group = params.get('group') ?? '';
+  for (const [name, value] of [
+    ['person', person],
+    ['group', group],
+  ] as const)
+    if (value.length > 256) throw new ApiError(400, 'bad_param', `${name} is longer than 256 characters`);
   const q = params.get('q') ?? '';
   if (q.length > 1_000) throw new ApiError(400, 'bad_param', 'q is longer than 1,000 characters');
   const limit = intParam(params, 'limit', 1, 10_000) ?? 50;
@@ -85,6 +92,8 @@ function listSessions(store: Store, params: URLSearchParams): SessionsResponse {
     from: intParam(params, 'from', 0, MAX_US),
     to: intParam(params, 'to', 0, MAX_US),
     text: q || undefined,
+    person: person || undefined,
+    group: group || undefined,
   });
   return {
     sessions,

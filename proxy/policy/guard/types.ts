@@ -1,3 +1,5 @@
+import type { Actor } from '../actor.js';
+
 /**
  * The guardrails contract (DESIGN.md, "Guardrails and just-in-time approvals"; issue 17): the *facts* that
  * classifiers extract from an operation, the *rules* (plain, serialisable data in policy.json) that match
@@ -201,8 +203,11 @@ export interface Approval {
   requested_at: number;
   expires_at: number;
   decided_at?: number;
-  /** Who decided: the OS user today, the OIDC identity once sign-in exists. */
-  decided_by?: { os_user?: string; email?: string; subject?: string; self_approved?: boolean; via: string };
+  /**
+   * Who decided: the OS user, and when signed in the person the OIDC provider verified (`verified: true`,
+   * subject, email, name, issuer, groups; see policy/actor.ts); `via` the client they decided through.
+   */
+  decided_by?: Partial<Actor> & { self_approved?: boolean; via: string };
   reason?: string;
   scope?: ApprovalScope;
 }
