@@ -38,22 +38,23 @@ export function identityTitle(identity: Identity): string {
 
 /**
  * Who a session belongs to: a verified person with a ✓, or plainly unverified (and "sign-in expired" when
- * the sign-in had lapsed). Issuer and groups in the tooltip.
+ * the sign-in had lapsed). Issuer and groups in the tooltip. One element (the mark is an `<i>` inside), so it
+ * can be a table cell itself (`className`).
  */
-export function IdentityBadge({ identity }: { identity: Identity }) {
+export function IdentityBadge({ identity, className = '' }: { identity: Identity; className?: string }) {
   const expired = !identity.verified && identity.identity_status === 'expired';
   const kind = identity.verified ? 'verified' : expired ? 'expired' : 'unverified';
   return (
     <span
-      className={`identity identity-${kind}`}
+      className={`identity identity-${kind}${className ? ` ${className}` : ''}`}
       data-testid="identity"
       data-verified={String(identity.verified)}
       title={identityTitle(identity)}
     >
       {identity.verified ? (
-        <span className="verified-mark" role="img" aria-label="verified">
+        <i className="verified-mark" role="img" aria-label="verified">
           ✓
-        </span>
+        </i>
       ) : null}
       {identityLabel(identity)}
     </span>

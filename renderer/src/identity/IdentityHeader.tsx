@@ -39,9 +39,9 @@ export function IdentityHeader({ view }: { view: IdentityView }) {
       {state.status === 'signed-in' && state.claims ? (
         <>
           <span className="identity-me" data-testid="signed-in-as" title={signedInTitle(identity)}>
-            <span className="verified-mark" role="img" aria-label="verified">
+            <i className="verified-mark" role="img" aria-label="verified">
               ✓
-            </span>
+            </i>
             {whoLine(state.claims)}
           </span>
           <button type="button" className="btn btn-ghost" onClick={view.signOut} disabled={busy}>

@@ -19,7 +19,7 @@ export function SignInBanner({ view }: { view: IdentityView }) {
   if (state.status === 'expired') {
     const issuer = state.claims?.issuer ?? identity.issuer;
     return (
-      <div className="banner" role="alert" data-testid="sign-in-again">
+      <div className="banner banner-signin" role="alert" data-testid="sign-in-again">
         <strong>Sign in again.</strong>
         <span>
           Your sign-in{issuer ? ` to ${issuer}` : ''} expired{state.reason ? ` (${state.reason})` : ''}.{' '}
@@ -34,7 +34,7 @@ export function SignInBanner({ view }: { view: IdentityView }) {
   }
   if (required && state.status === 'signed-out') {
     return (
-      <div className="banner banner-store" role="alert" data-testid="sign-in-required">
+      <div className="banner banner-store banner-signin" role="alert" data-testid="sign-in-required">
         <strong>Sign-in required.</strong>
         <span>New sessions are refused until you sign in.</span>
         <CopyLine text={command} compact />

@@ -64,9 +64,7 @@ export const SessionRow = memo(function SessionRow({
       <span className="ellipsis mono" title={session.external_id ?? session.target}>
         {session.target}
       </span>
-      <span className="ellipsis col-identity">
-        <IdentityBadge identity={session.identity} />
-      </span>
+      <IdentityBadge identity={session.identity} className="ellipsis col-identity" />
       <span className="ellipsis faint col-client" title={session.client ?? ''}>
         {session.client ?? '—'}
       </span>
