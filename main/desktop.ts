@@ -82,6 +82,8 @@ export class DesktopShell {
   private pendingCount = 0;
   /** The sign-in as the engine last said (undefined: not read yet, or an engine without sign-in). */
   private identity: IdentityResponse | undefined;
+  /** Counts live sign-in changes, so a slower re-read never undoes a newer one. */
+  private identityChanges = 0;
 
   constructor(private readonly options: DesktopOptions) {}
 
@@ -104,6 +106,14 @@ export class DesktopShell {
    * from the engine, then redraws. Never throws.
    */
   async refresh(): Promise<void> {
+    // The sign-in first: everything read below is then applied and drawn in one step (no await between).
+    const asOf = this.identityChanges;
+    let identity: { read: IdentityResponse | undefined } | undefined;
+    try {
+      identity = { read: await this.client().identity() };
+    } catch {
+      // The engine is (re)starting; the last known sign-in stays shown.
+    }
     try {
       const state = await this.client().recording();
       this.recording = state.recording;
@@ -118,11 +128,10 @@ export class DesktopShell {
     } catch {
       // The engine is (re)starting; the supervisor's state change redraws.
     }
-    try {
-      this.identity = await this.client().identity();
+    // A live change that arrived meanwhile is newer than what was read.
+    if (identity && asOf === this.identityChanges) {
+      this.identity = identity.read;
       this.announceSignIn();
-    } catch {
-      // As above; the last known sign-in stays shown.
     }
     this.render();
   }
@@ -135,6 +144,7 @@ export class DesktopShell {
       return;
     }
     this.identity = { ...this.identity, state };
+    this.identityChanges++;
     this.announceSignIn();
     this.render();
   }
