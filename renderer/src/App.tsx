@@ -63,7 +63,8 @@ function WithIdentity({
   desktop?: GlassboxDesktopApi;
   children: (identity: IdentityView) => ReactNode;
 }) {
-  return <>{children(useIdentity(client, desktop))}</>;
+  const identity = useIdentity(client, desktop);
+  return <>{children(identity)}</>;
 }
 
 function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
