@@ -11,11 +11,13 @@ import {
   planClaudeSetup,
   undoClaudeSetup,
 } from '../proxy/claude-code/settings.js';
+import type { IdentityResponse, SignInState } from '../proxy/identity/types.js';
 import { PendingApprovals } from './approvals.js';
 import type { StartAtLogin } from './autostart.js';
 import { EngineClient, startOfTodayUs } from './engine-client.js';
-import type { DesktopState, EngineConnection } from './ipc-contract.js';
+import type { DesktopState, EngineConnection, SignInResult } from './ipc-contract.js';
 import type { NotificationDecider, NotificationSpec } from './notifications.js';
+import { isSignInUrl, traySignIn } from './sign-in.js';
 import type { EngineState, EngineSupervisor } from './supervisor.js';
 import {
   type TrayAction,
@@ -37,6 +39,8 @@ export interface DesktopPorts {
   confirm(title: string, message: string, detail: string, yes: string): Promise<boolean>;
   alert(kind: 'info' | 'error', title: string, message: string): void;
   copyText(text: string): void;
+  /** Opens a URL in the user's browser (Electron's shell.openExternal). */
+  openExternal(url: string): Promise<void>;
   /** Shows (creating if needed) the window, optionally at a renderer route. */
   openWindow(route?: string): void;
   /** Pushes the desktop state to the window, when there is one. */
@@ -76,6 +80,10 @@ export class DesktopShell {
   private readonly approvals = new PendingApprovals();
   /** How many approvals wait, by the engine's last count (may exceed those listed). */
   private pendingCount = 0;
+  /** The sign-in as the engine last said (undefined: not read yet, or an engine without sign-in). */
+  private identity: IdentityResponse | undefined;
+  /** Counts live sign-in changes, so a slower re-read never undoes a newer one. */
+  private identityChanges = 0;
 
   constructor(private readonly options: DesktopOptions) {}
 
@@ -98,6 +106,14 @@ export class DesktopShell {
    * from the engine, then redraws. Never throws.
    */
   async refresh(): Promise<void> {
+    // The sign-in first: everything read below is then applied and drawn in one step (no await between).
+    const asOf = this.identityChanges;
+    let identity: { read: IdentityResponse | undefined } | undefined;
+    try {
+      identity = { read: await this.client().identity() };
+    } catch {
+      // The engine is (re)starting; the last known sign-in stays shown.
+    }
     try {
       const state = await this.client().recording();
       this.recording = state.recording;
@@ -112,7 +128,56 @@ export class DesktopShell {
     } catch {
       // The engine is (re)starting; the supervisor's state change redraws.
     }
+    // A live change that arrived meanwhile is newer than what was read.
+    if (identity && asOf === this.identityChanges) {
+      this.identity = identity.read;
+      this.announceSignIn();
+    }
     this.render();
+  }
+
+  /** The sign-in changed on the live feed: the tray follows at once, and an expiry is announced once. */
+  identityChanged(state: SignInState): void {
+    if (!this.identity) {
+      // Not read yet (or read from an engine without sign-in): read the whole answer (issuer, hint).
+      void this.refresh();
+      return;
+    }
+    this.identity = { ...this.identity, state };
+    this.identityChanges++;
+    this.announceSignIn();
+    this.render();
+  }
+
+  /** Asks the decider about the current sign-in state: one notification when it turns expired. */
+  private announceSignIn(): void {
+    const identity = this.identity;
+    if (!identity?.configured) return;
+    const { state } = identity;
+    this.notify(
+      this.options.decider.decide({
+        type: 'sign-in',
+        status: state.status,
+        issuer: identity.issuer ?? state.claims?.issuer ?? null,
+        reason: state.reason,
+      }),
+    );
+  }
+
+  /**
+   * Starts a browser sign-in: the engine begins it (POST /api/identity/login) and the provider's page opens in
+   * the user's browser. Used by the tray and the window (IPC). Never throws.
+   */
+  async signIn(): Promise<SignInResult> {
+    try {
+      const { url } = await this.client().identityLogin();
+      if (!isSignInUrl(url))
+        return { ok: false, message: `Glassbox did not open the sign-in page ${url}: not an https address.` };
+      await this.options.ports.openExternal(url);
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, message: `Sign-in could not start: ${(error as Error).message}` };
+    }
   }
 
   /** An approval changed on the live feed: the tray's count and list follow at once. */
@@ -138,6 +203,7 @@ export class DesktopShell {
 
   /** The tray's inputs right now. */
   trayInputs(): TrayInputs {
+    const signIn = traySignIn(this.identity);
     return {
       engine: this.engine,
       recording: this.recording,
@@ -148,6 +214,7 @@ export class DesktopShell {
       approvals: this.approvals.entries(),
       startAtLogin: this.options.startAtLogin.isEnabled(),
       claudeConfigured: canUndoClaudeSetup(this.options.claudeSettings),
+      ...(signIn ? { signIn } : {}),
     };
   }
 
@@ -189,6 +256,15 @@ export class DesktopShell {
           break;
         case 'restart-engine':
           await this.options.supervisor.start();
+          break;
+        case 'sign-in': {
+          const started = await this.signIn();
+          if (!started.ok) ports.alert('error', 'Glassbox: sign in', started.message);
+          break;
+        }
+        case 'sign-out':
+          await this.client().identityLogout();
+          await this.refresh();
           break;
         case 'quit':
           ports.quit();

@@ -13,6 +13,7 @@ import {
   type MenuItemConstructorOptions,
   Notification,
   nativeImage,
+  shell,
   Tray,
   utilityProcess,
 } from 'electron';
@@ -150,6 +151,7 @@ export function electronPorts(options: {
     alert: (kind, title, message) =>
       void dialog.showMessageBox({ type: kind, title, message, buttons: ['OK'] }),
     copyText: (text) => clipboard.writeText(text),
+    openExternal: (url) => shell.openExternal(url),
     openWindow,
     pushState: (state) => {
       const window = holder.window;

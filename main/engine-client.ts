@@ -5,6 +5,7 @@ import type {
   HealthResponse,
   SessionsResponse,
 } from '../proxy/api/types.js';
+import type { IdentityLoginResponse, IdentityResponse } from '../proxy/identity/types.js';
 
 /** Where the engine's control API is and the bearer token it wants. */
 export interface EngineAddress {
@@ -76,6 +77,32 @@ export class EngineClient {
     return this.request<ApprovalsResponse>(`/api/approvals?limit=${limit}`);
   }
 
+  /**
+   * GET /api/identity: the sign-in as the engine sees it, or undefined when the engine has no sign-in API
+   * (404: an engine from before issue 18). @throws EngineRequestError on any other failure
+   */
+  async identity(): Promise<IdentityResponse | undefined> {
+    try {
+      return await this.request<IdentityResponse>('/api/identity');
+    } catch (error) {
+      if (error instanceof EngineRequestError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * POST /api/identity/login: the engine starts a browser sign-in; the answer is the provider's page to open.
+   * @throws EngineRequestError (e.g. the provider cannot be reached: the engine's message says so)
+   */
+  identityLogin(): Promise<IdentityLoginResponse> {
+    return this.request<IdentityLoginResponse>('/api/identity/login', { method: 'POST', body: '{}' });
+  }
+
+  /** POST /api/identity/logout: forgets the tokens (revoking the refresh token). @throws EngineRequestError */
+  async identityLogout(): Promise<void> {
+    await this.request<unknown>('/api/identity/logout', { method: 'POST', body: '{}' });
+  }
+
   /** The distinct client names of the newest `cap` sessions. @throws EngineRequestError */
   async knownClients(cap = 1_000): Promise<string[]> {
     const page = await this.request<SessionsResponse>(`/api/sessions?limit=${cap}`);
@@ -115,7 +142,8 @@ export class EngineClient {
       }
       throw new EngineRequestError(response.status, message);
     }
-    return JSON.parse(text) as T;
+    // 204 No Content (a logout) has no body.
+    return (text ? JSON.parse(text) : undefined) as T;
   }
 }
 

@@ -24,12 +24,20 @@ export interface DesktopState {
   secretsWarning: string | null;
 }
 
+/** What starting a sign-in from the window gave: the provider's page opened, or why not (a plain sentence). */
+export type SignInResult = { ok: true } | { ok: false; message: string };
+
 /** Renderer → main calls (ipcRenderer.invoke / ipcMain.handle): channel → [arguments, result]. */
 export interface IpcInvokeContract {
   'glassbox:connection': { args: []; result: EngineConnection };
   'glassbox:desktop-state': { args: []; result: DesktopState };
   /** Opens an https:// link in the user's browser; false when refused (any other scheme). */
   'glassbox:open-external': { args: [url: string]; result: boolean };
+  /**
+   * Starts a browser sign-in as the tray does: the engine begins it (POST /api/identity/login) and main opens
+   * the provider's page (https, or http on loopback for a local provider) in the user's browser.
+   */
+  'glassbox:sign-in': { args: []; result: SignInResult };
 }
 
 /** Main → renderer pushes (webContents.send / ipcRenderer.on): channel → payload. */
@@ -49,6 +57,8 @@ export interface GlassboxDesktopApi {
   connection(): Promise<EngineConnection>;
   desktopState(): Promise<DesktopState>;
   openExternal(url: string): Promise<boolean>;
+  /** Starts a browser sign-in (see `glassbox:sign-in`). */
+  signIn(): Promise<SignInResult>;
   /** Subscribes to state changes; returns the unsubscribe function. */
   onDesktopState(listener: (state: DesktopState) => void): () => void;
   /** Subscribes to navigation requests; returns the unsubscribe function. */
@@ -60,6 +70,7 @@ export const INVOKE_CHANNELS = {
   'glassbox:connection': true,
   'glassbox:desktop-state': true,
   'glassbox:open-external': true,
+  'glassbox:sign-in': true,
 } as const satisfies Record<InvokeChannel, true>;
 
 /**

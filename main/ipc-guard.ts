@@ -63,6 +63,7 @@ export const IPC_ARGS: IpcArgValidators = {
     if (typeof url !== 'string' || url.length > 2048) throw new TypeError('openExternal takes a URL string');
     return [url];
   },
+  'glassbox:sign-in': () => [],
 };
 
 /**
@@ -80,6 +81,7 @@ export function registerIpc(ipc: IpcRegistrar, handlers: IpcHandlers, trustedIds
   register('glassbox:connection');
   register('glassbox:desktop-state');
   register('glassbox:open-external');
+  register('glassbox:sign-in');
 }
 
 /** Only https:// links leave the app (to the user's browser). */

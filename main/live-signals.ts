@@ -1,11 +1,12 @@
 /**
  * Watches the engine's live feed (WebSocket /api/live) and turns it into what the desktop shell reacts to:
  * {@link EngineSignal}s for notifications (one per new approval request, none for its later changes), the
- * approvals' changes for the tray's list, and a "something changed" tick for the tray's counts and recording
+ * approvals' changes for the tray's list, the sign-in's changes, and a "something changed" tick for the tray's counts and recording
  * state. Reconnects after the engine restarts. Electron-free (uses `ws`).
  */
 import WebSocket from 'ws';
 import type { Approval, LiveMessage } from '../proxy/api/types.js';
+import type { SignInState } from '../proxy/identity/types.js';
 import { approvalNotice } from './approvals.js';
 import type { EngineAddress, EngineClient } from './engine-client.js';
 import type { EngineSignal } from './notifications.js';
@@ -19,12 +20,23 @@ export interface LiveWatchOptions {
   onChange: () => void;
   /** An approval was requested, decided, expired or withdrawn (the whole approval, as /api/live sends it). */
   onApproval?: (approval: Approval) => void;
+  /** The sign-in changed (a live `identity` message: signed in, out, refreshed or expired). */
+  onIdentity?: (state: SignInState) => void;
   /** Delay before reconnecting after the feed closes, in ms (default 2 000). */
   reconnectMs?: number;
 }
 
 /** The client name of the engine's own pause records (see proxy/policy/recording-switch.ts). */
 const CONTROL_CLIENT = 'glassbox-control';
+/**
+ * The engine's live message on each change of the sign-in (issue 18). Declared here until the control API's
+ * LiveMessage union carries it; then this is the same shape.
+ */
+export interface IdentityLiveMessage {
+  type: 'identity';
+  state: SignInState;
+}
+
 const OUTCOME_KINDS = new Set(['llm.turn', 'http.exchange']);
 const MAX_TRACKED = 1_000;
 
@@ -38,7 +50,11 @@ export function watchEngine(options: LiveWatchOptions): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const handle = async (message: LiveMessage) => {
+  const handle = async (message: LiveMessage | IdentityLiveMessage) => {
+    if (message.type === 'identity') {
+      options.onIdentity?.(message.state);
+      return;
+    }
     if (message.type === 'session') {
       const { session } = message;
       if (targets.size >= MAX_TRACKED) targets.clear();
@@ -86,9 +102,9 @@ export function watchEngine(options: LiveWatchOptions): () => void {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${options.address.token}` } });
     socket = ws;
     ws.on('message', (data) => {
-      let message: LiveMessage;
+      let message: LiveMessage | IdentityLiveMessage;
       try {
-        message = JSON.parse(data.toString()) as LiveMessage;
+        message = JSON.parse(data.toString()) as LiveMessage | IdentityLiveMessage;
       } catch {
         return;
       }

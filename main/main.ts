@@ -182,6 +182,7 @@ async function run(): Promise<void> {
         await shell.openExternal(url);
         return true;
       },
+      'glassbox:sign-in': () => desktop.signIn(),
     },
     trusted,
   );
@@ -222,6 +223,7 @@ function liveWatcher(engine: EngineSettings, decider: NotificationDecider, deskt
             onSignal: (signal) => desktop.notify(decider.decide(signal)),
             onChange: () => void desktop.refresh(),
             onApproval: (approval) => desktop.approvalChanged(approval),
+            onIdentity: (state) => desktop.identityChanged(state),
           });
         });
     },

@@ -1,16 +1,22 @@
 /**
  * Which desktop notifications to show, at most one per event: a client seen for the first time, an upstream
- * becoming unreachable (again only after it was reachable in between), an approval request (once per id).
+ * becoming unreachable (again only after it was reachable in between), an approval request (once per id),
+ * the sign-in turning expired (again only after it was signed in or out in between).
  * While the OS is in do-not-disturb nothing is shown and the event counts as handled (no backlog bursts out
  * afterwards). Pure logic; the glue turns a {@link NotificationSpec} into an Electron Notification.
  */
+
+import type { SignInStatus } from '../proxy/identity/types.js';
+import { signInExpiredNotice } from './sign-in.js';
 
 /** Something that happened in the engine that might deserve a notification. */
 export type EngineSignal =
   | { type: 'client-seen'; client: string; kind: string }
   | { type: 'upstream-unreachable'; target: string; detail: string }
   | { type: 'upstream-ok'; target: string }
-  | { type: 'approval-requested'; id: string; summary: string; title?: string };
+  | { type: 'approval-requested'; id: string; summary: string; title?: string }
+  /** The sign-in's state as the engine reports it (GET /api/identity, live `identity` messages). */
+  | { type: 'sign-in'; status: SignInStatus; issuer: string | null; reason: string | null };
 
 /** A notification to show; `open` is what clicking it opens in the window (a renderer route). */
 export interface NotificationSpec {
@@ -42,6 +48,8 @@ export class NotificationDecider {
   private readonly clients: Set<string>;
   private readonly unreachable = new Set<string>();
   private readonly approvals = new Set<string>();
+  /** True once the current expiry was announced, until the sign-in changes back. */
+  private expiryAnnounced = false;
 
   constructor(private readonly options: NotificationDeciderOptions) {
     this.clients = new Set(options.seen.load());
@@ -106,6 +114,15 @@ export class NotificationDecider {
           body: signal.summary,
           open: `/approvals/${encodeURIComponent(signal.id)}`,
         };
+      }
+      case 'sign-in': {
+        if (signal.status !== 'expired') {
+          this.expiryAnnounced = false;
+          return undefined;
+        }
+        if (this.expiryAnnounced) return undefined;
+        this.expiryAnnounced = true;
+        return { key: 'sign-in:expired', ...signInExpiredNotice(signal.issuer, signal.reason), open: '/' };
       }
     }
   }

@@ -34,6 +34,7 @@ const api: GlassboxDesktopApi = {
   connection: () => invoke('glassbox:connection'),
   desktopState: () => invoke('glassbox:desktop-state'),
   openExternal: (url) => invoke('glassbox:open-external', url),
+  signIn: () => invoke('glassbox:sign-in'),
   onDesktopState: (listener) => subscribe('glassbox:desktop-state-changed', listener),
   onNavigate: (listener) => subscribe('glassbox:navigate', listener),
 };

@@ -2,6 +2,7 @@
  * What the tray shows, derived from the engine's state: the icon, the tooltip and the menu. Pure functions;
  * the Electron glue turns {@link TrayMenuItem}s into a Menu and routes clicks by `id`.
  */
+import type { TraySignIn } from './sign-in.js';
 import type { EngineState } from './supervisor.js';
 
 /** Everything the tray depends on. */
@@ -24,6 +25,8 @@ export interface TrayInputs {
   startAtLogin: boolean;
   /** True when `~/.claude/settings.json` has a Glassbox change that can be undone. */
   claudeConfigured: boolean;
+  /** The sign-in (issue 18); absent when sign-in is not configured (no entries then). */
+  signIn?: TraySignIn;
 }
 
 /** A pending approval as the tray lists it: its id and a one-line label (what, by which client, where). */
@@ -49,6 +52,8 @@ export type TrayAction =
   | 'undo-claude'
   | 'toggle-start-at-login'
   | 'restart-engine'
+  | 'sign-in'
+  | 'sign-out'
   | 'quit';
 
 /**
@@ -103,6 +108,8 @@ export function trayTooltip(inputs: TrayInputs): string {
   if (inputs.notRecording) return `Glassbox: NOT recording — ${inputs.notRecording}`;
   if (inputs.pendingApprovals > 0) return `Glassbox: ${plural(inputs.pendingApprovals, 'approval')} waiting`;
   if (inputs.recording === false) return 'Glassbox: recording PAUSED — traffic flows but is not recorded';
+  if (inputs.signIn?.status === 'expired')
+    return `Glassbox: recording — sign-in expired: sign in again (${inputs.signIn.command})`;
   return 'Glassbox: recording';
 }
 
@@ -134,6 +141,10 @@ export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
   }
   items.push({ type: 'action', id: 'open', label: 'Open Glassbox', enabled: true });
   items.push({ type: 'separator' });
+  if (inputs.signIn) {
+    items.push(...signInItems(inputs.signIn, running));
+    items.push({ type: 'separator' });
+  }
   items.push({ type: 'info', label: `Sessions today: ${inputs.sessionsToday}` });
   if (inputs.pendingApprovals > 0) {
     items.push({
@@ -178,6 +189,33 @@ function approvalItems(inputs: TrayInputs): TrayMenuItem[] {
   items.push({ type: 'separator' });
   items.push({ type: 'action', id: 'open-approvals', label: 'Open the Approvals inbox', enabled: true });
   return items;
+}
+
+/**
+ * The sign-in entries: "Sign in…" while signed out; who is signed in, where the tokens live and "Sign out";
+ * or, once the sign-in expired, "Sign in again…" with the terminal command. The engine runs the sign-in, so
+ * the actions wait for it to run.
+ */
+function signInItems(signIn: TraySignIn, running: boolean): TrayMenuItem[] {
+  switch (signIn.status) {
+    case 'signed-out':
+      return [{ type: 'action', id: 'sign-in', label: 'Sign in…', enabled: running }];
+    case 'expired':
+      return [
+        { type: 'info', label: 'Sign-in expired: sessions are recorded unverified' },
+        { type: 'action', id: 'sign-in', label: 'Sign in again…', enabled: running },
+        { type: 'info', label: `Or run: ${signIn.command}` },
+      ];
+    case 'signed-in': {
+      const items: TrayMenuItem[] = [{ type: 'info', label: `Signed in as ${signIn.who ?? 'unknown'}` }];
+      if (signIn.tokensWhere) {
+        const unprotected = signIn.tokensKind === 'file' ? ' (not in a keyring)' : '';
+        items.push({ type: 'info', label: `Tokens: ${signIn.tokensWhere}${unprotected}` });
+      }
+      items.push({ type: 'action', id: 'sign-out', label: 'Sign out', enabled: running });
+      return items;
+    }
+  }
 }
 
 function plural(n: number, word: string): string {

@@ -7,7 +7,8 @@
  *
  * On Linux without a keyring Chromium falls back to a hard-coded password (`basic_text`): the "encrypted"
  * key would be readable by anyone who can read the file. Then no key is created and the user is warned
- * plainly; the engine keeps its 0600 file vault.
+ * plainly; the engine keeps its 0600 file vault, and its sign-in token store (issue 18), which seals tokens
+ * with the same key, falls back to its 0600 file too — the warning says so rather than pretending.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -37,15 +38,16 @@ export function loadVaultKey(file: string, safeStorage: SafeStorageApi, platform
     return {
       key: null,
       warning:
-        'The system keychain is not available, so stored credentials stay in a file readable only by you (0600).',
+        'The system keychain is not available, so stored credentials and sign-in tokens stay in files readable only by you (0600).',
     };
   }
   if (platform === 'linux' && safeStorage.getSelectedStorageBackend?.() === 'basic_text') {
     return {
       key: null,
       warning:
-        'No keyring (GNOME Keyring / KWallet) was found, so Electron can only "encrypt" with a fixed password. ' +
-        'Stored credentials stay in a file readable only by you (0600); install and unlock a keyring to protect them.',
+        'No keyring (GNOME Keyring / KWallet) was found, so Electron can only "encrypt" with a fixed password: ' +
+        'stored database credentials and sign-in tokens are NOT protected by a keyring. They stay in files ' +
+        'readable only by you (0600); install and unlock a keyring to protect them.',
     };
   }
   try {

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import type { GlassboxDesktopApi } from '../../main/ipc-contract';
 import { ApiClient } from './api/client';
 import { ApiContext } from './api/context';
@@ -6,6 +6,9 @@ import type { Connection } from './api/desktop';
 import { LiveContext, useLiveHub } from './api/live';
 import { ApprovalsView } from './approvals/ApprovalsView';
 import { ApprovalsProvider, useApprovals } from './approvals/useApprovals';
+import { IdentityHeader } from './identity/IdentityHeader';
+import { SignInBanner } from './identity/SignInBanner';
+import { type IdentityView, useIdentity } from './identity/useIdentity';
 import { MaskingView } from './masking/MaskingView';
 import { RecordingToggle } from './RecordingToggle';
 import { StatusBanner } from './StatusBanner';
@@ -47,6 +50,23 @@ function PendingBadge() {
   );
 }
 
+/**
+ * One view of the sign-in for the header and the "Sign in again" banner (inside the live feed's provider,
+ * which it listens to).
+ */
+function WithIdentity({
+  client,
+  desktop,
+  children,
+}: {
+  client: ApiClient;
+  desktop?: GlassboxDesktopApi;
+  children: (identity: IdentityView) => ReactNode;
+}) {
+  const identity = useIdentity(client, desktop);
+  return <>{children(identity)}</>;
+}
+
 function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDesktopApi }) {
   const hub = useLiveHub(client);
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.pathname));
@@ -86,39 +106,47 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
     <LiveContext.Provider value={hub}>
       <NavigateContext.Provider value={navigate}>
         <ApprovalsProvider client={client}>
-          <div className="app">
-            <header className="topbar">
-              <span className="brand">Glassbox</span>
-              <span className={`live-state live-${hub.state}`} data-testid="live-state">
-                <i className="dot" />
-                {hub.state === 'live'
-                  ? 'live'
-                  : hub.state === 'connecting'
-                    ? 'connecting…'
-                    : 'engine offline, retrying'}
-              </span>
-              <nav className="topnav" aria-label="Views">
-                <RouteLink to="/masking" current={route.view === 'masking'} testId="nav-masking">
-                  Masking
-                </RouteLink>
-                <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
-                  Approvals <PendingBadge />
-                </RouteLink>
-              </nav>
-              <span className="spacer" />
-              <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
-              <RecordingToggle client={client} />
-            </header>
-            <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
-            <main className="main">
-              <SessionsView active={route.view === 'list'} onOpen={open} />
-              {route.view === 'session' ? <SessionView key={route.id} id={route.id} onBack={back} /> : null}
-              {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
-              {route.view === 'approvals' ? (
-                <ApprovalsView selectedId={route.id} onSelect={selectApproval} onBack={back} />
-              ) : null}
-            </main>
-          </div>
+          <WithIdentity client={client} {...(desktop ? { desktop } : {})}>
+            {(identity) => (
+              <div className="app">
+                <header className="topbar">
+                  <span className="brand">Glassbox</span>
+                  <span className={`live-state live-${hub.state}`} data-testid="live-state">
+                    <i className="dot" />
+                    {hub.state === 'live'
+                      ? 'live'
+                      : hub.state === 'connecting'
+                        ? 'connecting…'
+                        : 'engine offline, retrying'}
+                  </span>
+                  <nav className="topnav" aria-label="Views">
+                    <RouteLink to="/masking" current={route.view === 'masking'} testId="nav-masking">
+                      Masking
+                    </RouteLink>
+                    <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
+                      Approvals <PendingBadge />
+                    </RouteLink>
+                  </nav>
+                  <span className="spacer" />
+                  <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
+                  <IdentityHeader view={identity} />
+                  <RecordingToggle client={client} />
+                </header>
+                <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
+                <SignInBanner view={identity} />
+                <main className="main">
+                  <SessionsView active={route.view === 'list'} onOpen={open} />
+                  {route.view === 'session' ? (
+                    <SessionView key={route.id} id={route.id} onBack={back} />
+                  ) : null}
+                  {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
+                  {route.view === 'approvals' ? (
+                    <ApprovalsView selectedId={route.id} onSelect={selectApproval} onBack={back} />
+                  ) : null}
+                </main>
+              </div>
+            )}
+          </WithIdentity>
         </ApprovalsProvider>
       </NavigateContext.Provider>
     </LiveContext.Provider>

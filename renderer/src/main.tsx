@@ -5,6 +5,7 @@ import { type Connection, desktopApi, desktopConnection } from './api/desktop';
 import { takeToken } from './api/token';
 import './styles.css';
 import './approvals/approvals.css';
+import './identity/identity.css';
 
 /** The desktop window gets its connection from the preload; a browser tab from the URL fragment. */
 async function connection(): Promise<Connection | null> {

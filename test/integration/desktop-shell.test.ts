@@ -29,6 +29,7 @@ function recordingPorts(answer: boolean) {
     alerts: [] as string[],
     confirms: [] as string[],
     copied: [] as string[],
+    external: [] as string[],
     states: [] as DesktopState[],
   };
   const ports: DesktopPorts = {
@@ -40,6 +41,7 @@ function recordingPorts(answer: boolean) {
     },
     alert: (_kind, _title, message) => void seen.alerts.push(message),
     copyText: (text) => void seen.copied.push(text),
+    openExternal: async (url) => void seen.external.push(url),
     openWindow: (route) => void seen.opened.push(route),
     pushState: (state) => void seen.states.push(state),
     quit: () => undefined,

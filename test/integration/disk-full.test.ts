@@ -135,6 +135,7 @@ describe.skipIf(cannotMount)('a full disk under GLASSBOX_HOME (points 18 and 19)
       confirm: async () => false,
       alert: () => undefined,
       copyText: () => undefined,
+      openExternal: async () => undefined,
       openWindow: () => undefined,
       pushState: () => undefined,
       quit: () => undefined,

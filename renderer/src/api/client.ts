@@ -23,6 +23,16 @@ import type {
   SessionsResponse,
   VerifyResponse,
 } from '../../../proxy/api/types';
+import type { IdentityLoginResponse, IdentityResponse } from '../../../proxy/identity/types';
+
+/**
+ * GET /api/sessions' identity filters (issue 18): `person` (a verified subject or email) and `group` (one of
+ * the verified groups).
+ */
+export interface IdentityQuery {
+  person?: string;
+  group?: string;
+}
 
 /**
  * A refused or failed API call: HTTP status (0 for a network failure), the API's error code, and the error
@@ -62,7 +72,7 @@ export class ApiClient {
     return this.get('/api/health');
   }
 
-  sessions(query: SessionsQuery): Promise<SessionsResponse> {
+  sessions(query: SessionsQuery & IdentityQuery): Promise<SessionsResponse> {
     return this.get('/api/sessions', { ...query });
   }
 
@@ -87,6 +97,33 @@ export class ApiClient {
       body: JSON.stringify({ recording, via: 'dashboard' }),
     });
     return (await response.json()) as RecordingResponse;
+  }
+
+  /**
+   * GET /api/identity: who is signed in, or null when the engine has no sign-in (404: older than issue 18).
+   * @throws ApiCallError on any other failure
+   */
+  async identity(): Promise<IdentityResponse | null> {
+    try {
+      return await this.get<IdentityResponse>('/api/identity');
+    } catch (error) {
+      if (error instanceof ApiCallError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /** POST /api/identity/login: the engine starts a browser sign-in; open the answer's `url`. @throws ApiCallError */
+  identityLogin(): Promise<IdentityLoginResponse> {
+    return this.send('POST', '/api/identity/login', {});
+  }
+
+  /** POST /api/identity/logout: the engine forgets the tokens (and revokes the refresh token). @throws ApiCallError */
+  async identityLogout(): Promise<void> {
+    await this.fetch('/api/identity/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
   }
 
   /** The masking policy in force, policy.json as written, and the connections a table preview can use. */

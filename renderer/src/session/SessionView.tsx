@@ -4,13 +4,13 @@ import type { RecordedEvent, Session } from '../../../proxy/api/types';
 import { buildConversation, type ConversationItem, type OtherEvent } from '../claude/conversation';
 import { OtherEventView, TurnView } from '../claude/TurnView';
 import { count, counted, duration, sessionCost, unpricedTitle, when } from '../format';
+import { IdentityBadge } from '../identity/IdentityBadge';
 import { PgEventView, StatementView } from '../postgres/StatementView';
 import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
 import { ReplayBar } from '../replay/ReplayBar';
 import { useReplay } from '../replay/useReplay';
 import { kindLabel, shownActivity } from '../sessions/activity';
-import { identityOf } from '../sessions/SessionRow';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
@@ -43,7 +43,7 @@ function SessionFacts({ session }: { session: Session }) {
   const { end } = shownActivity(session, now);
   return (
     <div className="facts small">
-      <span>{identityOf(session)}</span>
+      <IdentityBadge identity={session.identity} />
       <span className="mono">{session.target}</span>
       <span>{session.client ?? 'unknown client'}</span>
       <span>started {when(session.started_at)}</span>

@@ -1,25 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { HealthResponse } from '../../../proxy/api/types';
 import { useApi } from '../api/context';
-
-/** A command with a copy button. */
-function CopyLine({ text }: { text: string }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <div className="copy-line">
-      <code data-testid="copy-command">{text}</code>
-      <button
-        type="button"
-        className="btn"
-        onClick={() => {
-          void navigator.clipboard?.writeText(text).then(() => setCopied(true));
-        }}
-      >
-        {copied ? 'Copied' : 'Copy'}
-      </button>
-    </div>
-  );
-}
+import { CopyLine } from '../ui/CopyLine';
 
 /** What a new user sees before anything is recorded: the one command to run next. */
 export function EmptyState() {

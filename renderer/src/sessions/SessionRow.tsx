@@ -1,12 +1,8 @@
 import { memo } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { compact, count, duration, sessionCost, unpricedTitle, when } from '../format';
+import { IdentityBadge } from '../identity/IdentityBadge';
 import { kindLabel, shownActivity } from './activity';
-
-/** Who a session belongs to, shortest readable form. */
-export function identityOf(session: Session): string {
-  return session.identity.email ?? `${session.identity.os_user}@${session.identity.host}`;
-}
 
 /** The column headings of the sessions table (same grid as {@link SessionRow}). */
 export function SessionHeaderRow() {
@@ -29,7 +25,7 @@ export function SessionHeaderRow() {
 
 /**
  * One row of the sessions table: status (live ones pulse; quiet Claude sessions show idle), kind, target,
- * identity, client, turns or statements, tokens and cost (Claude), errors, start time and duration (running
+ * identity (verified or not), client, turns or statements, tokens and cost (Claude), errors, start time and duration (running
  * for live sessions, to the last event for idle ones).
  */
 export const SessionRow = memo(function SessionRow({
@@ -68,9 +64,7 @@ export const SessionRow = memo(function SessionRow({
       <span className="ellipsis mono" title={session.external_id ?? session.target}>
         {session.target}
       </span>
-      <span className="ellipsis col-identity" title={identityOf(session)}>
-        {identityOf(session)}
-      </span>
+      <IdentityBadge identity={session.identity} className="ellipsis col-identity" />
       <span className="ellipsis faint col-client" title={session.client ?? ''}>
         {session.client ?? '—'}
       </span>

@@ -5,91 +5,12 @@ import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
 import { EmptyState } from './EmptyState';
-import { type Filters, NO_FILTERS, RANGES } from './filters';
+import { FilterBar } from './FilterBar';
+import { type Filters, filtersFromSearch, filtersToSearch, NO_FILTERS } from './filters';
+import { useKnownIdentities } from './knownIdentities';
 import { MatchSnippet } from './MatchSnippet';
 import { SessionHeaderRow, SessionRow } from './SessionRow';
 import { useSessions } from './useSessions';
-
-/**
- * Search box and filters above the table; the search applies as you type (debounced), and Enter in the box
- * applies it at once and asks for its top hit (`onSubmit` with the query).
- */
-function FilterBar({
-  filters,
-  onChange,
-  onSubmit,
-}: {
-  filters: Filters;
-  onChange: (f: Filters) => void;
-  onSubmit: (f: Filters) => void;
-}) {
-  const [q, setQ] = useState(filters.q);
-  const [target, setTarget] = useState(filters.target);
-  useEffect(() => {
-    const timer = setTimeout(() => {
-      if (q !== filters.q || target !== filters.target) onChange({ ...filters, q, target });
-    }, 200);
-    return () => clearTimeout(timer);
-  }, [q, target, filters, onChange]);
-  return (
-    <div className="filters">
-      <input
-        id="search"
-        type="search"
-        className="input search"
-        placeholder="Search prompts, replies, tool calls, SQL   ( / )"
-        value={q}
-        onChange={(e) => setQ(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === 'Enter' && q.trim()) onSubmit({ ...filters, q, target });
-        }}
-        aria-label="full-text search"
-      />
-      <select
-        className="input"
-        value={filters.kind}
-        onChange={(e) => onChange({ ...filters, kind: e.target.value as Filters['kind'] })}
-        aria-label="kind"
-      >
-        <option value="">All kinds</option>
-        <option value="anthropic">Claude</option>
-        <option value="postgres">PostgreSQL</option>
-      </select>
-      <select
-        className="input"
-        value={filters.status}
-        onChange={(e) => onChange({ ...filters, status: e.target.value as Filters['status'] })}
-        aria-label="status"
-      >
-        <option value="">Any status</option>
-        <option value="live">Live</option>
-        <option value="closed">Closed</option>
-        <option value="interrupted">Interrupted</option>
-      </select>
-      <input
-        type="text"
-        className="input target"
-        placeholder="Target"
-        value={target}
-        onChange={(e) => setTarget(e.target.value)}
-        aria-label="target"
-      />
-      <select
-        className="input"
-        value={filters.range}
-        onChange={(e) => onChange({ ...filters, range: e.target.value as Filters['range'] })}
-        aria-label="time range"
-      >
-        <option value="">Any time</option>
-        {Object.keys(RANGES).map((key) => (
-          <option key={key} value={key}>
-            Last {key}
-          </option>
-        ))}
-      </select>
-    </div>
-  );
-}
 
 /** Rows have one height, with a search's snippet line two; keys are session ids (stable, see VirtualList). */
 const rowHeight = () => 30;
@@ -101,8 +22,18 @@ const sessionKey = (session: Session) => session.id;
  * Keyboard: j/k or arrows move, Enter opens, / searches.
  */
 export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id: string) => void }) {
-  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  // The filters live in the list's address (`/?person=…&group=…`), so a filtered list can be linked to.
+  const [filters, setFilters] = useState<Filters>(() =>
+    window.location.pathname === '/' ? filtersFromSearch(window.location.search) : NO_FILTERS,
+  );
+  useEffect(() => {
+    if (!active || window.location.pathname !== '/') return;
+    const search = filtersToSearch(filters);
+    if (window.location.search !== search)
+      window.history.replaceState(null, '', `/${search}${window.location.hash}`);
+  }, [active, filters]);
   const list = useSessions(filters);
+  const known = useKnownIdentities(list.sessions);
   const [selected, setSelected] = useState(0);
   const [scrollElement, setScrollElement] = useState<HTMLDivElement | null>(null);
   const now = useNow(1000);
@@ -157,7 +88,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
   const otherFilters = JSON.stringify({ ...filters, q: '' }) !== JSON.stringify(NO_FILTERS);
   return (
     <div className="sessions-view" hidden={!active}>
-      <FilterBar filters={filters} onChange={setFilters} onSubmit={submit} />
+      <FilterBar filters={filters} known={known} onChange={setFilters} onSubmit={submit} />
       <div className="table">
         <SessionHeaderRow />
         <div className="scroll" ref={setScrollElement} data-testid="sessions-scroll">

@@ -46,6 +46,7 @@ describe('IPC sender checks', () => {
           opened.push(url);
           return true;
         },
+        'glassbox:sign-in': () => ({ ok: false, message: 'not configured' }),
       },
       new Set([7]),
     );
@@ -53,6 +54,7 @@ describe('IPC sender checks', () => {
       'glassbox:connection',
       'glassbox:desktop-state',
       'glassbox:open-external',
+      'glassbox:sign-in',
     ]);
     expect(ipc.call('glassbox:connection', good)).toEqual({ apiUrl: 'http://127.0.0.1:8789', token: 't' });
     expect(() => ipc.call('glassbox:connection', { ...good, frameUrl: 'https://evil.example/' })).toThrow(
@@ -64,6 +66,8 @@ describe('IPC sender checks', () => {
     expect(() => ipc.call('glassbox:open-external', good, 42)).toThrow(TypeError);
     expect(ipc.call('glassbox:open-external', good, 'https://docs.anthropic.com')).toBe(true);
     expect(opened).toEqual(['https://docs.anthropic.com']);
+    expect(ipc.call('glassbox:sign-in', good)).toEqual({ ok: false, message: 'not configured' });
+    expect(() => ipc.call('glassbox:sign-in', { ...good, senderId: 99 })).toThrow(UntrustedSenderError);
   });
 
   it('opens only https links outside the app', () => {

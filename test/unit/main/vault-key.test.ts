@@ -39,6 +39,8 @@ describe('vault key sealed with safeStorage', () => {
     const result = loadVaultKey(file, keychain('basic_text'), 'linux');
     expect(result.key).toBeNull();
     expect(result.warning).toMatch(/No keyring/);
+    // Sign-in tokens too (issue 18): the engine gets no key, so they are not sealed either — said plainly.
+    expect(result.warning).toMatch(/sign-in tokens are NOT protected by a keyring/);
     expect(existsSync(file)).toBe(false);
   });
 

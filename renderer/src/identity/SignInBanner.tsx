@@ -1,0 +1,46 @@
+import { CopyLine } from '../ui/CopyLine';
+import { type IdentityView, LOGIN_COMMAND } from './useIdentity';
+
+/**
+ * Says plainly, above everything, when the sign-in expired ("Sign in again", with the command to copy and a
+ * button; recording continues, unverified) and when sign-in is required but missing (new sessions are
+ * refused). Nothing otherwise.
+ */
+export function SignInBanner({ view }: { view: IdentityView }) {
+  const { identity } = view;
+  if (!identity?.configured) return null;
+  const { state, required } = identity;
+  const command = identity.hint ?? LOGIN_COMMAND;
+  const action = (label: string) => (
+    <button type="button" className="btn banner-action" onClick={view.signIn} disabled={view.busy}>
+      {label}
+    </button>
+  );
+  if (state.status === 'expired') {
+    const issuer = state.claims?.issuer ?? identity.issuer;
+    return (
+      <div className="banner banner-signin" role="alert" data-testid="sign-in-again">
+        <strong>Sign in again.</strong>
+        <span>
+          Your sign-in{issuer ? ` to ${issuer}` : ''} expired{state.reason ? ` (${state.reason})` : ''}.{' '}
+          {required
+            ? 'Sign-in is required here: new sessions are refused until you sign in again.'
+            : 'Recording continues; new sessions are recorded as unverified until you sign in again.'}
+        </span>
+        <CopyLine text={command} compact />
+        {action('Sign in again')}
+      </div>
+    );
+  }
+  if (required && state.status === 'signed-out') {
+    return (
+      <div className="banner banner-store banner-signin" role="alert" data-testid="sign-in-required">
+        <strong>Sign-in required.</strong>
+        <span>New sessions are refused until you sign in.</span>
+        <CopyLine text={command} compact />
+        {action('Sign in')}
+      </div>
+    );
+  }
+  return null;
+}
