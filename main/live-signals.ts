@@ -28,15 +28,6 @@ export interface LiveWatchOptions {
 
 /** The client name of the engine's own pause records (see proxy/policy/recording-switch.ts). */
 const CONTROL_CLIENT = 'glassbox-control';
-/**
- * The engine's live message on each change of the sign-in (issue 18). Declared here until the control API's
- * LiveMessage union carries it; then this is the same shape.
- */
-export interface IdentityLiveMessage {
-  type: 'identity';
-  state: SignInState;
-}
-
 const OUTCOME_KINDS = new Set(['llm.turn', 'http.exchange']);
 const MAX_TRACKED = 1_000;
 
@@ -50,7 +41,7 @@ export function watchEngine(options: LiveWatchOptions): () => void {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const handle = async (message: LiveMessage | IdentityLiveMessage) => {
+  const handle = async (message: LiveMessage) => {
     if (message.type === 'identity') {
       options.onIdentity?.(message.state);
       return;
@@ -102,9 +93,9 @@ export function watchEngine(options: LiveWatchOptions): () => void {
     const ws = new WebSocket(url, { headers: { authorization: `Bearer ${options.address.token}` } });
     socket = ws;
     ws.on('message', (data) => {
-      let message: LiveMessage | IdentityLiveMessage;
+      let message: LiveMessage;
       try {
-        message = JSON.parse(data.toString()) as LiveMessage | IdentityLiveMessage;
+        message = JSON.parse(data.toString()) as LiveMessage;
       } catch {
         return;
       }

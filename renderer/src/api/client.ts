@@ -26,15 +26,6 @@ import type {
 import type { IdentityLoginResponse, IdentityResponse } from '../../../proxy/identity/types';
 
 /**
- * GET /api/sessions' identity filters (issue 18): `person` (a verified subject or email) and `group` (one of
- * the verified groups).
- */
-export interface IdentityQuery {
-  person?: string;
-  group?: string;
-}
-
-/**
  * A refused or failed API call: HTTP status (0 for a network failure), the API's error code, and the error
  * body's other fields (`issues` of an invalid policy, `sqlstate` of a refused preview query).
  */
@@ -72,7 +63,7 @@ export class ApiClient {
     return this.get('/api/health');
   }
 
-  sessions(query: SessionsQuery & IdentityQuery): Promise<SessionsResponse> {
+  sessions(query: SessionsQuery): Promise<SessionsResponse> {
     return this.get('/api/sessions', { ...query });
   }
 

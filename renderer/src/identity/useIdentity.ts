@@ -5,12 +5,6 @@ import type { IdentityResponse, SignInState } from '../../../proxy/identity/type
 import type { ApiClient } from '../api/client';
 import { useLiveMessages } from '../api/live';
 
-/** The engine's live message on each change of the sign-in (`/api/live`, issue 18). */
-interface IdentityLiveMessage {
-  type: 'identity';
-  state: SignInState;
-}
-
 /** The command that signs in from a terminal, when the engine gives no hint. */
 export const LOGIN_COMMAND = 'glassbox login';
 
@@ -53,7 +47,7 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
     client.identity().then(setIdentity, () => undefined);
   }, [client]);
   useEffect(load, [load]);
-  useLiveMessages((message: LiveMessage | IdentityLiveMessage) => {
+  useLiveMessages((message: LiveMessage) => {
     if (message.type === 'hello') load();
     if (message.type !== 'identity') return;
     if (message.state.status === 'signed-in') setOpenedUrl(null);

@@ -1,5 +1,4 @@
 import type { Session, SessionsQuery } from '../../../proxy/api/types';
-import type { IdentityQuery } from '../api/client';
 
 /** What the sessions view filters by, as the user set it. */
 export interface Filters {
@@ -30,7 +29,7 @@ export const NO_FILTERS: Filters = {
 };
 
 /** The API query for `filters` at time `nowUs` (µs since epoch). */
-export function toQuery(filters: Filters, nowUs: number): SessionsQuery & IdentityQuery {
+export function toQuery(filters: Filters, nowUs: number): SessionsQuery {
   return {
     q: filters.q.trim() || undefined,
     kind: filters.kind || undefined,
