@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import type { GlassboxDesktopApi } from '../../../main/ipc-contract';
 import type { LiveMessage } from '../../../proxy/api/types';
-import type { IdentityResponse, SignInState } from '../../../proxy/identity/types';
+import type { IdentityResponse } from '../../../proxy/identity/types';
 import type { ApiClient } from '../api/client';
 import { useLiveMessages } from '../api/live';
 
