@@ -49,6 +49,8 @@ export class IdentityComponent implements IdentitySource {
   /** The last warning given, so a retry that fails the same way is not warned about again. */
   private lastWarning: string | null = null;
   private stopped = false;
+  /** Aborted by `stop`, so a refresh still waiting for the lock does not hold the engine's shutdown. */
+  private stopping = new AbortController();
 
   constructor(private readonly options: IdentityComponentOptions) {
     this.signIn = readSignInState(options.home);
@@ -58,14 +60,19 @@ export class IdentityComponent implements IdentitySource {
   async start(): Promise<void> {
     const { home } = this.options;
     this.stopped = false;
+    this.stopping = new AbortController();
     this.reload();
     this.watch = watchFiles(home, [homePaths(home).identity], () => this.reload(), { settleMs: 50 });
     this.scheduleFromState();
   }
 
-  /** Stops the timer and the watch; waits for a refresh under way (a rotated token must reach the store). */
+  /**
+   * Stops the timer and the watch. A refresh waiting for the lock gives up; one that has asked the provider is
+   * waited for (at most its request timeout), so a rotated refresh token still reaches the store.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     clearTimeout(this.timer);
     this.watch?.close();
     await this.refreshing;
@@ -162,7 +169,12 @@ export class IdentityComponent implements IdentitySource {
     this.refreshing = (async () => {
       let outcome: RefreshOutcome;
       try {
-        outcome = await refreshSignIn({ home: this.options.home, settings, env: this.options.env });
+        outcome = await refreshSignIn({
+          home: this.options.home,
+          settings,
+          env: this.options.env,
+          signal: this.stopping.signal,
+        });
       } catch (error) {
         outcome = { result: 'failed', state: this.signIn, reason: describeError(error), nextAt: null };
       }
@@ -210,6 +222,7 @@ export class IdentityComponent implements IdentitySource {
         this.schedule(null);
         return;
       case 'signed-out':
+      case 'cancelled':
         this.schedule(null);
     }
   }

@@ -28,6 +28,11 @@ export interface RefreshOptions {
   lockWaitMs?: number;
   /** Longest each request to the provider may take, s. Default 15. */
   timeoutSeconds?: number;
+  /**
+   * Gives up (`cancelled`) while waiting for the lock or before asking the provider; a request already sent
+   * is finished, so a rotated refresh token still reaches the store.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -39,10 +44,18 @@ export interface RefreshOptions {
  * - `refused`: the provider refused the refresh (`invalid_grant`: revoked, expired or reused grant) or there
  *   is nothing to refresh with; the state is expired until the next sign-in. No retry.
  * - `failed`: the token store cannot be used (see `reason`); no retry until the sign-in state changes.
- * - `signed-out`: nobody is signed in.
+ * - `signed-out`: nobody is signed in. `cancelled`: `signal` stopped it before the provider was asked.
  */
 export interface RefreshOutcome {
-  result: 'refreshed' | 'adopted' | 'not-due' | 'unreachable' | 'refused' | 'failed' | 'signed-out';
+  result:
+    | 'refreshed'
+    | 'adopted'
+    | 'not-due'
+    | 'unreachable'
+    | 'refused'
+    | 'failed'
+    | 'signed-out'
+    | 'cancelled';
   state: SignInState;
   /** Why, for `unreachable`, `refused` and `failed` (one line, never a token); else null. */
   reason: string | null;
@@ -91,8 +104,12 @@ export async function refreshSignIn(options: RefreshOptions): Promise<RefreshOut
   try {
     return await withIdentityLock(home, () => refreshLocked(options, env, seen), {
       waitMs: options.lockWaitMs,
+      signal: options.signal,
     });
   } catch (error) {
+    if (error instanceof IdentityError && error.code === 'cancelled') {
+      return { result: 'cancelled', state: before, reason: null, nextAt: null };
+    }
     // The lock was not had in time: like an unanswered provider, try again later.
     if (error instanceof IdentityError) {
       return { result: 'unreachable', state: before, reason: error.message, nextAt: null };
@@ -143,6 +160,7 @@ async function refreshLocked(
   let next: TokenSet;
   try {
     const config = await discover(settings, { timeoutSeconds: options.timeoutSeconds });
+    if (options.signal?.aborted) return { result: 'cancelled', state, reason: null, nextAt: null };
     const response = await client.refreshTokenGrant(config, current.refresh_token);
     next = tokenSetFromResponse(response, settings, current);
   } catch (error) {

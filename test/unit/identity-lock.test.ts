@@ -62,4 +62,27 @@ describe('identity lock', () => {
     ).rejects.toThrow('boom');
     await expect(withIdentityLock(home, async () => 'free')).resolves.toBe('free');
   });
+
+  it('stops waiting when its signal aborts (an engine shutting down), leaving the holder alone', async () => {
+    const home = newHome();
+    let release: () => void = () => undefined;
+    let holderDone = false;
+    const holder = withIdentityLock(home, () => new Promise<void>((resolve) => (release = resolve))).then(
+      () => {
+        holderDone = true;
+      },
+    );
+    await sleep(50);
+    const stopping = new AbortController();
+    // Waiting up to 10 minutes, unless told to stop.
+    const waiting = withIdentityLock(home, async () => 'never', { waitMs: 600_000, signal: stopping.signal });
+    await sleep(100);
+    stopping.abort();
+    const error = await waiting.catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(IdentityError);
+    expect((error as IdentityError).code).toBe('cancelled');
+    expect(holderDone).toBe(false);
+    release();
+    await holder;
+  });
 });
