@@ -7,6 +7,7 @@
  * (`invalid_grant`) until the next sign-in.
  */
 
+import { isDeepStrictEqual } from 'node:util';
 import { describeError } from '../common/errors.js';
 import { type FileWatch, watchFiles } from '../common/file-watch.js';
 import { homePaths } from '../config.js';
@@ -130,7 +131,7 @@ export class IdentityComponent implements IdentitySource {
 
   /** Takes `next` as the state; true (and subscribers told) when it differs. */
   private apply(next: SignInState): boolean {
-    if (JSON.stringify(next) === JSON.stringify(this.signIn)) return false;
+    if (isDeepStrictEqual(next, this.signIn)) return false;
     this.signIn = next;
     for (const listener of this.listeners) {
       try {
@@ -182,15 +183,17 @@ export class IdentityComponent implements IdentitySource {
       // The file, not the outcome: another process may have changed it since (a login, a logout).
       const now = readSignInState(this.options.home);
       this.apply(now);
-      if (JSON.stringify(now) !== JSON.stringify(outcome.state)) {
+      if (!isDeepStrictEqual(now, outcome.state)) {
         this.failures = 0;
         this.scheduleFromState();
         return;
       }
       this.settle(outcome);
-    })().finally(() => {
-      this.refreshing = undefined;
-    });
+    })()
+      .catch((error: unknown) => this.options.warn(`Sign-in: the refresh failed: ${describeError(error)}`))
+      .finally(() => {
+        this.refreshing = undefined;
+      });
   }
 
   /** What to do next after `outcome`: the next refresh, a retry with backoff, or nothing until a sign-in. */
