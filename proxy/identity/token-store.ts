@@ -4,7 +4,8 @@
  *    passed its keychain-held key in GLASSBOX_VAULT_KEY (main/vault-key.ts);
  * 2. else the OS keychain through @napi-rs/keyring (macOS Keychain, Windows Credential Manager, the Secret
  *    Service on Linux; pinned to it, because the default silently falls back to the kernel keyutils keyring,
- *    which does not survive a reboot), probed once;
+ *    which does not survive a reboot), probed once: one entry per home holding the key that seals the
+ *    tokens in `tokens.keychain.sealed` (0600), see {@link keychainStore};
  * 3. else a 0600 file, `tokens.json`, with a one-line warning quoting why there is no keychain.
  * GLASSBOX_TOKEN_STORE=file|keychain forces a kind (headless runners, tests). Whoever reads the tokens later
  * opens the store the sign-in state names ({@link storeForState}), whatever its own environment would pick.
@@ -12,7 +13,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Entry } from '@napi-rs/keyring';
 import { describeError } from '../common/errors.js';
 import { homePaths } from '../config.js';
@@ -62,7 +63,7 @@ export function openTokenStore(home: string, options: OpenTokenStoreOptions = {}
   }
   if (forced === 'file') return fileStore(home, null);
   const probe = probeKeychain(home);
-  if (probe instanceof Entry) return keychainStore(probe);
+  if (probe instanceof Entry) return keychainStore(home, probe);
   const failure = probe;
   if (forced === 'keychain') {
     throw new IdentityError(
@@ -143,29 +144,55 @@ function probeKeychain(home: string): Entry | string {
   }
 }
 
-function keychainStore(entry: Entry): TokenStore {
-  const where = keychainName();
+/**
+ * The keychain store: the entry holds a random 256-bit key (64 hex characters), and the tokens are sealed
+ * under it in `tokens.keychain.sealed` (0600). Not the tokens themselves: Windows Credential Manager takes at
+ * most 2560 bytes (CRED_MAX_CREDENTIAL_BLOB_SIZE, 1280 UTF-16 characters), less than an ID token, an access
+ * token and a refresh token from many providers. The key is made at the first write and kept until `clear`.
+ */
+function keychainStore(home: string, entry: Entry): TokenStore {
+  const file = join(home, 'tokens.keychain.sealed');
+  const where = `${keychainName()}, with the tokens sealed in ${file}`;
   const use = <T>(what: string, action: () => T): T => {
     try {
       return action();
     } catch (error) {
       throw new IdentityError(
         'store',
-        `Cannot ${what} the sign-in tokens in the ${where} (${keyringMessage(error)}). ` +
+        `Cannot ${what} the sign-in key in the ${keychainName()} (${keyringMessage(error)}). ` +
           'Unlock the keychain and try again, or run `glassbox login` again.',
       );
     }
   };
+  const validKey = (key: string | null) => (key !== null && /^[0-9a-f]{64}$/i.test(key) ? key : null);
   return {
     kind: 'keychain',
     where,
     warning: null,
     read: () => {
-      const text = use('read', () => entry.getPassword());
-      return text === null ? null : decodeTokens(text, where);
+      const text = readIfExists(file, where);
+      if (text === null) return null;
+      const key = validKey(use('read', () => entry.getPassword()));
+      if (key === null) {
+        throw new IdentityError(
+          'store',
+          `The key of the sign-in tokens in ${file} is missing from the ${keychainName()} (removed, or another ` +
+            'user). Run `glassbox login` to sign in again.',
+        );
+      }
+      return decodeTokens(unseal(sealingKey(key), text, file), where);
     },
-    write: (tokens) => use('store', () => entry.setPassword(encodeTokens(tokens))),
+    write: (tokens) => {
+      let key = validKey(use('read', () => entry.getPassword()));
+      if (key === null) {
+        const fresh = randomBytes(32).toString('hex');
+        use('store', () => entry.setPassword(fresh));
+        key = fresh;
+      }
+      writePrivate(file, seal(sealingKey(key), encodeTokens(tokens)), where);
+    },
     clear: () => {
+      removeFile(file, where);
       use('remove', () => entry.deletePassword());
     },
   };
