@@ -28,6 +28,12 @@ export const TOKEN_STORE_ENV = 'GLASSBOX_TOKEN_STORE';
 /** The keychain service name of every Glassbox entry; the account is the home's absolute path. */
 export const KEYCHAIN_SERVICE = 'glassbox';
 
+/** The files of each store kind in `home` (a keychain store's file holds tokens sealed under its key). */
+export function tokenFiles(home: string): Record<TokenStoreKind, string> {
+  const file = homePaths(home).tokens;
+  return { file, 'sealed-file': `${file}.sealed`, keychain: join(home, 'tokens.keychain.sealed') };
+}
+
 /** Options for {@link openTokenStore}. */
 export interface OpenTokenStoreOptions {
   /** The process environment (GLASSBOX_VAULT_KEY, GLASSBOX_TOKEN_STORE). Default process.env. */
@@ -114,7 +120,7 @@ function fileStore(home: string, warning: string | null): TokenStore {
 
 /** `tokens.json.sealed` (0600), AES-256-GCM under the desktop app's key. */
 function sealedFileStore(home: string, key: Buffer): TokenStore {
-  const file = `${homePaths(home).tokens}.sealed`;
+  const file = tokenFiles(home)['sealed-file'];
   const where = `${file} (sealed with the desktop app's key, 0600)`;
   return {
     kind: 'sealed-file',
@@ -151,7 +157,7 @@ function probeKeychain(home: string): Entry | string {
  * token and a refresh token from many providers. The key is made at the first write and kept until `clear`.
  */
 function keychainStore(home: string, entry: Entry): TokenStore {
-  const file = join(home, 'tokens.keychain.sealed');
+  const file = tokenFiles(home).keychain;
   const where = `${keychainName()}, with the tokens sealed in ${file}`;
   const use = <T>(what: string, action: () => T): T => {
     try {
