@@ -28,14 +28,17 @@ export interface IdentityComponentOptions {
   env?: NodeJS.ProcessEnv;
   /** Retry delays while the provider does not answer, ms: `firstMs`, doubling up to `maxMs`. Default 5 s, 5 min. */
   retry?: { firstMs: number; maxMs: number };
+  /**
+   * The longest the refresh timer sleeps before looking at the wall clock again, ms. Default 60 000. Timers run
+   * on a monotonic clock that stops while a laptop sleeps: a refresh due during the night would otherwise
+   * wait after wake-up for what was left of its delay, with sessions recorded as expired meanwhile.
+   */
+  wakeCheckMs?: number;
 }
 
 /** The sentence a refusal carries when identity is required and nobody is signed in. */
 export const SIGN_IN_REQUIRED =
   'Glassbox requires sign-in with your identity provider: run `glassbox login` (or use Sign in… in the tray)';
-
-/** setTimeout's longest delay (2^31 - 1 ms, about 24.8 days). */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** The engine's {@link IdentitySource}: a component with start and stop. */
 export class IdentityComponent implements IdentitySource {
@@ -159,8 +162,13 @@ export class IdentityComponent implements IdentitySource {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (at === null || this.stopped || !this.options.settings) return;
-    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now()));
-    this.timer = setTimeout(() => this.refresh(), delay);
+    const delay = Math.max(0, at - Date.now());
+    const wakeCheckMs = this.options.wakeCheckMs ?? 60_000;
+    // Due by the wall clock (not by the timer's monotonic clock): refresh; not yet: look again later.
+    this.timer = setTimeout(
+      () => (Date.now() >= at ? this.refresh() : this.schedule(at)),
+      Math.min(delay, wakeCheckMs),
+    );
     this.timer.unref();
   }
 

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdentityComponent, SIGN_IN_REQUIRED } from '../../proxy/identity/component.js';
 import { refreshDueAt } from '../../proxy/identity/refresh.js';
 import { writeSignInState } from '../../proxy/identity/sign-in-state.js';
@@ -148,5 +148,57 @@ describe('refresh timing', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(seen).toEqual(['expired']);
     expect(warnings.length).toBe(warned);
+  });
+
+  it('looks at the wall clock again after a sleep: a refresh due during the night runs soon after wake-up', async () => {
+    const probe = createServer().listen(0, '127.0.0.1');
+    await once(probe, 'listening');
+    const port = (probe.address() as AddressInfo).port;
+    probe.close();
+    await once(probe, 'close');
+    const settings: IdentitySettings = {
+      issuer: `http://127.0.0.1:${port}`,
+      clientId: 'glassbox-cli',
+      scopes: ['openid'],
+      groupsClaim: 'groups',
+      required: false,
+    };
+    const home = tempHome('glassbox-identity-');
+    homes.push(home);
+    const now = Date.now();
+    const state = signedIn(now + 3_600_000, now);
+    state.claims!.issuer = settings.issuer;
+    writeSignInState(home, state);
+    openTokenStore(home, { env: { GLASSBOX_TOKEN_STORE: 'file' } }).write({
+      issuer: settings.issuer,
+      client_id: settings.clientId,
+      access_token: 'access',
+      refresh_token: 'refresh',
+      id_token: 'id',
+      expires_at: now + 3_600_000,
+      obtained_at: now,
+      claims: state.claims!,
+      token_fingerprint: state.token_fingerprint!,
+    });
+    const source = new IdentityComponent({
+      home,
+      settings,
+      env: {},
+      wakeCheckMs: 200,
+      warn: () => undefined,
+    });
+    components.push(source);
+    await source.start();
+    // The refresh is due in 48 minutes by the timer. The machine "sleeps" two hours: the wall clock jumps,
+    // the timers' clock does not.
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    try {
+      vi.setSystemTime(now + 2 * 3_600_000);
+      // The provider is gone, and the token expired during the night: the attempt marks it expired.
+      await waitFor(() => source.state().status === 'expired', 20_000, 'a refresh attempt after wake-up');
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(source.state().reason).toMatch(/ECONNREFUSED/);
   });
 });
