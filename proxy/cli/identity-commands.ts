@@ -11,14 +11,8 @@ import { noBrowserReason, openBrowser } from '../identity/browser-opener.js';
 import { startDeviceSignIn } from '../identity/device-flow.js';
 import { discover } from '../identity/discovery.js';
 import { readSignInState } from '../identity/sign-in-state.js';
-import {
-  requireIdentitySettings,
-  saveSignIn,
-  signedInLine,
-  signOut,
-  signOutLine,
-} from '../identity/signin.js';
-import { openTokenStore } from '../identity/token-store.js';
+import { saveSignIn, signOut } from '../identity/sign-in-store.js';
+import { requireIdentitySettings, signedInLine, signOutLine } from '../identity/signin.js';
 import type { IdentitySettings, TokenSet } from '../identity/types.js';
 import { whoamiJson, whoamiText } from './whoami-text.js';
 
@@ -75,7 +69,7 @@ export function addIdentityCommands(program: Command): void {
     )
     .action(async () => {
       const home = glassboxHome();
-      const outcome = await signOut(home, openTokenStore(home));
+      const outcome = await signOut(home, process.env);
       process.stdout.write(`${signOutLine(outcome)}\n`);
     });
 }
@@ -106,9 +100,8 @@ async function login(options: LoginOptions): Promise<void> {
   } else {
     tokens = await browserLogin(config, settings, options.open, timeoutMs);
   }
-  const store = openTokenStore(home);
+  const store = await saveSignIn(home, tokens, process.env);
   if (store.warning) say(`glassbox: ${store.warning}`);
-  saveSignIn(home, tokens, store);
   process.stdout.write(`${signedInLine(tokens, store)}\n`);
 }
 

@@ -8,22 +8,14 @@ import { describeError } from '../common/errors.js';
 import { type BrowserSignInOptions, startBrowserSignIn } from './browser-flow.js';
 import { discover } from './discovery.js';
 import { IdentityError } from './errors.js';
-import {
-  requireIdentitySettings,
-  type SignOutOutcome,
-  saveSignIn,
-  signedInLine,
-  signOut,
-  signOutLine,
-} from './signin.js';
-import { openTokenStore } from './token-store.js';
+import { type SignOutOutcome, saveSignIn, signOut } from './sign-in-store.js';
+import { requireIdentitySettings, signedInLine, signOutLine } from './signin.js';
 import type {
   IdentityControl,
   IdentityLoginResponse,
   IdentitySettings,
   IdentitySource,
   PendingBrowserSignIn,
-  TokenStore,
 } from './types.js';
 
 /** Options of {@link IdentityController}. */
@@ -36,9 +28,7 @@ export interface IdentityControllerOptions {
   source: IdentitySource;
   /** One line per completed, failed or ended sign-in, for the engine's log (never a token). */
   log?: (line: string, level: 'info' | 'warn') => void;
-  /** The token store; default `openTokenStore(home, { env })`. */
-  openStore?: () => TokenStore;
-  /** The environment for the default token store (GLASSBOX_VAULT_KEY). Default process.env. */
+  /** The environment choosing the token store (GLASSBOX_VAULT_KEY, GLASSBOX_TOKEN_STORE). Default process.env. */
   env?: NodeJS.ProcessEnv;
   /** Browser sign-in options (the wait for the redirect back; default 5 min). */
   browser?: Pick<BrowserSignInOptions, 'timeoutMs'>;
@@ -84,14 +74,13 @@ export class IdentityController implements IdentityControl {
       (tokens) => {
         if (this.pending !== pending) return;
         this.pending = undefined;
-        try {
-          const store = this.store();
-          if (store.warning) this.log(store.warning, 'warn');
-          saveSignIn(this.options.home, tokens, store);
-          this.log(signedInLine(tokens, store), 'info');
-        } catch (error) {
-          this.log(`sign-in could not be stored: ${describeError(error)}`, 'warn');
-        }
+        saveSignIn(this.options.home, tokens, this.env()).then(
+          (store) => {
+            if (store.warning) this.log(store.warning, 'warn');
+            this.log(signedInLine(tokens, store), 'info');
+          },
+          (error: unknown) => this.log(`sign-in could not be stored: ${describeError(error)}`, 'warn'),
+        );
       },
       (error: unknown) => {
         if (this.pending === pending) this.pending = undefined;
@@ -113,7 +102,7 @@ export class IdentityController implements IdentityControl {
   async signOut(): Promise<SignOutOutcome> {
     this.generation += 1;
     this.cancelPending();
-    const outcome = await signOut(this.options.home, this.store());
+    const outcome = await signOut(this.options.home, this.env());
     this.log(signOutLine(outcome), outcome.revocation === 'failed' ? 'warn' : 'info');
     return outcome;
   }
@@ -130,8 +119,8 @@ export class IdentityController implements IdentityControl {
     pending?.cancel();
   }
 
-  private store(): TokenStore {
-    return this.options.openStore?.() ?? openTokenStore(this.options.home, { env: this.options.env });
+  private env(): NodeJS.ProcessEnv {
+    return this.options.env ?? process.env;
   }
 
   private log(line: string, level: 'info' | 'warn'): void {

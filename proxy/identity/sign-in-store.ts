@@ -10,7 +10,7 @@ import { discover } from './discovery.js';
 import { withIdentityLock } from './identity-lock.js';
 import { readSignInState, signedInState, signedOutState, writeSignInState } from './sign-in-state.js';
 import { openTokenStore, storeForState, tokenFiles } from './token-store.js';
-import type { IdentitySettings, TokenSet, TokenStore } from './types.js';
+import type { TokenSet, TokenStore, VerifiedClaims } from './types.js';
 
 /**
  * Stores the tokens of a completed sign-in in the store chosen for `env` ({@link openTokenStore}), forgets
@@ -33,60 +33,68 @@ export async function saveSignIn(
   });
 }
 
-/** What {@link signOut} did about the refresh token at the provider. */
-export interface SignOutResult {
-  /** True when the provider accepted the revocation of the refresh token (RFC 7009). */
-  revoked: boolean;
-  /** Why it was not revoked (no refresh token, no revocation endpoint, unreachable, tokens not readable here). */
-  note: string | null;
+/** How a sign-out went at the provider. */
+export interface SignOutOutcome {
+  /**
+   * `revoked`: the provider accepted the revocation (RFC 7009 §2.2); `unsupported`: it advertises no
+   * `revocation_endpoint`; `failed`: revoking failed or the tokens could not be read here (see `detail`);
+   * `nothing`: no tokens were stored.
+   */
+  revocation: 'revoked' | 'unsupported' | 'failed' | 'nothing';
+  /** Why revocation failed, for people; else null. */
+  detail: string | null;
+  /** The issuer the tokens came from; null when there were none. */
+  issuer: string | null;
+  /** Who was signed in; null when nobody was. */
+  claims: VerifiedClaims | null;
 }
 
 /**
- * Signs the home out: revokes the refresh token where the provider supports revocation (RFC 7009, with
- * `token_type_hint=refresh_token`), then forgets the tokens even when revocation failed, and writes a
- * signed-out identity.json. Tokens this process cannot read (sealed by the desktop app) are removed unread.
- * @param settings config.json's `identity` section, for the provider; undefined skips revocation
+ * Signs the home out: revokes the refresh token (else the access token) at the provider that issued it, where
+ * it advertises a revocation endpoint (RFC 7009, with `token_type_hint`), then forgets the tokens even when
+ * revocation failed, and writes a signed-out identity.json. Tokens this process cannot read (sealed by the
+ * desktop app) are removed unread. Never throws for the provider's or the store's failures (they are in the
+ * outcome), since forgetting locally must always happen.
  * @throws IdentityError `store` when the lock cannot be had or identity.json cannot be written
  */
-export async function signOut(
-  home: string,
-  settings: Pick<IdentitySettings, 'issuer' | 'clientId'> | undefined,
-  env: NodeJS.ProcessEnv,
-): Promise<SignOutResult> {
+export async function signOut(home: string, env: NodeJS.ProcessEnv): Promise<SignOutOutcome> {
   return withIdentityLock(home, async () => {
     const state = readSignInState(home);
-    let result: SignOutResult = { revoked: false, note: null };
     let tokens: TokenSet | null = null;
+    let detail: string | null = null;
     try {
       tokens = storeForState(home, state, env)?.read() ?? null;
     } catch (error) {
-      result = { revoked: false, note: describeError(error) };
+      detail = describeError(error);
     }
-    if (tokens?.refresh_token && settings) {
-      result = await revoke(settings, tokens.refresh_token);
-    } else if (tokens && !tokens.refresh_token) {
-      result = { revoked: false, note: 'no refresh token to revoke' };
+    let revocation: SignOutOutcome['revocation'] = tokens || detail ? 'failed' : 'nothing';
+    if (tokens) {
+      try {
+        revocation = await revoke(tokens);
+      } catch (error) {
+        detail = describeError(error).split('\n')[0] ?? 'revocation failed';
+      }
     }
     if (state.store) forgetStored(home, state.store.kind, env);
     writeSignInState(home, signedOutState());
-    return result;
+    return {
+      revocation,
+      detail,
+      issuer: tokens?.issuer ?? state.claims?.issuer ?? null,
+      claims: tokens?.claims ?? state.claims ?? null,
+    };
   });
 }
 
-async function revoke(
-  settings: Pick<IdentitySettings, 'issuer' | 'clientId'>,
-  refreshToken: string,
-): Promise<SignOutResult> {
-  try {
-    const config = await discover(settings);
-    if (!config.serverMetadata().revocation_endpoint) {
-      return { revoked: false, note: `${settings.issuer} has no revocation endpoint` };
-    }
-    await client.tokenRevocation(config, refreshToken, { token_type_hint: 'refresh_token' });
-    return { revoked: true, note: null };
-  } catch (error) {
-    return { revoked: false, note: describeError(error).split('\n')[0] ?? 'revocation failed' };
-  }
+/** Revokes the longest-lived token of `tokens` at the issuer that issued them. */
+async function revoke(tokens: TokenSet): Promise<'revoked' | 'unsupported'> {
+  const config = await discover({ issuer: tokens.issuer, clientId: tokens.client_id });
+  if (!config.serverMetadata().revocation_endpoint) return 'unsupported';
+  const [token, hint] = tokens.refresh_token
+    ? [tokens.refresh_token, 'refresh_token']
+    : [tokens.access_token, 'access_token'];
+  await client.tokenRevocation(config, token, { token_type_hint: hint });
+  return 'revoked';
 }
 
 /** Forgets what a store of `kind` holds, best effort; a sealed file is removed even without its key. */

@@ -1,81 +1,11 @@
 /**
- * The ends of a sign-in shared by `glassbox login`/`logout` and the engine's control API (control.ts): storing
- * a completed sign-in (tokens in the {@link TokenStore}, the non-secret state in identity.json, which the
- * running engine watches), signing out (revocation, then forgetting), and the sentences people read.
+ * What `glassbox login`/`logout` and the engine's control API (control.ts) say about a sign-in, and the
+ * settings check both start with. Storing and forgetting a sign-in live in sign-in-store.ts (under the lock).
  */
-import * as client from 'openid-client';
-import { describeError } from '../common/errors.js';
 import { homePaths } from '../config.js';
-import { discover } from './discovery.js';
 import { IdentityError } from './errors.js';
-import { signedInState, signedOutState, writeSignInState } from './sign-in-state.js';
-import type { IdentitySettings, SignInState, TokenSet, TokenStore, VerifiedClaims } from './types.js';
-
-/**
- * Stores a completed sign-in: the tokens in `store`, then identity.json (signed in). In this order, so a
- * process that sees the new state finds the tokens.
- * @returns the state written
- * @throws what `store.write` throws (an unusable store; its message says what to do)
- */
-export function saveSignIn(home: string, tokens: TokenSet, store: TokenStore): SignInState {
-  store.write(tokens);
-  const state = signedInState(tokens, store);
-  writeSignInState(home, state);
-  return state;
-}
-
-/** How a sign-out went at the provider. */
-export interface SignOutOutcome {
-  /**
-   * `revoked`: the provider accepted the revocation (RFC 7009 §2.2); `unsupported`: it advertises no
-   * `revocation_endpoint`; `failed`: revoking failed (see `detail`); `nothing`: no tokens were stored.
-   */
-  revocation: 'revoked' | 'unsupported' | 'failed' | 'nothing';
-  /** Why revocation failed, for people; else null. */
-  detail: string | null;
-  /** The issuer the tokens came from; null when there were none. */
-  issuer: string | null;
-  /** Who was signed in; null when nobody was. */
-  claims: VerifiedClaims | null;
-}
-
-/**
- * Signs `home` out: revokes the refresh token (else the access token) at the provider that issued it, where it
- * advertises a revocation endpoint (RFC 7009), then forgets the tokens and writes identity.json (signed out)
- * whatever the revocation did. Never throws for the provider's or the store's failures: they are in the
- * outcome (`detail`), since forgetting locally must always happen.
- */
-export async function signOut(home: string, store: TokenStore): Promise<SignOutOutcome> {
-  let tokens: TokenSet | null = null;
-  let detail: string | null = null;
-  try {
-    tokens = store.read();
-  } catch (error) {
-    detail = `the token store could not be read: ${describeError(error)}`;
-  }
-  let revocation: SignOutOutcome['revocation'] = tokens || detail ? 'failed' : 'nothing';
-  if (tokens) {
-    try {
-      revocation = await revoke(tokens);
-    } catch (error) {
-      detail = error instanceof IdentityError ? error.message : describeError(error);
-    }
-  }
-  store.clear();
-  writeSignInState(home, signedOutState());
-  return { revocation, detail, issuer: tokens?.issuer ?? null, claims: tokens?.claims ?? null };
-}
-
-/** Revokes the longest-lived token of `tokens` at its issuer. */
-async function revoke(tokens: TokenSet): Promise<'revoked' | 'unsupported'> {
-  const config = await discover({ issuer: tokens.issuer, clientId: tokens.client_id });
-  if (!config.serverMetadata().revocation_endpoint) return 'unsupported';
-  const [token, hint] = tokens.refresh_token
-    ? [tokens.refresh_token, 'refresh_token']
-    : [tokens.access_token, 'access_token'];
-  await client.tokenRevocation(config, token, { token_type_hint: hint });
-  return 'revoked';
-}
+import type { SignOutOutcome } from './sign-in-store.js';
+import type { IdentitySettings, TokenSet, TokenStore, VerifiedClaims } from './types.js';
 
 /** The sentence a sign-out ends with (what happened at the provider, and that the tokens are gone here). */
 export function signOutLine(outcome: SignOutOutcome): string {

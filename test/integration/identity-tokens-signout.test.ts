@@ -33,7 +33,7 @@ describe('signing out', () => {
     const tokens = await signInForTest(provider, home, 'alice', env);
     expect(existsSync(tokenFiles(home).file)).toBe(true);
 
-    await expect(signOut(home, settings, env)).resolves.toEqual({ revoked: true, note: null });
+    await expect(signOut(home, env)).resolves.toMatchObject({ revocation: 'revoked', detail: null });
     expect(existsSync(tokenFiles(home).file)).toBe(false);
     expect(readSignInState(home)).toMatchObject({ status: 'signed-out', claims: null, store: null });
     const config = await discover(settings);
@@ -45,13 +45,12 @@ describe('signing out', () => {
   it("from a terminal without the desktop app's key: removes the sealed tokens unread and says why nothing was revoked", async () => {
     const home = newHome();
     const desktop: NodeJS.ProcessEnv = { GLASSBOX_VAULT_KEY: randomBytes(32).toString('hex') };
-    const settings = testIdentitySettings(provider);
     await signInForTest(provider, home, 'alice', desktop);
     expect(existsSync(tokenFiles(home)['sealed-file'])).toBe(true);
 
-    const result = await signOut(home, settings, {});
-    expect(result.revoked).toBe(false);
-    expect(result.note).toMatch(/signed in through the desktop app/);
+    const result = await signOut(home, {});
+    expect(result.revocation).toBe('failed');
+    expect(result.detail).toMatch(/signed in through the desktop app/);
     expect(existsSync(tokenFiles(home)['sealed-file'])).toBe(false);
     expect(readSignInState(home).status).toBe('signed-out');
   });
