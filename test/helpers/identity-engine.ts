@@ -10,7 +10,7 @@ import { addConnection } from '../../proxy/postgres/connections.js';
 import { startTestEngine, type TestEngine, tempHome } from './engine.js';
 import { testIdentitySettings } from './identity-signin.js';
 import { MockAnthropic } from './mock-anthropic.js';
-import { startOidcProvider, type TestOidcProvider } from './oidc-provider.js';
+import { type OidcProviderOptions, startOidcProvider, type TestOidcProvider } from './oidc-provider.js';
 import { freePort } from './pg-proxy.js';
 import { type PgServer, startPostgres } from './postgres.js';
 import { collectOutput, type ProcessOutput } from './process.js';
@@ -34,8 +34,10 @@ export interface IdentitySetup {
 }
 
 /** Starts the provider, PostgreSQL, the stand-in and an engine with `identity` configured (`required` as given). */
-export async function startIdentitySetup(options: { required?: boolean } = {}): Promise<IdentitySetup> {
-  const provider = await startOidcProvider();
+export async function startIdentitySetup(
+  options: { required?: boolean; provider?: OidcProviderOptions } = {},
+): Promise<IdentitySetup> {
+  const provider = await startOidcProvider(options.provider);
   const mock = await MockAnthropic.start();
   const pg = await startPostgres({ auth: 'scram-sha-256' });
   const home = tempHome('glassbox-identity-');
