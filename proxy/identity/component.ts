@@ -103,7 +103,8 @@ export class IdentityComponent implements IdentitySource {
         identity_status: 'verified',
       };
     }
-    return { ...this.os, identity_status: state.status === 'signed-out' ? 'signed-out' : 'expired' };
+    const lapsed = state.status !== 'signed-out' && this.fromConfiguredIssuer(state);
+    return { ...this.os, identity_status: lapsed ? 'expired' : 'signed-out' };
   }
 
   state(): SignInState {
@@ -121,7 +122,23 @@ export class IdentityComponent implements IdentitySource {
   }
 
   private valid(state: SignInState): boolean {
-    return state.status === 'signed-in' && state.expires_at !== null && Date.now() < state.expires_at;
+    return (
+      state.status === 'signed-in' &&
+      state.expires_at !== null &&
+      Date.now() < state.expires_at &&
+      this.fromConfiguredIssuer(state)
+    );
+  }
+
+  /**
+   * True when the sign-in came from the issuer config.json names now: a sign-in left from a provider no longer
+   * configured (or with sign-in no longer configured at all) verifies nobody, since nothing refreshes it.
+   */
+  private fromConfiguredIssuer(state: SignInState): boolean {
+    const configured = this.options.settings?.issuer;
+    const issuer = state.claims?.issuer;
+    if (!configured || !issuer) return false;
+    return configured.replace(/\/+$/, '') === issuer.replace(/\/+$/, '');
   }
 
   /** identity.json changed (here or in another process): tell subscribers and re-schedule. */

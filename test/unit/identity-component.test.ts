@@ -36,12 +36,21 @@ function signedIn(expiresAt: number, changedAt = Date.now()): SignInState {
   };
 }
 
-async function component(state: SignInState, settings?: IdentitySettings) {
+/** config.json's identity section naming the issuer of {@link signedIn}'s claims. */
+const SETTINGS: IdentitySettings = {
+  issuer: 'http://127.0.0.1:9',
+  clientId: 'glassbox-cli',
+  scopes: ['openid'],
+  groupsClaim: 'groups',
+  required: false,
+};
+
+async function component(state: SignInState, settings: IdentitySettings | null = SETTINGS) {
   const home = tempHome('glassbox-identity-');
   homes.push(home);
   writeSignInState(home, state);
   const warnings: string[] = [];
-  const source = new IdentityComponent({ home, settings, warn: (m) => warnings.push(m), env: {} });
+  const source = new IdentityComponent({ home, settings: settings ?? undefined, warn: (m) => warnings.push(m), env: {} });
   components.push(source);
   await source.start();
   return { home, source, warnings };
@@ -56,6 +65,21 @@ describe('identity component: what a new session gets', () => {
       subject: 'alice',
       token_fingerprint: 'sha256:0123456789abcdef',
     });
+  });
+
+  it('verifies nobody when config.json no longer configures sign-in or names another issuer', async () => {
+    const unconfigured = await component(signedIn(Date.now() + 60_000), null);
+    expect(unconfigured.source.current()).toMatchObject({ verified: false, identity_status: 'signed-out' });
+    const elsewhere = await component(signedIn(Date.now() + 60_000), {
+      ...SETTINGS,
+      issuer: 'https://login.example.com',
+    });
+    expect(elsewhere.source.current()).toMatchObject({ verified: false, identity_status: 'signed-out' });
+    const slash = await component(signedIn(Date.now() + 60_000), {
+      ...SETTINGS,
+      issuer: 'http://127.0.0.1:9/',
+    });
+    expect(slash.source.current().verified).toBe(true);
   });
 
   it('is not verified once the access token has expired without a refresh, though the file still says signed-in', async () => {
