@@ -50,7 +50,12 @@ async function component(state: SignInState, settings: IdentitySettings | null =
   homes.push(home);
   writeSignInState(home, state);
   const warnings: string[] = [];
-  const source = new IdentityComponent({ home, settings: settings ?? undefined, warn: (m) => warnings.push(m), env: {} });
+  const source = new IdentityComponent({
+    home,
+    settings: settings ?? undefined,
+    warn: (m) => warnings.push(m),
+    env: {},
+  });
   components.push(source);
   await source.start();
   return { home, source, warnings };
