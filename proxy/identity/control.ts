@@ -23,6 +23,7 @@ import type {
   IdentitySettings,
   IdentitySource,
   PendingBrowserSignIn,
+  SignInFailure,
   TokenStore,
 } from './types.js';
 
@@ -56,6 +57,7 @@ export class IdentityController implements IdentityControl {
   private pending: PendingBrowserSignIn | undefined;
   /** Counts begun sign-ins, so one whose discovery finished after a newer one began gives way. */
   private generation = 0;
+  private readonly failureListeners = new Set<(failure: SignInFailure) => void>();
 
   constructor(private readonly options: IdentityControllerOptions) {
     this.settings = options.settings ?? null;
@@ -90,15 +92,27 @@ export class IdentityController implements IdentityControl {
           saveSignIn(this.options.home, tokens, store);
           this.log(signedInLine(tokens, store), 'info');
         } catch (error) {
+          const message = `The sign-in could not be stored: ${describeError(error)}`;
           this.log(`sign-in could not be stored: ${describeError(error)}`, 'warn');
+          this.failed({ code: 'store', message });
         }
       },
       (error: unknown) => {
         if (this.pending === pending) this.pending = undefined;
         this.log(`sign-in ended: ${describeError(error)}`, 'warn');
+        // Cancelled on purpose (a newer sign-in, a logout, shutdown): nobody needs telling.
+        if (error instanceof IdentityError && error.code === 'cancelled') return;
+        if (error instanceof IdentityError) this.failed({ code: error.code, message: error.message });
+        else this.failed({ code: 'refused', message: describeError(error) });
       },
     );
     return { url: pending.url };
+  }
+
+  /** See {@link IdentityControl.onSignInFailed}. */
+  onSignInFailed(listener: (failure: SignInFailure) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   /**
@@ -128,6 +142,10 @@ export class IdentityController implements IdentityControl {
     const pending = this.pending;
     this.pending = undefined;
     pending?.cancel();
+  }
+
+  private failed(failure: SignInFailure): void {
+    for (const listener of this.failureListeners) listener(failure);
   }
 
   private store(): TokenStore {

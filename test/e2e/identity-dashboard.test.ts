@@ -198,6 +198,24 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     await screenshot(page, 'identity-4-signed-out-again');
   }, 60_000);
 
+  it('says in the header when the sign-in is denied at the provider; nothing else changes', async () => {
+    const opened = context.waitForEvent('page');
+    await header().getByRole('button', { name: 'Sign in', exact: true }).click();
+    const provider = await opened;
+    provider.setDefaultTimeout(20_000);
+    await provider.getByRole('link', { name: '[ Cancel ]' }).click();
+    await provider.getByRole('heading', { name: 'Sign-in failed' }).waitFor();
+    expect(await provider.locator('body').innerText()).toContain('access_denied');
+    await provider.close();
+
+    const failure = page.getByTestId('sign-in-error');
+    await failure.waitFor();
+    expect(await failure.textContent()).toContain(`The sign-in was denied at ${setup.provider.issuer}`);
+    expect(await header().getByRole('link', { name: 'Open the sign-in page' }).count()).toBe(0);
+    expect(await page.getByTestId('not-signed-in').textContent()).toBe('Not signed in');
+    await screenshot(page, 'identity-4b-denied');
+  }, 60_000);
+
   it('says "Sign in again" live when the sign-in expires; recording continues, marked sign-in expired', async () => {
     // Signed in again elsewhere (a device grant, as `glassbox login --device`): the header follows.
     await signInForTest(setup.provider, setup.home, 'alice');

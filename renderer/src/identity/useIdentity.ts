@@ -19,7 +19,9 @@ export interface IdentityView {
   /** The sign-in page last opened in a tab (a link to it stays, should a pop-up blocker eat the tab). */
   openedUrl: string | null;
   busy: boolean;
-  /** Why the last sign-in or sign-out did not happen, as a sentence. */
+  /** Forgets {@link error} (the person read it). */
+  dismissError: () => void;
+  /** Why the last sign-in or sign-out did not happen, as a sentence (cleared by the next try or a sign-in). */
   error: string | null;
 }
 
@@ -49,7 +51,14 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
   useEffect(load, [load]);
   useLiveMessages((message: LiveMessage) => {
     if (message.type === 'hello') load();
+    // A sign-in begun here (or in the tray) ended without signing in: say why, and drop the dead link.
+    if (message.type === 'sign-in-failed') {
+      setOpenedUrl(null);
+      setError(message.failure.message);
+      return;
+    }
     if (message.type !== 'identity') return;
+    if (message.state.status === 'signed-in') setError(null);
     if (message.state.status === 'signed-in') setOpenedUrl(null);
     setIdentity((known) => {
       if (!known) return known;
@@ -82,5 +91,6 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
       .catch((e: unknown) => setError(`Sign-out failed: ${(e as Error).message}`))
       .finally(() => setBusy(false));
   }, [client, load]);
-  return { identity, signIn, signOut, openedUrl, busy, error };
+  const dismissError = useCallback(() => setError(null), []);
+  return { identity, signIn, signOut, openedUrl, busy, error, dismissError };
 }
