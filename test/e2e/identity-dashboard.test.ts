@@ -1,12 +1,15 @@
 import Anthropic from '@anthropic-ai/sdk';
+import * as client from 'openid-client';
 import pg from 'pg';
 import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discover } from '../../proxy/identity/discovery.js';
 import { expiredState, readSignInState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
+import { openTokenStore } from '../../proxy/identity/token-store.js';
 import type { Session } from '../../proxy/store/types.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { type IdentitySetup, startIdentitySetup } from '../helpers/identity-engine.js';
-import { signInForTest } from '../helpers/identity-signin.js';
+import { signInForTest, testIdentitySettings } from '../helpers/identity-signin.js';
 import { launchChromium, screenshot } from './browser.js';
 
 const API_KEY = 'sk-ant-api03-identityE2eKey0123456789abcdefghijklmnopqrstuvwxyz-TEST';
@@ -86,7 +89,11 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     await screenshot(page, 'identity-1-signed-out');
 
     const opened = context.waitForEvent('page');
+    const started = page.waitForResponse(
+      (r) => r.url().endsWith('/api/identity/login') && r.request().method() === 'POST',
+    );
     await header().getByRole('button', { name: 'Sign in', exact: true }).click();
+    expect((await started).status()).toBe(200);
     const provider = await opened;
     provider.setDefaultTimeout(20_000);
     await provider.waitForLoadState();
@@ -180,10 +187,17 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
   }, 60_000);
 
   it('signs out from the header; the next session is unverified and shown as such', async () => {
+    const refreshToken = openTokenStore(setup.home).read()?.refresh_token;
+    expect(refreshToken).toBeTruthy();
     await header().getByRole('button', { name: 'Sign out' }).click();
     await page.getByTestId('not-signed-in').waitFor();
     expect(await page.getByTestId('signed-in-as').count()).toBe(0);
     await setup.untilStatus('signed-out');
+    expect(openTokenStore(setup.home).read()).toBeNull();
+    // Revoked at the provider, not only forgotten here.
+    const config = await discover(testIdentitySettings(setup.provider));
+    const refused = await client.refreshTokenGrant(config, refreshToken!).catch((e: unknown) => e);
+    expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
 
     await ask('after-sign-out');
     const row = rows().filter({ hasText: 'unverified ·' });
@@ -210,6 +224,7 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
 
     const failure = page.getByTestId('sign-in-error');
     await failure.waitFor();
+    expect(await failure.locator('strong').textContent()).toBe('Sign-in failed.');
     expect(await failure.textContent()).toContain(`The sign-in was denied at ${setup.provider.issuer}`);
     expect(await header().getByRole('link', { name: 'Open the sign-in page' }).count()).toBe(0);
     expect(await page.getByTestId('not-signed-in').textContent()).toBe('Not signed in');
@@ -244,6 +259,51 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
       verified: false,
       identity_status: 'expired',
     });
-    expect(pageErrors).toEqual([]);
   }, 90_000);
+
+  it('signs in again from the banner: the banner goes and Alice is back, live', async () => {
+    const opened = context.waitForEvent('page');
+    await page.getByTestId('sign-in-again').getByRole('button', { name: 'Sign in again' }).click();
+    const provider = await opened;
+    provider.setDefaultTimeout(20_000);
+    // The provider may remember Alice from the first sign-in in this browser; it still asks for consent.
+    const login = provider.locator('input[name="login"]');
+    const consent = provider.getByRole('heading', { name: 'Authorize' });
+    await login.or(consent).first().waitFor();
+    if (await login.isVisible()) {
+      await login.fill('alice');
+      await provider.locator('input[name="password"]').fill('any password');
+      await provider.locator('button[type="submit"]').first().click();
+    }
+    await consent.waitFor();
+    await provider.locator('button[type="submit"]').first().click();
+    await provider.getByRole('heading', { name: 'Signed in to Glassbox' }).waitFor();
+    await provider.close();
+
+    await page.getByTestId('signed-in-as').waitFor();
+    await page.getByTestId('sign-in-again').waitFor({ state: 'detached' });
+    expect(await page.getByTestId('sign-in-expired').count()).toBe(0);
+    await query('again-pg');
+    await rows().filter({ hasText: 'again-pg' }).getByRole('img', { name: 'verified' }).waitFor();
+  }, 90_000);
+
+  it('says why a sign-in cannot start when the provider is unreachable, in a banner the layout holds', async () => {
+    await header().getByRole('button', { name: 'Sign out' }).click();
+    await page.getByTestId('not-signed-in').waitFor();
+    await setup.provider.close();
+    await header().getByRole('button', { name: 'Sign in', exact: true }).click();
+    const failure = page.getByTestId('sign-in-error');
+    await failure.waitFor();
+    expect(await failure.locator('strong').textContent()).toBe('Sign-in could not start.');
+    expect(await failure.innerText()).toContain(
+      `Cannot reach the identity provider at ${setup.provider.issuer}`,
+    );
+    await screenshot(page, 'identity-6-unreachable');
+    // The sentence is below the header, not in it (where it pushed the page wider than the window).
+    expect(await header().getByText('Cannot reach the identity provider').count()).toBe(0);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    await failure.getByRole('button', { name: 'Dismiss' }).click();
+    await failure.waitFor({ state: 'detached' });
+    expect(pageErrors).toEqual([]);
+  }, 60_000);
 });

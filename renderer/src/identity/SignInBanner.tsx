@@ -2,15 +2,15 @@ import { CopyLine } from '../ui/CopyLine';
 import { type IdentityView, LOGIN_COMMAND } from './useIdentity';
 
 /**
- * Why the last sign-in from here failed (denied at the provider, timed out, the provider unreachable), with
- * Try again and Dismiss. Nothing while no sign-in failed.
+ * Why the last sign-in (or sign-out) from here failed (denied at the provider, timed out, the provider
+ * unreachable), with Try again and Dismiss. Nothing while no sign-in failed.
  */
 function SignInFailed({ view }: { view: IdentityView }) {
   if (!view.error) return null;
   return (
     <div className="banner banner-signin" role="alert" data-testid="sign-in-error">
-      <strong>Sign-in failed.</strong>
-      <span>{view.error}</span>
+      <strong>{view.error.title}</strong>
+      <span>{view.error.message}</span>
       <button type="button" className="btn banner-action" onClick={view.signIn} disabled={view.busy}>
         Try again
       </button>
