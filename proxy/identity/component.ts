@@ -80,7 +80,8 @@ export class IdentityComponent implements IdentitySource {
     return () => this.listeners.delete(listener);
   }
 
-  private reload(): void {
+  /** Re-reads identity.json now; subscribers are told when the state changed (see {@link IdentitySource}). */
+  reload(): void {
     const next = readSignInState(this.options.home);
     if (JSON.stringify(next) === JSON.stringify(this.signIn)) return;
     this.signIn = next;

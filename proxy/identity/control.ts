@@ -90,6 +90,7 @@ export class IdentityController implements IdentityControl {
           const store = this.store();
           if (store.warning) this.log(store.warning, 'warn');
           saveSignIn(this.options.home, tokens, store);
+          this.source.reload?.();
           this.log(signedInLine(tokens, store), 'info');
         } catch (error) {
           const message = `The sign-in could not be stored: ${describeError(error)}`;
@@ -128,6 +129,8 @@ export class IdentityController implements IdentityControl {
     this.generation += 1;
     this.cancelPending();
     const outcome = await signOut(this.options.home, this.store());
+    // Now, not when the file watch fires: the answer to the request and the next session see the sign-out.
+    this.source.reload?.();
     this.log(signOutLine(outcome), outcome.revocation === 'failed' ? 'warn' : 'info');
     return outcome;
   }

@@ -124,6 +124,12 @@ export interface IdentitySource {
   refusal(): string | null;
   /** Called on every change of {@link state}; returns the unsubscribe function. */
   subscribe(listener: (state: SignInState) => void): () => void;
+  /**
+   * Re-reads the state now (subscribers are told if it changed), for a writer in this process — a sign-out
+   * must not leave the next session, or the API's answer, with the old person until the file watch fires.
+   * Optional: without it the change arrives through the watch.
+   */
+  reload?(): void;
 }
 
 /** `GET /api/identity`: the control API's view for the dashboard and the tray. Never holds a token. */

@@ -301,7 +301,7 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     await screenshot(page, 'identity-6-unreachable');
     // The sentence is below the header, not in it (where it pushed the page wider than the window).
     expect(await header().getByText('Cannot reach the identity provider').count()).toBe(0);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1280);
+    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1280);
     await failure.getByRole('button', { name: 'Dismiss' }).click();
     await failure.waitFor({ state: 'detached' });
     expect(pageErrors).toEqual([]);

@@ -93,6 +93,16 @@ describe('IdentityController: sign-in and sign-out inside the engine', () => {
     expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
   });
 
+  it('once logout resolves, the live source already says signed out (what the API answers is not stale)', async () => {
+    const { control, source } = await setup();
+    const { url } = await control.beginBrowserLogin();
+    await signInAt(url, 'alice');
+    await waitFor(() => source.state().status === 'signed-in', 10_000, 'the sign-in');
+    await control.logout();
+    expect(source.state().status).toBe('signed-out');
+    expect(source.current()).toMatchObject({ verified: false, identity_status: 'signed-out' });
+  });
+
   it('tells its listeners when a sign-in is denied at the provider, and not when one is cancelled', async () => {
     const { op, control, source } = await setup();
     const failures: SignInFailure[] = [];
