@@ -98,6 +98,10 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     provider.setDefaultTimeout(20_000);
     await provider.waitForLoadState();
     expect(provider.url()).toContain(`${setup.provider.issuer}/interaction/`);
+    // While the provider's page is open, the header keeps a link to it (should a pop-up blocker eat the tab).
+    const link = header().getByRole('link', { name: 'Open the sign-in page' });
+    expect(await link.getAttribute('href')).toMatch(new RegExp(`^${setup.provider.issuer}/auth\\?`));
+    await screenshot(page, 'identity-1b-signing-in');
     await provider.locator('input[name="login"]').fill('alice');
     await provider.locator('input[name="password"]').fill('any password');
     await provider.locator('button[type="submit"]').first().click();
@@ -173,6 +177,10 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     await expect.poll(() => rows().count()).toBe(2);
     expect(await rows().filter({ hasText: 'Alice Example' }).count()).toBe(2);
 
+    // A new session of Alice's joins the filtered list live; an unverified one would not match.
+    await query('alice-live-pg');
+    await expect.poll(() => rows().count()).toBe(3);
+
     await group.fill('db-approvers');
     await page.waitForURL(/[?&]group=db-approvers/);
     await page.getByTestId('no-matches').waitFor();
@@ -180,10 +188,20 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
 
     // The address alone sets the filter (a link to a filtered list).
     await page.goto(`${new URL(page.url()).origin}/?group=auditors`);
-    await expect.poll(() => rows().count()).toBe(2);
+    await expect.poll(() => rows().count()).toBe(3);
     expect(await group.inputValue()).toBe('auditors');
     await group.fill('');
     await page.waitForURL((url) => !url.search.includes('group='));
+
+    // By person: her email in any case.
+    const person = page.getByRole('combobox', { name: 'person', exact: true });
+    await person.fill('ALICE@example.test');
+    await page.waitForURL(/[?&]person=ALICE%40example\.test/);
+    await expect.poll(() => rows().count()).toBe(3);
+    await person.fill('bob@example.test');
+    await page.getByTestId('no-matches').waitFor();
+    await person.fill('');
+    await page.waitForURL((url) => !url.search.includes('person='));
   }, 60_000);
 
   it('signs out from the header; the next session is unverified and shown as such', async () => {
@@ -203,7 +221,7 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     const row = rows().filter({ hasText: 'unverified ·' });
     await row.waitFor();
     expect(await row.getByTestId('identity').getAttribute('data-verified')).toBe('false');
-    const sessions = await cliSessions((all) => all.length === 3);
+    const sessions = await cliSessions((all) => all.length === 4);
     expect(sessions.find((s) => s.external_id === 'after-sign-out')?.identity).toMatchObject({
       verified: false,
       subject: null,
@@ -254,7 +272,7 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     const row = rows().filter({ hasText: 'sign-in expired' });
     await row.waitFor();
     expect(await row.getByTestId('identity').getAttribute('data-verified')).toBe('false');
-    const sessions = await cliSessions((all) => all.length === 4);
+    const sessions = await cliSessions((all) => all.length === 5);
     expect(sessions.find((s) => s.client === 'expired-pg')?.identity).toMatchObject({
       verified: false,
       identity_status: 'expired',
