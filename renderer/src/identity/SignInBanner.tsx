@@ -2,8 +2,9 @@ import { CopyLine } from '../ui/CopyLine';
 import { type IdentityView, LOGIN_COMMAND } from './useIdentity';
 
 /**
- * Why the last sign-in (or sign-out) from here failed (denied at the provider, timed out, the provider
- * unreachable), with Try again and Dismiss. Nothing while no sign-in failed.
+ * Why the last sign-in failed — one begun in the engine from any dashboard or the tray (denied at the
+ * provider, timed out), or one this page could not start (provider unreachable) — or why a sign-out from
+ * this page failed; with Try again and Dismiss. Nothing while no sign-in failed.
  */
 function SignInFailed({ view }: { view: IdentityView }) {
   if (!view.error) return null;
