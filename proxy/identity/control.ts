@@ -27,6 +27,14 @@ import type {
   TokenStore,
 } from './types.js';
 
+/**
+ * Why a sign-in failed, as a sentence: an {@link IdentityError}'s message as it is (its `code` is not an
+ * errno for {@link describeError} to prefix), anything else through describeError.
+ */
+function reasonOf(error: unknown): string {
+  return error instanceof IdentityError ? error.message : describeError(error);
+}
+
 /** Options of {@link IdentityController}. */
 export interface IdentityControllerOptions {
   /** The Glassbox home (identity.json and the token store live there). */
@@ -93,18 +101,17 @@ export class IdentityController implements IdentityControl {
           this.source.reload?.();
           this.log(signedInLine(tokens, store), 'info');
         } catch (error) {
-          const message = `The sign-in could not be stored: ${describeError(error)}`;
-          this.log(`sign-in could not be stored: ${describeError(error)}`, 'warn');
-          this.failed({ code: 'store', message });
+          this.log(`sign-in could not be stored: ${reasonOf(error)}`, 'warn');
+          this.failed({ code: 'store', message: `The sign-in could not be stored: ${reasonOf(error)}` });
         }
       },
       (error: unknown) => {
         if (this.pending === pending) this.pending = undefined;
-        this.log(`sign-in ended: ${describeError(error)}`, 'warn');
+        this.log(`sign-in ended: ${reasonOf(error)}`, 'warn');
         // Cancelled on purpose (a newer sign-in, a logout, shutdown): nobody needs telling.
         if (error instanceof IdentityError && error.code === 'cancelled') return;
-        if (error instanceof IdentityError) this.failed({ code: error.code, message: error.message });
-        else this.failed({ code: 'refused', message: describeError(error) });
+        const code = error instanceof IdentityError ? error.code : 'refused';
+        this.failed({ code, message: reasonOf(error) });
       },
     );
     return { url: pending.url };

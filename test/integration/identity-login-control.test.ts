@@ -104,7 +104,7 @@ describe('IdentityController: sign-in and sign-out inside the engine', () => {
   });
 
   it('tells its listeners when a sign-in is denied at the provider, and not when one is cancelled', async () => {
-    const { op, control, source } = await setup();
+    const { op, control, source, lines } = await setup();
     const failures: SignInFailure[] = [];
     control.onSignInFailed((failure) => failures.push(failure));
     const cancelled = await control.beginBrowserLogin();
@@ -125,6 +125,8 @@ describe('IdentityController: sign-in and sign-out inside the engine', () => {
     ]);
     expect(new URL(cancelled.url).searchParams.get('state')).not.toBe(new URL(url).searchParams.get('state'));
     expect(source.state().status).toBe('signed-out');
+    // The log line is the sentence, not prefixed with the error's code ("refused: The sign-in …").
+    expect(lines.at(-1)).toMatch(/^sign-in ended: The sign-in was denied at /);
   });
 
   it('without an identity section, begin says sign-in is not configured', async () => {
