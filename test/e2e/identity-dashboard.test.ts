@@ -7,6 +7,7 @@ import { discover } from '../../proxy/identity/discovery.js';
 import { expiredState, readSignInState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
 import { openTokenStore } from '../../proxy/identity/token-store.js';
 import type { Session } from '../../proxy/store/types.js';
+import { runClaude } from '../helpers/claude-cli.js';
 import { runCliAsync } from '../helpers/cli.js';
 import { type IdentitySetup, startIdentitySetup } from '../helpers/identity-engine.js';
 import { signInForTest, testIdentitySettings } from '../helpers/identity-signin.js';
@@ -25,9 +26,9 @@ const ALICE = {
 /**
  * Issue 18 end to end with real parts: an engine with sign-in configured against the real test OIDC provider,
  * the dashboard in Chromium signing in through the provider's own login and consent pages (opened by the
- * dashboard in a new tab), then a PostgreSQL session (pg, real PostgreSQL) and a Claude session (the
- * Anthropic SDK, the stand-in upstream) recorded under the verified person; filters by group, sign-out and
- * expiry, each seen live in the header without a reload.
+ * dashboard in a new tab), then PostgreSQL sessions (pg, real PostgreSQL) and Claude sessions (the Anthropic
+ * SDK and the claude CLI, the stand-in upstream) recorded under the verified person; filters by group and
+ * person; sign-out, a denied and an unstartable sign-in, and expiry, each seen live without a reload.
  */
 describe('sign-in from the dashboard in Chromium, against a real OIDC provider', () => {
   let setup: IdentitySetup;
@@ -303,7 +304,21 @@ describe('sign-in from the dashboard in Chromium, against a real OIDC provider',
     expect(await page.getByTestId('sign-in-expired').count()).toBe(0);
     await query('again-pg');
     await rows().filter({ hasText: 'again-pg' }).getByRole('img', { name: 'verified' }).waitFor();
-  }, 90_000);
+
+    // The real Claude Code CLI through the proxy: its session is Alice's too.
+    const cli = await runClaude(setup.test.engine.addresses.anthropicUrl, 'say hello to the auditors');
+    expect(cli.code, cli.stderr).toBe(0);
+    const sessionId = (JSON.parse(cli.stdout) as { session_id: string }).session_id;
+    const sessions = await cliSessions((all) => all.some((s) => s.external_id === sessionId));
+    expect(sessions.find((s) => s.external_id === sessionId)?.identity).toMatchObject({
+      ...ALICE,
+      issuer: setup.provider.issuer,
+    });
+    await rows()
+      .filter({ has: page.locator(`[title="${sessionId}"]`) })
+      .getByRole('img', { name: 'verified' })
+      .waitFor();
+  }, 150_000);
 
   it('says why a sign-in cannot start when the provider is unreachable, in a banner the layout holds', async () => {
     await header().getByRole('button', { name: 'Sign out' }).click();
