@@ -86,6 +86,7 @@ export class ApiServer {
   private readonly approvals: ApprovalRoutes | undefined;
   private unsubscribeApprovals: (() => void) | undefined;
   private unsubscribeIdentity: (() => void) | undefined;
+  private unsubscribeSignInFailures: (() => void) | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
@@ -124,6 +125,9 @@ export class ApiServer {
     this.unsubscribeIdentity = this.options.identity?.source.subscribe((state) =>
       this.broadcast({ type: 'identity', state }),
     );
+    this.unsubscribeSignInFailures = this.options.identity?.onSignInFailed?.((failure) =>
+      this.broadcast({ type: 'sign-in-failed', failure }),
+    );
     this.unsubscribeHealth = this.options.store.onHealthChange((store) =>
       this.broadcast({ type: 'store', store }),
     );
@@ -135,6 +139,7 @@ export class ApiServer {
     this.stopNotices?.();
     this.unsubscribeApprovals?.();
     this.unsubscribeIdentity?.();
+    this.unsubscribeSignInFailures?.();
     this.unsubscribeHealth?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');

@@ -3,7 +3,12 @@
  * `import type` only.
  */
 import type { UpstreamStatus } from '../anthropic/upstream-health.js';
-import type { IdentityLoginResponse, IdentityResponse, SignInState } from '../identity/types.js';
+import type {
+  IdentityLoginResponse,
+  IdentityResponse,
+  SignInFailure,
+  SignInState,
+} from '../identity/types.js';
 import type { PolicyDocument, PolicyIssue } from '../policy/document.js';
 import type { EffectivePolicy } from '../policy/effective.js';
 import type {
@@ -60,6 +65,16 @@ export interface HealthResponse {
 export interface IdentityMessage {
   type: 'identity';
   state: SignInState;
+}
+
+/**
+ * On /api/live when a browser sign-in begun through POST /api/identity/login (the dashboard, the desktop
+ * app) ends without signing anyone in: denied at the provider, timed out, or not storable. The state does
+ * not change (no {@link IdentityMessage}), so this is how the page that asked learns it. Never a token.
+ */
+export interface SignInFailedMessage {
+  type: 'sign-in-failed';
+  failure: SignInFailure;
 }
 
 /** On /api/live when an upstream starts failing or answers again (never once per request). */
@@ -171,6 +186,7 @@ export type LiveMessage =
   | UpstreamMessage
   | ApprovalMessage
   | IdentityMessage
+  | SignInFailedMessage
   | { type: 'store'; store: StoreHealth }
   | { type: 'hello'; version: string }
   | { type: 'heartbeat' };

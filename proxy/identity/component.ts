@@ -141,8 +141,12 @@ export class IdentityComponent implements IdentitySource {
     return configured.replace(/\/+$/, '') === issuer.replace(/\/+$/, '');
   }
 
-  /** identity.json changed (here or in another process): tell subscribers and re-schedule. */
-  private reload(): void {
+  /**
+   * Re-reads identity.json now (it changed here or in another process; the sign-in controls call it after
+   * storing or forgetting a sign-in, so the next session sees it at once): subscribers are told when the state
+   * changed, and the refresh is re-scheduled.
+   */
+  reload(): void {
     if (this.apply(readSignInState(this.options.home)) && !this.refreshing) {
       this.failures = 0;
       this.scheduleFromState();

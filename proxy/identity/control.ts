@@ -16,7 +16,16 @@ import type {
   IdentitySettings,
   IdentitySource,
   PendingBrowserSignIn,
+  SignInFailure,
 } from './types.js';
+
+/**
+ * Why a sign-in failed, as a sentence: an {@link IdentityError}'s message as it is (its `code` is not an
+ * errno for {@link describeError} to prefix), anything else through describeError.
+ */
+function reasonOf(error: unknown): string {
+  return error instanceof IdentityError ? error.message : describeError(error);
+}
 
 /** Options of {@link IdentityController}. */
 export interface IdentityControllerOptions {
@@ -46,6 +55,7 @@ export class IdentityController implements IdentityControl {
   private pending: PendingBrowserSignIn | undefined;
   /** Counts begun sign-ins, so one whose discovery finished after a newer one began gives way. */
   private generation = 0;
+  private readonly failureListeners = new Set<(failure: SignInFailure) => void>();
 
   constructor(private readonly options: IdentityControllerOptions) {
     this.settings = options.settings ?? null;
@@ -77,17 +87,32 @@ export class IdentityController implements IdentityControl {
         saveSignIn(this.options.home, tokens, this.env()).then(
           (store) => {
             if (store.warning) this.log(store.warning, 'warn');
+            // Now, not when the file watch fires: the next session sees the sign-in.
+            this.source.reload?.();
             this.log(signedInLine(tokens, store), 'info');
           },
-          (error: unknown) => this.log(`sign-in could not be stored: ${describeError(error)}`, 'warn'),
+          (error: unknown) => {
+            this.log(`sign-in could not be stored: ${reasonOf(error)}`, 'warn');
+            this.failed({ code: 'store', message: `The sign-in could not be stored: ${reasonOf(error)}` });
+          },
         );
       },
       (error: unknown) => {
         if (this.pending === pending) this.pending = undefined;
-        this.log(`sign-in ended: ${describeError(error)}`, 'warn');
+        this.log(`sign-in ended: ${reasonOf(error)}`, 'warn');
+        // Cancelled on purpose (a newer sign-in, a logout, shutdown): nobody needs telling.
+        if (error instanceof IdentityError && error.code === 'cancelled') return;
+        const code = error instanceof IdentityError ? error.code : 'refused';
+        this.failed({ code, message: reasonOf(error) });
       },
     );
     return { url: pending.url };
+  }
+
+  /** See {@link IdentityControl.onSignInFailed}. */
+  onSignInFailed(listener: (failure: SignInFailure) => void): () => void {
+    this.failureListeners.add(listener);
+    return () => this.failureListeners.delete(listener);
   }
 
   /**
@@ -103,6 +128,8 @@ export class IdentityController implements IdentityControl {
     this.generation += 1;
     this.cancelPending();
     const outcome = await signOut(this.options.home, this.env());
+    // Now, not when the file watch fires: the answer to the request and the next session see the sign-out.
+    this.source.reload?.();
     this.log(signOutLine(outcome), outcome.revocation === 'failed' ? 'warn' : 'info');
     return outcome;
   }
@@ -117,6 +144,10 @@ export class IdentityController implements IdentityControl {
     const pending = this.pending;
     this.pending = undefined;
     pending?.cancel();
+  }
+
+  private failed(failure: SignInFailure): void {
+    for (const listener of this.failureListeners) listener(failure);
   }
 
   private env(): NodeJS.ProcessEnv {

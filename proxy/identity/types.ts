@@ -124,6 +124,12 @@ export interface IdentitySource {
   refusal(): string | null;
   /** Called on every change of {@link state}; returns the unsubscribe function. */
   subscribe(listener: (state: SignInState) => void): () => void;
+  /**
+   * Re-reads the state now (subscribers are told if it changed), for a writer in this process — a sign-out
+   * must not leave the next session, or the API's answer, with the old person until the file watch fires.
+   * Optional: without it the change arrives through the watch.
+   */
+  reload?(): void;
 }
 
 /** `GET /api/identity`: the control API's view for the dashboard and the tray. Never holds a token. */
@@ -167,4 +173,22 @@ export interface IdentityControl {
   beginBrowserLogin(): Promise<IdentityLoginResponse>;
   /** Revokes the refresh token where the provider supports it, forgets the tokens, state → signed out. */
   logout(): Promise<void>;
+  /**
+   * Calls `listener` when a browser sign-in begun by {@link beginBrowserLogin} ends without signing anyone in
+   * (denied at the provider, timed out, refused, or its tokens could not be stored) — not when it was
+   * cancelled by a newer sign-in, a logout or shutdown. Returns the unsubscribe function. Optional: a
+   * control without it never reports such endings.
+   */
+  onSignInFailed?(listener: (failure: SignInFailure) => void): () => void;
+}
+
+/**
+ * A browser sign-in begun in the engine that ended without signing anyone in (issue 18): the dashboard and
+ * the tray show `message`, since the person who clicked Sign in is not looking at the engine's log.
+ */
+export interface SignInFailure {
+  /** What kind of failure (IdentityErrorCode in errors.ts: `refused`, `timeout`, `store`, …). */
+  code: string;
+  /** The sentence to show: what failed and what to do ("The sign-in was denied at … (access_denied …)"). */
+  message: string;
 }

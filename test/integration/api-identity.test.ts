@@ -119,7 +119,7 @@ describe('control API: /api/identity with an injected IdentityControl', () => {
       logout: async () => {
         calls.push('logout');
         writeSignInState(home, signedOutState());
-        await new Promise((resolve) => setTimeout(resolve, 300)); // the component reads the file when told
+        source.reload(); // as IdentityController does after writing the state
       },
     };
     server = new ApiServer({

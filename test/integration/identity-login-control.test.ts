@@ -7,7 +7,7 @@ import { IdentityController } from '../../proxy/identity/control.js';
 import { discover } from '../../proxy/identity/discovery.js';
 import { IdentityError } from '../../proxy/identity/errors.js';
 import { openTokenStore } from '../../proxy/identity/token-store.js';
-import type { IdentitySettings, SignInState } from '../../proxy/identity/types.js';
+import type { IdentitySettings, SignInFailure, SignInState } from '../../proxy/identity/types.js';
 import { waitFor } from '../helpers/cli.js';
 import { useStoreHome } from '../helpers/files.js';
 import { testIdentitySettings } from '../helpers/identity-signin.js';
@@ -91,6 +91,42 @@ describe('IdentityController: sign-in and sign-out inside the engine', () => {
       (e: unknown) => e,
     );
     expect((refused as client.ResponseBodyError).error).toBe('invalid_grant');
+  });
+
+  it('once logout resolves, the live source already says signed out (what the API answers is not stale)', async () => {
+    const { control, source } = await setup();
+    const { url } = await control.beginBrowserLogin();
+    await signInAt(url, 'alice');
+    await waitFor(() => source.state().status === 'signed-in', 10_000, 'the sign-in');
+    await control.logout();
+    expect(source.state().status).toBe('signed-out');
+    expect(source.current()).toMatchObject({ verified: false, identity_status: 'signed-out' });
+  });
+
+  it('tells its listeners when a sign-in is denied at the provider, and not when one is cancelled', async () => {
+    const { op, control, source, lines } = await setup();
+    const failures: SignInFailure[] = [];
+    control.onSignInFailed((failure) => failures.push(failure));
+    const cancelled = await control.beginBrowserLogin();
+    const { url } = await control.beginBrowserLogin();
+    // The person clicks the provider's "[ Cancel ]" instead of signing in.
+    const browser = formBrowser();
+    const login = await browser.get(url);
+    const abort = /href="([^"]*\/abort)"/.exec(login.text)?.[1];
+    expect(abort, login.text).toBeTruthy();
+    const back = await browser.get(new URL(abort!, login.url).href);
+    expect(back.text).toContain('access_denied');
+    await waitFor(() => failures.length > 0, 10_000, 'the failure to be told');
+    expect(failures).toEqual([
+      {
+        code: 'refused',
+        message: expect.stringContaining(`The sign-in was denied at ${op.issuer} (access_denied`),
+      },
+    ]);
+    expect(new URL(cancelled.url).searchParams.get('state')).not.toBe(new URL(url).searchParams.get('state'));
+    expect(source.state().status).toBe('signed-out');
+    // The log line is the sentence, not prefixed with the error's code ("refused: The sign-in …").
+    expect(lines.at(-1)).toMatch(/^sign-in ended: The sign-in was denied at /);
   });
 
   it('without an identity section, begin says sign-in is not configured', async () => {

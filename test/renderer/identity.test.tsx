@@ -234,6 +234,24 @@ describe('the header says who is signed in', () => {
     await screen.findByTestId('signed-in-as');
     expect(calls.identity).toBe(2);
   });
+
+  it('says why a sign-in begun here ended without signing in, drops the dead link, and lets it be dismissed', async () => {
+    const { api } = identityApi(response('signed-out'));
+    const open = vi.spyOn(window, 'open').mockReturnValue(null);
+    const { feed } = mount(api);
+    fireEvent.click(await screen.findByRole('button', { name: 'Sign in' }));
+    await screen.findByRole('link', { name: 'Open the sign-in page' });
+    expect(open).toHaveBeenCalledTimes(1);
+    const message = 'The sign-in was denied at https://login.example.test (access_denied).';
+    feed.push({ type: 'sign-in-failed', failure: { code: 'refused', message } });
+    const banner = screen.getByTestId('sign-in-error');
+    expect(banner.textContent).toContain('Sign-in failed.');
+    expect(banner.textContent).toContain(message);
+    expect(screen.queryByRole('link', { name: 'Open the sign-in page' })).toBeNull();
+    expect(screen.getByRole('banner').textContent).not.toContain('denied');
+    fireEvent.click(screen.getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByTestId('sign-in-error')).toBeNull();
+  });
 });
 
 const local: Identity = {

@@ -60,3 +60,25 @@ export function IdentityBadge({ identity, className = '' }: { identity: Identity
     </span>
   );
 }
+
+/**
+ * A verified person's groups, written out (a session's page has the room a list row has not): `groups
+ * engineering, auditors`, or `no groups`. Nothing for an unverified identity, whose groups nobody vouched for.
+ */
+export function IdentityGroups({ identity }: { identity: Identity }) {
+  if (!identity.verified) return null;
+  return (
+    <span className="identity-groups" title="Groups, as the identity provider said at sign-in">
+      {identity.groups.length > 0 ? (
+        <>
+          <span className="faint">groups </span>
+          <span data-testid="identity-groups">{identity.groups.join(', ')}</span>
+        </>
+      ) : (
+        <span className="faint" data-testid="identity-groups">
+          no groups
+        </span>
+      )}
+    </span>
+  );
+}

@@ -29,6 +29,7 @@ function signedInTitle(identity: IdentityResponse): string {
 /**
  * The top bar's sign-in: who is signed in (with a verified mark and Sign out), "Not signed in" with Sign in,
  * or "Sign-in expired" with Sign in again. Nothing when sign-in is not configured (or the engine has none).
+ * Why a sign-in failed is a banner (SignInBanner.tsx): a sentence would not fit in the bar.
  */
 export function IdentityHeader({ view }: { view: IdentityView }) {
   const { identity, busy } = view;
@@ -73,7 +74,6 @@ export function IdentityHeader({ view }: { view: IdentityView }) {
           Open the sign-in page
         </a>
       ) : null}
-      {view.error ? <span className="error-text">{view.error}</span> : null}
     </span>
   );
 }

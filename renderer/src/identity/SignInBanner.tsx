@@ -2,11 +2,43 @@ import { CopyLine } from '../ui/CopyLine';
 import { type IdentityView, LOGIN_COMMAND } from './useIdentity';
 
 /**
+ * Why the last sign-in failed — one begun in the engine from any dashboard or the tray (denied at the
+ * provider, timed out), or one this page could not start (provider unreachable) — or why a sign-out from
+ * this page failed; with Try again and Dismiss. Nothing while no sign-in failed.
+ */
+function SignInFailed({ view }: { view: IdentityView }) {
+  if (!view.error) return null;
+  return (
+    <div className="banner banner-signin" role="alert" data-testid="sign-in-error">
+      <strong>{view.error.title}</strong>
+      <span>{view.error.message}</span>
+      <button type="button" className="btn banner-action" onClick={view.signIn} disabled={view.busy}>
+        Try again
+      </button>
+      <button type="button" className="btn btn-ghost" onClick={view.dismissError}>
+        Dismiss
+      </button>
+    </div>
+  );
+}
+
+/**
  * Says plainly, above everything, when the sign-in expired ("Sign in again", with the command to copy and a
  * button; recording continues, unverified) and when sign-in is required but missing (new sessions are
- * refused). Nothing otherwise.
+ * refused); and, above those, why the last sign-in from here failed. Nothing otherwise.
  */
 export function SignInBanner({ view }: { view: IdentityView }) {
+  if (!view.identity?.configured) return null;
+  return (
+    <>
+      <SignInFailed view={view} />
+      <SignInState view={view} />
+    </>
+  );
+}
+
+/** The expired and required banners of {@link SignInBanner}. */
+function SignInState({ view }: { view: IdentityView }) {
   const { identity } = view;
   if (!identity?.configured) return null;
   const { state, required } = identity;

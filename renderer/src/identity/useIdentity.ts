@@ -8,6 +8,12 @@ import { useLiveMessages } from '../api/live';
 /** The command that signs in from a terminal, when the engine gives no hint. */
 export const LOGIN_COMMAND = 'glassbox login';
 
+/** A sign-in or sign-out that did not happen: a short title ("Sign-in failed.") and the sentence why. */
+export interface IdentityFailure {
+  title: string;
+  message: string;
+}
+
 /** The sign-in as the header and the banner show it, and what they can do about it. */
 export interface IdentityView {
   /** GET /api/identity's answer; null until it arrives, and when the engine has no sign-in (404). */
@@ -19,8 +25,10 @@ export interface IdentityView {
   /** The sign-in page last opened in a tab (a link to it stays, should a pop-up blocker eat the tab). */
   openedUrl: string | null;
   busy: boolean;
-  /** Why the last sign-in or sign-out did not happen, as a sentence. */
-  error: string | null;
+  /** Forgets {@link error} (the person read it). */
+  dismissError: () => void;
+  /** Why the last sign-in or sign-out did not happen (cleared by the next try or a sign-in). */
+  error: IdentityFailure | null;
 }
 
 /** Only web pages are opened as sign-in pages (never `javascript:` or `file:`). */
@@ -42,14 +50,21 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
   const [identity, setIdentity] = useState<IdentityResponse | null>(null);
   const [openedUrl, setOpenedUrl] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<IdentityFailure | null>(null);
   const load = useCallback(() => {
     client.identity().then(setIdentity, () => undefined);
   }, [client]);
   useEffect(load, [load]);
   useLiveMessages((message: LiveMessage) => {
     if (message.type === 'hello') load();
+    // A sign-in begun here (or in the tray) ended without signing in: say why, and drop the dead link.
+    if (message.type === 'sign-in-failed') {
+      setOpenedUrl(null);
+      setError({ title: 'Sign-in failed.', message: message.failure.message });
+      return;
+    }
     if (message.type !== 'identity') return;
+    if (message.state.status === 'signed-in') setError(null);
     if (message.state.status === 'signed-in') setOpenedUrl(null);
     setIdentity((known) => {
       if (!known) return known;
@@ -62,7 +77,7 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
     setError(null);
     const started = desktop
       ? desktop.signIn().then((result) => {
-          if (!result.ok) setError(result.message);
+          if (!result.ok) setError({ title: 'Sign-in could not start.', message: result.message });
         })
       : client.identityLogin().then(({ url }) => {
           if (!isWebUrl(url)) throw new Error(`the engine answered ${url}, not a web page`);
@@ -70,7 +85,7 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
           window.open(url, '_blank', 'noopener,noreferrer');
         });
     started
-      .catch((e: unknown) => setError(`Sign-in could not start: ${(e as Error).message}`))
+      .catch((e: unknown) => setError({ title: 'Sign-in could not start.', message: (e as Error).message }))
       .finally(() => setBusy(false));
   }, [client, desktop]);
   const signOut = useCallback(() => {
@@ -79,8 +94,9 @@ export function useIdentity(client: ApiClient, desktop?: GlassboxDesktopApi): Id
     client
       .identityLogout()
       .then(load)
-      .catch((e: unknown) => setError(`Sign-out failed: ${(e as Error).message}`))
+      .catch((e: unknown) => setError({ title: 'Sign-out failed.', message: (e as Error).message }))
       .finally(() => setBusy(false));
   }, [client, load]);
-  return { identity, signIn, signOut, openedUrl, busy, error };
+  const dismissError = useCallback(() => setError(null), []);
+  return { identity, signIn, signOut, openedUrl, busy, error, dismissError };
 }

@@ -4,7 +4,7 @@ import type { RecordedEvent, Session } from '../../../proxy/api/types';
 import { buildConversation, type ConversationItem, type OtherEvent } from '../claude/conversation';
 import { OtherEventView, TurnView } from '../claude/TurnView';
 import { count, counted, duration, sessionCost, unpricedTitle, when } from '../format';
-import { IdentityBadge } from '../identity/IdentityBadge';
+import { IdentityBadge, IdentityGroups } from '../identity/IdentityBadge';
 import { PgEventView, StatementView } from '../postgres/StatementView';
 import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
@@ -44,6 +44,7 @@ function SessionFacts({ session }: { session: Session }) {
   return (
     <div className="facts small">
       <IdentityBadge identity={session.identity} />
+      <IdentityGroups identity={session.identity} />
       <span className="mono">{session.target}</span>
       <span>{session.client ?? 'unknown client'}</span>
       <span>started {when(session.started_at)}</span>
