@@ -18,6 +18,7 @@ import { homePaths } from '../config.js';
 import type { Identity } from '../store/types.js';
 import { localIdentity } from './local.js';
 import { type RefreshOutcome, refreshDueAt, refreshSignIn } from './refresh.js';
+import { sameIssuer } from './settings.js';
 import { readSignInState } from './sign-in-state.js';
 import { storeForState } from './token-store.js';
 import type { IdentitySettings, IdentitySource, SignInState } from './types.js';
@@ -164,7 +165,7 @@ export class IdentityComponent implements IdentitySource {
     const configured = this.options.settings?.issuer;
     const issuer = state.claims?.issuer;
     if (!configured || !issuer) return false;
-    return configured.replace(/\/+$/, '') === issuer.replace(/\/+$/, '');
+    return sameIssuer(configured, issuer);
   }
 
   /** identity.json changed (here or in another process): tell subscribers and re-schedule. */

@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdentityComponent, SIGN_IN_REQUIRED } from '../../proxy/identity/component.js';
-import { refreshDueAt } from '../../proxy/identity/refresh.js';
+import { refreshDueAt, refreshSignIn } from '../../proxy/identity/refresh.js';
 import { readSignInState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
 import { openTokenStore } from '../../proxy/identity/token-store.js';
 import type { IdentitySettings, SignInState } from '../../proxy/identity/types.js';
@@ -88,6 +88,15 @@ describe('identity component: what a new session gets', () => {
       issuer: 'https://login.example.com',
     });
     expect(elsewhere.current()).toMatchObject({ verified: false, identity_status: 'signed-out' });
+  });
+
+  it('verifies and refreshes a sign-in when config.json writes the issuer with a trailing slash', async () => {
+    const { provider, home } = await aliceAt();
+    const settings = testIdentitySettings(provider, { issuer: `${provider.issuer}/` });
+    const source = await started(home, settings);
+    expect(source.current()).toMatchObject({ verified: true, subject: 'alice' });
+    const outcome = await refreshSignIn({ home, settings, env: FILE_ENV, force: true });
+    expect(outcome).toMatchObject({ result: 'refreshed', reason: null });
   });
 
   it('follows identity.json: a sign-in written by another process applies to the next session', async () => {
