@@ -41,6 +41,12 @@ export interface IdentityComponentOptions {
    * wait after wake-up for what was left of its delay, with sessions recorded as expired meanwhile.
    */
   wakeCheckMs?: number;
+  /**
+   * The longest `start` waits for the check of the stored sign-in (verify-sign-in.ts), ms. Default 3 000. A
+   * provider that does not answer must not hold the engine's start: the check goes on in the background, and
+   * sessions are unverified until it succeeds.
+   */
+  startWaitMs?: number;
 }
 
 /** The sentence a refusal carries when identity is required and nobody is signed in. */
@@ -78,12 +84,24 @@ export class IdentityComponent implements IdentitySource {
     this.verifier = options.settings && new SignInVerifier(options.settings);
   }
 
-  /** Reads the state, watches identity.json, and schedules the next refresh. */
+  /**
+   * Reads the state and checks its stored sign-in (waiting at most `startWaitMs` for that), watches
+   * identity.json, and schedules the next refresh.
+   */
   async start(): Promise<void> {
     const { home } = this.options;
     this.stopped = false;
     this.stopping = new AbortController();
-    await this.load();
+    // The check of the stored sign-in asks the provider: waited for a little, then left to finish in the
+    // background (reload applies it and re-schedules), so a provider that does not answer never holds the start.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.reload(),
+      new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, this.options.startWaitMs ?? 3_000);
+      }),
+    ]);
+    clearTimeout(waited);
     this.watch = watchFiles(home, [homePaths(home).identity], () => void this.reload(), { settleMs: 50 });
     this.scheduleFromState();
   }

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { rmSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { IdentityComponent, SIGN_IN_REQUIRED } from '../../proxy/identity/component.js';
@@ -122,6 +122,43 @@ describe('identity component: what a new session gets', () => {
     expect(source.current()).toMatchObject({ verified: false, identity_status: 'expired', subject: null });
     const strict = new IdentityComponent({ home, settings, warn: () => undefined, env: FILE_ENV });
     expect(strict.refusal()).toBe(SIGN_IN_REQUIRED);
+  });
+});
+
+describe('identity component: starting while the provider does not answer', () => {
+  it('starts without waiting for the provider to answer the check of the stored sign-in', async () => {
+    const provider = await startOidcProvider({ ttl: { AccessToken: 300, IdToken: 300 } });
+    providers.push(provider);
+    const home = tempHome('glassbox-identity-');
+    homes.push(home);
+    await signInForTest(provider, home, 'alice', FILE_ENV);
+    // A provider that takes connections and never answers (a network that drops packets, a captive portal).
+    const held: ServerResponse[] = [];
+    const silent = createServer((_req, res) => held.push(res)).listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    const silentIssuer = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const state = readSignInState(home);
+    writeSignInState(home, { ...state, claims: { ...state.claims!, issuer: silentIssuer } });
+    const warnings: string[] = [];
+    const source = new IdentityComponent({
+      home,
+      settings: { ...testIdentitySettings(provider), issuer: silentIssuer },
+      warn: (m) => warnings.push(m),
+      env: FILE_ENV,
+      startWaitMs: 50,
+    });
+    components.push(source);
+    try {
+      await source.start();
+      // start() came back while the check was still waiting for the provider (a failed check warns).
+      expect(held.length).toBe(1);
+      expect(warnings).toEqual([]);
+      expect(source.current().verified).toBe(false);
+    } finally {
+      for (const res of held) res.destroy();
+      silent.closeAllConnections();
+      silent.close();
+    }
   });
 });
 
