@@ -61,7 +61,7 @@ export class SignInVerifier {
       const verified = await compactVerify(idToken, this.keys.set, { algorithms: ALGORITHMS });
       payload = JSON.parse(new TextDecoder().decode(verified.payload)) as Record<string, unknown>;
     } catch (error) {
-      if (error instanceof joseErrors.JWKSTimeout || error instanceof TypeError) {
+      if (!isVerdict(error)) {
         throw new IdentityError(
           'unreachable',
           `cannot fetch the signing keys of ${metadata.issuer} (${describeError(error)})`,
@@ -73,6 +73,22 @@ export class SignInVerifier {
     const claims = await profileClaims(config, payload, tokens.access_token, this.settings);
     return { fingerprint: tokenFingerprint(idToken), claims };
   }
+}
+
+/**
+ * True for jose's verdicts on the token itself (a bad signature, no key for its `kid`, a malformed token, an
+ * algorithm not allowed); anything else (no answer, a timeout, a key set the provider could not serve) is the
+ * provider's trouble, tried again later.
+ */
+function isVerdict(error: unknown): boolean {
+  return (
+    error instanceof joseErrors.JWSSignatureVerificationFailed ||
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys ||
+    error instanceof joseErrors.JWSInvalid ||
+    error instanceof joseErrors.JOSEAlgNotAllowed ||
+    error instanceof joseErrors.JOSENotSupported
+  );
 }
 
 /** OIDC Core §3.1.3.7 items 2–5: `iss` is the issuer, `aud` has the client, `azp` (if any) is the client. */

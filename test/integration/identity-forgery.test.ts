@@ -6,6 +6,7 @@ import { tokenFingerprint } from '../../proxy/identity/fingerprint.js';
 import { readSignInState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
 import { openTokenStore } from '../../proxy/identity/token-store.js';
 import type { TokenSet, VerifiedClaims } from '../../proxy/identity/types.js';
+import { waitFor } from '../helpers/cli.js';
 import { tempHome } from '../helpers/engine.js';
 import { signInForTest, testIdentitySettings } from '../helpers/identity-signin.js';
 import { startOidcProvider, TEST_CLIENT_ID, type TestOidcProvider } from '../helpers/oidc-provider.js';
@@ -108,5 +109,35 @@ describe('a verified identity cannot be forged by editing files under $GLASSBOX_
     writeSignInState(home, { ...state, claims: { ...BOB, issuer: provider.issuer } });
     const { component } = await startedComponent(provider, home);
     expect(component.current()).toMatchObject({ verified: false, subject: null });
+  });
+});
+
+describe('the check of a stored sign-in while the provider has trouble', () => {
+  it('retries when the provider cannot serve its keys, and verifies once it can', async () => {
+    const { provider, home } = await aliceHome();
+    let outage = true;
+    provider.provider.use(async (ctx, next) => {
+      if (outage && ctx.path === '/jwks') {
+        ctx.status = 503;
+        ctx.body = 'maintenance';
+        return;
+      }
+      await next();
+    });
+    const warnings: string[] = [];
+    const component = new IdentityComponent({
+      home,
+      settings: testIdentitySettings(provider),
+      env,
+      retry: { firstMs: 100, maxMs: 200 },
+      warn: (m) => warnings.push(m),
+    });
+    await component.start();
+    cleanups.push(() => component.stop());
+    expect(component.current().verified).toBe(false);
+    expect(warnings.join('\n')).not.toMatch(/does not verify/);
+    outage = false;
+    await waitFor(() => component.current().verified, 20_000, 'the check after the outage');
+    expect(component.current()).toMatchObject({ subject: 'alice', verified: true });
   });
 });
