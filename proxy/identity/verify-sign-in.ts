@@ -8,7 +8,9 @@
  * The ID token's `exp` is not enforced: it bounds the authentication, and a refresh answer may carry no new
  * ID token (OIDC Core §12.2), while the sign-in itself lives as long as the refresh grant (refresh.ts).
  */
+
 import { compactVerify, createRemoteJWKSet, errors as joseErrors } from 'jose';
+import type { Configuration } from 'openid-client';
 import { describeError } from '../common/errors.js';
 import { discover } from './discovery.js';
 import { IdentityError } from './errors.js';
@@ -31,6 +33,8 @@ const ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256
  */
 export class SignInVerifier {
   private keys: { uri: string; set: ReturnType<typeof createRemoteJWKSet> } | undefined;
+  /** The provider's discovery document, fetched once (and again after a check the provider failed). */
+  private config: Promise<Configuration> | undefined;
 
   constructor(
     private readonly settings: Pick<IdentitySettings, 'issuer' | 'clientId' | 'groupsClaim'>,
@@ -47,7 +51,7 @@ export class SignInVerifier {
   async verify(tokens: TokenSet): Promise<VerifiedSignIn> {
     const idToken = tokens.id_token;
     if (!idToken) throw refused('the token store holds no ID token');
-    const config = await discover(this.settings, { timeoutSeconds: this.timeoutSeconds });
+    const config = await this.discovered();
     const metadata = config.serverMetadata();
     if (!metadata.jwks_uri) throw refused(`${metadata.issuer} publishes no signing keys (jwks_uri)`);
     if (this.keys?.uri !== metadata.jwks_uri) {
@@ -72,6 +76,16 @@ export class SignInVerifier {
     checkClaims(payload, metadata.issuer, this.settings.clientId);
     const claims = await profileClaims(config, payload, tokens.access_token, this.settings);
     return { fingerprint: tokenFingerprint(idToken), claims };
+  }
+
+  /** The discovery document, from the first successful discovery; a failed one is tried again next time. */
+  private discovered(): Promise<Configuration> {
+    const pending = this.config ?? discover(this.settings, { timeoutSeconds: this.timeoutSeconds });
+    this.config = pending;
+    pending.catch(() => {
+      if (this.config === pending) this.config = undefined;
+    });
+    return pending;
   }
 }
 
