@@ -5,6 +5,10 @@
  * state change, retried with backoff while the provider does not answer (the state turns expired when the
  * access token runs out, and back to signed-in when the provider answers again), stopped by a refusal
  * (`invalid_grant`) until the next sign-in.
+ *
+ * A state is taken (and subscribers told) only once its stored ID token has been checked (verify-sign-in.ts):
+ * identity.json and the token file are anyone's to write under the account, so a session's person comes from
+ * the signed ID token, never from those files. Until a new state is checked the previous one stands.
  */
 
 import { isDeepStrictEqual } from 'node:util';
@@ -14,8 +18,11 @@ import { homePaths } from '../config.js';
 import type { Identity } from '../store/types.js';
 import { localIdentity } from './local.js';
 import { type RefreshOutcome, refreshDueAt, refreshSignIn } from './refresh.js';
+import { sameIssuer } from './settings.js';
 import { readSignInState } from './sign-in-state.js';
+import { storeForState } from './token-store.js';
 import type { IdentitySettings, IdentitySource, SignInState } from './types.js';
+import { isTemporaryVerifyFailure, SignInVerifier, type VerifiedSignIn } from './verify-sign-in.js';
 
 /** Options of {@link IdentityComponent}. */
 export interface IdentityComponentOptions {
@@ -34,6 +41,12 @@ export interface IdentityComponentOptions {
    * wait after wake-up for what was left of its delay, with sessions recorded as expired meanwhile.
    */
   wakeCheckMs?: number;
+  /**
+   * The longest `start` waits for the check of the stored sign-in (verify-sign-in.ts), ms. Default 3 000. A
+   * provider that does not answer must not hold the engine's start: the check goes on in the background, and
+   * sessions are unverified until it succeeds.
+   */
+  startWaitMs?: number;
 }
 
 /** The sentence a refusal carries when identity is required and nobody is signed in. */
@@ -52,21 +65,44 @@ export class IdentityComponent implements IdentitySource {
   private failures = 0;
   /** The last warning given, so a retry that fails the same way is not warned about again. */
   private lastWarning: string | null = null;
+  /** The same for checks of the stored sign-in, kept apart so the two retry loops do not repeat each other. */
+  private lastVerifyWarning: string | null = null;
   private stopped = false;
   /** Aborted by `stop`, so a refresh still waiting for the lock does not hold the engine's shutdown. */
   private stopping = new AbortController();
+  /** The stored sign-in whose ID token verified last (its fingerprint and person); null when none did. */
+  private verified: VerifiedSignIn | null = null;
+  private readonly verifier: SignInVerifier | undefined;
+  /** Counts loads of identity.json, so a slower check of an older state never overrides a newer one. */
+  private loads = 0;
+  /** A check the provider did not answer, tried again with backoff; and how many failed in a row. */
+  private verifyRetry: NodeJS.Timeout | undefined;
+  private verifyFailures = 0;
 
   constructor(private readonly options: IdentityComponentOptions) {
     this.signIn = readSignInState(options.home);
+    this.verifier = options.settings && new SignInVerifier(options.settings);
   }
 
-  /** Reads the state, watches identity.json, and schedules the next refresh. */
+  /**
+   * Reads the state and checks its stored sign-in (waiting at most `startWaitMs` for that), watches
+   * identity.json, and schedules the next refresh.
+   */
   async start(): Promise<void> {
     const { home } = this.options;
     this.stopped = false;
     this.stopping = new AbortController();
-    this.reload();
-    this.watch = watchFiles(home, [homePaths(home).identity], () => this.reload(), { settleMs: 50 });
+    // The check of the stored sign-in asks the provider: waited for a little, then left to finish in the
+    // background (reload applies it and re-schedules), so a provider that does not answer never holds the start.
+    let waited: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.reload(),
+      new Promise<void>((resolve) => {
+        waited = setTimeout(resolve, this.options.startWaitMs ?? 3_000);
+      }),
+    ]);
+    clearTimeout(waited);
+    this.watch = watchFiles(home, [homePaths(home).identity], () => void this.reload(), { settleMs: 50 });
     this.scheduleFromState();
   }
 
@@ -78,6 +114,7 @@ export class IdentityComponent implements IdentitySource {
     this.stopped = true;
     this.stopping.abort();
     clearTimeout(this.timer);
+    clearTimeout(this.verifyRetry);
     this.watch?.close();
     await this.refreshing;
     this.listeners.clear();
@@ -85,11 +122,12 @@ export class IdentityComponent implements IdentitySource {
 
   /**
    * The identity for a new session, from the state in memory (no I/O). Verified only while signed in and the
-   * access token has not expired: a refresh that has not succeeded by then makes it `expired`.
+   * access token has not expired: a refresh that has not succeeded by then makes it `expired`. The person is
+   * the one the verified ID token names.
    */
   current(): Identity {
     const state = this.signIn;
-    const claims = state.claims;
+    const claims = this.verified?.claims;
     if (this.valid(state) && claims) {
       return {
         ...this.os,
@@ -107,8 +145,13 @@ export class IdentityComponent implements IdentitySource {
     return { ...this.os, identity_status: lapsed ? 'expired' : 'signed-out' };
   }
 
+  /** The state as identity.json says, with the person the ID token verifiably names once it was checked. */
   state(): SignInState {
-    return this.signIn;
+    const state = this.signIn;
+    const verified = this.verified;
+    return verified && verified.fingerprint === state.token_fingerprint
+      ? { ...state, claims: verified.claims }
+      : state;
   }
 
   refusal(): string | null {
@@ -126,7 +169,9 @@ export class IdentityComponent implements IdentitySource {
       state.status === 'signed-in' &&
       state.expires_at !== null &&
       Date.now() < state.expires_at &&
-      this.fromConfiguredIssuer(state)
+      this.fromConfiguredIssuer(state) &&
+      this.verified !== null &&
+      this.verified.fingerprint === state.token_fingerprint
     );
   }
 
@@ -138,18 +183,66 @@ export class IdentityComponent implements IdentitySource {
     const configured = this.options.settings?.issuer;
     const issuer = state.claims?.issuer;
     if (!configured || !issuer) return false;
-    return configured.replace(/\/+$/, '') === issuer.replace(/\/+$/, '');
+    return sameIssuer(configured, issuer);
   }
 
   /**
    * Re-reads identity.json now (it changed here or in another process; the sign-in controls call it after
-   * storing or forgetting a sign-in, so the next session sees it at once): subscribers are told when the state
-   * changed, and the refresh is re-scheduled.
+   * storing or forgetting a sign-in, so the next session sees it at once) and verifies the stored sign-in:
+   * subscribers are told when the state changed, and the refresh is re-scheduled.
    */
-  reload(): void {
-    if (this.apply(readSignInState(this.options.home)) && !this.refreshing) {
+  async reload(): Promise<void> {
+    if ((await this.load()) && !this.refreshing) {
       this.failures = 0;
       this.scheduleFromState();
+    }
+  }
+
+  /**
+   * Reads identity.json, checks the sign-in it names (unless already checked), then takes it together with
+   * the check's result. True when the state changed. Never throws.
+   */
+  private async load(): Promise<boolean> {
+    const load = ++this.loads;
+    const next = readSignInState(this.options.home);
+    if (isDeepStrictEqual(next, this.signIn) && this.verified?.fingerprint === next.token_fingerprint) {
+      return false;
+    }
+    const verified = await this.check(next);
+    if (load !== this.loads || this.stopped) return false;
+    this.verified = verified;
+    return this.apply(next);
+  }
+
+  /**
+   * The verified sign-in for `state`: the last one when it has the same fingerprint (or the state is not
+   * signed in, where nothing is verified anyway), else the stored ID token checked now. A check the provider
+   * does not answer is tried again with backoff; a token that does not verify is warned about, once.
+   */
+  private async check(state: SignInState): Promise<VerifiedSignIn | null> {
+    const verifier = this.verifier;
+    if (!verifier || state.status !== 'signed-in' || !state.token_fingerprint) return this.verified;
+    if (this.verified?.fingerprint === state.token_fingerprint) return this.verified;
+    clearTimeout(this.verifyRetry);
+    try {
+      const tokens = storeForState(this.options.home, state, this.options.env ?? process.env)?.read();
+      if (!tokens) {
+        this.warnVerifyOnce('Sign-in: identity.json says signed in, but the token store holds no tokens');
+        return null;
+      }
+      const verified = await verifier.verify(tokens);
+      this.verifyFailures = 0;
+      this.lastVerifyWarning = null;
+      return verified;
+    } catch (error) {
+      this.warnVerifyOnce(`Sign-in: ${describeError(error)}`);
+      if (isTemporaryVerifyFailure(error) && !this.stopped) {
+        const retry = this.options.retry ?? { firstMs: 5_000, maxMs: 300_000 };
+        const delay = Math.min(retry.maxMs, retry.firstMs * 2 ** Math.min(30, this.verifyFailures++));
+        this.verifyRetry = setTimeout(() => void this.reload(), delay);
+        this.verifyRetry.unref();
+      }
+      return null;
     }
   }
 
@@ -157,9 +250,10 @@ export class IdentityComponent implements IdentitySource {
   private apply(next: SignInState): boolean {
     if (isDeepStrictEqual(next, this.signIn)) return false;
     this.signIn = next;
+    const shown = this.state();
     for (const listener of this.listeners) {
       try {
-        listener(next);
+        listener(shown);
       } catch (error) {
         this.options.warn(`Sign-in: a listener failed: ${describeError(error)}`);
       }
@@ -210,8 +304,9 @@ export class IdentityComponent implements IdentitySource {
       }
       if (this.stopped) return;
       // The file, not the outcome: another process may have changed it since (a login, a logout).
+      await this.load();
+      if (this.stopped) return;
       const now = readSignInState(this.options.home);
-      this.apply(now);
       if (!isDeepStrictEqual(now, outcome.state)) {
         this.failures = 0;
         this.scheduleFromState();
@@ -257,6 +352,12 @@ export class IdentityComponent implements IdentitySource {
       case 'cancelled':
         this.schedule(null);
     }
+  }
+
+  private warnVerifyOnce(message: string): void {
+    if (message === this.lastVerifyWarning) return;
+    this.lastVerifyWarning = message;
+    this.options.warn(message);
   }
 
   private warnOnce(message: string): void {

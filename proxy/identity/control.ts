@@ -84,18 +84,23 @@ export class IdentityController implements IdentityControl {
       (tokens) => {
         if (this.pending !== pending) return;
         this.pending = undefined;
-        saveSignIn(this.options.home, tokens, this.env()).then(
-          (store) => {
-            if (store.warning) this.log(store.warning, 'warn');
-            // Now, not when the file watch fires: the next session sees the sign-in.
-            this.source.reload?.();
-            this.log(signedInLine(tokens, store), 'info');
-          },
-          (error: unknown) => {
-            this.log(`sign-in could not be stored: ${reasonOf(error)}`, 'warn');
-            this.failed({ code: 'store', message: `The sign-in could not be stored: ${reasonOf(error)}` });
-          },
-        );
+        saveSignIn(this.options.home, tokens, this.env())
+          .then(
+            async (store) => {
+              if (store.warning) this.log(store.warning, 'warn');
+              // Now, not when the file watch fires: the next session sees the sign-in.
+              await this.source.reload?.();
+              this.log(signedInLine(tokens, store), 'info');
+            },
+            (error: unknown) => {
+              this.log(`sign-in could not be stored: ${reasonOf(error)}`, 'warn');
+              this.failed({ code: 'store', message: `The sign-in could not be stored: ${reasonOf(error)}` });
+            },
+          )
+          // A state that could not be re-read now still arrives through the file watch.
+          .catch((error: unknown) =>
+            this.log(`sign-in stored; reading it back failed: ${reasonOf(error)}`, 'warn'),
+          );
       },
       (error: unknown) => {
         if (this.pending === pending) this.pending = undefined;
@@ -129,7 +134,7 @@ export class IdentityController implements IdentityControl {
     this.cancelPending();
     const outcome = await signOut(this.options.home, this.env());
     // Now, not when the file watch fires: the answer to the request and the next session see the sign-out.
-    this.source.reload?.();
+    await this.source.reload?.();
     this.log(signOutLine(outcome), outcome.revocation === 'failed' ? 'warn' : 'info');
     return outcome;
   }

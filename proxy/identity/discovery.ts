@@ -61,9 +61,15 @@ function discoveryError(issuer: string, error: unknown): IdentityError {
   const code = (error as { code?: unknown }).code;
   const cause = (error as { cause?: unknown }).cause;
   const where = `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
-  if (error instanceof TypeError || (error instanceof Error && error.name === 'TimeoutError')) {
+  // openid-client's own `timeout` ends a request with code OAUTH_TIMEOUT: no answer, not a wrong answer.
+  const timedOut = code === 'OAUTH_TIMEOUT' || (error instanceof Error && error.name === 'TimeoutError');
+  if (error instanceof TypeError || timedOut) {
     const causeCode = (cause as { code?: unknown } | undefined)?.code;
-    const why = typeof causeCode === 'string' ? causeCode : describeError(cause ?? error);
+    const why = timedOut
+      ? 'timeout'
+      : typeof causeCode === 'string'
+        ? causeCode
+        : describeError(cause ?? error);
     return new IdentityError(
       'unreachable',
       `Cannot reach the identity provider at ${issuer} (${why}). Check identity.issuer in config.json and ` +

@@ -7,7 +7,7 @@ import * as client from 'openid-client';
 import { describeError } from '../common/errors.js';
 import { IdentityError } from './errors.js';
 import { claimsFrom, tokenSetFromResponse } from './token-set.js';
-import type { IdentitySettings, TokenSet } from './types.js';
+import type { IdentitySettings, TokenSet, VerifiedClaims } from './types.js';
 
 /**
  * Parameters every authorization request carries besides the grant's own: `scope`, and where
@@ -39,27 +39,40 @@ export async function tokenSetWithProfile(
 ): Promise<TokenSet> {
   const tokens = tokenSetFromResponse(response, settings);
   const idClaims: Record<string, unknown> = response.claims() ?? {};
+  return { ...tokens, claims: await profileClaims(config, idClaims, tokens.access_token, settings) };
+}
+
+/**
+ * The person from validated ID token claims (`idClaims`), with email, name and the groups claim filled from
+ * the userinfo endpoint when the ID token lacks them (OpenID Connect Core 1.0 §5.4; openid-client checks the
+ * userinfo `sub` against the ID token's, §5.3.4). Claims the ID token carries win. A userinfo failure (no
+ * endpoint, an expired access token, no answer) keeps what the ID token says. Shared by the sign-in grants and
+ * the engine's check of a stored sign-in (verify-sign-in.ts).
+ */
+export async function profileClaims(
+  config: client.Configuration,
+  idClaims: Record<string, unknown>,
+  accessToken: string,
+  settings: Pick<IdentitySettings, 'groupsClaim'>,
+): Promise<VerifiedClaims> {
+  const claims = claimsFrom(idClaims, settings.groupsClaim);
   const missing = ['email', 'name', settings.groupsClaim].some((claim) => !(claim in idClaims));
-  if (!missing || !config.serverMetadata().userinfo_endpoint) return tokens;
+  if (!missing || !config.serverMetadata().userinfo_endpoint) return claims;
   let info: client.UserInfoResponse;
   try {
-    info = await client.fetchUserInfo(config, tokens.access_token, tokens.claims.subject);
+    info = await client.fetchUserInfo(config, accessToken, claims.subject);
   } catch {
-    return tokens;
+    return claims;
   }
   const merged = claimsFrom(
     { ...info, ...idClaims, iss: idClaims.iss, sub: idClaims.sub },
     settings.groupsClaim,
   );
-  // Claims the ID token carried win; the userinfo endpoint only fills what it left out.
   return {
-    ...tokens,
-    claims: {
-      ...tokens.claims,
-      email: tokens.claims.email ?? merged.email,
-      name: tokens.claims.name ?? merged.name,
-      groups: settings.groupsClaim in idClaims ? tokens.claims.groups : merged.groups,
-    },
+    ...claims,
+    email: claims.email ?? merged.email,
+    name: claims.name ?? merged.name,
+    groups: settings.groupsClaim in idClaims ? claims.groups : merged.groups,
   };
 }
 

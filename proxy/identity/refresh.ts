@@ -11,6 +11,7 @@ import { describeError } from '../common/errors.js';
 import { discover } from './discovery.js';
 import { IdentityError } from './errors.js';
 import { withIdentityLock } from './identity-lock.js';
+import { sameIssuer } from './settings.js';
 import { expiredState, readSignInState, signedInState, writeSignInState } from './sign-in-state.js';
 import { tokenSetFromResponse } from './token-set.js';
 import { storeForState } from './token-store.js';
@@ -150,7 +151,7 @@ async function refreshLocked(
     if (state.status === 'expired') return { result: 'refused', state, reason: state.reason, nextAt: null };
     return { result: 'refused', state: markExpired(home, state, reason), reason, nextAt: null };
   }
-  if (current.issuer !== settings.issuer || current.client_id !== settings.clientId) {
+  if (!sameIssuer(current.issuer, settings.issuer) || current.client_id !== settings.clientId) {
     const reason =
       `signed in at ${current.issuer} as client ${current.client_id}, but config.json now names ` +
       `${settings.issuer} and ${settings.clientId}; run \`glassbox login\` to sign in again`;

@@ -1,7 +1,7 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UserError } from '../common/errors.js';
+import { keyFromHex, openSealed, sealText } from './sealed-box.js';
 import { type CredentialVault, FileVault } from './vault.js';
 
 /** The environment variable through which the desktop app hands the engine its vault key (64 hex chars). */
@@ -27,8 +27,9 @@ export class SealedFileVault implements CredentialVault {
     plainPath: string,
     hexKey: string,
   ) {
-    if (!/^[0-9a-f]{64}$/i.test(hexKey)) throw new UserError(`${VAULT_KEY_ENV} must be 64 hex characters`);
-    this.key = Buffer.from(hexKey, 'hex');
+    const key = keyFromHex(hexKey);
+    if (!key) throw new UserError(`${VAULT_KEY_ENV} must be 64 hex characters`);
+    this.key = key;
     this.sealedPath = `${plainPath}.sealed`;
   }
 
@@ -69,36 +70,20 @@ export class SealedFileVault implements CredentialVault {
 
   private read(): Record<string, string> {
     if (!existsSync(this.sealedPath)) return {};
-    try {
-      const box = JSON.parse(readFileSync(this.sealedPath, 'utf8')) as {
-        iv: string;
-        tag: string;
-        data: string;
-      };
-      const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(box.iv, 'base64'));
-      decipher.setAuthTag(Buffer.from(box.tag, 'base64'));
-      const text = Buffer.concat([decipher.update(Buffer.from(box.data, 'base64')), decipher.final()]);
-      return JSON.parse(text.toString('utf8')) as Record<string, string>;
-    } catch {
+    const text = openSealed(this.key, readFileSync(this.sealedPath, 'utf8'));
+    if (text === null) {
       throw new UserError(
         `the sealed credential vault ${this.sealedPath} cannot be opened with this app's key (damaged, or sealed by another installation)`,
       );
     }
+    return JSON.parse(text) as Record<string, string>;
   }
 
   private write(entries: Record<string, string>): void {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const data = Buffer.concat([cipher.update(JSON.stringify(entries), 'utf8'), cipher.final()]);
-    const box = {
-      v: 1,
-      iv: iv.toString('base64'),
-      tag: cipher.getAuthTag().toString('base64'),
-      data: data.toString('base64'),
-    };
+    const box = sealText(this.key, JSON.stringify(entries));
     mkdirSync(dirname(this.sealedPath), { recursive: true, mode: 0o700 });
     const temp = `${this.sealedPath}.${process.pid}.tmp`;
-    writeFileSync(temp, `${JSON.stringify(box)}\n`, { mode: 0o600 });
+    writeFileSync(temp, `${box}\n`, { mode: 0o600 });
     renameSync(temp, this.sealedPath);
   }
 }

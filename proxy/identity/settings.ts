@@ -46,6 +46,15 @@ export function isAllowedIssuer(value: string): boolean {
   return issuerProblem(value) === null;
 }
 
+/**
+ * True when two issuer identifiers name the same issuer, ignoring trailing slashes: config.json may say
+ * `https://login.example.com/` for a provider whose tokens carry `iss: "https://login.example.com"` (discovery
+ * accepts both, as a URL's root path is "/"). The one comparison of configured and token issuers.
+ */
+export function sameIssuer(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+}
+
 /** True when the issuer is plain http on loopback (openid-client then needs allowInsecureRequests). */
 export function isLoopbackHttpIssuer(issuer: string): boolean {
   return new URL(issuer).protocol === 'http:';

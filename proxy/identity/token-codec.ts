@@ -1,12 +1,11 @@
 /**
  * How a {@link TokenSet} is written down: JSON checked against a schema on the way back (a damaged or foreign
  * value becomes an IdentityError `store` that says what to do, never a crash), and the AES-256-GCM box the
- * sealed store keeps it in (NIST SP 800-38D: 96-bit random IV, 128-bit tag; the same box as the sealed
- * credential vault, sealed-vault.ts).
+ * sealed store keeps it in (sealed-box.ts, the same box as the sealed credential vault's).
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { IdentityError } from './errors.js';
+import { keyFromHex, openSealed, sealText } from './sealed-box.js';
 import type { TokenSet } from './types.js';
 
 const TokenSetSchema = z.object({
@@ -26,8 +25,6 @@ const TokenSetSchema = z.object({
   }),
   token_fingerprint: z.string(),
 });
-
-const BoxSchema = z.object({ v: z.literal(1), iv: z.string(), tag: z.string(), data: z.string() });
 
 /** What to do about tokens a store cannot give back. */
 const SIGN_IN_AGAIN = 'Run `glassbox login` to sign in again.';
@@ -59,24 +56,14 @@ export function decodeTokens(text: string, where: string): TokenSet {
  * @throws IdentityError `store` for a malformed key
  */
 export function sealingKey(hex: string): Buffer {
-  if (!/^[0-9a-f]{64}$/i.test(hex)) {
-    throw new IdentityError('store', 'GLASSBOX_VAULT_KEY must be 64 hex characters (a 256-bit key)');
-  }
-  return Buffer.from(hex, 'hex');
+  const key = keyFromHex(hex);
+  if (!key) throw new IdentityError('store', 'GLASSBOX_VAULT_KEY must be 64 hex characters (a 256-bit key)');
+  return key;
 }
 
-/** `text` sealed with AES-256-GCM under `key`: `{"v":1,"iv","tag","data"}` (base64), one line. */
+/** `text` sealed with AES-256-GCM under `key` (sealed-box.ts). */
 export function seal(key: Buffer, text: string): string {
-  const iv = randomBytes(12);
-  const cipher = createCipheriv('aes-256-gcm', key, iv);
-  const data = Buffer.concat([cipher.update(text, 'utf8'), cipher.final()]);
-  const box = {
-    v: 1,
-    iv: iv.toString('base64'),
-    tag: cipher.getAuthTag().toString('base64'),
-    data: data.toString('base64'),
-  };
-  return JSON.stringify(box);
+  return sealText(key, text);
 }
 
 /**
@@ -84,20 +71,13 @@ export function seal(key: Buffer, text: string): string {
  * @throws IdentityError `store` when the box is damaged or was sealed under another key
  */
 export function unseal(key: Buffer, boxText: string, where: string): string {
-  try {
-    const box = BoxSchema.parse(JSON.parse(boxText));
-    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(box.iv, 'base64'));
-    decipher.setAuthTag(Buffer.from(box.tag, 'base64'));
-    return Buffer.concat([decipher.update(Buffer.from(box.data, 'base64')), decipher.final()]).toString(
-      'utf8',
-    );
-  } catch {
-    throw new IdentityError(
-      'store',
-      `The sealed sign-in tokens in ${where} cannot be opened with the desktop app's key (damaged, or sealed ` +
-        `by another installation). ${SIGN_IN_AGAIN}`,
-    );
-  }
+  const text = openSealed(key, boxText);
+  if (text !== null) return text;
+  throw new IdentityError(
+    'store',
+    `The sealed sign-in tokens in ${where} cannot be opened with the desktop app's key (damaged, or sealed ` +
+      `by another installation). ${SIGN_IN_AGAIN}`,
+  );
 }
 
 function damaged(where: string, why: string): IdentityError {

@@ -18,11 +18,13 @@ import { Entry } from '@napi-rs/keyring';
 import { describeError } from '../common/errors.js';
 import { homePaths } from '../config.js';
 import { IdentityError } from './errors.js';
+import { keyFromHex } from './sealed-box.js';
+import { VAULT_KEY_ENV } from './sealed-vault.js';
 import { decodeTokens, encodeTokens, seal, sealingKey, unseal } from './token-codec.js';
 import type { SignInState, TokenStore, TokenStoreKind } from './types.js';
 
-/** The environment variable carrying the desktop app's vault key (64 hex characters), as in sealed-vault.ts. */
-export const VAULT_KEY_ENV = 'GLASSBOX_VAULT_KEY';
+/** The environment variable carrying the desktop app's vault key (64 hex characters). */
+export { VAULT_KEY_ENV };
 /** The environment variable forcing a store kind: `file` or `keychain`. */
 export const TOKEN_STORE_ENV = 'GLASSBOX_TOKEN_STORE';
 /** The keychain service name of every Glassbox entry; the account is the home's absolute path. */
@@ -170,7 +172,6 @@ function keychainStore(home: string, entry: Entry): TokenStore {
       );
     }
   };
-  const validKey = (key: string | null) => (key !== null && /^[0-9a-f]{64}$/i.test(key) ? key : null);
   return {
     kind: 'keychain',
     where,
@@ -178,7 +179,7 @@ function keychainStore(home: string, entry: Entry): TokenStore {
     read: () => {
       const text = readIfExists(file, where);
       if (text === null) return null;
-      const key = validKey(use('read', () => entry.getPassword()));
+      const key = keyFromHex(use('read', () => entry.getPassword()));
       if (key === null) {
         throw new IdentityError(
           'store',
@@ -186,16 +187,16 @@ function keychainStore(home: string, entry: Entry): TokenStore {
             'user). Run `glassbox login` to sign in again.',
         );
       }
-      return decodeTokens(unseal(sealingKey(key), text, file), where);
+      return decodeTokens(unseal(key, text, file), where);
     },
     write: (tokens) => {
-      let key = validKey(use('read', () => entry.getPassword()));
+      let key = keyFromHex(use('read', () => entry.getPassword()));
       if (key === null) {
-        const fresh = randomBytes(32).toString('hex');
-        use('store', () => entry.setPassword(fresh));
+        const fresh = randomBytes(32);
+        use('store', () => entry.setPassword(fresh.toString('hex')));
         key = fresh;
       }
-      writePrivate(file, seal(sealingKey(key), encodeTokens(tokens)), where);
+      writePrivate(file, seal(key, encodeTokens(tokens)), where);
     },
     clear: () => {
       removeFile(file, where);

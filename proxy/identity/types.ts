@@ -127,9 +127,10 @@ export interface IdentitySource {
   /**
    * Re-reads the state now (subscribers are told if it changed), for a writer in this process — a sign-out
    * must not leave the next session, or the API's answer, with the old person until the file watch fires.
-   * Optional: without it the change arrives through the watch.
+   * Optional: without it the change arrives through the watch. Resolves once the state is applied (a new
+   * sign-in after its ID token was verified).
    */
-  reload?(): void;
+  reload?(): Promise<void>;
 }
 
 /** `GET /api/identity`: the control API's view for the dashboard and the tray. Never holds a token. */

@@ -119,7 +119,7 @@ describe('control API: /api/identity with an injected IdentityControl', () => {
       logout: async () => {
         calls.push('logout');
         writeSignInState(home, signedOutState());
-        source.reload(); // as IdentityController does after writing the state
+        await source.reload(); // as IdentityController does after writing the state
       },
     };
     server = new ApiServer({

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deviceEndpoint, discover } from '../../proxy/identity/discovery.js';
@@ -45,6 +45,22 @@ describe('discovery errors against real servers', () => {
     expect(error.code).toBe('unreachable');
     expect(error.message).toContain(`Cannot reach the identity provider at ${issuer} (ECONNREFUSED)`);
     expect(error.message).toContain('identity.issuer');
+  });
+
+  it('a server that never answers is "unreachable" (timeout), not "not an issuer"', async () => {
+    const held: ServerResponse[] = [];
+    const server = createServer((_req, res) => held.push(res));
+    const port = await listen(server);
+    cleanup.push(async () => {
+      for (const res of held) res.destroy();
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    });
+    const issuer = `http://127.0.0.1:${port}`;
+    const error = await failure(discover({ issuer, clientId: TEST_CLIENT_ID }, { timeoutSeconds: 1 }));
+    expect(error.code).toBe('unreachable');
+    expect(error.message).toContain(`Cannot reach the identity provider at ${issuer} (timeout)`);
   });
 
   it('a web server answering 404 is "not an issuer"', async () => {
