@@ -224,6 +224,21 @@ function providerFailure(
     }
     return { result: 'refused', state: markExpired(home, state, reason), reason, nextAt: null };
   }
+  if (error instanceof IdentityError && error.code === 'refused') {
+    // The provider answered with tokens that cannot be taken (another person, no ID token): the sign-in ends
+    // here, and the refresh token just presented is not presented again.
+    try {
+      store.write({ ...current, refresh_token: null });
+    } catch {
+      // The state below still says expired.
+    }
+    return {
+      result: 'refused',
+      state: markExpired(home, state, error.message),
+      reason: error.message,
+      nextAt: null,
+    };
+  }
   const why = unreachableWhy(error);
   if (Date.now() < current.expires_at) {
     return {
