@@ -63,15 +63,22 @@ export class IdentityComponent implements IdentitySource {
   private refreshing: Promise<void> | undefined;
   /** Refreshes in a row the provider did not answer (for the backoff). */
   private failures = 0;
-  /** The last warning given, so a retry that fails the same way is not warned about again. */
-  private lastWarning: string | null = null;
-  /** The same for checks of the stored sign-in, kept apart so the two retry loops do not repeat each other. */
-  private lastVerifyWarning: string | null = null;
+  /**
+   * The last warning given by each retry loop (refresh, check of the stored sign-in), so a retry that fails the
+   * same way is not warned about again.
+   */
+  private readonly lastWarnings = { refresh: null as string | null, verify: null as string | null };
   private stopped = false;
   /** Aborted by `stop`, so a refresh still waiting for the lock does not hold the engine's shutdown. */
   private stopping = new AbortController();
   /** The stored sign-in whose ID token verified last (its fingerprint and person); null when none did. */
   private verified: VerifiedSignIn | null = null;
+  /**
+   * Until when (ms since epoch) the grant is known alive because this process's own refresh succeeded: the
+   * access token it obtained. In memory only: identity.json and the token store can be edited, the provider's
+   * answer to this process cannot. Null until a refresh here succeeds, and again once the sign-in ends.
+   */
+  private grantAliveUntil: number | null = null;
   private readonly verifier: SignInVerifier | undefined;
   /** Counts loads of identity.json, so a slower check of an older state never overrides a newer one. */
   private loads = 0;
@@ -165,14 +172,27 @@ export class IdentityComponent implements IdentitySource {
   }
 
   private valid(state: SignInState): boolean {
+    const now = Date.now();
     return (
       state.status === 'signed-in' &&
       state.expires_at !== null &&
-      Date.now() < state.expires_at &&
+      now < state.expires_at &&
+      now < this.verifiedUntil() &&
       this.fromConfiguredIssuer(state) &&
       this.verified !== null &&
       this.verified.fingerprint === state.token_fingerprint
     );
+  }
+
+  /**
+   * Until when the sign-in is known good, ms since epoch: the signed `exp` of the verified ID token, or later
+   * when a refresh by this process proved the grant alive. identity.json's own expiry is no proof: after a
+   * refused refresh it could be edited back to "signed-in", and would then verify nobody past this bound.
+   */
+  private verifiedUntil(): number {
+    const exp = this.verified?.expires_at;
+    if (exp === null || exp === undefined) return Number.POSITIVE_INFINITY;
+    return Math.max(exp, this.grantAliveUntil ?? exp);
   }
 
   /**
@@ -210,6 +230,10 @@ export class IdentityComponent implements IdentitySource {
     }
     const verified = await this.check(next);
     if (load !== this.loads || this.stopped) return false;
+    // A sign-in that ended, or another person's: what a refresh here proved no longer holds.
+    if (next.status !== 'signed-in' || verified?.claims.subject !== this.verified?.claims.subject) {
+      this.grantAliveUntil = null;
+    }
     this.verified = verified;
     return this.apply(next);
   }
@@ -227,15 +251,15 @@ export class IdentityComponent implements IdentitySource {
     try {
       const tokens = storeForState(this.options.home, state, this.options.env ?? process.env)?.read();
       if (!tokens) {
-        this.warnVerifyOnce('Sign-in: identity.json says signed in, but the token store holds no tokens');
+        this.warnOnce('verify', 'Sign-in: identity.json says signed in, but the token store holds no tokens');
         return null;
       }
       const verified = await verifier.verify(tokens);
       this.verifyFailures = 0;
-      this.lastVerifyWarning = null;
+      this.lastWarnings.verify = null;
       return verified;
     } catch (error) {
-      this.warnVerifyOnce(`Sign-in: ${describeError(error)}`);
+      this.warnOnce('verify', `Sign-in: ${describeError(error)}`);
       if (isTemporaryVerifyFailure(error) && !this.stopped) {
         const retry = this.options.retry ?? { firstMs: 5_000, maxMs: 300_000 };
         const delay = Math.min(retry.maxMs, retry.firstMs * 2 ** Math.min(30, this.verifyFailures++));
@@ -261,11 +285,20 @@ export class IdentityComponent implements IdentitySource {
     return true;
   }
 
-  /** The next refresh as the state says: when due while signed in, at once while expired (it may recover). */
+  /**
+   * The next refresh as the state says: when due while signed in — for the access token, or earlier for the
+   * verified ID token (a refresh renews it; forced, since the access token alone is not due) — and at once
+   * while expired (it may recover).
+   */
   private scheduleFromState(): void {
     const state = this.signIn;
     if (state.status === 'signed-in' && state.expires_at !== null) {
-      this.schedule(refreshDueAt(state.expires_at, state.changed_at));
+      const accessDue = refreshDueAt(state.expires_at, state.changed_at);
+      const bound = this.verifiedUntil();
+      const idDue = Number.isFinite(bound)
+        ? refreshDueAt(bound, Math.min(state.changed_at, bound))
+        : accessDue;
+      this.schedule(Math.min(accessDue, idDue), idDue < accessDue);
     } else if (state.status === 'expired') {
       this.schedule(Date.now());
     } else {
@@ -273,7 +306,7 @@ export class IdentityComponent implements IdentitySource {
     }
   }
 
-  private schedule(at: number | null): void {
+  private schedule(at: number | null, force = false): void {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (at === null || this.stopped || !this.options.settings) return;
@@ -281,13 +314,13 @@ export class IdentityComponent implements IdentitySource {
     const wakeCheckMs = this.options.wakeCheckMs ?? 60_000;
     // Due by the wall clock (not by the timer's monotonic clock): refresh; not yet: look again later.
     this.timer = setTimeout(
-      () => (Date.now() >= at ? this.refresh() : this.schedule(at)),
+      () => (Date.now() >= at ? this.refresh(force) : this.schedule(at, force)),
       Math.min(delay, wakeCheckMs),
     );
     this.timer.unref();
   }
 
-  private refresh(): void {
+  private refresh(force = false): void {
     const settings = this.options.settings;
     if (this.refreshing || this.stopped || !settings) return;
     this.refreshing = (async () => {
@@ -298,11 +331,16 @@ export class IdentityComponent implements IdentitySource {
           settings,
           env: this.options.env,
           signal: this.stopping.signal,
+          force,
         });
       } catch (error) {
         outcome = { result: 'failed', state: this.signIn, reason: describeError(error), nextAt: null };
       }
       if (this.stopped) return;
+      // The provider answered this process: the grant is alive until the access token it gave expires.
+      if (outcome.result === 'refreshed' && outcome.state.expires_at !== null) {
+        this.grantAliveUntil = outcome.state.expires_at;
+      }
       // The file, not the outcome: another process may have changed it since (a login, a logout).
       await this.load();
       if (this.stopped) return;
@@ -327,7 +365,7 @@ export class IdentityComponent implements IdentitySource {
       case 'adopted':
       case 'not-due':
         this.failures = 0;
-        this.lastWarning = null;
+        this.lastWarnings.refresh = null;
         this.schedule(outcome.nextAt);
         return;
       case 'unreachable': {
@@ -339,13 +377,16 @@ export class IdentityComponent implements IdentitySource {
         if (outcome.state.status === 'signed-in' && expiresAt !== null && expiresAt > Date.now()) {
           at = Math.min(at, expiresAt);
         }
-        this.warnOnce(`Sign-in: ${outcome.reason ?? 'the identity provider did not answer'}; retrying`);
+        this.warnOnce(
+          'refresh',
+          `Sign-in: ${outcome.reason ?? 'the identity provider did not answer'}; retrying`,
+        );
         this.schedule(at);
         return;
       }
       case 'refused':
       case 'failed':
-        this.warnOnce(`Sign-in: ${outcome.reason ?? 'the refresh failed'}`);
+        this.warnOnce('refresh', `Sign-in: ${outcome.reason ?? 'the refresh failed'}`);
         this.schedule(null);
         return;
       case 'signed-out':
@@ -354,15 +395,9 @@ export class IdentityComponent implements IdentitySource {
     }
   }
 
-  private warnVerifyOnce(message: string): void {
-    if (message === this.lastVerifyWarning) return;
-    this.lastVerifyWarning = message;
-    this.options.warn(message);
-  }
-
-  private warnOnce(message: string): void {
-    if (message === this.lastWarning) return;
-    this.lastWarning = message;
+  private warnOnce(loop: keyof IdentityComponent['lastWarnings'], message: string): void {
+    if (message === this.lastWarnings[loop]) return;
+    this.lastWarnings[loop] = message;
     this.options.warn(message);
   }
 }

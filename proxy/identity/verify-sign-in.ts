@@ -5,8 +5,10 @@
  * `iss`, `aud` and `azp` must name the configured issuer and Glassbox's client (OpenID Connect Core 1.0
  * §3.1.3.7, items 2–6). Forging a verified session then takes a token the provider signed for that person.
  *
- * The ID token's `exp` is not enforced: it bounds the authentication, and a refresh answer may carry no new
- * ID token (OIDC Core §12.2), while the sign-in itself lives as long as the refresh grant (refresh.ts).
+ * The ID token's signed `exp` is returned, not enforced here: the engine (component.ts) counts a sign-in as
+ * valid until then, or until the access token its own refresh obtained expires (a refresh answer may carry no
+ * new ID token, OIDC Core §12.2), so an identity.json edited back to "signed-in" after a refused refresh stops
+ * verifying anyone once the last ID token lapses.
  */
 
 import { compactVerify, createRemoteJWKSet, errors as joseErrors } from 'jose';
@@ -22,6 +24,8 @@ import type { IdentitySettings, TokenSet, VerifiedClaims } from './types.js';
 export interface VerifiedSignIn {
   fingerprint: string;
   claims: VerifiedClaims;
+  /** The signed `exp` of the ID token, ms since epoch; null when the token has none. */
+  expires_at: number | null;
 }
 
 /** Signature algorithms accepted on ID tokens (asymmetric only: a public client holds no shared secret). */
@@ -75,7 +79,9 @@ export class SignInVerifier {
     }
     checkClaims(payload, metadata.issuer, this.settings.clientId);
     const claims = await profileClaims(config, payload, tokens.access_token, this.settings);
-    return { fingerprint: tokenFingerprint(idToken), claims };
+    const expiresAt =
+      typeof payload.exp === 'number' && Number.isFinite(payload.exp) ? payload.exp * 1000 : null;
+    return { fingerprint: tokenFingerprint(idToken), claims, expires_at: expiresAt };
   }
 
   /** The discovery document, from the first successful discovery; a failed one is tried again next time. */
