@@ -182,6 +182,18 @@ describe('the header says who is signed in', () => {
     expect(open).not.toHaveBeenCalled();
   });
 
+  it("shows the engine's reason without repeating the command the banner already offers", async () => {
+    const reason =
+      'the identity provider refused the refresh token (invalid_grant: grant request is invalid); run `glassbox login` to sign in again';
+    const { api } = identityApi({ ...response('expired'), state: state('expired', { reason }) });
+    mount(api);
+    const banner = await screen.findByTestId('sign-in-again');
+    expect(banner.textContent).toContain(
+      '(the identity provider refused the refresh token (invalid_grant: grant request is invalid))',
+    );
+    expect(banner.textContent?.match(/glassbox login/g)).toHaveLength(1); // the command to copy
+  });
+
   it('asks to sign in again when the sign-in expired: a banner with the command to copy and a button', async () => {
     vi.spyOn(window, 'open').mockReturnValue(null);
     const { api } = identityApi(response('expired'));

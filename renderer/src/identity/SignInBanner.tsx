@@ -37,6 +37,14 @@ export function SignInBanner({ view }: { view: IdentityView }) {
   );
 }
 
+/**
+ * The engine's reason for an expiry as the banner shows it: without its closing advice to run the sign-in
+ * command, which the banner offers itself (to copy, and as a button).
+ */
+function shownReason(reason: string): string {
+  return reason.replace(/[;,.]?\s*run `glassbox login`[^;]*$/, '').trim();
+}
+
 /** The expired and required banners of {@link SignInBanner}. */
 function SignInState({ view }: { view: IdentityView }) {
   const { identity } = view;
@@ -54,7 +62,8 @@ function SignInState({ view }: { view: IdentityView }) {
       <div className="banner banner-signin" role="alert" data-testid="sign-in-again">
         <strong>Sign in again.</strong>
         <span>
-          Your sign-in{issuer ? ` to ${issuer}` : ''} expired{state.reason ? ` (${state.reason})` : ''}.{' '}
+          Your sign-in{issuer ? ` to ${issuer}` : ''} expired
+          {state.reason ? ` (${shownReason(state.reason)})` : ''}.{' '}
           {required
             ? 'Sign-in is required here: new sessions are refused until you sign in again.'
             : 'Recording continues; new sessions are recorded as unverified until you sign in again.'}
