@@ -46,6 +46,15 @@ export function watchEngine(options: LiveWatchOptions): () => void {
       options.onIdentity?.(message.state);
       return;
     }
+    if (message.type === 'sign-in-failed') {
+      // A sign-in the tray (or the window) started ended badly: tell the person even with the window closed.
+      options.onSignal({
+        type: 'sign-in-failed',
+        code: message.failure.code,
+        message: message.failure.message,
+      });
+      return;
+    }
     if (message.type === 'session') {
       const { session } = message;
       if (targets.size >= MAX_TRACKED) targets.clear();

@@ -16,7 +16,9 @@ export type EngineSignal =
   | { type: 'upstream-ok'; target: string }
   | { type: 'approval-requested'; id: string; summary: string; title?: string }
   /** The sign-in's state as the engine reports it (GET /api/identity, live `identity` messages). */
-  | { type: 'sign-in'; status: SignInStatus; issuer: string | null; reason: string | null };
+  | { type: 'sign-in'; status: SignInStatus; issuer: string | null; reason: string | null }
+  /** A sign-in started through the engine (tray, window) was denied, timed out or could not be stored. */
+  | { type: 'sign-in-failed'; code: string; message: string };
 
 /** A notification to show; `open` is what clicking it opens in the window (a renderer route). */
 export interface NotificationSpec {
@@ -124,6 +126,14 @@ export class NotificationDecider {
         this.expiryAnnounced = true;
         return { key: 'sign-in:expired', ...signInExpiredNotice(signal.issuer, signal.reason), open: '/' };
       }
+      case 'sign-in-failed':
+        // Each failure is news (the person just tried): shown every time, never de-duplicated away.
+        return {
+          key: `sign-in-failed:${signal.code}`,
+          title: 'Glassbox: sign-in failed',
+          body: signal.message,
+          open: '/',
+        };
     }
   }
 }
