@@ -2,6 +2,7 @@
  * What `glassbox whoami` prints: the sign-in state of a home as lines for people, and as JSON (the
  * {@link SignInState} plus the configured issuer; never a token).
  */
+import { sameIssuer } from '../identity/settings.js';
 import { personText } from '../identity/signin.js';
 import type { IdentitySettings, SignInState } from '../identity/types.js';
 
@@ -72,7 +73,7 @@ export function whoamiText(
   ];
   const lines = [head, ...rows.map(([k, v]) => `  ${`${k}:`.padEnd(9)} ${v}`)];
   let ok = state.status === 'signed-in';
-  if (settings && settings.issuer.replace(/\/$/, '') !== c.issuer.replace(/\/$/, '')) {
+  if (settings && !sameIssuer(settings.issuer, c.issuer)) {
     lines.push(
       `config.json now names the issuer ${settings.issuer}, not the one you signed in at: run \`glassbox login\`.`,
     );
