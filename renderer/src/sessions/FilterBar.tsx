@@ -86,38 +86,61 @@ export function FilterBar({
           </option>
         ))}
       </select>
+      <SuggestInput
+        name="person"
+        listId="people"
+        placeholder="Person"
+        title="A verified person: email or subject"
+        value={person}
+        onChange={setPerson}
+        suggestions={known.people}
+      />
+      <SuggestInput
+        name="group"
+        listId="groups"
+        placeholder="Group"
+        title="One of a verified person's groups"
+        value={group}
+        onChange={setGroup}
+        suggestions={known.groups.map((g) => ({ value: g, label: g }))}
+      />
+    </div>
+  );
+}
+
+/**
+ * A typed filter with suggestions (the `<datalist>` `listId`): the person and group filters, whose values come
+ * from the verified identities seen so far.
+ */
+function SuggestInput(props: {
+  name: string;
+  listId: string;
+  placeholder: string;
+  title: string;
+  value: string;
+  onChange: (value: string) => void;
+  suggestions: readonly { value: string; label: string }[];
+}) {
+  const list = props.listId;
+  return (
+    <>
       <input
         type="text"
-        className="input person"
-        placeholder="Person"
-        list="people"
-        value={person}
-        onChange={(e) => setPerson(e.target.value)}
-        aria-label="person"
-        title="A verified person: email or subject"
+        className={`input ${props.name}`}
+        placeholder={props.placeholder}
+        list={list}
+        value={props.value}
+        onChange={(e) => props.onChange(e.target.value)}
+        aria-label={props.name}
+        title={props.title}
       />
-      <datalist id="people">
-        {known.people.map((p) => (
-          <option key={p.value} value={p.value}>
-            {p.label}
+      <datalist id={list}>
+        {props.suggestions.map((s) => (
+          <option key={s.value} value={s.value}>
+            {s.label}
           </option>
         ))}
       </datalist>
-      <input
-        type="text"
-        className="input group"
-        placeholder="Group"
-        list="groups"
-        value={group}
-        onChange={(e) => setGroup(e.target.value)}
-        aria-label="group"
-        title="One of a verified person's groups"
-      />
-      <datalist id="groups">
-        {known.groups.map((g) => (
-          <option key={g} value={g} />
-        ))}
-      </datalist>
-    </div>
+    </>
   );
 }
