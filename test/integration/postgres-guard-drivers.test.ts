@@ -173,10 +173,11 @@ describe('pg and postgres.js through the guarded PostgreSQL proxy', () => {
     it('withdraws the approval when pg_terminate_backend() ends the session', async () => {
       const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
       client.on('error', () => undefined);
-      const held = client.query('DELETE FROM t');
+      // Caught from the start: the query fails while the test still awaits the termination below.
+      const held = rejection(client.query('DELETE FROM t'));
       const id = await g.nextPending();
       await g.direct.query('SELECT pg_terminate_backend($1)', [pid]);
-      expect(await rejection(held)).toMatchObject({ code: '57P01' });
+      expect(await held).toMatchObject({ code: '57P01' });
       await waitFor(() => g.broker.get(id)!.status === 'withdrawn', 10_000, 'the withdrawal');
       expect(await idsIn(g.direct)).toEqual([1, 2, 3]);
     });
