@@ -7,7 +7,10 @@
  *   one revokes the whole grant, as real providers do);
  * - the built-in login and consent pages (`devInteractions`: any login and password; the account id is the
  *   login), whose stylesheet imports Google Fonts: block `fonts.googleapis.com` in Playwright;
- * - email, name and a `groups` claim in the ID token (`conformIdTokenClaims: false`, like Keycloak/Okta/Entra).
+ * - email, name and a `groups` claim in the ID token (`conformIdTokenClaims: false`, like Keycloak/Okta/Entra);
+ * - with `apiResource`, JWT access tokens for that API (RFC 8707 resource indicators; RFC 9068 `at+jwt`, RS256,
+ *   `aud` = the API's audience, `groups`/`email`/`name` in the token), as the team server verifies them. Without
+ *   it, access tokens stay opaque (oidc-provider's default).
  *
  * oidc-provider sends no `interval` on device authorization and never answers `slow_down`; the test hooks
  * `deviceInterval` and `slowDownPolls` add both, as a real provider does under load.
@@ -15,7 +18,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { type Configuration } from 'oidc-provider';
+import Provider, { type Configuration, errors } from 'oidc-provider';
 
 /** A test account's claims (its id is the login typed into the provider's form). */
 export interface TestAccount {
@@ -52,6 +55,12 @@ export interface OidcProviderOptions {
   idTokenClaims?: boolean;
   /** Token revocation (RFC 7009) on (default) or off: off, discovery has no revocation endpoint. */
   revocation?: boolean;
+  /**
+   * Issue JWT access tokens for this API. `indicator` is the RFC 8707 `resource` value (an absolute URI without a
+   * fragment); it is also the default resource when a request names none, so clients that send no `resource`
+   * still get a JWT. `audience` (default: the indicator) is the token's `aud`.
+   */
+  apiResource?: { indicator: string; audience?: string; scope?: string };
 }
 
 /** A running provider. */
@@ -79,6 +88,17 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const api = options.apiResource;
+  const ttl = {
+    AccessToken: 30,
+    IdToken: 30,
+    RefreshToken: 600,
+    DeviceCode: 120,
+    Interaction: 300,
+    Session: 600,
+    Grant: 600,
+    ...options.ttl,
+  };
   const configuration: Configuration = {
     clients: [
       {
@@ -95,22 +115,42 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       devInteractions: { enabled: true },
       deviceFlow: { enabled: options.deviceFlow ?? true },
       revocation: { enabled: options.revocation ?? true },
+      ...(api && {
+        resourceIndicators: {
+          enabled: true,
+          // No `resource` on a request → this API (oidc-provider's default would be an opaque token).
+          defaultResource: async () => api.indicator,
+          // Token requests may omit `resource` (a refresh without parameters): reuse the grant's.
+          useGrantedResource: async () => true,
+          getResourceServerInfo: async (_ctx, resource) => {
+            if (resource !== api.indicator) throw new errors.InvalidTarget();
+            return {
+              scope: api.scope ?? 'glassbox',
+              audience: api.audience ?? api.indicator,
+              accessTokenTTL: ttl.AccessToken,
+              accessTokenFormat: 'jwt',
+              jwt: { sign: { alg: 'RS256' } },
+            };
+          },
+        },
+      }),
+    },
+    // The API authorizes by groups: JWT access tokens carry them (and email, name) too.
+    extraTokenClaims: async (_ctx, token) => {
+      if (!api || token.kind !== 'AccessToken' || !token.accountId) return undefined;
+      const account = accounts[token.accountId] ?? {
+        email: `${token.accountId}@example.test`,
+        name: token.accountId,
+        groups: [],
+      };
+      return { email: account.email, name: account.name, groups: account.groups };
     },
     conformIdTokenClaims: !(options.idTokenClaims ?? true),
     scopes: ['openid', 'offline_access', 'email', 'profile', 'groups'],
     claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'], groups: ['groups'] },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: () => true,
-    ttl: {
-      AccessToken: 30,
-      IdToken: 30,
-      RefreshToken: 600,
-      DeviceCode: 120,
-      Interaction: 300,
-      Session: 600,
-      Grant: 600,
-      ...options.ttl,
-    },
+    ttl,
     findAccount: async (_ctx, sub) => {
       const account = accounts[sub] ?? { email: `${sub}@example.test`, name: sub, groups: [] };
       return { accountId: sub, claims: async () => ({ sub, email_verified: true, ...account }) };

@@ -1,0 +1,221 @@
+/**
+ * The mirroring protocol between an engine and the team server, version 1 (`/v1/…`). Shared by both sides:
+ * the engine's mirror (proxy/sync/) builds requests with these types, the server (server/) validates them
+ * with these schemas. Nothing here imports from the engine's runtime except the chain's definition, which is
+ * part of the protocol: both sides must compute the same hash.
+ *
+ * Routes (every one needs `Authorization: Bearer <access token>` except `/v1/info`):
+ * - `GET  /v1/info` → {@link ServerInfo}: what an engine needs to sign in for this server.
+ * - `GET  /v1/sessions/:id/head` → {@link SessionHead}, 404 {@link ProtocolError} `unknown_session` when new.
+ * - `POST /v1/sessions/:id/events` with {@link EventBatch} → 200 {@link BatchAccepted};
+ *     409 {@link HeadConflict} (`gap`: the batch does not start right after the server's head);
+ *     422 {@link IntegrityRefusal} (`hash_conflict`: a different hash at a seq the server has, recorded as an
+ *         integrity alert and never overwriting; `bad_chain`: the batch's own chain is broken at `seq`);
+ *     400 validation, 401 no/invalid token, 403 not the session's owner, 413 batch too large, 429 Retry-After.
+ * - `GET  /v1/policy` → {@link TeamPolicyResponse} (the team's masking and guardrails; engines apply it on top).
+ * - Approvals routed to a group: `POST /v1/approvals` {@link RoutedApprovalRequest} → {@link RoutedApproval};
+ *   `GET /v1/approvals/:id` → {@link RoutedApproval}; `POST /v1/approvals/:id/decision` {@link ApprovalDecisionBody};
+ *   `POST /v1/approvals/:id/withdraw`. Live: `GET /v1/live` (WebSocket) sends {@link LiveMessage}s.
+ *
+ * Times are µs since the epoch (as in the local store); seq starts at 1; hashes are lowercase SHA-256 hex.
+ */
+import { z } from 'zod';
+
+export { canonicalJson } from '../common/canonical-json.js';
+export { glassboxVersion } from '../common/version.js';
+export { chainHash } from '../store/chain.js';
+
+/** The protocol version in every path (`/v1/…`). */
+export const PROTOCOL_VERSION = 1;
+/** Most events one batch may carry. */
+export const MAX_BATCH_EVENTS = 500;
+/** Largest request body the server accepts for a batch (bytes); the mirror cuts batches below it. */
+export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+
+const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest');
+/** A session id: the engine's ULID (26 Crockford base32 characters); kept loose (1–64 safe characters). */
+export const SessionId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -');
+const Micros = z.number().int().nonnegative();
+
+/** `GET /v1/info`: public, unauthenticated. What `glassbox team join URL` writes into config.json. */
+export const ServerInfoSchema = z.object({
+  name: z.literal('glassbox-server'),
+  version: z.string(),
+  protocol: z.literal(PROTOCOL_VERSION),
+  /** The OIDC issuer whose tokens the server accepts. */
+  issuer: z.string(),
+  /** The client id engines sign in with (a public native client, PKCE). */
+  clientId: z.string(),
+  /** The audience the server checks in access tokens (requested as RFC 8707 `resource` / `audience`). */
+  audience: z.string(),
+  /** Which token to send: `access_token` (JWT, aud = audience) or `id_token` (aud = clientId) for providers whose access tokens are opaque. */
+  token: z.enum(['access_token', 'id_token']),
+  /** The groups claim the server reads roles from. */
+  groupsClaim: z.string(),
+});
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
+/** The recorded identity of a session, as the engine stored it (proxy/store/types.ts Identity). */
+export const WireIdentitySchema = z
+  .object({
+    subject: z.string().nullable(),
+    email: z.string().nullable(),
+    groups: z.array(z.string()).max(256),
+    verified: z.boolean(),
+    os_user: z.string(),
+    host: z.string(),
+    issuer: z.string().nullable().optional(),
+    name: z.string().nullable().optional(),
+    identity_status: z.enum(['verified', 'signed-out', 'expired']).optional(),
+  })
+  .passthrough();
+export type WireIdentity = z.infer<typeof WireIdentitySchema>;
+
+/** The session's row as the engine has it when it sends a batch (the server keeps the latest). */
+export const SessionMetaSchema = z.object({
+  kind: z.enum(['anthropic', 'postgres', 'http']),
+  target: z.string().max(1024),
+  client: z.string().max(1024).nullable(),
+  identity: WireIdentitySchema,
+  started_at: Micros,
+  ended_at: Micros.nullable(),
+  status: z.enum(['live', 'closed', 'interrupted']),
+  stats: z.record(z.string(), z.number()),
+});
+export type SessionMeta = z.infer<typeof SessionMetaSchema>;
+
+/** One event on the wire: `payload` is the parsed JSON whose canonical JSON the hash covers. */
+export const WireEventSchema = z.object({
+  seq: z.number().int().positive(),
+  ts: Micros,
+  kind: z.string().min(1).max(128),
+  payload: z.unknown(),
+  hash: Hex64,
+});
+export type WireEvent = z.infer<typeof WireEventSchema>;
+
+/** `POST /v1/sessions/:id/events` body: the session's metadata and the next events, in seq order. */
+export const EventBatchSchema = z.object({
+  session: SessionMetaSchema,
+  events: z.array(WireEventSchema).min(1).max(MAX_BATCH_EVENTS),
+});
+export type EventBatch = z.infer<typeof EventBatchSchema>;
+
+/** The server's last stored event of a session; `seq` 0 and `hash` = the session id when it has none. */
+export const SessionHeadSchema = z.object({ seq: z.number().int().nonnegative(), hash: z.string() });
+export type SessionHead = z.infer<typeof SessionHeadSchema>;
+
+/** 200 answer to a batch: the server's head after it (equal to the batch's last event). */
+export const BatchAcceptedSchema = z.object({
+  head: SessionHeadSchema,
+  /** Events of the batch the server already had, identical (a resend): accepted, not stored twice. */
+  duplicates: z.number().int().nonnegative(),
+  /** True when the recorded identity disagrees with the token's (flagged on the server, still stored). */
+  identity_mismatch: z.boolean(),
+});
+export type BatchAccepted = z.infer<typeof BatchAcceptedSchema>;
+
+/** Error codes of {@link ProtocolError}. */
+export type ProtocolErrorCode =
+  | 'unauthorized'
+  | 'forbidden'
+  | 'unknown_session'
+  | 'gap'
+  | 'hash_conflict'
+  | 'bad_chain'
+  | 'too_large'
+  | 'rate_limited'
+  | 'invalid_request'
+  | 'not_found'
+  | 'unavailable';
+
+/** Every error body: a code a program can switch on and a message a person can act on. */
+export const ProtocolErrorSchema = z.object({
+  error: z.string(),
+  message: z.string(),
+});
+export type ProtocolError = { error: ProtocolErrorCode; message: string };
+
+/** 409: the batch's first seq is not the server's head + 1. Resume from `head`. */
+export type HeadConflict = ProtocolError & { error: 'gap'; head: SessionHead };
+/** 422: the server refuses the batch for integrity; `seq` is the first event at fault. */
+export type IntegrityRefusal = ProtocolError & {
+  error: 'hash_conflict' | 'bad_chain';
+  seq: number;
+  /** The server's head, unchanged by the refused batch. */
+  head: SessionHead;
+  /** The integrity alert recorded on the server (hash_conflict only). */
+  alert_id?: number;
+};
+
+/** `GET /v1/policy`: the team policy (a policy.json document) and its version; `policy` null when none. */
+export const TeamPolicyResponseSchema = z.object({
+  version: z.number().int().nonnegative(),
+  updated_at: Micros.nullable(),
+  /** A policy document in the local policy.json format (proxy/policy/schema.ts), or null. */
+  policy: z.unknown().nullable(),
+});
+export type TeamPolicyResponse = z.infer<typeof TeamPolicyResponseSchema>;
+
+/** Who decided, as the server verified them from the approver's token. */
+export const ApproverSchema = z.object({
+  issuer: z.string(),
+  subject: z.string(),
+  email: z.string().nullable(),
+  name: z.string().nullable(),
+  groups: z.array(z.string()),
+});
+export type Approver = z.infer<typeof ApproverSchema>;
+
+/** `POST /v1/approvals`: an engine asks the approvers of `group` (the rule's `route.group`). */
+export const RoutedApprovalRequestSchema = z.object({
+  /** The engine's approval id (ap_…), the server's key too; an id another requester already used is refused (409). */
+  id: z.string().regex(/^ap_[0-9A-Za-z]{4,32}$/),
+  session_id: SessionId,
+  request_seq: z.number().int().positive(),
+  rule_id: z.string().max(256),
+  group: z.string().min(1).max(256),
+  /** Whether the rule lets the requester approve their own request. */
+  allow_self_approval: z.boolean(),
+  /** What the local dashboard shows (masked operation, facts, rule, who), as the engine's approvals.what. */
+  what: z.unknown(),
+  requested_at: Micros,
+  expires_at: Micros,
+});
+export type RoutedApprovalRequest = z.infer<typeof RoutedApprovalRequestSchema>;
+
+/** A routed approval as the server holds it. */
+export const RoutedApprovalSchema = RoutedApprovalRequestSchema.extend({
+  status: z.enum(['pending', 'approved', 'denied', 'expired', 'withdrawn']),
+  requester: ApproverSchema,
+  decided_at: Micros.nullable(),
+  decided_by: ApproverSchema.nullable(),
+  reason: z.string().nullable(),
+  /** As the local scope: once, or the same rule in the same session until `until_us`. */
+  scope: z
+    .union([
+      z.object({ type: z.literal('once') }),
+      z.object({ type: z.literal('session'), until_us: Micros }),
+    ])
+    .nullable(),
+});
+export type RoutedApproval = z.infer<typeof RoutedApprovalSchema>;
+
+/** `POST /v1/approvals/:id/decision`. */
+export const ApprovalDecisionBodySchema = z.object({
+  decision: z.enum(['approved', 'denied']),
+  reason: z.string().max(2000).optional(),
+  scope: z.enum(['once', 'session']).optional(),
+});
+export type ApprovalDecisionBody = z.infer<typeof ApprovalDecisionBodySchema>;
+
+/**
+ * Messages on `GET /v1/live` (WebSocket, JSON text frames). Ids only where a row may be large: clients fetch
+ * what they show. Fan-out across server instances goes through PostgreSQL LISTEN/NOTIFY.
+ */
+export type LiveMessage =
+  | { type: 'hello'; protocol: typeof PROTOCOL_VERSION; user: { subject: string; groups: string[] } }
+  | { type: 'session'; session_id: string; head_seq: number; owner: string }
+  | { type: 'approval'; approval: RoutedApproval }
+  | { type: 'alert'; alert_id: number; session_id: string }
+  | { type: 'policy'; version: number };

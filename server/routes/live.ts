@@ -1,0 +1,64 @@
+/**
+ * `GET /v1/live` (WebSocket): live notices for what the connected person may see — their own sessions'
+ * progress (everyone's for auditors), integrity alerts (auditors), team policy changes, and approvals routed
+ * to their groups or asked by them. The token is checked at the upgrade (a browser, which cannot set
+ * Authorization on a WebSocket, is authenticated by its dashboard cookie in principalOf); the socket closes
+ * with 4401 when that token expires, so a client re-connects with a fresh one.
+ */
+import type { WebSocket } from 'ws';
+import type { LiveMessage } from '../../proxy/sync/protocol.js';
+import { isAuditor, type Principal } from '../auth/principal.js';
+import { type App, principalOf, type RouteContext } from '../http/context.js';
+import type { LiveNotice } from '../live/hub.js';
+
+/** Registers `/v1/live`. */
+export function liveRoutes(context: RouteContext) {
+  return async (app: App) => {
+    app.get('/v1/live', { websocket: true }, (socket, request) => {
+      principalOf(request, context.verifier).then(
+        (principal) => follow(socket, principal, context),
+        () => socket.close(4401, 'sign in: the token is missing, invalid or expired'),
+      );
+    });
+  };
+}
+
+function follow(socket: WebSocket, principal: Principal, context: RouteContext): void {
+  const send = (message: LiveMessage | { type: 'resync' }) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  send({ type: 'hello', protocol: 1, user: { subject: principal.subject, groups: principal.groups } });
+  const unsubscribe = context.live.subscribe((notice) => {
+    const message = visible(notice, principal, context);
+    if (message) send(message);
+  });
+  const expiry = setTimeout(
+    () => socket.close(4401, 'the token has expired: reconnect with a fresh one'),
+    Math.max(0, principal.expiresAt * 1000 - Date.now()),
+  );
+  socket.on('close', () => {
+    clearTimeout(expiry);
+    unsubscribe();
+  });
+}
+
+/** What of `notice` the person sees (undefined: nothing). Approvals are sent by the approvals routes' hook. */
+function visible(
+  notice: LiveNotice,
+  principal: Principal,
+  context: RouteContext,
+): LiveMessage | { type: 'resync' } | undefined {
+  const auditor = isAuditor(principal, context.config);
+  switch (notice.type) {
+    case 'session':
+      return auditor || notice.owner === principal.subject ? notice : undefined;
+    case 'alert':
+      return auditor ? notice : undefined;
+    case 'policy':
+    case 'resync':
+      return notice;
+    case 'approval':
+      // Routed approvals are sent, whole, by the approvals module; nothing here yet.
+      return undefined;
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * The mirroring protocol against the real server bin on a real PostgreSQL with tokens from a real OIDC
+ * provider: a chain stored and its head read back, an identical resend accepted once, a gap answered with the
+ * head, a different hash at a stored seq refused and raised as an integrity alert, a broken chain refused at
+ * its first bad seq, and tokens checked (none, another audience, garbage).
+ */
+
+import * as client from 'openid-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chainHash, type EventBatch, type WireEvent } from '../../../proxy/sync/protocol.js';
+import { completeDeviceSignIn } from '../../helpers/oidc-browser.js';
+import { TEST_CLIENT_ID } from '../../helpers/oidc-provider.js';
+import { startTeamSetup, TEAM_AUDIENCE, type TeamSetup } from '../../helpers/team-server.js';
+
+let team: TeamSetup;
+let alice: string;
+let bob: string;
+
+beforeAll(async () => {
+  team = await startTeamSetup();
+  alice = await team.tokenFor('alice');
+  bob = await team.tokenFor('bob');
+}, 120_000);
+afterAll(async () => {
+  await team?.stop();
+});
+
+/** A chain of `count` events for `sessionId` starting after `prev` (seq `from`). */
+function chain(sessionId: string, count: number, from = 1, prev = sessionId): WireEvent[] {
+  const events: WireEvent[] = [];
+  for (let i = 0; i < count; i++) {
+    const seq = from + i;
+    const payload = { n: seq, sql: `SELECT ${seq} AS word_${seq}` };
+    const hash = chainHash(prev, seq, 1_700_000_000_000_000 + seq, 'pg.statement', JSON.stringify(payload));
+    events.push({ seq, ts: 1_700_000_000_000_000 + seq, kind: 'pg.statement', payload, hash });
+    prev = hash;
+  }
+  return events;
+}
+
+function batch(events: WireEvent[], subject = 'alice'): EventBatch {
+  return {
+    session: {
+      kind: 'postgres',
+      target: 'app',
+      client: 'psql',
+      identity: {
+        subject,
+        email: `${subject}@example.test`,
+        groups: [],
+        verified: true,
+        os_user: 'dev',
+        host: 'laptop',
+      },
+      started_at: 1_700_000_000_000_000,
+      ended_at: null,
+      status: 'live',
+      stats: {},
+    },
+    events,
+  };
+}
+
+async function post(id: string, body: EventBatch, token = alice) {
+  const response = await fetch(`${team.server.url}/v1/sessions/${id}/events`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+async function head(id: string, token = alice) {
+  const response = await fetch(`${team.server.url}/v1/sessions/${id}/head`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('mirroring protocol', () => {
+  it('stores a chain, accepts an identical resend once, and answers a gap with its head', async () => {
+    const id = '01JTESTSESSIONAAAAAAAAAAAA';
+    expect((await head(id)).status).toBe(404);
+    const events = chain(id, 10);
+    const first = await post(id, batch(events.slice(0, 6)));
+    expect(first.status).toBe(200);
+    expect(first.body.head).toEqual({ seq: 6, hash: events[5]!.hash });
+    const resend = await post(id, batch(events.slice(3, 10)));
+    expect(resend.status).toBe(200);
+    expect(resend.body).toMatchObject({ head: { seq: 10, hash: events[9]!.hash }, duplicates: 3 });
+    expect((await head(id)).body).toEqual({ seq: 10, hash: events[9]!.hash });
+    const gap = await post(id, batch(chain(id, 2, 12, events[9]!.hash)));
+    expect(gap.status).toBe(409);
+    expect(gap.body).toMatchObject({ error: 'gap', head: { seq: 10, hash: events[9]!.hash } });
+  });
+
+  it('refuses a different hash at a stored seq as an integrity alert, and a broken chain at its first bad seq', async () => {
+    const id = '01JTESTSESSIONBBBBBBBBBBBB';
+    const events = chain(id, 5);
+    expect((await post(id, batch(events))).status).toBe(200);
+    const altered = chain(id, 5).map((e) => (e.seq === 3 ? { ...e, hash: 'f'.repeat(64) } : e));
+    const conflict = await post(id, batch(altered));
+    expect(conflict.status).toBe(422);
+    expect(conflict.body).toMatchObject({ error: 'hash_conflict', seq: 3, head: { seq: 5 } });
+    expect(conflict.body.alert_id).toEqual(expect.any(Number));
+    const tampered = chain(id, 4, 6, events[4]!.hash);
+    (tampered[2]!.payload as { sql: string }).sql = 'DROP TABLE accounts';
+    const broken = await post(id, batch(tampered));
+    expect(broken.status).toBe(422);
+    expect(broken.body).toMatchObject({ error: 'bad_chain', seq: 8, head: { seq: 5 } });
+    expect((await head(id)).body).toMatchObject({ seq: 5 });
+  });
+
+  it('believes only the token: another person cannot add to or read the head of a session', async () => {
+    const id = '01JTESTSESSIONCCCCCCCCCCCC';
+    expect((await post(id, batch(chain(id, 2)))).status).toBe(200);
+    expect((await post(id, batch(chain(id, 2)), bob)).status).toBe(403);
+    expect((await head(id, bob)).status).toBe(403);
+  });
+
+  it('refuses requests without a valid token for this audience', async () => {
+    const id = '01JTESTSESSIONDDDDDDDDDDDD';
+    const none = await fetch(`${team.server.url}/v1/sessions/${id}/head`);
+    expect(none.status).toBe(401);
+    expect(((await none.json()) as { error: string }).error).toBe('unauthorized');
+    expect((await head(id, 'not.a.jwt')).status).toBe(401);
+    // An ID token is signed by the same issuer but its audience is the client id, not the server.
+    const idToken = await idTokenFor('alice');
+    const wrongAudience = await head(id, idToken);
+    expect(wrongAudience.status).toBe(401);
+    expect(wrongAudience.body.message).toMatch(/audience/);
+  });
+});
+
+async function idTokenFor(login: string): Promise<string> {
+  const config = await client.discovery(
+    new URL(team.provider.issuer),
+    TEST_CLIENT_ID,
+    undefined,
+    client.None(),
+    {
+      execute: [client.allowInsecureRequests],
+    },
+  );
+  const authorization = await client.initiateDeviceAuthorization(config, {
+    scope: 'openid',
+    resource: TEAM_AUDIENCE,
+  });
+  const polling = client.pollDeviceAuthorizationGrant(config, authorization, { resource: TEAM_AUDIENCE });
+  await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
+  return (await polling).id_token!;
+}
