@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './common/errors.js';
 import { IdentitySettingsSchema } from './identity/settings.js';
+import { TeamSettingsSchema } from './sync/settings.js';
 
 const port = z.number().int().min(0).max(65_535);
 
@@ -160,6 +161,8 @@ export const ConfigSchema = z
     shutdownGraceMs: z.number().int().min(0).max(600_000).default(5_000),
     /** Sign-in with the company's OIDC provider (proxy/identity/settings.ts); absent: not configured. */
     identity: IdentitySettingsSchema.optional(),
+    /** The team server this engine mirrors to (proxy/sync/settings.ts); absent: no team server. */
+    team: TeamSettingsSchema.optional(),
   })
   .strict();
 

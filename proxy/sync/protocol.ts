@@ -219,3 +219,108 @@ export type LiveMessage =
   | { type: 'approval'; approval: RoutedApproval }
   | { type: 'alert'; alert_id: number; session_id: string }
   | { type: 'policy'; version: number };
+
+// ---------------------------------------------------------------------------------------------------------
+// Read API for auditors, approvers and the dashboard the server serves (every route needs a token; a person
+// sees their own sessions, auditors everyone's). Pages are keyset-paginated: `next_cursor` is opaque, null on
+// the last page; never OFFSET.
+//   GET /v1/me                                   → {@link Me}
+//   GET /v1/sessions?person=&group=&target=&kind=&from=&to=&q=&cursor=&limit=   → {@link SessionPage}
+//       person: subject or email (case-insensitive); group: an owner group; from/to: µs; q: full text
+//   GET /v1/sessions/:id                         → {@link ServerSession}
+//   GET /v1/sessions/:id/events?after=&limit=    → {@link EventPage}
+//   GET /v1/sessions/:id/verify                  → {@link ChainVerification} (recomputed from stored events)
+//   GET /v1/sessions/:id/export?format=jsonl|har|sql  → the file (Content-Disposition: attachment)
+//   GET /v1/search?q=&person=&group=&cursor=&limit=   → {@link SearchPage} (matching events)
+//   GET /v1/alerts?cursor=&limit=                → {@link AlertPage} (auditors)
+// ---------------------------------------------------------------------------------------------------------
+
+/** The person a token names, and what their groups let them do. */
+export interface Me {
+  issuer: string;
+  subject: string;
+  email: string | null;
+  name: string | null;
+  groups: string[];
+  auditor: boolean;
+  /** Groups whose routed approvals this person decides. */
+  approver_groups: string[];
+}
+
+/** A session as the server holds it. */
+export interface ServerSession {
+  id: string;
+  /** The person whose token mirrored it: the only identity the server believes. */
+  owner: { issuer: string; subject: string; email: string | null; name: string | null; groups: string[] };
+  kind: SessionMeta['kind'];
+  target: string;
+  client: string | null;
+  /** The identity the engine recorded. */
+  identity: WireIdentity;
+  /** True when `identity` disagrees with `owner` (an integrity alert was raised). */
+  identity_mismatch: boolean;
+  started_at: number;
+  ended_at: number | null;
+  status: SessionMeta['status'];
+  stats: Record<string, number>;
+  head_seq: number;
+  head_hash: string;
+  /** When the server last stored events of it, µs. */
+  last_received_at: number;
+  /** Integrity alerts raised for it. */
+  alerts: number;
+}
+
+/** A page of sessions, newest first. */
+export interface SessionPage {
+  sessions: ServerSession[];
+  next_cursor: string | null;
+}
+
+/** A page of a session's events in seq order. */
+export interface EventPage {
+  events: WireEvent[];
+  /** Pass as `after` for the next page; null at the end. */
+  next_after: number | null;
+}
+
+/** The server's own recomputation of a session's chain from what it stored. */
+export type ChainVerification =
+  | { intact: true; events: number; head_seq: number; head_hash: string }
+  | { intact: false; events: number; head_seq: number; broken_at_seq: number; reason: string };
+
+/** One event matching a search. */
+export interface SearchMatch {
+  session_id: string;
+  seq: number;
+  ts: number;
+  kind: string;
+  /** A short excerpt around the match (plain text). */
+  snippet: string;
+  owner: { subject: string; email: string | null };
+}
+
+/** A page of search matches, newest first. */
+export interface SearchPage {
+  matches: SearchMatch[];
+  next_cursor: string | null;
+}
+
+/** An integrity alert, as auditors see it. */
+export interface IntegrityAlert {
+  id: number;
+  session_id: string;
+  seq: number;
+  kind: 'hash_conflict' | 'bad_chain' | 'identity_mismatch';
+  stored_hash: string | null;
+  received_hash: string | null;
+  reason: string;
+  reporter: { issuer: string; subject: string };
+  created_at: number;
+}
+
+/** A page of alerts, newest first. */
+export interface AlertPage {
+  alerts: IntegrityAlert[];
+  next_cursor: string | null;
+}
