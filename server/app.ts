@@ -70,6 +70,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
       const embedded = await startEmbeddedPostgres({
         dataDir: config.dataDir,
         log: (line) => log.debug({ postgres: line }),
+        notice: (message) => log.info(message),
       });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
