@@ -21,6 +21,7 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { Retention } from './retention/retention.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
@@ -86,6 +87,11 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     await live.start();
     stops.push(() => live.stop());
     const verifier = new TokenVerifier(config);
+    if (config.retentionDays !== undefined) {
+      const retention = new Retention(pool, config.retentionDays, log);
+      retention.start();
+      stops.push(() => retention.stop());
+    }
 
     const context: RouteContext = {
       pool,
