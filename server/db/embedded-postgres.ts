@@ -80,12 +80,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
       notice(`initialised a new database in ${paths.cluster}`);
     const child = await startPostmaster(paths, binaries, runAs, log);
     const port = child.port;
+    // A server that dies of an uncaught error still asks its postgres to stop (a SIGKILL cannot: the next
+    // start stops that orphan instead).
+    const onExit = () => child.process.kill('SIGINT');
+    process.once('exit', onExit);
     let stopping: Promise<void> | undefined;
     return {
       url: `postgres://${EMBEDDED_ROLE}:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`,
       port,
       pid: child.process.pid!,
       stop: () => {
+        process.removeListener('exit', onExit);
         stopping ??= stopPostmaster(child.process).finally(() => releaseCluster(paths));
         return stopping;
       },
