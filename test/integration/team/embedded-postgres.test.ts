@@ -5,6 +5,8 @@
  * copes with programs whose library links were never made (npm --ignore-scripts) and, as root, with programs
  * the PostgreSQL user cannot reach (npx's cache in a 0700 home).
  */
+
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   cpSync,
@@ -23,6 +25,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { platformPackage } from '../../../server/db/embedded/binaries.js';
+import { postgresRunAs } from '../../../server/db/embedded/os-user.js';
 import { startEmbeddedPostgres } from '../../../server/db/embedded-postgres.js';
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js';
 import { batch, chain, getHead, postBatch, sessionId } from '../../helpers/team-chain.js';
@@ -160,4 +163,22 @@ describe('the embedded PostgreSQL (no DATABASE_URL)', () => {
     }
     expect(alive(db.pid)).toBe(false);
   }, 240_000);
+
+  it.runIf(process.getuid?.() === 0)(
+    'as root, creates the system user PostgreSQL runs as when it is missing',
+    () => {
+      const name = `gb-ept-${process.pid}`;
+      const exists = () => spawnSync('id', ['-u', name]).status === 0;
+      expect(exists()).toBe(false);
+      try {
+        const user = postgresRunAs(name);
+        expect(exists()).toBe(true);
+        expect(user).toEqual({ name, uid: expect.any(Number), gid: expect.any(Number) });
+        expect(user!.uid).toBeGreaterThan(0);
+        expect(postgresRunAs(name)).toEqual(user); // found, not created twice
+      } finally {
+        spawnSync('userdel', [name]);
+      }
+    },
+  );
 });
