@@ -21,10 +21,14 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { Retention } from './retention/retention.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
 import { mirrorRoutes } from './routes/mirror.js';
+
+/** How long a stop waits for requests in flight before cutting their connections (ms). */
+export const DRAIN_MS = 20_000;
 
 /** A running server. */
 export interface TeamServer {
@@ -32,7 +36,10 @@ export interface TeamServer {
   url: string;
   pool: pg.Pool;
   app: App;
-  /** Stops accepting, closes live sockets (1001), drains requests, then the pool and the database. */
+  /**
+   * Stops accepting (503 to new requests, `Connection: close` on every answer), closes live sockets (1001),
+   * waits up to {@link DRAIN_MS} for requests in flight, then stops the pool and the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -52,11 +59,13 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   let accepting = false;
+  let stopping = false;
   try {
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel },
       bodyLimit: MAX_BATCH_BYTES,
       forceCloseConnections: 'idle',
+      return503OnClosing: false, // the onRequest hook below answers with a protocol error instead
       genReqId: (request) => {
         const given = request.headers['x-request-id'];
         return typeof given === 'string' && /^[\w.-]{1,64}$/.test(given) ? given : crypto.randomUUID();
@@ -70,6 +79,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
       const embedded = await startEmbeddedPostgres({
         dataDir: config.dataDir,
         log: (line) => log.debug({ postgres: line }),
+        notice: (message) => log.info(message),
       });
       stops.push(() => embedded.stop());
       databaseUrl = embedded.url;
@@ -85,6 +95,11 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     await live.start();
     stops.push(() => live.stop());
     const verifier = new TokenVerifier(config);
+    if (config.retentionDays !== undefined) {
+      const retention = new Retention(pool, config.retentionDays, log);
+      retention.start();
+      stops.push(() => retention.stop());
+    }
 
     const context: RouteContext = {
       pool,
@@ -106,9 +121,30 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     });
     for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes])
       await app.register(routes(context));
+    // Draining: a keep-alive connection that is busy when the stop begins would otherwise stay open after its
+    // answer (Fastify's keepAliveTimeout is 72 s) and hold the process past the orchestrator's grace period.
+    app.addHook('onSend', async (_request, reply, payload) => {
+      if (stopping) reply.header('connection', 'close');
+      return payload;
+    });
+    // A request that arrives while stopping gets a protocol error (Fastify's own 503 body is not one).
+    app.addHook('onRequest', async (_request, reply) => {
+      if (!stopping) return;
+      reply.code(503).header('retry-after', '1').send({
+        error: 'unavailable',
+        message: 'the server is stopping: retry (another instance, or this one once it is back)',
+      });
+      return reply;
+    });
     stops.push(async () => {
       accepting = false;
-      await app.close();
+      stopping = true;
+      const force = setTimeout(() => app.server.closeAllConnections(), DRAIN_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(force);
+      }
     });
     await app.listen({ port: config.port, host: config.host });
     accepting = true;

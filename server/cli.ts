@@ -58,7 +58,7 @@ export async function main(argv: string[]): Promise<void> {
     )
     .option(
       '--retention-days <days>',
-      'delete sessions older than this (default: keep everything)',
+      'delete sessions whose last event is older than this many days, at start and hourly; integrity alerts are kept (default: keep everything)',
       env('RETENTION_DAYS'),
     )
     .option(

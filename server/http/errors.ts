@@ -30,7 +30,7 @@ export function answerError(error: FastifyError, request: FastifyRequest, reply:
   }
   if (error instanceof AuthError) {
     const status = error.code === 'keys_unavailable' ? 503 : 401;
-    if (status === 401) reply.header('www-authenticate', 'Bearer error="invalid_token"');
+    if (status === 401) reply.header('www-authenticate', bearerChallenge(error.code));
     reply
       .code(status)
       .send({ error: status === 401 ? 'unauthorized' : 'unavailable', message: error.message });
@@ -58,4 +58,27 @@ export function answerError(error: FastifyError, request: FastifyRequest, reply:
   reply
     .code(503)
     .send({ error: 'unavailable', message: 'the server could not complete the request; retry later' });
+}
+
+/** The realm named in every challenge. */
+export const REALM = 'glassbox-server';
+
+const DESCRIPTIONS: Record<AuthError['code'], string> = {
+  missing: '',
+  invalid: 'the token is not valid',
+  expired: 'the token has expired',
+  audience: 'the token is not for this server',
+  issuer: 'the token is from another issuer',
+  keys_unavailable: '',
+};
+
+/**
+ * The `WWW-Authenticate` value of a 401 (RFC 6750 §3): a request without credentials gets the bare challenge
+ * (§3.1: no error code); a refused token gets `error="invalid_token"` with a fixed description — never text
+ * derived from the token.
+ */
+export function bearerChallenge(code: AuthError['code']): string {
+  const realm = `Bearer realm="${REALM}"`;
+  const description = DESCRIPTIONS[code];
+  return description ? `${realm}, error="invalid_token", error_description="${description}"` : realm;
 }
