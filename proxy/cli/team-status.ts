@@ -6,8 +6,8 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { UserError } from '../common/errors.js';
 import { glassboxHome, homePaths, loadConfig } from '../config.js';
+import { runningEngine } from '../lock.js';
 import { teamBaseUrl } from '../sync/settings.js';
 import { SyncState } from '../sync/state.js';
 import { mirrorStatus } from '../sync/status.js';
@@ -35,7 +35,7 @@ export function addTeamStatusCommand(team: Command): void {
 
 /**
  * The status from the running engine, or from the database when none runs (`note` says so).
- * @throws UserError when config.json cannot be read
+ * @throws UserError when config.json cannot be read, or the engine runs but does not answer
  */
 export async function teamStatus(home: string): Promise<{ status: MirrorStatus; note: string | null }> {
   const team = loadConfig(home).team;
@@ -60,13 +60,9 @@ export async function teamStatus(home: string): Promise<{ status: MirrorStatus; 
     }
   };
   if (!team) return offline(null);
-  let engine: ReturnType<typeof connectToEngine>;
-  try {
-    engine = connectToEngine(home);
-  } catch (error) {
-    if (!(error instanceof UserError)) throw error;
+  if (runningEngine(homePaths(home).lock) === undefined)
     return offline('the engine is not running: nothing is being sent (start it with `glassbox serve`)');
-  }
+  const engine = connectToEngine(home);
   return { status: await engine.call<MirrorStatus>('GET', '/api/team'), note: null };
 }
 

@@ -22,7 +22,7 @@ import { type BatchLimits, buildBatch, sessionMeta } from './batch.js';
 import { type Outcome, TeamClient } from './client.js';
 import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type SessionHead } from './protocol.js';
 import { type TeamSettings, teamBaseUrl } from './settings.js';
-import { type SyncRow, SyncState } from './state.js';
+import { type PendingSession, type SyncRow, SyncState } from './state.js';
 import { mirrorStatus } from './status.js';
 import type { BearerSource, MirrorStatus } from './types.js';
 
@@ -133,13 +133,18 @@ export class Mirror {
       lastSuccessAt: this.lastSuccessAt,
       lastError: this.lastError,
     };
-    let pending: ReturnType<SyncState['pending']> = [];
+    let pending: PendingSession[] = [];
     try {
       pending = this.state?.pending() ?? [];
     } catch {
       // SQLite busy: the counts catch up at the next notice.
     }
-    return mirrorStatus(facts, pending, Date.now());
+    // A session whose first request (its head) failed has no sync_state row yet: its error is held here.
+    const shown = pending.map((session) => {
+      const unasked = session.sync ? undefined : this.unasked.get(session.id);
+      return unasked ? { ...session, sync: unasked } : session;
+    });
+    return mirrorStatus(facts, shown, Date.now());
   }
 
   /** Calls `listener` with the status when it changes (at most once a second). Returns the unsubscribe. */
@@ -248,7 +253,7 @@ export class Mirror {
     const limits = this.options.limits ?? { maxEvents: MAX_BATCH_EVENTS, maxBytes: MAX_BATCH_BYTES };
     for (let turn = 0; turn < BATCHES_PER_TURN && this.running; turn++) {
       if (sync.acked_seq >= session.head_seq) break;
-      const events = state.events(id, sync.acked_seq, limits.maxEvents);
+      const events = state.events(id, sync.acked_seq, limits.maxEvents, limits.maxBytes);
       if (events.length === 0 || events[0]!.seq !== sync.acked_seq + 1) {
         this.lastError = `session ${id}: the server holds seq ${sync.acked_seq} but the local chain does not continue from it`;
         this.changed();
@@ -291,6 +296,7 @@ export class Mirror {
     };
     this.state!.put(row);
     this.failures.delete(id);
+    this.unasked.delete(id);
     this.lastSuccessAt = Date.now();
     this.lastError = null;
     this.globalFailures = 0;
@@ -342,7 +348,9 @@ export class Mirror {
         const retryAt = now + backoffDelay(failures, policy);
         this.globalUntil = now + backoffDelay(this.globalFailures, policy);
         this.lastError = outcome.message;
-        if (sync) this.state!.put({ ...base, last_error: outcome.message, next_attempt_at: retryAt });
+        const row = { ...base, last_error: outcome.message, next_attempt_at: retryAt };
+        if (sync) this.state!.put(row);
+        else this.unasked.set(id, row);
         this.queue.set(id, retryAt);
         break;
       }
@@ -352,6 +360,8 @@ export class Mirror {
 
   /** Consecutive failures per session since its last success (for its backoff). */
   private readonly failures = new Map<string, number>();
+  /** The last failure of sessions whose head the server has not told yet (they have no sync_state row). */
+  private readonly unasked = new Map<string, SyncRow>();
 
   private setSignedOut(value: boolean): void {
     if (this.signedOut === value) return;

@@ -136,9 +136,24 @@ export class SyncState {
     return this.sql.session.get(sessionId) as SessionSource | undefined;
   }
 
-  /** Up to `limit` events with seq > `after`, in order. */
-  events(sessionId: string, after: number, limit: number): EventSource[] {
-    return this.sql.events.all(sessionId, after, limit) as EventSource[];
+  /**
+   * Up to `limit` events with seq > `after`, in order, stopping after the one whose payloads bring the total
+   * to `maxBytes` or more (so that a batch never holds far more in memory than it may send).
+   */
+  events(
+    sessionId: string,
+    after: number,
+    limit: number,
+    maxBytes = Number.POSITIVE_INFINITY,
+  ): EventSource[] {
+    const rows: EventSource[] = [];
+    let bytes = 0;
+    for (const row of this.sql.events.iterate(sessionId, after, limit) as Iterable<EventSource>) {
+      rows.push(row);
+      bytes += row.payload.length;
+      if (bytes >= maxBytes) break;
+    }
+    return rows;
   }
 
   /** Closes the connection. */
