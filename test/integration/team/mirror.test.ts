@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../proxy/engine.js';
 import type { MirrorStatus } from '../../../proxy/sync/types.js';
+import { signInForTest } from '../../helpers/identity-signin.js';
 import {
   localHeads,
   type MirrorRig,
@@ -22,6 +23,7 @@ import {
   until,
   untilMirrored,
 } from '../../helpers/mirror-rig.js';
+import { spawnTeamServer } from '../../helpers/team-server.js';
 
 let rig: MirrorRig;
 
@@ -264,6 +266,36 @@ describe('the background mirror', () => {
     } finally {
       await new Promise<void>((resolve) => front.close(() => resolve()));
     }
+  }, 180_000);
+
+  it('stops sending a token the server answers 401, and sends again once signed in anew', async () => {
+    // The real server, started for another audience: every token of this provider is refused (401).
+    await rig.server!.stop();
+    rig.server = await spawnTeamServer({
+      databaseUrl: rig.serverPg.superuserUrl,
+      issuer: rig.provider.issuer,
+      audience: 'https://elsewhere.glassbox.test',
+      port: rig.port,
+    });
+    const home = await rig.home('alice');
+    const engine = await home.start();
+    await statements(home.pgUrl, 'refused-token', 3);
+    await until('the status says signed-out after a 401', async () => {
+      const status = await teamStatus(engine);
+      return status.state === 'signed-out' && /401/.test(status.last_error ?? '');
+    });
+    // The refused token is not sent again, however long it waits.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const refused = rig.server
+      .logs()
+      .filter((l) => (l.res as { statusCode?: number } | undefined)?.statusCode === 401);
+    expect(refused).toHaveLength(1);
+    await rig.server.stop();
+    await rig.startServer();
+    await signInForTest(rig.provider, home.home, 'alice');
+    await untilMirrored(rig, engine);
+    await expectExactlyOnce(engine);
+    await home.stop();
   }, 180_000);
 
   it('says signed-out and sends nothing while nobody is signed in', async () => {
