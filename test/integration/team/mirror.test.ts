@@ -14,6 +14,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../../proxy/engine.js';
 import type { MirrorStatus } from '../../../proxy/sync/types.js';
+import { startTestEngine } from '../../helpers/engine.js';
 import { signInForTest } from '../../helpers/identity-signin.js';
 import {
   localHeads,
@@ -314,4 +315,23 @@ describe('the background mirror', () => {
     expect((await serverHeads(rig)).get(id)).toBeUndefined();
     await home.stop();
   }, 120_000);
+
+  it('answers GET /api/team "off", not configured, on an engine without a team section', async () => {
+    const test = await startTestEngine(rig.mock.url);
+    try {
+      expect(await teamStatus(test.engine)).toEqual({
+        configured: false,
+        url: null,
+        state: 'off',
+        sessions_behind: 0,
+        events_behind: 0,
+        refused: 0,
+        last_success_at: null,
+        last_error: null,
+        sessions: [],
+      });
+    } finally {
+      await test.cleanup();
+    }
+  });
 });
