@@ -20,7 +20,7 @@ import type { StoreChange } from '../store/types.js';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type BatchLimits, buildBatch, sessionMeta } from './batch.js';
 import { type Outcome, TeamClient } from './client.js';
-import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type SessionHead } from './protocol.js';
+import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type SessionHead, type SessionMeta } from './protocol.js';
 import { type TeamSettings, teamBaseUrl } from './settings.js';
 import { type PendingSession, type SyncRow, SyncState } from './state.js';
 import { mirrorStatus } from './status.js';
@@ -249,7 +249,19 @@ export class Mirror {
       if (outcome.type !== 'head') return this.failed(id, undefined, session.head_seq, outcome);
       sync = this.acked(id, outcome.head);
     }
-    const meta = sessionMeta(session);
+    let meta: SessionMeta;
+    try {
+      meta = sessionMeta(session);
+    } catch (error) {
+      // A row the protocol cannot carry would fail the same way at every attempt: refused until it changes.
+      const message = error instanceof Error ? error.message : String(error);
+      return this.failed(id, sync, session.head_seq, {
+        type: 'refused',
+        status: 0,
+        code: 'unsendable',
+        message,
+      });
+    }
     const limits = this.options.limits ?? { maxEvents: MAX_BATCH_EVENTS, maxBytes: MAX_BATCH_BYTES };
     for (let turn = 0; turn < BATCHES_PER_TURN && this.running; turn++) {
       if (sync.acked_seq >= session.head_seq) break;

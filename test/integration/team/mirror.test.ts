@@ -224,6 +224,33 @@ describe('the background mirror', () => {
     await home.stop();
   }, 180_000);
 
+  it('refuses a session row the protocol cannot carry, without retrying it, and mirrors the others', async () => {
+    const home = await rig.home('alice');
+    const engine = await home.start();
+    await rig.server!.stop();
+    await statements(home.pgUrl, 'odd-kind', 3);
+    await statements(home.pgUrl, 'plain', 3);
+    const sessions = engine.store.listSessions();
+    const odd = sessions.find((session) => session.client === 'odd-kind')!;
+    const plain = sessions.find((session) => session.client === 'plain')!;
+    const db = new Database(`${home.home}/glassbox.db`);
+    db.prepare("UPDATE sessions SET kind = 'ftp' WHERE id = ?").run(odd.id);
+    db.close();
+    await rig.startServer();
+    await until(
+      'the plain session arrives',
+      async () => (await serverHeads(rig)).get(plain.id)?.head === plain.head_seq,
+    );
+    await until('the odd session is refused', async () => {
+      const status = await teamStatus(engine);
+      return status.sessions.some((s) => s.session_id === odd.id && s.state === 'refused');
+    });
+    const refused = (await teamStatus(engine)).sessions.find((s) => s.session_id === odd.id)!;
+    expect(refused.last_error).toContain('a kind the protocol does not know (ftp)');
+    expect((await serverHeads(rig)).get(odd.id)).toBeUndefined();
+    await home.stop();
+  }, 180_000);
+
   it('waits out a 429 for its Retry-After before sending again', async () => {
     // The server answers 429 only when its pool has 40 waiting requests, which one engine never makes: a small
     // proxy in front of the real server answers the first two batches 429 with Retry-After: 2.
