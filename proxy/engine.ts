@@ -8,9 +8,8 @@ import { Lifecycle } from './common/lifecycle.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
-import { every, fileConfig, listen, startFailure } from './engine-support.js';
+import { every, fileConfig, listen, startFailure, teamMirror } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
-import { IdentityBearer } from './identity/bearer.js';
 import { IdentityComponent } from './identity/component.js';
 import { IdentityController } from './identity/control.js';
 import { openEngineVault } from './identity/sealed-vault.js';
@@ -32,7 +31,7 @@ import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
-import { Mirror } from './sync/mirror.js';
+import type { Mirror } from './sync/mirror.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -110,9 +109,8 @@ interface EngineParts {
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
  * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the live
- * sign-in (identity), the policy, the Anthropic proxy, the
- * PostgreSQL proxy, the team mirror, the control API, the idle sweep, the config watcher and, after an upgrade, the search
- * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
+ * sign-in (identity), the policy, the Anthropic proxy, the PostgreSQL proxy, the team mirror, the control API,
+ * the idle sweep, the config watcher and, after an upgrade, the search re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
  */
 export class Engine implements EngineParts {
@@ -270,17 +268,8 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     stop: () => postgres.stop(),
   });
 
-  // The team mirror (config.json `team` with `mirror: true`; otherwise it stays `off` and only answers status).
-  const mirror = await parts.add(
-    'team mirror',
-    new Mirror({
-      databasePath: paths.database,
-      team: config.team,
-      changes: (listener) => store.subscribe(listener),
-      bearer: new IdentityBearer(home, identity, () => config.team?.token ?? 'access_token'),
-      identityChanges: (listener) => identity.subscribe(() => listener()),
-    }),
-  );
+  // Mirrors every session to the team server (config.json `team`); `off` without one, answering status only.
+  const mirror = await parts.add('team mirror', teamMirror(home, paths.database, config, store, identity));
 
   const upstream = config.anthropic.upstream;
   const api = new ApiServer({
