@@ -1,11 +1,16 @@
 /**
  * Small pieces of the engine's composition root (engine.ts) that hold no state of their own: a periodic task
- * as a component, config.json as on disk, and what a failed start or listen tells the user.
+ * as a component, config.json as on disk, the team mirror's wiring, and what a failed start or listen tells
+ * the user.
  */
 import { describeError, UserError } from './common/errors.js';
 import type { Component } from './common/lifecycle.js';
 import { type Config, loadConfig } from './config.js';
+import { IdentityBearer } from './identity/bearer.js';
+import type { IdentityComponent } from './identity/component.js';
+import type { Store } from './store/store.js';
 import { diskIsFull, isDiskFull, storageFailure } from './store/unavailable.js';
+import { Mirror } from './sync/mirror.js';
 
 /** A component that runs `task` every `ms` (unref'd); a failing run is tried again at the next tick. */
 export function every(ms: number, task: () => void): Component {
@@ -74,4 +79,24 @@ export async function listen(
     }
     throw new UserError(`Could not start the ${what} on port ${port}: ${describeError(error)}`);
   }
+}
+
+/**
+ * The team mirror (proxy/sync/mirror.ts) over the store's change feed and the verified sign-in's token of the
+ * kind config.json's `team.token` names; without a `team` section (or with `mirror: false`) it stays `off`.
+ */
+export function teamMirror(
+  home: string,
+  databasePath: string,
+  config: Config,
+  store: Store,
+  identity: IdentityComponent,
+): Mirror {
+  return new Mirror({
+    databasePath,
+    team: config.team,
+    changes: (listener) => store.subscribe(listener),
+    bearer: new IdentityBearer(home, identity, () => config.team?.token ?? 'access_token'),
+    identityChanges: (listener) => identity.subscribe(() => listener()),
+  });
 }

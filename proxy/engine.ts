@@ -8,7 +8,7 @@ import { Lifecycle } from './common/lifecycle.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
-import { every, fileConfig, listen, startFailure } from './engine-support.js';
+import { every, fileConfig, listen, startFailure, teamMirror } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
 import { IdentityComponent } from './identity/component.js';
 import { IdentityController } from './identity/control.js';
@@ -31,6 +31,7 @@ import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
+import type { Mirror } from './sync/mirror.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -96,6 +97,8 @@ interface EngineParts {
   approvals: Approvals;
   /** The live sign-in (identity.json, watched): each new session takes `identity.current()`. */
   identity: IdentityComponent;
+  /** The team mirror (`mirror.status()`; `off` without config.json's `team`). */
+  mirror: Mirror;
   /** Re-indexing sessions recorded by an older Glassbox for search, while that runs (see `done`). */
   reindex: ReindexThread | undefined;
   addresses: EngineAddresses;
@@ -106,9 +109,8 @@ interface EngineParts {
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
  * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the live
- * sign-in (identity), the policy, the Anthropic proxy, the
- * PostgreSQL proxy, the control API, the idle sweep, the config watcher and, after an upgrade, the search
- * re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
+ * sign-in (identity), the policy, the Anthropic proxy, the PostgreSQL proxy, the team mirror, the control API,
+ * the idle sweep, the config watcher and, after an upgrade, the search re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
  */
 export class Engine implements EngineParts {
@@ -120,6 +122,7 @@ export class Engine implements EngineParts {
   readonly live: LiveConfig;
   readonly approvals: Approvals;
   readonly identity: IdentityComponent;
+  readonly mirror: Mirror;
   readonly reindex: ReindexThread | undefined;
   readonly addresses: EngineAddresses;
   readonly recovered: number;
@@ -136,6 +139,7 @@ export class Engine implements EngineParts {
     this.live = running.live;
     this.approvals = running.approvals;
     this.identity = running.identity;
+    this.mirror = running.mirror;
     this.reindex = running.reindex;
     this.addresses = running.addresses;
     this.recovered = running.recovered;
@@ -264,6 +268,9 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     stop: () => postgres.stop(),
   });
 
+  // Mirrors every session to the team server (config.json `team`); `off` without one, answering status only.
+  const mirror = await parts.add('team mirror', teamMirror(home, paths.database, config, store, identity));
+
   const upstream = config.anthropic.upstream;
   const api = new ApiServer({
     store,
@@ -288,6 +295,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
       postgres: postgres.health(),
       guard: guard.health(),
     }),
+    team: mirror,
     notices: (push) =>
       anthropic.health.subscribe(({ upstream: url, status }) =>
         push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
@@ -334,6 +342,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     live,
     approvals,
     identity,
+    mirror,
     reindex,
     addresses,
     recovered,

@@ -32,6 +32,7 @@ import {
 import { identityHealth, identityRoute, isIdentityPath } from './routes/identity.js';
 import { isPolicyPath, type PolicyRouteOptions, PolicyRoutes } from './routes/policy.js';
 import { type RouteAnswer, sessionRoute } from './routes/sessions.js';
+import { TEAM_PATH, type TeamStatusSource, teamRoute } from './routes/team.js';
 import { findRendererDir, pagePolicy, type StaticFile, StaticFiles } from './static.js';
 import type { EventsResponse, HealthResponse, LiveMessage, SessionResponse } from './types.js';
 
@@ -63,6 +64,8 @@ export interface ApiServerOptions {
   approvals?: ApprovalRouteOptions;
   /** The guard behind POST /api/guard/tool-call (the Claude Code hook); without it that path answers 404. */
   guard?: Omit<GuardRouteOptions, 'store'>;
+  /** The team mirror behind GET /api/team, whose status changes go to /api/live; without it that path answers 404. */
+  team?: TeamStatusSource;
   /**
    * Engine notices for /api/live besides store changes (e.g. an upstream failing): called at start with the
    * function that pushes a message to every client; returns the function that stops it.
@@ -87,6 +90,7 @@ export class ApiServer {
   private unsubscribeApprovals: (() => void) | undefined;
   private unsubscribeIdentity: (() => void) | undefined;
   private unsubscribeSignInFailures: (() => void) | undefined;
+  private unsubscribeTeam: (() => void) | undefined;
 
   constructor(private readonly options: ApiServerOptions) {
     const rendererDir = options.rendererDir === undefined ? findRendererDir() : options.rendererDir;
@@ -125,6 +129,7 @@ export class ApiServer {
     this.unsubscribeIdentity = this.options.identity?.source.subscribe((state) =>
       this.broadcast({ type: 'identity', state }),
     );
+    this.unsubscribeTeam = this.options.team?.subscribe((status) => this.broadcast({ type: 'team', status }));
     this.unsubscribeSignInFailures = this.options.identity?.onSignInFailed?.((failure) =>
       this.broadcast({ type: 'sign-in-failed', failure }),
     );
@@ -140,6 +145,7 @@ export class ApiServer {
     this.unsubscribeApprovals?.();
     this.unsubscribeIdentity?.();
     this.unsubscribeSignInFailures?.();
+    this.unsubscribeTeam?.();
     this.unsubscribeHealth?.();
     clearInterval(this.heartbeat);
     for (const client of this.wss.clients) client.close(1001, 'engine stopping');
@@ -232,6 +238,7 @@ export class ApiServer {
     }
     const answer = sessionRoute(this.options.store, url, this.options.version);
     if (answer) return answer;
+    if (path === TEAM_PATH && this.options.team) return teamRoute(this.options.team);
     if (path === '/api/health') {
       const body: HealthResponse = {
         ok: true,

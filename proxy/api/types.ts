@@ -28,6 +28,7 @@ import type { DetectorView, PreviewedText, PreviewSpan } from '../policy/preview
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
+import type { TeamMessage } from './routes/team.js';
 
 export type {
   InflightExchange,
@@ -187,6 +188,7 @@ export type LiveMessage =
   | ApprovalMessage
   | IdentityMessage
   | SignInFailedMessage
+  | TeamMessage
   | { type: 'store'; store: StoreHealth }
   | { type: 'hello'; version: string }
   | { type: 'heartbeat' };

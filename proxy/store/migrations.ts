@@ -121,6 +121,20 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX approvals_status ON approvals (status, requested_at DESC);
   `,
+  // 7: the team mirror's bookkeeping (DESIGN.md, "Team server and mirroring"; sync/state.ts): per session, what
+  // the team server acknowledged. The event log is the outbox; this only says how far it has been sent. Written
+  // by the mirror on its own connection, not through the journal: it is a copy of the server's head, which the
+  // mirror asks for again when a row is missing or behind.
+  `
+  CREATE TABLE sync_state (
+    session_id      TEXT PRIMARY KEY,        -- sessions.id
+    acked_seq       INTEGER NOT NULL,        -- the last seq the server acknowledged (0: none)
+    acked_hash      TEXT NOT NULL,           -- its hash (the session id when acked_seq is 0)
+    last_error      TEXT,                    -- one line, null after a success
+    next_attempt_at INTEGER,                 -- ms since epoch, when a retry is due; null when none waits
+    refused         INTEGER                  -- the local head_seq the server refused (422/403); null when not
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** The schema version this build writes. */

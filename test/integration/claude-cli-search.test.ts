@@ -71,9 +71,9 @@ function indexAsBefore(database: string): void {
         insert.run(row.id, replySearchText(content));
       }
     }
-    // The schema as it was then: version 2, before the search state (3), in-flight deltas (4) and approvals (6).
+    // The schema as it was then: version 2, before the search state (3), in-flight deltas (4), approvals (6) and sync_state (7).
     db.exec(
-      'DROP TABLE IF EXISTS search_state; DROP TABLE IF EXISTS inflight_parts; DROP TABLE IF EXISTS approvals',
+      'DROP TABLE IF EXISTS search_state; DROP TABLE IF EXISTS inflight_parts; DROP TABLE IF EXISTS approvals; DROP TABLE IF EXISTS sync_state',
     );
     db.pragma('user_version = 2');
   } finally {

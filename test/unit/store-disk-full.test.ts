@@ -245,12 +245,12 @@ describe('start-up recovery of outcomes lost while the store refused writes', ()
     );
     store.endSession(pg.id, 'client_closed');
     store.close();
-    // The database as that version left it: schema 4 (no approvals table), no awaiting_outcome in the stats.
+    // The database as that version left it: schema 4 (no approvals nor sync_state table), no awaiting_outcome in the stats.
     const db = new Database(join(home, 'glassbox.db'));
     expect(
       JSON.parse(db.prepare('SELECT stats FROM sessions WHERE id = ?').pluck().get(pg.id) as string),
     ).not.toHaveProperty(PG_AWAITING);
-    db.exec('DROP TABLE approvals');
+    db.exec('DROP TABLE approvals; DROP TABLE sync_state');
     db.pragma('user_version = 4');
     db.close();
 
