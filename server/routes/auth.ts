@@ -94,7 +94,7 @@ export function baseUrl(request: FastifyRequest, context: RouteContext): string 
 }
 
 /** A path on this server to return to after signing in; `/` for anything else (no open redirect). */
-function safeReturn(value: string | undefined): string {
+export function safeReturn(value: string | undefined): string {
   return value && /^\/(?![/\\])[\x21-\x7e]*$/.test(value) ? value : '/';
 }
 

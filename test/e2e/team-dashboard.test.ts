@@ -193,11 +193,9 @@ describe('the team dashboard in Chromium, signed in through the real provider', 
     expect(post).toMatchObject({ status: 403, body: { error: 'forbidden' } });
   }, 60_000);
 
-  it('shows everyone’s mirrored sessions to Alice (auditor), the server’s verification, the mismatch and alerts', async () => {
-    if (!readApi) {
-      console.warn('team-dashboard e2e: /v1/me is not on this server yet (read API not merged); skipped');
-      return;
-    }
+  it('shows everyone’s mirrored sessions to Alice (auditor), the server’s verification, the mismatch and alerts', async (test) => {
+    // The read API is built in parallel (issue 19): until /v1/me is on the server this part reports skipped.
+    if (!readApi) test.skip();
     await page.goto(team.server.url);
     await page.getByTestId('team-me').waitFor();
     expect(await page.getByTestId('team-me').textContent()).toContain('Alice Example');
