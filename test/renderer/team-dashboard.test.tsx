@@ -154,14 +154,25 @@ function json(status: number, body: unknown): Response {
   return new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 }
 
-class QuietSocket {
+/** A WebSocket stand-in: the page's /v1/live sockets, to which a test sends messages or a close. */
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  onopen: (() => void) | null = null;
   onmessage: ((event: { data: string }) => void) | null = null;
+  onclose: ((event: { code: number }) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
   close() {}
+  emit(message: unknown) {
+    this.onmessage?.({ data: JSON.stringify(message) });
+  }
 }
 
 beforeEach(() => {
   window.history.replaceState(null, '', '/');
-  vi.stubGlobal('WebSocket', QuietSocket);
+  FakeSocket.all = [];
+  vi.stubGlobal('WebSocket', FakeSocket);
 });
 afterEach(() => {
   cleanup();
@@ -395,6 +406,52 @@ describe('team mode', () => {
       'GET /v1/alerts': { alerts: [], next_cursor: null },
     });
     render(<TeamApp />);
+    expect((await screen.findByTestId('team-sign-in')).textContent).toContain('Your sign-in has expired.');
+  });
+});
+
+describe('team mode, live', () => {
+  it('follows the open session: a live notice fetches the new events and the verification again', async () => {
+    window.history.replaceState(null, '', '/s/S_ALICE');
+    let head = 1;
+    const event = (seq: number) => ({
+      seq,
+      ts: T0 + seq,
+      kind: 'pg.statement',
+      payload: { sql: `SELECT ${seq}` },
+      hash: 'f'.repeat(64),
+    });
+    const calls = serve({
+      'GET /v1/me': BOB,
+      'GET /v1/sessions': { sessions: [], next_cursor: null },
+      'GET /v1/sessions/S_ALICE': () => session('S_ALICE', ALICE, { head_seq: head }),
+      'GET /v1/sessions/S_ALICE/verify': () => ({
+        intact: true,
+        events: head,
+        head_seq: head,
+        head_hash: 'c'.repeat(64),
+      }),
+      'GET /v1/sessions/S_ALICE/events': (url: URL) => {
+        const after = Number(url.searchParams.get('after'));
+        return { events: after < head ? [event(head)] : [], next_after: null };
+      },
+    });
+    render(<TeamApp />);
+    await waitFor(() => expect(screen.getByTestId('team-verify').textContent).toContain('· 1 event ·'));
+    expect(FakeSocket.all.at(-1)!.url).toBe('ws://localhost:3000/v1/live');
+    head = 2;
+    FakeSocket.all.at(-1)!.emit({ type: 'session', session_id: 'S_OTHER', head_seq: 9, owner: 'x' });
+    FakeSocket.all.at(-1)!.emit({ type: 'session', session_id: 'S_ALICE', head_seq: 2, owner: 'alice' });
+    await waitFor(() => expect(screen.getByTestId('team-verify').textContent).toContain('· 2 events ·'));
+    const reads = calls.filter((c) => c.url.pathname === '/v1/sessions/S_ALICE/events');
+    expect(reads.map((c) => c.url.searchParams.get('after'))).toEqual(['0', '1']);
+  });
+
+  it('shows the sign-in page when the live stream closes with 4401 (the sign-in expired)', async () => {
+    serve({ 'GET /v1/me': BOB, 'GET /v1/sessions': { sessions: [], next_cursor: null } });
+    render(<TeamApp />);
+    await screen.findByTestId('team-me');
+    FakeSocket.all.at(-1)!.onclose?.({ code: 4401 });
     expect((await screen.findByTestId('team-sign-in')).textContent).toContain('Your sign-in has expired.');
   });
 });

@@ -11,7 +11,7 @@ const KIND_TEXT = {
 /** Integrity alerts (auditors): newest first, each linking to its session. */
 export function TeamAlerts({ onOpen }: { onOpen: (sessionId: string) => void }) {
   const { client } = useTeam();
-  const alerts = useTeamCall(() => client.alerts(null, 200), 'alerts');
+  const alerts = useTeamCall(() => client.alerts(null, 100), 'alerts');
   if (!alerts) return <div className="page-message faint">Loading…</div>;
   if ('error' in alerts)
     return <div className="page-message error-text">Could not load alerts: {alerts.error}</div>;

@@ -3,6 +3,7 @@ import type { Me } from '../../../proxy/sync/protocol';
 import { NavigateContext, RouteLink } from '../ui/nav';
 import { TeamCallError, TeamClient } from './client';
 import { parseTeamRoute, TeamContext, type TeamRoute, useTeam } from './context';
+import { TeamLiveContext, useTeamLive, useTeamLiveSocket } from './live';
 import { TeamAlerts } from './TeamAlerts';
 import { TeamApprovals } from './TeamApprovals';
 import { TeamSession } from './TeamSession';
@@ -55,12 +56,13 @@ export function TeamApp({ client: given }: { client?: TeamClient }) {
   if (signIn.state === 'signed-out') return <SignInPage client={client} reason={signIn.reason} />;
   return (
     <TeamContext.Provider value={{ client, me: signIn.me, signedOut }}>
-      <TeamShell me={signIn.me} client={client} />
+      <TeamShell me={signIn.me} client={client} signedOut={signedOut} />
     </TeamContext.Provider>
   );
 }
 
-function TeamShell({ me, client }: { me: Me; client: TeamClient }) {
+function TeamShell({ me, client, signedOut }: { me: Me; client: TeamClient; signedOut: () => void }) {
+  const live = useTeamLiveSocket(client, signedOut);
   const [route, setRoute] = useState<TeamRoute>(() => parseTeamRoute(window.location.pathname));
   useEffect(() => {
     const onPop = () => setRoute(parseTeamRoute(window.location.pathname));
@@ -76,55 +78,65 @@ function TeamShell({ me, client }: { me: Me; client: TeamClient }) {
   };
   const approver = me.approver_groups.length > 0;
   return (
-    <NavigateContext.Provider value={navigate}>
-      <div className="app team">
-        <header className="topbar">
-          <span className="brand">Glassbox</span>
-          <span className="faint small">team server</span>
-          <nav className="topnav" aria-label="Views">
-            <RouteLink
-              to="/"
-              current={route.view === 'list' || route.view === 'session'}
-              testId="nav-sessions"
-            >
-              Sessions
-            </RouteLink>
-            {me.auditor ? (
-              <RouteLink to="/alerts" current={route.view === 'alerts'} testId="nav-alerts">
-                Integrity alerts
+    <TeamLiveContext.Provider value={live}>
+      <NavigateContext.Provider value={navigate}>
+        <div className="app team">
+          <header className="topbar">
+            <span className="brand">Glassbox</span>
+            <span className="faint small">team server</span>
+            <span className={`live-state live-${live.state}`} data-testid="live-state">
+              <i className="dot" />
+              {live.state === 'live'
+                ? 'live'
+                : live.state === 'connecting'
+                  ? 'connecting…'
+                  : 'offline, retrying'}
+            </span>
+            <nav className="topnav" aria-label="Views">
+              <RouteLink
+                to="/"
+                current={route.view === 'list' || route.view === 'session'}
+                testId="nav-sessions"
+              >
+                Sessions
               </RouteLink>
+              {me.auditor ? (
+                <RouteLink to="/alerts" current={route.view === 'alerts'} testId="nav-alerts">
+                  Integrity alerts
+                </RouteLink>
+              ) : null}
+              {approver ? (
+                <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
+                  Approvals
+                </RouteLink>
+              ) : null}
+            </nav>
+            <span className="spacer" />
+            <span className="identity identity-verified" data-testid="team-me" title={me.groups.join(', ')}>
+              <i className="verified-mark" role="img" aria-label="verified">
+                ✓
+              </i>
+              {me.name ?? me.email ?? me.subject}
+              {me.auditor ? <span className="badge">auditor</span> : null}
+            </span>
+            <button type="button" className="btn btn-ghost" onClick={signOut}>
+              Sign out
+            </button>
+          </header>
+          {me.auditor ? <AlertStrip onOpen={() => navigate('/alerts')} /> : null}
+          <main className="main">
+            <TeamSessions active={route.view === 'list'} onOpen={(id) => navigate(`/s/${id}`)} />
+            {route.view === 'session' ? (
+              <TeamSession key={route.id} id={route.id} onBack={() => navigate('/')} />
             ) : null}
-            {approver ? (
-              <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
-                Approvals
-              </RouteLink>
+            {route.view === 'alerts' ? <TeamAlerts onOpen={(id) => navigate(`/s/${id}`)} /> : null}
+            {route.view === 'approvals' ? (
+              <TeamApprovals selectedId={route.id} onSelect={(id) => navigate(`/approvals/${id}`)} />
             ) : null}
-          </nav>
-          <span className="spacer" />
-          <span className="identity identity-verified" data-testid="team-me" title={me.groups.join(', ')}>
-            <i className="verified-mark" role="img" aria-label="verified">
-              ✓
-            </i>
-            {me.name ?? me.email ?? me.subject}
-            {me.auditor ? <span className="badge">auditor</span> : null}
-          </span>
-          <button type="button" className="btn btn-ghost" onClick={signOut}>
-            Sign out
-          </button>
-        </header>
-        {me.auditor ? <AlertStrip onOpen={() => navigate('/alerts')} /> : null}
-        <main className="main">
-          <TeamSessions active={route.view === 'list'} onOpen={(id) => navigate(`/s/${id}`)} />
-          {route.view === 'session' ? (
-            <TeamSession key={route.id} id={route.id} onBack={() => navigate('/')} />
-          ) : null}
-          {route.view === 'alerts' ? <TeamAlerts onOpen={(id) => navigate(`/s/${id}`)} /> : null}
-          {route.view === 'approvals' ? (
-            <TeamApprovals selectedId={route.id} onSelect={(id) => navigate(`/approvals/${id}`)} />
-          ) : null}
-        </main>
-      </div>
-    </NavigateContext.Provider>
+          </main>
+        </div>
+      </NavigateContext.Provider>
+    </TeamLiveContext.Provider>
   );
 }
 
@@ -132,8 +144,13 @@ function TeamShell({ me, client }: { me: Me; client: TeamClient }) {
 function AlertStrip({ onOpen }: { onOpen: () => void }) {
   const { client } = useTeam();
   const [count, setCount] = useState<number | null>(null);
+  const [seen, setSeen] = useState(0);
+  useTeamLive((message) => {
+    if (message.type === 'alert') setSeen((n) => n + 1);
+  });
   useEffect(() => {
     let alive = true;
+    void seen;
     client.alerts(null, 100).then(
       (page) => alive && setCount(page.alerts.length),
       () => undefined,
@@ -141,7 +158,7 @@ function AlertStrip({ onOpen }: { onOpen: () => void }) {
     return () => {
       alive = false;
     };
-  }, [client]);
+  }, [client, seen]);
   if (!count) return null;
   return (
     <button type="button" className="banner banner-err" data-testid="alert-strip" onClick={onOpen}>

@@ -7,6 +7,7 @@ import { when } from '../format';
 import { useNow } from '../ui/useNow';
 import { TeamCallError } from './client';
 import { useTeam } from './context';
+import { useTeamLive } from './live';
 
 /** How often the inbox is re-read (ms); the live stream also triggers a re-read. */
 const POLL_MS = 3_000;
@@ -153,20 +154,11 @@ export function TeamApprovals({
   useEffect(() => {
     refresh();
     const timer = setInterval(refresh, POLL_MS);
-    let socket: WebSocket | undefined;
-    try {
-      socket = new WebSocket(client.liveUrl());
-      socket.onmessage = (event) => {
-        if (String(event.data).includes('"approval"')) refresh();
-      };
-    } catch {
-      // Polling alone keeps the inbox current.
-    }
-    return () => {
-      clearInterval(timer);
-      socket?.close();
-    };
-  }, [client, refresh]);
+    return () => clearInterval(timer);
+  }, [refresh]);
+  useTeamLive((message) => {
+    if (message.type === 'approval') refresh();
+  });
   const decide = async (approval: RoutedApproval, body: ApprovalDecisionBody) => {
     await client.decide(approval.id, body);
     setDecided((d) => d.concat(`${approval.id}: ${body.decision}`));

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { RecordedEvent } from '../../../proxy/api/types';
 import type { Identity } from '../../../proxy/store/types';
 import type { ChainVerification, ServerSession } from '../../../proxy/sync/protocol';
@@ -12,10 +12,12 @@ import { RawView } from '../session/RawView';
 import { kindLabel } from '../sessions/activity';
 import type { TeamExportFormat } from './client';
 import { useTeam } from './context';
+import { useTeamLive } from './live';
 import { ownerLabel } from './TeamSessions';
 import { useTeamCall } from './useTeamCall';
 
-const PAGE = 5_000;
+/** Events per page: at most a batch (MAX_BATCH_EVENTS), which any page limit of the server admits. */
+const PAGE = 500;
 
 /** The server's chain verification, shown prominently: intact with its head, or where it breaks and why. */
 export function Verification({ verdict }: { verdict: ChainVerification | { error: string } | null }) {
@@ -67,29 +69,51 @@ export function Ownership({ session }: { session: ServerSession }) {
  */
 export function TeamSession({ id, onBack }: { id: string; onBack: () => void }) {
   const { client } = useTeam();
-  const session = useTeamCall(() => client.session(id), id);
-  const verdict = useTeamCall(() => client.verify(id), id);
+  // Bumped by the live stream when the session grows: the row and the verdict are read again.
+  const [version, setVersion] = useState(0);
+  const session = useTeamCall(() => client.session(id), `${id}:${version}`);
+  const verdict = useTeamCall(() => client.verify(id), `${id}:${version}`);
   const [events, setEvents] = useState<RecordedEvent[]>([]);
   const [complete, setComplete] = useState(false);
   const [raw, setRaw] = useState(false);
-  useEffect(() => {
-    let alive = true;
-    (async () => {
-      let after = 0;
-      for (;;) {
-        const page = await client.events(id, after, PAGE);
-        if (!alive) return;
-        const added = page.events.map((e) => ({ ...e, session_id: id }));
-        setEvents((current) => current.concat(added));
-        if (page.next_after === null || page.events.length === 0) break;
-        after = page.next_after;
-      }
-      setComplete(true);
-    })().catch(() => alive && setComplete(true));
-    return () => {
-      alive = false;
-    };
+  const loader = useRef({ after: 0, loading: false, again: false, alive: true });
+  const fetchMore = useCallback(async () => {
+    const l = loader.current;
+    if (l.loading) {
+      l.again = true;
+      return;
+    }
+    l.loading = true;
+    try {
+      do {
+        l.again = false;
+        const page = await client.events(id, l.after, PAGE);
+        if (!l.alive) return;
+        const last = page.events.at(-1);
+        if (last) l.after = last.seq;
+        if (page.events.length > 0)
+          setEvents((current) => current.concat(page.events.map((e) => ({ ...e, session_id: id }))));
+        if (page.next_after !== null && page.events.length > 0) l.again = true;
+      } while (l.again && l.alive);
+    } catch {
+      // Shown as the session's own error when the row cannot be read either.
+    } finally {
+      l.loading = false;
+      if (l.alive) setComplete(true);
+    }
   }, [client, id]);
+  useEffect(() => {
+    loader.current = { after: 0, loading: false, again: false, alive: true };
+    void fetchMore();
+    return () => {
+      loader.current.alive = false;
+    };
+  }, [fetchMore]);
+  useTeamLive((message) => {
+    if (message.type !== 'session' || message.session_id !== id) return;
+    void fetchMore();
+    setVersion((v) => v + 1);
+  });
   const s = session && 'value' in session ? session.value : null;
   const isPg = s?.kind === 'postgres';
   const items = useMemo(

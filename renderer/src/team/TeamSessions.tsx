@@ -4,6 +4,7 @@ import { counted, when } from '../format';
 import { kindLabel } from '../sessions/activity';
 import { TeamCallError, type TeamSessionFilters } from './client';
 import { useTeam } from './context';
+import { useTeamLive } from './live';
 
 /** The filter form's fields as typed (dates as `YYYY-MM-DD`, read as local days). */
 export interface FilterFields {
@@ -75,6 +76,19 @@ export function TeamSessions({ active, onOpen }: { active: boolean; onOpen: (id:
   useEffect(() => {
     void load(applied, null);
   }, [load, applied]);
+  // Live: a listed session that moved is re-read in place; others are counted until the list is reloaded.
+  const [fresh, setFresh] = useState(0);
+  useTeamLive((message) => {
+    if (message.type !== 'session') return;
+    if (!sessions.some((s) => s.id === message.session_id)) {
+      setFresh((n) => n + 1);
+      return;
+    }
+    client.session(message.session_id).then(
+      (updated) => setSessions((list) => list.map((s) => (s.id === updated.id ? updated : s))),
+      () => undefined,
+    );
+  });
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
@@ -118,6 +132,19 @@ export function TeamSessions({ active, onOpen }: { active: boolean; onOpen: (id:
       <p className="faint small">
         {me.auditor ? "Everyone's sessions (you are an auditor)." : 'Your sessions.'}
       </p>
+      {fresh > 0 ? (
+        <button
+          type="button"
+          className="btn"
+          data-testid="fresh-sessions"
+          onClick={() => {
+            setFresh(0);
+            void load(applied, null);
+          }}
+        >
+          New activity in other sessions · show
+        </button>
+      ) : null}
       {error ? <div className="error-text">Could not load sessions: {error}</div> : null}
       <table className="team-table" data-testid="team-sessions">
         <thead>

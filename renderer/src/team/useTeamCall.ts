@@ -6,15 +6,15 @@ import { useTeam } from './context';
 export type Loaded<T> = { value: T } | { error: string } | null;
 
 /**
- * Runs `read` when mounted and whenever `key` changes; a 401 ends the sign-in (the page shows its sign-in
+ * Runs `read` when mounted and whenever `key` changes (keeping the last value meanwhile); a 401 ends the sign-in (the page shows its sign-in
  * again). The latest call wins.
  */
 export function useTeamCall<T>(read: () => Promise<T>, key: string): Loaded<T> {
   const { signedOut } = useTeam();
   const [state, setState] = useState<Loaded<T>>(null);
   useEffect(() => {
+    // The previous value stays shown until the new one arrives (a live refresh must not blank the page).
     let alive = true;
-    setState(null);
     read().then(
       (value) => alive && setState({ value }),
       (error: unknown) => {
