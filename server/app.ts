@@ -15,6 +15,8 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { glassboxVersion, MAX_BATCH_BYTES } from '../proxy/sync/protocol.js';
+import { acceptBrowserSession } from './auth/browser-hook.js';
+import { BrowserSessions } from './auth/browser-session.js';
 import { TokenVerifier } from './auth/verify.js';
 import type { ServerConfig } from './config.js';
 import { migrate, openPool } from './db/database.js';
@@ -22,6 +24,8 @@ import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
 import { Retention } from './retention/retention.js';
+import { authRoutes } from './routes/auth.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
@@ -119,8 +123,18 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         this.websocketServer.close(() => done());
       },
     });
-    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes])
+    const sessions = BrowserSessions.create(
+      config.sessionSecret,
+      config.publicUrl?.startsWith('https:') ?? false,
+    );
+    if (!config.sessionSecret)
+      log.warn(
+        'GLASSBOX_SERVER_SESSION_SECRET is not set: dashboard sign-ins last until this process stops, and instances do not share them',
+      );
+    app.addHook('onRequest', acceptBrowserSession(sessions, config));
+    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, dashboardRoutes])
       await app.register(routes(context));
+    await app.register(authRoutes(context, sessions));
     // Draining: a keep-alive connection that is busy when the stop begins would otherwise stay open after its
     // answer (Fastify's keepAliveTimeout is 72 s) and hold the process past the orchestrator's grace period.
     app.addHook('onSend', async (_request, reply, payload) => {

@@ -90,6 +90,8 @@ export async function main(argv: string[]): Promise<void> {
       approverGroups: o.approverGroup,
       retentionDays: o.retentionDays,
       publicUrl: o.publicUrl,
+      // Only from the environment: a flag's value would show in `ps`.
+      sessionSecret: env('SESSION_SECRET'),
       logLevel: o.logLevel,
     });
   } catch (error) {

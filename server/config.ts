@@ -33,6 +33,11 @@ export interface ServerConfig {
   retentionDays: number | undefined;
   /** The URL people reach this server at (for the dashboard's sign-in redirect); default http://host:port. */
   publicUrl: string | undefined;
+  /**
+   * Key material (≥ 32 characters) sealing the dashboard's session cookies; the same on every instance behind
+   * one URL. Undefined: a random key per process (dashboard sign-ins end at a restart).
+   */
+  sessionSecret: string | undefined;
   /** pino log level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -54,6 +59,10 @@ const ConfigSchema = z.object({
   approverGroups: z.array(z.string().min(1)),
   retentionDays: z.coerce.number().int().positive().optional(),
   publicUrl: z.url().optional(),
+  sessionSecret: z
+    .string()
+    .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
+    .optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -79,6 +88,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     approverGroups: raw.approverGroups ?? [],
     retentionDays: raw.retentionDays || undefined,
     publicUrl: raw.publicUrl || undefined,
+    sessionSecret: raw.sessionSecret || undefined,
     logLevel: raw.logLevel ?? 'info',
   });
   if (!parsed.success) {
@@ -101,6 +111,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     databaseUrl: c.databaseUrl,
     retentionDays: c.retentionDays,
     publicUrl: c.publicUrl?.replace(/\/+$/, ''),
+    sessionSecret: c.sessionSecret,
   };
 }
 
@@ -123,6 +134,7 @@ const FLAG: Record<string, string> = {
   approverGroups: '--approver-group',
   retentionDays: '--retention-days',
   publicUrl: '--public-url',
+  sessionSecret: 'GLASSBOX_SERVER_SESSION_SECRET',
   logLevel: '--log-level',
 };
 

@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
+import { browserTokenOf } from '../auth/browser-session.js';
 import type { Principal } from '../auth/principal.js';
 import type { TokenVerifier } from '../auth/verify.js';
 import type { ServerConfig } from '../config.js';
@@ -33,11 +34,19 @@ export type App = FastifyInstance<
 const PRINCIPAL = Symbol('principal');
 
 /**
- * The verified person of a request, verifying the bearer token on first use.
+ * The verified person of a request, verifying its token on first use: the `Authorization: Bearer` token, or,
+ * without that header, the token of the dashboard's browser session (its cookie, accepted by the onRequest
+ * hook of server/app.ts: sealed by this server, and CSRF- and Origin-checked; server/auth/browser-session.ts).
+ * Both are verified the same way, so a cookie is worth exactly what its token is.
  * @throws AuthError (answered 401 by the error handler)
  */
 export async function principalOf(request: FastifyRequest, verifier: TokenVerifier): Promise<Principal> {
   const holder = request as FastifyRequest & { [PRINCIPAL]?: Principal };
-  if (!holder[PRINCIPAL]) holder[PRINCIPAL] = await verifier.verify(request.headers.authorization);
+  if (!holder[PRINCIPAL]) {
+    const browser = request.headers.authorization ? undefined : browserTokenOf(request);
+    holder[PRINCIPAL] = browser
+      ? await verifier.verifyToken(browser)
+      : await verifier.verify(request.headers.authorization);
+  }
   return holder[PRINCIPAL];
 }

@@ -105,7 +105,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
         client_id: TEST_CLIENT_ID,
         application_type: 'native',
         token_endpoint_auth_method: 'none',
-        redirect_uris: ['http://127.0.0.1/callback'],
+        // The engine's loopback sign-in, and the team server's dashboard (both any port, RFC 8252 §7.3).
+        redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/auth/callback'],
         response_types: ['code'],
         grant_types: ['authorization_code', 'refresh_token', DEVICE_GRANT],
       },
