@@ -13,6 +13,7 @@ import { addPolicyCommands } from './cli/policy-commands.js';
 import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
+import { addTeamCommands } from './cli/team-commands.js';
 import { upstreamNotice } from './cli/upstream-notice.js';
 import { describeError, UserError } from './common/errors.js';
 import { nowMicros } from './common/time.js';
@@ -120,6 +121,7 @@ function buildProgram(): Command {
   addApprovalCommands(program);
   addClaudeCodeCommands(program);
   addIdentityCommands(program);
+  addTeamCommands(program);
 
   program
     .command('env')
