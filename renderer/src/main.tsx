@@ -6,6 +6,7 @@ import { takeToken } from './api/token';
 import './styles.css';
 import './approvals/approvals.css';
 import './identity/identity.css';
+import './team/team.css';
 
 /** The desktop window gets its connection from the preload; a browser tab from the URL fragment. */
 async function connection(): Promise<Connection | null> {

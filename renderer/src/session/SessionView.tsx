@@ -11,6 +11,7 @@ import { buildAxis, revealedCount, timeOf } from '../replay/axis';
 import { ReplayBar } from '../replay/ReplayBar';
 import { useReplay } from '../replay/useReplay';
 import { kindLabel, shownActivity } from '../sessions/activity';
+import { SessionMirrorBadge } from '../team/MirrorBadge';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
@@ -196,6 +197,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           <ShownStatusBadge session={session} />
           <h1 className="title">{session.external_id ?? session.target}</h1>
           <span className="spacer" />
+          <SessionMirrorBadge sessionId={session.id} />
           <IntegrityBadge session={session} ready={data.complete} />
           <ExportButtons session={session} />
         </div>
