@@ -13,7 +13,7 @@ export interface SessionMirrorView {
 
 /** True when there is a mirror to show (config.json has a `team` section and mirroring is on). */
 export function mirrorShown(status: MirrorStatus | null): status is MirrorStatus {
-  return status !== null && status.configured && status.state !== 'off';
+  return status?.configured === true && status.state !== 'off';
 }
 
 const EVENTS = (n: number) => `${n.toLocaleString('en-US')} event${n === 1 ? '' : 's'}`;
