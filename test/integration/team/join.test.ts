@@ -15,8 +15,8 @@ import { runCliAsync } from '../../helpers/cli.js';
 import { useStoreHome } from '../../helpers/files.js';
 import { printedAuthorizationUrl, printedDeviceCode, startSignInCommand } from '../../helpers/login-cli.js';
 import { completeDeviceSignIn, formBrowser } from '../../helpers/oidc-browser.js';
-import { TEST_CLIENT_ID } from '../../helpers/oidc-provider.js';
-import { startTeamSetup, TEAM_AUDIENCE, type TeamSetup } from '../../helpers/team-server.js';
+import { startOidcProvider, TEST_CLIENT_ID } from '../../helpers/oidc-provider.js';
+import { spawnTeamServer, startTeamSetup, TEAM_AUDIENCE, type TeamSetup } from '../../helpers/team-server.js';
 
 let team: TeamSetup;
 
@@ -132,6 +132,52 @@ describe('glassbox team join URL', () => {
     expect(again.stdout).toContain('the server accepts your sign-in');
     expect(readFileSync(join(home, 'config.json'), 'utf8')).toBe(written);
     expect(storedTokens(home).access_token).toBe(tokens.access_token);
+  }, 120_000);
+
+  it('a server that wants ID tokens (opaque access tokens): no audience asked for, and the ID token is accepted', async () => {
+    const { home } = paths();
+    const server = await spawnTeamServer({
+      databaseUrl: team.pg.superuserUrl,
+      issuer: team.provider.issuer,
+      args: ['--token', 'id_token'],
+    });
+    cleanup.push(() => server.stop().then(() => undefined));
+    const joining = startSignInCommand(home, ['team', 'join', server.url, '--device'], tokenStore);
+    cleanup.push(() => void joining.child.kill());
+    const { uri, userCode } = await printedDeviceCode(joining);
+    await completeDeviceSignIn(uri, userCode, 'alice');
+    expect(await joining.exited).toBe(0);
+    const config = configOf(home);
+    expect(config.team).toEqual({ url: server.url, token: 'id_token' });
+    expect(config.identity).toEqual({
+      issuer: team.provider.issuer,
+      clientId: TEST_CLIENT_ID,
+      groupsClaim: 'groups',
+    });
+    expect(joining.stdout()).toContain('the server accepts your sign-in');
+    const response = await fetch(`${server.url}/v1/sessions/x/head`, {
+      headers: { authorization: `Bearer ${storedTokens(home).id_token}` },
+    });
+    expect(response.status).toBe(404);
+  }, 120_000);
+
+  it('says so (exit 1) when the server refuses the token the provider issued', async () => {
+    const { home } = paths();
+    // A provider that puts another audience in its access tokens than the server checks.
+    const provider = await startOidcProvider({
+      apiResource: { indicator: TEAM_AUDIENCE, audience: 'https://elsewhere.example.test' },
+    });
+    cleanup.push(() => provider.close());
+    const server = await spawnTeamServer({ databaseUrl: team.pg.superuserUrl, issuer: provider.issuer });
+    cleanup.push(() => server.stop().then(() => undefined));
+    const joining = startSignInCommand(home, ['team', 'join', server.url, '--device'], tokenStore);
+    cleanup.push(() => void joining.child.kill());
+    const { uri, userCode } = await printedDeviceCode(joining);
+    await completeDeviceSignIn(uri, userCode, 'alice');
+    expect(await joining.exited).toBe(1);
+    expect(joining.stdout()).toContain('Signed in as Alice Example');
+    expect(joining.stderr()).toContain(`glassbox: The team server at ${server.url} refused your sign-in: `);
+    expect(joining.stderr()).toContain('--issuer, --audience and --token');
   }, 120_000);
 
   it('--no-login writes config.json and leaves the sign-in for later', async () => {
