@@ -13,6 +13,7 @@ import { readSignInState } from '../identity/sign-in-state.js';
 import { personText } from '../identity/signin.js';
 import { storeForState } from '../identity/token-store.js';
 import type { TokenSet } from '../identity/types.js';
+import { runningEngine } from '../lock.js';
 import { applyJoin, fetchServerInfo, type JoinChanges, serverRefusal } from '../sync/join.js';
 import type { ServerInfo } from '../sync/protocol.js';
 import { teamBaseUrl } from '../sync/settings.js';
@@ -57,7 +58,16 @@ async function join(url: string, options: JoinOptions): Promise<void> {
     changes = applyJoin(raw, base, info);
   });
   for (const warning of changes.warnings) say(`glassbox: warning: ${warning}`);
-  const file = homePaths(home).config;
+  const paths = homePaths(home);
+  const file = paths.config;
+  const engine = changes.changed ? runningEngine(paths.lock) : undefined;
+  if (engine !== undefined) {
+    // The engine reads the team and identity sections at start (proxy/live-config.ts restartOnly).
+    say(
+      `The running engine (pid ${engine}) reads the team and identity settings at start: restart it (or the ` +
+        `desktop app) to mirror to ${base}.`,
+    );
+  }
   process.stdout.write(
     changes.changed
       ? `Wrote the team server and its sign-in to ${file}.\n`

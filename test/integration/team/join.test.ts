@@ -180,10 +180,14 @@ describe('glassbox team join URL', () => {
     expect(joining.stderr()).toContain('--issuer, --audience and --token');
   }, 120_000);
 
-  it('--no-login writes config.json and leaves the sign-in for later', async () => {
+  it('--no-login writes config.json and leaves the sign-in for later; a running engine is told to restart', async () => {
     const { home } = paths();
+    writeFileSync(join(home, 'engine.pid'), String(process.pid)); // a live process holds the engine lock
     const result = await runCliAsync(home, ['team', 'join', team.server.url, '--no-login'], tokenStore);
     expect(result.code).toBe(0);
+    expect(result.stderr).toContain(
+      `The running engine (pid ${process.pid}) reads the team and identity settings at start: restart it`,
+    );
     expect(configOf(home).team).toEqual({ url: team.server.url, token: 'access_token' });
     expect(result.stdout).toContain('Sign in with `glassbox login`');
     expect((await runCliAsync(home, ['whoami'], tokenStore)).code).toBe(1);
