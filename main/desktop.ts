@@ -12,6 +12,7 @@ import {
   undoClaudeSetup,
 } from '../proxy/claude-code/settings.js';
 import type { IdentityResponse, SignInState } from '../proxy/identity/types.js';
+import type { MirrorStatus } from '../proxy/sync/types.js';
 import { PendingApprovals } from './approvals.js';
 import type { StartAtLogin } from './autostart.js';
 import { EngineClient, startOfTodayUs } from './engine-client.js';
@@ -19,6 +20,7 @@ import type { DesktopState, EngineConnection, SignInResult } from './ipc-contrac
 import type { NotificationDecider, NotificationSpec } from './notifications.js';
 import { isSignInUrl, traySignIn } from './sign-in.js';
 import type { EngineState, EngineSupervisor } from './supervisor.js';
+import { trayTeamLine } from './team.js';
 import {
   type TrayAction,
   type TrayIconState,
@@ -84,6 +86,10 @@ export class DesktopShell {
   private identity: IdentityResponse | undefined;
   /** Counts live sign-in changes, so a slower re-read never undoes a newer one. */
   private identityChanges = 0;
+  /** The team mirror as the engine last said (undefined: not read yet, or an engine without a team API). */
+  private team: MirrorStatus | undefined;
+  /** Counts live team changes, as {@link identityChanges} does. */
+  private teamChanges = 0;
 
   constructor(private readonly options: DesktopOptions) {}
 
@@ -114,6 +120,13 @@ export class DesktopShell {
     } catch {
       // The engine is (re)starting; the last known sign-in stays shown.
     }
+    const teamAsOf = this.teamChanges;
+    let team: { read: MirrorStatus | undefined } | undefined;
+    try {
+      team = { read: await this.client().team() };
+    } catch {
+      // The engine is (re)starting; the last known mirror state stays shown.
+    }
     try {
       const state = await this.client().recording();
       this.recording = state.recording;
@@ -133,6 +146,14 @@ export class DesktopShell {
       this.identity = identity.read;
       this.announceSignIn();
     }
+    if (team && teamAsOf === this.teamChanges) this.team = team.read;
+    this.render();
+  }
+
+  /** The team mirror changed on the live feed (the whole status): the tray's "Team: …" line follows at once. */
+  teamChanged(status: MirrorStatus): void {
+    this.team = status;
+    this.teamChanges++;
     this.render();
   }
 
@@ -204,6 +225,7 @@ export class DesktopShell {
   /** The tray's inputs right now. */
   trayInputs(): TrayInputs {
     const signIn = traySignIn(this.identity);
+    const team = trayTeamLine(this.team);
     return {
       engine: this.engine,
       recording: this.recording,
@@ -215,6 +237,7 @@ export class DesktopShell {
       startAtLogin: this.options.startAtLogin.isEnabled(),
       claudeConfigured: canUndoClaudeSetup(this.options.claudeSettings),
       ...(signIn ? { signIn } : {}),
+      ...(team ? { team } : {}),
     };
   }
 

@@ -6,6 +6,7 @@ import type {
   SessionsResponse,
 } from '../proxy/api/types.js';
 import type { IdentityLoginResponse, IdentityResponse } from '../proxy/identity/types.js';
+import type { MirrorStatus } from '../proxy/sync/types.js';
 
 /** Where the engine's control API is and the bearer token it wants. */
 export interface EngineAddress {
@@ -84,6 +85,19 @@ export class EngineClient {
   async identity(): Promise<IdentityResponse | undefined> {
     try {
       return await this.request<IdentityResponse>('/api/identity');
+    } catch (error) {
+      if (error instanceof EngineRequestError && error.status === 404) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * GET /api/team: how the mirror to the team server stands, or undefined when the engine has no team API
+   * (404: an engine from before issue 19). @throws EngineRequestError on any other failure
+   */
+  async team(): Promise<MirrorStatus | undefined> {
+    try {
+      return await this.request<MirrorStatus>('/api/team');
     } catch (error) {
       if (error instanceof EngineRequestError && error.status === 404) return undefined;
       throw error;

@@ -7,6 +7,7 @@
 import WebSocket from 'ws';
 import type { Approval, LiveMessage } from '../proxy/api/types.js';
 import type { SignInState } from '../proxy/identity/types.js';
+import type { MirrorStatus } from '../proxy/sync/types.js';
 import { approvalNotice } from './approvals.js';
 import type { EngineAddress, EngineClient } from './engine-client.js';
 import type { EngineSignal } from './notifications.js';
@@ -22,6 +23,8 @@ export interface LiveWatchOptions {
   onApproval?: (approval: Approval) => void;
   /** The sign-in changed (a live `identity` message: signed in, out, refreshed or expired). */
   onIdentity?: (state: SignInState) => void;
+  /** The mirror to the team server changed (a live `team` message: the whole status again). */
+  onTeam?: (status: MirrorStatus) => void;
   /** Delay before reconnecting after the feed closes, in ms (default 2 000). */
   reconnectMs?: number;
 }
@@ -44,6 +47,10 @@ export function watchEngine(options: LiveWatchOptions): () => void {
   const handle = async (message: LiveMessage) => {
     if (message.type === 'identity') {
       options.onIdentity?.(message.state);
+      return;
+    }
+    if (message.type === 'team') {
+      options.onTeam?.(message.status);
       return;
     }
     if (message.type === 'sign-in-failed') {

@@ -224,6 +224,7 @@ function liveWatcher(engine: EngineSettings, decider: NotificationDecider, deskt
             onChange: () => void desktop.refresh(),
             onApproval: (approval) => desktop.approvalChanged(approval),
             onIdentity: (state) => desktop.identityChanged(state),
+            onTeam: (status) => desktop.teamChanged(status),
           });
         });
     },

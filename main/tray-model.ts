@@ -27,6 +27,8 @@ export interface TrayInputs {
   claudeConfigured: boolean;
   /** The sign-in (issue 18); absent when sign-in is not configured (no entries then). */
   signIn?: TraySignIn;
+  /** The mirror's "Team: …" line (team.ts trayTeamLine); absent without a team server (no line then). */
+  team?: string;
 }
 
 /** A pending approval as the tray lists it: its id and a one-line label (what, by which client, where). */
@@ -145,6 +147,7 @@ export function trayMenu(inputs: TrayInputs): TrayMenuItem[] {
     items.push(...signInItems(inputs.signIn, running));
     items.push({ type: 'separator' });
   }
+  if (inputs.team) items.push({ type: 'info', label: inputs.team });
   items.push({ type: 'info', label: `Sessions today: ${inputs.sessionsToday}` });
   if (inputs.pendingApprovals > 0) {
     items.push({

@@ -13,7 +13,7 @@ import { addPolicyCommands } from './cli/policy-commands.js';
 import { matchLine, noSessionsLine } from './cli/search-lines.js';
 import { sessionsTable } from './cli/sessions-table.js';
 import { renderSession } from './cli/show.js';
-import { addTeamStatusCommand } from './cli/team-status.js';
+import { addTeamCommands } from './cli/team-commands.js';
 import { upstreamNotice } from './cli/upstream-notice.js';
 import { describeError, UserError } from './common/errors.js';
 import { nowMicros } from './common/time.js';
@@ -121,10 +121,7 @@ function buildProgram(): Command {
   addApprovalCommands(program);
   addClaudeCodeCommands(program);
   addIdentityCommands(program);
-  // `glassbox team join` (another part of issue 19) adds itself to the same `team` command.
-  addTeamStatusCommand(
-    program.command('team').description('the team server: join it, see how mirroring stands'),
-  );
+  addTeamCommands(program);
 
   program
     .command('env')

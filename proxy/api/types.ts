@@ -28,7 +28,7 @@ import type { DetectorView, PreviewedText, PreviewSpan } from '../policy/preview
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
-import type { TeamMessage } from './routes/team.js';
+import type { MirrorStatus } from '../sync/types.js';
 
 export type {
   InflightExchange,
@@ -179,8 +179,25 @@ export interface DenyRequest {
 }
 
 /**
+ * GET /api/team (issue 19): how the mirror to the team server stands. `configured: false` (no `team` section
+ * in config.json) means nothing to show; sessions not listed in `sessions` are fully mirrored.
+ */
+export type TeamResponse = MirrorStatus;
+
+/**
+ * The live `team` message: the whole {@link MirrorStatus} again whenever it changes (a batch acknowledged, a
+ * session refused, the server gone or back), the same shape GET /api/team answers. The dashboard's badges and
+ * the tray's "Team: …" line apply it as it comes.
+ */
+export interface TeamMessage {
+  type: 'team';
+  status: MirrorStatus;
+}
+
+/**
  * Messages on the /api/live WebSocket: store changes, upstream changes, approval changes, the store's health
- * whenever it changes (a full disk stops recording, space freed resumes it), and a heartbeat every 30 s.
+ * whenever it changes (a full disk stops recording, space freed resumes it), the mirror's status whenever it
+ * changes, and a heartbeat every 30 s.
  */
 export type LiveMessage =
   | StoreChange

@@ -16,7 +16,8 @@ import { requireIdentitySettings, signedInLine, signOutLine } from '../identity/
 import type { IdentitySettings, TokenSet } from '../identity/types.js';
 import { whoamiJson, whoamiText } from './whoami-text.js';
 
-interface LoginOptions {
+/** The options of `glassbox login` (and of the sign-in `glassbox team join` starts). */
+export interface LoginOptions {
   device?: boolean;
   /** False with --no-open. */
   open: boolean;
@@ -44,7 +45,9 @@ export function addIdentityCommands(program: Command): void {
       `how long to wait for the sign-in, seconds (browser: default ${DEFAULT_BROWSER_TIMEOUT_MS / 1000}; device: the code's life, which also caps it)`,
       seconds,
     )
-    .action(login);
+    .action(async (options: LoginOptions) => {
+      await login(options);
+    });
 
   program
     .command('whoami')
@@ -74,7 +77,8 @@ export function addIdentityCommands(program: Command): void {
     });
 }
 
-function seconds(value: string): number {
+/** Parses `--timeout <s>`. @throws InvalidArgumentError outside 1–86400 */
+export function seconds(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > 86_400) {
     throw new InvalidArgumentError('must be a whole number of seconds from 1 to 86400');
@@ -82,7 +86,13 @@ function seconds(value: string): number {
   return n;
 }
 
-async function login(options: LoginOptions): Promise<void> {
+/**
+ * Signs in with config.json's `identity` section as `glassbox login` does (browser, or device flow with
+ * `device` or where no browser can open), stores the tokens and prints who signed in.
+ * @returns the stored tokens (for a caller that uses them at once, e.g. `team join`'s check)
+ * @throws UserError when sign-in is not configured; IdentityError when the provider refuses or is unreachable
+ */
+export async function login(options: LoginOptions): Promise<TokenSet> {
   const home = glassboxHome();
   const settings = requireIdentitySettings(home, loadConfig(home).identity);
   const noBrowser = options.device || !options.open ? null : noBrowserReason();
@@ -103,6 +113,7 @@ async function login(options: LoginOptions): Promise<void> {
   const store = await saveSignIn(home, tokens, process.env);
   if (store.warning) say(`glassbox: ${store.warning}`);
   process.stdout.write(`${signedInLine(tokens, store)}\n`);
+  return tokens;
 }
 
 /**

@@ -1,14 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { UserError } from '../common/errors.js';
 import {
   CONNECTION_NAME,
   type Config,
-  homePaths,
   loadConfig,
   type PgConnectionConfig,
   UPSTREAM_TLS_MODES,
 } from '../config.js';
+import { editConfig } from '../config-edit.js';
 import type { CredentialVault } from '../identity/vault.js';
 import { parseDatabasesOption, servedList } from './databases.js';
 
@@ -226,17 +225,6 @@ export function parseUpstreamUrl(text: string): UpstreamUrl {
     database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
     sslmode: url.searchParams.get('sslmode') ?? undefined,
   };
-}
-
-/** Rewrites config.json (creating it) through `edit` on its raw JSON, atomically. */
-function editConfig(home: string, edit: (raw: Record<string, unknown>) => void): void {
-  const file = homePaths(home).config;
-  const raw = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>) : {};
-  edit(raw);
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(raw, null, 2)}\n`, { mode: 0o600 });
-  renameSync(temp, file);
-  loadConfig(home); // refuse nothing silently: a write that produced an invalid file fails loudly here
 }
 
 /**

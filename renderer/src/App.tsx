@@ -10,6 +10,8 @@ import { IdentityHeader } from './identity/IdentityHeader';
 import { SignInBanner } from './identity/SignInBanner';
 import { type IdentityView, useIdentity } from './identity/useIdentity';
 import { MaskingView } from './masking/MaskingView';
+import { MirrorHeader } from './mirror/MirrorBadge';
+import { MirrorProvider } from './mirror/useMirror';
 import { RecordingToggle } from './RecordingToggle';
 import { StatusBanner } from './StatusBanner';
 import { SessionView } from './session/SessionView';
@@ -106,47 +108,50 @@ function Shell({ client, desktop }: { client: ApiClient; desktop?: GlassboxDeskt
     <LiveContext.Provider value={hub}>
       <NavigateContext.Provider value={navigate}>
         <ApprovalsProvider client={client}>
-          <WithIdentity client={client} {...(desktop ? { desktop } : {})}>
-            {(identity) => (
-              <div className="app">
-                <header className="topbar">
-                  <span className="brand">Glassbox</span>
-                  <span className={`live-state live-${hub.state}`} data-testid="live-state">
-                    <i className="dot" />
-                    {hub.state === 'live'
-                      ? 'live'
-                      : hub.state === 'connecting'
-                        ? 'connecting…'
-                        : 'engine offline, retrying'}
-                  </span>
-                  <nav className="topnav" aria-label="Views">
-                    <RouteLink to="/masking" current={route.view === 'masking'} testId="nav-masking">
-                      Masking
-                    </RouteLink>
-                    <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
-                      Approvals <PendingBadge />
-                    </RouteLink>
-                  </nav>
-                  <span className="spacer" />
-                  <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
-                  <IdentityHeader view={identity} />
-                  <RecordingToggle client={client} />
-                </header>
-                <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
-                <SignInBanner view={identity} />
-                <main className="main">
-                  <SessionsView active={route.view === 'list'} onOpen={open} />
-                  {route.view === 'session' ? (
-                    <SessionView key={route.id} id={route.id} onBack={back} />
-                  ) : null}
-                  {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
-                  {route.view === 'approvals' ? (
-                    <ApprovalsView selectedId={route.id} onSelect={selectApproval} onBack={back} />
-                  ) : null}
-                </main>
-              </div>
-            )}
-          </WithIdentity>
+          <MirrorProvider client={client}>
+            <WithIdentity client={client} {...(desktop ? { desktop } : {})}>
+              {(identity) => (
+                <div className="app">
+                  <header className="topbar">
+                    <span className="brand">Glassbox</span>
+                    <span className={`live-state live-${hub.state}`} data-testid="live-state">
+                      <i className="dot" />
+                      {hub.state === 'live'
+                        ? 'live'
+                        : hub.state === 'connecting'
+                          ? 'connecting…'
+                          : 'engine offline, retrying'}
+                    </span>
+                    <nav className="topnav" aria-label="Views">
+                      <RouteLink to="/masking" current={route.view === 'masking'} testId="nav-masking">
+                        Masking
+                      </RouteLink>
+                      <RouteLink to="/approvals" current={route.view === 'approvals'} testId="nav-approvals">
+                        Approvals <PendingBadge />
+                      </RouteLink>
+                    </nav>
+                    <span className="spacer" />
+                    <span className="faint small keys-hint">j/k move · Enter open · / search · Esc back</span>
+                    <MirrorHeader />
+                    <IdentityHeader view={identity} />
+                    <RecordingToggle client={client} />
+                  </header>
+                  <StatusBanner client={client} {...(desktop ? { desktop } : {})} />
+                  <SignInBanner view={identity} />
+                  <main className="main">
+                    <SessionsView active={route.view === 'list'} onOpen={open} />
+                    {route.view === 'session' ? (
+                      <SessionView key={route.id} id={route.id} onBack={back} />
+                    ) : null}
+                    {route.view === 'masking' ? <MaskingView onBack={back} /> : null}
+                    {route.view === 'approvals' ? (
+                      <ApprovalsView selectedId={route.id} onSelect={selectApproval} onBack={back} />
+                    ) : null}
+                  </main>
+                </div>
+              )}
+            </WithIdentity>
+          </MirrorProvider>
         </ApprovalsProvider>
       </NavigateContext.Provider>
     </LiveContext.Provider>

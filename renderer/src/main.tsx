@@ -9,6 +9,7 @@ import './styles.css';
 import './approvals/approvals.css';
 import './identity/identity.css';
 import './team/team.css';
+import './mirror/mirror.css';
 
 /** The desktop window gets its connection from the preload; a browser tab from the URL fragment. */
 async function connection(): Promise<Connection | null> {

@@ -39,9 +39,17 @@ export interface LoginProcess {
  * with DISPLAY, WAYLAND_DISPLAY, SSH_* and CI cleared first unless `env` sets them.
  */
 export function startLogin(home: string, args: string[], env: NodeJS.ProcessEnv = {}): LoginProcess {
+  return startSignInCommand(home, ['login', ...args], env);
+}
+
+/**
+ * Starts any `glassbox` command that signs in (`login`, `team join URL`) as {@link startLogin} does: `args`
+ * are the whole command line after `glassbox`.
+ */
+export function startSignInCommand(home: string, args: string[], env: NodeJS.ProcessEnv = {}): LoginProcess {
   const base = { ...process.env };
   for (const name of ['DISPLAY', 'WAYLAND_DISPLAY', 'SSH_CONNECTION', 'SSH_TTY', 'CI']) delete base[name];
-  const child = spawn(process.execPath, [GLASSBOX_BIN, 'login', ...args], {
+  const child = spawn(process.execPath, [GLASSBOX_BIN, ...args], {
     env: { ...base, GLASSBOX_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -17,11 +17,7 @@ export interface TeamStatusSource {
   subscribe(listener: (status: MirrorStatus) => void): () => void;
 }
 
-/** The /api/live message carrying a new status. */
-export interface TeamMessage {
-  type: 'team';
-  status: MirrorStatus;
-}
+export type { TeamMessage } from '../types.js';
 
 /** `GET /api/team`: the status (200). */
 export function teamRoute(source: TeamStatusSource): { json: MirrorStatus } {

@@ -21,6 +21,7 @@ import type {
   SessionResponse,
   SessionsQuery,
   SessionsResponse,
+  TeamResponse,
   VerifyResponse,
 } from '../../../proxy/api/types';
 import type { IdentityLoginResponse, IdentityResponse } from '../../../proxy/identity/types';
@@ -97,6 +98,20 @@ export class ApiClient {
   async identity(): Promise<IdentityResponse | null> {
     try {
       return await this.get<IdentityResponse>('/api/identity');
+    } catch (error) {
+      if (error instanceof ApiCallError && error.status === 404) return null;
+      throw error;
+    }
+  }
+
+  /**
+   * GET /api/team: how the mirror to the team server stands, or null when the engine has no team route (404:
+   * older than issue 19).
+   * @throws ApiCallError on any other failure
+   */
+  async team(): Promise<TeamResponse | null> {
+    try {
+      return await this.get<TeamResponse>('/api/team');
     } catch (error) {
       if (error instanceof ApiCallError && error.status === 404) return null;
       throw error;

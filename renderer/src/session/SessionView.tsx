@@ -5,6 +5,7 @@ import { buildConversation, type ConversationItem, type OtherEvent } from '../cl
 import { OtherEventView, TurnView } from '../claude/TurnView';
 import { count, counted, duration, sessionCost, unpricedTitle, when } from '../format';
 import { IdentityBadge, IdentityGroups } from '../identity/IdentityBadge';
+import { SessionMirrorBadge } from '../mirror/MirrorBadge';
 import { PgEventView, StatementView } from '../postgres/StatementView';
 import { buildStatements, type StatementItem } from '../postgres/statements';
 import { buildAxis, revealedCount, timeOf } from '../replay/axis';
@@ -196,6 +197,7 @@ export function SessionView({ id, onBack }: { id: string; onBack: () => void }) 
           <ShownStatusBadge session={session} />
           <h1 className="title">{session.external_id ?? session.target}</h1>
           <span className="spacer" />
+          <SessionMirrorBadge sessionId={session.id} />
           <IntegrityBadge session={session} ready={data.complete} />
           <ExportButtons session={session} />
         </div>

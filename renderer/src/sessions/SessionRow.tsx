@@ -2,12 +2,17 @@ import { memo } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { compact, count, duration, sessionCost, unpricedTitle, when } from '../format';
 import { IdentityBadge } from '../identity/IdentityBadge';
+import { MirrorBadge } from '../mirror/MirrorBadge';
+import type { SessionMirrorView } from '../mirror/mirror';
 import { kindLabel, shownActivity } from './activity';
 
-/** The column headings of the sessions table (same grid as {@link SessionRow}). */
-export function SessionHeaderRow() {
+/**
+ * The column headings of the sessions table (same grid as {@link SessionRow}); `team` adds the Team column
+ * (a team server is configured).
+ */
+export function SessionHeaderRow({ team = false }: { team?: boolean }) {
   return (
-    <div className="srow srow-head">
+    <div className={`srow srow-head${team ? ' with-team' : ''}`}>
       <span>Status</span>
       <span>Kind</span>
       <span>Target</span>
@@ -19,6 +24,7 @@ export function SessionHeaderRow() {
       <span className="num">Errors</span>
       <span>Started</span>
       <span className="num">Duration</span>
+      {team ? <span>Team</span> : null}
     </div>
   );
 }
@@ -26,13 +32,14 @@ export function SessionHeaderRow() {
 /**
  * One row of the sessions table: status (live ones pulse; quiet Claude sessions show idle), kind, target,
  * identity (verified or not), client, turns or statements, tokens and cost (Claude), errors, start time and duration (running
- * for live sessions, to the last event for idle ones).
+ * for live sessions, to the last event for idle ones), and with a team server its mirror badge.
  */
 export const SessionRow = memo(function SessionRow({
   session,
   selected,
   nowUs,
   onOpen,
+  mirror,
 }: {
   session: Session;
   selected: boolean;
@@ -40,6 +47,8 @@ export const SessionRow = memo(function SessionRow({
   nowUs: number;
   /** Called with the session's id when the row is clicked. */
   onOpen: (id: string) => void;
+  /** The session's mirror badge; undefined: no team server (no Team column). */
+  mirror?: SessionMirrorView | null;
 }) {
   const s = session.stats;
   const pg = session.kind === 'postgres';
@@ -49,7 +58,7 @@ export const SessionRow = memo(function SessionRow({
   return (
     <button
       type="button"
-      className={`srow${selected ? ' selected' : ''}${shown.status === 'live' ? ' is-live' : ''}`}
+      className={`srow${selected ? ' selected' : ''}${shown.status === 'live' ? ' is-live' : ''}${mirror === undefined ? '' : ' with-team'}`}
       data-testid="session-row"
       data-id={session.id}
       data-status={session.status}
@@ -81,6 +90,7 @@ export const SessionRow = memo(function SessionRow({
       <span className={`num${s.errors ? ' error-text' : ' faint'}`}>{count(s.errors ?? 0)}</span>
       <span className="mono">{when(session.started_at, nowUs)}</span>
       <span className="num mono">{duration(shown.end - session.started_at)}</span>
+      {mirror === undefined ? null : <MirrorBadge view={mirror} className="ellipsis" />}
     </button>
   );
 });

@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { Session } from '../../../proxy/api/types';
 import { counted } from '../format';
+import { sessionMirrorLookup } from '../mirror/mirror';
+import { useMirrorStatus } from '../mirror/useMirror';
 import { useKeys } from '../ui/keys';
 import { useNow } from '../ui/useNow';
 import { VirtualList } from '../ui/VirtualList';
@@ -53,9 +55,19 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
     active,
   );
   const matches = list.matches;
+  const mirrorStatus = useMirrorStatus();
+  const mirrorOf = useMemo(() => sessionMirrorLookup(mirrorStatus), [mirrorStatus]);
   const render = useCallback(
     (session: Session, index: number) => {
-      const row = <SessionRow session={session} selected={index === selected} nowUs={now} onOpen={onOpen} />;
+      const row = (
+        <SessionRow
+          session={session}
+          selected={index === selected}
+          nowUs={now}
+          onOpen={onOpen}
+          {...(mirrorOf ? { mirror: mirrorOf(session.id) } : {})}
+        />
+      );
       const match = matches[session.id];
       if (!match) return row;
       return (
@@ -65,7 +77,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
         </div>
       );
     },
-    [selected, now, onOpen, matches],
+    [selected, now, onOpen, matches, mirrorOf],
   );
   // Enter in the search box: the query whose top hit opens once its results are in.
   const [openTop, setOpenTop] = useState<Filters | null>(null);
@@ -90,7 +102,7 @@ export function SessionsView({ active, onOpen }: { active: boolean; onOpen: (id:
     <div className="sessions-view" hidden={!active}>
       <FilterBar filters={filters} known={known} onChange={setFilters} onSubmit={submit} />
       <div className="table">
-        <SessionHeaderRow />
+        <SessionHeaderRow team={mirrorOf !== null} />
         <div className="scroll" ref={setScrollElement} data-testid="sessions-scroll">
           {list.error ? <div className="page-message error-text">{list.error}</div> : null}
           {count === 0 && !list.loading ? (
