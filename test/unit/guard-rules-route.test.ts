@@ -56,7 +56,7 @@ describe('route on an approve rule', () => {
     );
     expect(
       selfOk.guard.decide(sql('DELETE FROM orders', statement({ effect: 'delete', command: 'DELETE' })), {
-        kind: 'sql',
+        home: '/home/dev',
       }).rule?.route,
     ).toEqual({
       group: 'dba',
