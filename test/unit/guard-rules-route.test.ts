@@ -44,7 +44,7 @@ describe('route on an approve rule', () => {
     const compiled = compilePolicy(doc, { hashKey: Buffer.alloc(32) });
     const decision = compiled.guard.decide(
       sql('DELETE FROM orders', statement({ effect: 'delete', command: 'DELETE' })),
-      {},
+      { home: '/home/dev' },
     );
     expect(decision).toMatchObject({
       action: 'approve',
@@ -68,7 +68,7 @@ describe('route on an approve rule', () => {
     const compiled = compilePolicy(parsePolicy(rule({}), 'policy.json'), { hashKey: Buffer.alloc(32) });
     const decision = compiled.guard.decide(
       sql('DELETE FROM orders', statement({ effect: 'delete', command: 'DELETE' })),
-      {},
+      { home: '/home/dev' },
     );
     expect(decision.rule).toEqual({ id: 'team.prod-writes', message: 'writes need a DBA', builtin: false });
   });
