@@ -21,6 +21,7 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { approvalsRoutes } from './routes/approvals.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
@@ -104,7 +105,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         this.websocketServer.close(() => done());
       },
     });
-    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes])
+    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, approvalsRoutes])
       await app.register(routes(context));
     stops.push(async () => {
       accepting = false;
