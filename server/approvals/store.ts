@@ -16,8 +16,8 @@ import type {
 } from '../../proxy/sync/protocol.js';
 import type { Principal } from '../auth/principal.js';
 import { inTransaction } from '../db/database.js';
-import type { LiveNotice } from '../live/hub.js';
 import { LIVE_CHANNEL } from '../live/channel.js';
+import type { LiveNotice } from '../live/hub.js';
 
 /** A row of `approvals` as pg returns it (bigint parsed as number, see server/db/database.ts). */
 interface ApprovalRow {

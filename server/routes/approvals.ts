@@ -8,11 +8,10 @@ import { z } from 'zod';
 import {
   ApprovalDecisionBodySchema,
   ApprovalWithdrawBodySchema,
-  RoutedApprovalRequestSchema,
   type RoutedApproval,
   type RoutedApprovalList,
+  RoutedApprovalRequestSchema,
 } from '../../proxy/sync/protocol.js';
-import { canApprove, type Principal } from '../auth/principal.js';
 import {
   approverOf,
   type ChangeResult,
@@ -23,6 +22,7 @@ import {
   readApproval,
   scopeOf,
 } from '../approvals/store.js';
+import { canApprove, type Principal } from '../auth/principal.js';
 import { type App, principalOf, type RouteContext } from '../http/context.js';
 import { HttpError } from '../http/errors.js';
 
