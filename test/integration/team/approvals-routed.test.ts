@@ -8,6 +8,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EngineClient } from '../../../main/engine-client.js';
+import { watchEngine } from '../../../main/live-signals.js';
+import type { EngineSignal } from '../../../main/notifications.js';
 import type { Config } from '../../../proxy/config.js';
 import type { ApprovalDecidedPayload } from '../../../proxy/policy/approvals/record.js';
 import type { Approval } from '../../../proxy/policy/guard/types.js';
@@ -129,6 +132,17 @@ describe('an approval routed to db-approvers', () => {
     ]);
     expect((await collectOutput(setup)).code).toBe(0);
 
+    // B's desktop shell watches B's engine (main/live-signals.ts, as the Electron app does).
+    const address = { apiUrl: b.engine.addresses.apiUrl, token: b.engine.addresses.token };
+    const signals: EngineSignal[] = [];
+    const stopWatching = watchEngine({
+      address,
+      client: new EngineClient(address),
+      onSignal: (signal) => signals.push(signal),
+      onChange: () => undefined,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // the feed connects
+
     const run = psql('DELETE FROM t');
     const held = await heldOnA('DELETE FROM t');
     expect(held.subject.rule.route).toEqual({ group: 'db-approvers', allowSelfApproval: false });
@@ -151,6 +165,17 @@ describe('an approval routed to db-approvers', () => {
         { timeout: 60_000 },
       )
       .toContain(held.id);
+    // …and B's desktop app raises a notification for it.
+    const notice = await waitFor(
+      () => signals.find((x) => x.type === 'approval-requested' && x.id === held.id),
+      60_000,
+      "B's desktop notification",
+    );
+    stopWatching();
+    expect(notice).toMatchObject({
+      title: 'Approval for db-approvers: deletes need a DBA',
+      summary: expect.stringContaining('DELETE FROM t\nasked by alice@example.test'),
+    });
 
     const approved = await glassbox(b.home, ['approve', held.id, '--reason', 'checked']);
     expect(approved.stderr).toBe('');
@@ -183,6 +208,24 @@ describe('an approval routed to db-approvers', () => {
     });
     const verified = await glassbox(a.test.home, ['verify', held.subject.session_id]);
     expect(verified.code).toBe(0);
+  }, 240_000);
+
+  it('is withdrawn on the server when the client goes away, so approvers no longer see it', async () => {
+    const run = psql('DELETE FROM t');
+    const held = await heldOnA('DELETE FROM t');
+    const inbox = async () =>
+      ((await api(b, 'GET', '/api/team/approvals')).body.approvals as Array<{ id: string }>).map((x) => x.id);
+    await expect.poll(inbox, { timeout: 60_000 }).toContain(held.id);
+    run.child.kill('SIGKILL');
+    await run.done;
+    await expect
+      .poll(() => a.test.engine.approvals.get(held.id)?.status, { timeout: 60_000 })
+      .toBe('withdrawn');
+    await expect.poll(inbox, { timeout: 60_000 }).not.toContain(held.id);
+    const onServer = await fetch(`${second.url}/v1/approvals/${held.id}`, {
+      headers: { authorization: `Bearer ${await team.tokenFor('bob')}` },
+    });
+    expect(((await onServer.json()) as { status: string }).status).toBe('withdrawn');
   }, 240_000);
 
   it('expires at its timeout when the team server is down: psql is refused, never allowed', async () => {
