@@ -4,6 +4,7 @@
  * compiled matcher's decision (so the broker sees where to send the approval).
  */
 import { describe, expect, it } from 'vitest';
+import { describeGuard } from '../../proxy/cli/policy-guard-text.js';
 import { compilePolicy } from '../../proxy/policy/compile.js';
 import { PolicyError, type PolicyIssue, parsePolicy } from '../../proxy/policy/document.js';
 import { effectivePolicy } from '../../proxy/policy/effective.js';
@@ -100,5 +101,18 @@ describe('route on an approve rule', () => {
         message: expect.stringContaining('only an "approve" rule routes approvals to a group'),
       },
     ]);
+  });
+
+  it('`policy show` says which group decides a routed rule', () => {
+    const lines = describeGuard(
+      effectivePolicy(parsePolicy(rule({ route: { group: 'db-approvers' } }), 'p')),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/^ +decided by group db-approvers on the team server$/),
+    );
+    const selfOk = rule({ route: { group: 'dba', allowSelfApproval: true } });
+    expect(describeGuard(effectivePolicy(parsePolicy(selfOk, 'p')))).toContainEqual(
+      expect.stringMatching(/decided by group dba on the team server \(self-approval allowed\)$/),
+    );
   });
 });
