@@ -83,9 +83,9 @@ export class RoutedApprovals implements Component {
   /** Pending approvals routed to this person's groups by others, newest first (what they may decide). */
   inbox(): RoutedApproval[] {
     const now = nowMicros();
-    return [...this.inboxById.values()]
-      .filter((approval) => approval.status === 'pending' && approval.expires_at > now)
-      .sort((a, b) => b.requested_at - a.requested_at);
+    // Expired ones are forgotten here (the server sends nothing when a request merely runs out of time).
+    for (const [id, approval] of this.inboxById) if (approval.expires_at <= now) this.inboxById.delete(id);
+    return [...this.inboxById.values()].sort((a, b) => b.requested_at - a.requested_at);
   }
 
   /** One approval of the inbox (or one the server shows this person), by id. @throws TeamApprovalError */
