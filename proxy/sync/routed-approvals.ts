@@ -31,6 +31,11 @@ export interface RoutedApprovalsOptions {
   me: () => { issuer?: string | null; subject?: string | null };
   /** How often pending routed approvals are polled and failed posts retried, ms (default 5 s). */
   pollMs?: number;
+  /**
+   * Follow the server's live stream (default true); false: decisions arrive by polling alone, and the
+   * approver's inbox is not kept (for a server behind a proxy that does not pass WebSockets).
+   */
+  live?: boolean;
   warn?: (message: string) => void;
 }
 
@@ -68,7 +73,7 @@ export class RoutedApprovals implements Component {
   start(): void {
     this.unsubscribe = this.options.approvals.subscribe((approval) => this.onLocal(approval));
     for (const approval of this.options.approvals.list()) this.onLocal(approval);
-    this.live.start();
+    if (this.options.live !== false) this.live.start();
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 5_000);
     this.timer.unref();
   }
