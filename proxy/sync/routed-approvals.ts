@@ -13,7 +13,7 @@
  */
 import type { Component } from '../common/lifecycle.js';
 import { nowMicros } from '../common/time.js';
-import type { Approvals } from '../policy/approvals/broker.js';
+import { type Approvals, WITHDRAWN_AT_START, WITHDRAWN_AT_STOP } from '../policy/approvals/broker.js';
 import type { Approval } from '../policy/guard/types.js';
 import { TeamApprovalError, type TeamApprovalsClient } from './approvals-client.js';
 import { TeamLiveClient } from './live-client.js';
@@ -38,6 +38,9 @@ export interface RoutedApprovalsOptions {
   live?: boolean;
   warn?: (message: string) => void;
 }
+
+/** Longest wait at stop for the server to hear of withdrawals, ms. */
+const STOP_WITHDRAW_MS = 3_000;
 
 interface Tracked {
   approval: Approval;
@@ -73,16 +76,56 @@ export class RoutedApprovals implements Component {
   start(): void {
     this.unsubscribe = this.options.approvals.subscribe((approval) => this.onLocal(approval));
     for (const approval of this.options.approvals.list()) this.onLocal(approval);
+    this.withdrawLeftOver();
     if (this.options.live !== false) this.live.start();
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 5_000);
     this.timer.unref();
   }
 
-  stop(): void {
+  /**
+   * Tells the server that what is still pending here is withdrawn (the broker withdraws it next, as its
+   * clients are disconnected); waits at most {@link STOP_WITHDRAW_MS}. What the server was not told is told at
+   * the next start.
+   */
+  async stop(): Promise<void> {
     this.unsubscribe?.();
     clearInterval(this.timer);
     this.live.stop();
     this.listeners.clear();
+    const posted = [...this.tracked.values()].filter((entry) => entry.posted);
+    this.tracked.clear();
+    if (posted.length === 0) return;
+    const told = Promise.allSettled(
+      posted.map(({ approval }) => this.options.client.withdraw(approval.id, WITHDRAWN_AT_STOP)),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise((resolve) => {
+      timer = setTimeout(resolve, STOP_WITHDRAW_MS);
+    });
+    await Promise.race([told, late]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Routed approvals a previous run of the engine left pending (withdrawn by the broker at this start or at
+   * the last stop) and not yet expired: the server is told, in case it was not (a crash; unreachable then).
+   * A server that already knows answers 409, ignored.
+   */
+  private withdrawLeftOver(): void {
+    if (!this.options.baseUrl()) return;
+    const now = nowMicros();
+    for (const approval of this.options.approvals.list({ all: true, limit: 1_000 })) {
+      const leftOver = approval.reason === WITHDRAWN_AT_START || approval.reason === WITHDRAWN_AT_STOP;
+      if (
+        approval.status === 'withdrawn' &&
+        leftOver &&
+        approval.subject.rule.route &&
+        approval.expires_at > now
+      )
+        this.options.client
+          .withdraw(approval.id, approval.reason ?? WITHDRAWN_AT_START)
+          .catch(() => undefined);
+    }
   }
 
   /** Pending approvals routed to this person's groups by others, newest first (what they may decide). */
