@@ -4,6 +4,7 @@
  * and the notification use. Electron-free.
  */
 import type { Approval } from '../proxy/api/types.js';
+import type { RoutedApproval } from '../proxy/sync/protocol.js';
 import type { PendingApprovalEntry } from './tray-model.js';
 
 /** `text` on one line, at most `max` characters (an ellipsis marks a cut). */
@@ -33,6 +34,24 @@ export function approvalNotice(approval: Approval): { title: string; body: strin
   return {
     title: `Approval requested: ${clip(subject.rule.message || subject.rule.id, 80)}`,
     body: `${clip(subject.text, 200)}\n${origin(approval)}${who ? ` as ${who}` : ''} · rule ${subject.rule.id}`,
+  };
+}
+
+/**
+ * The notification of an approval routed to one of the person's groups on the team server (a `team-approval`
+ * live message): the group and the rule's message as title; the operation, where from, and who asked (the
+ * identity the server verified from their token) as body.
+ */
+export function teamApprovalNotice(approval: RoutedApproval): { title: string; body: string } {
+  const subject = approval.what as Partial<Approval['subject']> | null;
+  const rule = subject?.rule?.message || approval.rule_id;
+  const text =
+    typeof subject?.text === 'string' ? subject.text : `an operation under rule ${approval.rule_id}`;
+  const asker = approval.requester.email ?? approval.requester.name ?? approval.requester.subject;
+  return {
+    title: `Approval for ${clip(approval.group, 40)}: ${clip(rule, 80)}`,
+    body: `${clip(text, 200)}
+asked by ${asker} · rule ${approval.rule_id} · glassbox approve ${approval.id}`,
   };
 }
 

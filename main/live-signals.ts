@@ -8,7 +8,7 @@ import WebSocket from 'ws';
 import type { Approval, LiveMessage } from '../proxy/api/types.js';
 import type { SignInState } from '../proxy/identity/types.js';
 import type { MirrorStatus } from '../proxy/sync/types.js';
-import { approvalNotice } from './approvals.js';
+import { approvalNotice, teamApprovalNotice } from './approvals.js';
 import type { EngineAddress, EngineClient } from './engine-client.js';
 import type { EngineSignal } from './notifications.js';
 
@@ -79,6 +79,21 @@ export function watchEngine(options: LiveWatchOptions): () => void {
       if (approval.status === 'pending') {
         const { title, body } = approvalNotice(approval);
         options.onSignal({ type: 'approval-requested', id: approval.id, title, summary: body });
+      }
+      return;
+    }
+    if (message.type === 'team-approval') {
+      // Routed to the person's group on the team server by someone else: announced once, when it arrives.
+      const { approval } = message;
+      if (approval.status === 'pending') {
+        const { title, body } = teamApprovalNotice(approval);
+        options.onSignal({
+          type: 'approval-requested',
+          id: approval.id,
+          title,
+          summary: body,
+          open: '/approvals',
+        });
       }
       return;
     }

@@ -14,7 +14,8 @@ export type EngineSignal =
   | { type: 'client-seen'; client: string; kind: string }
   | { type: 'upstream-unreachable'; target: string; detail: string }
   | { type: 'upstream-ok'; target: string }
-  | { type: 'approval-requested'; id: string; summary: string; title?: string }
+  /** `open`: the renderer route a click opens (default the approval's own page). */
+  | { type: 'approval-requested'; id: string; summary: string; title?: string; open?: string }
   /** The sign-in's state as the engine reports it (GET /api/identity, live `identity` messages). */
   | { type: 'sign-in'; status: SignInStatus; issuer: string | null; reason: string | null }
   /** A sign-in started through the engine (tray, window) was denied, timed out or could not be stored. */
@@ -114,7 +115,7 @@ export class NotificationDecider {
           key: `approval:${signal.id}`,
           title: signal.title ?? 'Approval requested',
           body: signal.summary,
-          open: `/approvals/${encodeURIComponent(signal.id)}`,
+          open: signal.open ?? `/approvals/${encodeURIComponent(signal.id)}`,
         };
       }
       case 'sign-in': {

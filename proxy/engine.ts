@@ -32,6 +32,7 @@ import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
 import type { Mirror } from './sync/mirror.js';
+import { routedApprovalsFor } from './sync/routed-wiring.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -220,6 +221,11 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     log,
   });
   await parts.add('sign-in controls', { stop: async () => signIn.stop() });
+  // Approvals whose rule routes them to a team server group go there; this person's groups' come here.
+  const routedApprovals = await parts.add(
+    'routed approvals',
+    routedApprovalsFor({ home, team: config.team, approvals, identity, warn }),
+  );
   const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity: now, log }));
   policyRef = policy;
   const guard = await parts.add(
@@ -280,7 +286,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     version: glassboxVersion(),
     recording: { control: recording, identity: now },
     policy: { policy, identity: now, home, connections: () => postgres.connections() },
-    approvals: { approvals, identity: now },
+    approvals: { approvals, identity: now, ...(config.team ? { team: routedApprovals } : {}) },
     identity: signIn,
     guard: {
       guard: options.guard ?? (() => guard.current()),
@@ -296,10 +302,16 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
       guard: guard.health(),
     }),
     team: mirror,
-    notices: (push) =>
-      anthropic.health.subscribe(({ upstream: url, status }) =>
+    notices: (push) => {
+      const stopUpstream = anthropic.health.subscribe(({ upstream: url, status }) =>
         push({ type: 'upstream', proxy: 'anthropic', upstream: url, status }),
-      ),
+      );
+      const stopTeam = routedApprovals.subscribe((approval) => push({ type: 'team-approval', approval }));
+      return () => {
+        stopUpstream();
+        stopTeam();
+      };
+    },
   });
   await parts.add('control API', {
     start: () => listen('control API', config.api.port, '--api-port', () => api.start()),

@@ -24,6 +24,7 @@ import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
 import { Retention } from './retention/retention.js';
+import { approvalsRoutes } from './routes/approvals.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { healthRoutes } from './routes/health.js';
@@ -132,8 +133,8 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         'GLASSBOX_SERVER_SESSION_SECRET is not set: dashboard sign-ins last until this process stops, and instances do not share them',
       );
     app.addHook('onRequest', acceptBrowserSession(sessions, config));
-    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, dashboardRoutes])
-      await app.register(routes(context));
+    const routeList = [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, approvalsRoutes, dashboardRoutes];
+    for (const routes of routeList) await app.register(routes(context));
     await app.register(authRoutes(context, sessions));
     // Draining: a keep-alive connection that is busy when the stop begins would otherwise stay open after its
     // answer (Fastify's keepAliveTimeout is 72 s) and hold the process past the orchestrator's grace period.

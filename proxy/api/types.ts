@@ -28,6 +28,7 @@ import type { DetectorView, PreviewedText, PreviewSpan } from '../policy/preview
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
+import type { RoutedApproval } from '../sync/protocol.js';
 import type { MirrorStatus } from '../sync/types.js';
 
 export type {
@@ -136,6 +137,22 @@ export interface ApprovalMessage {
   approval: Approval;
 }
 
+/**
+ * GET /api/team/approvals: pending approvals routed to the signed-in person's groups on the team server by
+ * others (proxy/sync/protocol.ts RoutedApproval), newest first; empty without a team server or sign-in.
+ */
+export interface TeamApprovalsResponse {
+  approvals: RoutedApproval[];
+  /** µs since epoch. */
+  now: number;
+}
+
+/** `team-approval` on /api/live: an approval routed to the person's groups arrived, or ended (the desktop notifies). */
+export interface TeamApprovalMessage {
+  type: 'team-approval';
+  approval: RoutedApproval;
+}
+
 /** GET /api/approvals?all=1&limit=N: pending first, newest first (`all`: decided ones too; limit 1–1000, default 100). */
 export interface ApprovalsResponse {
   approvals: Approval[];
@@ -203,6 +220,7 @@ export type LiveMessage =
   | StoreChange
   | UpstreamMessage
   | ApprovalMessage
+  | TeamApprovalMessage
   | IdentityMessage
   | SignInFailedMessage
   | TeamMessage

@@ -29,6 +29,11 @@ export function describeGuard(policy: EffectivePolicy): string[] {
       : guardrails.rules.flatMap((rule) => [
           `  ${rule.action.padEnd(8)} ${rule.id.padEnd(idWidth)}  ${rule.builtin ? '(built-in) ' : ''}${rule.message}`,
           `  ${''.padEnd(8)} ${''.padEnd(idWidth)}  when ${describeMatch(rule.match)}`,
+          ...(rule.route
+            ? [
+                `  ${''.padEnd(8)} ${''.padEnd(idWidth)}  decided by group ${rule.route.group} on the team server${rule.route.allowSelfApproval ? ' (self-approval allowed)' : ''}`,
+              ]
+            : []),
         ])),
     '',
     `Approvals: ${approvals.mode === 'hold' ? 'hold the operation until decided' : 'refuse at once, let it through once when approved (retry)'}; expire after ${formatDuration(approvals.timeoutMs)}; "for the session" lasts ${formatDuration(approvals.sessionScopeMs)}; engine not running: ${approvals.engineDown}`,

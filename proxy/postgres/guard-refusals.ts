@@ -90,10 +90,15 @@ export function uncheckedError(why: string): Buffer {
 /** The NoticeResponse a client gets at once when its statement is held for approval. */
 export function waitingNotice(approval: Approval): Buffer {
   const { id, subject } = approval;
+  const route = subject.rule.route;
+  // Routed: the approvers of the group decide it on the team server, not the person running the client.
+  const who = route
+    ? `an approver of group "${route.group}" decides it through the team server`
+    : `open the dashboard or run glassbox approve ${id}`;
   // 00000, as PostgreSQL's own RAISE NOTICE sends.
   return noticeResponse(
     '00000',
-    `Glassbox: waiting for approval ${id} (rule ${subject.rule.id}: ${subject.rule.message}); open the dashboard or run glassbox approve ${id}`,
+    `Glassbox: waiting for approval ${id} (rule ${subject.rule.id}: ${subject.rule.message}); ${who}`,
   );
 }
 

@@ -15,7 +15,7 @@
  * - `GET  /v1/policy` → {@link TeamPolicyResponse} (the team's masking and guardrails; engines apply it on top).
  * - Approvals routed to a group: `POST /v1/approvals` {@link RoutedApprovalRequest} → {@link RoutedApproval};
  *   `GET /v1/approvals/:id` → {@link RoutedApproval}; `POST /v1/approvals/:id/decision` {@link ApprovalDecisionBody};
- *   `POST /v1/approvals/:id/withdraw`. Live: `GET /v1/live` (WebSocket) sends {@link LiveMessage}s.
+ *   `POST /v1/approvals/:id/withdraw`; `GET /v1/approvals?status=pending` → {@link RoutedApprovalList}. Live: `GET /v1/live` (WebSocket) sends {@link LiveMessage}s.
  *
  * Times are µs since the epoch (as in the local store); seq starts at 1; hashes are lowercase SHA-256 hex.
  */
@@ -127,7 +127,13 @@ export type ProtocolErrorCode =
   | 'rate_limited'
   | 'invalid_request'
   | 'not_found'
-  | 'unavailable';
+  | 'unavailable'
+  /** An approval id another requester already used (POST /v1/approvals). */
+  | 'conflict'
+  /** A decision or withdrawal on an approval no longer pending (`status` in the body says how it ended). */
+  | 'not_pending'
+  /** The requester tried to decide their own routed approval and its rule does not allow that. */
+  | 'self_approval';
 
 /** Every error body: a code a program can switch on and a message a person can act on. */
 export const ProtocolErrorSchema = z.object({
@@ -206,8 +212,22 @@ export const ApprovalDecisionBodySchema = z.object({
   decision: z.enum(['approved', 'denied']),
   reason: z.string().max(2000).optional(),
   scope: z.enum(['once', 'session']).optional(),
+  /** How long a `session` approval lasts, s (1 s to 24 h; default 15 minutes). */
+  for_seconds: z.number().int().min(1).max(86_400).optional(),
 });
 export type ApprovalDecisionBody = z.infer<typeof ApprovalDecisionBodySchema>;
+
+/** `POST /v1/approvals/:id/withdraw` (the requester's engine: its client went away, or it decided locally). */
+export const ApprovalWithdrawBodySchema = z.object({ reason: z.string().max(2000).optional() });
+export type ApprovalWithdrawBody = z.infer<typeof ApprovalWithdrawBodySchema>;
+
+/**
+ * `GET /v1/approvals[?status=pending][&limit=N]`: what the caller decides (the groups they approve for) and
+ * what they asked, newest first.
+ */
+export interface RoutedApprovalList {
+  approvals: RoutedApproval[];
+}
 
 /**
  * Messages on `GET /v1/live` (WebSocket, JSON text frames). Ids only where a row may be large: clients fetch

@@ -7,7 +7,8 @@
  */
 import type { WebSocket } from 'ws';
 import type { LiveMessage } from '../../proxy/sync/protocol.js';
-import { isAuditor, type Principal } from '../auth/principal.js';
+import { isRequester, readApproval } from '../approvals/store.js';
+import { canApprove, isAuditor, type Principal } from '../auth/principal.js';
 import { type App, principalOf, type RouteContext } from '../http/context.js';
 import type { LiveNotice } from '../live/hub.js';
 
@@ -28,7 +29,19 @@ function follow(socket: WebSocket, principal: Principal, context: RouteContext):
     if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
   };
   send({ type: 'hello', protocol: 1, user: { subject: principal.subject, groups: principal.groups } });
+  // Routed approvals are read from the database before they are sent: kept in the order notices came.
+  let queue: Promise<void> = Promise.resolve();
   const unsubscribe = context.live.subscribe((notice) => {
+    if (notice.type === 'approval') {
+      if (!approvalConcerns(notice, principal, context)) return;
+      queue = queue.then(() =>
+        approvalMessage(notice.approval_id, principal, context).then(
+          (message) => message && send(message),
+          () => send({ type: 'resync' }),
+        ),
+      );
+      return;
+    }
     const message = visible(notice, principal, context);
     if (message) send(message);
   });
@@ -58,7 +71,32 @@ function visible(
     case 'resync':
       return notice;
     case 'approval':
-      // Routed approvals are sent, whole, by the approvals module; nothing here yet.
+      // Sent whole by approvalMessage (it needs the row).
       return undefined;
   }
+}
+
+/** Whether an approval notice may concern `principal`: the group's approver, or (by subject) its requester. */
+function approvalConcerns(
+  notice: Extract<LiveNotice, { type: 'approval' }>,
+  principal: Principal,
+  context: RouteContext,
+): boolean {
+  return notice.requester === principal.subject || canApprove(principal, notice.group, context.config);
+}
+
+/**
+ * The `approval` message for `id` as `principal` may see it (the whole {@link RoutedApproval}), or undefined
+ * when it is not theirs to see. @throws the database's errors
+ */
+async function approvalMessage(
+  id: string,
+  principal: Principal,
+  context: RouteContext,
+): Promise<LiveMessage | undefined> {
+  const approval = await readApproval(context.pool, id, Date.now() * 1000);
+  if (!approval) return undefined;
+  const mine = isRequester(principal, approval);
+  if (!mine && !canApprove(principal, approval.group, context.config)) return undefined;
+  return { type: 'approval', approval };
 }

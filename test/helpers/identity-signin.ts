@@ -5,6 +5,7 @@
  */
 import * as client from 'openid-client';
 import { discover } from '../../proxy/identity/discovery.js';
+import { audienceParameters } from '../../proxy/identity/grant-result.js';
 import { signedInState, writeSignInState } from '../../proxy/identity/sign-in-state.js';
 import { tokenSetFromResponse } from '../../proxy/identity/token-set.js';
 import { openTokenStore } from '../../proxy/identity/token-store.js';
@@ -28,7 +29,8 @@ export function testIdentitySettings(
 }
 
 /**
- * Signs `home` in as `login` (an account of test/helpers/oidc-provider.ts) and returns the stored tokens.
+ * Signs `home` in as `login` (an account of test/helpers/oidc-provider.ts) and returns the stored tokens;
+ * `settings` as the engine's config.json says them (with `audience` for a team server's JWT access token).
  * @throws when the provider refuses
  */
 export async function signInForTest(
@@ -36,13 +38,17 @@ export async function signInForTest(
   home: string,
   login = 'alice',
   env: NodeJS.ProcessEnv = process.env,
+  settings: IdentitySettings = testIdentitySettings(provider),
 ): Promise<TokenSet> {
-  const settings = testIdentitySettings(provider);
   const config = await discover(settings);
-  const authorization = await client.initiateDeviceAuthorization(config, {
-    scope: settings.scopes.join(' '),
-  });
-  const polling = client.pollDeviceAuthorizationGrant(config, authorization);
+  // With an audience (a team server's), the access token is a JWT for it (RFC 8707 `resource`).
+  const parameters = audienceParameters(settings);
+  const authorization = await client.initiateDeviceAuthorization(config, parameters);
+  const polling = client.pollDeviceAuthorizationGrant(
+    config,
+    authorization,
+    parameters.resource ? { resource: parameters.resource } : undefined,
+  );
   await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
   const tokens = tokenSetFromResponse(await polling, settings);
   const store = openTokenStore(home, { env });

@@ -245,6 +245,34 @@ describe('approval card', () => {
     expect(screen.queryByTestId('time-left')).toBeNull();
   });
 
+  it("shows a routed approval as the group's, with no actions unless the rule allows self-approval", () => {
+    const route = { group: 'db-approvers', allowSelfApproval: false };
+    const routed = approval('ap_4', {
+      subject: subject({
+        rule: { id: 'team.deletes', message: 'deletes need a DBA', builtin: false, route },
+      }),
+    });
+    render(<ApprovalCard approval={routed} onDecide={() => undefined} {...props} />);
+    expect(screen.getByTestId('routed').textContent).toBe(
+      'Routed to group db-approvers on the team server: an approver of that group decides it.',
+    );
+    expect(screen.queryByTestId('approve-once')).toBeNull();
+    cleanup();
+    const selfOk = approval('ap_5', {
+      subject: subject({
+        rule: {
+          id: 'team.deletes',
+          message: 'm',
+          builtin: false,
+          route: { ...route, allowSelfApproval: true },
+        },
+      }),
+    });
+    render(<ApprovalCard approval={selfOk} onDecide={() => undefined} {...props} />);
+    expect(screen.getByTestId('routed').textContent).toContain('the rule lets you decide it here too');
+    expect(screen.getByTestId('approve-once')).toBeTruthy();
+  });
+
   it('renders a shell command as text and an API error in an alert', () => {
     const bash = approval('ap_3', {
       subject: subject({ kind: 'bash', text: 'rm -rf /tmp/x', facts: { kind: 'tool', tool: 'Bash' } }),

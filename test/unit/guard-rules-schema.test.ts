@@ -160,7 +160,7 @@ describe('guard rules and approvals in the policy document', () => {
       {
         path: 'guardrails.rules[0]',
         message:
-          'unknown field "when": remove it or check its spelling (fields here: id, action, message, match)',
+          'unknown field "when": remove it or check its spelling (fields here: id, action, message, match, route)',
       },
     ]);
     expect(issues({ guardrails: { enabled: 'yes' } })).toEqual([

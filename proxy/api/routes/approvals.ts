@@ -16,9 +16,17 @@ import { normalizeApprovalId } from '../../policy/approvals/ids.js';
 import type { Approval, ApprovalScope } from '../../policy/guard/types.js';
 import type { Identity } from '../../store/types.js';
 import { StoreUnavailableError } from '../../store/unavailable.js';
+import { TeamApprovalError } from '../../sync/approvals-client.js';
+import type { ApprovalDecisionBody } from '../../sync/protocol.js';
+import { asLocalApproval, type RoutedApprovals } from '../../sync/routed-approvals.js';
 import { ApiError } from '../guards.js';
 import { readJsonBody } from '../json-body.js';
-import type { ApprovalResponse, ApprovalsResponse, ApprovalWaitResponse } from '../types.js';
+import type {
+  ApprovalResponse,
+  ApprovalsResponse,
+  ApprovalWaitResponse,
+  TeamApprovalsResponse,
+} from '../types.js';
 
 /** What the approvals routes need from the engine. */
 export interface ApprovalRouteOptions {
@@ -28,12 +36,21 @@ export interface ApprovalRouteOptions {
    * claims when signed in), else its OS user (the token is that user's alone).
    */
   identity: () => Identity;
+  /**
+   * Approvals routed to this person's groups on the team server (proxy/sync/routed-approvals.ts): listed at
+   * `GET /api/team/approvals`, and decided through the same approve/deny routes when the id is not a local
+   * approval. Absent: no team server.
+   */
+  team?: Pick<RoutedApprovals, 'inbox' | 'decide'>;
 }
 
 /** True for the paths {@link ApprovalRoutes} answers. */
 export function isApprovalsPath(path: string): boolean {
-  return path === '/api/approvals' || path.startsWith('/api/approvals/');
+  return path === '/api/approvals' || path.startsWith('/api/approvals/') || path === TEAM_PATH;
 }
+
+/** The inbox of approvals routed to this person's groups on the team server. */
+const TEAM_PATH = '/api/team/approvals';
 
 const MAX_BODY_BYTES = 8 * 1024;
 /** Longest `for` of a session approval, ms. */
@@ -69,6 +86,13 @@ export class ApprovalRoutes {
    */
   async handle(req: IncomingMessage, url: URL): Promise<unknown> {
     const path = url.pathname;
+    if (path === TEAM_PATH) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(req, path);
+      return {
+        approvals: this.options.team?.inbox() ?? [],
+        now: nowMicros(),
+      } satisfies TeamApprovalsResponse;
+    }
     if (path === '/api/approvals') {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw notAllowed(req, path);
       return this.list(url.searchParams);
@@ -81,6 +105,12 @@ export class ApprovalRoutes {
     if (get ? req.method !== 'GET' && req.method !== 'HEAD' : req.method !== 'POST')
       throw notAllowed(req, path);
     const approval = id && this.options.approvals.get(id);
+    if (!approval && id && action !== undefined && action !== 'wait' && this.options.team)
+      return this.decideRouted(
+        id,
+        action === 'deny' ? 'deny' : 'approve',
+        await readJsonBody(req, MAX_BODY_BYTES),
+      );
     if (!approval)
       throw new ApiError(404, 'not_found', `no approval ${match[1]} (see GET /api/approvals?all=1)`);
     if (action === undefined) return { approval } satisfies ApprovalResponse;
@@ -122,6 +152,37 @@ export class ApprovalRoutes {
       );
     }
     return { approval: this.decide(id, { approve: true, scope, reason: body.reason, via: body.via }) };
+  }
+
+  /** Decides an approval routed to this person's group, on the team server with their token. */
+  private async decideRouted(
+    id: string,
+    action: 'approve' | 'deny',
+    raw: unknown,
+  ): Promise<ApprovalResponse> {
+    const team = this.options.team!;
+    let body: ApprovalDecisionBody;
+    if (action === 'deny') {
+      const { reason } = parse(denyBody, raw);
+      body = { decision: 'denied', reason };
+    } else {
+      const parsed = parse(approveBody, raw);
+      const session = parsed.scope === 'session' || parsed.for !== undefined;
+      const ms = parsed.for === undefined ? undefined : parseDuration(parsed.for);
+      if (parsed.for !== undefined && (ms === undefined || ms < 1_000 || ms > MAX_SESSION_MS))
+        throw new ApiError(400, 'bad_body', `for: give a duration from 1s to 24h, like "15m" or "1h30m"`);
+      body = {
+        decision: 'approved',
+        ...(parsed.reason ? { reason: parsed.reason } : {}),
+        ...(session ? { scope: 'session' as const } : {}),
+        ...(ms !== undefined ? { for_seconds: Math.round(ms / 1000) } : {}),
+      };
+    }
+    try {
+      return { approval: asLocalApproval(await team.decide(id, body)) };
+    } catch (error) {
+      throw teamError(error, id);
+    }
   }
 
   private deny(id: string, body: z.infer<typeof denyBody>): ApprovalResponse {
@@ -188,9 +249,25 @@ function notAllowed(req: IncomingMessage, path: string): ApiError {
   return new ApiError(405, 'method_not_allowed', `${req.method} is not supported on ${path}`);
 }
 
+/** The API's answer to the team server's refusal of a routed decision. */
+function teamError(error: unknown, id: string): unknown {
+  if (!(error instanceof TeamApprovalError)) return error;
+  if (error.status === 404 || error.code === 'not_configured')
+    throw new ApiError(404, 'not_found', `no approval ${id} here or routed to your groups`);
+  if (error.status === 409)
+    return new ApiError(409, 'not_pending', error.message, { status: error.approval?.status });
+  if (error.status === 403) return new ApiError(403, error.code, error.message);
+  return new ApiError(
+    503,
+    'team_unavailable',
+    `the team server could not take the decision: ${error.message}`,
+  );
+}
+
 /** The API's answer to a broker's refusal. */
 function apiError(error: unknown): unknown {
   if (error instanceof ApprovalError) {
+    if (error.reason === 'routed') return new ApiError(403, 'routed_to_group', error.message);
     if (error.reason === 'unknown') return new ApiError(404, 'not_found', error.message);
     if (error.reason === 'not_pending')
       return new ApiError(409, 'not_pending', error.message, { status: error.status });

@@ -22,7 +22,7 @@ import type {
 } from '../guard/types.js';
 import { formatDuration } from './duration.js';
 import { newApprovalId } from './ids.js';
-import { fromRow, recordAnnotated, recordDecided, recordRequested, toRow } from './record.js';
+import { brokenRow, readRow, recordAnnotated, recordDecided, recordRequested, toRow } from './record.js';
 import { StandingApprovals } from './standing.js';
 
 /** How long approvals wait and how long a `session` approval lasts when the approver names no time. */
@@ -48,16 +48,27 @@ export interface ApprovalsOptions {
   warn?: (message: string) => void;
 }
 
-/** Why `decide` refused: no such approval, no longer pending (with its status), or a scope already over. */
+/**
+ * Why `decide` refused: no such approval, no longer pending (with its status), a scope already over, or an
+ * approval routed to a team server group (its approvers decide it, not this machine).
+ */
 export class ApprovalError extends UserError {
   constructor(
     message: string,
-    readonly reason: 'unknown' | 'not_pending' | 'bad_scope',
+    readonly reason: 'unknown' | 'not_pending' | 'bad_scope' | 'routed',
     readonly status?: ApprovalStatus,
   ) {
     super(message);
     this.name = 'ApprovalError';
   }
+}
+
+/** A decision on a pending approval: approve or deny, why, for what, and who (`by`). */
+export interface Decision {
+  approve: boolean;
+  reason?: string;
+  scope?: ApprovalScope;
+  by: NonNullable<Approval['decided_by']>;
 }
 
 /** The reasons recorded for approvals nobody decided. */
@@ -182,18 +193,25 @@ export class Approvals implements ApprovalBroker, Component {
   }
 
   /**
-   * @throws ApprovalError when the id is unknown, the approval is no longer pending, or a `session` scope
-   *   ends before now; StoreUnavailableError when the decision cannot be recorded (it stays pending)
+   * A decision made on this machine (control API, CLI, desktop).
+   * @throws ApprovalError when the id is unknown, the approval is no longer pending, a `session` scope ends
+   *   before now, or the approval is routed to a group whose rule does not allow self-approval (`routed`);
+   *   StoreUnavailableError when the decision cannot be recorded (it stays pending)
    */
-  decide(
-    id: string,
-    decision: {
-      approve: boolean;
-      reason?: string;
-      scope?: ApprovalScope;
-      by: NonNullable<Approval['decided_by']>;
-    },
-  ): Approval {
+  decide(id: string, decision: Decision): Approval {
+    return this.settle(id, decision, false);
+  }
+
+  /**
+   * A decision the team server returned for an approval routed to a group (proxy/sync/routed-approvals.ts):
+   * recorded exactly like a local one, `by` being the approver the server verified.
+   * @throws as {@link decide}, never `routed`
+   */
+  decideRouted(id: string, decision: Decision): Approval {
+    return this.settle(id, decision, true);
+  }
+
+  private settle(id: string, decision: Decision, routed: boolean): Approval {
     const entry = this.pending.get(id);
     if (!entry) {
       const known = this.get(id);
@@ -204,6 +222,12 @@ export class Approvals implements ApprovalBroker, Component {
         known.status,
       );
     }
+    const route = entry.approval.subject.rule.route;
+    if (route && !routed && !route.allowSelfApproval)
+      throw new ApprovalError(
+        `approval ${id} is routed to group "${route.group}" on the team server: an approver of that group decides it (rule ${entry.approval.subject.rule.id} does not allow self-approval)`,
+        'routed',
+      );
     const scope: ApprovalScope | undefined = decision.approve
       ? (decision.scope ?? { type: 'once' })
       : undefined;
@@ -213,10 +237,9 @@ export class Approvals implements ApprovalBroker, Component {
     const requester =
       entry.approval.subject.identity?.os_user ??
       this.options.store.getSession(entry.approval.subject.session_id)?.identity.os_user;
-    const by = {
-      ...decision.by,
-      self_approved: requester !== undefined && requester === decision.by.os_user,
-    };
+    const by = routed
+      ? decision.by
+      : { ...decision.by, self_approved: requester !== undefined && requester === decision.by.os_user };
     return this.finish(
       entry,
       { status: decision.approve ? 'approved' : 'denied', decided_by: by, reason: decision.reason, scope },
@@ -362,40 +385,4 @@ export class Approvals implements ApprovalBroker, Component {
       }
     }
   }
-}
-
-/** An approval from its row, or undefined when the row cannot be read (a JSON column damaged by hand). */
-function readRow(row: Parameters<typeof fromRow>[0]): Approval | undefined {
-  try {
-    const approval = fromRow(row);
-    const { subject } = approval;
-    const readable =
-      typeof subject === 'object' &&
-      subject !== null &&
-      typeof subject.text === 'string' &&
-      typeof subject.rule?.id === 'string';
-    return readable ? approval : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A pending row whose subject cannot be read, rebuilt from its plain columns so it can still be withdrawn. */
-function brokenRow(row: Parameters<typeof fromRow>[0]): Approval {
-  const subject = {
-    session_id: row.session_id,
-    request_seq: row.request_seq,
-    kind: 'tool',
-    text: '(unreadable)',
-    operation_hash: '',
-    facts: { kind: 'tool', tool: '(unreadable)' },
-    rule: { id: row.rule_id, message: '', builtin: false },
-  } satisfies ApprovalSubject;
-  return {
-    id: row.id,
-    subject,
-    status: 'pending',
-    requested_at: row.requested_at,
-    expires_at: row.expires_at,
-  };
 }

@@ -77,7 +77,9 @@ export function recordDecided(store: Store, approval: Approval): Approval {
     reason: approval.reason ?? null,
     scope: approval.scope ?? null,
   };
-  const by = approval.decided_by?.os_user ? ` by ${approval.decided_by.os_user}` : '';
+  // A routed decision's approver has no OS user here: the identity the team server verified names them.
+  const who = approval.decided_by?.os_user ?? approval.decided_by?.email ?? approval.decided_by?.subject;
+  const by = who ? ` by ${who}` : '';
   store.batch(() => {
     store.append(sessionId, 'approval.decided', payload, {
       ts: at,
@@ -163,4 +165,40 @@ export function fromRow(row: ApprovalRow): Approval {
   if (row.reason !== null) approval.reason = row.reason;
   if (row.scope !== null) approval.scope = JSON.parse(row.scope) as Approval['scope'];
   return approval;
+}
+
+/** An approval from its row, or undefined when the row cannot be read (a JSON column damaged by hand). */
+export function readRow(row: Parameters<typeof fromRow>[0]): Approval | undefined {
+  try {
+    const approval = fromRow(row);
+    const { subject } = approval;
+    const readable =
+      typeof subject === 'object' &&
+      subject !== null &&
+      typeof subject.text === 'string' &&
+      typeof subject.rule?.id === 'string';
+    return readable ? approval : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A pending row whose subject cannot be read, rebuilt from its plain columns so it can still be withdrawn. */
+export function brokenRow(row: Parameters<typeof fromRow>[0]): Approval {
+  const subject = {
+    session_id: row.session_id,
+    request_seq: row.request_seq,
+    kind: 'tool',
+    text: '(unreadable)',
+    operation_hash: '',
+    facts: { kind: 'tool', tool: '(unreadable)' },
+    rule: { id: row.rule_id, message: '', builtin: false },
+  } satisfies ApprovalSubject;
+  return {
+    id: row.id,
+    subject,
+    status: 'pending',
+    requested_at: row.requested_at,
+    expires_at: row.expires_at,
+  };
 }

@@ -145,6 +145,19 @@ const matchSchema = z
   })
   .strict();
 
+/** Where an `approve` rule's approvals go: the approvers of a group on the team server. */
+export const routeSchema = z
+  .object({
+    /** The team server's approver group, as the groups claim of the approvers' tokens names it. */
+    group: z
+      .string({ error: 'is required: the approvers\' group, e.g. "db-approvers"' })
+      .min(1, 'must not be empty, e.g. "db-approvers"')
+      .max(256),
+    /** Whether the requester may approve their own request (default false: somebody else must). */
+    allowSelfApproval: bool.default(false),
+  })
+  .strict();
+
 /** One guard rule as written in policy.json. */
 export const guardRuleSchema = z
   .object({
@@ -160,6 +173,11 @@ export const guardRuleSchema = z
     message: z.string().min(1, 'must not be empty').max(500).optional(),
     /** Required unless the id names a built-in rule (whose match it then keeps). */
     match: matchSchema.optional(),
+    /**
+     * `approve` rules only: the approval goes to the team server (config.json `team.url`) and is decided by
+     * the approvers of `group`, not on this machine (issue 19, point 6).
+     */
+    route: routeSchema.optional(),
   })
   .strict();
 
@@ -232,6 +250,8 @@ export const approvalsSchema = z
 
 /** A guard rule as written (parsed). */
 export type GuardRuleDefinition = z.infer<typeof guardRuleSchema>;
+/** A rule's `route`, after defaults. */
+export type GuardRoute = z.infer<typeof routeSchema>;
 /** A rule's `match`. */
 export type GuardMatch = z.infer<typeof matchSchema>;
 /** `match.sql` (and `match.shell.sqlInside`). */
@@ -268,7 +288,8 @@ export function approvalSettings(section: ApprovalsSection): ApprovalSettings {
 /** Fields each object of these sections may hold, for "unknown field" messages (keyed by the path's names). */
 export const GUARD_FIELDS: Record<string, string> = {
   guardrails: 'enabled, defaults, rules',
-  'guardrails.rules': 'id, action, message, match',
+  'guardrails.rules': 'id, action, message, match, route',
+  'guardrails.rules.route': 'group, allowSelfApproval',
   'guardrails.rules.match': 'sql, shell, file, connection, groups',
   'guardrails.rules.match.sql': Object.keys(sqlMatchSchema.shape).join(', '),
   'guardrails.rules.match.shell': Object.keys(shellMatchSchema.shape).join(', '),
@@ -293,6 +314,11 @@ export function checkGuardRules(
     if (seen.has(rule.id))
       issues.push({ path: `${at}.id`, message: `"${rule.id}" is used twice; give each rule its own id` });
     seen.add(rule.id);
+    if (rule.route && rule.action !== 'approve')
+      issues.push({
+        path: `${at}.route`,
+        message: `only an "approve" rule routes approvals to a group (this rule's action is "${rule.action}"): remove route or make the action "approve"`,
+      });
     if (builtinIds.has(rule.id)) return;
     if (!rule.match)
       issues.push({

@@ -5,7 +5,7 @@
  */
 import { BUILTIN_GUARD_RULES } from './default-rules.js';
 import { contextPredicate, matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
-import type { GuardMatch, GuardRuleDefinition } from './rule-schema.js';
+import type { GuardMatch, GuardRoute, GuardRuleDefinition } from './rule-schema.js';
 import type {
   DecidingRule,
   GuardAction,
@@ -23,6 +23,8 @@ export interface EffectiveGuardRule {
   match: GuardMatch;
   /** True for a rule of the built-in defaults (default-rules.ts), false for the file's own. */
   builtin: boolean;
+  /** Where its approvals go (`approve` rules only). */
+  route?: GuardRoute;
 }
 
 /** Decides operations by the rules, in order. Pure and immutable. */
@@ -52,6 +54,7 @@ export function resolveGuardRules(
       message: rule.message ?? replaced?.message ?? `allowed by rule ${rule.id}`,
       match: rule.match ?? replaced?.match ?? {},
       builtin: false,
+      ...(rule.route && rule.action === 'approve' ? { route: rule.route } : {}),
     };
   });
   const ownIds = new Set(definitions.map((rule) => rule.id));
@@ -91,7 +94,7 @@ export function compileGuardRules(
     return derived;
   };
   const compiled: Array<{ rule: DecidingRule; action: GuardAction; test: Predicate }> = rules.map((rule) => ({
-    rule: { id: rule.id, message: rule.message, builtin: rule.builtin },
+    rule: decidingRule(rule),
     action: rule.action,
     test: matchPredicate(rule.match, units),
   }));
@@ -126,7 +129,19 @@ export function decideWithoutFacts(
     if (!contextPredicate(match)(context)) continue;
     if (kind === 'sql' ? match.sql : match.shell) return undefined;
     if (match.sql || match.shell || match.file) continue;
-    return { action: rule.action, rule: { id: rule.id, message: rule.message, builtin: rule.builtin } };
+    return { action: rule.action, rule: decidingRule(rule) };
   }
   return { action: 'allow' };
+}
+
+/** How decisions, events and approvals name `rule` (with its `route` when it has one). */
+function decidingRule(rule: EffectiveGuardRule): DecidingRule {
+  return {
+    id: rule.id,
+    message: rule.message,
+    builtin: rule.builtin,
+    ...(rule.route
+      ? { route: { group: rule.route.group, allowSelfApproval: rule.route.allowSelfApproval } }
+      : {}),
+  };
 }

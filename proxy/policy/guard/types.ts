@@ -136,6 +136,11 @@ export interface DecidingRule {
   message: string;
   /** True for a rule of the built-in default policy. */
   builtin: boolean;
+  /**
+   * An `approve` rule whose approvals the approvers of `group` decide through the team server (rule-schema.ts
+   * `route`); absent: decided on this machine.
+   */
+  route?: { group: string; allowSelfApproval: boolean };
 }
 
 /** The outcome of matching an operation's facts against the policy's rules: first match wins. */

@@ -162,6 +162,9 @@ export const ApprovalCard = memo(function ApprovalCard(props: ApprovalCardProps)
   const { subject } = approval;
   const pending = approval.status === 'pending';
   const estimate = estimateText(subject.context);
+  // Routed to a team server group: its approvers decide it, here only when the rule allows self-approval.
+  const route = subject.rule.route;
+  const decidableHere = !route || route.allowSelfApproval;
   return (
     // biome-ignore lint/a11y/useKeyWithClickEvents: the inbox's keys (arrows, j/k) select; a click is a shortcut
     <article
@@ -240,7 +243,13 @@ export const ApprovalCard = memo(function ApprovalCard(props: ApprovalCardProps)
         </RouteLink>
         {pending ? <span className="faint">asked {when(approval.requested_at)}</span> : null}
       </div>
-      {pending ? (
+      {route ? (
+        <div className="approval-routed small" data-testid="routed">
+          Routed to group <span className="mono">{route.group}</span> on the team server: an approver of that
+          group decides it{route.allowSelfApproval ? ' (the rule lets you decide it here too)' : ''}.
+        </div>
+      ) : null}
+      {pending && !decidableHere ? null : pending ? (
         <Actions
           approval={approval}
           busy={props.busy}
