@@ -14,7 +14,7 @@ import websocket from '@fastify/websocket';
 import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
-import { glassboxVersion, MAX_BATCH_BYTES } from '../proxy/sync/protocol.js';
+import { glassboxVersion, MAX_REQUEST_BYTES } from '../proxy/sync/protocol.js';
 import { acceptBrowserSession } from './auth/browser-hook.js';
 import { BrowserSessions } from './auth/browser-session.js';
 import { TokenVerifier } from './auth/verify.js';
@@ -68,7 +68,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
   try {
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel },
-      bodyLimit: MAX_BATCH_BYTES,
+      bodyLimit: MAX_REQUEST_BYTES,
       forceCloseConnections: 'idle',
       return503OnClosing: false, // the onRequest hook below answers with a protocol error instead
       genReqId: (request) => {

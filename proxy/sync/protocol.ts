@@ -31,6 +31,12 @@ export const PROTOCOL_VERSION = 1;
 export const MAX_BATCH_EVENTS = 500;
 /** Largest request body the server accepts for a batch (bytes); the mirror cuts batches below it. */
 export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Largest request body the server accepts (bytes). Above {@link MAX_BATCH_BYTES} so that a single event larger
+ * than a batch — a reply stored whole at recording.maxBodyBytes (8 MiB by default), which JSON escaping can
+ * double — still goes through, alone in its batch, instead of refusing its session with 413.
+ */
+export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest');
 /** A session id: the engine's ULID (26 Crockford base32 characters); kept loose (1–64 safe characters). */
