@@ -21,10 +21,12 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { TeamPolicyFile } from './policy/team-policy.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
 import { mirrorRoutes } from './routes/mirror.js';
+import { policyRoutes } from './routes/policy.js';
 
 /** A running server. */
 export interface TeamServer {
@@ -85,6 +87,11 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     await live.start();
     stops.push(() => live.stop());
     const verifier = new TokenVerifier(config);
+    if (config.teamPolicy) {
+      const teamPolicy = new TeamPolicyFile(config.teamPolicy, pool, log);
+      await teamPolicy.start();
+      stops.push(() => teamPolicy.stop());
+    }
 
     const context: RouteContext = {
       pool,
@@ -104,7 +111,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         this.websocketServer.close(() => done());
       },
     });
-    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes])
+    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, policyRoutes])
       await app.register(routes(context));
     stops.push(async () => {
       accepting = false;

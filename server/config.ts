@@ -33,6 +33,8 @@ export interface ServerConfig {
   retentionDays: number | undefined;
   /** The URL people reach this server at (for the dashboard's sign-in redirect); default http://host:port. */
   publicUrl: string | undefined;
+  /** A policy.json document served to engines as the team policy (absolute); undefined: none served. */
+  teamPolicy: string | undefined;
   /** pino log level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -54,6 +56,7 @@ const ConfigSchema = z.object({
   approverGroups: z.array(z.string().min(1)),
   retentionDays: z.coerce.number().int().positive().optional(),
   publicUrl: z.url().optional(),
+  teamPolicy: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -79,6 +82,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     approverGroups: raw.approverGroups ?? [],
     retentionDays: raw.retentionDays || undefined,
     publicUrl: raw.publicUrl || undefined,
+    teamPolicy: raw.teamPolicy || undefined,
     logLevel: raw.logLevel ?? 'info',
   });
   if (!parsed.success) {
@@ -101,6 +105,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     databaseUrl: c.databaseUrl,
     retentionDays: c.retentionDays,
     publicUrl: c.publicUrl?.replace(/\/+$/, ''),
+    teamPolicy: c.teamPolicy && (isAbsolute(c.teamPolicy) ? c.teamPolicy : resolve(cwd, c.teamPolicy)),
   };
 }
 
@@ -123,6 +128,7 @@ const FLAG: Record<string, string> = {
   approverGroups: '--approver-group',
   retentionDays: '--retention-days',
   publicUrl: '--public-url',
+  teamPolicy: '--team-policy',
   logLevel: '--log-level',
 };
 
