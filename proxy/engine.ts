@@ -10,6 +10,7 @@ import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
 import { every, fileConfig, listen, startFailure } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
+import { IdentityBearer } from './identity/bearer.js';
 import { IdentityComponent } from './identity/component.js';
 import { IdentityController } from './identity/control.js';
 import { openEngineVault } from './identity/sealed-vault.js';
@@ -31,6 +32,8 @@ import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
+import { teamBaseUrl } from './sync/settings.js';
+import { readCachedTeamPolicy, TeamPolicySync } from './sync/team-policy-sync.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -216,8 +219,33 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     log,
   });
   await parts.add('sign-in controls', { stop: async () => signIn.stop() });
-  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity: now, log }));
+  const team = config.team;
+  const policy = await parts.add(
+    'policy',
+    new PolicyWatcher({
+      home,
+      store,
+      identity: now,
+      log,
+      // The last team policy fetched, so that an engine starting offline still applies it.
+      team: team ? () => readCachedTeamPolicy(home, teamBaseUrl(team), log) : undefined,
+    }),
+  );
   policyRef = policy;
+  if (team) {
+    const pollMs = Number(process.env.GLASSBOX_TEAM_POLICY_POLL_MS);
+    await parts.add(
+      'team policy',
+      new TeamPolicySync({
+        home,
+        url: teamBaseUrl(team),
+        bearer: new IdentityBearer(home, identity, () => team.token),
+        policy,
+        log,
+        intervalMs: Number.isFinite(pollMs) && pollMs > 0 ? pollMs : undefined,
+      }),
+    );
+  }
   const guard = await parts.add(
     'guard',
     new GuardComponent(() => policy.current(), { loaders: options.guardParsers, warn }),

@@ -3,9 +3,12 @@
  * predicates over an operation's facts (types.ts), kept apart like mockttp's rule definitions and matchers.
  * The first rule that matches decides; when none does, the operation is allowed.
  */
+
+import type { PolicySource } from '../effective.js';
 import { BUILTIN_GUARD_RULES } from './default-rules.js';
 import { contextPredicate, matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
 import type { GuardMatch, GuardRuleDefinition } from './rule-schema.js';
+import { strongerDecision } from './strength.js';
 import type {
   DecidingRule,
   GuardAction,
@@ -23,14 +26,21 @@ export interface EffectiveGuardRule {
   match: GuardMatch;
   /** True for a rule of the built-in defaults (default-rules.ts), false for the file's own. */
   builtin: boolean;
+  /** With a team policy: which layer it belongs to (team-layers.ts). */
+  source?: PolicySource;
 }
 
 /** Decides operations by the rules, in order. Pure and immutable. */
 export interface RuleMatcher {
   /** False when `guardrails.enabled` is false: every decision is `allow`. */
   readonly enabled: boolean;
-  /** The rules in the order they are tried. */
+  /** The rules in the order they are tried (with {@link RuleMatcher.layers}: each layer's, team first). */
   readonly rules: readonly EffectiveGuardRule[];
+  /**
+   * With a team policy (team-layers.ts): the team's and the local matcher, each deciding on its own; the
+   * stronger decision applies.
+   */
+  readonly layers?: readonly RuleMatcher[];
   /** The first matching rule's action and the rule, or `allow` with no rule. Never throws. */
   decide(facts: OperationFacts, context: GuardContext): GuardDecision;
 }
@@ -121,12 +131,18 @@ export function decideWithoutFacts(
   context: GuardContext,
 ): GuardDecision | undefined {
   if (!matcher.enabled) return { action: 'allow' };
+  if (matcher.layers) {
+    const decisions = matcher.layers.map((layer) => decideWithoutFacts(layer, kind, context));
+    if (decisions.some((d) => d === undefined)) return undefined;
+    return (decisions as GuardDecision[]).reduce(strongerDecision);
+  }
   for (const rule of matcher.rules) {
     const { match } = rule;
     if (!contextPredicate(match)(context)) continue;
     if (kind === 'sql' ? match.sql : match.shell) return undefined;
     if (match.sql || match.shell || match.file) continue;
-    return { action: rule.action, rule: { id: rule.id, message: rule.message, builtin: rule.builtin } };
+    const deciding = { id: rule.id, message: rule.message, builtin: rule.builtin };
+    return { action: rule.action, rule: rule.source ? { ...deciding, source: rule.source } : deciding };
   }
   return { action: 'allow' };
 }

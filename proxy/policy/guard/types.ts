@@ -136,6 +136,8 @@ export interface DecidingRule {
   message: string;
   /** True for a rule of the built-in default policy. */
   builtin: boolean;
+  /** With a team policy: the layer whose rule decided (policy/team-layers.ts); absent otherwise. */
+  source?: 'team' | 'local' | 'default';
 }
 
 /** The outcome of matching an operation's facts against the policy's rules: first match wins. */
