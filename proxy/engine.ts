@@ -10,7 +10,6 @@ import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
 import { every, fileConfig, listen, startFailure } from './engine-support.js';
 import { describeTightened, secureHome } from './home-permissions.js';
-import { IdentityBearer } from './identity/bearer.js';
 import { IdentityComponent } from './identity/component.js';
 import { IdentityController } from './identity/control.js';
 import { openEngineVault } from './identity/sealed-vault.js';
@@ -33,7 +32,7 @@ import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
 import { teamBaseUrl } from './sync/settings.js';
-import { readCachedTeamPolicy, TeamPolicySync } from './sync/team-policy-sync.js';
+import { readCachedTeamPolicy, teamPolicySync } from './sync/team-policy-sync.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -232,20 +231,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     }),
   );
   policyRef = policy;
-  if (team) {
-    const pollMs = Number(process.env.GLASSBOX_TEAM_POLICY_POLL_MS);
-    await parts.add(
-      'team policy',
-      new TeamPolicySync({
-        home,
-        url: teamBaseUrl(team),
-        bearer: new IdentityBearer(home, identity, () => team.token),
-        policy,
-        log,
-        intervalMs: Number.isFinite(pollMs) && pollMs > 0 ? pollMs : undefined,
-      }),
-    );
-  }
+  if (team) await parts.add('team policy', teamPolicySync({ home, team, identity, policy, log }));
   const guard = await parts.add(
     'guard',
     new GuardComponent(() => policy.current(), { loaders: options.guardParsers, warn }),

@@ -12,10 +12,13 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { describeError } from '../common/errors.js';
 import type { Component } from '../common/lifecycle.js';
 import { homePaths } from '../config.js';
+import { IdentityBearer } from '../identity/bearer.js';
+import type { IdentitySource } from '../identity/types.js';
 import type { EngineLog } from '../live-config.js';
 import { PolicyError, parsePolicy } from '../policy/document.js';
 import type { TeamPolicy } from '../policy/team-layers.js';
 import { type TeamPolicyResponse, TeamPolicyResponseSchema } from './protocol.js';
+import { type TeamSettings, teamBaseUrl } from './settings.js';
 import type { BearerSource } from './types.js';
 
 /** How often the team policy is fetched by default, ms. */
@@ -170,6 +173,31 @@ export class TeamPolicySync implements Component {
   private clearProblem(): void {
     this.lastProblem = null;
   }
+}
+
+/**
+ * The engine's team policy component for config.json's `team` section: the bearer of the verified sign-in
+ * (the access token, or the ID token when `team.token` says so), fetching every
+ * `$GLASSBOX_TEAM_POLICY_POLL_MS` ms (default {@link TEAM_POLICY_INTERVAL_MS}).
+ */
+export function teamPolicySync(options: {
+  home: string;
+  team: TeamSettings;
+  identity: IdentitySource;
+  policy: TeamPolicySyncOptions['policy'];
+  log: EngineLog;
+  env?: NodeJS.ProcessEnv;
+}): TeamPolicySync {
+  const { home, team, identity, policy, log, env = process.env } = options;
+  const pollMs = Number(env.GLASSBOX_TEAM_POLICY_POLL_MS);
+  return new TeamPolicySync({
+    home,
+    url: teamBaseUrl(team),
+    bearer: new IdentityBearer(home, identity, () => team.token),
+    policy,
+    log,
+    intervalMs: Number.isFinite(pollMs) && pollMs > 0 ? pollMs : undefined,
+  });
 }
 
 /** Writes the cache atomically, mode 0600. */
