@@ -3,12 +3,13 @@
  * (payloads.ts) concurrently, each engine mirroring its sessions one after another in batches, as the engine's
  * mirror does; the server verifies every event's hash, stores it and indexes its text. Reported per N: events/s
  * over the wall time, the server process's CPU per event (µs, from /proc/PID/stat, read by the runner), and
- * PostgreSQL's CPU per event; afterwards the database is checked to hold every event once and every session's
+ * PostgreSQL's CPU per event, and the ceiling two cores running only those two would reach; afterwards the database is checked to hold every event once and every session's
  * head at its last event.
  *
  * BENCH_ENGINES=1,4,16, BENCH_EVENTS (per N, default 40,000), BENCH_BATCH (events per request, default 200),
  * BENCH_SESSION_EVENTS (events per session, default 1,000).
  */
+import { loadavg } from 'node:os';
 import pg from 'pg';
 import type { ServerBenchContext, ServerBenchSection } from './context.js';
 import { type PreparedSession, prepareSession } from './payloads.js';
@@ -122,6 +123,11 @@ async function verifyStored(context: ServerBenchContext, tag: string, sessions: 
   }
 }
 
+/** Events/s two cores could ingest if they ran only the server and PostgreSQL, from the measured CPU per event. */
+function ceiling(r: LevelResult): number {
+  return Math.round((2_000_000 * r.events) / (r.serverCpuMicros + r.postgresCpuMicros));
+}
+
 async function run(context: ServerBenchContext): Promise<void> {
   const levels = (process.env.BENCH_ENGINES ?? '1,4,16').split(',').map(Number);
   const events = Number(process.env.BENCH_EVENTS ?? 40_000);
@@ -135,20 +141,27 @@ async function run(context: ServerBenchContext): Promise<void> {
     results.push(await runLevel(context, engines, events, `n${engines}-${Date.now().toString(36)}`));
   }
   context.log(
-    '| engines | events | MB sent | seconds | events/s | server CPU µs/event | PostgreSQL CPU µs/event | load generator CPU µs/event | retries |',
+    '| engines | events | MB sent | seconds | events/s | server CPU µs/event | PostgreSQL CPU µs/event | load generator CPU µs/event | 2-core ceiling events/s | retries |',
   );
-  context.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  context.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     context.log(
-      `| ${r.engines} | ${r.events} | ${(r.bytes / 1e6).toFixed(1)} | ${r.seconds.toFixed(2)} | ${Math.round(r.events / r.seconds)} | ${(r.serverCpuMicros / r.events).toFixed(1)} | ${(r.postgresCpuMicros / r.events).toFixed(1)} | ${(r.generatorCpuMicros / r.events).toFixed(1)} | ${r.retries} |`,
+      `| ${r.engines} | ${r.events} | ${(r.bytes / 1e6).toFixed(1)} | ${r.seconds.toFixed(2)} | ${Math.round(r.events / r.seconds)} | ${(r.serverCpuMicros / r.events).toFixed(1)} | ${(r.postgresCpuMicros / r.events).toFixed(1)} | ${(r.generatorCpuMicros / r.events).toFixed(1)} | ${ceiling(r)} | ${r.retries} |`,
     );
   }
   context.log('Every level verified: each session stored whole, each event once (counted in PostgreSQL).');
+  context.log(
+    `Load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' ',
+      )}. The 2-core ceiling is 2 s of CPU per second over the server's and PostgreSQL's CPU per event: what two cores given to them alone could ingest; events/s is what this run got on a machine shared with the load generator and whatever else runs.`,
+  );
   const best = results.reduce((a, b) => (b.events / b.seconds > a.events / a.seconds ? b : a));
   context.headline([
     ...results.map((r) => ({
       what: `ingest, ${r.engines} engine${r.engines === 1 ? '' : 's'}`,
-      value: `${Math.round(r.events / r.seconds)} events/s, server ${(r.serverCpuMicros / r.events).toFixed(1)} µs CPU/event`,
+      value: `${Math.round(r.events / r.seconds)} events/s (2-core ceiling ${ceiling(r)}), server ${(r.serverCpuMicros / r.events).toFixed(1)} µs CPU/event, PostgreSQL ${(r.postgresCpuMicros / r.events).toFixed(1)}`,
       target: r === best ? `≥ ${TARGET_EVENTS_PER_SECOND} events/s` : undefined,
     })),
   ]);
