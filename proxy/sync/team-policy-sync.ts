@@ -1,7 +1,8 @@
 /**
  * The engine's side of the team policy (issue 19, point 7): fetches `GET /v1/policy` from the team server at
- * start and every {@link TeamPolicySyncOptions.intervalMs} (with `If-None-Match` on the version held, so an
- * unchanged policy costs a 304), validates it with the engine's own schema, caches it in
+ * start, at once on the server's live notice (`/v1/live` `{type: 'policy'}`, team-live.ts) and every
+ * {@link TeamPolicySyncOptions.intervalMs} in case a notice was missed — with `If-None-Match` on the version
+ * held, so an unchanged policy costs a 304. It validates what comes with the engine's own schema, caches it in
  * `$GLASSBOX_HOME/team-policy.json` (0600) so an offline start still applies the last team policy, and hands
  * each new valid version to the policy watcher, which applies it on top of policy.json (policy/team-layers.ts)
  * and records the change (`policy.changed`, via `team`). An invalid document from the server is refused with
@@ -19,6 +20,7 @@ import { PolicyError, parsePolicy } from '../policy/document.js';
 import type { TeamPolicy } from '../policy/team-layers.js';
 import { type TeamPolicyResponse, TeamPolicyResponseSchema } from './protocol.js';
 import { type TeamSettings, teamBaseUrl } from './settings.js';
+import { TeamLiveFollower } from './team-live.js';
 import type { BearerSource } from './types.js';
 
 /** How often the team policy is fetched by default, ms. */
@@ -78,17 +80,31 @@ export class TeamPolicySync implements Component {
   private stopped = false;
   private refusedVersion: number | null = null;
   private lastProblem: string | null = null;
+  private live: TeamLiveFollower | undefined;
 
   constructor(private readonly options: TeamPolicySyncOptions) {}
 
-  /** Starts fetching (the first fetch at once, in the background: an offline server never delays the start). */
+  /**
+   * Starts fetching (the first fetch at once, in the background: an offline server never delays the start),
+   * and follows the server's live stream, fetching at once on its `{type: 'policy'}` notice.
+   */
   start(): void {
     void this.refresh();
+    this.live = new TeamLiveFollower({
+      url: this.options.url,
+      bearer: this.options.bearer,
+      onMessage: (message) => {
+        if (message.type === 'policy' && message.version !== this.options.policy.teamVersion)
+          void this.refresh();
+      },
+    });
+    this.live.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    this.live?.stop();
     await this.running;
   }
 

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { PolicyResponse } from '../../../proxy/api/types.js';
 import { loadConfig } from '../../../proxy/config.js';
 import { Engine } from '../../../proxy/engine.js';
@@ -107,7 +107,8 @@ beforeAll(async () => {
   });
   proxyUrl = added.url;
   await signInForTest(provider, home, 'alice');
-  process.env.GLASSBOX_TEAM_POLICY_POLL_MS = '250';
+  // Polling far apart: a new version must arrive through the server's live notice.
+  process.env.GLASSBOX_TEAM_POLICY_POLL_MS = '600000';
   test = await startTestEngine(
     mock.url,
     (config) => {
@@ -173,6 +174,9 @@ function policyChanges(): PolicyChangedPayload[] {
     .filter((e) => e.kind === 'policy.changed')
     .map((e) => e.payload as PolicyChangedPayload);
 }
+
+// Several CLI runs and sign-ins per test: slow on a loaded machine.
+vi.setConfig({ testTimeout: 120_000 });
 
 describe('the team policy, applied on top of the local one', () => {
   it('serves the file as version 1 to a signed-in person, and 304 for the version held', async () => {
@@ -250,7 +254,7 @@ describe('the team policy, applied on top of the local one', () => {
     expect(check.stdout).toMatch(/rules by source: team 2, local 3, default \d+/);
   });
 
-  it("applies the server's new file, records it via team, and refuses an invalid one keeping the last", async () => {
+  it("applies the server's new file at its live notice, records it via team, and refuses an invalid file keeping the last", async () => {
     writeTeamPolicy({ ...TEAM_V1, columns: [...TEAM_V1.columns, { match: 'staff.name', action: 'redact' }] });
     const policy = await untilTeamVersion(2);
     expect(policy.effective.columns.map((c) => c.match)).toContain('staff.name');
@@ -292,6 +296,7 @@ describe('the team policy, applied on top of the local one', () => {
       `INSERT INTO team_policy (document, created_at, created_by) VALUES ($1::jsonb, 0, 'test')`,
       [JSON.stringify({ columns: [{ match: 'staff.name', action: 'scramble' }] })],
     );
+    await client.query(`SELECT pg_notify('glassbox_live', '{"type":"policy","version":3}')`);
     await client.end();
     const warning = await waitFor(
       () => engineLog.find((line) => line.includes('Team policy: refused version 3')),
