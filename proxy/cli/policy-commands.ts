@@ -4,14 +4,14 @@ import type { Command } from 'commander';
 import { UserError } from '../common/errors.js';
 import { glassboxHome, homePaths, loadConfig } from '../config.js';
 import type { EngineLog } from '../live-config.js';
-import { type CompiledPolicy, compilePolicy } from '../policy/compile.js';
+import { type CompiledPolicy, compilePolicy, guardMatcher } from '../policy/compile.js';
 import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
 import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
 import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
 import { loadGuardClassifiers } from '../policy/guard/component.js';
 import type { GuardClassifiers } from '../policy/guard/guard.js';
 import { loadMaskKey } from '../policy/masking/mask-key.js';
-import { compileLayered } from '../policy/team-layers.js';
+import { compileLayered, type TeamPolicy } from '../policy/team-layers.js';
 import { teamBaseUrl } from '../sync/settings.js';
 import { readCachedTeamPolicy } from '../sync/team-policy-sync.js';
 import { counted } from './format.js';
@@ -77,7 +77,7 @@ export function addPolicyCommands(
     .action(async (file: string | undefined, options: { json?: boolean }) => {
       const text = file && file !== '-' ? readFileSync(file, 'utf8') : await readStdin();
       const hashKey = loadMaskKey(homePaths(glassboxHome()).maskKey);
-      const masked = readPolicy(undefined, hashKey).compiled.text.mask(text);
+      const masked = compileInForce(hashKey).text.mask(text);
       if (!options.json) return void process.stdout.write(masked.text);
       const spans = masked.spans.map(({ detector, start, end, action }) => ({
         detector,
@@ -93,24 +93,40 @@ export function addPolicyCommands(
 
 /**
  * The policy in force for this data directory, as the engine reads it: policy.json (or `local`), else the
- * default; with the team policy the engine last fetched on top when config.json names a team server.
- * Compiled with a throwaway hash key: for showing and explaining, not for masking.
+ * default; with the team policy the engine last fetched on top when config.json names a team server. Without
+ * a team policy only what is shown is built (the effective policy and the guard rules), as before; with one,
+ * the layers are compiled with a throwaway hash key (for showing and explaining, not for masking).
  * @throws PolicyError when policy.json is invalid; UserError when config.json is
  */
-function readPolicy(
-  local?: PolicyDocument,
-  hashKey: Buffer = Buffer.alloc(32),
-): { path: string | null; compiled: CompiledPolicy } {
+function readPolicy(local?: PolicyDocument): {
+  path: string | null;
+  compiled: Pick<CompiledPolicy, 'effective' | 'guard' | 'version'>;
+} {
+  const { path, base, team } = readLayers(local);
+  if (team) return { path, compiled: compileLayered(team, base, { hashKey: Buffer.alloc(32) }) };
+  const effective = effectivePolicy(base);
+  return { path, compiled: { effective, guard: guardMatcher(base), version: effective.version } };
+}
+
+/** policy.json (or `local`, else the default) and the cached team policy when config.json names a team server. */
+function readLayers(local?: PolicyDocument): {
+  path: string | null;
+  base: PolicyDocument;
+  team: TeamPolicy | null;
+} {
   const home = glassboxHome();
   const { policy } = homePaths(home);
   const doc = local ?? readPolicyFile(policy);
   const config = loadConfig(home);
   const warn: EngineLog = (line) => process.stderr.write(`glassbox: ${line}\n`);
   const team = config.team ? readCachedTeamPolicy(home, teamBaseUrl(config.team), warn) : null;
-  const options = { hashKey };
-  const base = doc ?? defaultPolicy();
-  const compiled = team ? compileLayered(team, base, options) : compilePolicy(base, options);
-  return { path: doc ? policy : null, compiled };
+  return { path: doc ? policy : null, base: doc ?? defaultPolicy(), team };
+}
+
+/** The policy in force compiled with the installation's hash key, for `glassbox mask`. */
+function compileInForce(hashKey: Buffer): CompiledPolicy {
+  const { base, team } = readLayers();
+  return team ? compileLayered(team, base, { hashKey }) : compilePolicy(base, { hashKey });
 }
 
 /** One line: how many rules each source gives (team, local, default). */
