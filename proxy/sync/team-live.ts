@@ -45,7 +45,10 @@ export class TeamLiveFollower implements Component {
   private connect(): void {
     if (this.stopped) return;
     const token = this.options.bearer.bearer();
-    if (!token) return this.retry();
+    if (!token) {
+      this.retry();
+      return;
+    }
     const url = `${this.options.url.replace(/^http/, 'ws')}/v1/live`;
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${token}` },
