@@ -196,6 +196,8 @@ export function homePaths(home: string) {
     vault: join(home, 'vault.json'),
     /** The policy document (proxy/policy/document.ts); absent means the built-in default policy. */
     policy: join(home, 'policy.json'),
+    /** The last team policy fetched from the team server (proxy/sync/team-policy-sync.ts), applied offline too. */
+    teamPolicy: join(home, 'team-policy.json'),
     /** The installation's key for the `hash` masking action (proxy/policy/masking/mask-key.ts). */
     maskKey: join(home, 'mask.key'),
     /** The non-secret sign-in state (proxy/identity/sign-in-state.ts); never a token. */

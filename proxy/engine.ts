@@ -33,6 +33,8 @@ import { Store } from './store/store.js';
 import { StoreUnavailableError } from './store/unavailable.js';
 import type { Mirror } from './sync/mirror.js';
 import { routedApprovalsFor } from './sync/routed-wiring.js';
+import { teamBaseUrl } from './sync/settings.js';
+import { readCachedTeamPolicy, teamPolicySync } from './sync/team-policy-sync.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -226,8 +228,20 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     'routed approvals',
     routedApprovalsFor({ home, team: config.team, approvals, identity, warn }),
   );
-  const policy = await parts.add('policy', new PolicyWatcher({ home, store, identity: now, log }));
+  const team = config.team;
+  const policy = await parts.add(
+    'policy',
+    new PolicyWatcher({
+      home,
+      store,
+      identity: now,
+      log,
+      // The last team policy fetched, so that an engine starting offline still applies it.
+      team: team ? () => readCachedTeamPolicy(home, teamBaseUrl(team), log) : undefined,
+    }),
+  );
   policyRef = policy;
+  if (team) await parts.add('team policy', teamPolicySync({ home, team, identity, policy, log }));
   const guard = await parts.add(
     'guard',
     new GuardComponent(() => policy.current(), { loaders: options.guardParsers, warn }),

@@ -23,6 +23,7 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { TeamPolicyFile } from './policy/team-policy.js';
 import { Retention } from './retention/retention.js';
 import { approvalsRoutes } from './routes/approvals.js';
 import { authRoutes } from './routes/auth.js';
@@ -31,6 +32,7 @@ import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
 import { mirrorRoutes } from './routes/mirror.js';
+import { policyRoutes } from './routes/policy.js';
 
 /** How long a stop waits for requests in flight before cutting their connections (ms). */
 export const DRAIN_MS = 20_000;
@@ -105,6 +107,11 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
       retention.start();
       stops.push(() => retention.stop());
     }
+    if (config.teamPolicy) {
+      const teamPolicy = new TeamPolicyFile(config.teamPolicy, pool, log);
+      await teamPolicy.start();
+      stops.push(() => teamPolicy.stop());
+    }
 
     const context: RouteContext = {
       pool,
@@ -133,7 +140,15 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         'GLASSBOX_SERVER_SESSION_SECRET is not set: dashboard sign-ins last until this process stops, and instances do not share them',
       );
     app.addHook('onRequest', acceptBrowserSession(sessions, config));
-    const routeList = [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes, approvalsRoutes, dashboardRoutes];
+    const routeList = [
+      healthRoutes,
+      infoRoutes,
+      mirrorRoutes,
+      liveRoutes,
+      approvalsRoutes,
+      policyRoutes,
+      dashboardRoutes,
+    ];
     for (const routes of routeList) await app.register(routes(context));
     await app.register(authRoutes(context, sessions));
     // Draining: a keep-alive connection that is busy when the stop begins would otherwise stay open after its

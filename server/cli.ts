@@ -67,6 +67,11 @@ export async function main(argv: string[]): Promise<void> {
       env('PUBLIC_URL'),
     )
     .option(
+      '--team-policy <file>',
+      'a policy.json document engines apply on top of their own (re-read when it changes)',
+      env('TEAM_POLICY'),
+    )
+    .option(
       '--log-level <level>',
       'fatal, error, warn, info, debug, trace or silent',
       env('LOG_LEVEL') ?? 'info',
@@ -92,6 +97,7 @@ export async function main(argv: string[]): Promise<void> {
       publicUrl: o.publicUrl,
       // Only from the environment: a flag's value would show in `ps`.
       sessionSecret: env('SESSION_SECRET'),
+      teamPolicy: o.teamPolicy,
       logLevel: o.logLevel,
     });
   } catch (error) {

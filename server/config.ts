@@ -38,6 +38,8 @@ export interface ServerConfig {
    * one URL. Undefined: a random key per process (dashboard sign-ins end at a restart).
    */
   sessionSecret: string | undefined;
+  /** A policy.json document served to engines as the team policy (absolute); undefined: none served. */
+  teamPolicy: string | undefined;
   /** pino log level. */
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -63,6 +65,7 @@ const ConfigSchema = z.object({
     .string()
     .min(32, 'must be at least 32 characters (e.g. `openssl rand -hex 32`)')
     .optional(),
+  teamPolicy: z.string().min(1).optional(),
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
 });
 
@@ -89,6 +92,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     retentionDays: raw.retentionDays || undefined,
     publicUrl: raw.publicUrl || undefined,
     sessionSecret: raw.sessionSecret || undefined,
+    teamPolicy: raw.teamPolicy || undefined,
     logLevel: raw.logLevel ?? 'info',
   });
   if (!parsed.success) {
@@ -112,6 +116,7 @@ export function parseServerConfig(raw: RawServerConfig, cwd = process.cwd()): Se
     retentionDays: c.retentionDays,
     publicUrl: c.publicUrl?.replace(/\/+$/, ''),
     sessionSecret: c.sessionSecret,
+    teamPolicy: c.teamPolicy && (isAbsolute(c.teamPolicy) ? c.teamPolicy : resolve(cwd, c.teamPolicy)),
   };
 }
 
@@ -135,6 +140,7 @@ const FLAG: Record<string, string> = {
   retentionDays: '--retention-days',
   publicUrl: '--public-url',
   sessionSecret: 'GLASSBOX_SERVER_SESSION_SECRET',
+  teamPolicy: '--team-policy',
   logLevel: '--log-level',
 };
 

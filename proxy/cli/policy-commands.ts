@@ -2,14 +2,18 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../common/errors.js';
-import { glassboxHome, homePaths } from '../config.js';
-import { compilePolicy, guardMatcher } from '../policy/compile.js';
+import { glassboxHome, homePaths, loadConfig } from '../config.js';
+import type { EngineLog } from '../live-config.js';
+import { type CompiledPolicy, compilePolicy, guardMatcher } from '../policy/compile.js';
 import { BUILTIN_DETECTORS } from '../policy/detectors/index.js';
 import { type ColumnAction, defaultPolicy, type PolicyDocument, readPolicyFile } from '../policy/document.js';
 import { type EffectivePolicy, effectivePolicy } from '../policy/effective.js';
 import { loadGuardClassifiers } from '../policy/guard/component.js';
 import type { GuardClassifiers } from '../policy/guard/guard.js';
 import { loadMaskKey } from '../policy/masking/mask-key.js';
+import { compileLayered, type TeamPolicy } from '../policy/team-layers.js';
+import { teamBaseUrl } from '../sync/settings.js';
+import { readCachedTeamPolicy } from '../sync/team-policy-sync.js';
 import { counted } from './format.js';
 import { addExplainCommand } from './policy-explain.js';
 import { describeGuard, guardSummary } from './policy-guard-text.js';
@@ -39,8 +43,8 @@ export function addPolicyCommands(
     )
     .option('--json', 'print the effective policy as JSON (defaults included)')
     .action((options: { json?: boolean }) => {
-      const { path, doc } = readPolicy();
-      const effective = effectivePolicy(doc);
+      const { path, compiled } = readPolicy();
+      const effective = compiled.effective;
       if (options.json) return void process.stdout.write(`${JSON.stringify(effective, null, 2)}\n`);
       process.stdout.write(describe(effective, path));
     });
@@ -57,15 +61,14 @@ export function addPolicyCommands(
       }
       const effective = effectivePolicy(doc);
       process.stdout.write(`${path}: valid\n  ${summary(effective)}\n  ${guardSummary(effective)}\n`);
+      const inForce = readPolicy(doc).compiled.effective;
+      if (inForce.team) {
+        process.stdout.write(
+          `With the team policy (version ${inForce.team.version}) on top — what applies:\n  ${summary(inForce)}\n  ${guardSummary(inForce)}\n  ${sourceSummary(inForce)}\n`,
+        );
+      }
     });
-  addExplainCommand(
-    policy,
-    () => {
-      const { doc } = readPolicy();
-      return { guard: guardMatcher(doc), version: effectivePolicy(doc).version };
-    },
-    classifiers,
-  );
+  addExplainCommand(policy, () => readPolicy().compiled, classifiers);
   program
     .command('mask')
     .description('print a text masked by the policy in force, as the proxies mask what they record')
@@ -73,9 +76,8 @@ export function addPolicyCommands(
     .option('--json', 'print {text, spans: [{detector, start, end, action}], counts}')
     .action(async (file: string | undefined, options: { json?: boolean }) => {
       const text = file && file !== '-' ? readFileSync(file, 'utf8') : await readStdin();
-      const { doc } = readPolicy();
       const hashKey = loadMaskKey(homePaths(glassboxHome()).maskKey);
-      const masked = compilePolicy(doc, { hashKey }).text.mask(text);
+      const masked = compileInForce(hashKey).text.mask(text);
       if (!options.json) return void process.stdout.write(masked.text);
       const spans = masked.spans.map(({ detector, start, end, action }) => ({
         detector,
@@ -90,13 +92,52 @@ export function addPolicyCommands(
 }
 
 /**
- * The policy in force for this data directory, as the engine reads it: policy.json, else the default.
- * @throws PolicyError when policy.json is invalid
+ * The policy in force for this data directory, as the engine reads it: policy.json (or `local`), else the
+ * default; with the team policy the engine last fetched on top when config.json names a team server. Without
+ * a team policy only what is shown is built (the effective policy and the guard rules), as before; with one,
+ * the layers are compiled with a throwaway hash key (for showing and explaining, not for masking).
+ * @throws PolicyError when policy.json is invalid; UserError when config.json is
  */
-function readPolicy(): { path: string | null; doc: PolicyDocument } {
-  const { policy } = homePaths(glassboxHome());
-  const doc = readPolicyFile(policy);
-  return { path: doc ? policy : null, doc: doc ?? defaultPolicy() };
+function readPolicy(local?: PolicyDocument): {
+  path: string | null;
+  compiled: Pick<CompiledPolicy, 'effective' | 'guard' | 'version'>;
+} {
+  const { path, base, team } = readLayers(local);
+  if (team) return { path, compiled: compileLayered(team, base, { hashKey: Buffer.alloc(32) }) };
+  const effective = effectivePolicy(base);
+  return { path, compiled: { effective, guard: guardMatcher(base), version: effective.version } };
+}
+
+/** policy.json (or `local`, else the default) and the cached team policy when config.json names a team server. */
+function readLayers(local?: PolicyDocument): {
+  path: string | null;
+  base: PolicyDocument;
+  team: TeamPolicy | null;
+} {
+  const home = glassboxHome();
+  const { policy } = homePaths(home);
+  const doc = local ?? readPolicyFile(policy);
+  const config = loadConfig(home);
+  const warn: EngineLog = (line) => process.stderr.write(`glassbox: ${line}\n`);
+  const team = config.team ? readCachedTeamPolicy(home, teamBaseUrl(config.team), warn) : null;
+  return { path: doc ? policy : null, base: doc ?? defaultPolicy(), team };
+}
+
+/** The policy in force compiled with the installation's hash key, for `glassbox mask`. */
+function compileInForce(hashKey: Buffer): CompiledPolicy {
+  const { base, team } = readLayers();
+  return team ? compileLayered(team, base, { hashKey }) : compilePolicy(base, { hashKey });
+}
+
+/** One line: how many rules each source gives (team, local, default). */
+function sourceSummary(policy: EffectivePolicy): string {
+  const count = new Map<string, number>();
+  const add = (source: string | undefined) =>
+    count.set(source ?? 'local', (count.get(source ?? 'local') ?? 0) + 1);
+  for (const rule of policy.guardrails.rules) add(rule.source ?? (rule.builtin ? 'default' : 'local'));
+  for (const rule of policy.columns) add(rule.source);
+  for (const rule of policy.custom) add(rule.source);
+  return `rules by source: ${['team', 'local', 'default'].map((s) => `${s} ${count.get(s) ?? 0}`).join(', ')}`;
 }
 
 async function readStdin(): Promise<string> {
@@ -132,14 +173,14 @@ function describe(policy: EffectivePolicy, path: string | null): string {
     descriptions.set(rule.id, rule.description ?? `/${rule.pattern}/${rule.flags}`);
   const idWidth = Math.max(...policy.detectors.map((d) => d.id.length), 2);
   const lines = [
-    `Policy ${policy.version}: ${path ?? 'the built-in default (no policy.json)'}`,
+    `Policy ${policy.version}: ${path ?? 'the built-in default (no policy.json)'}${policy.team ? `, with the team policy version ${policy.team.version} on top (a local rule may add to a team rule, never weaken it)` : ''}`,
     `  ${summary(policy)}`,
     `  ${guardSummary(policy)}`,
     '',
     'Detectors (text in every recording; custom patterns first)',
     ...policy.detectors.map((d) => {
       const state = d.enabled ? `on   ${actionName(d.action).padEnd(16)}` : `off  ${''.padEnd(16)}`;
-      const outbound = d.outbound ? '  + outbound' : '';
+      const outbound = `${d.outbound ? '  + outbound' : ''}${d.source === 'team' ? '  [team]' : ''}`;
       return `  ${state} ${d.id.padEnd(idWidth)}  ${descriptions.get(d.id) ?? ''}${outbound}`;
     }),
     '',
@@ -159,7 +200,7 @@ function describe(policy: EffectivePolicy, path: string | null): string {
           const how = rule.action.type === 'none' ? 'not masked' : actionName(rule.action);
           const wire =
             rule.action.type === 'none' ? '' : rule.wire ? ', in storage and on the wire' : ', in storage';
-          return `  ${rule.match}${where}: ${how}${wire}`;
+          return `  ${rule.match}${where}: ${how}${wire}${rule.source ? `  [${rule.source}]` : ''}`;
         })),
     '',
     `Sensitive column names (whole words at the end of a name): ${

@@ -71,11 +71,18 @@ export function formatExplanation({ facts, decision, policy }: Explanation): str
   lines.push(
     '',
     rule
-      ? `Decision: ${decision.action}, by rule ${rule.id}${rule.builtin ? ' (built-in)' : ''}: ${rule.message}`
+      ? `Decision: ${decision.action}, by rule ${rule.id}${ruleSource(rule)}: ${rule.message}`
       : 'Decision: allowed: no rule matched',
     `(policy ${policy})`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** Where the deciding rule came from: ` (team policy)`, ` (local policy.json)`, ` (built-in)`. */
+function ruleSource(rule: NonNullable<GuardDecision['rule']>): string {
+  if (rule.source === 'team') return ' (team policy)';
+  if (rule.source === 'local') return ' (local policy.json)';
+  return rule.builtin ? ' (built-in)' : '';
 }
 
 function sqlLines(sql: SqlFacts, indent: string): string[] {

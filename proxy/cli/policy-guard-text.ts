@@ -27,7 +27,7 @@ export function describeGuard(policy: EffectivePolicy): string[] {
     ...(guardrails.rules.length === 0
       ? ['  (no rules)']
       : guardrails.rules.flatMap((rule) => [
-          `  ${rule.action.padEnd(8)} ${rule.id.padEnd(idWidth)}  ${rule.builtin ? '(built-in) ' : ''}${rule.message}`,
+          `  ${rule.action.padEnd(8)} ${rule.id.padEnd(idWidth)}  ${sourceLabel(rule)}${rule.message}`,
           `  ${''.padEnd(8)} ${''.padEnd(idWidth)}  when ${describeMatch(rule.match)}`,
           ...(rule.route
             ? [
@@ -63,4 +63,11 @@ export function describeMatch(match: EffectiveGuardRule['match']): string {
   const parts = [kinds.length > 0 ? kinds.join(' | or ') : 'any operation'];
   if (common) parts.push(common);
   return parts.join(', ');
+}
+
+/** `(team) `, `(local) ` or `(built-in) ` before a rule's message; nothing for a local rule without a team policy. */
+function sourceLabel(rule: EffectiveGuardRule): string {
+  if (rule.source === 'team') return '(team) ';
+  if (rule.source === 'local') return '(local) ';
+  return rule.builtin ? '(built-in) ' : '';
 }

@@ -15,6 +15,13 @@ import { type ApprovalSettings, approvalSettings } from './guard/rule-schema.js'
 import { type EffectiveGuardRule, resolveGuardRules } from './guard/rules.js';
 import type { Detector, DetectorCategory, MaskAction } from './masking/types.js';
 
+/**
+ * Where a rule of the effective policy came from: the team policy the server serves (team-layers.ts), the
+ * local policy.json, or the built-in default. Present only while a team policy applies; without one every
+ * rule is local or default (a guard rule: `builtin` says which).
+ */
+export type PolicySource = 'team' | 'local' | 'default';
+
 /** One detector as the policy applies it. */
 export interface EffectiveDetector {
   id: string;
@@ -23,23 +30,34 @@ export interface EffectiveDetector {
   action: MaskAction;
   /** Also replaced in requests to the Anthropic API (when outbound masking is on). */
   outbound: boolean;
+  source?: PolicySource;
 }
 
 /** A policy resolved against the built-in detectors (see the module comment). */
 export interface EffectivePolicy {
   /** 12 hex digits of SHA-256 over the rest of this object's canonical JSON: equal policies, equal versions. */
   version: string;
+  /** The team policy applied on top of the local one (its server version); absent when none. */
+  team?: { version: number };
   /** Custom patterns first (they win an overlap), then the built-in detectors, secrets first. */
   detectors: EffectiveDetector[];
-  custom: CustomRule[];
+  custom: Array<CustomRule & { source?: PolicySource }>;
+  /** Column rules: with a team policy, the team's first, then the local ones (the stronger answer applies). */
   columns: Array<{
     rule: string;
     match: string;
     connection: string | null;
     action: ColumnAction;
     wire: boolean;
+    source?: PolicySource;
   }>;
-  sensitiveColumns: { enabled: boolean; action: MaskAction; wire: boolean; names: string[] };
+  sensitiveColumns: {
+    enabled: boolean;
+    action: MaskAction;
+    wire: boolean;
+    names: string[];
+    source?: PolicySource;
+  };
   outbound: { enabled: boolean; detectors: string[] };
   /**
    * Guard rules in the order they are tried: the file's own, then the built-in ones it does not replace

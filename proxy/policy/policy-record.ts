@@ -16,9 +16,10 @@ export const POLICY_CLIENT = 'glassbox-policy';
 /**
  * Through what a policy change came: `file` (policy.json edited while the engine ran), `api` (the control
  * API, e.g. the dashboard's Apply), `start` (policy.json differs, at engine start, from the last policy
- * recorded — edited while the engine was stopped, or new detectors in an upgraded Glassbox).
+ * recorded — edited while the engine was stopped, or new detectors in an upgraded Glassbox), `team` (a new
+ * version of the team policy from the team server took effect; policy/team-layers.ts).
  */
-export type PolicyVia = 'file' | 'api' | 'start';
+export type PolicyVia = 'file' | 'api' | 'start' | 'team';
 
 /** Who changed the policy and through what. */
 export interface PolicyActor {
@@ -28,6 +29,8 @@ export interface PolicyActor {
    */
   identity: Identity;
   via: PolicyVia;
+  /** With `via: "team"`: the team policy's server version now in force (0: the server serves none). */
+  teamVersion?: number;
 }
 
 /**
@@ -41,6 +44,8 @@ export interface PolicyChangedPayload {
   /** Absent from changes recorded before sign-in existed. */
   actor?: Actor;
   via: PolicyVia;
+  /** With `via: "team"`: the team policy's server version (0: the team policy was withdrawn). */
+  team_version?: number;
   version: string;
   /** The version replaced; null when none was recorded before (the built-in default applied). */
   previous: string | null;
@@ -69,6 +74,7 @@ export function recordPolicyChange(
     by: actorName(actor.identity),
     actor: actorOf(actor.identity),
     via: actor.via,
+    ...(actor.teamVersion !== undefined ? { team_version: actor.teamVersion } : {}),
     version: change.next.version,
     previous: change.previous?.version ?? null,
     changes: change.changes,

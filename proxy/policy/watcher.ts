@@ -13,6 +13,7 @@ import { effectivePolicy } from './effective.js';
 import { loadMaskKey } from './masking/mask-key.js';
 import { diffPolicies, type PolicyChange } from './policy-diff.js';
 import { lastRecordedPolicy, type PolicyActor, recordPolicyChange } from './policy-record.js';
+import { compileLayered, type TeamPolicy } from './team-layers.js';
 
 /** What {@link PolicyWatcher} needs from the engine. */
 export interface PolicyWatcherOptions {
@@ -27,6 +28,11 @@ export interface PolicyWatcherOptions {
   log: EngineLog;
   /** Quiet time after a change to policy.json before it is read, ms (default 100). */
   settleMs?: number;
+  /**
+   * The team policy to apply on top of policy.json from the start (the last one cached, so an offline start
+   * applies it too); later versions come through {@link PolicyWatcher.applyTeam}. Default none.
+   */
+  team?: () => TeamPolicy | null;
 }
 
 /**
@@ -46,6 +52,7 @@ export class PolicyWatcher implements Component {
   private listeners = new Set<(policy: CompiledPolicy) => void>();
   private refusal: string | null = null;
   private stopped = false;
+  private team: TeamPolicy | null = null;
 
   constructor(private readonly options: PolicyWatcherOptions) {}
 
@@ -59,6 +66,7 @@ export class PolicyWatcher implements Component {
     const { home, store, identity, log, settleMs } = this.options;
     const paths = homePaths(home);
     this.hashKey = loadMaskKey(paths.maskKey);
+    this.team = this.options.team?.() ?? null;
     const next = this.compile(readPolicyFile(paths.policy) ?? defaultPolicy());
     const recorded = lastRecordedPolicy(store);
     const changes = diffPolicies(recorded ?? effectivePolicy(defaultPolicy()), next.effective);
@@ -141,6 +149,37 @@ export class PolicyWatcher implements Component {
     return step;
   }
 
+  /** The team policy in force (its server version), or null when none applies. */
+  get teamVersion(): number | null {
+    return this.team?.version ?? null;
+  }
+
+  /**
+   * Puts a new team policy in force on top of policy.json (null: none any more), recording the change
+   * (`via: "team"`, the team version) when the effective policy changes.
+   * @returns what changed; rejects with an Error when the change cannot be recorded (the old policy stays)
+   */
+  applyTeam(team: TeamPolicy | null): Promise<PolicyChange[]> {
+    const step = this.running.then(() => {
+      if (this.stopped) return [];
+      const previous = this.team;
+      this.team = team;
+      try {
+        const next = this.compile(this.current().document);
+        return this.swap(next, {
+          identity: this.options.identity(),
+          via: 'team',
+          teamVersion: team?.version ?? 0,
+        });
+      } catch (error) {
+        this.team = previous;
+        throw error;
+      }
+    });
+    this.running = step.catch(() => undefined);
+    return step;
+  }
+
   /** Reads policy.json now and applies it if valid and different; resolves when done. Never rejects. */
   reload(): Promise<void> {
     const step = this.running
@@ -216,7 +255,8 @@ export class PolicyWatcher implements Component {
 
   private compile(doc: PolicyDocument): CompiledPolicy {
     if (!this.hashKey) throw new Error('the masking key is not loaded yet (PolicyWatcher.start)');
-    return compilePolicy(doc, { hashKey: this.hashKey });
+    const options = { hashKey: this.hashKey };
+    return this.team ? compileLayered(this.team, doc, options) : compilePolicy(doc, options);
   }
 }
 

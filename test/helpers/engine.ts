@@ -27,7 +27,7 @@ export async function startTestEngine(
   home = tempHome(),
   options: Pick<
     EngineOptions,
-    'pgMasking' | 'pgGuard' | 'guard' | 'approvals' | 'warn' | 'guardParsers'
+    'pgMasking' | 'pgGuard' | 'guard' | 'approvals' | 'warn' | 'guardParsers' | 'log'
   > = {},
 ): Promise<TestEngine> {
   const config = loadConfig(home, { anthropicPort: 0, apiPort: 0, anthropicUpstream: upstream });

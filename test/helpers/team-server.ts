@@ -43,6 +43,10 @@ export interface SpawnServerOptions {
   env?: NodeJS.ProcessEnv;
   /** Fixed port (default 0: a free one). */
   port?: number;
+  /** Flags for node itself, before the bin (e.g. ['--cpu-prof', '--cpu-prof-dir', dir] in benchmarks). */
+  nodeArgs?: string[];
+  /** The server's log level (default debug: tests read its log lines). */
+  logLevel?: string;
 }
 
 /**
@@ -56,6 +60,7 @@ export async function spawnTeamServer(options: SpawnServerOptions): Promise<Serv
   const child = spawn(
     process.execPath,
     [
+      ...(options.nodeArgs ?? []),
       SERVER_BIN,
       '--port',
       String(options.port ?? 0),
@@ -66,7 +71,7 @@ export async function spawnTeamServer(options: SpawnServerOptions): Promise<Serv
       '--client-id',
       TEST_CLIENT_ID,
       '--log-level',
-      'debug',
+      options.logLevel ?? 'debug',
       ...(options.args ?? []),
     ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },

@@ -1,15 +1,33 @@
 // @vitest-environment jsdom
 import { cleanup, render, screen } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PolicyTableResponse } from '../../proxy/api/types';
+import type { PolicyTableResponse, PolicyView } from '../../proxy/api/types';
+import { parsePolicy } from '../../proxy/policy/document';
+import { describeDetectors } from '../../proxy/policy/preview/text';
+import { compileLayered } from '../../proxy/policy/team-layers';
 import { parseRoute } from '../../renderer/src/App';
 import { MaskedText } from '../../renderer/src/masking/MaskedText';
+import { PolicyList } from '../../renderer/src/masking/PolicyList';
 import { RowsTable } from '../../renderer/src/masking/RowsTable';
 import { parseDraft } from '../../renderer/src/masking/usePolicy';
 
 afterEach(cleanup);
 
 describe('masking view parts', () => {
+  it('marks what the team policy decides, and says a team policy applies', () => {
+    const team = { columns: [{ match: 'salary', action: 'redact' }] };
+    const compiled = compileLayered(
+      { version: 7, raw: team, document: parsePolicy(team, 'team') },
+      parsePolicy({ columns: [{ match: 'salary', action: 'none' }] }, 'local'),
+      { hashKey: Buffer.alloc(32) },
+    );
+    const view: PolicyView = { ...compiled.effective, detectors: describeDetectors(compiled) };
+    render(<PolicyList policy={view} />);
+    expect(screen.getByTestId('policy-team').textContent).toContain('version 7');
+    const rows = screen.getAllByText('salary').map((el) => el.closest('li')!.textContent);
+    expect(rows).toEqual([expect.stringContaining('team'), expect.not.stringContaining('team')]);
+  });
+
   it('routes /masking to the masking view', () => {
     expect(parseRoute('/masking')).toEqual({ view: 'masking' });
     expect(parseRoute('/masking/x')).toEqual({ view: 'list' });

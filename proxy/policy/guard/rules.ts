@@ -3,9 +3,12 @@
  * predicates over an operation's facts (types.ts), kept apart like mockttp's rule definitions and matchers.
  * The first rule that matches decides; when none does, the operation is allowed.
  */
+
+import type { PolicySource } from '../effective.js';
 import { BUILTIN_GUARD_RULES } from './default-rules.js';
 import { contextPredicate, matchPredicate, type Predicate, type SqlUnit, sqlUnits } from './predicates.js';
 import type { GuardMatch, GuardRoute, GuardRuleDefinition } from './rule-schema.js';
+import { strongerDecision } from './strength.js';
 import type {
   DecidingRule,
   GuardAction,
@@ -25,14 +28,21 @@ export interface EffectiveGuardRule {
   builtin: boolean;
   /** Where its approvals go (`approve` rules only). */
   route?: GuardRoute;
+  /** With a team policy: which layer it belongs to (team-layers.ts). */
+  source?: PolicySource;
 }
 
 /** Decides operations by the rules, in order. Pure and immutable. */
 export interface RuleMatcher {
   /** False when `guardrails.enabled` is false: every decision is `allow`. */
   readonly enabled: boolean;
-  /** The rules in the order they are tried. */
+  /** The rules in the order they are tried (with {@link RuleMatcher.layers}: each layer's, team first). */
   readonly rules: readonly EffectiveGuardRule[];
+  /**
+   * With a team policy (team-layers.ts): the team's and the local matcher, each deciding on its own; the
+   * stronger decision applies.
+   */
+  readonly layers?: readonly RuleMatcher[];
   /** The first matching rule's action and the rule, or `allow` with no rule. Never throws. */
   decide(facts: OperationFacts, context: GuardContext): GuardDecision;
 }
@@ -124,6 +134,11 @@ export function decideWithoutFacts(
   context: GuardContext,
 ): GuardDecision | undefined {
   if (!matcher.enabled) return { action: 'allow' };
+  if (matcher.layers) {
+    const decisions = matcher.layers.map((layer) => decideWithoutFacts(layer, kind, context));
+    if (decisions.some((d) => d === undefined)) return undefined;
+    return (decisions as GuardDecision[]).reduce(strongerDecision);
+  }
   for (const rule of matcher.rules) {
     const { match } = rule;
     if (!contextPredicate(match)(context)) continue;
@@ -143,5 +158,6 @@ function decidingRule(rule: EffectiveGuardRule): DecidingRule {
     ...(rule.route
       ? { route: { group: rule.route.group, allowSelfApproval: rule.route.allowSelfApproval } }
       : {}),
+    ...(rule.source ? { source: rule.source } : {}),
   };
 }

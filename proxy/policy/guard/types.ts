@@ -141,6 +141,8 @@ export interface DecidingRule {
    * `route`); absent: decided on this machine.
    */
   route?: { group: string; allowSelfApproval: boolean };
+  /** With a team policy: the layer whose rule decided (policy/team-layers.ts); absent otherwise. */
+  source?: 'team' | 'local' | 'default';
 }
 
 /** The outcome of matching an operation's facts against the policy's rules: first match wins. */

@@ -33,7 +33,8 @@ export interface PreviewedText {
  */
 export function describeDetectors(policy: CompiledPolicy): DetectorView[] {
   const descriptions = new Map<string, string>(BUILTIN_DETECTORS.map((d) => [d.id, d.description]));
-  for (const rule of policy.document.custom)
+  // The effective list: with a team policy it holds the team's custom patterns too.
+  for (const rule of policy.effective.custom)
     descriptions.set(rule.id, rule.description ?? `Custom pattern /${rule.pattern}/${rule.flags}`);
   return policy.effective.detectors.map((d) => ({ ...d, description: descriptions.get(d.id) ?? d.id }));
 }

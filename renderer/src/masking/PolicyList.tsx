@@ -27,9 +27,19 @@ function DetectorRow({ detector }: { detector: DetectorView }) {
       <span className="small">
         {detector.enabled ? actionLabel(detector.action) : ''}
         {detector.outbound ? <span className="badge">outbound</span> : null}
+        <SourceBadge source={detector.source} />
       </span>
     </li>
   );
+}
+
+/** `team` on what the team policy decides (a local rule cannot weaken it); nothing otherwise. */
+function SourceBadge({ source }: { source: 'team' | 'local' | 'default' | undefined }) {
+  return source === 'team' ? (
+    <span className="badge" title="From the team policy: policy.json may add to it, never weaken it">
+      team
+    </span>
+  ) : null;
 }
 
 /**
@@ -39,6 +49,13 @@ function DetectorRow({ detector }: { detector: DetectorView }) {
 export function PolicyList({ policy }: { policy: PolicyView }) {
   return (
     <div className="policy-list" data-testid="policy-list">
+      {policy.team ? (
+        <p className="small" data-testid="policy-team">
+          The team policy (version {policy.team.version}) applies on top of this one: rules marked{' '}
+          <span className="badge">team</span> come from it, and policy.json can add to them but not weaken
+          them.
+        </p>
+      ) : null}
       {GROUPS.map(({ category, title }) => {
         const detectors = policy.detectors.filter((d) => d.category === category);
         return (
@@ -64,14 +81,15 @@ export function PolicyList({ policy }: { policy: PolicyView }) {
           <p className="faint small">None: only the dictionary below applies to result columns.</p>
         ) : (
           <ul>
-            {policy.columns.map((rule) => (
-              <li key={rule.rule} className="policy-row">
+            {policy.columns.map((rule, i) => (
+              <li key={`${i}-${rule.rule}`} className="policy-row">
                 <span className="policy-main mono">
                   {rule.match}
                   {rule.connection ? <span className="faint"> on {rule.connection}</span> : null}
                 </span>
                 <span className="small">
                   {actionLabel(rule.action)} · {rule.wire ? 'wire and storage' : 'storage'}
+                  <SourceBadge source={rule.source} />
                 </span>
               </li>
             ))}
