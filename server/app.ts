@@ -21,10 +21,14 @@ import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
+import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
+import { meRoutes } from './routes/me.js';
 import { mirrorRoutes } from './routes/mirror.js';
+import { searchRoutes } from './routes/search.js';
+import { sessionReadRoutes } from './routes/sessions.js';
 
 /** A running server. */
 export interface TeamServer {
@@ -104,7 +108,16 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         this.websocketServer.close(() => done());
       },
     });
-    for (const routes of [healthRoutes, infoRoutes, mirrorRoutes, liveRoutes])
+    for (const routes of [
+      healthRoutes,
+      infoRoutes,
+      mirrorRoutes,
+      liveRoutes,
+      meRoutes,
+      sessionReadRoutes,
+      exportRoutes,
+      searchRoutes,
+    ])
       await app.register(routes(context));
     stops.push(async () => {
       accepting = false;

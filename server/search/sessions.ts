@@ -1,0 +1,110 @@
+/**
+ * Sessions as auditors and their owners read them: one session (visibility-checked: a session the viewer may
+ * not see is "not found", never "forbidden", so its existence does not leak) and the filtered list, newest
+ * first, keyset-paginated on (started_at, id) with the `sessions_started` / `sessions_owner` indexes.
+ */
+import type pg from 'pg';
+import type { ServerSession, SessionPage } from '../../proxy/sync/protocol.js';
+import { canRead } from '../auth/principal.js';
+import { HttpError } from '../http/errors.js';
+import { decodeCursor, encodeCursor, SessionKey } from './cursor.js';
+import { type Filters, Params, sessionConditions, textQuery, type Viewer } from './filters.js';
+
+/** The columns of a session row, as {@link toServerSession} reads them. */
+const COLUMNS = `s.id, s.owner_issuer, s.owner_subject, s.owner_email, s.owner_name, s.owner_groups, s.kind,
+  s.target, s.client, s.identity, s.identity_mismatch, s.started_at, s.ended_at, s.status, s.stats, s.head_seq,
+  s.head_hash, s.last_received_at,
+  (SELECT count(*)::int FROM integrity_alerts a WHERE a.session_id = s.id) AS alerts`;
+
+interface SessionRow {
+  id: string;
+  owner_issuer: string;
+  owner_subject: string;
+  owner_email: string | null;
+  owner_name: string | null;
+  owner_groups: string[];
+  kind: ServerSession['kind'];
+  target: string;
+  client: string | null;
+  identity: ServerSession['identity'];
+  identity_mismatch: boolean;
+  started_at: number;
+  ended_at: number | null;
+  status: ServerSession['status'];
+  stats: Record<string, number>;
+  head_seq: number;
+  head_hash: string;
+  last_received_at: number;
+  alerts: number;
+}
+
+function toServerSession(row: SessionRow): ServerSession {
+  return {
+    id: row.id,
+    owner: {
+      issuer: row.owner_issuer,
+      subject: row.owner_subject,
+      email: row.owner_email,
+      name: row.owner_name,
+      groups: row.owner_groups,
+    },
+    kind: row.kind,
+    target: row.target,
+    client: row.client,
+    identity: row.identity,
+    identity_mismatch: row.identity_mismatch,
+    started_at: row.started_at,
+    ended_at: row.ended_at,
+    status: row.status,
+    stats: row.stats,
+    head_seq: row.head_seq,
+    head_hash: row.head_hash,
+    last_received_at: row.last_received_at,
+    alerts: row.alerts,
+  };
+}
+
+/**
+ * Session `id` if the viewer may read it.
+ * @throws HttpError 404 not_found when there is none or it is someone else's (for a non-auditor)
+ */
+export async function readableSession(
+  pool: pg.Pool,
+  viewer: Viewer,
+  id: string,
+  roles: Parameters<typeof canRead>[2],
+): Promise<ServerSession> {
+  const row = (await pool.query<SessionRow>(`SELECT ${COLUMNS} FROM sessions s WHERE s.id = $1`, [id]))
+    .rows[0];
+  if (!row || !canRead(viewer.principal, { issuer: row.owner_issuer, subject: row.owner_subject }, roles))
+    throw new HttpError(404, 'not_found', `no session ${id}`);
+  return toServerSession(row);
+}
+
+/**
+ * A page of the sessions the viewer may read matching `filters`, newest first (`started_at`, then `id`,
+ * descending). `from`/`to` bound started_at (µs, `to` exclusive); `q` keeps sessions with at least one event
+ * matching the text.
+ * @throws HttpError 400 for a bad cursor or a `q` without words
+ */
+export async function listSessions(pool: pg.Pool, viewer: Viewer, filters: Filters): Promise<SessionPage> {
+  const params = new Params();
+  const where = sessionConditions(viewer, filters, params);
+  if (filters.from !== undefined) where.push(`s.started_at >= ${params.add(filters.from)}`);
+  if (filters.to !== undefined) where.push(`s.started_at < ${params.add(filters.to)}`);
+  if (filters.q) {
+    const query = textQuery(filters.q, params);
+    where.push(`s.id IN (SELECT e.session_id FROM events e WHERE e.search @@ ${query})`);
+  }
+  const after = decodeCursor(filters.cursor, SessionKey);
+  if (after) where.push(`(s.started_at, s.id) < (${params.add(after[0])}, ${params.add(after[1])})`);
+  const sql = `SELECT ${COLUMNS} FROM sessions s ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY s.started_at DESC, s.id DESC LIMIT ${params.add(filters.limit + 1)}`;
+  const rows = (await pool.query<SessionRow>(sql, params.values)).rows;
+  const page = rows.slice(0, filters.limit);
+  const last = page.at(-1);
+  return {
+    sessions: page.map(toServerSession),
+    next_cursor: rows.length > filters.limit && last ? encodeCursor([last.started_at, last.id]) : null,
+  };
+}
