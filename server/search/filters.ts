@@ -43,6 +43,12 @@ export function viewerOf(principal: Principal, config: ServerConfig): Viewer {
   return { principal, auditor: isAuditor(principal, config) };
 }
 
+/** A query's SQL text and its parameter values. */
+export interface Query {
+  text: string;
+  values: unknown[];
+}
+
 /** Parameters of a query being built: `add(value)` returns its placeholder (`$n`). */
 export class Params {
   readonly values: unknown[] = [];

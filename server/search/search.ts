@@ -9,7 +9,7 @@ import type pg from 'pg';
 import type { SearchPage } from '../../proxy/sync/protocol.js';
 import { mirroredEventText, snippet } from '../../proxy/sync/search-text.js';
 import { decodeCursor, EventKey, encodeCursor } from './cursor.js';
-import { type Filters, Params, sessionConditions, textQuery, type Viewer } from './filters.js';
+import { type Filters, Params, type Query, sessionConditions, textQuery, type Viewer } from './filters.js';
 
 interface MatchRow {
   session_id: string;
@@ -22,15 +22,10 @@ interface MatchRow {
 }
 
 /**
- * A page of events matching `filters.q` (required) in sessions the viewer may read; `from`/`to` bound the
- * event's ts (µs, `to` exclusive).
- * @throws HttpError 400 for a missing or wordless `q` or a bad cursor
+ * The query of {@link searchEvents} (one row more than the page); exported for the benchmark's EXPLAIN.
+ * @throws HttpError 400 for a wordless `q` or a bad cursor
  */
-export async function searchEvents(
-  pool: pg.Pool,
-  viewer: Viewer,
-  filters: Filters & { q: string },
-): Promise<SearchPage> {
+export function searchQuery(viewer: Viewer, filters: Filters & { q: string }): Query {
   const params = new Params();
   const where = [
     `e.search @@ ${textQuery(filters.q, params)}`,
@@ -43,11 +38,25 @@ export async function searchEvents(
     where.push(
       `(e.ts, e.session_id, e.seq) < (${params.add(after[0])}, ${params.add(after[1])}, ${params.add(after[2])})`,
     );
-  const sql = `SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, s.owner_subject, s.owner_email
+  const text = `SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, s.owner_subject, s.owner_email
     FROM events e JOIN sessions s ON s.id = e.session_id
     WHERE ${where.join(' AND ')}
     ORDER BY e.ts DESC, e.session_id DESC, e.seq DESC LIMIT ${params.add(filters.limit + 1)}`;
-  const rows = (await pool.query<MatchRow>(sql, params.values)).rows;
+  return { text, values: params.values };
+}
+
+/**
+ * A page of events matching `filters.q` (required) in sessions the viewer may read; `from`/`to` bound the
+ * event's ts (µs, `to` exclusive).
+ * @throws HttpError 400 for a wordless `q` or a bad cursor
+ */
+export async function searchEvents(
+  pool: pg.Pool,
+  viewer: Viewer,
+  filters: Filters & { q: string },
+): Promise<SearchPage> {
+  const query = searchQuery(viewer, filters);
+  const rows = (await pool.query<MatchRow>(query.text, query.values)).rows;
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
   return {
