@@ -3,6 +3,7 @@
  * the SQL conditions they become over `sessions s` (and `events e` for text and time). Every query is
  * parameterised; values never reach SQL text.
  */
+import type pg from 'pg';
 import { z } from 'zod';
 import { isAuditor, type Principal } from '../auth/principal.js';
 import type { ServerConfig } from '../config.js';
@@ -87,4 +88,31 @@ export function sessionConditions(viewer: Viewer, filters: Filters, params: Para
   if (filters.target) where.push(`s.target = ${params.add(filters.target)}`);
   if (filters.kind) where.push(`s.kind = ${params.add(filters.kind)}`);
   return where;
+}
+
+/** The planner's estimate of how many events match `q`, and of how many events there are. */
+export interface MatchEstimate {
+  matches: number;
+  events: number;
+}
+
+/**
+ * PostgreSQL's estimate (from the statistics ANALYZE keeps: `search` has statistics target 2000, so a single
+ * word's frequency is close) of the events matching `q`, without running the search. For several words it
+ * assumes they are independent — an overestimate for words that never occur together, which is why callers
+ * still fall back when a walk finds less than expected.
+ */
+export async function estimateMatches(pool: pg.Pool, q: string): Promise<MatchEstimate> {
+  const params = new Params();
+  const plan = await pool.query<{ 'QUERY PLAN': Array<{ Plan: { 'Plan Rows': number } }> }>(
+    `EXPLAIN (FORMAT JSON) SELECT 1 FROM events e WHERE e.search @@ ${textQuery(q, params)}`,
+    params.values,
+  );
+  const total = await pool.query<{ events: number }>(
+    "SELECT greatest(reltuples, 0)::float8 AS events FROM pg_class WHERE oid = 'events'::regclass",
+  );
+  return {
+    matches: plan.rows[0]?.['QUERY PLAN'][0]?.Plan['Plan Rows'] ?? 0,
+    events: total.rows[0]?.events ?? 0,
+  };
 }

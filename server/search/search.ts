@@ -4,12 +4,35 @@
  * q)`, restricted to sessions the viewer may read and the filters, newest first, keyset-paginated on
  * (ts, session_id, seq). Each match carries a snippet of its text around the first hit (the engine's snippet
  * function), computed for the page's rows only.
+ *
+ * PostgreSQL's planner picks between walking `events_ts` newest first (fast when matches are dense) and the
+ * GIN index (fast when they are few) from its estimate of how many events match, and that estimate is wrong
+ * exactly where it hurts: words that are each common but never occur together (estimated as independent:
+ * 1.6 s at 1M events, walking every row), or a common word in one person's sessions (the walk filters out
+ * everyone else's, 2 s for a person whose sessions are old). So the plan is chosen here, by what is known:
+ * 1. newest first, bounded — when the planner's estimate (the text's frequency times the share of events in
+ *    the sessions the filters leave) says a page lies within the newest half of {@link MAX_WALK} events, up
+ *    to ten times that many events (after the cursor) are filtered, stopping at a full page: the answer;
+ * 2. sessions first — else, or when that walk comes up short, if the session filters (person, group,
+ *    target, kind, a non-auditor's own) leave at most {@link MAX_CANDIDATE_SESSIONS} sessions holding at
+ *    most {@link MAX_CANDIDATE_EVENTS} events: only their events are searched, then sorted;
+ * 3. text first — otherwise (a rare word, or a walk that came up short: words that never occur together)
+ *    every match from the GIN index, filtered and sorted.
+ * Measured in test/bench/server/search.ts.
  */
 import type pg from 'pg';
 import type { SearchPage } from '../../proxy/sync/protocol.js';
 import { mirroredEventText, snippet } from '../../proxy/sync/search-text.js';
 import { decodeCursor, EventKey, encodeCursor } from './cursor.js';
-import { type Filters, Params, type Query, sessionConditions, textQuery, type Viewer } from './filters.js';
+import {
+  estimateMatches,
+  type Filters,
+  Params,
+  type Query,
+  sessionConditions,
+  textQuery,
+  type Viewer,
+} from './filters.js';
 
 interface MatchRow {
   session_id: string;
@@ -21,28 +44,101 @@ interface MatchRow {
   owner_email: string | null;
 }
 
+/** Sessions-first search applies when the session filters leave at most this many sessions… */
+const MAX_CANDIDATE_SESSIONS = 2000;
+/** … holding at most this many events. */
+const MAX_CANDIDATE_EVENTS = 200_000;
+/** A newest-first walk looks at ten times the events the estimate says a page needs, within these bounds. */
+const MIN_WALK = 2_000;
+const MAX_WALK = 40_000;
+
+/** How {@link searchQuery} finds matches (see the module's comment). */
+export type SearchPlan =
+  | { type: 'sessions'; ids: string[] }
+  | { type: 'walk'; window: number }
+  | { type: 'text' };
+
 /**
- * The query of {@link searchEvents} (one row more than the page); exported for the benchmark's EXPLAIN.
+ * The query of {@link searchEvents} with `plan` (one row more than the page); exported for the benchmark's
+ * EXPLAIN.
  * @throws HttpError 400 for a wordless `q` or a bad cursor
  */
-export function searchQuery(viewer: Viewer, filters: Filters & { q: string }): Query {
+export function searchQuery(viewer: Viewer, filters: Filters & { q: string }, plan: SearchPlan): Query {
   const params = new Params();
-  const where = [
-    `e.search @@ ${textQuery(filters.q, params)}`,
-    ...sessionConditions(viewer, filters, params),
-  ];
-  if (filters.from !== undefined) where.push(`e.ts >= ${params.add(filters.from)}`);
-  if (filters.to !== undefined) where.push(`e.ts < ${params.add(filters.to)}`);
+  const text = `e.search @@ ${textQuery(filters.q, params)}`;
+  const bounds: string[] = [];
+  if (filters.from !== undefined) bounds.push(`e.ts >= ${params.add(filters.from)}`);
+  if (filters.to !== undefined) bounds.push(`e.ts < ${params.add(filters.to)}`);
   const after = decodeCursor(filters.cursor, EventKey);
   if (after)
-    where.push(
+    bounds.push(
       `(e.ts, e.session_id, e.seq) < (${params.add(after[0])}, ${params.add(after[1])}, ${params.add(after[2])})`,
     );
-  const text = `SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, s.owner_subject, s.owner_email
-    FROM events e JOIN sessions s ON s.id = e.session_id
-    WHERE ${where.join(' AND ')}
-    ORDER BY e.ts DESC, e.session_id DESC, e.seq DESC LIMIT ${params.add(filters.limit + 1)}`;
-  return { text, values: params.values };
+  const order = 'ORDER BY e.ts DESC, e.session_id DESC, e.seq DESC';
+  const limit = params.add(filters.limit + 1);
+  if (plan.type === 'walk') {
+    const conditions = sessionConditions(viewer, filters, params);
+    const sql = `SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, s.owner_subject, s.owner_email
+      FROM (SELECT e.session_id, e.seq, e.ts, e.kind, e.payload, e.search FROM events e
+            ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''} ${order} LIMIT ${Math.floor(plan.window)}) e
+      JOIN sessions s ON s.id = e.session_id
+      WHERE ${[text, ...conditions].join(' AND ')}
+      ${order} LIMIT ${limit}`;
+    return { text: sql, values: params.values };
+  }
+  // Sessions first and text first: the matches' keys from the GIN index (materialized, so the planner cannot
+  // turn it back into a walk), the page of them, then its payloads.
+  const conditions =
+    plan.type === 'sessions'
+      ? [`e.session_id = ANY(${params.add(plan.ids)}::text[])`]
+      : sessionConditions(viewer, filters, params);
+  const matches = plan.type === 'sessions' ? [text, ...bounds, ...conditions] : [text, ...bounds];
+  const kept = plan.type === 'sessions' ? [] : conditions;
+  const sql = `WITH m AS MATERIALIZED (SELECT e.session_id, e.seq, e.ts FROM events e WHERE ${matches.join(' AND ')}),
+    page AS (SELECT e.session_id, e.seq, e.ts, s.owner_subject, s.owner_email
+             FROM m e JOIN sessions s ON s.id = e.session_id ${kept.length ? `WHERE ${kept.join(' AND ')}` : ''}
+             ${order} LIMIT ${limit})
+    SELECT e.session_id, e.seq, e.ts, x.kind, x.payload, e.owner_subject, e.owner_email
+    FROM page e JOIN events x ON x.session_id = e.session_id AND x.seq = e.seq ${order}`;
+  return { text: sql, values: params.values };
+}
+
+/**
+ * The plan for a search (see the module's comment), from the planner's estimate of the matches and, with
+ * session filters, the sessions they leave: newest first over a window ten times the events a page should
+ * need when that is at most half of {@link MAX_WALK}; else sessions first when the filters leave few enough sessions;
+ * else text first. `fallback` is what to run when a walk finds less than a page.
+ */
+export async function choosePlan(
+  pool: pg.Pool,
+  viewer: Viewer,
+  filters: Filters & { q: string },
+): Promise<{ plan: SearchPlan; fallback: SearchPlan }> {
+  const estimate = await estimateMatches(pool, filters.q);
+  const params = new Params();
+  const conditions = sessionConditions(viewer, filters, params);
+  let share = 1;
+  let candidates: SearchPlan | undefined;
+  if (conditions.length > 0) {
+    const rows = (
+      await pool.query<{ id: string; head_seq: number }>(
+        `SELECT s.id, s.head_seq FROM sessions s WHERE ${conditions.join(' AND ')} LIMIT ${MAX_CANDIDATE_SESSIONS + 1}`,
+        params.values,
+      )
+    ).rows;
+    const events = rows.reduce((sum, row) => sum + row.head_seq, 0);
+    if (rows.length <= MAX_CANDIDATE_SESSIONS) {
+      share = events / Math.max(estimate.events, 1);
+      if (events <= MAX_CANDIDATE_EVENTS) candidates = { type: 'sessions', ids: rows.map((row) => row.id) };
+    }
+  }
+  const fallback = candidates ?? { type: 'text' };
+  const density = (Math.max(estimate.matches, 1) / Math.max(estimate.events, 1)) * share;
+  const needed = (filters.limit + 1) / Math.max(density, 1e-12);
+  if (needed > MAX_WALK / 2) return { plan: fallback, fallback };
+  // The walk stops as soon as it has a page, so a window well above the estimate costs nothing when the
+  // estimate is right, and bounds the walk when it is not (words that never occur together).
+  return { plan: { type: 'walk', window: Math.min(MAX_WALK, Math.max(MIN_WALK, 10 * needed)) }, fallback };
 }
 
 /**
@@ -55,8 +151,13 @@ export async function searchEvents(
   viewer: Viewer,
   filters: Filters & { q: string },
 ): Promise<SearchPage> {
-  const query = searchQuery(viewer, filters);
-  const rows = (await pool.query<MatchRow>(query.text, query.values)).rows;
+  const run = async (plan: SearchPlan) => {
+    const query = searchQuery(viewer, filters, plan);
+    return (await pool.query<MatchRow>(query.text, query.values)).rows;
+  };
+  const { plan, fallback } = await choosePlan(pool, viewer, filters);
+  let rows = await run(plan);
+  if (plan.type === 'walk' && rows.length <= filters.limit) rows = await run(fallback);
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
   return {

@@ -293,15 +293,20 @@ describe('read API', () => {
     expect(seen).toContain('DAVEOLDER');
     expect(seen).not.toContain('DAVENEWER');
 
-    const matches: string[] = [];
-    let searchCursor: string | null = null;
-    do {
-      const query: string = `/v1/search?q=page_probe&limit=4${searchCursor ? `&cursor=${encodeURIComponent(searchCursor)}` : ''}`;
-      const page = await get<SearchPage>(query, 'dave');
-      matches.push(...page.body.matches.map((m) => `${m.session_id}/${m.seq}`));
-      searchCursor = page.body.next_cursor;
-    } while (searchCursor);
-    expect(matches.sort()).toEqual(expected.map((id) => `${id}/1`).sort());
+    // Events too, as dave (his own sessions: searched sessions first) and as an auditor (newest first,
+    // then text first when the walk runs out).
+    for (const login of ['dave', 'alice']) {
+      const matches: string[] = [];
+      let searchCursor: string | null = null;
+      do {
+        const query: string = `/v1/search?q=page_probe&limit=4${searchCursor ? `&cursor=${encodeURIComponent(searchCursor)}` : ''}`;
+        const page = await get<SearchPage>(query, login);
+        expect(page.status).toBe(200);
+        matches.push(...page.body.matches.map((m) => `${m.session_id}/${m.seq}`));
+        searchCursor = page.body.next_cursor;
+      } while (searchCursor);
+      expect(matches.sort(), login).toEqual(expected.map((id) => `${id}/1`).sort());
+    }
   });
 
   it('reads a session’s events in pages', async () => {
