@@ -378,4 +378,45 @@ describe('read API', () => {
       await db.end();
     }
   });
+  it('verifies and exports a session longer than one page of the server’s walk (2,500 events)', async () => {
+    const id = 'ALICELONG';
+    const start = T0 + 50_000_000;
+    const statements = Array.from({ length: 1250 }, (_, i) => `SELECT total FROM invoices WHERE id = ${i}`);
+    const events = chainEvents(id, postgresSession(statements, start));
+    const meta = sessionMeta('postgres', { subject: 'alice', email: 'alice@example.test' }, start);
+    for (let i = 0; i < events.length; i += 500) {
+      const answer = await postBatch(
+        team.server.url,
+        id,
+        { session: meta, events: events.slice(i, i + 500) },
+        tokens.alice!,
+      );
+      expect(answer.status).toBe(200);
+    }
+    expect((await get<ChainVerification>(`/v1/sessions/${id}/verify`, 'alice')).body).toEqual({
+      intact: true,
+      events: 2500,
+      head_seq: 2500,
+      head_hash: events.at(-1)!.hash,
+    });
+    const response = await fetch(`${team.server.url}/v1/sessions/${id}/export?format=jsonl`, {
+      headers: { authorization: `Bearer ${tokens.alice}` },
+    });
+    const lines = (await response.text())
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { seq?: number });
+    expect(lines.slice(1).map((line) => line.seq)).toEqual(events.map((event) => event.seq));
+    const db = new pg.Client({ connectionString: team.pg.superuserUrl });
+    await db.connect();
+    try {
+      await db.query(`UPDATE events SET ts = ts + 1 WHERE session_id = $1 AND seq = 1700`, [id]);
+    } finally {
+      await db.end();
+    }
+    expect((await get<ChainVerification>(`/v1/sessions/${id}/verify`, 'alice')).body).toMatchObject({
+      intact: false,
+      broken_at_seq: 1700,
+    });
+  });
 });
