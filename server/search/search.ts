@@ -163,7 +163,8 @@ export async function searchEvents(
   };
   const { plan, fallback } = await choosePlan(pool, viewer, filters);
   let rows = await run(plan);
-  if (plan.type === 'walk' && rows.length <= filters.limit) rows = await run(fallback);
+  if (plan.type === 'walk' && rows.length <= filters.limit && !(await walkSawAll(pool, filters, plan.window)))
+    rows = await run(fallback);
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
   return {
@@ -178,6 +179,29 @@ export async function searchEvents(
     next_cursor:
       rows.length > filters.limit && last ? encodeCursor([last.ts, last.session_id, last.seq]) : null,
   };
+}
+
+/**
+ * Whether fewer than `window` events lie within the search's time bounds and after its cursor, so that a
+ * walk over `window` events saw every one (the last pages of a common word): then its short page is the
+ * answer, and the text-first fallback (every match of that word) is not needed.
+ */
+async function walkSawAll(pool: pg.Pool, filters: Filters, window: number): Promise<boolean> {
+  const params = new Params();
+  const bounds: string[] = [];
+  if (filters.from !== undefined) bounds.push(`e.ts >= ${params.add(filters.from)}`);
+  if (filters.to !== undefined) bounds.push(`e.ts < ${params.add(filters.to)}`);
+  const after = decodeCursor(filters.cursor, EventKey);
+  if (after)
+    bounds.push(
+      `(e.ts, e.session_id, e.seq) < (${params.add(after[0])}, ${params.add(after[1])}, ${params.add(after[2])})`,
+    );
+  const count = await pool.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM (SELECT 1 FROM events e ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''}
+     ORDER BY e.ts DESC LIMIT ${Math.floor(window)}) w`,
+    params.values,
+  );
+  return (count.rows[0]?.n ?? 0) < Math.floor(window);
 }
 
 /** The row's indexed text around the first word of `q` (plain text, ≤ ~160 characters). */
