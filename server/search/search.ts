@@ -55,7 +55,7 @@ const MAX_WALK = 40_000;
 /** How {@link searchQuery} finds matches (see the module's comment). */
 export type SearchPlan =
   | { type: 'sessions'; ids: string[] }
-  | { type: 'walk'; window: number }
+  | { type: 'walk'; window: number /** The planner's count of all events. */; total: number }
   | { type: 'text' };
 
 /**
@@ -144,7 +144,14 @@ export async function choosePlan(
   if (needed > MAX_WALK / 2) return { plan: fallback, fallback };
   // The walk stops as soon as it has a page, so a window well above the estimate costs nothing when the
   // estimate is right, and bounds the walk when it is not (words that never occur together).
-  return { plan: { type: 'walk', window: Math.min(MAX_WALK, Math.max(MIN_WALK, 10 * needed)) }, fallback };
+  return {
+    plan: {
+      type: 'walk',
+      window: Math.min(MAX_WALK, Math.max(MIN_WALK, 10 * needed)),
+      total: estimate.events,
+    },
+    fallback,
+  };
 }
 
 /**
@@ -163,7 +170,7 @@ export async function searchEvents(
   };
   const { plan, fallback } = await choosePlan(pool, viewer, filters);
   let rows = await run(plan);
-  if (plan.type === 'walk' && rows.length <= filters.limit && !(await walkSawAll(pool, filters, plan.window)))
+  if (plan.type === 'walk' && rows.length <= filters.limit && !(await walkSawAll(pool, filters, plan)))
     rows = await run(fallback);
   const page = rows.slice(0, filters.limit);
   const last = page.at(-1);
@@ -186,7 +193,16 @@ export async function searchEvents(
  * walk over `window` events saw every one (the last pages of a common word): then its short page is the
  * answer, and the text-first fallback (every match of that word) is not needed.
  */
-async function walkSawAll(pool: pg.Pool, filters: Filters, window: number): Promise<boolean> {
+async function walkSawAll(
+  pool: pg.Pool,
+  filters: Filters,
+  plan: { window: number; total: number },
+): Promise<boolean> {
+  const window = Math.floor(plan.window);
+  // A first page over all time, with the planner counting more events than the window (words that never
+  // occur together): not all seen, without counting. A count of 0 (never analysed) proves nothing: count.
+  if (!filters.cursor && filters.from === undefined && filters.to === undefined && plan.total >= window)
+    return false;
   const params = new Params();
   const bounds: string[] = [];
   if (filters.from !== undefined) bounds.push(`e.ts >= ${params.add(filters.from)}`);
@@ -198,10 +214,10 @@ async function walkSawAll(pool: pg.Pool, filters: Filters, window: number): Prom
     );
   const count = await pool.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM (SELECT 1 FROM events e ${bounds.length ? `WHERE ${bounds.join(' AND ')}` : ''}
-     ORDER BY e.ts DESC LIMIT ${Math.floor(window)}) w`,
+     ORDER BY e.ts DESC LIMIT ${window}) w`,
     params.values,
   );
-  return (count.rows[0]?.n ?? 0) < Math.floor(window);
+  return (count.rows[0]?.n ?? 0) < window;
 }
 
 /** The row's indexed text around the first word of `q` (plain text, ≤ ~160 characters). */
