@@ -28,11 +28,15 @@ import { Retention } from './retention/retention.js';
 import { approvalsRoutes } from './routes/approvals.js';
 import { authRoutes } from './routes/auth.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { exportRoutes } from './routes/export.js';
 import { healthRoutes } from './routes/health.js';
 import { infoRoutes } from './routes/info.js';
 import { liveRoutes } from './routes/live.js';
+import { meRoutes } from './routes/me.js';
 import { mirrorRoutes } from './routes/mirror.js';
 import { policyRoutes } from './routes/policy.js';
+import { searchRoutes } from './routes/search.js';
+import { sessionReadRoutes } from './routes/sessions.js';
 
 /** How long a stop waits for requests in flight before cutting their connections (ms). */
 export const DRAIN_MS = 20_000;
@@ -145,6 +149,10 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
       infoRoutes,
       mirrorRoutes,
       liveRoutes,
+      meRoutes,
+      sessionReadRoutes,
+      exportRoutes,
+      searchRoutes,
       approvalsRoutes,
       policyRoutes,
       dashboardRoutes,

@@ -32,3 +32,9 @@ export function mirroredEventText(
   const clean = text.includes('\u0000') ? text.replaceAll('\u0000', ' ') : text;
   return clean.length > MAX_SEARCH_TEXT ? clean.slice(0, MAX_SEARCH_TEXT) : clean;
 }
+
+/**
+ * A piece of an event's text around the first matching word of a query, with the hits marked: the engine's
+ * snippet (search/snippet.ts), shared so the server's search results read like the dashboard's.
+ */
+export { snippet } from '../search/snippet.js';
