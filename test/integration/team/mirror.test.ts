@@ -314,9 +314,17 @@ describe('the background mirror', () => {
     });
     // The refused token is not sent again, however long it waits.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
-    const refused = rig.server
-      .logs()
-      .filter((l) => (l.res as { statusCode?: number } | undefined)?.statusCode === 401);
+    // The mirror's requests only: the team policy's fetch and live follower ask the server too.
+    const logs = rig.server.logs();
+    const mirrorRequests = new Set(
+      logs
+        .filter((l) => /^\/v1\/sessions\//.test((l.req as { url?: string } | undefined)?.url ?? ''))
+        .map((l) => l.reqId),
+    );
+    const refused = logs.filter(
+      (l) =>
+        mirrorRequests.has(l.reqId) && (l.res as { statusCode?: number } | undefined)?.statusCode === 401,
+    );
     expect(refused).toHaveLength(1);
     await rig.server.stop();
     await rig.startServer();
