@@ -15,10 +15,12 @@ import { startPostgres } from '../helpers/postgres.js';
 import { accessTokenFor, spawnTeamServer, TEAM_AUDIENCE } from '../helpers/team-server.js';
 import type { ServerBenchContext, ServerBenchSection } from './server/context.js';
 import { ingestSection } from './server/ingest.js';
+import { mirrorLagSection } from './server/mirror-lag.js';
+import { searchSection } from './server/search.js';
 import { type HeadlineFigure, reportHeadlines } from './summary.js';
 
 /** The sections, in the order they run. Add yours here (see test/bench/README.md). */
-const SECTIONS: ServerBenchSection[] = [ingestSection];
+const SECTIONS: ServerBenchSection[] = [ingestSection, searchSection, mirrorLagSection];
 
 /** Clock ticks per second of /proc/PID/stat's times (`getconf CLK_TCK`: 100 on Linux). */
 const TICKS_PER_SECOND = 100;

@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import type { Engine } from '../../../proxy/engine.js';
 import { type MirrorRig, startMirrorRig, untilMirrored } from '../../helpers/mirror-rig.js';
 import { reportHeadlines } from '../summary.js';
+import type { ServerBenchSection } from './context.js';
 
 /** Options of {@link mirrorLag}. */
 export interface MirrorLagOptions {
@@ -174,6 +175,16 @@ export function printMirrorLag(result: MirrorLagResult, rate: number): void {
     { what: 'mirror lag max', value: f(result.max), target: '' },
   ]);
 }
+
+/** The runner's section (test/bench/server.ts); it starts its own engine, server and databases. */
+export const mirrorLagSection: ServerBenchSection = {
+  name: 'mirror-lag',
+  description: 'how far the server trails an engine under pgbench at BENCH_RATE (1,000) statements/s',
+  run: async () => {
+    const rate = Number(process.env.BENCH_RATE ?? 1_000);
+    printMirrorLag(await mirrorLag({ seconds: Number(process.env.BENCH_LAG_SECONDS ?? 30), rate }), rate);
+  },
+};
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const rate = Number(process.env.BENCH_RATE ?? 1_000);

@@ -18,6 +18,7 @@ import { choosePlan, searchQuery } from '../../../server/search/search.js';
 import { sessionsQuery } from '../../../server/search/sessions.js';
 import { startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
 import { type HeadlineFigure, reportHeadlines } from '../summary.js';
+import type { ServerBenchSection } from './context.js';
 import {
   type DataShape,
   type GeneratedSession,
@@ -278,6 +279,18 @@ function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.ceil(p * (sorted.length - 1)))]!;
 }
+
+/**
+ * The runner's section (test/bench/server.ts). It starts its own setup: the data set needs an empty database,
+ * and the ingest section before it has filled the runner's.
+ */
+export const searchSection: ServerBenchSection = {
+  name: 'search',
+  description: 'search latency p50/p99 over the HTTP API at 1,000,000 mirrored events (BENCH_EVENTS)',
+  run: async (context) => {
+    context.headline(await benchServerSearch({ log: context.log }));
+  },
+};
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   benchServerSearch().then(
