@@ -9,8 +9,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PgServer, startPostgres } from '../../helpers/postgres.js';
 import { startOidcProvider, type TestOidcProvider } from '../../helpers/oidc-provider.js';
+import { type PgServer, startPostgres } from '../../helpers/postgres.js';
 import { spawnTeamServer, TEAM_AUDIENCE } from '../../helpers/team-server.js';
 
 let db: PgServer;
