@@ -4,6 +4,7 @@
  * optional; what is left out takes the built-in default (defaults.ts). The matchers that run are built from a
  * parsed document by compile.ts.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
 import safeRegex from 'safe-regex2';
 import { z } from 'zod';
@@ -11,6 +12,7 @@ import { UserError } from '../common/errors.js';
 import { CONNECTION_NAME } from '../config.js';
 import { DEFAULT_OUTBOUND_DETECTORS, DEFAULT_PARTIAL_KEEP, DEFAULT_SENSITIVE_COLUMNS } from './defaults.js';
 import { BUILTIN_DETECTORS } from './detectors/index.js';
+import { globProblem } from './glob-cost.js';
 import { BUILTIN_RULE_IDS } from './guard/default-rules.js';
 import { approvalsSchema, checkGuardRules, GUARD_FIELDS, guardrailsSchema } from './guard/rule-schema.js';
 import type { Detector, MaskAction } from './masking/types.js';
@@ -108,7 +110,11 @@ const columnRule = z
       .regex(
         /^[^.\s]+(\.[^.\s]+){0,2}$/,
         'must be "column", "table.column" or "schema.table.column" (a part may use * as a wildcard)',
-      ),
+      )
+      .superRefine((match, context) => {
+        const problem = globProblem(match, /\./);
+        if (problem) context.addIssue({ code: 'custom', message: problem });
+      }),
     /** Only results of this PostgreSQL connection (as named in config.json); default any. */
     connection: z.string().regex(CONNECTION_NAME, 'must be a connection name from config.json').optional(),
     action: action<ColumnAction>(COLUMN_ACTIONS),

@@ -5,7 +5,7 @@
  * identity component keeps); waits while nobody is signed in. Never throws to its caller.
  */
 import WebSocket from 'ws';
-import type { LiveMessage } from './protocol.js';
+import { type LiveFrame, MAX_LIVE_FRAME_BYTES, parseLiveFrame } from './protocol.js';
 import type { BearerSource } from './types.js';
 
 /** What the client needs. */
@@ -13,8 +13,8 @@ export interface TeamLiveOptions {
   /** The server's base URL (http[s]://…, no trailing slash), read at each connection; undefined: wait. */
   baseUrl: () => string | undefined;
   bearer: BearerSource;
-  /** Each message, parsed (an unparsable frame is dropped). */
-  onMessage: (message: LiveMessage) => void;
+  /** Each message, checked (protocol.ts parseLiveFrame: a frame that is not one is dropped). */
+  onMessage: (message: LiveFrame) => void;
   /** Called after each (re)connection's hello: callers re-read what they may have missed. */
   onConnected?: () => void;
   /** Longest wait between attempts, ms (default 30 s). */
@@ -64,15 +64,12 @@ export class TeamLiveClient {
     const socket = new WebSocket(`${base.replace(/^http/, 'ws')}/v1/live`, {
       headers: { authorization: `Bearer ${token}` },
       handshakeTimeout: 15_000,
+      maxPayload: MAX_LIVE_FRAME_BYTES,
     });
     this.socket = socket;
     socket.on('message', (data) => {
-      let message: LiveMessage;
-      try {
-        message = JSON.parse(String(data)) as LiveMessage;
-      } catch {
-        return;
-      }
+      const message = parseLiveFrame(String(data));
+      if (!message) return;
       if (message.type === 'hello') {
         this.connected = true;
         this.attempt = 0;

@@ -37,6 +37,11 @@ export const MAX_BATCH_BYTES = 8 * 1024 * 1024;
  * double — still goes through, alone in its batch, instead of refusing its session with 413.
  */
 export const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/**
+ * Largest `GET /v1/live` frame an engine reads (bytes); a larger one closes the socket (1009), and the
+ * engine re-connects and re-reads what it shows over HTTP. Approvals' `what` is the largest part.
+ */
+export const MAX_LIVE_FRAME_BYTES = 4 * 1024 * 1024;
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase SHA-256 hex digest');
 /** A session id: the engine's ULID (26 Crockford base32 characters); kept loose (1–64 safe characters). */
@@ -245,6 +250,44 @@ export type LiveMessage =
   | { type: 'approval'; approval: RoutedApproval }
   | { type: 'alert'; alert_id: number; session_id: string }
   | { type: 'policy'; version: number };
+
+/**
+ * What an engine accepts from `GET /v1/live`: a {@link LiveMessage}, or `resync` (the server lost notices:
+ * re-read what is shown). Every frame is checked against this before anything reads it, so a server that
+ * sends something else (bad JSON, `null`, an approval without its fields) is ignored, never trusted or thrown
+ * on; a type this version does not know fails too and is dropped.
+ */
+export const LiveFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    user: z.object({ subject: z.string(), groups: z.array(z.string()) }),
+  }),
+  z.object({
+    type: z.literal('session'),
+    session_id: z.string(),
+    head_seq: z.number().int().nonnegative(),
+    owner: z.string(),
+  }),
+  z.object({ type: z.literal('approval'), approval: RoutedApprovalSchema }),
+  z.object({ type: z.literal('alert'), alert_id: z.number().int(), session_id: z.string() }),
+  z.object({ type: z.literal('policy'), version: z.number().int() }),
+  z.object({ type: z.literal('resync') }),
+]);
+/** A checked frame of `GET /v1/live` (see {@link LiveFrameSchema}). */
+export type LiveFrame = LiveMessage | { type: 'resync' };
+
+/** The frame `data` holds (a WebSocket text frame's bytes), or undefined when it is not one. */
+export function parseLiveFrame(data: string): LiveFrame | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  const parsed = LiveFrameSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // Read API for auditors, approvers and the dashboard the server serves (every route needs a token; a person

@@ -67,7 +67,7 @@ export class RoutedApprovals implements Component {
       bearer: options.bearer,
       onMessage: (message) => {
         if (message.type === 'approval') this.onServer(message.approval);
-        else if ((message as { type: string }).type === 'resync') this.refresh();
+        else if (message.type === 'resync') this.refresh();
       },
       onConnected: () => this.refresh(),
     });

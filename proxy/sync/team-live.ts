@@ -7,7 +7,7 @@
  */
 import WebSocket from 'ws';
 import type { Component } from '../common/lifecycle.js';
-import type { LiveMessage } from './protocol.js';
+import { type LiveFrame, MAX_LIVE_FRAME_BYTES, parseLiveFrame } from './protocol.js';
 import type { BearerSource } from './types.js';
 
 const MIN_DELAY_MS = 1_000;
@@ -18,7 +18,7 @@ export interface TeamLiveOptions {
   /** The team server's base URL (http or https). */
   url: string;
   bearer: BearerSource;
-  onMessage(message: LiveMessage): void;
+  onMessage(message: LiveFrame): void;
   /** Called after each (re)connection, so the caller can catch up on what it may have missed. */
   onConnect?(): void;
 }
@@ -52,7 +52,7 @@ export class TeamLiveFollower implements Component {
     const url = `${this.options.url.replace(/^http/, 'ws')}/v1/live`;
     const socket = new WebSocket(url, {
       headers: { authorization: `Bearer ${token}` },
-      maxPayload: 1024 * 1024,
+      maxPayload: MAX_LIVE_FRAME_BYTES,
     });
     this.socket = socket;
     socket.on('open', () => {
@@ -60,13 +60,8 @@ export class TeamLiveFollower implements Component {
       this.options.onConnect?.();
     });
     socket.on('message', (data) => {
-      let message: LiveMessage;
-      try {
-        message = JSON.parse(String(data)) as LiveMessage;
-      } catch {
-        return;
-      }
-      if (message && typeof message === 'object') this.options.onMessage(message);
+      const message = parseLiveFrame(String(data));
+      if (message) this.options.onMessage(message);
     });
     socket.on('error', () => undefined);
     socket.on('close', () => {

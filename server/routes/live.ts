@@ -45,15 +45,23 @@ function follow(socket: WebSocket, principal: Principal, context: RouteContext):
     const message = visible(notice, principal, context);
     if (message) send(message);
   });
-  const expiry = setTimeout(
-    () => socket.close(4401, 'the token has expired: reconnect with a fresh one'),
-    Math.max(0, principal.expiresAt * 1000 - Date.now()),
-  );
+  // A Node timer waits at most MAX_TIMER_MS (a longer delay fires at once), so a token living longer than
+  // that (~24.8 days) is waited for in steps.
+  let expiry: NodeJS.Timeout;
+  const closeAtExpiry = () => {
+    const left = principal.expiresAt * 1000 - Date.now();
+    if (left <= 0) socket.close(4401, 'the token has expired: reconnect with a fresh one');
+    else expiry = setTimeout(closeAtExpiry, Math.min(left, MAX_TIMER_MS));
+  };
+  closeAtExpiry();
   socket.on('close', () => {
     clearTimeout(expiry);
     unsubscribe();
   });
 }
+
+/** The longest delay setTimeout honours (ms; Node docs, timers: larger values become 1). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What of `notice` the person sees (undefined: nothing). Approvals are sent by the approvals routes' hook. */
 function visible(

@@ -5,8 +5,10 @@
  * default-rules.ts. The parsed sections keep what the file says (no transforms), so a parsed document
  * serialised and parsed again means the same.
  */
+
 import { z } from 'zod';
 import { CONNECTION_NAME } from '../../config.js';
+import { globProblem } from '../glob-cost.js';
 import type { GuardAction, SqlEffect } from './types.js';
 
 /** Every {@link SqlEffect}, for `effect` conditions. */
@@ -30,9 +32,14 @@ const quoted = (names: readonly string[]) => names.map((n) => `"${n}"`).join(', 
 
 /** A non-empty list of non-empty strings; `example` shows the fix in the error. */
 function patterns(example: string, check?: { re: RegExp; message: string }) {
-  const item = check
+  const text = check
     ? z.string({ error: `each entry must be a string, e.g. ${example}` }).regex(check.re, check.message)
     : z.string({ error: `each entry must be a string, e.g. ${example}` }).min(1, 'must not be empty');
+  // A glob that would backtrack for seconds on a long value is refused (a team policy runs on every engine).
+  const item = text.superRefine((pattern, context) => {
+    const problem = globProblem(pattern);
+    if (problem) context.addIssue({ code: 'custom', message: problem });
+  });
   return z
     .array(item, { error: `must be a list, e.g. [${example}]` })
     .min(1, `must name at least one, e.g. [${example}]; leave the field out to match any`)
