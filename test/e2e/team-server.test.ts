@@ -16,7 +16,7 @@ import type { Browser, BrowserContext, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalDecidedPayload } from '../../proxy/policy/approvals/record.js';
 import type { Approval } from '../../proxy/policy/guard/types.js';
-import type { ChainVerification } from '../../proxy/sync/protocol.js';
+import type { ChainVerification, LiveMessage } from '../../proxy/sync/protocol.js';
 import { type MirrorHome, type MirrorRig, startMirrorRig, untilMirrored } from '../helpers/mirror-rig.js';
 import { collectOutput, type ProcessOutput } from '../helpers/process.js';
 import { accessTokenFor, type ServerProcess, spawnTeamServer } from '../helpers/team-server.js';
@@ -181,6 +181,13 @@ describe('the team server, end to end', () => {
   it('routes alice’s held DELETE to bob, who approves it in the other instance’s dashboard', async () => {
     // bob's dashboard is served by instance 2; alice's engine talks to instance 1.
     const { page } = await newPage();
+    // What instance 2 pushes to bob's page on /v1/live (the inbox also re-reads every few seconds: the frames
+    // show the request arrived live, through PostgreSQL's NOTIFY from instance 1).
+    const frames: LiveMessage[] = [];
+    page.on('websocket', (socket) => {
+      if (!socket.url().startsWith(`${second.url.replace(/^http/, 'ws')}/v1/live`)) return;
+      socket.on('framereceived', ({ payload }) => frames.push(JSON.parse(String(payload)) as LiveMessage));
+    });
     await signIn(page, second.url, 'bob');
     await page.getByTestId('nav-approvals').click();
     await page.getByTestId('no-approvals').waitFor();
@@ -200,9 +207,17 @@ describe('the team server, end to end', () => {
     const card = page.locator(`[data-testid="routed-approval"][data-id="${held!.id}"]`);
     await card.waitFor({ timeout: 60_000 });
     expect(await card.textContent()).toContain('DELETE FROM t');
+    expect(await card.textContent()).toContain('db-approvers');
+    await expect
+      .poll(() => frames.some((m) => m.type === 'approval' && m.approval.id === held!.id), {
+        timeout: 30_000,
+      })
+      .toBe(true);
     await screenshot(page, 'team-server-2-inbox');
     await card.getByRole('button', { name: 'Approve once' }).click();
 
+    await page.getByTestId('decided').waitFor();
+    expect(await page.getByTestId('decided').textContent()).toContain(`${held!.id}: approved`);
     const out = await run.done;
     expect(out.code, out.stderr).toBe(0);
     expect(out.stdout).toContain('DELETE 2');
@@ -219,6 +234,7 @@ describe('the team server, end to end', () => {
         issuer: rig.provider.issuer,
         subject: 'bob',
         email: 'bob@example.test',
+        groups: ['db-approvers'],
         via: 'team',
         self_approved: false,
       },
@@ -231,5 +247,7 @@ describe('the team server, end to end', () => {
       await accessTokenFor(rig.provider, 'alice'),
     );
     expect(verdict.intact).toBe(true);
+    // The card leaves bob's inbox (pending ones only) once the server has the decision.
+    await card.waitFor({ state: 'detached', timeout: 30_000 });
   }, 180_000);
 });
