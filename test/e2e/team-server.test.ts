@@ -247,6 +247,15 @@ describe('the team server, end to end', () => {
       await accessTokenFor(rig.provider, 'alice'),
     );
     expect(verdict.intact).toBe(true);
+    // alice, on instance 1, sees her session with bob's decision in it.
+    const { page: alicePage } = await newPage();
+    await signIn(alicePage, rig.server!.url, 'alice');
+    await alicePage.goto(`${rig.server!.url}/s/${held!.subject.session_id}`);
+    await alicePage.getByTestId('team-verify').waitFor();
+    await expect
+      .poll(() => alicePage.getByTestId('team-session').textContent(), { timeout: 30_000 })
+      .toContain('bob@example.test');
+    await screenshot(alicePage, 'team-server-3-decided');
     // The card leaves bob's inbox (pending ones only) once the server has the decision.
     await card.waitFor({ state: 'detached', timeout: 30_000 });
   }, 180_000);
