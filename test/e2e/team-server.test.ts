@@ -156,6 +156,8 @@ describe('the team server, end to end', () => {
     const rows = page.getByTestId('team-session-row');
     await expect.poll(() => rows.count(), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
     expect(await page.getByTestId('team-sessions').textContent()).toContain('Bob Example');
+    const listed = await rows.evaluateAll((tr) => tr.map((row) => row.getAttribute('data-id')));
+    expect(listed).toEqual(expect.arrayContaining([aliceSession, bobSession]));
 
     await page.locator('input[name="person"]').fill('bob@example.test');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -173,7 +175,9 @@ describe('the team server, end to end', () => {
 
     await rows.first().getByRole('link').click();
     await page.getByTestId('team-verify').waitFor();
-    expect(await page.getByTestId('team-verify').textContent()).toContain('Chain verified by the server');
+    expect(await page.getByTestId('team-verify').textContent()).toContain(
+      `Chain verified by the server · ${bob.engine!.store.getSession(bobSession)!.head_seq} events`,
+    );
     expect(await page.getByTestId('team-owner').textContent()).toBe('Bob Example');
     await screenshot(page, 'team-server-1-bob-session');
   }, 120_000);
