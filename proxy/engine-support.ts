@@ -96,6 +96,7 @@ export function teamMirror(
     databasePath,
     team: config.team,
     changes: (listener) => store.subscribe(listener),
+    settle: () => store.settle(),
     bearer: new IdentityBearer(home, identity, () => config.team?.token ?? 'access_token'),
     identityChanges: (listener) => identity.subscribe(() => listener()),
   });

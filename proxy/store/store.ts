@@ -146,6 +146,15 @@ export class Store {
     this.db.close();
   }
 
+  /**
+   * Waits until SQLite holds every write made so far, for readers on connections of their own (the team
+   * mirror): changes announced before they subscribed are then in what they read. Returns anyway when SQLite
+   * is held up elsewhere for more than a few seconds (the writes stay journaled and queued).
+   */
+  settle(): void {
+    this.ingest.settle();
+  }
+
   /** Subscribes to changes (new sessions, status changes, appended events). Returns the unsubscribe function. */
   subscribe(listener: (change: StoreChange) => void): () => void {
     return this.feed.subscribe(listener);

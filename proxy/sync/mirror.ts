@@ -34,6 +34,12 @@ export interface MirrorOptions {
   team: TeamSettings | undefined;
   /** The store's change feed (Store.subscribe). */
   changes: (listener: (change: StoreChange) => void) => () => void;
+  /**
+   * Waits until SQLite holds every write made so far (Store.settle): called before each full scan, which
+   * reads on the mirror's own connection, so that sessions written before the mirror subscribed (whose
+   * changes it never heard) are found at once rather than at the next rescan.
+   */
+  settle?: () => void;
   /** The token to send. */
   bearer: BearerSource;
   /** Called when the sign-in changes (IdentityComponent.subscribe), to try a new token at once. */
@@ -200,6 +206,7 @@ export class Mirror {
     const state = this.state!;
     if (this.rescanDue) {
       this.rescanDue = false;
+      this.options.settle?.();
       for (const pending of state.pending()) {
         const sync = pending.sync;
         if (sync?.refused != null && pending.head_seq <= sync.refused) continue;
