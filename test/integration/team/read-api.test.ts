@@ -15,14 +15,9 @@ import type {
   ServerSession,
   SessionPage,
 } from '../../../proxy/sync/protocol.js';
-import {
-  chainEvents,
-  claudeSession,
-  postBatch,
-  postgresSession,
-  sessionMeta,
-} from '../../helpers/team-chains.js';
+import { chainEvents, postBatch } from '../../helpers/team-chain.js';
 import { startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
+import { claudeSession, postgresSession, sessionMeta } from '../../helpers/team-sessions.js';
 
 let team: TeamSetup;
 const tokens: Record<string, string> = {};
