@@ -211,3 +211,24 @@ export async function accessTokenFor(
 export async function idTokenFor(provider: TestOidcProvider, login: string): Promise<string> {
   return (await deviceGrantFor(provider, login, TEAM_AUDIENCE, 'openid')).id_token!;
 }
+
+/**
+ * An HTTP call with `Authorization: Bearer <token>` and, when `body` is given, a JSON body: the status and
+ * the parsed JSON answer (for the team server's /v1 routes and the engine's /api alike).
+ */
+export async function callJson(
+  token: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
