@@ -4,7 +4,7 @@
  * token. Answers are validated with the protocol's zod schemas; nothing here retries (callers do).
  */
 
-import { bearerHeaders, errorFields, readJson } from './http.js';
+import { bearerHeaders, errorFields, fetchFailure, readJson } from './http.js';
 import {
   type ApprovalDecisionBody,
   type RoutedApproval,
@@ -89,7 +89,7 @@ export class TeamApprovalsClient {
       });
     } catch (error) {
       throw new TeamApprovalError(
-        `the team server at ${base} does not answer (${(error as Error).message})`,
+        `the team server at ${base} does not answer (${fetchFailure(error)})`,
         'unreachable',
       );
     }
