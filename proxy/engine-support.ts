@@ -1,16 +1,16 @@
 /**
  * Small pieces of the engine's composition root (engine.ts) that hold no state of their own: a periodic task
- * as a component, config.json as on disk, the team mirror's wiring, and what a failed start or listen tells
- * the user.
+ * as a component, config.json as on disk, the Anthropic proxy's options, the home's permissions, the store's
+ * stop, and what a failed start or listen tells the user. (The team parts are in sync/team-components.ts.)
  */
+
+import type { AnthropicProxyOptions } from './anthropic/proxy.js';
 import { describeError, UserError } from './common/errors.js';
 import type { Component } from './common/lifecycle.js';
 import { type Config, loadConfig } from './config.js';
-import { IdentityBearer } from './identity/bearer.js';
-import type { IdentityComponent } from './identity/component.js';
+import { describeTightened, secureHome } from './home-permissions.js';
 import type { Store } from './store/store.js';
-import { diskIsFull, isDiskFull, storageFailure } from './store/unavailable.js';
-import { Mirror } from './sync/mirror.js';
+import { diskIsFull, isDiskFull, StoreUnavailableError, storageFailure } from './store/unavailable.js';
 
 /** A component that runs `task` every `ms` (unref'd); a failing run is tried again at the next tick. */
 export function every(ms: number, task: () => void): Component {
@@ -81,23 +81,56 @@ export async function listen(
   }
 }
 
-/**
- * The team mirror (proxy/sync/mirror.ts) over the store's change feed and the verified sign-in's token of the
- * kind config.json's `team.token` names; without a `team` section (or with `mirror: false`) it stays `off`.
- */
-export function teamMirror(
-  home: string,
-  databasePath: string,
+/** The Anthropic proxy's options from the configuration and the engine's shared parts. */
+export function anthropicOptions(
   config: Config,
-  store: Store,
-  identity: IdentityComponent,
-): Mirror {
-  return new Mirror({
-    databasePath,
-    team: config.team,
-    changes: (listener) => store.subscribe(listener),
-    settle: () => store.settle(),
-    bearer: new IdentityBearer(home, identity, () => config.team?.token ?? 'access_token'),
-    identityChanges: (listener) => identity.subscribe(() => listener()),
-  });
+  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy' | 'guard'>,
+): AnthropicProxyOptions {
+  const { anthropic, recording } = config;
+  return {
+    ...shared,
+    upstream: new URL(anthropic.upstream),
+    port: anthropic.port,
+    maxBodyBytes: recording.maxBodyBytes,
+    maxRequestBytes: anthropic.maxRequestBytes,
+    requestBodyTimeoutMs: anthropic.requestBodyTimeoutMs,
+    maxPendingRequestBytes: anthropic.maxPendingRequestBytes,
+    allowedOrigins: anthropic.allowedOrigins,
+    upstreamTimeouts: {
+      connectMs: anthropic.upstreamConnectTimeoutMs,
+      headersMs: anthropic.upstreamHeadersTimeoutMs,
+    },
+    checkpointIntervalMs: recording.checkpointIntervalMs,
+    prices: config.prices,
+  };
+}
+
+/**
+ * Recordings are private: what an older run or a careless umask left readable is tightened now, and said (the
+ * entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
+ */
+export function secureHomeAndSay(home: string, warn: (message: string) => void): void {
+  const check = secureHome(home);
+  const tightened = describeTightened(home, check.tightened);
+  if (tightened) warn(tightened);
+  for (const problem of check.problems) warn(`recordings may be readable by other users: ${problem}`);
+}
+
+/**
+ * The store's stop: closes live sessions (ended by shutdown), applies the journal and closes the database —
+ * the close even when closing the sessions failed.
+ * @throws UserError when the sessions could not be closed because the store refuses writes (a full disk)
+ */
+export function closeStore(store: Store): void {
+  try {
+    store.endAllLive('shutdown');
+  } catch (error) {
+    store.close();
+    if (!(error instanceof StoreUnavailableError)) throw error;
+    throw new UserError(
+      `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
+      1,
+    );
+  }
+  store.close();
 }

@@ -1,15 +1,21 @@
 import { homedir } from 'node:os';
-import { AnthropicProxy, type AnthropicProxyOptions } from './anthropic/proxy.js';
+import { AnthropicProxy } from './anthropic/proxy.js';
 import { recoveredSearchText } from './anthropic/request-body.js';
 import { ApiServer } from './api/server.js';
 import { ensureToken } from './api/token.js';
-import { UserError } from './common/errors.js';
 import { Lifecycle } from './common/lifecycle.js';
 import { nowMicros } from './common/time.js';
 import { glassboxVersion } from './common/version.js';
 import { type Config, homePaths } from './config.js';
-import { every, fileConfig, listen, startFailure, teamMirror } from './engine-support.js';
-import { describeTightened, secureHome } from './home-permissions.js';
+import {
+  anthropicOptions,
+  closeStore,
+  every,
+  fileConfig,
+  listen,
+  secureHomeAndSay,
+  startFailure,
+} from './engine-support.js';
 import { IdentityComponent } from './identity/component.js';
 import { IdentityController } from './identity/control.js';
 import { openEngineVault } from './identity/sealed-vault.js';
@@ -30,11 +36,8 @@ import { SEARCH_TEXT_VERSION } from './search/event-text.js';
 import { ReindexThread } from './search/reindex-thread.js';
 import { recoverInterrupted } from './store/recovery.js';
 import { Store } from './store/store.js';
-import { StoreUnavailableError } from './store/unavailable.js';
 import type { Mirror } from './sync/mirror.js';
-import { routedApprovalsFor } from './sync/routed-wiring.js';
-import { teamBaseUrl } from './sync/settings.js';
-import { readCachedTeamPolicy, teamPolicySync } from './sync/team-policy-sync.js';
+import { TeamComponents } from './sync/team-components.js';
 
 /** What the engine needs to start. */
 export interface EngineOptions {
@@ -112,7 +115,8 @@ interface EngineParts {
 /**
  * The composition root: a list of components (proxy/common/lifecycle.ts), started in order and stopped in
  * reverse — the engine lock, the store (recovering what a dead engine left live), the approval broker, the live
- * sign-in (identity), the policy, the Anthropic proxy, the PostgreSQL proxy, the team mirror, the control API,
+ * sign-in (identity), the team server's live stream and routed approvals (sync/team-components.ts), the policy and
+ * the team policy, the Anthropic proxy, the PostgreSQL proxy, the team mirror, the control API,
  * the idle sweep, the config watcher and, after an upgrade, the search re-index. Imports nothing from Electron: the same engine runs under `glassbox serve`, in tests and in the
  * desktop app's utility process.
  */
@@ -223,25 +227,19 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     log,
   });
   await parts.add('sign-in controls', { stop: async () => signIn.stop() });
+  // The team server's parts (config.json `team`): one bearer and one live connection, shared.
+  const team = new TeamComponents({ home, team: config.team, identity, warn, log });
+  if (team.live) await parts.add('team live stream', team.live);
   // Approvals whose rule routes them to a team server group go there; this person's groups' come here.
-  const routedApprovals = await parts.add(
-    'routed approvals',
-    routedApprovalsFor({ home, team: config.team, approvals, identity, warn }),
-  );
-  const team = config.team;
+  const routedApprovals = await parts.add('routed approvals', team.routedApprovals(approvals));
   const policy = await parts.add(
     'policy',
-    new PolicyWatcher({
-      home,
-      store,
-      identity: now,
-      log,
-      // The last team policy fetched, so that an engine starting offline still applies it.
-      team: team ? () => readCachedTeamPolicy(home, teamBaseUrl(team), log) : undefined,
-    }),
+    // With the last team policy fetched, so that an engine starting offline still applies it.
+    new PolicyWatcher({ home, store, identity: now, log, team: team.cachedPolicy() }),
   );
   policyRef = policy;
-  if (team) await parts.add('team policy', teamPolicySync({ home, team, identity, policy, log }));
+  const teamPolicy = team.policySync(policy);
+  if (teamPolicy) await parts.add('team policy', teamPolicy);
   const guard = await parts.add(
     'guard',
     new GuardComponent(() => policy.current(), { loaders: options.guardParsers, warn }),
@@ -289,7 +287,7 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
   });
 
   // Mirrors every session to the team server (config.json `team`); `off` without one, answering status only.
-  const mirror = await parts.add('team mirror', teamMirror(home, paths.database, config, store, identity));
+  const mirror = await parts.add('team mirror', team.mirror(paths.database, store));
 
   const upstream = config.anthropic.upstream;
   const api = new ApiServer({
@@ -373,58 +371,4 @@ async function compose(parts: Lifecycle, options: EngineOptions): Promise<Engine
     addresses,
     recovered,
   };
-}
-
-/** The Anthropic proxy's options from the configuration and the engine's shared parts. */
-function anthropicOptions(
-  config: Config,
-  shared: Pick<AnthropicProxyOptions, 'store' | 'host' | 'identity' | 'pause' | 'policy' | 'guard'>,
-): AnthropicProxyOptions {
-  const { anthropic, recording } = config;
-  return {
-    ...shared,
-    upstream: new URL(anthropic.upstream),
-    port: anthropic.port,
-    maxBodyBytes: recording.maxBodyBytes,
-    maxRequestBytes: anthropic.maxRequestBytes,
-    requestBodyTimeoutMs: anthropic.requestBodyTimeoutMs,
-    maxPendingRequestBytes: anthropic.maxPendingRequestBytes,
-    allowedOrigins: anthropic.allowedOrigins,
-    upstreamTimeouts: {
-      connectMs: anthropic.upstreamConnectTimeoutMs,
-      headersMs: anthropic.upstreamHeadersTimeoutMs,
-    },
-    checkpointIntervalMs: recording.checkpointIntervalMs,
-    prices: config.prices,
-  };
-}
-
-/**
- * Recordings are private: what an older run or a careless umask left readable is tightened now, and said (the
- * entry points also set a 077 umask; every file the engine creates has an explicit 0600 mode anyway).
- */
-function secureHomeAndSay(home: string, warn: (message: string) => void): void {
-  const check = secureHome(home);
-  const tightened = describeTightened(home, check.tightened);
-  if (tightened) warn(tightened);
-  for (const problem of check.problems) warn(`recordings may be readable by other users: ${problem}`);
-}
-
-/**
- * The store's stop: closes live sessions (ended by shutdown), applies the journal and closes the database —
- * the close even when closing the sessions failed.
- * @throws UserError when the sessions could not be closed because the store refuses writes (a full disk)
- */
-function closeStore(store: Store): void {
-  try {
-    store.endAllLive('shutdown');
-  } catch (error) {
-    store.close();
-    if (!(error instanceof StoreUnavailableError)) throw error;
-    throw new UserError(
-      `live sessions were left open (${error.message}); the next start closes them as interrupted, and nothing recorded is lost`,
-      1,
-    );
-  }
-  store.close();
 }

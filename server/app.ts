@@ -15,12 +15,12 @@ import Fastify from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type pg from 'pg';
 import { glassboxVersion, MAX_REQUEST_BYTES } from '../proxy/sync/protocol.js';
-import { acceptBrowserSession } from './auth/browser-hook.js';
-import { BrowserSessions } from './auth/browser-session.js';
+import { acceptBrowserSession, browserSessionsFor } from './auth/browser-hook.js';
 import { TokenVerifier } from './auth/verify.js';
 import type { ServerConfig } from './config.js';
 import { migrate, openPool } from './db/database.js';
 import type { App, RouteContext } from './http/context.js';
+import { Drain } from './http/drain.js';
 import { answerError } from './http/errors.js';
 import { LiveHub } from './live/hub.js';
 import { TeamPolicyFile } from './policy/team-policy.js';
@@ -38,9 +38,6 @@ import { policyRoutes } from './routes/policy.js';
 import { searchRoutes } from './routes/search.js';
 import { sessionReadRoutes } from './routes/sessions.js';
 
-/** How long a stop waits for requests in flight before cutting their connections (ms). */
-export const DRAIN_MS = 20_000;
-
 /** A running server. */
 export interface TeamServer {
   /** `http://host:port` it listens on. */
@@ -49,7 +46,7 @@ export interface TeamServer {
   app: App;
   /**
    * Stops accepting (503 to new requests, `Connection: close` on every answer), closes live sockets (1001),
-   * waits up to {@link DRAIN_MS} for requests in flight, then stops the pool and the database.
+   * waits up to DRAIN_MS (http/drain.ts) for requests in flight, then stops the pool and the database.
    */
   stop(): Promise<void>;
 }
@@ -70,7 +67,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     for (const stop of stops.reverse()) await stop().catch(() => undefined);
   };
   let accepting = false;
-  let stopping = false;
+  const drain = new Drain();
   try {
     const app = Fastify({
       logger: options.logger ?? { level: config.logLevel },
@@ -135,14 +132,7 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
         this.websocketServer.close(() => done());
       },
     });
-    const sessions = BrowserSessions.create(
-      config.sessionSecret,
-      config.publicUrl?.startsWith('https:') ?? false,
-    );
-    if (!config.sessionSecret)
-      log.warn(
-        'GLASSBOX_SERVER_SESSION_SECRET is not set: dashboard sign-ins last until this process stops, and instances do not share them',
-      );
+    const sessions = browserSessionsFor(config, log);
     app.addHook('onRequest', acceptBrowserSession(sessions, config));
     const routeList = [
       healthRoutes,
@@ -159,30 +149,11 @@ export async function startTeamServer(config: ServerConfig, options: StartOption
     ];
     for (const routes of routeList) await app.register(routes(context));
     await app.register(authRoutes(context, sessions));
-    // Draining: a keep-alive connection that is busy when the stop begins would otherwise stay open after its
-    // answer (Fastify's keepAliveTimeout is 72 s) and hold the process past the orchestrator's grace period.
-    app.addHook('onSend', async (_request, reply, payload) => {
-      if (stopping) reply.header('connection', 'close');
-      return payload;
-    });
-    // A request that arrives while stopping gets a protocol error (Fastify's own 503 body is not one).
-    app.addHook('onRequest', async (_request, reply) => {
-      if (!stopping) return;
-      reply.code(503).header('retry-after', '1').send({
-        error: 'unavailable',
-        message: 'the server is stopping: retry (another instance, or this one once it is back)',
-      });
-      return reply;
-    });
+    // Connection: close and 503 once the stop begins; in-flight requests get DRAIN_MS (http/drain.ts).
+    drain.install(app);
     stops.push(async () => {
       accepting = false;
-      stopping = true;
-      const force = setTimeout(() => app.server.closeAllConnections(), DRAIN_MS);
-      try {
-        await app.close();
-      } finally {
-        clearTimeout(force);
-      }
+      await drain.close(app);
     });
     await app.listen({ port: config.port, host: config.host });
     accepting = true;

@@ -3,6 +3,8 @@
  * `GET /v1/approvals[/:id]`, `POST /v1/approvals/:id/decision|withdraw`), with the signed-in person's bearer
  * token. Answers are validated with the protocol's zod schemas; nothing here retries (callers do).
  */
+
+import { bearerHeaders, errorFields, fetchFailure, readJson } from './http.js';
 import {
   type ApprovalDecisionBody,
   type RoutedApproval,
@@ -81,29 +83,20 @@ export class TeamApprovalsClient {
     try {
       response = await fetch(`${base}${path}`, {
         method,
-        headers: {
-          authorization: `Bearer ${token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
+        headers: bearerHeaders(token, body === undefined ? {} : { 'content-type': 'application/json' }),
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
       });
     } catch (error) {
       throw new TeamApprovalError(
-        `the team server at ${base} does not answer (${(error as Error).message})`,
+        `the team server at ${base} does not answer (${fetchFailure(error)})`,
         'unreachable',
       );
     }
-    const text = await response.text().catch(() => '');
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      parsed = undefined;
-    }
+    const parsed = await readJson(response);
     if (response.ok) return parsed;
-    const error = (parsed ?? {}) as { error?: string; message?: string; approval?: unknown };
-    const approval = RoutedApprovalSchema.safeParse(error.approval);
+    const error = errorFields(parsed);
+    const approval = RoutedApprovalSchema.safeParse((parsed as { approval?: unknown } | undefined)?.approval);
     throw new TeamApprovalError(
       error.message ?? `the team server answered ${response.status}`,
       error.error ?? 'http_error',

@@ -5,6 +5,7 @@
  * outcome's message.
  */
 import { retryAfterMs } from './backoff.js';
+import { bearerHeaders, errorFields, fetchFailure, oneLine, readJson } from './http.js';
 import { BatchAcceptedSchema, type SessionHead, SessionHeadSchema } from './protocol.js';
 
 /** What one request came to. */
@@ -85,42 +86,34 @@ export class TeamClient {
     try {
       const response = await fetch(url, {
         method,
-        headers: {
-          authorization: `Bearer ${token}`,
+        headers: bearerHeaders(token, {
           accept: 'application/json',
           ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        },
+        }),
         ...(body !== undefined ? { body } : {}),
         signal: this.stop
           ? AbortSignal.any([this.stop, AbortSignal.timeout(this.timeoutMs)])
           : AbortSignal.timeout(this.timeoutMs),
       });
-      const text = await response.text();
-      let parsed: unknown = null;
-      try {
-        parsed = text ? JSON.parse(text) : null;
-      } catch {
-        parsed = null;
-      }
       return {
         type: 'response',
         status: response.status,
-        body: parsed,
+        body: await readJson(response),
         retryAfter: response.headers.get('retry-after'),
       };
     } catch (error) {
-      return { type: 'unavailable', message: `cannot reach ${this.baseUrl}: ${networkReason(error)}` };
+      return { type: 'unavailable', message: `cannot reach ${this.baseUrl}: ${fetchFailure(error)}` };
     }
   }
 }
 
 /** The outcome of a non-200 answer. */
 function classify(status: number, body: unknown, retryAfter: string | null): Outcome {
-  const fields = (body && typeof body === 'object' ? body : {}) as Record<string, unknown>;
-  const code = typeof fields.error === 'string' ? fields.error : `http_${status}`;
-  const message = oneLine(typeof fields.message === 'string' ? fields.message : `HTTP ${status}`);
+  const fields = errorFields(body);
+  const code = fields.error ?? `http_${status}`;
+  const message = oneLine(fields.message ?? `HTTP ${status}`);
   if (status === 409 && code === 'gap') {
-    const head = SessionHeadSchema.safeParse(fields.head);
+    const head = SessionHeadSchema.safeParse((body as { head?: unknown } | undefined)?.head);
     if (head.success) return { type: 'gap', head: head.data };
   }
   if (status === 401) return { type: 'unauthorized', message: `401 ${code}: ${message}` };
@@ -129,21 +122,4 @@ function classify(status: number, body: unknown, retryAfter: string | null): Out
   if (status === 422 || status === 403 || status === 413 || status === 400)
     return { type: 'refused', status, code, message: `${status} ${code}: ${message}` };
   return { type: 'unavailable', message: `${status} ${code}: ${message}` };
-}
-
-/** A fetch failure's cause in a few words (undici wraps it in `cause`). */
-function networkReason(error: unknown): string {
-  if (error instanceof Error) {
-    if (error.name === 'TimeoutError') return 'timed out';
-    const cause = (error as Error & { cause?: unknown }).cause;
-    if (cause instanceof Error) return oneLine((cause as Error & { code?: string }).code ?? cause.message);
-    return oneLine(error.message);
-  }
-  return 'failed';
-}
-
-/** At most one line of 300 characters. */
-function oneLine(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
-  return line.length > 300 ? `${line.slice(0, 297)}...` : line;
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../common/errors.js';
 import { glassboxVersion } from '../common/version.js';
 import { sameIssuer } from '../identity/settings.js';
+import { bearerHeaders, errorFields, fetchFailure, readJson } from './http.js';
 import { PROTOCOL_VERSION, type ServerInfo, ServerInfoSchema } from './protocol.js';
 import { teamBaseUrl, teamUrlProblem } from './settings.js';
 
@@ -130,7 +131,7 @@ export async function serverRefusal(
   let response: Response;
   try {
     response = await fetch(`${teamBaseUrl({ url })}/v1/sessions/${probe}/head`, {
-      headers: { authorization: `Bearer ${bearer}`, accept: 'application/json' },
+      headers: bearerHeaders(bearer, { accept: 'application/json' }),
       redirect: 'error',
       signal: AbortSignal.timeout(timeoutMs),
     });
@@ -139,9 +140,9 @@ export async function serverRefusal(
       `Cannot reach the team server at ${url} to check your sign-in (${fetchFailure(error)}).`,
     );
   }
-  const body = (await response.json().catch(() => ({}))) as { message?: unknown };
+  const body = errorFields(await readJson(response));
   if (response.status === 404) return null;
-  const message = typeof body.message === 'string' ? body.message : `HTTP ${response.status}`;
+  const message = body.message ?? `HTTP ${response.status}`;
   if (response.status === 401 || response.status === 403) return message;
   throw new UserError(`The team server at ${url} could not check your sign-in: ${message}.`);
 }
@@ -151,14 +152,4 @@ function objectAt(raw: Record<string, unknown>, key: string): Record<string, unk
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : {};
-}
-
-/** The system error behind a failed fetch ("ECONNREFUSED", "timed out after 15 s"). */
-function fetchFailure(error: unknown): string {
-  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
-    return 'no answer in time';
-  const cause = error instanceof Error ? (error.cause as NodeJS.ErrnoException | undefined) : undefined;
-  if (cause?.code) return cause.code;
-  if (cause?.message) return cause.message;
-  return error instanceof Error ? error.message : String(error);
 }

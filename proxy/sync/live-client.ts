@@ -1,10 +1,15 @@
 /**
- * The engine's subscription to the team server's live stream (`GET /v1/live`, a WebSocket with
- * `Authorization: Bearer …`; protocol.ts LiveMessage), through the `ws` package. Re-connects after any close
- * with backoff and jitter (a 4401 close — the token expired — re-connects at once with the fresh token the
- * identity component keeps); waits while nobody is signed in. Never throws to its caller.
+ * The engine's one subscription to the team server's live stream (`GET /v1/live`, a WebSocket with
+ * `Authorization: Bearer …`; protocol.ts LiveMessage), through the `ws` package, shared by every team part that
+ * follows it (routed approvals, the team policy): each {@link TeamLiveClient.subscribe}s its handlers.
+ * Re-connects after any close with backoff and jitter (backoff.ts; a 4401 close — the token expired —
+ * re-connects at once with the fresh token the identity component keeps); waits while nobody is signed in.
+ * Messages are hints: what a subscriber missed while disconnected it catches up on `onConnected` or by its own
+ * polling. Never throws to its caller; a handler that throws is not allowed to break the others.
  */
 import WebSocket from 'ws';
+import type { Component } from '../common/lifecycle.js';
+import { backoffDelay } from './backoff.js';
 import { type LiveFrame, MAX_LIVE_FRAME_BYTES, parseLiveFrame } from './protocol.js';
 import type { BearerSource } from './types.js';
 
@@ -13,21 +18,32 @@ export interface TeamLiveOptions {
   /** The server's base URL (http[s]://…, no trailing slash), read at each connection; undefined: wait. */
   baseUrl: () => string | undefined;
   bearer: BearerSource;
-  /** Each message, checked (protocol.ts parseLiveFrame: a frame that is not one is dropped). */
-  onMessage: (message: LiveFrame) => void;
-  /** Called after each (re)connection's hello: callers re-read what they may have missed. */
-  onConnected?: () => void;
   /** Longest wait between attempts, ms (default 30 s). */
   maxDelayMs?: number;
 }
 
-/** One live connection to the team server, kept up until {@link TeamLiveClient.stop}. */
-export class TeamLiveClient {
+/** What a subscriber is told. */
+export interface TeamLiveHandlers {
+  /** Each message but the hello, parsed (an unparsable frame is dropped). */
+  onMessage?: (message: LiveFrame) => void;
+  /** Called after each (re)connection's hello: subscribers re-read what they may have missed. */
+  onConnected?: () => void;
+}
+
+/** The stream as its subscribers see it (a {@link TeamLiveClient}, or a test's stand-in). */
+export interface TeamLiveFeed {
+  /** Adds `handlers`; the function returned removes them. */
+  subscribe(handlers: TeamLiveHandlers): () => void;
+}
+
+/** One live connection to the team server, kept up from `start` until `stop`. */
+export class TeamLiveClient implements Component, TeamLiveFeed {
   private socket: WebSocket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private attempt = 0;
   private stopped = false;
   private connected = false;
+  private readonly subscribers = new Set<TeamLiveHandlers>();
 
   constructor(private readonly options: TeamLiveOptions) {}
 
@@ -40,6 +56,11 @@ export class TeamLiveClient {
   /** Whether the hello of the current connection has arrived. */
   get isConnected(): boolean {
     return this.connected;
+  }
+
+  subscribe(handlers: TeamLiveHandlers): () => void {
+    this.subscribers.add(handlers);
+    return () => this.subscribers.delete(handlers);
   }
 
   /** Closes the connection and stops re-connecting. */
@@ -73,10 +94,10 @@ export class TeamLiveClient {
       if (message.type === 'hello') {
         this.connected = true;
         this.attempt = 0;
-        this.options.onConnected?.();
+        this.tell((handlers) => handlers.onConnected?.());
         return;
       }
-      this.options.onMessage(message);
+      this.tell((handlers) => handlers.onMessage?.(message));
     });
     socket.on('error', () => undefined);
     socket.on('close', (code) => {
@@ -87,10 +108,22 @@ export class TeamLiveClient {
     });
   }
 
+  /** Calls `call` for each subscriber; one that throws does not keep the message from the others. */
+  private tell(call: (handlers: TeamLiveHandlers) => void): void {
+    for (const handlers of [...this.subscribers]) {
+      try {
+        call(handlers);
+      } catch {
+        // A subscriber's own failure; the stream and the other subscribers go on.
+      }
+    }
+  }
+
   private retry(fixedMs?: number): void {
     if (this.stopped) return;
-    const max = this.options.maxDelayMs ?? 30_000;
-    const delay = fixedMs ?? Math.min(max, 500 * 2 ** this.attempt++) * (0.5 + Math.random() / 2);
+    clearTimeout(this.timer);
+    const policy = { baseMs: 500, maxMs: this.options.maxDelayMs ?? 30_000 };
+    const delay = fixedMs ?? backoffDelay(++this.attempt, policy);
     this.timer = setTimeout(() => this.connect(), delay);
     this.timer.unref();
   }

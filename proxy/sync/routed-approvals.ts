@@ -16,9 +16,8 @@ import { nowMicros } from '../common/time.js';
 import { type Approvals, WITHDRAWN_AT_START, WITHDRAWN_AT_STOP } from '../policy/approvals/broker.js';
 import type { Approval } from '../policy/guard/types.js';
 import { TeamApprovalError, type TeamApprovalsClient } from './approvals-client.js';
-import { TeamLiveClient } from './live-client.js';
+import type { TeamLiveFeed } from './live-client.js';
 import type { ApprovalDecisionBody, RoutedApproval, RoutedApprovalRequest } from './protocol.js';
-import type { BearerSource } from './types.js';
 
 /** What {@link RoutedApprovals} needs. */
 export interface RoutedApprovalsOptions {
@@ -26,16 +25,16 @@ export interface RoutedApprovalsOptions {
   client: TeamApprovalsClient;
   /** The team server's base URL, or undefined when none is configured (then nothing is routed or followed). */
   baseUrl: () => string | undefined;
-  bearer: BearerSource;
   /** The signed-in person (issuer, subject), to tell their own requests from those they decide. */
   me: () => { issuer?: string | null; subject?: string | null };
   /** How often pending routed approvals are polled and failed posts retried, ms (default 5 s). */
   pollMs?: number;
   /**
-   * Follow the server's live stream (default true); false: decisions arrive by polling alone, and the
-   * approver's inbox is not kept (for a server behind a proxy that does not pass WebSockets).
+   * The server's live stream (live-client.ts, the engine's one connection, shared with the team policy); false:
+   * decisions arrive by polling alone, and the approver's inbox is not kept (for a server behind a proxy that
+   * does not pass WebSockets).
    */
-  live?: boolean;
+  live: TeamLiveFeed | false;
   warn?: (message: string) => void;
 }
 
@@ -57,27 +56,24 @@ export class RoutedApprovals implements Component {
   private readonly tracked = new Map<string, Tracked>();
   private readonly inboxById = new Map<string, RoutedApproval>();
   private readonly listeners = new Set<(approval: RoutedApproval) => void>();
-  private readonly live: TeamLiveClient;
   private unsubscribe: (() => void) | undefined;
+  private unfollow: (() => void) | undefined;
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly options: RoutedApprovalsOptions) {
-    this.live = new TeamLiveClient({
-      baseUrl: options.baseUrl,
-      bearer: options.bearer,
-      onMessage: (message) => {
-        if (message.type === 'approval') this.onServer(message.approval);
-        else if (message.type === 'resync') this.refresh();
-      },
-      onConnected: () => this.refresh(),
-    });
-  }
+  constructor(private readonly options: RoutedApprovalsOptions) {}
 
   start(): void {
     this.unsubscribe = this.options.approvals.subscribe((approval) => this.onLocal(approval));
     for (const approval of this.options.approvals.list()) this.onLocal(approval);
     this.withdrawLeftOver();
-    if (this.options.live !== false) this.live.start();
+    if (this.options.live !== false)
+      this.unfollow = this.options.live.subscribe({
+        onMessage: (message) => {
+          if (message.type === 'approval') this.onServer(message.approval);
+          else if ((message as { type: string }).type === 'resync') this.refresh();
+        },
+        onConnected: () => this.refresh(),
+      });
     this.timer = setInterval(() => this.poll(), this.options.pollMs ?? 5_000);
     this.timer.unref();
   }
@@ -90,7 +86,7 @@ export class RoutedApprovals implements Component {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     clearInterval(this.timer);
-    this.live.stop();
+    this.unfollow?.();
     this.listeners.clear();
     const posted = [...this.tracked.values()].filter((entry) => entry.posted);
     this.tracked.clear();

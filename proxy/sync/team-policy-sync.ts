@@ -1,6 +1,7 @@
 /**
  * The engine's side of the team policy (issue 19, point 7): fetches `GET /v1/policy` from the team server at
- * start, at once on the server's live notice (`/v1/live` `{type: 'policy'}`, team-live.ts) and every
+ * start, at once on the server's live notice (`/v1/live` `{type: 'policy'}`, the engine's one
+ * live connection, live-client.ts) and every
  * {@link TeamPolicySyncOptions.intervalMs} in case a notice was missed — with `If-None-Match` on the version
  * held, so an unchanged policy costs a 304. It validates what comes with the engine's own schema, caches it in
  * `$GLASSBOX_HOME/team-policy.json` (0600) so an offline start still applies the last team policy, and hands
@@ -13,14 +14,13 @@ import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'nod
 import { describeError } from '../common/errors.js';
 import type { Component } from '../common/lifecycle.js';
 import { homePaths } from '../config.js';
-import { IdentityBearer } from '../identity/bearer.js';
-import type { IdentitySource } from '../identity/types.js';
 import type { EngineLog } from '../live-config.js';
 import { PolicyError, parsePolicy } from '../policy/document.js';
 import type { TeamPolicy } from '../policy/team-layers.js';
+import { bearerHeaders, fetchFailure } from './http.js';
+import type { TeamLiveFeed } from './live-client.js';
 import { type TeamPolicyResponse, TeamPolicyResponseSchema } from './protocol.js';
 import { type TeamSettings, teamBaseUrl } from './settings.js';
-import { TeamLiveFollower } from './team-live.js';
 import type { BearerSource } from './types.js';
 
 /** How often the team policy is fetched by default, ms. */
@@ -38,6 +38,8 @@ export interface TeamPolicySyncOptions {
   /** The policy watcher (policy/watcher.ts): the version in force and how to apply a new one. */
   policy: { readonly teamVersion: number | null; applyTeam(team: TeamPolicy | null): Promise<unknown> };
   log: EngineLog;
+  /** The server's live stream (live-client.ts), shared with the rest of the engine's team parts. */
+  live: TeamLiveFeed;
   /** Between fetches, ms (default {@link TEAM_POLICY_INTERVAL_MS}). */
   intervalMs?: number;
 }
@@ -80,7 +82,7 @@ export class TeamPolicySync implements Component {
   private stopped = false;
   private refusedVersion: number | null = null;
   private lastProblem: string | null = null;
-  private live: TeamLiveFollower | undefined;
+  private unfollow: (() => void) | undefined;
 
   constructor(private readonly options: TeamPolicySyncOptions) {}
 
@@ -90,21 +92,18 @@ export class TeamPolicySync implements Component {
    */
   start(): void {
     void this.refresh();
-    this.live = new TeamLiveFollower({
-      url: this.options.url,
-      bearer: this.options.bearer,
+    this.unfollow = this.options.live.subscribe({
       onMessage: (message) => {
         if (message.type === 'policy' && message.version !== this.options.policy.teamVersion)
           void this.refresh();
       },
     });
-    this.live.start();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
-    this.live?.stop();
+    this.unfollow?.();
     await this.running;
   }
 
@@ -133,15 +132,14 @@ export class TeamPolicySync implements Component {
     let response: Response;
     try {
       response = await fetch(`${url}/v1/policy`, {
-        headers: {
-          authorization: `Bearer ${token}`,
+        headers: bearerHeaders(token, {
           accept: 'application/json',
           ...(held !== null ? { 'if-none-match': `"${held}"` } : {}),
-        },
+        }),
         signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
       });
     } catch (error) {
-      return this.problem(`cannot reach ${url} (${describeError(error)}); the team policy in force stays`);
+      return this.problem(`cannot reach ${url} (${fetchFailure(error)}); the team policy in force stays`);
     }
     if (response.status === 304) return this.clearProblem();
     if (!response.ok)
@@ -192,24 +190,26 @@ export class TeamPolicySync implements Component {
 }
 
 /**
- * The engine's team policy component for config.json's `team` section: the bearer of the verified sign-in
- * (the access token, or the ID token when `team.token` says so), fetching every
- * `$GLASSBOX_TEAM_POLICY_POLL_MS` ms (default {@link TEAM_POLICY_INTERVAL_MS}).
+ * The engine's team policy component for config.json's `team` section: `bearer` is the verified sign-in's
+ * (the access token, or the ID token when `team.token` says so), `live` the engine's live connection; it
+ * fetches every `$GLASSBOX_TEAM_POLICY_POLL_MS` ms (default {@link TEAM_POLICY_INTERVAL_MS}).
  */
 export function teamPolicySync(options: {
   home: string;
   team: TeamSettings;
-  identity: IdentitySource;
+  bearer: BearerSource;
+  live: TeamLiveFeed;
   policy: TeamPolicySyncOptions['policy'];
   log: EngineLog;
   env?: NodeJS.ProcessEnv;
 }): TeamPolicySync {
-  const { home, team, identity, policy, log, env = process.env } = options;
+  const { home, team, bearer, live, policy, log, env = process.env } = options;
   const pollMs = Number(env.GLASSBOX_TEAM_POLICY_POLL_MS);
   return new TeamPolicySync({
     home,
     url: teamBaseUrl(team),
-    bearer: new IdentityBearer(home, identity, () => team.token),
+    bearer,
+    live,
     policy,
     log,
     intervalMs: Number.isFinite(pollMs) && pollMs > 0 ? pollMs : undefined,

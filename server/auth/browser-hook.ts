@@ -5,12 +5,27 @@
  * a cookie-authenticated request from another origin (`Origin` differs: CSRF, cross-site WebSocket hijacking),
  * and a cookie-authenticated state-changing request (not GET/HEAD/OPTIONS) without `X-Glassbox-CSRF: 1`.
  */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.js';
 import { HttpError } from '../http/errors.js';
-import { type BrowserSessions, CSRF_HEADER, setBrowserToken } from './browser-session.js';
+import { BrowserSessions, CSRF_HEADER, setBrowserToken } from './browser-session.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * The dashboard's cookie sessions (browser-session.ts), sealed with `config.sessionSecret` (Secure cookies when
+ * the public URL is https); without a secret a random key is used, and that is said once in the log.
+ */
+export function browserSessionsFor(
+  config: Pick<ServerConfig, 'sessionSecret' | 'publicUrl'>,
+  log: FastifyBaseLogger,
+): BrowserSessions {
+  if (!config.sessionSecret)
+    log.warn(
+      'GLASSBOX_SERVER_SESSION_SECRET is not set: dashboard sign-ins last until this process stops, and instances do not share them',
+    );
+  return BrowserSessions.create(config.sessionSecret, config.publicUrl?.startsWith('https:') ?? false);
+}
 
 /** The hook for `app.addHook('onRequest', …)`. @throws HttpError 403 as described above */
 export function acceptBrowserSession(sessions: BrowserSessions, config: Pick<ServerConfig, 'publicUrl'>) {

@@ -1,33 +1,51 @@
 /**
  * Posting mirrored chains to a team server as an engine would (proxy/sync/protocol.ts): real chain hashes,
- * real HTTP. For the operations tests (embedded database, two instances, retention, graceful stop).
+ * real HTTP. The primitives every team-server test and bench chains with; realistic Claude and PostgreSQL
+ * sessions to chain are in team-sessions.ts.
  */
-import { chainHash, type EventBatch, type WireEvent } from '../../proxy/sync/protocol.js';
+import { canonicalJson, chainHash, type EventBatch, type WireEvent } from '../../proxy/sync/protocol.js';
 
 /** Base time of generated events (µs since the epoch), 2023-11-14. Pass `ts` to place a chain elsewhere. */
 export const BASE_TS = 1_700_000_000_000_000;
 
+/** An event before it is chained. */
+export interface DraftEvent {
+  ts: number;
+  kind: string;
+  payload: unknown;
+}
+
+/** Chains `drafts` after (`from` - 1, `prev`): each hash from the previous and the canonical JSON. */
+export function chainEvents(
+  sessionId: string,
+  drafts: DraftEvent[],
+  from = 1,
+  prev = sessionId,
+): WireEvent[] {
+  return drafts.map((draft, i) => {
+    const seq = from + i;
+    const hash = chainHash(prev, seq, draft.ts, draft.kind, canonicalJson(draft.payload));
+    prev = hash;
+    return { seq, ts: draft.ts, kind: draft.kind, payload: draft.payload, hash };
+  });
+}
+
 /**
- * `count` events of session `sessionId` from seq `from`, chained after `prev` (the session id for seq 1),
- * with timestamps `ts + seq` µs.
+ * `count` `pg.statement` events of session `sessionId` from seq `from`, chained after `prev` (the session id
+ * for seq 1), with timestamps `ts + seq` µs.
  */
 export function chain(
   sessionId: string,
   count: number,
   options: { from?: number; prev?: string; ts?: number } = {},
 ): WireEvent[] {
-  const events: WireEvent[] = [];
-  let prev = options.prev ?? sessionId;
+  const from = options.from ?? 1;
   const base = options.ts ?? BASE_TS;
-  for (let i = 0; i < count; i++) {
-    const seq = (options.from ?? 1) + i;
-    const payload = { n: seq, sql: `SELECT ${seq} AS word_${seq}` };
-    const ts = base + seq;
-    const hash = chainHash(prev, seq, ts, 'pg.statement', JSON.stringify(payload));
-    events.push({ seq, ts, kind: 'pg.statement', payload, hash });
-    prev = hash;
-  }
-  return events;
+  const drafts = Array.from({ length: count }, (_, i): DraftEvent => {
+    const seq = from + i;
+    return { ts: base + seq, kind: 'pg.statement', payload: { n: seq, sql: `SELECT ${seq} AS word_${seq}` } };
+  });
+  return chainEvents(sessionId, drafts, from, options.prev ?? sessionId);
 }
 
 /** A batch of `events` with the session's metadata, recorded by `subject`, started at `startedAt` µs. */

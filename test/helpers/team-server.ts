@@ -174,6 +174,25 @@ export async function startTeamSetup(
 }
 
 /**
+ * The tokens a device grant (RFC 8628) gives `login` at `provider` for `resource` (RFC 8707) with `scope`,
+ * the verification pages completed by a second client.
+ */
+async function deviceGrantFor(
+  provider: TestOidcProvider,
+  login: string,
+  resource: string,
+  scope: string,
+): Promise<client.TokenEndpointResponse> {
+  const config = await client.discovery(new URL(provider.issuer), TEST_CLIENT_ID, undefined, client.None(), {
+    execute: [client.allowInsecureRequests],
+  });
+  const authorization = await client.initiateDeviceAuthorization(config, { scope, resource });
+  const polling = client.pollDeviceAuthorizationGrant(config, authorization, { resource });
+  await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
+  return await polling;
+}
+
+/**
  * An access token for `login` at `provider` for the team server's audience, through the device grant (RFC
  * 8628) with `resource` (RFC 8707), the verification pages completed by a second client.
  */
@@ -182,14 +201,34 @@ export async function accessTokenFor(
   login: string,
   resource = TEAM_AUDIENCE,
 ): Promise<string> {
-  const config = await client.discovery(new URL(provider.issuer), TEST_CLIENT_ID, undefined, client.None(), {
-    execute: [client.allowInsecureRequests],
+  return (await deviceGrantFor(provider, login, resource, 'openid offline_access')).access_token;
+}
+
+/**
+ * An ID token for `login` at `provider`: signed by the same issuer as the server's access tokens, but its
+ * audience is the client id, not the server — what the server must refuse.
+ */
+export async function idTokenFor(provider: TestOidcProvider, login: string): Promise<string> {
+  return (await deviceGrantFor(provider, login, TEAM_AUDIENCE, 'openid')).id_token!;
+}
+
+/**
+ * An HTTP call with `Authorization: Bearer <token>` and, when `body` is given, a JSON body: the status and
+ * the parsed JSON answer (for the team server's /v1 routes and the engine's /api alike).
+ */
+export async function callJson(
+  token: string,
+  method: string,
+  url: string,
+  body?: unknown,
+): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(url, {
+    method,
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  const authorization = await client.initiateDeviceAuthorization(config, {
-    scope: 'openid offline_access',
-    resource,
-  });
-  const polling = client.pollDeviceAuthorizationGrant(config, authorization, { resource });
-  await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
-  return (await polling).access_token;
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }

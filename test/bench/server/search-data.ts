@@ -1,6 +1,6 @@
 /**
  * The search benchmark's data set: many people's Claude and PostgreSQL sessions with realistic payloads
- * (test/helpers/team-chains.ts shapes) whose words follow a Zipf distribution over a vocabulary, plus planted
+ * (test/helpers/team-sessions.ts shapes) whose words follow a Zipf distribution over a vocabulary, plus planted
  * rare words, bulk-inserted straight into the server's tables with real chain hashes and the tsvector the
  * server itself derives (to_tsvector('simple', mirroredEventText(…))), the way ingest stores them — only
  * without HTTP, so setting up a million events takes minutes, not the ingest benchmark's time.
@@ -8,7 +8,8 @@
 import type pg from 'pg';
 import { canonicalJson } from '../../../proxy/sync/protocol.js';
 import { mirroredEventText } from '../../../proxy/sync/search-text.js';
-import { chainEvents, claudeSession, type DraftEvent, postgresSession } from '../../helpers/team-chains.js';
+import { chainEvents, type DraftEvent } from '../../helpers/team-chain.js';
+import { claudeSession, postgresSession } from '../../helpers/team-sessions.js';
 
 /** What to generate. */
 export interface DataShape {

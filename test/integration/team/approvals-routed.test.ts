@@ -20,6 +20,7 @@ import { signInForTest, testIdentitySettings } from '../../helpers/identity-sign
 import { type PgProxySetup, startPgProxy } from '../../helpers/pg-proxy.js';
 import { collectOutput, type ProcessOutput } from '../../helpers/process.js';
 import {
+  callJson,
   type ServerProcess,
   spawnTeamServer,
   startTeamSetup,
@@ -107,17 +108,10 @@ async function heldOnA(text: string): Promise<Approval> {
   return found!;
 }
 
-async function api(engine: TestEngine, method: string, path: string, body?: unknown) {
+/** A call to `engine`'s control API with its token. */
+function api(engine: TestEngine, method: string, path: string, body?: unknown) {
   const { apiUrl, token } = engine.engine.addresses;
-  const response = await fetch(`${apiUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+  return callJson(token, method, `${apiUrl}${path}`, body);
 }
 
 describe('an approval routed to db-approvers', () => {

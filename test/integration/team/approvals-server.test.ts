@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { LiveMessage, RoutedApproval, RoutedApprovalRequest } from '../../../proxy/sync/protocol.js';
 import {
+  callJson,
   type ServerProcess,
   spawnTeamServer,
   startTeamSetup,
@@ -54,22 +55,9 @@ function request(extra: Partial<RoutedApprovalRequest> = {}, ttlMs = 120_000): R
   };
 }
 
-async function call(
-  token: string,
-  method: string,
-  path: string,
-  body?: unknown,
-  base = team.server.url,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${base}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${token}`,
-      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+/** A call to the server at `base` (this file's server by default) as `token`. */
+function call(token: string, method: string, path: string, body?: unknown, base = team.server.url) {
+  return callJson(token, method, `${base}${path}`, body);
 }
 
 describe('routed approvals on the server', () => {

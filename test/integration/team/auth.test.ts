@@ -4,12 +4,9 @@
  * a WWW-Authenticate challenge (RFC 6750 §3); a person who is not an auditor cannot read another's session
  * head (403). The logs are JSON lines with a reqId and never carry the Authorization header or a token.
  */
-import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { completeDeviceSignIn } from '../../helpers/oidc-browser.js';
-import { TEST_CLIENT_ID } from '../../helpers/oidc-provider.js';
 import { batch, chain, getHead, postBatch, sessionId } from '../../helpers/team-chain.js';
-import { startTeamSetup, TEAM_AUDIENCE, type TeamSetup } from '../../helpers/team-server.js';
+import { idTokenFor, startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
 
 /** Access token lifetime (s); the server allows 5 s of clock skew on top. */
 const TTL = 10;
@@ -48,7 +45,7 @@ describe('authentication', () => {
     expect(garbage.headers.get('www-authenticate')).toBe(
       'Bearer realm="glassbox-server", error="invalid_token", error_description="the token is not valid"',
     );
-    const idToken = await idTokenFor('alice');
+    const idToken = await idTokenFor(team.provider, 'alice');
     tokens.push(idToken);
     const audience = expectUnauthorized(await getHead(team.server.url, id, idToken));
     expect(audience.body.message).toMatch(/audience/);
@@ -95,23 +92,3 @@ describe('authentication', () => {
     }
   });
 });
-
-/** An ID token for `login` (aud: the client id, not the server). */
-async function idTokenFor(login: string): Promise<string> {
-  const config = await client.discovery(
-    new URL(team.provider.issuer),
-    TEST_CLIENT_ID,
-    undefined,
-    client.None(),
-    {
-      execute: [client.allowInsecureRequests],
-    },
-  );
-  const authorization = await client.initiateDeviceAuthorization(config, {
-    scope: 'openid',
-    resource: TEAM_AUDIENCE,
-  });
-  const polling = client.pollDeviceAuthorizationGrant(config, authorization, { resource: TEAM_AUDIENCE });
-  await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
-  return (await polling).id_token!;
-}

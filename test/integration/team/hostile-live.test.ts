@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { TeamApprovalsClient } from '../../../proxy/sync/approvals-client.js';
+import { TeamLiveClient } from '../../../proxy/sync/live-client.js';
 import type { RoutedApproval } from '../../../proxy/sync/protocol.js';
 import { RoutedApprovals } from '../../../proxy/sync/routed-approvals.js';
 import { startTestEngine, type TestEngine } from '../../helpers/engine.js';
@@ -66,15 +67,17 @@ describe('the live stream of a hostile team server', () => {
     const onUncaught = (error: unknown) => uncaught.push(error);
     process.on('uncaughtException', onUncaught);
     const bearer = { bearer: () => 'token-of-bob' };
+    const live = new TeamLiveClient({ baseUrl: () => url, bearer });
     const routed = new RoutedApprovals({
       approvals: test.engine.approvals,
       client: new TeamApprovalsClient(() => url, bearer),
       baseUrl: () => url,
-      bearer,
+      live,
       me: () => ({ issuer: 'https://idp.test', subject: 'bob' }),
       pollMs: 60_000,
       warn: () => undefined,
     });
+    live.start();
     routed.start();
     try {
       await expect.poll(() => sockets.length, { timeout: 30_000 }).toBeGreaterThan(0);
@@ -95,6 +98,7 @@ describe('the live stream of a hostile team server', () => {
       expect(uncaught).toEqual([]);
     } finally {
       routed.stop();
+      live.stop();
       process.off('uncaughtException', onUncaught);
     }
   }, 120_000);

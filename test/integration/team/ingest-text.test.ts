@@ -5,7 +5,8 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { canonicalJson, chainHash, type EventBatch } from '../../../proxy/sync/protocol.js';
+import { canonicalJson, type EventBatch } from '../../../proxy/sync/protocol.js';
+import { chainEvents, postBatch } from '../../helpers/team-chain.js';
 import { startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
 
 let team: TeamSetup;
@@ -25,14 +26,10 @@ it('stores events with lone surrogates and NULs in their kind and text, payloads
     { note: 'no text' },
   ];
   const kinds = ['pg.statement', 'pg.statement', 'odd\udc00kind'];
-  let prev = id;
-  const events = payloads.map((payload, i) => {
-    const seq = i + 1;
-    const ts = 1_765_000_000_000_000 + seq;
-    const hash = chainHash(prev, seq, ts, kinds[i]!, canonicalJson(payload));
-    prev = hash;
-    return { seq, ts, kind: kinds[i]!, payload, hash };
-  });
+  const events = chainEvents(
+    id,
+    payloads.map((payload, i) => ({ ts: 1_765_000_000_000_000 + i + 1, kind: kinds[i]!, payload })),
+  );
   const batch: EventBatch = {
     session: {
       kind: 'postgres',
@@ -46,13 +43,9 @@ it('stores events with lone surrogates and NULs in their kind and text, payloads
     },
     events,
   };
-  const response = await fetch(`${team.server.url}/v1/sessions/${id}/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(batch),
-  });
-  expect(response.status, await response.clone().text()).toBe(200);
-  expect(await response.json()).toMatchObject({ head: { seq: 3, hash: events[2]!.hash } });
+  const answer = await postBatch(team.server.url, id, batch, token);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  expect(answer.body).toMatchObject({ head: { seq: 3, hash: events[2]!.hash } });
   const client = new pg.Client({ connectionString: team.pg.superuserUrl });
   await client.connect();
   try {

@@ -5,12 +5,10 @@
  * its first bad seq, and tokens checked (none, another audience, garbage).
  */
 
-import * as client from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chainHash, type EventBatch, type WireEvent } from '../../../proxy/sync/protocol.js';
-import { completeDeviceSignIn } from '../../helpers/oidc-browser.js';
-import { TEST_CLIENT_ID } from '../../helpers/oidc-provider.js';
-import { startTeamSetup, TEAM_AUDIENCE, type TeamSetup } from '../../helpers/team-server.js';
+import type { EventBatch } from '../../../proxy/sync/protocol.js';
+import { batch, chain, getHead, postBatch } from '../../helpers/team-chain.js';
+import { idTokenFor, startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
 
 let team: TeamSetup;
 let alice: string;
@@ -25,56 +23,14 @@ afterAll(async () => {
   await team?.stop();
 });
 
-/** A chain of `count` events for `sessionId` starting after `prev` (seq `from`). */
-function chain(sessionId: string, count: number, from = 1, prev = sessionId): WireEvent[] {
-  const events: WireEvent[] = [];
-  for (let i = 0; i < count; i++) {
-    const seq = from + i;
-    const payload = { n: seq, sql: `SELECT ${seq} AS word_${seq}` };
-    const hash = chainHash(prev, seq, 1_700_000_000_000_000 + seq, 'pg.statement', JSON.stringify(payload));
-    events.push({ seq, ts: 1_700_000_000_000_000 + seq, kind: 'pg.statement', payload, hash });
-    prev = hash;
-  }
-  return events;
+/** POST /v1/sessions/:id/events as `token` (alice by default). */
+function post(id: string, body: EventBatch, token = alice) {
+  return postBatch(team.server.url, id, body, token);
 }
 
-function batch(events: WireEvent[], subject = 'alice'): EventBatch {
-  return {
-    session: {
-      kind: 'postgres',
-      target: 'app',
-      client: 'psql',
-      identity: {
-        subject,
-        email: `${subject}@example.test`,
-        groups: [],
-        verified: true,
-        os_user: 'dev',
-        host: 'laptop',
-      },
-      started_at: 1_700_000_000_000_000,
-      ended_at: null,
-      status: 'live',
-      stats: {},
-    },
-    events,
-  };
-}
-
-async function post(id: string, body: EventBatch, token = alice) {
-  const response = await fetch(`${team.server.url}/v1/sessions/${id}/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
-
-async function head(id: string, token = alice) {
-  const response = await fetch(`${team.server.url}/v1/sessions/${id}/head`, {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+/** GET /v1/sessions/:id/head as `token` (alice by default). */
+function head(id: string, token = alice) {
+  return getHead(team.server.url, id, token);
 }
 
 describe('mirroring protocol', () => {
@@ -89,7 +45,7 @@ describe('mirroring protocol', () => {
     expect(resend.status).toBe(200);
     expect(resend.body).toMatchObject({ head: { seq: 10, hash: events[9]!.hash }, duplicates: 3 });
     expect((await head(id)).body).toEqual({ seq: 10, hash: events[9]!.hash });
-    const gap = await post(id, batch(chain(id, 2, 12, events[9]!.hash)));
+    const gap = await post(id, batch(chain(id, 2, { from: 12, prev: events[9]!.hash })));
     expect(gap.status).toBe(409);
     expect(gap.body).toMatchObject({ error: 'gap', head: { seq: 10, hash: events[9]!.hash } });
   });
@@ -103,7 +59,7 @@ describe('mirroring protocol', () => {
     expect(conflict.status).toBe(422);
     expect(conflict.body).toMatchObject({ error: 'hash_conflict', seq: 3, head: { seq: 5 } });
     expect(conflict.body.alert_id).toEqual(expect.any(Number));
-    const tampered = chain(id, 4, 6, events[4]!.hash);
+    const tampered = chain(id, 4, { from: 6, prev: events[4]!.hash });
     (tampered[2]!.payload as { sql: string }).sql = 'DROP TABLE accounts';
     const broken = await post(id, batch(tampered));
     expect(broken.status).toBe(422);
@@ -125,28 +81,9 @@ describe('mirroring protocol', () => {
     expect(((await none.json()) as { error: string }).error).toBe('unauthorized');
     expect((await head(id, 'not.a.jwt')).status).toBe(401);
     // An ID token is signed by the same issuer but its audience is the client id, not the server.
-    const idToken = await idTokenFor('alice');
+    const idToken = await idTokenFor(team.provider, 'alice');
     const wrongAudience = await head(id, idToken);
     expect(wrongAudience.status).toBe(401);
     expect(wrongAudience.body.message).toMatch(/audience/);
   });
 });
-
-async function idTokenFor(login: string): Promise<string> {
-  const config = await client.discovery(
-    new URL(team.provider.issuer),
-    TEST_CLIENT_ID,
-    undefined,
-    client.None(),
-    {
-      execute: [client.allowInsecureRequests],
-    },
-  );
-  const authorization = await client.initiateDeviceAuthorization(config, {
-    scope: 'openid',
-    resource: TEAM_AUDIENCE,
-  });
-  const polling = client.pollDeviceAuthorizationGrant(config, authorization, { resource: TEAM_AUDIENCE });
-  await completeDeviceSignIn(authorization.verification_uri, authorization.user_code, login);
-  return (await polling).id_token!;
-}

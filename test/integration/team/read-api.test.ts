@@ -2,119 +2,27 @@
  * The auditors' read API against the real server bin, a real PostgreSQL and tokens from a real OIDC provider:
  * sessions mirrored by three people (Claude sessions with Messages requests and replies, PostgreSQL sessions
  * with statements), then listed and searched by person, group and text, paged through with keyset cursors
- * while more arrive, read by a non-auditor (own sessions only, others 404), verified by the server after a row
- * is altered directly in its database, and exported (JSONL, HAR, SQL).
+ * while more arrive, read by a non-auditor (own sessions only, others 404), and read in pages. The server's
+ * verification and exports are in read-verify.test.ts; the mirrored sessions in helpers/team-read-rig.ts.
  */
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  ChainVerification,
-  EventPage,
-  Me,
-  SearchPage,
-  ServerSession,
-  SessionPage,
-} from '../../../proxy/sync/protocol.js';
-import {
-  chainEvents,
-  claudeSession,
-  postBatch,
-  postgresSession,
-  sessionMeta,
-} from '../../helpers/team-chains.js';
-import { startTeamSetup, type TeamSetup } from '../../helpers/team-server.js';
+import type { EventPage, Me, SearchPage, ServerSession, SessionPage } from '../../../proxy/sync/protocol.js';
+import { getAs, mirrorSession, type ReadRig, startReadRig, T0 } from '../../helpers/team-read-rig.js';
+import type { TeamSetup } from '../../helpers/team-server.js';
+import { postgresSession } from '../../helpers/team-sessions.js';
 
+let rig: ReadRig;
 let team: TeamSetup;
-const tokens: Record<string, string> = {};
-const T0 = 1_780_000_000_000_000;
 
-/** Mirrors one session for `login` in a single batch; returns its head seq. */
-async function mirror(
-  login: string,
-  id: string,
-  kind: 'anthropic' | 'postgres',
-  drafts: ReturnType<typeof claudeSession>,
-  startedAt: number,
-): Promise<number> {
-  const events = chainEvents(id, drafts);
-  const meta = sessionMeta(kind, { subject: login, email: `${login}@example.test` }, startedAt);
-  const answer = await postBatch(team.server.url, id, { session: meta, events }, tokens[login]!);
-  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
-  return events.length;
-}
-
-async function get<T>(path: string, login: string): Promise<{ status: number; body: T }> {
-  const response = await fetch(`${team.server.url}${path}`, {
-    headers: { authorization: `Bearer ${tokens[login]}` },
-  });
-  return { status: response.status, body: (await response.json()) as T };
-}
+const mirror = (...args: Parameters<typeof mirrorSession> extends [ReadRig, ...infer R] ? R : never) =>
+  mirrorSession(rig, ...args);
+const get = <T>(path: string, login: string) => getAs<T>(rig, path, login);
 
 const ids = (page: SessionPage) => page.sessions.map((s) => s.id).sort();
 
 beforeAll(async () => {
-  team = await startTeamSetup();
-  for (const login of ['alice', 'bob', 'carol', 'dave']) tokens[login] = await team.tokenFor(login);
-  await mirror(
-    'alice',
-    'ALICECLAUDE1',
-    'anthropic',
-    claudeSession(
-      [
-        {
-          prompt: 'Reconcile the quarterly invoices against the ledger export',
-          reply: 'I will compare the ledger export with the invoices table first.',
-          command: 'psql -c "SELECT count(*) FROM invoices"',
-        },
-        { prompt: 'Now summarise the mismatches', reply: 'Three invoices differ by rounding.' },
-      ],
-      T0,
-    ),
-    T0,
-  );
-  await mirror(
-    'alice',
-    'ALICEPG1',
-    'postgres',
-    postgresSession(
-      ["SELECT id, total FROM invoices WHERE status = 'overdue'", 'UPDATE invoices SET reminded = true'],
-      T0 + 10_000_000,
-    ),
-    T0 + 10_000_000,
-  );
-  await mirror(
-    'bob',
-    'BOBCLAUDE1',
-    'anthropic',
-    claudeSession(
-      [
-        {
-          prompt: 'Rotate the staging certificates before Friday',
-          reply: 'Renewing them with certbot.',
-          command: 'kubectl rollout restart deployment/ingress',
-        },
-      ],
-      T0 + 20_000_000,
-    ),
-    T0 + 20_000_000,
-  );
-  await mirror(
-    'bob',
-    'BOBPG1',
-    'postgres',
-    postgresSession(['UPDATE accounts SET frozen = true WHERE id = 42'], T0 + 30_000_000),
-    T0 + 30_000_000,
-  );
-  await mirror(
-    'carol',
-    'CAROLCLAUDE1',
-    'anthropic',
-    claudeSession(
-      [{ prompt: 'Draft the onboarding checklist', reply: 'Here is a checklist.' }],
-      T0 + 40_000_000,
-    ),
-    T0 + 40_000_000,
-  );
+  rig = await startReadRig();
+  team = rig.team;
 }, 180_000);
 afterAll(async () => {
   await team?.stop();
@@ -317,106 +225,5 @@ describe('read API', () => {
     expect(rest.body.events.map((e) => e.seq)).toEqual([4]);
     expect(rest.body.next_after).toBeNull();
     expect(first.body.events[1]).toMatchObject({ kind: 'llm.turn', payload: { request_seq: 1 } });
-  });
-
-  it('recomputes the chain and names the seq of a row altered in its PostgreSQL', async () => {
-    const intact = await get<ChainVerification>('/v1/sessions/ALICECLAUDE1/verify', 'alice');
-    expect(intact.body).toMatchObject({ intact: true, events: 4, head_seq: 4 });
-    const db = new pg.Client({ connectionString: team.pg.superuserUrl });
-    await db.connect();
-    try {
-      const updated = await db.query(
-        `UPDATE events SET payload = replace(payload, 'Three invoices', 'No invoices')
-         WHERE session_id = 'ALICECLAUDE1' AND seq = 4`,
-      );
-      expect(updated.rowCount).toBe(1);
-    } finally {
-      await db.end();
-    }
-    const broken = await get<ChainVerification>('/v1/sessions/ALICECLAUDE1/verify', 'alice');
-    expect(broken.body).toMatchObject({ intact: false, broken_at_seq: 4, head_seq: 4 });
-    expect((broken.body as { reason: string }).reason).toMatch(/seq 4/);
-    // The owner sees the same verdict for their own session.
-    expect((await get<ChainVerification>('/v1/sessions/BOBPG1/verify', 'bob')).body).toMatchObject({
-      intact: true,
-    });
-  });
-
-  it('exports JSONL, HAR and SQL that parse', async () => {
-    const download = async (path: string) => {
-      const response = await fetch(`${team.server.url}${path}`, {
-        headers: { authorization: `Bearer ${tokens.bob}` },
-      });
-      expect(response.status, path).toBe(200);
-      expect(response.headers.get('content-disposition')).toMatch(/^attachment; filename="glassbox-/);
-      return response.text();
-    };
-    const jsonl = (await download('/v1/sessions/BOBCLAUDE1/export?format=jsonl')).trimEnd().split('\n');
-    const lines = jsonl.map((line) => JSON.parse(line) as { type: string; seq?: number; hash?: string });
-    expect(lines[0]).toMatchObject({ type: 'session', id: 'BOBCLAUDE1', kind: 'anthropic' });
-    expect(lines.slice(1).map((l) => [l.type, l.seq])).toEqual([
-      ['event', 1],
-      ['event', 2],
-    ]);
-    const har = JSON.parse(await download('/v1/sessions/BOBCLAUDE1/export?format=har')) as {
-      log: { version: string; entries: Array<{ request: { url: string; postData: { text: string } } }> };
-    };
-    expect(har.log.version).toBe('1.2');
-    expect(har.log.entries).toHaveLength(1);
-    expect(har.log.entries[0]!.request.url).toBe('https://api.anthropic.com/v1/messages');
-    expect(har.log.entries[0]!.request.postData.text).toContain('staging certificates');
-    const sql = await download('/v1/sessions/BOBPG1/export?format=sql');
-    expect(sql.split('\n')[0]).toBe('SET standard_conforming_strings = on;');
-    expect(sql).toContain('UPDATE accounts SET frozen = true WHERE id = 42;');
-    // The script runs on a real PostgreSQL (inside a transaction rolled back: it only has to parse and plan).
-    const db = new pg.Client({ connectionString: team.pg.superuserUrl });
-    await db.connect();
-    try {
-      await db.query('CREATE TEMP TABLE accounts (id int, frozen boolean)');
-      await db.query(sql);
-    } finally {
-      await db.end();
-    }
-  });
-  it('verifies and exports a session longer than one page of the server’s walk (2,500 events)', async () => {
-    const id = 'ALICELONG';
-    const start = T0 + 50_000_000;
-    const statements = Array.from({ length: 1250 }, (_, i) => `SELECT total FROM invoices WHERE id = ${i}`);
-    const events = chainEvents(id, postgresSession(statements, start));
-    const meta = sessionMeta('postgres', { subject: 'alice', email: 'alice@example.test' }, start);
-    for (let i = 0; i < events.length; i += 500) {
-      const answer = await postBatch(
-        team.server.url,
-        id,
-        { session: meta, events: events.slice(i, i + 500) },
-        tokens.alice!,
-      );
-      expect(answer.status).toBe(200);
-    }
-    expect((await get<ChainVerification>(`/v1/sessions/${id}/verify`, 'alice')).body).toEqual({
-      intact: true,
-      events: 2500,
-      head_seq: 2500,
-      head_hash: events.at(-1)!.hash,
-    });
-    const response = await fetch(`${team.server.url}/v1/sessions/${id}/export?format=jsonl`, {
-      headers: { authorization: `Bearer ${tokens.alice}` },
-    });
-    const lines = (await response.text())
-      .trimEnd()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { seq?: number });
-    expect(lines.slice(1).map((line) => line.seq)).toEqual(events.map((event) => event.seq));
-    const db = new pg.Client({ connectionString: team.pg.superuserUrl });
-    await db.connect();
-    try {
-      await db.query(`UPDATE events SET ts = ts + 1 WHERE session_id = $1 AND seq = 1700`, [id]);
-    } finally {
-      await db.end();
-    }
-    expect((await get<ChainVerification>(`/v1/sessions/${id}/verify`, 'alice')).body).toMatchObject({
-      intact: false,
-      broken_at_seq: 1700,
-    });
   });
 });

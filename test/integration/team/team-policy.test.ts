@@ -193,6 +193,23 @@ describe('the team policy, applied on top of the local one', () => {
     expect((await fetch(`${server.url}/v1/policy`)).status).toBe(401);
   });
 
+  it('follows the live stream over one connection, which the routed approvals share', async () => {
+    await untilTeamVersion(1);
+    // Each WebSocket upgrade is one `incoming request` line of the server's log (Fastify's request log).
+    const liveConnections = () =>
+      new Set(
+        server
+          .logs()
+          .map((line) => line.req as { url?: string; remotePort?: number } | undefined)
+          .filter((req) => req?.url === '/v1/live')
+          .map((req) => req!.remotePort),
+      );
+    await waitFor(() => liveConnections().size > 0, 30_000, 'the engine connected to /v1/live');
+    // Give a second follower (there was one per team part) ample time to connect too.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(liveConnections().size).toBe(1);
+  });
+
   it('masks a team-masked column in what the engine records, though policy.json says "none"', async () => {
     const policy = await untilTeamVersion(1);
     expect(policy.effective.columns.map((c) => [c.match, c.action.type, c.source])).toEqual([

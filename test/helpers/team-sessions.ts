@@ -2,38 +2,11 @@
  * Realistic mirrored sessions for team-server tests and benches: Claude sessions as the Anthropic proxy records
  * them (an `http.request` POST /v1/messages with the conversation, then its `llm.turn` with the assistant
  * message, text and tool_use blocks) and PostgreSQL sessions as the pg proxy records them (`pg.statement` with
- * the SQL, `pg.result` with its tags), hash-chained exactly as an engine chains them (chainHash over the
- * canonical JSON), ready to POST as {@link EventBatch}es.
+ * the SQL, `pg.result` with its tags), as drafts to chain with team-chain.ts `chainEvents` (exactly as an engine chains them) and POST with its
+ * `postBatch`.
  */
-import {
-  canonicalJson,
-  chainHash,
-  type EventBatch,
-  type SessionMeta,
-  type WireEvent,
-} from '../../proxy/sync/protocol.js';
-
-/** An event before it is chained. */
-export interface DraftEvent {
-  ts: number;
-  kind: string;
-  payload: unknown;
-}
-
-/** Chains `drafts` after (`from` - 1, `prev`): each hash from the previous and the canonical JSON. */
-export function chainEvents(
-  sessionId: string,
-  drafts: DraftEvent[],
-  from = 1,
-  prev = sessionId,
-): WireEvent[] {
-  return drafts.map((draft, i) => {
-    const seq = from + i;
-    const hash = chainHash(prev, seq, draft.ts, draft.kind, canonicalJson(draft.payload));
-    prev = hash;
-    return { seq, ts: draft.ts, kind: draft.kind, payload: draft.payload, hash };
-  });
-}
+import type { SessionMeta } from '../../proxy/sync/protocol.js';
+import type { DraftEvent } from './team-chain.js';
 
 /** One exchange with Claude: what the user asked, the reply's text, and a Bash command it ran (optional). */
 export interface Turn {
@@ -154,19 +127,4 @@ export function sessionMeta(
     status: 'live',
     stats: {},
   };
-}
-
-/** POSTs `batch` for session `id` to the server at `url` with `token`; the answer's status and body. */
-export async function postBatch(
-  url: string,
-  id: string,
-  batch: EventBatch,
-  token: string,
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${url}/v1/sessions/${id}/events`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(batch),
-  });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
