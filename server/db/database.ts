@@ -22,6 +22,9 @@ export const MIGRATIONS_DIR = [
 // bigint columns (seq, µs times) as JS numbers: every value the server stores is below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 
+/** Longest a statement of the pool may run (ms). */
+export const STATEMENT_TIMEOUT_MS = 15_000;
+
 /** A minimal logger (pino's shape). */
 export interface DbLog {
   warn(object: object, message: string): void;
@@ -33,7 +36,14 @@ export interface DbLog {
  * thrown: without the `error` listener it would end the process.
  */
 export function openPool(databaseUrl: string, log: DbLog, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'glassbox-server' });
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max,
+    application_name: 'glassbox-server',
+    // No request may hold a connection for long: a search a person can make slow (a common word, again and
+    // again) is cancelled (57014, answered 503) instead of starving ingest. Migrations use their own connection.
+    statement_timeout: STATEMENT_TIMEOUT_MS,
+  });
   pool.on('error', (error) => log.warn({ err: error }, 'an idle PostgreSQL connection failed'));
   return pool;
 }

@@ -207,6 +207,33 @@ function wellFormed<T extends string | null>(text: T): T {
   return (s.isWellFormed() ? s : s.toWellFormed()) as T;
 }
 
+/** Alerts kept per session and kind; more of the same session add nothing an auditor needs. */
+export const MAX_ALERTS_PER_SESSION = 20;
+/** Alerts one person's batches may raise per hour (over all sessions), so no one can flood auditors. */
+export const MAX_ALERTS_PER_REPORTER_HOUR = 200;
+const HOUR_US = 3_600_000_000;
+
+/**
+ * True when `sessionId` already has {@link MAX_ALERTS_PER_SESSION} alerts of `kind`, or the reporter raised
+ * {@link MAX_ALERTS_PER_REPORTER_HOUR} in the last hour: the batch is still refused (422), only not alerted again.
+ */
+async function alertsExhausted(
+  client: pg.PoolClient,
+  principal: Principal,
+  sessionId: string,
+  kind: string,
+  now: number,
+): Promise<boolean> {
+  const result = await client.query<{ session: number; reporter: number }>(
+    `SELECT (SELECT count(*) FROM integrity_alerts WHERE session_id = $1 AND kind = $2)::int AS session,
+            (SELECT count(*) FROM integrity_alerts
+              WHERE created_at > $5 AND reporter_subject = $4 AND reporter_issuer = $3)::int AS reporter`,
+    [sessionId, kind, principal.issuer, principal.subject, now - HOUR_US],
+  );
+  const row = result.rows[0]!;
+  return row.session >= MAX_ALERTS_PER_SESSION || row.reporter >= MAX_ALERTS_PER_REPORTER_HOUR;
+}
+
 async function recordAlert(
   client: pg.PoolClient,
   principal: Principal,
@@ -220,6 +247,7 @@ async function recordAlert(
     now: number;
   },
 ): Promise<number | undefined> {
+  if (await alertsExhausted(client, principal, sessionId, alert.kind, alert.now)) return undefined;
   const result = await client.query<{ id: number }>(
     `INSERT INTO integrity_alerts (session_id, seq, kind, stored_hash, received_hash, reason, reporter_issuer,
        reporter_subject, created_at)

@@ -67,6 +67,22 @@ describe('mirroring protocol', () => {
     expect((await head(id)).body).toMatchObject({ seq: 5 });
   });
 
+  it('keeps alerting a session refused again and again only up to a cap, while still refusing every batch', async () => {
+    const id = '01JTESTSESSIONEEEEEEEEEEEE';
+    expect((await post(id, batch(chain(id, 3)))).status).toBe(200);
+    const alerts: unknown[] = [];
+    for (let i = 0; i < 25; i++) {
+      const altered = chain(id, 3).map((e) =>
+        e.seq === 2 ? { ...e, hash: i.toString(16).padStart(64, 'a') } : e,
+      );
+      const refused = await post(id, batch(altered));
+      expect(refused.status).toBe(422);
+      alerts.push(refused.body.alert_id);
+    }
+    expect(alerts.filter((a) => typeof a === 'number')).toHaveLength(20);
+    expect(alerts.slice(20)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
   it('believes only the token: another person cannot add to or read the head of a session', async () => {
     const id = '01JTESTSESSIONCCCCCCCCCCCC';
     expect((await post(id, batch(chain(id, 2)))).status).toBe(200);
