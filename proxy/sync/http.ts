@@ -10,9 +10,46 @@ export function bearerHeaders(token: string, extra: Record<string, string> = {})
   return { authorization: `Bearer ${token}`, ...extra };
 }
 
-/** The body of `response` parsed as JSON; undefined when it is empty, unreadable or not JSON. Never throws. */
+/** Largest answer body a team client reads (bytes): a hostile or broken server cannot exhaust the engine's memory. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The body of `response` as UTF-8 text, read up to `limit` bytes; undefined when it is larger (the rest is not
+ * read: the stream is cancelled) or unreadable. Never throws.
+ */
+export async function readText(response: Response, limit = MAX_ANSWER_BYTES): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length'));
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return undefined;
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > limit) {
+        await reader.cancel().catch(() => undefined);
+        return undefined;
+      }
+      chunks.push(value);
+    }
+  } catch {
+    return undefined;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * The body of `response` parsed as JSON; undefined when it is empty, larger than {@link MAX_ANSWER_BYTES},
+ * unreadable or not JSON. Never throws.
+ */
 export async function readJson(response: Response): Promise<unknown> {
-  const text = await response.text().catch(() => '');
+  const text = await readText(response);
   if (!text) return undefined;
   try {
     return JSON.parse(text) as unknown;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { UserError } from '../common/errors.js';
 import { glassboxVersion } from '../common/version.js';
 import { sameIssuer } from '../identity/settings.js';
-import { bearerHeaders, errorFields, fetchFailure, readJson } from './http.js';
+import { bearerHeaders, errorFields, fetchFailure, readJson, readText } from './http.js';
 import { PROTOCOL_VERSION, type ServerInfo, ServerInfoSchema } from './protocol.js';
 import { teamBaseUrl, teamUrlProblem } from './settings.js';
 
@@ -42,7 +42,7 @@ export async function fetchServerInfo(url: string, timeoutMs = JOIN_REQUEST_TIME
       `${url} does not look like a Glassbox team server: GET /v1/info ${what}. Check the URL (the address of ` +
         'glassbox-server, not of its dashboard or your identity provider).',
     );
-  const text = await response.text().catch(() => '');
+  const text = (await readText(response)) ?? '';
   if (!response.ok) throw notOurs(`answered HTTP ${response.status}`);
   let body: unknown;
   try {

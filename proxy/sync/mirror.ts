@@ -24,6 +24,7 @@ import { MAX_BATCH_BYTES, MAX_BATCH_EVENTS, type SessionHead, type SessionMeta }
 import { type TeamSettings, teamBaseUrl } from './settings.js';
 import { type PendingSession, type SyncRow, SyncState } from './state.js';
 import { mirrorStatus } from './status.js';
+import { StatusNotices } from './status-notices.js';
 import type { BearerSource, MirrorStatus } from './types.js';
 
 /** What the mirror needs. */
@@ -83,10 +84,7 @@ export class Mirror {
   private sending = false;
   private lastSuccessAt: number | null = null;
   private lastError: string | null = null;
-  private readonly listeners = new Set<(status: MirrorStatus) => void>();
-  private noticeTimer: NodeJS.Timeout | undefined;
-  private lastNotice = '';
-  private lastNoticeAt = 0;
+  private readonly notices = new StatusNotices(() => this.status(), NOTICE_INTERVAL_MS);
 
   constructor(private readonly options: MirrorOptions) {
     if (this.enabled) this.client = new TeamClient(teamBaseUrl(options.team!), this.stopping.signal);
@@ -118,7 +116,7 @@ export class Mirror {
     this.running = false;
     for (const unsubscribe of this.unsubscribers.splice(0)) unsubscribe();
     clearInterval(this.rescanTimer);
-    clearTimeout(this.noticeTimer);
+    this.notices.stop();
     this.stopping.abort();
     this.poke();
     await this.loop;
@@ -155,8 +153,7 @@ export class Mirror {
 
   /** Calls `listener` with the status when it changes (at most once a second). Returns the unsubscribe. */
   subscribe(listener: (status: MirrorStatus) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.notices.subscribe(listener);
   }
 
   private onChange(change: StoreChange): void {
@@ -388,18 +385,8 @@ export class Mirror {
     this.changed();
   }
 
-  /** Schedules a `team` notice (at most one per {@link NOTICE_INTERVAL_MS}, only when the status changed). */
+  /** Schedules a `team` notice (status-notices.ts: throttled, only when the status changed). */
   private changed(): void {
-    if (this.listeners.size === 0 || this.noticeTimer) return;
-    const delay = Math.max(0, this.lastNoticeAt + NOTICE_INTERVAL_MS - Date.now());
-    this.noticeTimer = setTimeout(() => {
-      this.noticeTimer = undefined;
-      this.lastNoticeAt = Date.now();
-      const status = this.status();
-      const text = JSON.stringify(status);
-      if (text === this.lastNotice) return;
-      this.lastNotice = text;
-      for (const listener of this.listeners) listener(status);
-    }, delay).unref();
+    this.notices.changed();
   }
 }

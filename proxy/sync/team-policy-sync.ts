@@ -17,7 +17,7 @@ import { homePaths } from '../config.js';
 import type { EngineLog } from '../live-config.js';
 import { PolicyError, parsePolicy } from '../policy/document.js';
 import type { TeamPolicy } from '../policy/team-layers.js';
-import { bearerHeaders, fetchFailure } from './http.js';
+import { bearerHeaders, fetchFailure, readText } from './http.js';
 import type { TeamLiveFeed } from './live-client.js';
 import { type TeamPolicyResponse, TeamPolicyResponseSchema } from './protocol.js';
 import { type TeamSettings, teamBaseUrl } from './settings.js';
@@ -144,9 +144,14 @@ export class TeamPolicySync implements Component {
     if (response.status === 304) return this.clearProblem();
     if (!response.ok)
       return this.problem(`${url}/v1/policy answered ${response.status}; the team policy in force stays`);
+    const text = await readText(response);
+    if (text === undefined)
+      return this.problem(
+        `${url}/v1/policy sent an answer over 16 MiB or cut short; the team policy in force stays`,
+      );
     let answer: TeamPolicyResponse;
     try {
-      answer = TeamPolicyResponseSchema.parse(await response.json());
+      answer = TeamPolicyResponseSchema.parse(JSON.parse(text));
     } catch (error) {
       return this.problem(`${url}/v1/policy sent an unreadable answer (${describeError(error)})`);
     }
