@@ -28,9 +28,9 @@ import type { DetectorView, PreviewedText, PreviewSpan } from '../policy/preview
 import type { PreAuthHealth } from '../postgres/pre-auth-types.js';
 import type { SearchMatch } from '../search/snippet.js';
 import type { InflightExchange, RecordedEvent, Session, StoreChange, StoreHealth } from '../store/types.js';
-import type { RoutedApproval } from '../sync/protocol.js';
-import type { MirrorStatus } from '../sync/types.js';
+import type { TeamApprovalMessage, TeamMessage } from './team-types.js';
 
+export type { TeamApprovalMessage, TeamApprovalsResponse, TeamMessage, TeamResponse } from './team-types.js';
 export type {
   InflightExchange,
   RecordedEvent,
@@ -137,22 +137,6 @@ export interface ApprovalMessage {
   approval: Approval;
 }
 
-/**
- * GET /api/team/approvals: pending approvals routed to the signed-in person's groups on the team server by
- * others (proxy/sync/protocol.ts RoutedApproval), newest first; empty without a team server or sign-in.
- */
-export interface TeamApprovalsResponse {
-  approvals: RoutedApproval[];
-  /** µs since epoch. */
-  now: number;
-}
-
-/** `team-approval` on /api/live: an approval routed to the person's groups arrived, or ended (the desktop notifies). */
-export interface TeamApprovalMessage {
-  type: 'team-approval';
-  approval: RoutedApproval;
-}
-
 /** GET /api/approvals?all=1&limit=N: pending first, newest first (`all`: decided ones too; limit 1–1000, default 100). */
 export interface ApprovalsResponse {
   approvals: Approval[];
@@ -193,22 +177,6 @@ export interface ApproveRequest {
 export interface DenyRequest {
   reason: string;
   via?: string;
-}
-
-/**
- * GET /api/team (issue 19): how the mirror to the team server stands. `configured: false` (no `team` section
- * in config.json) means nothing to show; sessions not listed in `sessions` are fully mirrored.
- */
-export type TeamResponse = MirrorStatus;
-
-/**
- * The live `team` message: the whole {@link MirrorStatus} again whenever it changes (a batch acknowledged, a
- * session refused, the server gone or back), the same shape GET /api/team answers. The dashboard's badges and
- * the tray's "Team: …" line apply it as it comes.
- */
-export interface TeamMessage {
-  type: 'team';
-  status: MirrorStatus;
 }
 
 /**

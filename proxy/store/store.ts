@@ -3,7 +3,6 @@ import { ulid } from 'ulid';
 import { nowMicros } from '../common/time.js';
 import { endsAtLastEvent, idleAt } from './activity.js';
 import { ApprovalTable } from './approval-table.js';
-import { type ChainVerdict, verifyChain } from './chain.js';
 import { ChangeFeed } from './change-feed.js';
 import { openDatabase } from './database.js';
 import { Heads, type NextEventOptions } from './heads.js';
@@ -16,21 +15,17 @@ import {
 import { Ingest, type IngestOptions, type IngestStats } from './ingest.js';
 import type { StoreOp } from './ops.js';
 import { RecentIds } from './recent-ids.js';
-import { type EventRow, prepareStatements, type SessionRow, toEvent, toSession } from './rows.js';
-import { sessionListQuery } from './search.js';
-import { type RebuildProgress, SearchIndex } from './search-index.js';
+import { type SessionRow, toSession } from './rows.js';
 import { StagedWrites } from './staged-writes.js';
+import { StoreReads } from './store-reads.js';
 import type {
   Appended,
   InflightExchange,
   NewSession,
-  RecordedEvent,
   Session,
-  SessionFilter,
   SessionKind,
   StoreChange,
   StoreHealth,
-  UnansweredRule,
 } from './types.js';
 
 export type { Appended, NewSession };
@@ -62,8 +57,7 @@ export type StoreOpenOptions = Pick<
  * One engine process writes; CLI commands may read concurrently (WAL readers never block the writer) and see
  * the engine's writes within milliseconds.
  */
-export class Store {
-  private readonly db: Db;
+export class Store extends StoreReads {
   private readonly heads: Heads;
   /** Sessions with an external id created by this process (the newest per kind and id), bounded. */
   private readonly recentExternal = new RecentIds(10_000);
@@ -72,17 +66,14 @@ export class Store {
   private readonly feed: ChangeFeed;
   /** Whether close() checkpoints the WAL: only the engine's store (CLI readers must never block it). */
   private readonly checkpointOnClose: boolean;
-  private readonly sql: ReturnType<typeof prepareStatements>;
   private readonly ingest: Ingest;
-  private readonly search: SearchIndex;
   /** In-flight partials rebuilt by earlier reads, so a read applies only newer checkpoints. */
   private readonly partials = new InflightPartials();
   /** The `approvals` table (policy/approvals/). */
   readonly approvals: ApprovalTable;
 
   private constructor(db: Db, options: StoreOpenOptions & { databasePath?: string }) {
-    this.db = db;
-    this.sql = prepareStatements(db);
+    super(db);
     this.heads = new Heads(this.sql);
     this.ingest = new Ingest(db, this.sql, { ...options, onApplied: (end) => this.feed.applied(end) });
     this.feed = new ChangeFeed(this.ingest, (id) => {
@@ -91,7 +82,6 @@ export class Store {
     });
     this.writes = new StagedWrites(this.ingest, this.heads, this.feed);
     this.checkpointOnClose = options.journalDir !== undefined;
-    this.search = new SearchIndex(db);
     this.approvals = new ApprovalTable({
       sql: this.sql,
       settle: () => this.ingest.settle(),
@@ -151,7 +141,7 @@ export class Store {
    * mirror): changes announced before they subscribed are then in what they read. Returns anyway when SQLite
    * is held up elsewhere for more than a few seconds (the writes stay journaled and queued).
    */
-  settle(): void {
+  override settle(): void {
     this.ingest.settle();
   }
 
@@ -366,120 +356,11 @@ export class Store {
     });
   }
 
-  /** Sessions still marked live (at start-up: the ones a dead engine left behind). */
-  liveSessionIds(): string[] {
-    this.ingest.settle();
-    return (this.sql.liveSessions.all() as SessionRow[]).map((row) => row.id);
-  }
-
-  /** Seqs of `rule.request` events in a session that no `rule.outcome` event names in its `rule.ref` field. */
-  unansweredRequests(sessionId: string, rule: UnansweredRule): number[] {
-    this.ingest.settle();
-    return this.sql.unanswered.all({ id: sessionId, ...rule }) as number[];
-  }
-
-  /**
-   * Sessions that ended with a request still owed its outcome (for start-up recovery): an exchange still in
-   * flight, or a running `stats[key]` above 0 for one of `awaiting` (see UnansweredRule.awaiting). Oldest first.
-   */
-  endedSessionsToSeal(awaiting: readonly string[]): string[] {
-    this.ingest.settle();
-    return this.db
-      .prepare(`SELECT id FROM sessions WHERE status != 'live' AND (id IN (SELECT session_id FROM inflight)
-        OR EXISTS (SELECT 1 FROM json_each(?) AS k WHERE json_extract(sessions.stats, '$.' || k.value) > 0))
-        ORDER BY started_at, id`)
-      .pluck()
-      .all(JSON.stringify(awaiting)) as string[];
-  }
-
   /** Ends every live session with `reason` (used at clean shutdown); Claude sessions at their last event. */
   endAllLive(reason: string): void {
     this.ingest.settle();
     for (const row of this.sql.liveSessions.all() as SessionRow[])
       this.endSession(row.id, reason, 'closed', endsAtLastEvent(row.kind));
-  }
-
-  /** One session by id, or undefined. */
-  getSession(id: string): Session | undefined {
-    this.ingest.settle();
-    const row = this.sql.session.get(id) as SessionRow | undefined;
-    return row && toSession(row);
-  }
-
-  /**
-   * Resolves what a user typed: a full id, an external id, or a unique id prefix (ULID characters, any
-   * length). An external id wins over a prefix.
-   * @returns the session, `undefined` when nothing matches, or up to 5 candidates when ambiguous
-   */
-  resolveSession(idOrPrefix: string): Session | undefined | Session[] {
-    this.ingest.settle();
-    const exact = this.getSession(idOrPrefix.toUpperCase()) ?? this.getSession(idOrPrefix);
-    if (exact) return exact;
-    const external = (this.sql.anyExternal.all(idOrPrefix) as SessionRow[]).map(toSession);
-    if (external.length === 1) return external[0];
-    if (external.length > 1) return external;
-    // Crockford base32 only, so nothing the user types is a LIKE wildcard.
-    if (!/^[0-9A-HJKMNP-TV-Z]+$/i.test(idOrPrefix)) return undefined;
-    const byPrefix = (this.sql.byPrefix.all(`${idOrPrefix.toUpperCase()}%`) as SessionRow[]).map(toSession);
-    if (byPrefix.length === 1) return byPrefix[0];
-    return byPrefix.length > 1 ? byPrefix : undefined;
-  }
-
-  /** Sessions newest first, filtered. `limit` defaults to 50 and is capped at 10,000. */
-  listSessions(filter: SessionFilter = {}): Session[] {
-    const { sql, params } = sessionListQuery(filter);
-    this.ingest.settle();
-    return (this.db.prepare(sql).all(params) as SessionRow[]).map(toSession);
-  }
-
-  /** The first event of each of `sessionIds` matching the full-text query `text`, by session id. */
-  firstMatches(sessionIds: readonly string[], text: string): Map<string, RecordedEvent> {
-    this.ingest.settle();
-    return this.search.firstMatches(sessionIds, text);
-  }
-
-  /** Where a search's matching event stands: `turn 3`, `statement 2`, or null (see SearchIndex.placeOf). */
-  matchPlace(event: RecordedEvent): string | null {
-    return this.search.placeOf(event);
-  }
-
-  /**
-   * Starts rebuilding the full-text index when it was built with a text derivation older than `version`
-   * (see {@link SearchIndex.beginRebuild}); only the engine, holding the lock, calls it, before it records.
-   * @returns the rebuild still to run (its pages run on a thread of their own), or null
-   */
-  beginSearchRebuild(version: number): RebuildProgress | null {
-    this.ingest.settle();
-    return this.search.beginRebuild(version);
-  }
-
-  /** Events of a session with `seq > after`, in order, at most `limit` (default 500, max 5,000). */
-  listEvents(sessionId: string, after = 0, limit = 500): RecordedEvent[] {
-    const capped = Math.min(Math.max(limit, 1), 5_000);
-    this.ingest.settle();
-    return (this.sql.events.all(sessionId, after, capped) as EventRow[]).map(toEvent);
-  }
-
-  /** Iterates over all events of a session in order without loading them at once. */
-  *iterateEvents(sessionId: string): Generator<RecordedEvent> {
-    this.ingest.settle();
-    for (const row of this.sql.allEvents.iterate(sessionId) as Iterable<EventRow>) yield toEvent(row);
-  }
-
-  /** Recomputes a session's hash chain against the stored hashes and head. */
-  verifySession(sessionId: string): ChainVerdict {
-    const session = this.getSession(sessionId);
-    if (!session) throw new Error(`no session ${sessionId}`);
-    return verifyChain(sessionId, this.sql.allEvents.iterate(sessionId) as Iterable<EventRow>, {
-      seq: session.head_seq,
-      hash: session.head_hash,
-    });
-  }
-
-  /** Ids of all sessions, oldest first. */
-  allSessionIds(): string[] {
-    this.ingest.settle();
-    return (this.sql.allIds.all() as Array<{ id: string }>).map((row) => row.id);
   }
 
   private write(ops: StoreOp[]): void {
